@@ -1,0 +1,127 @@
+// The internal backend interface: what a folder under src/backends/ implements.
+// C++20, no ABI promise. The C shims in src/core/api.cpp validate every input (keys, options,
+// ranges, cursors) before a backend sees it, catch every exception, and supply generic
+// fallbacks (streams, ranges, batches) for what a backend leaves out.
+//
+// A backend:
+//   - implements put/get/stat/remove (required) and whatever optional operation it does better
+//     than the fallback, and says so in its capability bits;
+//   - is used from many threads at once: it must be thread-safe;
+//   - reports failures by throwing kvps::Error (see kvps::fail) with a message naming the culprit
+//     and never a secret; "not found" is a result (nullopt / nullptr), not an exception;
+//   - registers itself with a static kvps::Registrar (see registry.hpp).
+#pragma once
+
+#include "kvps.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bytes.hpp"
+#include "error.hpp"
+
+namespace kvps {
+
+struct Metadata {
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    std::string etag;  // changes whenever the value changes; at most KVPS_ETAG_MAX - 1 bytes
+};
+
+struct Entry {
+    std::string key;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    std::string etag;  // "" when not known cheaply
+};
+
+struct ListResult {
+    std::vector<Entry> entries;  // in byte order of keys, all starting with the prefix
+    std::string next;            // the backend's token for the next page; "" = listing complete
+};
+
+// A stream over a range of one value.
+class Reader {
+public:
+    virtual ~Reader() = default;
+    // Reads up to capacity bytes; returns 0 only at the end of the range.
+    virtual size_t read(void *buffer, size_t capacity) = 0;
+    // The size of the whole value when the reader was opened.
+    virtual uint64_t value_size() const = 0;
+};
+
+// A value being written: nothing is visible before commit().
+class Writer {
+public:
+    virtual ~Writer() = default;
+    virtual void write(const void *data, size_t size) = 0;
+    // Makes the value visible atomically; on failure leaves the old value and throws.
+    virtual void commit() = 0;
+    // Discards the value; must not throw. Called by the core for an uncommitted writer.
+    virtual void abort() noexcept = 0;
+};
+
+// Batch items: the backend fills status (and error, when status is a failure).
+struct PutItem {
+    std::string_view key;
+    const void *data = nullptr;
+    size_t size = 0;
+    kvps_status status = KVPS_OK;
+    std::string error;
+};
+struct GetItem {
+    std::string_view key;
+    Bytes value;
+    kvps_status status = KVPS_OK;  // KVPS_NOT_FOUND for a missing key
+    std::string error;
+};
+struct DeleteItem {
+    std::string_view key;
+    kvps_status status = KVPS_OK;
+    std::string error;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+
+    // ---- required
+    virtual void put(std::string_view key, const void *data, size_t size) = 0;
+    virtual std::optional<Bytes> get(std::string_view key) = 0;
+    virtual std::optional<Metadata> stat(std::string_view key) = 0;
+    virtual void remove(std::string_view key) = 0;  // a missing key is not an error
+
+    // ---- optional: the defaults throw KVPS_UNSUPPORTED
+    // Up to limit (>= 1) entries whose keys start with prefix, strictly after the position
+    // token names ("" = from the start; otherwise a value this backend put in ListResult::next).
+    // A key that exists for the whole listing must be returned exactly once.
+    virtual ListResult list(std::string_view prefix, std::string_view token, size_t limit);
+
+    // ---- optional: the defaults are generic fallbacks over the required operations
+    // offset/length are as the caller gave them (length may be KVPS_TO_END); clamp to the value.
+    virtual std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length);
+    // nullptr = not found. Default: the range is fetched whole into memory.
+    virtual std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
+                                                uint64_t length);
+    // Default: the value is gathered in memory and put on commit.
+    virtual std::unique_ptr<Writer> open_writer(std::string_view key);
+    // Defaults: a loop over put/get/remove, catching each item's error.
+    virtual void put_many(std::span<PutItem> items);
+    virtual void get_many(std::span<GetItem> items);
+    virtual void delete_many(std::span<DeleteItem> items);
+};
+
+// Clamps [offset, offset + length) to a value of `size` bytes; returns {start, count}.
+struct Span64 {
+    uint64_t start;
+    uint64_t count;
+};
+Span64 clamp_range(uint64_t size, uint64_t offset, uint64_t length);
+
+}  // namespace kvps
