@@ -1,0 +1,200 @@
+// Signing, sending, retrying and error mapping for S3 calls.
+#include "client.hpp"
+
+#include <ctime>
+#include <random>
+#include <thread>
+
+#include "error.hpp"
+#include "log.hpp"
+#include "sigv4.hpp"
+#include "xml.hpp"
+
+namespace kvps::s3 {
+namespace {
+
+constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
+const std::string kEmptyHash = sha256_hex("", 0);
+
+std::string amz_date_now() {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[17];
+    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
+    return text;
+}
+
+bool retryable_status(long status) {
+    return status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+bool retryable_code(std::string_view code) {
+    return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
+           code == "ServiceUnavailable" || code == "RequestTimeTooSkewed";
+}
+
+// Full jitter: a uniform pause in [0, min(cap, base * 2^attempt)).
+void back_off(unsigned attempt) {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    double ceiling_ms = std::min(5000.0, 100.0 * double(uint64_t{1} << std::min(attempt, 16u)));
+    std::uniform_real_distribution<double> pause(0.0, ceiling_ms);
+    std::this_thread::sleep_for(std::chrono::microseconds(int64_t(pause(random) * 1000)));
+}
+
+kvps_status status_for(long http_status, std::string_view code) {
+    if (code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchUpload")
+        return KVPS_NOT_FOUND;
+    if (code == "AccessDenied" || code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
+        code == "AllAccessDisabled" || code == "ExpiredToken" || code == "InvalidToken" ||
+        code == "InvalidSecurity" || code == "AccountProblem")
+        return KVPS_PERMISSION_DENIED;
+    if (code == "PreconditionFailed") return KVPS_PRECONDITION_FAILED;
+    if (code == "RequestTimeout") return KVPS_TIMEOUT;
+    if (code == "XMinioStorageFull" || code == "QuotaExceeded") return KVPS_NO_SPACE;
+    if (code.empty()) {
+        if (http_status == 401 || http_status == 403) return KVPS_PERMISSION_DENIED;
+        if (http_status == 404) return KVPS_NOT_FOUND;
+        if (http_status == 304 || http_status == 412) return KVPS_PRECONDITION_FAILED;
+    }
+    return KVPS_REMOTE;
+}
+
+}  // namespace
+
+Client::Client(Settings settings) : settings_(std::move(settings)), http_(settings_.http) {
+    std::string_view endpoint = settings_.endpoint;
+    size_t sep = endpoint.find("://");
+    scheme_ = std::string(endpoint.substr(0, sep));
+    host_ = std::string(endpoint.substr(sep + 3));
+}
+
+std::string Client::url_for(const Call &call, std::string &host) const {
+    std::string path;
+    if (settings_.path_style) {
+        host = host_;
+        path = "/" + uri_encode(settings_.bucket, false);
+        if (!call.key.empty()) path += "/" + uri_encode(call.key, true);
+        else path += "/";
+    } else {
+        host = settings_.bucket + "." + host_;
+        path = "/" + uri_encode(call.key, true);
+    }
+    return path;
+}
+
+std::string Client::describe(std::string_view method, std::string_view full_key) const {
+    if (full_key.empty()) return std::string(method) + " on bucket '" + settings_.bucket + "'";
+    std::string_view key = full_key;
+    if (key.starts_with(settings_.prefix)) key.remove_prefix(settings_.prefix.size());
+    return std::string(method) + " " + quote(key);
+}
+
+std::string Client::scrub(std::string text) const {
+    for (const std::string *secret :
+         {&settings_.credentials.secret_access_key, &settings_.credentials.session_token}) {
+        if (secret->empty()) continue;
+        for (size_t at; (at = text.find(*secret)) != std::string::npos;)
+            text.replace(at, secret->size(), "***");
+    }
+    return text;
+}
+
+HttpResponse Client::send(const Call &call) {
+    std::string host;
+    std::string path = url_for(call, host);
+    std::string query = canonical_query(call.query);
+    HttpRequest request;
+    request.method = call.method;
+    request.url = scheme_ + "://" + host + path + (query.empty() ? "" : "?" + query);
+    request.body = call.body;
+    request.body_size = call.body_size;
+    request.has_body = call.has_body;
+    request.into = call.into;
+
+    std::string payload_hash;
+    if (!call.has_body || call.body_size == 0)
+        payload_hash = kEmptyHash;
+    else if (settings_.unsigned_payload)
+        payload_hash = kUnsignedPayload;
+    else
+        payload_hash = sha256_hex(call.body, call.body_size);
+
+    const Credentials &creds = settings_.credentials;
+    HttpResponse response;
+    for (unsigned attempt = 1;; ++attempt) {
+        std::vector<std::pair<std::string, std::string>> headers = call.headers;
+        headers.emplace_back("Host", host);
+        std::string date = amz_date_now();
+        if (!creds.anonymous()) {
+            headers.emplace_back("x-amz-date", date);
+            headers.emplace_back("x-amz-content-sha256", payload_hash);
+            if (!creds.session_token.empty())
+                headers.emplace_back("x-amz-security-token", creds.session_token);
+            SigningRequest signing{call.method, path, call.query, headers, payload_hash, date,
+                                   settings_.region, "s3"};
+            Signature signature = sign(signing, creds.access_key_id, creds.secret_access_key);
+            headers.emplace_back("Authorization", std::move(signature.authorization));
+        }
+        request.headers.clear();
+        for (const auto &[name, value] : headers) request.headers.push_back(name + ": " + value);
+
+        auto started = std::chrono::steady_clock::now();
+        TransportError transport;
+        bool answered = http_.perform(request, response, transport);
+        if (log_enabled(KVPS_LOG_DEBUG)) {
+            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                  started).count();
+            size_t down = response.body.size() + (call.into && succeeded(response) ? call.into->size() : 0);
+            char line[160];
+            std::snprintf(line, sizeof line, " -> %s, %zu bytes up, %zu down, %.1f ms, attempt %u",
+                          answered ? std::to_string(response.status).c_str() : transport.message.c_str(),
+                          call.has_body ? call.body_size : size_t{0}, down, ms, attempt);
+            log(KVPS_LOG_DEBUG, "s3: " + std::string(call.method) + " " + path +
+                                    (query.empty() ? "" : "?" + query) + line);
+        }
+        bool last = attempt >= settings_.max_attempts;
+        if (!answered) {
+            if (call.retry == Retry::Always && !last) {
+                back_off(attempt);
+                continue;
+            }
+            fail(transport.timed_out ? KVPS_TIMEOUT : KVPS_NETWORK,
+                 "s3: " + describe(call.method, call.key) + ": no answer from " + settings_.endpoint +
+                     ": " + transport.message + " (" + std::to_string(attempt) +
+                     (attempt == 1 ? " attempt)" : " attempts)"));
+        }
+        std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
+        if (call.error_in_200 && response.status == 200 && is_error_document(body))
+            response.status = 500;  // S3: a 200 carrying <Error> failed; treat it as a server error
+        bool retry = retryable_status(response.status);
+        if (!retry && response.status >= 400 && !body.empty())
+            retry = retryable_code(parse_error(body).code);
+        if (retry && !last) {
+            back_off(attempt);
+            continue;
+        }
+        return response;
+    }
+}
+
+void Client::fail_answer(const HttpResponse &response, std::string_view what) const {
+    std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
+    S3ErrorBody error = parse_error(body);
+    std::string request_id = error.request_id.empty() ? response.request_id : error.request_id;
+    kvps_status status = status_for(response.status, error.code);
+    std::string message = "s3: " + std::string(what) + ": ";
+    if (error.code == "NoSuchBucket")
+        message += "bucket '" + settings_.bucket + "' does not exist on " + settings_.endpoint + " (NoSuchBucket";
+    else if (!error.code.empty())
+        message += error.code + (error.message.empty() ? "" : ": " + error.message) + " (";
+    else
+        message += "the server answered HTTP " + std::to_string(response.status) + " (";
+    if (!error.code.empty()) message += ", HTTP " + std::to_string(response.status);
+    else message += "no error document";
+    if (!request_id.empty()) message += ", request id " + request_id;
+    message += ")";
+    fail(status, scrub(std::move(message)));
+}
+
+}  // namespace kvps::s3

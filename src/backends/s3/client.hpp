@@ -1,0 +1,82 @@
+// The S3 request layer: addressing, SigV4 signing, retries with backoff, and turning S3 error
+// answers into kvps statuses. Thread-safe: one Client serves every thread of a store.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "credentials.hpp"
+#include "http.hpp"
+
+namespace kvps::s3 {
+
+struct Settings {
+    std::string bucket;
+    std::string prefix;    // "" or ending in '/': prepended to every key
+    std::string endpoint;  // "scheme://host[:port]", no trailing slash
+    std::string region;
+    bool path_style = true;
+    Credentials credentials;
+    uint64_t part_size = 8 << 20;
+    unsigned concurrency = 4;
+    unsigned max_attempts = 3;
+    bool unsigned_payload = false;
+    HttpOptions http;
+};
+
+// Which failures a step may be repeated after.
+enum class Retry {
+    Always,         // idempotent: repeated after any retryable answer or transport failure
+    ServerAnswers,  // repeated only when the server answered that it did not do it (5xx...)
+};
+
+struct Call {
+    const char *method = "GET";
+    std::string_view key;        // the full object key (prefix included); "" = the bucket
+    std::vector<std::pair<std::string, std::string>> query;
+    std::vector<std::pair<std::string, std::string>> headers;  // extra headers, all signed
+    const void *body = nullptr;  // replayed on a retry
+    size_t body_size = 0;
+    bool has_body = false;
+    Retry retry = Retry::Always;
+    bool error_in_200 = false;   // a 200 whose body is <Error> is a failure (CompleteMultipartUpload)
+    Bytes *into = nullptr;       // see HttpRequest::into
+};
+
+class Client {
+public:
+    explicit Client(Settings settings);
+
+    const Settings &settings() const { return settings_; }
+    std::string full_key(std::string_view key) const { return settings_.prefix + std::string(key); }
+
+    // Sends a call, retrying as its Retry allows, and returns the last answer, whatever its
+    // status. Throws KVPS_NETWORK / KVPS_TIMEOUT when no answer came back.
+    HttpResponse send(const Call &call);
+
+    // Throws the status and message an error answer stands for. `what` names the operation,
+    // e.g. "GET 'photos/1.jpg'".
+    [[noreturn]] void fail_answer(const HttpResponse &response, std::string_view what) const;
+
+    // "GET 'key'" for messages (the user's key, without the store's prefix).
+    std::string describe(std::string_view method, std::string_view full_key) const;
+
+private:
+    std::string url_for(const Call &call, std::string &host) const;
+    std::string scrub(std::string text) const;
+
+    Settings settings_;
+    std::string host_;  // the endpoint's host[:port]
+    std::string scheme_;
+    HttpClient http_;
+};
+
+// True when an answer's status is a success (2xx).
+inline bool succeeded(const HttpResponse &response) { return response.status / 100 == 2; }
+
+}  // namespace kvps::s3

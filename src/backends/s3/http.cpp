@@ -1,0 +1,204 @@
+// libcurl easy handles, pooled: a handle goes back to the pool after each exchange with its
+// connection still open, so the next request on any thread reuses it.
+#include "http.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+
+#include "error.hpp"
+
+namespace kvps::s3 {
+namespace {
+
+void global_init() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct Exchange {
+    const HttpRequest *request = nullptr;
+    HttpResponse *response = nullptr;
+    const char *upload = nullptr;
+    size_t upload_left = 0;
+    bool into_target = false;  // decided once the status line is known
+    std::exception_ptr error;
+};
+
+size_t read_body(char *buffer, size_t size, size_t count, void *user) {
+    auto *x = static_cast<Exchange *>(user);
+    size_t n = std::min(size * count, x->upload_left);
+    if (n) std::memcpy(buffer, x->upload, n);
+    x->upload += n;
+    x->upload_left -= n;
+    return n;
+}
+
+Bytes &sink(Exchange *x) {
+    return x->into_target ? *x->request->into : x->response->body;
+}
+
+size_t write_body(char *data, size_t size, size_t count, void *user) {
+    auto *x = static_cast<Exchange *>(user);
+    size_t n = size * count;
+    try {
+        sink(x).append(data, n);
+    } catch (...) {
+        x->error = std::current_exception();
+        return 0;  // aborts the transfer
+    }
+    return n;
+}
+
+std::string header_value(std::string_view line, size_t colon) {
+    std::string_view v = line.substr(colon + 1);
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
+        v.remove_suffix(1);
+    return std::string(v);
+}
+
+bool named(std::string_view line, size_t colon, std::string_view name) {
+    if (colon != name.size()) return false;
+    for (size_t i = 0; i < colon; ++i)
+        if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
+    return true;
+}
+
+size_t on_header(char *data, size_t size, size_t count, void *user) {
+    auto *x = static_cast<Exchange *>(user);
+    size_t n = size * count;
+    std::string_view line(data, n);
+    if (line.starts_with("HTTP/")) {  // a new status line (after a 100 Continue, say)
+        size_t space = line.find(' ');
+        x->response->status = space == std::string_view::npos ? 0 : std::atol(data + space + 1);
+        x->response->content_length.reset();
+        x->into_target = x->request->into && x->response->status / 100 == 2;
+        sink(x).resize(0);  // shrinking never allocates
+        return n;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return n;
+    if (named(line, colon, "content-length")) {
+        uint64_t length = std::strtoull(header_value(line, colon).c_str(), nullptr, 10);
+        x->response->content_length = length;
+        try {  // one allocation for the whole body
+            if (length < (uint64_t{1} << 40)) sink(x).reserve(static_cast<size_t>(length));
+        } catch (...) {
+            x->error = std::current_exception();
+            return 0;
+        }
+    } else if (named(line, colon, "etag")) {
+        x->response->etag = header_value(line, colon);
+    } else if (named(line, colon, "last-modified")) {
+        x->response->last_modified = header_value(line, colon);
+    } else if (named(line, colon, "content-range")) {
+        x->response->content_range = header_value(line, colon);
+    } else if (named(line, colon, "x-amz-request-id")) {
+        x->response->request_id = header_value(line, colon);
+    }
+    return n;
+}
+
+}  // namespace
+
+HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) { global_init(); }
+
+HttpClient::~HttpClient() {
+    for (CURL *handle : idle_) curl_easy_cleanup(handle);
+}
+
+CURL *HttpClient::acquire() {
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            CURL *handle = idle_.back();
+            idle_.pop_back();
+            return handle;
+        }
+    }
+    CURL *handle = curl_easy_init();
+    if (!handle) fail(KVPS_NO_MEMORY, "s3: cannot create a libcurl handle");
+    return handle;
+}
+
+void HttpClient::release(CURL *handle) {
+    curl_easy_reset(handle);  // keeps the live connection and the DNS cache
+    std::lock_guard lock(mutex_);
+    idle_.push_back(handle);
+}
+
+bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, TransportError &error) {
+    // The handle returns to the pool on every way out but a broken connection.
+    struct Lease {
+        HttpClient *owner;
+        CURL *handle;
+        ~Lease() {
+            if (handle) owner->release(handle);
+        }
+    } lease{this, acquire()};
+    CURL *curl = lease.handle;
+    response = HttpResponse{};
+    Exchange x{};
+    x.request = &request;
+    x.response = &response;
+    x.upload = static_cast<const char *>(request.body);
+    x.upload_left = request.body_size;
+
+    curl_slist *headers = nullptr;
+    for (const std::string &h : request.headers) headers = curl_slist_append(headers, h.c_str());
+    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers,
+                                                                             &curl_slist_free_all);
+
+    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys like "a/../b" stay as they are
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count()));
+    long stall_seconds = static_cast<long>((options_.stall_timeout.count() + 999) / 1000);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall_seconds > 0 ? stall_seconds : 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+
+    std::string_view method = request.method;
+    if (method == "HEAD") {
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else if (method != "GET") {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method);
+    }
+    if (request.has_body) {
+        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
+        curl_easy_setopt(curl, CURLOPT_READDATA, &x);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body_size));
+    }
+
+    CURLcode code = curl_easy_perform(curl);
+    if (x.error) std::rethrow_exception(x.error);
+    if (code != CURLE_OK) {
+        error.timed_out = code == CURLE_OPERATION_TIMEDOUT;
+        error.message = curl_easy_strerror(code);
+        // A broken connection must not go back to the pool.
+        lease.handle = nullptr;
+        curl_easy_cleanup(curl);
+        return false;
+    }
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    return true;
+}
+
+}  // namespace kvps::s3

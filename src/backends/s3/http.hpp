@@ -1,0 +1,69 @@
+// One HTTP exchange over libcurl, on keep-alive handles pooled across calls and threads.
+// No retries and no S3 knowledge here: see client.hpp.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bytes.hpp"
+
+typedef void CURL;
+
+namespace kvps::s3 {
+
+struct HttpOptions {
+    std::chrono::milliseconds connect_timeout{10000};
+    // Longest a transfer may go without progress (so large bodies are not cut short).
+    std::chrono::milliseconds stall_timeout{30000};
+    bool verify_tls = true;
+    std::string ca_file;  // "" = the system's
+};
+
+struct HttpRequest {
+    const char *method = "GET";
+    std::string url;
+    std::vector<std::string> headers;  // "Name: value"
+    const void *body = nullptr;         // kept by the caller until the exchange ends
+    size_t body_size = 0;
+    bool has_body = false;              // PUT/POST send Content-Length even when 0
+    Bytes *into = nullptr;              // where a 2xx body goes (cleared first); else response.body
+};
+
+struct HttpResponse {
+    long status = 0;
+    Bytes body;  // error documents always land here
+    std::optional<uint64_t> content_length;
+    std::string etag, last_modified, content_range, request_id;
+};
+
+// The outcome of a transfer that did not get an answer.
+struct TransportError {
+    bool timed_out = false;
+    std::string message;  // libcurl's description
+};
+
+class HttpClient {
+public:
+    explicit HttpClient(HttpOptions options);
+    ~HttpClient();
+    HttpClient(const HttpClient &) = delete;
+    HttpClient &operator=(const HttpClient &) = delete;
+
+    // One exchange. Returns false and fills *error when no HTTP answer came back.
+    bool perform(const HttpRequest &request, HttpResponse &response, TransportError &error);
+
+private:
+    CURL *acquire();
+    void release(CURL *handle);
+
+    HttpOptions options_;
+    std::mutex mutex_;
+    std::vector<CURL *> idle_;  // keep-alive handles: each keeps its open connections
+};
+
+}  // namespace kvps::s3

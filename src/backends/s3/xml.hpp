@@ -1,0 +1,75 @@
+// The S3 XML documents kvps reads (parsed with expat into a small tree) and writes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kvps::s3 {
+
+// One element: its name (no namespace handling; S3 uses a default namespace), its text
+// (character data directly inside it) and its child elements in order.
+struct XmlNode {
+    std::string name;
+    std::string text;
+    std::vector<XmlNode> children;
+
+    const XmlNode *child(std::string_view child_name) const;
+    std::string child_text(std::string_view child_name) const;  // "" when absent
+};
+
+// Parses a whole document; throws kvps::Error(KVPS_REMOTE) naming `what` when it is not XML.
+XmlNode parse_xml(std::string_view document, std::string_view what);
+
+// Escapes text for element content.
+std::string xml_escape(std::string_view text);
+
+// <Error><Code/><Message/><RequestId/></Error>; empty fields when the body is not one.
+struct S3ErrorBody {
+    std::string code;
+    std::string message;
+    std::string request_id;
+};
+S3ErrorBody parse_error(std::string_view document);
+// True when a 200 body is an <Error> document (CompleteMultipartUpload may answer so).
+bool is_error_document(std::string_view document);
+
+struct ListedObject {
+    std::string key;  // decoded
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    std::string etag;
+};
+struct ListObjectsPage {
+    std::vector<ListedObject> objects;
+    bool truncated = false;
+};
+// A ListObjectsV2 answer requested with encoding-type=url.
+ListObjectsPage parse_list_objects(std::string_view document);
+
+// InitiateMultipartUploadResult's UploadId.
+std::string parse_upload_id(std::string_view document);
+
+struct MultipartUploadEntry {
+    std::string key;
+    std::string upload_id;
+};
+// ListMultipartUploadsResult's uploads (keys as sent, no url decoding).
+std::vector<MultipartUploadEntry> parse_multipart_uploads(std::string_view document);
+
+struct DeleteFailure {
+    std::string key;
+    std::string code;
+    std::string message;
+};
+// DeleteResult in quiet mode: the keys that failed.
+std::vector<DeleteFailure> parse_delete_result(std::string_view document);
+
+// "2009-10-12T17:50:30.000Z" -> ns since the epoch; 0 when malformed.
+int64_t parse_iso8601_ns(std::string_view text);
+
+// Decodes a key S3 sent with encoding-type=url (%XX escapes, '+' for a space).
+std::string url_decode_key(std::string_view text);
+
+}  // namespace kvps::s3
