@@ -17,12 +17,17 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 VERSITYGW_VERSION=v1.8.0
 BUCKET=kvps-test
 REGION=us-east-1
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/kvps/bin
 MINIO_BIN=$CACHE/minio-$MINIO_VERSION
 VERSITYGW_BIN=$CACHE/versitygw-$VERSITYGW_VERSION
 
-die() { echo "servers.sh: $*" >&2; exit 1; }
+die() {
+    echo "servers.sh: $*" >&2
+    [ -n "${STARTING:-}" ] && stop "$STARTING"
+    exit 1
+}
 
 # go_install MODULE@VERSION DEST: builds the module's main package into DEST unless present.
 go_install() {
@@ -65,7 +70,7 @@ wait_ready() {
 make_bucket() {
     local code
     code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --aws-sigv4 "aws:amz:$REGION:s3" \
-        --user "$2:$3" "$1/$BUCKET")
+        -H "x-amz-content-sha256: $EMPTY_SHA256" --user "$2:$3" "$1/$BUCKET")
     case $code in 200|409) ;; *) die "creating bucket $BUCKET on $1 answered HTTP $code" ;; esac
 }
 
@@ -79,6 +84,10 @@ start() {
     mkdir -p "$state"
     state=$(cd "$state" && pwd)
     [ -e "$state/minio.pid" ] && die "$state already has running servers (stop them first)"
+    # Whatever fails from here on, nothing we started is left running.
+    STARTING=$state
+    trap 'stop "$state"' ERR
+    trap 'stop "$state"; exit 1' INT TERM
 
     local key1 secret1 port1 cport key2 secret2 port2
     key1=kvps$(random_text 12); secret1=$(random_text 32)
@@ -104,6 +113,8 @@ start() {
     make_bucket "http://127.0.0.1:$port1" "$key1" "$secret1"
     make_bucket "http://127.0.0.1:$port2" "$key2" "$secret2"
 
+    trap - ERR INT TERM
+    STARTING=
     echo "export KVPS_TEST_S3_URL='$(store_url "http://127.0.0.1:$port1" "$key1" "$secret1")'"
     echo "export KVPS_TEST_S3_URL_2='$(store_url "http://127.0.0.1:$port2" "$key2" "$secret2")'"
 }

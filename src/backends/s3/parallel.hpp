@@ -1,0 +1,30 @@
+// Runs fn(0..n-1) on up to `concurrency` threads; fn must not throw.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+namespace kvps::s3 {
+
+template <class Fn>
+void parallel_for(size_t n, unsigned concurrency, Fn &&fn) {
+    size_t workers = std::min<size_t>(std::max(concurrency, 1u), n);
+    if (workers <= 1) {
+        for (size_t i = 0; i < n; ++i) fn(i);
+        return;
+    }
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+    };
+    std::vector<std::thread> threads;
+    threads.reserve(workers - 1);
+    for (size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+    work();
+    for (std::thread &t : threads) t.join();
+}
+
+}  // namespace kvps::s3

@@ -1,0 +1,112 @@
+// The s3 backend's option table, settings and registration (schemes s3, then aws).
+#include "config.hpp"
+#include "credentials.hpp"
+#include "error.hpp"
+#include "registry.hpp"
+#include "s3_backend.hpp"
+
+namespace kvps::s3 {
+namespace {
+
+constexpr uint64_t kMinPart = uint64_t{5} << 20;  // S3's smallest part (but the last)
+constexpr uint64_t kMaxPart = uint64_t{5} << 30;
+
+std::vector<OptionSpec> option_table() {
+    auto opt = [](const char *name, kvps_option_type type, const char *def, const char *text) {
+        return OptionSpec{name, type, def ? std::optional<std::string>(def) : std::nullopt, false, text};
+    };
+    return {
+        opt("region", KVPS_OPTION_STRING, nullptr,
+            "signing region; else AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1"),
+        opt("endpoint", KVPS_OPTION_URL, nullptr,
+            "http(s)://host[:port] of an S3-compatible server; else AWS_ENDPOINT_URL_S3, "
+            "AWS_ENDPOINT_URL, the profile, AWS"),
+        opt("path_style", KVPS_OPTION_BOOL, nullptr,
+            "address the bucket in the path; default true with an endpoint, false for AWS"),
+        opt("access_key_id", KVPS_OPTION_SECRET, nullptr,
+            "access key id; else the URL's user, AWS_ACCESS_KEY_ID, the shared files"),
+        opt("secret_access_key", KVPS_OPTION_SECRET, nullptr,
+            "secret access key; else the URL's password, AWS_SECRET_ACCESS_KEY, the shared files"),
+        opt("session_token", KVPS_OPTION_SECRET, nullptr,
+            "session token of temporary credentials; else AWS_SESSION_TOKEN, the shared files"),
+        opt("part_size", KVPS_OPTION_SIZE, "8MiB",
+            "multipart part size and streaming chunk (5MiB..5GiB); larger values go multipart"),
+        opt("concurrency", KVPS_OPTION_INTEGER, "4",
+            "parts in flight per upload and parallel items per batch (1..64)"),
+        opt("max_attempts", KVPS_OPTION_INTEGER, "3",
+            "tries per request, with exponential backoff and full jitter (1..20)"),
+        opt("connect_timeout", KVPS_OPTION_DURATION, "10s", "longest wait for a connection"),
+        opt("request_timeout", KVPS_OPTION_DURATION, "30s",
+            "longest a request may go without receiving or sending a byte"),
+        opt("ca_file", KVPS_OPTION_STRING, nullptr, "PEM file of CA certificates to trust"),
+        opt("verify_tls", KVPS_OPTION_BOOL, "true", "verify the server's TLS certificate"),
+        opt("unsigned_payload", KVPS_OPTION_BOOL, "false",
+            "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
+    };
+}
+
+int64_t in_range(const Config &config, const char *name, int64_t low, int64_t high) {
+    int64_t value = config.integer(name);
+    if (value < low || value > high)
+        fail(KVPS_INVALID_OPTION, std::string("s3: option ") + name + " must be between " +
+                                      std::to_string(low) + " and " + std::to_string(high) +
+                                      ", not " + std::to_string(value));
+    return value;
+}
+
+Settings make_settings(const Config &config) {
+    const Url &url = config.url();
+    Settings s;
+    s.bucket = url.host;
+    if (s.bucket.empty())
+        fail(KVPS_INVALID_URL, "s3: the URL names no bucket (expected s3://BUCKET/PREFIX?...)");
+    s.prefix = url.path;
+    while (!s.prefix.empty() && s.prefix.front() == '/') s.prefix.erase(0, 1);
+    if (!s.prefix.empty() && s.prefix.back() != '/') s.prefix += '/';
+
+    s.region = resolve_region(config);
+    std::optional<std::string> endpoint = resolve_endpoint(config);
+    if (endpoint) {
+        std::string e = *endpoint;
+        while (!e.empty() && e.back() == '/') e.pop_back();
+        size_t sep = e.find("://");
+        std::string scheme = sep == std::string::npos ? "" : e.substr(0, sep);
+        if ((scheme != "http" && scheme != "https") || sep + 3 >= e.size() ||
+            e.find('/', sep + 3) != std::string::npos || e.find('?') != std::string::npos)
+            fail(KVPS_INVALID_OPTION, "s3: option endpoint must be http(s)://host[:port] "
+                                      "without a path, not '" + e + "'");
+        s.endpoint = e;
+    } else {
+        s.endpoint = "https://s3." + s.region + ".amazonaws.com";
+    }
+    s.path_style = config.given("path_style") ? config.boolean("path_style") : endpoint.has_value();
+    s.credentials = resolve_credentials(config);
+
+    s.part_size = config.size("part_size");
+    if (s.part_size < kMinPart || s.part_size > kMaxPart)
+        fail(KVPS_INVALID_OPTION, "s3: option part_size must be between 5MiB and 5GiB, not " +
+                                      std::to_string(s.part_size) + " bytes");
+    s.concurrency = static_cast<unsigned>(in_range(config, "concurrency", 1, 64));
+    s.max_attempts = static_cast<unsigned>(in_range(config, "max_attempts", 1, 20));
+    s.unsigned_payload = config.boolean("unsigned_payload");
+    s.http.connect_timeout = config.duration("connect_timeout");
+    s.http.stall_timeout = config.duration("request_timeout");
+    s.http.verify_tls = config.boolean("verify_tls");
+    if (config.given("ca_file")) s.http.ca_file = config.string("ca_file");
+    return s;
+}
+
+const Registrar registrar{{
+    .name = "s3",
+    .description = "Amazon S3 and S3-compatible servers (MinIO, versitygw, ...), SigV4 over libcurl",
+    .schemes = {"s3", "aws"},
+    .options = option_table(),
+    .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_WRITE_STREAM | KVPS_CAP_LIST |
+                    KVPS_CAP_BATCH | KVPS_CAP_PERSISTENT | KVPS_CAP_SHARED,
+    .open = [](const Config &config) -> std::unique_ptr<Backend> {
+        return std::make_unique<S3Backend>(make_settings(config));
+    },
+}};
+
+}  // namespace
+}  // namespace kvps::s3

@@ -1,0 +1,246 @@
+// Single-value operations, listing and batches.
+#include "s3_backend.hpp"
+
+#include <curl/curl.h>
+
+#include <openssl/evp.h>
+
+#include "error.hpp"
+#include "multipart.hpp"
+#include "parallel.hpp"
+#include "xml.hpp"
+
+namespace kvps::s3 {
+namespace {
+
+constexpr size_t kDeleteBatch = 1000;  // DeleteObjects' limit
+
+std::string_view body_text(const HttpResponse &response) {
+    return {response.body.data() ? response.body.data() : "", response.body.size()};
+}
+
+// A 404 that means "no such key" (and not "no such bucket", which is an error).
+bool missing_key(const HttpResponse &response) {
+    if (response.status != 404) return false;
+    std::string_view body = body_text(response);
+    return body.empty() || parse_error(body).code != "NoSuchBucket";
+}
+
+std::string strip_quotes(std::string etag) {
+    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+        etag = etag.substr(1, etag.size() - 2);
+    return etag;
+}
+
+std::string base64_md5(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (!EVP_Digest(data.data(), data.size(), digest, &size, EVP_md5(), nullptr))
+        fail(KVPS_INTERNAL, "s3: MD5 failed in OpenSSL");
+    unsigned char out[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+    int n = EVP_EncodeBlock(out, digest, static_cast<int>(size));
+    return std::string(reinterpret_cast<char *>(out), static_cast<size_t>(n));
+}
+
+template <class Item>
+void record_failure(Item &item) {
+    try {
+        throw;
+    } catch (const Error &e) {
+        item.status = e.status();
+        item.error = e.message();
+    } catch (const std::bad_alloc &) {
+        item.status = KVPS_NO_MEMORY;
+        item.error = "s3: out of memory";
+    } catch (const std::exception &e) {
+        item.status = KVPS_INTERNAL;
+        item.error = std::string("s3: ") + e.what();
+    }
+}
+
+}  // namespace
+
+void put_object(Client &client, const std::string &full_key, const void *data, size_t size) {
+    Call call;
+    call.method = "PUT";
+    call.key = full_key;
+    call.body = data;
+    call.body_size = size;
+    call.has_body = true;
+    HttpResponse response = client.send(call);
+    if (!succeeded(response)) client.fail_answer(response, client.describe("PUT", full_key));
+}
+
+std::optional<Metadata> head_object(Client &client, const std::string &full_key,
+                                    std::string *raw_etag) {
+    Call call;
+    call.method = "HEAD";
+    call.key = full_key;
+    HttpResponse response = client.send(call);
+    if (response.status == 404) return std::nullopt;
+    if (!succeeded(response)) client.fail_answer(response, client.describe("HEAD", full_key));
+    Metadata meta;
+    meta.size = response.content_length.value_or(0);
+    if (!response.last_modified.empty()) {
+        time_t t = curl_getdate(response.last_modified.c_str(), nullptr);
+        if (t > 0) meta.mtime_ns = static_cast<int64_t>(t) * 1000000000;
+    }
+    if (raw_etag) *raw_etag = response.etag;
+    meta.etag = strip_quotes(response.etag).substr(0, KVPS_ETAG_MAX - 1);
+    return meta;
+}
+
+void S3Backend::put(std::string_view key, const void *data, size_t size) {
+    std::string full = client_.full_key(key);
+    uint64_t part = client_.settings().part_size;
+    if (size <= part) {
+        put_object(client_, full, data, size);
+        return;
+    }
+    MultipartUpload upload(client_, full);
+    const char *bytes = static_cast<const char *>(data);
+    for (size_t at = 0; at < size; at += part)
+        upload.add_part_borrowed(bytes + at, std::min<size_t>(part, size - at));
+    upload.complete();
+}
+
+std::optional<Bytes> S3Backend::get(std::string_view key) {
+    std::string full = client_.full_key(key);
+    Call call;
+    call.key = full;
+    HttpResponse response = client_.send(call);
+    if (missing_key(response)) return std::nullopt;
+    if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
+    return std::move(response.body);
+}
+
+std::optional<Bytes> S3Backend::get_range(std::string_view key, uint64_t offset, uint64_t length) {
+    std::string full = client_.full_key(key);
+    if (length == 0) {
+        if (!head_object(client_, full)) return std::nullopt;
+        return Bytes();
+    }
+    std::string range = "bytes=" + std::to_string(offset) + "-";
+    if (length != KVPS_TO_END && length - 1 <= UINT64_MAX - offset)
+        range += std::to_string(offset + length - 1);
+    Call call;
+    call.key = full;
+    call.headers = {{"Range", range}};
+    HttpResponse response = client_.send(call);
+    if (missing_key(response)) return std::nullopt;
+    if (response.status == 416) return Bytes();  // the offset is at or past the end
+    if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
+    if (response.status == 200) {  // the whole value (a server may ignore a range on an empty one)
+        Span64 span = clamp_range(response.body.size(), offset, length);
+        response.body.slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
+    }
+    return std::move(response.body);
+}
+
+std::optional<Metadata> S3Backend::stat(std::string_view key) {
+    return head_object(client_, client_.full_key(key));
+}
+
+void S3Backend::remove(std::string_view key) {
+    std::string full = client_.full_key(key);
+    Call call;
+    call.method = "DELETE";
+    call.key = full;
+    HttpResponse response = client_.send(call);
+    if (succeeded(response) || missing_key(response)) return;
+    client_.fail_answer(response, client_.describe("DELETE", full));
+}
+
+ListResult S3Backend::list(std::string_view prefix, std::string_view token, size_t limit) {
+    const std::string &store_prefix = client_.settings().prefix;
+    Call call;
+    call.query = {{"list-type", "2"},
+                  {"encoding-type", "url"},
+                  {"max-keys", std::to_string(std::min<size_t>(limit, 1000))},
+                  {"prefix", store_prefix + std::string(prefix)}};
+    // The token is the last key returned: resuming after it needs no server-side state.
+    if (!token.empty()) call.query.emplace_back("start-after", store_prefix + std::string(token));
+    HttpResponse response = client_.send(call);
+    if (!succeeded(response)) client_.fail_answer(response, client_.describe("ListObjectsV2", ""));
+    ListObjectsPage page = parse_list_objects(body_text(response));
+    ListResult out;
+    for (ListedObject &o : page.objects) {
+        if (!std::string_view(o.key).starts_with(store_prefix)) continue;
+        out.entries.push_back(Entry{o.key.substr(store_prefix.size()), o.size, o.mtime_ns,
+                                    o.etag.substr(0, std::min<size_t>(o.etag.size(), KVPS_ETAG_MAX - 1))});
+    }
+    if (page.truncated && !page.objects.empty())
+        out.next = page.objects.back().key.substr(store_prefix.size());
+    return out;
+}
+
+std::unique_ptr<Reader> S3Backend::open_reader(std::string_view key, uint64_t offset,
+                                               uint64_t length) {
+    return make_reader(client_, client_.full_key(key), offset, length);
+}
+
+std::unique_ptr<Writer> S3Backend::open_writer(std::string_view key) {
+    return make_writer(client_, client_.full_key(key));
+}
+
+void S3Backend::put_many(std::span<PutItem> items) {
+    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) {
+        try {
+            put(items[i].key, items[i].data, items[i].size);
+            items[i].status = KVPS_OK;
+        } catch (...) {
+            record_failure(items[i]);
+        }
+    });
+}
+
+void S3Backend::get_many(std::span<GetItem> items) {
+    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) {
+        try {
+            std::optional<Bytes> value = get(items[i].key);
+            items[i].status = value ? KVPS_OK : KVPS_NOT_FOUND;
+            if (value) items[i].value = std::move(*value);
+        } catch (...) {
+            record_failure(items[i]);
+        }
+    });
+}
+
+void S3Backend::delete_many(std::span<DeleteItem> items) {
+    size_t batches = (items.size() + kDeleteBatch - 1) / kDeleteBatch;
+    parallel_for(batches, client_.settings().concurrency, [&](size_t b) {
+        std::span<DeleteItem> batch =
+            items.subspan(b * kDeleteBatch, std::min(kDeleteBatch, items.size() - b * kDeleteBatch));
+        try {
+            std::string body = "<Delete><Quiet>true</Quiet>";
+            for (DeleteItem &item : batch) {
+                item.status = KVPS_OK;
+                body += "<Object><Key>" + xml_escape(client_.full_key(item.key)) + "</Key></Object>";
+            }
+            body += "</Delete>";
+            Call call;
+            call.method = "POST";
+            call.query = {{"delete", ""}};
+            call.headers = {{"Content-MD5", base64_md5(body)}, {"Content-Type", "application/xml"}};
+            call.body = body.data();
+            call.body_size = body.size();
+            call.has_body = true;
+            HttpResponse response = client_.send(call);  // deleting twice is harmless: Always
+            if (!succeeded(response))
+                client_.fail_answer(response, client_.describe("DeleteObjects", ""));
+            std::vector<DeleteFailure> failures = parse_delete_result(body_text(response));
+            for (const DeleteFailure &f : failures) {
+                if (f.code == "NoSuchKey") continue;
+                for (DeleteItem &item : batch) {
+                    if (client_.full_key(item.key) != f.key) continue;
+                    item.status = f.code == "AccessDenied" ? KVPS_PERMISSION_DENIED : KVPS_REMOTE;
+                    item.error = "s3: DELETE " + quote(item.key) + ": " + f.code + ": " + f.message;
+                }
+            }
+        } catch (...) {
+            for (DeleteItem &item : batch) record_failure(item);
+        }
+    });
+}
+
+}  // namespace kvps::s3

@@ -1,0 +1,43 @@
+// The s3:// backend: kvps operations as S3 requests through one Client.
+#pragma once
+
+#include <memory>
+
+#include "backend.hpp"
+#include "client.hpp"
+
+namespace kvps::s3 {
+
+class S3Backend final : public Backend {
+public:
+    explicit S3Backend(Settings settings) : client_(std::move(settings)) {}
+
+    void put(std::string_view key, const void *data, size_t size) override;
+    std::optional<Bytes> get(std::string_view key) override;
+    std::optional<Metadata> stat(std::string_view key) override;
+    void remove(std::string_view key) override;
+    ListResult list(std::string_view prefix, std::string_view token, size_t limit) override;
+    std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override;
+    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
+                                        uint64_t length) override;
+    std::unique_ptr<Writer> open_writer(std::string_view key) override;
+    void put_many(std::span<PutItem> items) override;
+    void get_many(std::span<GetItem> items) override;
+    void delete_many(std::span<DeleteItem> items) override;
+
+private:
+    Client client_;
+};
+
+// A single PutObject of a whole value held by the caller.
+void put_object(Client &client, const std::string &full_key, const void *data, size_t size);
+
+// HeadObject: nullopt for a missing key. raw_etag receives the ETag as sent (quotes kept).
+std::optional<Metadata> head_object(Client &client, const std::string &full_key,
+                                    std::string *raw_etag = nullptr);
+
+std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64_t offset,
+                                    uint64_t length);
+std::unique_ptr<Writer> make_writer(Client &client, std::string full_key);
+
+}  // namespace kvps::s3

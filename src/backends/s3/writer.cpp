@@ -1,0 +1,76 @@
+// Streaming writes in constant memory: part_size buffers go up as multipart parts, at most
+// `concurrency` in flight; a value that fits in one buffer is a single PutObject on commit.
+#include <cstring>
+#include <optional>
+
+#include "error.hpp"
+#include "multipart.hpp"
+#include "s3_backend.hpp"
+
+namespace kvps::s3 {
+namespace {
+
+class S3Writer final : public Writer {
+public:
+    S3Writer(Client &client, std::string key) : client_(client), key_(std::move(key)) {}
+
+    void write(const void *data, size_t size) override {
+        if (failed_) fail(KVPS_INVALID_ARGUMENT, "s3: the writer for " + quote(user_key()) +
+                                                     " failed earlier: abort it");
+        try {
+            const char *bytes = static_cast<const char *>(data);
+            size_t part = static_cast<size_t>(client_.settings().part_size);
+            while (size > 0) {
+                if (buffer_.size() == part) flush();
+                if (buffer_.size() == 0) buffer_.reserve(part);
+                size_t n = std::min(size, part - buffer_.size());
+                buffer_.append(bytes, n);
+                bytes += n;
+                size -= n;
+            }
+        } catch (...) {
+            failed_ = true;
+            throw;
+        }
+    }
+
+    void commit() override {
+        if (failed_) fail(KVPS_INVALID_ARGUMENT, "s3: the writer for " + quote(user_key()) +
+                                                     " failed earlier: abort it");
+        failed_ = true;  // whatever happens now, the writer is done
+        if (!upload_) {
+            put_object(client_, key_, buffer_.data(), buffer_.size());
+            return;
+        }
+        if (buffer_.size() > 0) upload_->add_part(std::move(buffer_));
+        upload_->complete();
+    }
+
+    void abort() noexcept override {
+        failed_ = true;
+        if (upload_) upload_->abort();
+        buffer_ = Bytes();
+    }
+
+private:
+    void flush() {
+        if (!upload_) upload_.emplace(client_, key_);
+        upload_->add_part(std::move(buffer_));
+        buffer_ = Bytes();
+    }
+    std::string user_key() const { return key_.substr(client_.settings().prefix.size()); }
+
+    Client &client_;
+    std::string key_;
+    Bytes buffer_;
+    std::optional<MultipartUpload> upload_;
+    bool failed_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Writer> make_writer(Client &client, std::string full_key) {
+    return std::make_unique<S3Writer>(client, std::move(full_key));
+}
+
+}  // namespace kvps::s3
