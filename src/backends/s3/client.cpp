@@ -50,6 +50,11 @@ kvps_status status_for(long http_status, std::string_view code) {
         code == "InvalidSecurity" || code == "AccountProblem")
         return KVPS_PERMISSION_DENIED;
     if (code == "PreconditionFailed") return KVPS_PRECONDITION_FAILED;
+    // The server refuses the key itself (too long; MinIO: "." or ".." segments, "//";
+    // versitygw: data under a key ending in "/").
+    if (code == "KeyTooLongError" || code == "XMinioInvalidResourceName" ||
+        code == "XMinioInvalidObjectName" || code == "DirectoryObjectContainsData")
+        return KVPS_INVALID_KEY;
     if (code == "RequestTimeout") return KVPS_TIMEOUT;
     if (code == "XMinioStorageFull" || code == "QuotaExceeded") return KVPS_NO_SPACE;
     if (code.empty()) {
@@ -185,13 +190,14 @@ void Client::fail_answer(const HttpResponse &response, std::string_view what) co
     kvps_status status = status_for(response.status, error.code);
     std::string message = "s3: " + std::string(what) + ": ";
     if (error.code == "NoSuchBucket")
-        message += "bucket '" + settings_.bucket + "' does not exist on " + settings_.endpoint + " (NoSuchBucket";
+        message += "bucket '" + settings_.bucket + "' does not exist on " + settings_.endpoint;
     else if (!error.code.empty())
-        message += error.code + (error.message.empty() ? "" : ": " + error.message) + " (";
+        message += error.code + (error.message.empty() ? "" : ": " + error.message);
     else
-        message += "the server answered HTTP " + std::to_string(response.status) + " (";
-    if (!error.code.empty()) message += ", HTTP " + std::to_string(response.status);
-    else message += "no error document";
+        message += "the server answered HTTP " + std::to_string(response.status);
+    message += " (";
+    if (!error.code.empty()) message += error.code + ", ";
+    message += "HTTP " + std::to_string(response.status);
     if (!request_id.empty()) message += ", request id " + request_id;
     message += ")";
     fail(status, scrub(std::move(message)));

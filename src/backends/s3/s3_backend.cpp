@@ -158,8 +158,7 @@ ListResult S3Backend::list(std::string_view prefix, std::string_view token, size
                   {"encoding-type", "url"},
                   {"max-keys", std::to_string(std::min<size_t>(limit, 1000))},
                   {"prefix", store_prefix + std::string(prefix)}};
-    // The token is the last key returned: resuming after it needs no server-side state.
-    if (!token.empty()) call.query.emplace_back("start-after", store_prefix + std::string(token));
+    if (!token.empty()) call.query.emplace_back("continuation-token", std::string(token));
     HttpResponse response = client_.send(call);
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("ListObjectsV2", ""));
     ListObjectsPage page = parse_list_objects(body_text(response));
@@ -169,8 +168,11 @@ ListResult S3Backend::list(std::string_view prefix, std::string_view token, size
         out.entries.push_back(Entry{o.key.substr(store_prefix.size()), o.size, o.mtime_ns,
                                     o.etag.substr(0, std::min<size_t>(o.etag.size(), KVPS_ETAG_MAX - 1))});
     }
-    if (page.truncated && !page.objects.empty())
-        out.next = page.objects.back().key.substr(store_prefix.size());
+    if (page.truncated) {
+        out.next = page.next_token;
+        if (out.next.empty())
+            fail(KVPS_REMOTE, "s3: ListObjectsV2 answered a truncated page without a continuation token");
+    }
     return out;
 }
 

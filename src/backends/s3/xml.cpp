@@ -122,10 +122,13 @@ ListObjectsPage parse_list_objects(std::string_view document) {
     XmlNode root = parse_xml(document, "ListObjectsV2");
     ListObjectsPage page;
     page.truncated = root.child_text("IsTruncated") == "true";
+    page.next_token = root.child_text("NextContinuationToken");
+    // Keys are encoded only when the answer says so: some servers ignore encoding-type.
+    bool encoded = root.child_text("EncodingType") == "url";
     for (const XmlNode &c : root.children) {
         if (c.name != "Contents") continue;
         ListedObject o;
-        o.key = url_decode_key(c.child_text("Key"));
+        o.key = encoded ? url_decode_key(c.child_text("Key")) : c.child_text("Key");
         o.size = std::strtoull(c.child_text("Size").c_str(), nullptr, 10);
         o.mtime_ns = parse_iso8601_ns(c.child_text("LastModified"));
         o.etag = c.child_text("ETag");

@@ -44,6 +44,7 @@ struct ListedObject {
 struct ListObjectsPage {
     std::vector<ListedObject> objects;
     bool truncated = false;
+    std::string next_token;  // NextContinuationToken
 };
 // A ListObjectsV2 answer requested with encoding-type=url.
 ListObjectsPage parse_list_objects(std::string_view document);
