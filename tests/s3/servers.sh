@@ -5,7 +5,8 @@
 #   tests/s3/servers.sh start STATEDIR   install if needed, start MinIO and versitygw on free
 #                                        ports with temporary data and generated credentials,
 #                                        create the bucket, print `export KVPS_TEST_S3_URL=...`
-#                                        and `export KVPS_TEST_S3_URL_2=...`
+#                                        and `export KVPS_TEST_S3_URL_2=...` (also kept in
+#                                        STATEDIR/env.sh)
 #   tests/s3/servers.sh stop STATEDIR    stop what start started and remove its data
 #
 # The servers are test-time tools built from source with `go install` at pinned versions; their
@@ -115,8 +116,10 @@ start() {
 
     trap - ERR INT TERM
     STARTING=
-    echo "export KVPS_TEST_S3_URL='$(store_url "http://127.0.0.1:$port1" "$key1" "$secret1")'"
-    echo "export KVPS_TEST_S3_URL_2='$(store_url "http://127.0.0.1:$port2" "$key2" "$secret2")'"
+    {
+        echo "export KVPS_TEST_S3_URL='$(store_url "http://127.0.0.1:$port1" "$key1" "$secret1")'"
+        echo "export KVPS_TEST_S3_URL_2='$(store_url "http://127.0.0.1:$port2" "$key2" "$secret2")'"
+    } | tee "$state/env.sh"
 }
 
 stop() {
@@ -130,6 +133,7 @@ stop() {
         rm -f "$state/$name.pid"
         rm -rf "$state/$name-data"
     done
+    rm -f "$state/env.sh"
 }
 
 case ${1:-} in
