@@ -116,6 +116,15 @@ HttpResponse Client::send(const Call &call) {
     request.body_size = call.body_size;
     request.has_body = call.has_body;
     request.into = call.into;
+    uint64_t streamed = 0;
+    std::function<bool(const char *, size_t)> counting;
+    if (call.stream) {
+        counting = [&](const char *data, size_t size) {
+            streamed += size;
+            return (*call.stream)(data, size);
+        };
+        request.stream = &counting;
+    }
 
     std::string payload_hash;
     if (!call.has_body || call.body_size == 0)
@@ -160,7 +169,7 @@ HttpResponse Client::send(const Call &call) {
         }
         bool last = attempt >= settings_.max_attempts;
         if (!answered) {
-            if (call.retry == Retry::Always && !last) {
+            if (call.retry == Retry::Always && !last && streamed == 0) {
                 back_off(attempt);
                 continue;
             }

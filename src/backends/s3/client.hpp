@@ -46,6 +46,9 @@ struct Call {
     Retry retry = Retry::Always;
     bool error_in_200 = false;   // a 200 whose body is <Error> is a failure (CompleteMultipartUpload)
     Bytes *into = nullptr;       // see HttpRequest::into
+    // See HttpRequest::stream. Once a byte went to it, a lost connection is not retried here
+    // (the caller resumes where the bytes stopped).
+    const std::function<bool(const char *, size_t)> *stream = nullptr;
 };
 
 class Client {

@@ -27,6 +27,7 @@ struct Exchange {
     const char *upload = nullptr;
     size_t upload_left = 0;
     bool into_target = false;  // decided once the status line is known
+    bool streaming = false;
     std::exception_ptr error;
 };
 
@@ -46,6 +47,7 @@ Bytes &sink(Exchange *x) {
 size_t write_body(char *data, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
     size_t n = size * count;
+    if (x->streaming) return (*x->request->stream)(data, n) ? n : 0;
     try {
         sink(x).append(data, n);
     } catch (...) {
@@ -79,6 +81,7 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         x->response->status = space == std::string_view::npos ? 0 : std::atol(data + space + 1);
         x->response->content_length.reset();
         x->into_target = x->request->into && x->response->status / 100 == 2;
+        x->streaming = x->request->stream && x->response->status == 206;
         sink(x).resize(0);  // shrinking never allocates
         return n;
     }
@@ -88,7 +91,8 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         uint64_t length = std::strtoull(header_value(line, colon).c_str(), nullptr, 10);
         x->response->content_length = length;
         try {  // one allocation for the whole body
-            if (length < (uint64_t{1} << 40)) sink(x).reserve(static_cast<size_t>(length));
+            if (!x->streaming && length < (uint64_t{1} << 40))
+                sink(x).reserve(static_cast<size_t>(length));
         } catch (...) {
             x->error = std::current_exception();
             return 0;
@@ -173,6 +177,7 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);
     curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 256L * 1024);  // fewer, larger body callbacks
 
     std::string_view method = request.method;
     if (method == "HEAD") {

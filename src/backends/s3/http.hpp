@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -32,6 +33,9 @@ struct HttpRequest {
     size_t body_size = 0;
     bool has_body = false;              // PUT/POST send Content-Length even when 0
     Bytes *into = nullptr;              // where a 2xx body goes (cleared first); else response.body
+    // When set, a 206 body is handed over piece by piece instead (returning false stops the
+    // transfer); other answers still land in response.body.
+    const std::function<bool(const char *, size_t)> *stream = nullptr;
 };
 
 struct HttpResponse {

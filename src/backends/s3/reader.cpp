@@ -1,9 +1,13 @@
-// Streaming reads in constant memory: the range is fetched in part_size chunks by ranged GETs,
-// each conditional on the ETag seen at open, so a value replaced mid-read is reported instead
-// of being spliced from two versions. The next chunk is fetched while the caller consumes the
-// current one.
+// Streaming reads in constant memory: one ranged GET, conditional on the ETag seen at open (a
+// value replaced mid-read is reported, never spliced from two versions), runs on a worker
+// thread and fills a part_size ring buffer that read() drains. When the connection breaks the
+// worker resumes from the first byte not yet received, up to max_attempts times.
+#include <condition_variable>
 #include <cstring>
-#include <future>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "error.hpp"
 #include "s3_backend.hpp"
@@ -15,65 +19,131 @@ class S3Reader final : public Reader {
 public:
     S3Reader(Client &client, std::string key, std::string etag, uint64_t value_size, Span64 span)
         : client_(client), key_(std::move(key)), etag_(std::move(etag)), value_size_(value_size),
-          next_(span.start), end_(span.start + span.count) {
-        prefetch();
+          next_(span.start), end_(span.start + span.count),
+          ring_(static_cast<size_t>(std::min<uint64_t>(client.settings().part_size,
+                                                       std::max<uint64_t>(span.count, 1)))) {
+        if (next_ < end_) worker_ = std::thread([this] { run(); });
+        else done_ = true;
     }
+
     ~S3Reader() override {
-        if (pending_.valid()) pending_.wait();
+        {
+            std::lock_guard lock(mutex_);
+            closed_ = true;
+        }
+        space_.notify_all();
+        if (worker_.joinable()) worker_.join();
     }
 
     size_t read(void *buffer, size_t capacity) override {
-        if (pos_ == chunk_.size()) {
-            if (!pending_.valid()) return 0;
-            chunk_ = pending_.get();
-            pos_ = 0;
-            prefetch();
-            if (chunk_.empty()) return 0;
+        std::unique_lock lock(mutex_);
+        data_.wait(lock, [&] { return used_ > 0 || done_; });
+        if (used_ == 0) {
+            if (error_) std::rethrow_exception(error_);
+            return 0;
         }
-        size_t n = std::min(capacity, chunk_.size() - pos_);
-        std::memcpy(buffer, chunk_.data() + pos_, n);
-        pos_ += n;
+        size_t n = std::min(capacity, used_);
+        size_t first = std::min(n, ring_.size() - head_);  // up to the ring's end, then wrap
+        std::memcpy(buffer, ring_.data() + head_, first);
+        std::memcpy(static_cast<char *>(buffer) + first, ring_.data(), n - first);
+        head_ = (head_ + n) % ring_.size();
+        used_ -= n;
+        lock.unlock();
+        space_.notify_one();
         return n;
     }
 
     uint64_t value_size() const override { return value_size_; }
 
 private:
-    void prefetch() {
-        if (next_ >= end_) return;
-        uint64_t first = next_;
-        uint64_t count = std::min<uint64_t>(client_.settings().part_size, end_ - next_);
-        next_ += count;
-        pending_ = std::async(std::launch::async, [this, first, count] { return fetch(first, count); });
+    // The worker's side of the ring: false once the reader is closed.
+    bool push(const char *data, size_t size) {
+        while (size > 0) {
+            std::unique_lock lock(mutex_);
+            space_.wait(lock, [&] { return used_ < ring_.size() || closed_; });
+            if (closed_) return false;
+            size_t tail = (head_ + used_) % ring_.size();
+            size_t n = std::min({size, ring_.size() - used_, ring_.size() - tail});
+            std::memcpy(ring_.data() + tail, data, n);
+            used_ += n;
+            next_ += n;
+            data += n;
+            size -= n;
+            lock.unlock();
+            data_.notify_one();
+        }
+        return true;
     }
 
-    Bytes fetch(uint64_t first, uint64_t count) {
+    void run() {
+        std::function<bool(const char *, size_t)> sink = [this](const char *d, size_t n) {
+            return push(d, n);
+        };
+        std::exception_ptr error;
+        for (unsigned broken = 0; next_ < end_ && !closed();) {
+            uint64_t before = next_;
+            try {
+                fetch(sink);
+                if (next_ < end_ && !closed())
+                    fail(KVPS_NETWORK, "s3: " + client_.describe("GET", key_) +
+                                           ": the answer ended early");
+            } catch (const Error &e) {
+                bool transient = e.status() == KVPS_NETWORK || e.status() == KVPS_TIMEOUT;
+                if (next_ > before) broken = 0;  // progress: this is a new break
+                if (closed() || !transient || ++broken >= client_.settings().max_attempts) {
+                    error = std::current_exception();
+                    break;
+                }
+            } catch (...) {
+                error = std::current_exception();
+                break;
+            }
+        }
+        {
+            std::lock_guard lock(mutex_);
+            error_ = error;
+            done_ = true;
+        }
+        data_.notify_all();
+    }
+
+    void fetch(const std::function<bool(const char *, size_t)> &sink) {
         Call call;
         call.key = key_;
-        call.headers = {{"Range", "bytes=" + std::to_string(first) + "-" +
-                                      std::to_string(first + count - 1)}};
+        call.headers = {{"Range", "bytes=" + std::to_string(next_) + "-" + std::to_string(end_ - 1)}};
         if (!etag_.empty()) call.headers.emplace_back("If-Match", etag_);
+        call.stream = &sink;
         HttpResponse response = client_.send(call);
         std::string what = client_.describe("GET", key_);
         if (response.status == 412 || response.status == 404)
             fail(KVPS_PRECONDITION_FAILED,
                  "s3: " + what + ": the value was replaced or deleted while it was being read");
-        if (response.status != 206 && response.status != 200)
-            client_.fail_answer(response, what);
-        if (response.body.size() != count)
-            fail(KVPS_REMOTE, "s3: " + what + ": asked for " + std::to_string(count) +
-                                  " bytes, the server sent " + std::to_string(response.body.size()));
-        return std::move(response.body);
+        if (response.status == 200) {  // the server ignored the range: cut it from the whole
+            Span64 span = clamp_range(response.body.size(), next_, end_ - next_);
+            push(response.body.data() + span.start, static_cast<size_t>(span.count));
+            return;
+        }
+        if (response.status != 206) client_.fail_answer(response, what);
+    }
+
+    bool closed() {
+        std::lock_guard lock(mutex_);
+        return closed_;
     }
 
     Client &client_;
     std::string key_;
     std::string etag_;
     uint64_t value_size_;
-    uint64_t next_, end_;  // what is left to fetch
-    std::future<Bytes> pending_;
-    Bytes chunk_;
-    size_t pos_ = 0;
+    uint64_t next_, end_;  // next_: the first byte not yet received (worker only)
+
+    std::mutex mutex_;
+    std::condition_variable data_, space_;
+    std::vector<char> ring_;
+    size_t head_ = 0, used_ = 0;
+    bool done_ = false, closed_ = false;
+    std::exception_ptr error_;
+    std::thread worker_;  // last: started after everything it uses
 };
 
 }  // namespace
