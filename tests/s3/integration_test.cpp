@@ -223,6 +223,34 @@ void listing_and_batch_delete(void **) {
     kvps_list_page_free(page);
 }
 
+struct CapturedLog {
+    std::vector<std::string> lines;
+};
+
+void capture_line(void *user, kvps_log_level, const char *line) {
+    static_cast<CapturedLog *>(user)->lines.push_back(line);
+}
+
+// Every request logs one DEBUG line (method, path, status, bytes, duration) without a secret.
+void debug_log_has_no_secret(void **) {
+    std::string secret = query_value(kvps::parse_url(g_base), "secret_access_key");
+    CapturedLog log;
+    kvps_set_logger(capture_line, &log, KVPS_LOG_DEBUG);
+    ASSERT_OK(kvps_put(g_store, "logged", "x", 1));
+    void *d = nullptr;
+    size_t n = 0;
+    ASSERT_OK(kvps_get(g_store, "logged", &d, &n));
+    kvps_free(d);
+    ASSERT_OK(kvps_delete(g_store, "logged"));
+    kvps_set_logger(nullptr, nullptr, KVPS_LOG_ERROR);
+    size_t requests = 0;
+    for (const std::string &line : log.lines) {
+        if (line.find(secret) != std::string::npos) fail_msg("a log line has the secret: %s", line.c_str());
+        if (line.rfind("s3: ", 0) == 0 && line.find(" ms") != std::string::npos) ++requests;
+    }
+    if (requests < 3) fail_msg("expected a DEBUG line per request, got %zu", requests);
+}
+
 void wrong_secret(void **) {
     const std::string secret = "kvps-wrong-secret-0123456789abcdef";
     kvps_store *s = nullptr;
@@ -364,6 +392,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(multipart_round_trip),
         cmocka_unit_test(listing_and_batch_delete),
         cmocka_unit_test(wrong_secret),
+        cmocka_unit_test(debug_log_has_no_secret),
         cmocka_unit_test(missing_bucket),
         cmocka_unit_test(server_not_listening),
         cmocka_unit_test(aborted_multipart_leaves_nothing),
