@@ -1,0 +1,144 @@
+use std::collections::VecDeque;
+use std::ffi::CString;
+use std::iter::FusedIterator;
+use std::time::SystemTime;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::raw::StoreHandle;
+use crate::system_time;
+
+/// One listed value, from [`Store::list`](crate::Store::list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    key: String,
+    size: u64,
+    modified: Option<SystemTime>,
+    etag: Option<String>,
+}
+
+impl Entry {
+    /// The value's key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The key, taken out of the entry.
+    pub fn into_key(self) -> String {
+        self.key
+    }
+
+    /// The value's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// When the value was last written, where the backend can tell cheaply while listing.
+    pub fn modified(&self) -> Option<SystemTime> {
+        self.modified
+    }
+
+    /// The value's etag, where the backend can tell cheaply while listing.
+    pub fn etag(&self) -> Option<&str> {
+        self.etag.as_deref()
+    }
+}
+
+/// An iterator over the entries under a prefix, in byte order of the keys. It asks the store
+/// for one page at a time, resuming from the cursor of the previous page. After an error it
+/// ends.
+pub struct List<'s> {
+    store: &'s StoreHandle,
+    prefix: CString,
+    page_size: usize,
+    cursor: Option<CString>,
+    entries: VecDeque<Entry>,
+    error: Option<Error>,
+    done: bool,
+}
+
+impl<'s> List<'s> {
+    pub(crate) fn new(store: &'s StoreHandle, prefix: &str) -> List<'s> {
+        let (prefix, error) = match CString::new(prefix) {
+            Ok(prefix) => (prefix, None),
+            Err(_) => {
+                let message = format!("invalid prefix {prefix:?}: keys cannot contain U+0000");
+                (
+                    CString::default(),
+                    Some(Error::new(ErrorKind::InvalidKey, message)),
+                )
+            }
+        };
+        List {
+            store,
+            prefix,
+            page_size: 0,
+            cursor: None,
+            entries: VecDeque::new(),
+            done: error.is_some(),
+            error,
+        }
+    }
+
+    /// Fetches pages of up to `size` entries (0, the default, lets the backend choose).
+    ///
+    /// ```
+    /// let store = kvps::Store::open("memory://")?;
+    /// for i in 0..5 {
+    ///     store.put(&format!("k{i}"), "")?;
+    /// }
+    /// assert_eq!(store.list("").page_size(2).count(), 5);
+    /// # Ok::<(), kvps::Error>(())
+    /// ```
+    pub fn page_size(mut self, size: usize) -> List<'s> {
+        self.page_size = size;
+        self
+    }
+
+    fn fetch_page(&mut self) -> Result<()> {
+        let (entries, cursor) =
+            self.store
+                .list_page(&self.prefix, self.cursor.as_deref(), self.page_size)?;
+        self.entries.extend(entries.into_iter().map(|e| Entry {
+            key: e.key,
+            size: e.size,
+            modified: (e.mtime_ns != 0).then(|| system_time(e.mtime_ns)),
+            etag: (!e.etag.is_empty()).then_some(e.etag),
+        }));
+        self.cursor = match cursor {
+            // A cursor is printable text, so it never holds a NUL; if it did, stop cleanly.
+            Some(cursor) => Some(CString::new(cursor).map_err(|_| {
+                Error::new(
+                    ErrorKind::Internal,
+                    "the library returned a list cursor containing a NUL byte",
+                )
+            })?),
+            None => None,
+        };
+        self.done = self.cursor.is_none();
+        Ok(())
+    }
+}
+
+impl Iterator for List<'_> {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        loop {
+            if let Some(entry) = self.entries.pop_front() {
+                return Some(Ok(entry));
+            }
+            if let Some(error) = self.error.take() {
+                return Some(Err(error));
+            }
+            if self.done {
+                return None;
+            }
+            if let Err(error) = self.fetch_page() {
+                self.done = true;
+                return Some(Err(error));
+            }
+        }
+    }
+}
+
+impl FusedIterator for List<'_> {}
