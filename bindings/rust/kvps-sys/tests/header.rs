@@ -174,7 +174,7 @@ fn rust_functions(source: &str) -> BTreeMap<String, Signature> {
 fn function_signatures_match_the_header() {
     let header = header_functions(&header_code(&header()));
     let rust = rust_functions(RUST_SOURCE);
-    assert!(header.len() >= 40, "parsed only {} functions", header.len());
+    assert!(header.len() >= 35, "parsed only {} functions", header.len());
     let header_names: Vec<_> = header.keys().collect();
     let rust_names: Vec<_> = rust.keys().collect();
     assert_eq!(header_names, rust_names, "function sets differ");
