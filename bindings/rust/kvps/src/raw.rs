@@ -591,3 +591,41 @@ impl OptionRef {
         text(self.0.description)
     }
 }
+
+// ------------------------------------------------------------------ logging
+
+/// The Rust logger the C trampoline forwards to: (level, line).
+pub(crate) type LogFn = dyn Fn(sys::kvps_log_level, &str) + Send + Sync;
+
+static LOGGER: std::sync::RwLock<Option<std::sync::Arc<LogFn>>> = std::sync::RwLock::new(None);
+
+fn current_logger() -> Option<std::sync::Arc<LogFn>> {
+    LOGGER.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Called by the library from any thread. A panic in the Rust logger is caught here: it must
+/// never unwind into C.
+unsafe extern "C" fn log_trampoline(
+    _user: *mut c_void,
+    level: sys::kvps_log_level,
+    line: *const c_char,
+) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(logger) = current_logger() {
+            // `line` is valid for the duration of this call; text() copies it.
+            logger(level, &text(line));
+        }
+    });
+}
+
+/// Installs (or with `None` removes) the process-wide logger.
+pub(crate) fn set_logger(logger: Option<std::sync::Arc<LogFn>>, max_level: sys::kvps_log_level) {
+    let enabled = logger.is_some();
+    // Publish the logger before the library can call the trampoline; on removal the
+    // trampoline finds None and does nothing.
+    *LOGGER.write().unwrap_or_else(|e| e.into_inner()) = logger;
+    let callback: sys::kvps_log_fn = if enabled { Some(log_trampoline) } else { None };
+    // SAFETY: the trampoline is a valid function for the life of the process and ignores
+    // `user`; kvps_set_logger is thread-safe.
+    unsafe { sys::kvps_set_logger(callback, ptr::null_mut(), max_level) }
+}
