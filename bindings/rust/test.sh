@@ -54,4 +54,9 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked -j2
+# The `bundled` feature builds libkvps from this repository with CMake instead of pkg-config;
+# its header check runs against that build, with no help from the installed prefix.
+echo "== cargo test -p kvps-sys --features bundled"
+env -u PKG_CONFIG_PATH -u LD_LIBRARY_PATH \
+  cargo test -p kvps-sys --features bundled --locked -j2
 echo "== bindings/rust: all checks passed"

@@ -21,6 +21,9 @@ pub struct TestStore {
     store: Store,
     /// The URL the store was opened with (may hold secrets: never print it).
     pub url: String,
+    /// The longest key this store takes: 1024 bytes, less the prefix on S3 (whose limit of
+    /// 1024 bytes counts the whole object name).
+    pub max_key: usize,
     folder: Option<PathBuf>,
 }
 
@@ -80,6 +83,7 @@ pub fn memory() -> Option<TestStore> {
     Some(TestStore {
         store: Store::open(&url).expect("open memory://"),
         url,
+        max_key: kvps_sys::KVPS_KEY_MAX,
         folder: None,
     })
 }
@@ -99,12 +103,17 @@ pub fn file() -> Option<TestStore> {
     Some(TestStore {
         store,
         url,
+        max_key: kvps_sys::KVPS_KEY_MAX,
         folder: Some(folder),
     })
 }
 
 /// `KVPS_TEST_S3_URL` with "/<unique>" inserted after the bucket.
 pub fn s3_url() -> Option<String> {
+    s3_url_and_prefix().map(|(url, _)| url)
+}
+
+fn s3_url_and_prefix() -> Option<(String, String)> {
     let base = std::env::var("KVPS_TEST_S3_URL")
         .ok()
         .filter(|u| !u.is_empty())?;
@@ -112,16 +121,13 @@ pub fn s3_url() -> Option<String> {
     let bucket_end = base[after_scheme..]
         .find(['/', '?'])
         .map_or(base.len(), |i| i + after_scheme);
-    Some(format!(
-        "{}/{}{}",
-        &base[..bucket_end],
-        unique("s3"),
-        &base[bucket_end..]
-    ))
+    let prefix = unique("s3");
+    let url = format!("{}/{prefix}{}", &base[..bucket_end], &base[bucket_end..]);
+    Some((url, prefix))
 }
 
 pub fn s3() -> Option<TestStore> {
-    let Some(url) = s3_url() else {
+    let Some((url, prefix)) = s3_url_and_prefix() else {
         return skip("KVPS_TEST_S3_URL is not set (the s3:// server's store URL)");
     };
     // Never print the URL: it holds credentials.
@@ -129,6 +135,7 @@ pub fn s3() -> Option<TestStore> {
     Some(TestStore {
         store,
         url,
+        max_key: kvps_sys::KVPS_KEY_MAX - prefix.len() - 1,
         folder: None,
     })
 }
