@@ -52,6 +52,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked -q
 echo "== cargo test"
 cargo test --workspace --locked -j2
 # The `bundled` feature builds libkvps from this repository with CMake instead of pkg-config;

@@ -41,7 +41,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use backend::{backend, backends, Backend, Capabilities, OptionInfo, OptionType};
 pub use error::{Error, ErrorKind, Result};
-pub use list::{Entry, List};
+pub use list::{Entry, List, Page};
 pub use log::{clear_logger, set_logger, LogLevel};
 pub use store::{Metadata, Store};
 pub use stream::{Reader, Writer};

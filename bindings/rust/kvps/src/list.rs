@@ -1,5 +1,5 @@
 use std::collections::VecDeque;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::iter::FusedIterator;
 use std::time::SystemTime;
 
@@ -43,6 +43,83 @@ impl Entry {
     }
 }
 
+/// One page of a listing, from [`Store::list_page`](crate::Store::list_page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    entries: Vec<Entry>,
+    cursor: Option<String>,
+}
+
+impl Page {
+    /// The entries, in byte order of their keys (possibly none, even before the end).
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entries, taken out of the page.
+    pub fn into_entries(self) -> Vec<Entry> {
+        self.entries
+    }
+
+    /// The cursor that fetches the next page, or `None` when the listing is complete. It is
+    /// printable text that may be stored and used later with the same store and prefix.
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+}
+
+/// A prefix as a C string; a NUL byte cannot be part of any key.
+fn c_prefix(prefix: &str) -> Result<CString> {
+    CString::new(prefix).map_err(|_| {
+        let message = format!("invalid prefix {prefix:?}: keys cannot contain U+0000");
+        Error::new(ErrorKind::InvalidKey, message)
+    })
+}
+
+/// Fetches one page: its entries and the next page's cursor.
+fn fetch(
+    store: &StoreHandle,
+    prefix: &CStr,
+    cursor: Option<&CStr>,
+    page_size: usize,
+) -> Result<(Vec<Entry>, Option<CString>)> {
+    let (entries, cursor) = store.list_page(prefix, cursor, page_size)?;
+    let entries = entries
+        .into_iter()
+        .map(|e| Entry {
+            key: e.key,
+            size: e.size,
+            modified: (e.mtime_ns != 0).then(|| system_time(e.mtime_ns)),
+            etag: (!e.etag.is_empty()).then_some(e.etag),
+        })
+        .collect();
+    Ok((entries, cursor))
+}
+
+pub(crate) fn page(
+    store: &StoreHandle,
+    prefix: &str,
+    cursor: Option<&str>,
+    page_size: usize,
+) -> Result<Page> {
+    let prefix = c_prefix(prefix)?;
+    let cursor = cursor
+        .map(|c| {
+            CString::new(c).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("invalid list cursor {c:?}: it contains a NUL byte"),
+                )
+            })
+        })
+        .transpose()?;
+    let (entries, next) = fetch(store, &prefix, cursor.as_deref(), page_size)?;
+    Ok(Page {
+        entries,
+        cursor: next.map(|c| c.to_string_lossy().into_owned()),
+    })
+}
+
 /// An iterator over the entries under a prefix, in byte order of the keys. It asks the store
 /// for one page at a time, resuming from the cursor of the previous page. After an error it
 /// ends.
@@ -58,15 +135,9 @@ pub struct List<'s> {
 
 impl<'s> List<'s> {
     pub(crate) fn new(store: &'s StoreHandle, prefix: &str) -> List<'s> {
-        let (prefix, error) = match CString::new(prefix) {
+        let (prefix, error) = match c_prefix(prefix) {
             Ok(prefix) => (prefix, None),
-            Err(_) => {
-                let message = format!("invalid prefix {prefix:?}: keys cannot contain U+0000");
-                (
-                    CString::default(),
-                    Some(Error::new(ErrorKind::InvalidKey, message)),
-                )
-            }
+            Err(error) => (CString::default(), Some(error)),
         };
         List {
             store,
@@ -95,26 +166,15 @@ impl<'s> List<'s> {
     }
 
     fn fetch_page(&mut self) -> Result<()> {
-        let (entries, cursor) =
-            self.store
-                .list_page(&self.prefix, self.cursor.as_deref(), self.page_size)?;
-        self.entries.extend(entries.into_iter().map(|e| Entry {
-            key: e.key,
-            size: e.size,
-            modified: (e.mtime_ns != 0).then(|| system_time(e.mtime_ns)),
-            etag: (!e.etag.is_empty()).then_some(e.etag),
-        }));
-        self.cursor = match cursor {
-            // A cursor is printable text, so it never holds a NUL; if it did, stop cleanly.
-            Some(cursor) => Some(CString::new(cursor).map_err(|_| {
-                Error::new(
-                    ErrorKind::Internal,
-                    "the library returned a list cursor containing a NUL byte",
-                )
-            })?),
-            None => None,
-        };
-        self.done = self.cursor.is_none();
+        let (entries, cursor) = fetch(
+            self.store,
+            &self.prefix,
+            self.cursor.as_deref(),
+            self.page_size,
+        )?;
+        self.entries.extend(entries);
+        self.done = cursor.is_none();
+        self.cursor = cursor;
         Ok(())
     }
 }

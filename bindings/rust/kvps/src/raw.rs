@@ -268,7 +268,7 @@ impl StoreHandle {
         prefix: &CStr,
         cursor: Option<&CStr>,
         page_size: usize,
-    ) -> Result<(Vec<RawEntry>, Option<String>)> {
+    ) -> Result<(Vec<RawEntry>, Option<CString>)> {
         let mut page = ptr::null_mut();
         // SAFETY: prefix and cursor are NUL-terminated (cursor may be NULL); page is written
         // only on KVPS_OK.
@@ -307,7 +307,7 @@ impl StoreHandle {
                 });
             }
             let cursor = sys::kvps_list_page_cursor(page.0);
-            let cursor = (!cursor.is_null()).then(|| text(cursor));
+            let cursor = (!cursor.is_null()).then(|| CStr::from_ptr(cursor).to_owned());
             Ok((entries, cursor))
         }
     }

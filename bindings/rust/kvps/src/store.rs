@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use kvps_sys as sys;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::list::List;
+use crate::list::{self, List, Page};
 use crate::raw::{self, BatchOutcome, StoreHandle};
 use crate::stream::{Reader, Writer};
 use crate::{system_time, Capabilities};
@@ -268,6 +268,27 @@ impl Store {
     /// ```
     pub fn list(&self, prefix: &str) -> List<'_> {
         List::new(&self.handle, prefix)
+    }
+
+    /// One page of up to `page_size` entries under `prefix` (0: the backend's default), after
+    /// the position `cursor` names (`None` to start), for callers that page explicitly, e.g.
+    /// across requests. [`Store::list`] does this for you.
+    ///
+    /// ```
+    /// let store = kvps::Store::open("memory://")?;
+    /// for key in ["a", "b", "c"] {
+    ///     store.put(key, "")?;
+    /// }
+    /// let first = store.list_page("", None, 2)?;
+    /// assert_eq!(first.entries().len(), 2);
+    /// let cursor = first.cursor().expect("more to come").to_string();
+    /// let second = store.list_page("", Some(&cursor), 2)?;
+    /// assert_eq!(second.entries()[0].key(), "c");
+    /// assert_eq!(second.cursor(), None);
+    /// # Ok::<(), kvps::Error>(())
+    /// ```
+    pub fn list_page(&self, prefix: &str, cursor: Option<&str>, page_size: usize) -> Result<Page> {
+        list::page(&self.handle, prefix, cursor, page_size)
     }
 
     /// Puts many values at once; the backend may run them in parallel or in bulk. Returns one
