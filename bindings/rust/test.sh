@@ -56,6 +56,19 @@ echo "== cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked -q
 echo "== cargo test"
 cargo test --workspace --locked -j2
+# The FFI layer's memory handling (every buffer, page and handle freed once, nothing read out
+# of bounds) under valgrind, on the backends that need no server.
+if command -v valgrind >/dev/null; then
+  echo "== cargo test under valgrind (api, log, memory://, file://)"
+  host="$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')"
+  runner="valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite"
+  export "CARGO_TARGET_${host}_RUNNER=$runner"
+  cargo test -p kvps --locked -j2 --test api --test log
+  cargo test -p kvps --locked -j2 --test backends -- memory:: file::
+  unset "CARGO_TARGET_${host}_RUNNER"
+else
+  echo "== valgrind is not installed: skipping the memory check (apt-get install valgrind)"
+fi
 # The `bundled` feature builds libkvps from this repository with CMake instead of pkg-config;
 # its header check runs against that build, with no help from the installed prefix.
 echo "== cargo test -p kvps-sys --features bundled"
