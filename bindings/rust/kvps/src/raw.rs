@@ -282,6 +282,12 @@ impl StoreHandle {
             )
         };
         check(status)?;
+        if page.is_null() {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "kvps_list returned no page",
+            ));
+        }
         let page = PageGuard(page);
         // SAFETY: page is a valid page until the guard frees it at the end of this function;
         // entries and the cursor are copied before that.
@@ -290,7 +296,7 @@ impl StoreHandle {
             let mut entries = Vec::with_capacity(count);
             for i in 0..count {
                 let entry = sys::kvps_list_page_entry(page.0, i);
-                let Some(entry) = entry.as_ref() else {
+                let Some(entry) = entry.as_ref().filter(|e| !e.key.is_null()) else {
                     return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
                 };
                 let key = CStr::from_ptr(entry.key).to_str().map_err(|_| {
