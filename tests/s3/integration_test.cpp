@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "breaking_proxy.hpp"
 #include "client.hpp"
 #include "kvps.h"
 #include "url.hpp"
@@ -315,31 +316,63 @@ void aborted_multipart_leaves_nothing(void **) {
     ASSERT_STATUS(KVPS_NOT_FOUND, kvps_get(g_store, "aborted/value", &d, &n));
 }
 
-// A multipart upload that fails midway (its upload is deleted behind the writer's back, so the
-// next part is refused) leaves nothing behind either.
-void failed_multipart_is_aborted(void **) {
+int server_port() {
+    std::string endpoint = query_value(kvps::parse_url(g_base), "endpoint");
+    return std::atoi(endpoint.c_str() + endpoint.rfind(':') + 1);
+}
+
+// A reader whose connection breaks mid-value resumes where the bytes stopped: the value read is
+// whole and exact.
+void reader_resumes_after_broken_connections(void **) {
+    std::vector<unsigned char> value(20 << 20);
+    for (size_t i = 0; i < value.size(); ++i) value[i] = pattern(i + 3);
+    ASSERT_OK(kvps_put(g_store, "resume/value", value.data(), value.size()));
+
+    BreakingProxy proxy(server_port(), 3 << 20, 2, 0);  // the first two cut after 3 MiB down
     kvps_store *s = nullptr;
-    std::string url = with_option(g_url, "part_size", "5MiB");
+    ASSERT_OK(kvps_open(with_option(g_url, "endpoint", "http://127.0.0.1:" + std::to_string(proxy.port())).c_str(), &s));
+    kvps_reader *r = nullptr;
+    ASSERT_OK(kvps_reader_open(s, "resume/value", 0, KVPS_TO_END, &r));
+    std::vector<unsigned char> got;
+    std::vector<unsigned char> buffer(1 << 20);
+    for (;;) {
+        size_t n = 0;
+        ASSERT_OK(kvps_reader_read(r, buffer.data(), buffer.size(), &n));
+        if (n == 0) break;
+        got.insert(got.end(), buffer.begin(), buffer.begin() + static_cast<long>(n));
+    }
+    kvps_reader_close(r);
+    assert_int_equal(proxy.cuts(), 2);
+    assert_int_equal(got.size(), value.size());
+    assert_true(got == value);
+    kvps_close(s);
+    ASSERT_OK(kvps_delete(g_store, "resume/value"));
+}
+
+// An upload whose parts cannot get through (every connection carrying more than 1 MiB up is
+// cut) fails with KVPS_NETWORK, and kvps aborts it on the server: no upload is left.
+void failed_upload_is_aborted_on_the_server(void **) {
+    BreakingProxy proxy(server_port(), UINT64_MAX, 0, 1 << 20);
+    std::string url = with_option(g_url, "endpoint", "http://127.0.0.1:" + std::to_string(proxy.port()));
+    url = with_option(url, "part_size", "5MiB");
+    kvps_store *s = nullptr;
     ASSERT_OK(kvps_open(url.c_str(), &s));
     kvps_writer *w = nullptr;
-    ASSERT_OK(kvps_writer_open(s, "failed/value", &w));
-    std::vector<unsigned char> chunk(6 << 20, 'b');
-    ASSERT_OK(kvps_writer_write(w, chunk.data(), chunk.size()));
-    assert_int_equal(open_uploads("failed/value").size(), 1);
-    // Deleting the upload behind the writer's back makes its next part fail.
-    kvps::s3::Client client = raw_client();
-    for (const auto &u : open_uploads("failed/value")) {
-        kvps::s3::Call call;
-        call.method = "DELETE";
-        call.key = u.key;
-        call.query = {{"uploadId", u.upload_id}};
-        client.send(call);
+    ASSERT_OK(kvps_writer_open(s, "cut/value", &w));
+    std::vector<unsigned char> chunk(4 << 20, 'c');
+    kvps_status status = KVPS_OK;
+    for (int i = 0; i < 4 && status == KVPS_OK; ++i) status = kvps_writer_write(w, chunk.data(), chunk.size());
+    if (status == KVPS_OK) {
+        status = kvps_writer_commit(w);
+    } else {
+        kvps_writer_abort(w);
     }
-    kvps_status status = kvps_writer_write(w, chunk.data(), chunk.size());
-    if (status == KVPS_OK) status = kvps_writer_commit(w);
-    else kvps_writer_abort(w);
-    assert_int_not_equal(status, KVPS_OK);
-    assert_int_equal(open_uploads("failed/value").size(), 0);
+    if (status != KVPS_NETWORK) fail_msg("expected KVPS_NETWORK, got %s: %s", kvps_status_name(status), kvps_last_error());
+    assert_true(proxy.cuts() >= 1);
+    assert_int_equal(open_uploads("cut/value").size(), 0);
+    void *d = nullptr;
+    size_t n = 0;
+    ASSERT_STATUS(KVPS_NOT_FOUND, kvps_get(g_store, "cut/value", &d, &n));
     kvps_close(s);
 }
 
@@ -396,8 +429,11 @@ int main(int argc, char **argv) {
         cmocka_unit_test(missing_bucket),
         cmocka_unit_test(server_not_listening),
         cmocka_unit_test(aborted_multipart_leaves_nothing),
-        cmocka_unit_test(failed_multipart_is_aborted),
+        cmocka_unit_test(reader_resumes_after_broken_connections),
+        cmocka_unit_test(failed_upload_is_aborted_on_the_server),
         cmocka_unit_test(special_keys),
     };
+    // KVPS_TEST_FILTER=pattern runs only the matching tests (cmocka's wildcards).
+    if (const char *filter = std::getenv("KVPS_TEST_FILTER")) cmocka_set_test_filter(filter);
     return cmocka_run_group_tests_name("s3_integration", tests, setup, teardown);
 }
