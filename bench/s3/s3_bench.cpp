@@ -41,15 +41,6 @@ double seconds_since(Clock::time_point start) {
     std::exit(1);
 }
 
-std::string amz_date() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[17];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
-    return text;
-}
-
 // Deterministic data, generated as it is sent so no stream is ever held in memory.
 void fill(unsigned char *out, size_t n, uint64_t at) {
     for (size_t i = 0; i < n; ++i) out[i] = static_cast<unsigned char>((at + i) * 131 >> 3);
@@ -78,7 +69,7 @@ public:
                  const std::function<size_t(char *, size_t)> &read,
                  const std::function<void(const char *, size_t)> &write) {
         std::string path = "/" + bucket_ + "/" + kvps::s3::uri_encode(key, true);
-        std::string date = amz_date();
+        std::string date = kvps::s3::amz_date_now();
         kvps::s3::SigningRequest signing{method, path, {}, {{"host", host_}, {"x-amz-date", date},
                                          {"x-amz-content-sha256", payload_hash}},
                                          payload_hash, date, region_, "s3"};

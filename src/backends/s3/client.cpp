@@ -16,15 +16,6 @@ namespace {
 constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 const std::string kEmptyHash = sha256_hex("", 0);
 
-std::string amz_date_now() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[17];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
-    return text;
-}
-
 bool retryable_status(long status) {
     return status == 500 || status == 502 || status == 503 || status == 504;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <map>
 
 #include "error.hpp"
@@ -58,6 +59,15 @@ std::string lowercase(std::string_view text) {
 }
 
 }  // namespace
+
+std::string amz_date_now() {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[17];
+    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
+    return text;
+}
 
 std::string sha256_hex(const void *data, size_t size) {
     unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -10,6 +10,9 @@
 
 namespace kvps::s3 {
 
+// The current UTC time as SigV4 wants it: "20150830T123600Z".
+std::string amz_date_now();
+
 // Lowercase hex of SHA-256(data).
 std::string sha256_hex(const void *data, size_t size);
 inline std::string sha256_hex(std::string_view text) { return sha256_hex(text.data(), text.size()); }
