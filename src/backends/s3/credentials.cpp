@@ -71,7 +71,7 @@ bool take(Credentials &out, std::string id, std::string secret, std::string toke
           const char *source) {
     if (id.empty() && secret.empty()) return false;
     if (id.empty() || secret.empty())
-        fail(KVPS_INVALID_OPTION, std::string("s3: ") + source + " gives " +
+        fail(KVPS_INVALID_OPTION, std::string("s3: credentials from ") + source + ": " +
                                       (id.empty() ? "a secret access key without an access key id"
                                                   : "an access key id without a secret access key"));
     out = Credentials{std::move(id), std::move(secret), std::move(token), source};
