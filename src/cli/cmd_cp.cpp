@@ -297,11 +297,12 @@ int run_cp(const Context &context) {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char elapsed[32];
         std::snprintf(elapsed, sizeof elapsed, "%.1f s", seconds);
-        std::string summary = "copied " + std::to_string(copier.copied()) + " keys (" +
+        auto keys = [](size_t n) { return std::to_string(n) + (n == 1 ? " key" : " keys"); };
+        std::string summary = "copied " + keys(copier.copied()) + " (" +
                               format_bytes(static_cast<double>(copier.bytes())) + "), skipped " +
                               std::to_string(copier.skipped()) + " unchanged";
         if (copier.vanished() > 0)
-            summary += ", " + std::to_string(copier.vanished()) + " removed from the source meanwhile";
+            summary += ", " + keys(copier.vanished()) + " removed from the source meanwhile";
         print_line(summary + ", in " + elapsed);
     }
     return EXIT_OK;
