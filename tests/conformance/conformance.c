@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -204,6 +205,26 @@ static void test_writer_abort_and_atomic_commit(void **state) {
 
 /* ------------------------------------------------------------------ keys */
 
+/* A pathmapped file store (file://...?pathmapped=true) maps keys to paths, so it must refuse
+ * keys with an empty, '.' or '..' segment or a segment over 255 bytes, naming the key. Returns
+ * true (after checking the refusal) for such a key on such a store. */
+static bool refuses_path_key(const char *name) {
+    if (!strstr(g_url, "pathmapped=true")) return false;
+    bool bad = false;
+    for (const char *seg = name;; ) {
+        const char *end = strchr(seg, '/');
+        size_t len = end ? (size_t)(end - seg) : strlen(seg);
+        if (len == 0 || len > 255 || (len == 1 && seg[0] == '.') || (len == 2 && !strncmp(seg, "..", 2))) bad = true;
+        if (!end) break;
+        seg = end + 1;
+    }
+    if (!bad) return false;
+    const char *k = strncmp(name, g_prefix, strlen(g_prefix)) == 0 ? name : key(name);
+    ASSERT_STATUS(KVPS_INVALID_KEY, kvps_put(g_store, k, "v", 1));
+    assert_non_null(strstr(kvps_last_error(), "key"));
+    return true;
+}
+
 static void test_keys_at_the_limits(void **state) {
     (void)state;
     const char *names[] = {
@@ -215,6 +236,7 @@ static void test_keys_at_the_limits(void **state) {
     for (size_t i = 0; i < sizeof names / sizeof *names; ++i) {
         char value[64];
         int len = snprintf(value, sizeof value, "value %zu", i);
+        if (refuses_path_key(names[i])) continue;
         put_and_check(key(names[i]), value, (size_t)len);
         kvps_stat_info st = KVPS_STAT_INIT;
         ASSERT_OK(kvps_stat(g_store, key(names[i]), &st));
@@ -227,6 +249,7 @@ static void test_keys_at_the_limits(void **state) {
     memset(longest + plen, 'k', KVPS_KEY_MAX - plen - 2);
     memcpy(longest + KVPS_KEY_MAX - 2, "\xc3\xa9", 2);
     longest[KVPS_KEY_MAX] = '\0';
+    if (refuses_path_key(longest)) return;
     put_and_check(longest, "max", 3);
     /* Listing returns each of them exactly as written. */
     kvps_list_page *page = NULL;
