@@ -314,21 +314,26 @@ class Verbose(CliTest):
 
 
 class Copy(CliTest):
-    def fill(self, store, count):
-        """Puts count keys with varied values (empty, binary, some large) and returns them."""
-        rng = random.Random(count)
-        values = {}
-        for i in range(count):
-            size = rng.choice([0, 1, 7, 100, 4096, 70000]) if i % 250 else 2 * 1024 * 1024 + i
-            values[f"k/{i % 7}/{i:05d}"] = rng.randbytes(size)
+    def write_files(self, folder, values):
+        """Writes values (key -> bytes) as the files of a pathmapped file:// store."""
         for key, data in values.items():
-            self.put(key, data, store=store)
-        return values
+            path = os.path.join(folder, key)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
 
     def test_copy_1000_keys_then_skip_them_all(self):
-        src = file_url(os.path.join(self.tmp, "src"))
+        # The source is a plain folder of files (pathmapped), the destination a default
+        # (encoded) file:// store.
+        rng = random.Random(1000)
+        values = {}
+        for i in range(1000):
+            size = rng.choice([0, 1, 7, 100, 4096, 70000]) if i % 250 else 2 * 1024 * 1024 + i
+            values[f"k/{i % 7}/{i:05d}"] = rng.randbytes(size)
+        folder = os.path.join(self.tmp, "src")
+        self.write_files(folder, values)
+        src = file_url(folder) + "?pathmapped=true"
         dst = file_url(os.path.join(self.tmp, "dst"))
-        values = self.fill(src, 1000)
         self.assertEqual(len(self.keys(store=src)), 1000)
 
         result = self.kvps("cp", src, dst, "--jobs", "8")
@@ -345,16 +350,21 @@ class Copy(CliTest):
         for key in sample:
             self.assertEqual(self.kvps("stat", key, store=dst).stdout, etags[key], key)
 
-        # One changed value and one new key: only those two are copied. ls pages past 1000.
-        self.put("k/0/00007", b"changed")
-        self.put("new", b"new value")
+        # A value whose last byte changed in place (same size, past the first MiB) and a new
+        # key: only those two are copied. The destination then holds 1001 keys: ls goes past
+        # its first page.
+        old = values["k/0/00000"]
+        self.assertEqual(len(old), 2 * 1024 * 1024)
+        changed = old[:-1] + bytes([old[-1] ^ 1])
+        self.write_files(folder, {"k/0/00000": changed, "new": b"new value"})
         result = self.kvps("cp", src, dst, "-q")
         self.assertEqual(result.stderr, b"")
-        self.assertEqual(self.get("k/0/00007", store=dst), b"changed")
+        self.assertEqual(self.get("k/0/00000", store=dst), changed)
         self.assertEqual(self.get("new", store=dst), b"new value")
         self.assertEqual(len(self.keys(store=dst)), 1001)
         result = self.kvps("cp", src, dst)
         self.assertIn("copied 0 keys", result.stderr.decode())
+        self.assertIn("skipped 1001 unchanged", result.stderr.decode())
 
     def test_copy_with_a_prefix(self):
         src = file_url(os.path.join(self.tmp, "src"))
