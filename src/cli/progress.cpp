@@ -82,21 +82,10 @@ std::string Progress::render() const {
     uint64_t total = std::max<uint64_t>(total_bytes_, done);
     double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
 
-    std::string text;
-    if (bytes_known_) {
-        double fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1;
-        constexpr int width = 20;
-        int filled = static_cast<int>(fraction * width);
-        text = "[" + std::string(static_cast<size_t>(filled), '#') +
-               std::string(static_cast<size_t>(width - filled), '.') + "] ";
-        char percent[16];
-        std::snprintf(percent, sizeof percent, "%3d%% ", static_cast<int>(fraction * 100));
-        text += percent;
-        text += format_bytes(static_cast<double>(done)) + " / " +
-                format_bytes(static_cast<double>(total));
-    } else {
-        text = format_bytes(static_cast<double>(done));
-    }
+    // The numbers first; the bar goes in front when the terminal is wide enough.
+    std::string text = format_bytes(static_cast<double>(done));
+    if (bytes_known_)
+        text += " / " + format_bytes(static_cast<double>(total));
     text += "  " + format_bytes(rate) + "/s";
     text += "  keys " + std::to_string(keys_.load()) + "/" + std::to_string(total_keys_);
     if (bytes_known_ && rate > 0)
@@ -104,9 +93,20 @@ std::string Progress::render() const {
     else
         text += "  ETA --:--";
 
-    size_t width = terminal_width();
-    if (text.size() >= width)
-        text.resize(width - 1);
+    size_t width = terminal_width() - 1;  // never touch the last column: no line wrap
+    if (bytes_known_) {
+        double fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1;
+        char percent[8];
+        std::snprintf(percent, sizeof percent, "%3d%% ", static_cast<int>(fraction * 100));
+        text = percent + text;
+        constexpr size_t bar = 20;
+        if (text.size() + bar + 3 <= width) {
+            auto filled = static_cast<size_t>(fraction * static_cast<double>(bar));
+            text = "[" + std::string(filled, '#') + std::string(bar - filled, '.') + "] " + text;
+        }
+    }
+    if (text.size() > width)
+        text.resize(width);
     return text;
 }
 
