@@ -64,6 +64,14 @@ class CliTest(unittest.TestCase):
         out = self.kvps(*args, store=store or self.store).stdout.decode()
         return out.splitlines()
 
+    def write_files(self, folder, values):
+        """Writes values (key -> bytes) as the files of a pathmapped file:// store."""
+        for key, data in values.items():
+            path = os.path.join(folder, key)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+
     def backends(self):
         return self.kvps("backends").stdout.decode()
 
@@ -314,14 +322,6 @@ class Verbose(CliTest):
 
 
 class Copy(CliTest):
-    def write_files(self, folder, values):
-        """Writes values (key -> bytes) as the files of a pathmapped file:// store."""
-        for key, data in values.items():
-            path = os.path.join(folder, key)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(data)
-
     def test_copy_1000_keys_then_skip_them_all(self):
         # The source is a plain folder of files (pathmapped), the destination a default
         # (encoded) file:// store.
@@ -393,6 +393,76 @@ class Copy(CliTest):
         self.assertIn("copied 1 key ", result.stderr.decode())
         result = self.kvps("cp", "memory://", self.store)
         self.assertIn("copied 0 keys", result.stderr.decode())
+
+
+def s3_test_url():
+    """KVPS_TEST_S3_URL with a unique prefix after the bucket, or None (a failure in CI)."""
+    url = os.environ.get("KVPS_TEST_S3_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            raise AssertionError("CI=true but KVPS_TEST_S3_URL is not set")
+        return None
+    base, _, query = url.partition("?")
+    scheme, _, path = base.partition("://")
+    bucket, _, prefix = path.partition("/")
+    unique = f"cli-{os.getpid()}-{time.time_ns()}"
+    path = "/".join(p for p in (bucket, prefix.strip("/"), unique) if p)
+    return f"{scheme}://{path}" + (f"?{query}" if query else "")
+
+
+class S3(CliTest):
+    """The migration story on a real S3 server: a folder to S3 and back by changing the URL."""
+
+    def setUp(self):
+        super().setUp()
+        self.s3 = s3_test_url()
+        if self.s3 is None:
+            self.skipTest("KVPS_TEST_S3_URL is not set (scripts/test.sh starts the servers)")
+
+    def tearDown(self):
+        if getattr(self, "s3", None):
+            keys = self.keys(store=self.s3)
+            if keys:
+                self.kvps("rm", "--", *keys, store=self.s3)
+        super().tearDown()
+
+    def test_copy_a_folder_to_s3_and_back(self):
+        rng = random.Random(7)
+        values = {f"docs/{i:03d}.bin": rng.randbytes(rng.choice([0, 10, 5000])) for i in range(40)}
+        values["big"] = rng.randbytes(9 * 1024 * 1024 + 3)  # past one multipart part
+        folder = os.path.join(self.tmp, "folder")
+        self.write_files(folder, values)
+        src = file_url(folder) + "?pathmapped=true"
+
+        result = self.kvps("cp", src, self.s3, "--jobs", "4")
+        self.assertIn(f"copied {len(values)} keys", result.stderr.decode())
+        self.assertEqual(self.keys(store=self.s3), sorted(values))
+        self.assertEqual(self.get("big", store=self.s3), values["big"])
+        # Different backends: the etags cannot be compared, the bytes are.
+        result = self.kvps("cp", src, self.s3)
+        self.assertIn(f"skipped {len(values)} unchanged", result.stderr.decode())
+
+        back = file_url(os.path.join(self.tmp, "back"))
+        result = self.kvps("cp", self.s3, back, "--prefix", "docs/")
+        self.assertIn("copied 40 keys", result.stderr.decode())
+        for key in self.keys(store=back):
+            self.assertEqual(self.get(key, store=back), values[key], key)
+
+        out = self.kvps("stat", "big", store=self.s3).stdout.decode()
+        self.assertIn(f"size: {len(values['big'])}", out)
+        self.kvps("get", "missing", store=self.s3, rc=1)
+        self.kvps("rm", "big", "big", store=self.s3)
+        self.kvps("stat", "big", store=self.s3, rc=1)
+
+    def test_verbose_on_s3_logs_requests_without_secrets(self):
+        result = self.kvps("-v", "put", "k", store=self.s3, input=b"v")
+        err = result.stderr.decode()
+        self.assertIn("store: s3://", err)
+        self.assertRegex(err, r"PUT \S*k")
+        for name in ("secret_access_key", "session_token"):
+            match = re.search(name + r"=([^&]+)", self.s3)
+            if match:
+                self.assertNotIn(match.group(1), err)
 
 
 class Interrupt(CliTest):
