@@ -13,9 +13,11 @@ import (
 	"unsafe"
 )
 
-// Reader streams one value. It is an io.ReadSeekCloser and an io.ReaderAt; it reads the value
-// as it was when the reader opened, in constant memory where the store has CapReadStream.
-// Its methods may be called from several goroutines: they take turns.
+// Reader streams one value. It is an io.ReadSeekCloser and an io.ReaderAt, reading in constant
+// memory where the store has CapReadStream. Size is the size when the reader opened; if the
+// value changes while it is read, a read fails (ErrIO) rather than mix old and new bytes.
+// Its methods may be called from several goroutines: they take turns. For a stream over part
+// of the value, use io.NewSectionReader(r, offset, length).
 type Reader struct {
 	mu    sync.Mutex
 	store *Store
@@ -202,7 +204,11 @@ type Writer struct {
 	err   error          // the first failed Write: the value can then only be aborted
 }
 
-var _ io.WriteCloser = (*Writer)(nil)
+var (
+	_ io.WriteCloser = (*Writer)(nil)
+	_ io.ReaderFrom  = (*Writer)(nil)
+	_ io.WriterTo    = (*Reader)(nil)
+)
 
 // NewWriter opens a writer that replaces key's value when it is closed. Call Abort (a no-op
 // after Close) to discard it; Store.Close aborts writers still open.
@@ -250,6 +256,28 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// ReadFrom appends everything src gives, in chunks of 1 MiB; io.Copy uses it.
+func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
+	buf := make([]byte, 1<<20)
+	var total int64
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 // Close commits the value: everything written becomes key's value at once. On failure the old
