@@ -8,6 +8,7 @@
  * Every key lives under a prefix unique to the run, so the suite can share a store (a bucket)
  * with other runs and leaves it as it found it.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
