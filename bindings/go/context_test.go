@@ -208,12 +208,12 @@ func TestContextStopsWaiting(t *testing.T) {
 	}()
 
 	url := "s3://silent-bucket?endpoint=http://" + ln.Addr().String() +
-		"&region=us-east-1&path_style=true&request_timeout=3s&max_attempts=1"
+		"&region=us-east-1&path_style=true&request_timeout=2s&max_attempts=1"
 	s, err := kvps.Open(url, kvps.WithOption("access_key_id", "test"), kvps.WithOption("secret_access_key", "test-secret"))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, err = s.GetContext(ctx, "k")
@@ -221,16 +221,18 @@ func TestContextStopsWaiting(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("GetContext = %v, want context.DeadlineExceeded", err)
 	}
-	if waited > 2*time.Second {
-		t.Errorf("GetContext returned after %v, want about 200ms", waited)
+	if waited > 1500*time.Millisecond {
+		t.Errorf("GetContext returned after %v, want about 100ms: it waited for the library", waited)
 	}
 	// Close waits for the call left in the background, which the request timeout bounds.
 	start = time.Now()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if closed := time.Since(start); closed > 30*time.Second {
-		t.Errorf("Close took %v", closed)
+	closed := time.Since(start)
+	t.Logf("GetContext returned after %v; Close waited %v for the call in the background", waited, closed)
+	if closed < 500*time.Millisecond || closed > 30*time.Second {
+		t.Errorf("Close took %v, want about the rest of the 2s request timeout", closed)
 	}
 	// Without a context, the same call fails with the library's own timeout.
 	s, err = kvps.Open(url, kvps.WithOption("access_key_id", "test"), kvps.WithOption("secret_access_key", "test-secret"))

@@ -52,6 +52,12 @@ fi
 libdir=$(dirname "$(dirname "$pc")")
 export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Go's build cache keys on CGO_* flags but not on what pkg-config answers: name the prefix and
+# the header's hash here so that another prefix or a changed kvps.h rebuilds the package.
+header=$(pkg-config --variable=includedir kvps)/kvps.h
+header_sum=$(sha256sum "$header" | cut -c1-16)
+export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g} -I$(dirname "$header") -DKVPS_GO_HEADER_SUM=$header_sum"
+export CGO_LDFLAGS="${CGO_LDFLAGS:--O2 -g} -L$libdir"
 
 cd "$here"
 echo "== gofmt" >&2
