@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -252,4 +253,45 @@ func TestStoreCloseFinishesStreams(t *testing.T) {
 	if got := mustGet(t, s, "k"); got != "old" {
 		t.Errorf("value %q after the store aborted the writer, want old", got)
 	}
+}
+
+// A writer whose upload the server refuses: the error shows at NewWriter, Write or Close, and
+// after a failed Write, Close aborts and returns that same error.
+func TestWriterFailure(t *testing.T) {
+	raw := os.Getenv("KVPS_TEST_S3_URL")
+	if raw == "" {
+		skipOrFail(t, "KVPS_TEST_S3_URL is not set")
+	}
+	s, err := kvps.Open(withPrefix(raw, unique(t)), kvps.WithOption("secret_access_key", "not-the-secret"),
+		kvps.WithOption("part_size", "5MiB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w, err := s.NewWriter("refused")
+	if err != nil {
+		t.Logf("refused at NewWriter: %v", err)
+		wantStatus(t, err, kvps.ErrPermissionDenied, kvps.StatusPermissionDenied)
+		return
+	}
+	defer w.Abort()
+	chunk := make([]byte, 1<<20)
+	var writeErr error
+	for i := 0; i < 12 && writeErr == nil; i++ {
+		_, writeErr = w.Write(chunk)
+	}
+	closeErr := w.Close()
+	if writeErr != nil {
+		t.Logf("refused at Write: %v", writeErr)
+		wantStatus(t, writeErr, kvps.ErrPermissionDenied, kvps.StatusPermissionDenied)
+		if _, err := w.Write(chunk); err == nil {
+			t.Error("Write after a failed Write succeeded")
+		}
+		if closeErr != writeErr {
+			t.Errorf("Close after a failed Write = %v, want the Write's error %v", closeErr, writeErr)
+		}
+		return
+	}
+	t.Logf("refused at Close: %v", closeErr)
+	wantStatus(t, closeErr, kvps.ErrPermissionDenied, kvps.StatusPermissionDenied)
 }
