@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check of the Go binding: gofmt, go vet, and go test -race against memory://,
+# Runs every check of the Go binding: gofmt, go vet, staticcheck, and go test -race against memory://,
 # file:// and (with KVPS_TEST_S3_URL) a real S3 server. Exits non-zero on any failure.
 #
 # With KVPS_PREFIX set (scripts/test.sh sets it) it uses the library installed there;
@@ -69,5 +69,26 @@ if [ -n "$unformatted" ]; then
 fi
 echo "== go vet" >&2
 go vet ./...
+
+# staticcheck at a pinned version, built once from the Go module proxy into a cache folder.
+STATICCHECK_VERSION=v0.8.2
+staticcheck_bin=${XDG_CACHE_HOME:-$HOME/.cache}/kvps/bin/staticcheck-$STATICCHECK_VERSION
+if [ ! -x "$staticcheck_bin" ]; then
+    gobin=$(mktemp -d)
+    if GOBIN=$gobin GOFLAGS=-buildvcs=false go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >&2; then
+        mkdir -p "$(dirname "$staticcheck_bin")"
+        mv "$gobin/staticcheck" "$staticcheck_bin"
+    fi
+    rm -rf "$gobin"
+fi
+if [ -x "$staticcheck_bin" ]; then
+    echo "== staticcheck $STATICCHECK_VERSION" >&2
+    "$staticcheck_bin" ./...
+elif [ "${CI:-}" = true ]; then
+    echo "test.sh: staticcheck could not be installed" >&2
+    exit 1
+else
+    echo "test.sh: staticcheck could not be installed: skipping it" >&2
+fi
 echo "== go test -race (library: $libdir)" >&2
 go test -race -count=1 -timeout 20m "$@" ./...
