@@ -2,8 +2,10 @@ package kvps_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -428,5 +430,62 @@ func TestErrorFormatting(t *testing.T) {
 	}
 	if kvps.StatusCancelled.String() != "KVPS_CANCELLED" || kvps.Status(999).String() != "KVPS_UNKNOWN_STATUS" {
 		t.Error("Status.String does not use the library's names")
+	}
+}
+
+// Close racing with calls on other goroutines: each call either completes or returns
+// ErrClosed; nothing crashes or touches a freed store (run with -race).
+func TestCloseWhileInUse(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		s, err := kvps.Open("memory://")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				for i := 0; ; i++ {
+					key := fmt.Sprintf("k%d", i%10)
+					var err error
+					switch i % 5 {
+					case 0:
+						err = s.Put(key, []byte("value"))
+					case 1:
+						_, err = s.Get(key)
+					case 2:
+						err = s.PutContext(ctx, key, []byte("value"))
+					case 3:
+						var r *kvps.Reader
+						if r, err = s.NewReader(key); err == nil {
+							_, err = io.ReadAll(r)
+							r.Close()
+						}
+					case 4:
+						var w *kvps.Writer
+						if w, err = s.NewWriter(key); err == nil {
+							if _, err = w.Write([]byte("streamed")); err == nil {
+								err = w.Close()
+							}
+						}
+					}
+					if errors.Is(err, kvps.ErrClosed) {
+						return
+					}
+					if err != nil && !errors.Is(err, kvps.ErrNotFound) {
+						t.Errorf("call %d: %v", i, err)
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(round%4) * time.Millisecond)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
 	}
 }
