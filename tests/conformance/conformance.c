@@ -225,6 +225,9 @@ static void test_keys_at_the_limits(void **state) {
     size_t plen = strlen(g_prefix);
     memcpy(longest, g_prefix, plen);
     memset(longest + plen, 'k', KVPS_KEY_MAX - plen - 2);
+    /* Segments of at most 200 bytes: S3 servers such as MinIO refuse a path segment over 255
+     * bytes, while the full key length is still the limit. */
+    for (size_t i = plen + 200; i < KVPS_KEY_MAX - 2; i += 200) longest[i] = '/';
     memcpy(longest + KVPS_KEY_MAX - 2, "\xc3\xa9", 2);
     longest[KVPS_KEY_MAX] = '\0';
     put_and_check(longest, "max", 3);
