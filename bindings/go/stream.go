@@ -14,8 +14,7 @@ import (
 )
 
 // Reader streams one value. It is an io.ReadSeekCloser and an io.ReaderAt, reading in constant
-// memory where the store has CapReadStream. Size is the size when the reader opened; if the
-// value changes while it is read, a read fails (ErrIO) rather than mix old and new bytes.
+// memory where the store has CapReadStream. Size is the value's size when the reader opened.
 // Its methods may be called from several goroutines: they take turns. For a stream over part
 // of the value, use io.NewSectionReader(r, offset, length).
 type Reader struct {
