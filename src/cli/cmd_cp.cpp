@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -111,8 +112,12 @@ public:
         {
             SignalsBlocked blocked;  // the signal goes to this thread; workers poll the flag
             unsigned count = static_cast<unsigned>(std::min<size_t>(jobs, entries_.size()));
-            for (unsigned i = 0; i < count; ++i)
-                workers.emplace_back([this] { work(); });
+            try {
+                for (unsigned i = 0; i < count; ++i)
+                    workers.emplace_back([this] { work(); });
+            } catch (const std::system_error &error) {  // no more threads: stop the others
+                record(Failure{EXIT_STORAGE, std::string("cannot start a worker: ") + error.what()});
+            }
         }
         for (std::thread &worker : workers)
             worker.join();
