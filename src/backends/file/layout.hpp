@@ -1,0 +1,58 @@
+// Where a key lives under the store folder, and which directory entries are keys.
+//
+// Two layouts (see README.md for the on-disk format):
+//   encoded    (default)        the key's ob64 encoding, cut into directory segments
+//   pathmapped (?pathmapped=1)  the key itself, '/' separating directories
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kvps::file {
+
+// A key's place: directories from the store folder down, then the file name.
+struct Location {
+    std::vector<std::string> dirs;
+    std::string leaf;
+    std::string parent() const;  // "d1/d2" ("" for the folder itself)
+    std::string path() const;    // "d1/d2/leaf"
+};
+
+// One directory entry as the lister sees it. `lead` orders entries in key order: for a file
+// it is the key in the layout's lead space, for a directory what every key below it starts with.
+struct Node {
+    std::string name;
+    std::string lead;
+    bool dir = false;
+};
+
+class Layout {
+public:
+    virtual ~Layout() = default;
+    virtual bool pathmapped() const = 0;
+    // Throws KVPS_INVALID_KEY (naming the key) when the key has no place in this layout.
+    virtual Location locate(std::string_view key) const = 0;
+    // The node for entry `name` in the directory whose lead is dir_lead at depth (0 = the store
+    // folder); nullopt for an entry that is not part of the store (marker, staging, strangers).
+    virtual std::optional<Node> classify(std::string_view dir_lead, size_t depth, std::string_view name,
+                                         bool dir) const = 0;
+    // Compares the keys below directory lead with bound (key bytes): < 0 all before it, > 0 all
+    // after it, 0 when some key below may start with bound or bound may pass through it.
+    virtual int compare_dir(std::string_view lead, std::string_view bound) const = 0;
+    // The key of a file's lead; nullopt when the name is not a valid encoding.
+    virtual std::optional<std::string> key_of(std::string_view lead) const = 0;
+    // The lead of a key (to resume after it).
+    virtual std::string lead_of(std::string_view key) const = 0;
+};
+
+std::unique_ptr<Layout> make_layout(bool pathmapped);
+
+// Names the backend keeps for itself in the store folder; never keys, never listed.
+inline constexpr std::string_view kReservedPrefix = ".kvps-";
+inline constexpr std::string_view kMarkerName = ".kvps-format";
+inline constexpr std::string_view kStagingName = ".kvps-staging";
+
+}  // namespace kvps::file

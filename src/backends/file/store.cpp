@@ -1,0 +1,241 @@
+#include "store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "error.hpp"
+
+namespace kvps::file {
+
+int64_t ns_of(const struct timespec &t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+
+namespace {
+
+constexpr std::string_view kMarkerTitle = "kvps file store";
+constexpr int kFormatVersion = 1;
+
+std::string marker_text(bool pathmapped) {
+    return std::string(kMarkerTitle) + "\nversion " + std::to_string(kFormatVersion) + "\nlayout " +
+           (pathmapped ? "pathmapped" : "encoded") + "\n";
+}
+
+// mkdir -p, reporting the first failure as errno; 0 on success.
+int make_folders(const std::string &path) {
+    for (size_t i = 1; i <= path.size(); ++i) {
+        if (i < path.size() && path[i] != '/') continue;
+        std::string part = path.substr(0, i);
+        if (::mkdir(part.c_str(), 0777) != 0 && errno != EEXIST) return errno;
+    }
+    return 0;
+}
+
+bool read_small(int dir, std::string_view name, std::string &out, int &err) {
+    int fd = ::openat(dir, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        err = errno;
+        return false;
+    }
+    Fd owned(fd);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && out.size() < 65536) out.append(buf, static_cast<size_t>(n));
+    if (n < 0) {
+        err = errno;
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string etag_of(const struct stat &st) {
+    // A rename installs a new inode on every write; size and both times (ns) tell apart an
+    // inode number the file system reused.
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%llx-%llx-%llx-%llx", static_cast<unsigned long long>(st.st_ino),
+                  static_cast<unsigned long long>(st.st_size), static_cast<unsigned long long>(ns_of(st.st_mtim)),
+                  static_cast<unsigned long long>(ns_of(st.st_ctim)));
+    return buf;
+}
+
+std::string folder_of(const Url &url) {
+    std::string culprit = "file store URL " + quote(url.scheme + "://" + url.host + url.raw_path);
+    if (!url.user.empty() || url.has_password || !url.port.empty())
+        fail(KVPS_INVALID_URL, culprit + ": a folder URL has no user, password or port");
+    if (url.host == "." || url.host == "..") return url.host + url.path;
+    if (!url.host.empty() && url.host != "localhost")
+        fail(KVPS_INVALID_URL, culprit + ": host " + quote(url.host) +
+                                   " is not supported; use file:///absolute/path or file://./relative/path");
+    if (url.path.empty() || url.path == "/")
+        fail(KVPS_INVALID_URL, culprit + ": names no folder; use file:///absolute/path or file://./relative/path");
+    return url.path;
+}
+
+Store::Store(std::string path, Options options)
+    : path_(std::move(path)), options_(options), layout_(make_layout(options.pathmapped)) {
+    while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
+    open_root();
+    check_marker();
+    open_staging();
+}
+
+void Store::open_root() {
+    int fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && options_.create) {
+        int err = make_folders(path_);
+        if (err == ENOTDIR) fail(KVPS_IO, "cannot create store folder '" + path_ + "': a parent of it is a file");
+        if (err) fail_path(err, "cannot create store folder", path_);
+        fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT)
+            fail(KVPS_NOT_FOUND, "store folder '" + path_ + "' does not exist" +
+                                     (options_.create ? "" : " (and create=false)"));
+        if (err == ENOTDIR) fail(KVPS_IO, "store folder '" + path_ + "' is not a folder (it is a file)");
+        fail_path(err, "cannot open store folder", path_);
+    }
+    root_ = Fd(fd);
+}
+
+void Store::check_marker() {
+    std::string text;
+    int err = 0;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        text.clear();
+        if (read_small(root(), kMarkerName, text, err)) break;
+        if (err != ENOENT) fail_path(err, "cannot read the format marker", join_path(path_, kMarkerName));
+        if (!options_.pathmapped) {
+            // Keys are only ever written into a folder that holds nothing else.
+            DIR *dir = open_dir_stream(root());
+            if (!dir) fail_path(errno, "cannot read store folder", path_);
+            std::string stranger;
+            while (struct dirent *e = ::readdir(dir)) {
+                std::string_view name = e->d_name;
+                if (name == "." || name == ".." || name.starts_with(kReservedPrefix)) continue;
+                stranger = name;
+                break;
+            }
+            ::closedir(dir);
+            if (!stranger.empty())
+                fail(KVPS_INVALID_ARGUMENT,
+                     "folder '" + path_ + "' is not empty (it holds " + quote(stranger) + ") and is not a kvps store (no " +
+                         std::string(kMarkerName) + "); use an empty folder, or ?pathmapped=true to keep plain files there");
+        }
+        // Write the marker atomically; a concurrent opener may win the race, then we read theirs.
+        std::string temp = std::string(kMarkerName) + "." + random_hex(8) + ".tmp";
+        int fd = ::openat(root(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            if (errno == EACCES || errno == EPERM || errno == EROFS) return;  // a read-only store
+            fail_path(errno, "cannot create the format marker in", path_);
+        }
+        Fd owned(fd);
+        std::string content = marker_text(options_.pathmapped);
+        err = write_all(fd, content.data(), content.size());
+        if (!err && options_.sync && ::fsync(fd) != 0) err = errno;
+        if (!err && ::linkat(root(), temp.c_str(), root(), std::string(kMarkerName).c_str(), 0) != 0 &&
+            errno != EEXIST)
+            err = errno;
+        ::unlinkat(root(), temp.c_str(), 0);
+        if (err) fail_path(err, "cannot write the format marker", join_path(path_, kMarkerName));
+        if (options_.sync && ::fsync(root()) != 0) fail_path(errno, "cannot sync store folder", path_);
+    }
+    std::string where = join_path(path_, kMarkerName);
+    if (!text.starts_with(std::string(kMarkerTitle) + "\n"))
+        fail(KVPS_IO, "'" + where + "' is not a kvps file store format marker");
+    size_t v = text.find("\nversion ");
+    int version = v == std::string::npos ? 0 : std::atoi(text.c_str() + v + 9);
+    if (version != kFormatVersion)
+        fail(KVPS_UNSUPPORTED, "store folder '" + path_ + "' has on-disk format version " + std::to_string(version) +
+                                   "; this kvps reads version " + std::to_string(kFormatVersion));
+    bool pathmapped = text.find("\nlayout pathmapped\n") != std::string::npos;
+    if (!pathmapped && text.find("\nlayout encoded\n") == std::string::npos)
+        fail(KVPS_IO, "'" + where + "' names no known layout");
+    if (pathmapped != options_.pathmapped)
+        fail(KVPS_INVALID_OPTION, "store folder '" + path_ + "' uses the " + (pathmapped ? "pathmapped" : "encoded") +
+                                      " layout: open it with pathmapped=" + (pathmapped ? "true" : "false"));
+}
+
+void Store::open_staging() {
+    std::string name(kStagingName);
+    if (::mkdirat(root(), name.c_str(), 0777) != 0 && errno != EEXIST) {
+        staging_errno_ = errno;  // a read-only store: writes fail with this
+        return;
+    }
+    int fd = ::openat(root(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) fail_path(errno, "cannot open the staging folder", join_path(path_, kStagingName));
+    staging_ = Fd(fd);
+    remove_stale_temps(staging_.get());
+}
+
+Fd Store::open_value(std::string_view key, const Location &loc) const {
+    int fd = open_beneath(root(), loc.path(), O_RDONLY | O_NONBLOCK);
+    if (fd == -ENOENT || fd == -ENOTDIR) return Fd();
+    if (fd < 0) fail_key(-fd, "cannot read", key, loc);
+    Fd owned(fd);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) fail_key(errno, "cannot read", key, loc);
+    if (!S_ISREG(st.st_mode)) return Fd();  // a folder (pathmapped) is not a value
+    return owned;
+}
+
+std::unique_ptr<TempFile> Store::new_temp() const {
+    std::string staging_path = join_path(path_, kStagingName);
+    if (!staging_) fail_path(staging_errno_, "cannot write: no staging folder", staging_path);
+    return std::make_unique<TempFile>(staging_.get(), staging_path);
+}
+
+void Store::install(TempFile &temp, std::string_view key, const Location &loc) const {
+    if (options_.sync && ::fsync(temp.fd()) != 0) fail_key(errno, "cannot write", key, loc);
+    for (int attempt = 0;; ++attempt) {
+        int fd = open_dirs(root(), loc.dirs, true, options_.sync);
+        if (fd == -ENOTDIR || fd == -EEXIST)
+            fail(KVPS_INVALID_KEY, "cannot write key " + quote(key) + " in '" + path_ +
+                                       "': a folder on its path is a value (a file)");
+        if (fd < 0) fail_key(-fd, "cannot write", key, loc);
+        Fd parent(fd);
+        if (::renameat(temp.staging_fd(), temp.name().c_str(), fd, loc.leaf.c_str()) == 0) {
+            temp.renamed();
+            if (options_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
+            return;
+        }
+        int err = errno;
+        if (err == ENOENT && attempt < 8) continue;  // a delete removed the emptied folder meanwhile
+        if (err == EISDIR || err == ENOTEMPTY || err == EEXIST)
+            fail(KVPS_INVALID_KEY, "cannot write key " + quote(key) + ": '" + where(loc) + "' is a folder");
+        fail_key(err, "cannot write", key, loc);
+    }
+}
+
+void Store::remove(std::string_view key, const Location &loc) const {
+    int fd = open_dirs(root(), loc.dirs, false, false);
+    if (fd == -ENOENT || fd == -ENOTDIR) return;
+    if (fd < 0) fail_key(-fd, "cannot delete", key, loc);
+    Fd parent(fd);
+    if (::unlinkat(fd, loc.leaf.c_str(), 0) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR) return;
+        fail_key(errno, "cannot delete", key, loc);
+    }
+    if (options_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
+    // Remove the folders the removal emptied (not the fan-out level of the encoded layout).
+    size_t keep = layout_->pathmapped() ? 0 : 1;
+    std::vector<std::string> dirs = loc.dirs;
+    while (dirs.size() > keep) {
+        std::string last = dirs.back();
+        dirs.pop_back();
+        Fd up(open_dirs(root(), dirs, false, false));
+        if (!up || ::unlinkat(up.get(), last.c_str(), AT_REMOVEDIR) != 0) break;
+        if (options_.sync) ::fsync(up.get());
+    }
+}
+
+void Store::fail_key(int err, std::string_view what, std::string_view key, const Location &loc) const {
+    fail_path(err, std::string(what) + " key " + quote(key) + " at", where(loc));
+}
+
+}  // namespace kvps::file

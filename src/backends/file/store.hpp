@@ -1,0 +1,74 @@
+// The open store: its folder, layout and options, shared by the backend's operations, its
+// readers, writers and lister. Immutable after open, so safe from many threads.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config.hpp"
+#include "fs.hpp"
+#include "layout.hpp"
+#include "staging.hpp"
+
+namespace kvps::file {
+
+struct Options {
+    bool create = true;
+    bool sync = true;
+    bool pathmapped = false;
+};
+
+class Store {
+public:
+    // Opens (with create, makes) the folder, checks or writes its format marker and removes
+    // stale temporary files.
+    Store(std::string path, Options options);
+
+    const std::string &path() const { return path_; }
+    const Layout &layout() const { return *layout_; }
+    bool sync() const { return options_.sync; }
+    int root() const { return root_.get(); }
+    // The path of a key's file, for messages.
+    std::string where(const Location &loc) const { return join_path(path_, loc.path()); }
+
+    // The key's file opened for reading, or an invalid Fd when the key has no value. Symbolic
+    // links and non-regular files are never opened as values.
+    Fd open_value(std::string_view key, const Location &loc) const;
+
+    std::unique_ptr<TempFile> new_temp() const;
+    // fsyncs (with sync) and renames a temporary file over key's file, making its directories
+    // as needed, then fsyncs the directory. Throws naming the key; the old value stays on failure
+    // before the rename.
+    void install(TempFile &temp, std::string_view key, const Location &loc) const;
+    // Removes key's file and the directories the removal left empty.
+    void remove(std::string_view key, const Location &loc) const;
+
+private:
+    void open_root();
+    void check_marker();
+    void open_staging();
+    [[noreturn]] void fail_key(int err, std::string_view what, std::string_view key, const Location &loc) const;
+
+    std::string path_;
+    Options options_;
+    std::unique_ptr<Layout> layout_;
+    Fd root_;
+    Fd staging_;
+    std::string staging_error_;  // why the staging directory could not be made (read-only store)
+    int staging_errno_ = 0;
+};
+
+// A value's etag and times, from its file's stat.
+std::string etag_of(const struct stat &st);
+int64_t ns_of(const struct timespec &t);
+
+// The folder a file://, local:// or path:// URL names: file:///abs, file://localhost/abs,
+// file://./relative, file://../relative. Throws KVPS_INVALID_URL.
+std::string folder_of(const Url &url);
+
+}  // namespace kvps::file

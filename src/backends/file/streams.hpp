@@ -1,0 +1,41 @@
+// Readers and writers that stream a value through a file in constant memory.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "backend.hpp"
+#include "store.hpp"
+
+namespace kvps::file {
+
+// Reads [start, start + count) of an open value file with pread.
+class FileReader final : public Reader {
+public:
+    FileReader(Fd fd, std::string path, uint64_t size, Span64 span);
+    size_t read(void *buffer, size_t capacity) override;
+    uint64_t value_size() const override { return size_; }
+
+private:
+    Fd fd_;
+    std::string path_;
+    uint64_t size_, pos_, end_;
+};
+
+// Appends to a temporary file; commit renames it over the key's file.
+class FileWriter final : public Writer {
+public:
+    FileWriter(const Store &store, std::string_view key);
+    void write(const void *data, size_t size) override;
+    void commit() override;
+    void abort() noexcept override { temp_.reset(); }
+
+private:
+    const Store &store_;
+    std::string key_;
+    Location loc_;
+    std::unique_ptr<TempFile> temp_;
+};
+
+}  // namespace kvps::file
