@@ -150,11 +150,13 @@ HttpResponse Client::send(const Call &call) {
         if (log_enabled(KVPS_LOG_DEBUG)) {
             double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                                   started).count();
-            size_t down = response.body.size() + (call.into && succeeded(response) ? call.into->size() : 0);
+            uint64_t down = response.body.size() + streamed +
+                            (call.into && succeeded(response) ? call.into->size() : 0);
             char line[160];
-            std::snprintf(line, sizeof line, " -> %s, %zu bytes up, %zu down, %.1f ms, attempt %u",
+            std::snprintf(line, sizeof line, " -> %s, %zu bytes up, %llu down, %.1f ms, attempt %u",
                           answered ? std::to_string(response.status).c_str() : transport.message.c_str(),
-                          call.has_body ? call.body_size : size_t{0}, down, ms, attempt);
+                          call.has_body ? call.body_size : size_t{0},
+                          static_cast<unsigned long long>(down), ms, attempt);
             log(KVPS_LOG_DEBUG, "s3: " + std::string(call.method) + " " + path +
                                     (query.empty() ? "" : "?" + query) + line);
         }

@@ -19,20 +19,24 @@ class S3Reader final : public Reader {
 public:
     S3Reader(Client &client, std::string key, std::string etag, uint64_t value_size, Span64 span)
         : client_(client), key_(std::move(key)), etag_(std::move(etag)), value_size_(value_size),
-          next_(span.start), end_(span.start + span.count),
           ring_(static_cast<size_t>(std::min<uint64_t>(client.settings().part_size,
                                                        std::max<uint64_t>(span.count, 1)))) {
-        if (next_ < end_) worker_ = std::thread([this] { run(); });
-        else done_ = true;
+        start(span.start, span.start + span.count);
     }
 
-    ~S3Reader() override {
-        {
-            std::lock_guard lock(mutex_);
-            closed_ = true;
-        }
-        space_.notify_all();
-        if (worker_.joinable()) worker_.join();
+    ~S3Reader() override { stop(); }
+
+    // Restarts the stream at offset, still conditional on the ETag seen at open.
+    bool seek(uint64_t offset, uint64_t end) override {
+        stop();
+        start(std::min(offset, value_size_), std::min(end, value_size_));
+        return true;
+    }
+
+    std::string etag() const override {
+        if (etag_.size() >= 2 && etag_.front() == '"' && etag_.back() == '"')
+            return etag_.substr(1, etag_.size() - 2);
+        return etag_;
     }
 
     size_t read(void *buffer, size_t capacity) override {
@@ -56,6 +60,25 @@ public:
     uint64_t value_size() const override { return value_size_; }
 
 private:
+    void start(uint64_t first, uint64_t end) {
+        next_ = first;
+        end_ = std::max(first, end);
+        head_ = used_ = 0;
+        error_ = nullptr;
+        closed_ = false;
+        done_ = next_ >= end_;
+        if (!done_) worker_ = std::thread([this] { run(); });
+    }
+
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            closed_ = true;
+        }
+        space_.notify_all();
+        if (worker_.joinable()) worker_.join();
+    }
+
     // The worker's side of the ring: false once the reader is closed.
     bool push(const char *data, size_t size) {
         while (size > 0) {
@@ -117,7 +140,8 @@ private:
         std::string what = client_.describe("GET", key_);
         if (response.status == 412 || response.status == 404)
             fail(KVPS_PRECONDITION_FAILED,
-                 "s3: " + what + ": the value was replaced or deleted while it was being read");
+                 "s3: " + what + ": the value changed or was deleted while it was being read; "
+                 "open a new reader");
         if (response.status == 200) {  // the server ignored the range: cut it from the whole
             Span64 span = clamp_range(response.body.size(), next_, end_ - next_);
             push(response.body.data() + span.start, static_cast<size_t>(span.count));
@@ -135,7 +159,7 @@ private:
     std::string key_;
     std::string etag_;
     uint64_t value_size_;
-    uint64_t next_, end_;  // next_: the first byte not yet received (worker only)
+    uint64_t next_ = 0, end_ = 0;  // next_: the first byte not yet received (worker only)
 
     std::mutex mutex_;
     std::condition_variable data_, space_;
