@@ -193,6 +193,8 @@ void Client::fail_answer(const HttpResponse &response, std::string_view what) co
     std::string message = "s3: " + std::string(what) + ": ";
     if (error.code == "NoSuchBucket")
         message += "bucket '" + settings_.bucket + "' does not exist on " + settings_.endpoint;
+    else if (status == KVPS_INVALID_KEY)
+        message += "the server refuses this key" + (error.message.empty() ? "" : ": " + error.message);
     else if (!error.code.empty())
         message += error.code + (error.message.empty() ? "" : ": " + error.message);
     else
