@@ -244,7 +244,10 @@ static void test_reader_keeps_its_version(void **state) {
  * keys with an empty, '.' or '..' segment or a segment over 255 bytes, naming the key. Returns
  * true (after checking the refusal) for such a key on such a store. */
 static bool refuses_path_key(const char *name) {
-    if (!strstr(g_url, "pathmapped=true")) return false;
+    /* S3 servers may refuse such keys too (MinIO: '.', '..' and empty segments; versitygw's
+     * posix storage: a trailing '/'): there a refusal is allowed, a round trip still checked. */
+    bool s3 = strncmp(g_url, "s3://", 5) == 0 || strncmp(g_url, "aws://", 6) == 0;
+    if (!s3 && !strstr(g_url, "pathmapped=true")) return false;
     bool bad = false;
     for (const char *seg = name;; ) {
         const char *end = strchr(seg, '/');
@@ -255,6 +258,7 @@ static bool refuses_path_key(const char *name) {
     }
     if (!bad) return false;
     const char *k = strncmp(name, g_prefix, strlen(g_prefix)) == 0 ? name : key(name);
+    if (s3 && kvps_put(g_store, k, "v", 1) == KVPS_OK) return false;
     ASSERT_STATUS(KVPS_INVALID_KEY, kvps_put(g_store, k, "v", 1));
     assert_non_null(strstr(kvps_last_error(), "key"));
     return true;
