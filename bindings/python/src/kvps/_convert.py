@@ -1,0 +1,55 @@
+"""Conversions between Python values and what the C functions take."""
+
+from __future__ import annotations
+
+import ctypes
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ._errors import InvalidKey, Status
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+Buffer = Any  # bytes, bytearray, memoryview, or anything with the buffer protocol
+
+
+def key_bytes(key: object) -> bytes:
+    """A key as the NUL-terminated UTF-8 the C API takes. Validation is the library's job;
+    only what C strings cannot carry (NUL) is caught here, and lone surrogates are passed
+    through as the invalid UTF-8 they are so the library rejects them by name."""
+    if not isinstance(key, str):
+        raise TypeError(f"kvps keys are str, not {type(key).__name__}")
+    raw = key.encode("utf-8", "surrogatepass")
+    if b"\0" in raw:
+        raise InvalidKey(f"invalid key {key!r}: contains the control character U+0000", Status.INVALID_KEY)
+    return raw
+
+
+def data_pointer(value: Buffer) -> tuple[Any, int]:
+    """(something ctypes passes as const void *, its size in bytes) for a bytes-like value,
+    without a copy where the buffer allows it."""
+    if isinstance(value, bytes):
+        return value, len(value)
+    if isinstance(value, str):
+        raise TypeError("kvps values are bytes; encode the str first")
+    view = memoryview(value)
+    size = view.nbytes
+    if size == 0:
+        return None, 0
+    if view.readonly or not view.c_contiguous:
+        return view.tobytes(), size
+    return (ctypes.c_char * size).from_buffer(view.cast("B")), size
+
+
+def datetime_from_ns(ns: int) -> datetime:
+    """A UTC datetime for nanoseconds since the epoch (to the microsecond)."""
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
+def option_text(value: object) -> str:
+    """An option value as the text the library parses (bools as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, timedelta):
+        return f"{round(value.total_seconds() * 1000)}ms"
+    return str(value)

@@ -1,0 +1,72 @@
+"""One Store shared by threads, and the GIL released during library calls."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import kvps
+
+
+def test_eight_threads_share_one_store(store: kvps.Store) -> None:
+    def work(t: int) -> int:
+        done = 0
+        for i in range(40):
+            key = f"t{t}/{i:03d}"
+            value = f"{t}:{i}".encode() * (i + 1)
+            store[key] = value
+            assert store[key] == value
+            assert store.stat(key).size == len(value)
+            assert store.get_range(key, 1, 3) == value[1:4]
+            if i % 4 == 0:
+                store.delete(key)
+                assert key not in store
+            done += 1
+        with store.open(f"t{t}/stream", "wb") as w:
+            w.write(b"s" * 100_000)
+        with store.open(f"t{t}/stream") as r:
+            assert r.read() == b"s" * 100_000
+        listed = [e.key for e in store.list(f"t{t}/", page_size=7)]
+        assert listed == sorted(f"t{t}/{i:03d}" for i in range(40) if i % 4) + [f"t{t}/stream"]
+        return done
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sum(pool.map(work, range(8))) == 8 * 40
+    assert len(store) == 8 * 31
+
+
+@pytest.fixture
+def no_forced_switches() -> Iterator[None]:
+    """With a huge switch interval, another thread can only run while this one releases the
+    GIL of its own accord: blocking, or inside a foreign call made through ctypes.CDLL."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)
+
+
+def ran_during(call: Callable[[], object]) -> bool:
+    """Whether a thread waiting for the GIL got to run while `call` ran in this thread."""
+    go = threading.Event()
+    ran: list[bool] = []
+    other = threading.Thread(target=lambda: (go.wait(), ran.append(True)))
+    other.start()
+    go.set()  # the other thread now only waits for the GIL
+    call()
+    result = bool(ran)  # read before anything here could release the GIL
+    other.join()
+    return result
+
+
+def test_gil_is_released_during_library_calls(memory_store: kvps.Store, no_forced_switches: None) -> None:
+    big = bytes(256 * 1024 * 1024)  # large enough that the call takes a while
+    assert ran_during(lambda: memory_store.put("big", big))
+    assert ran_during(lambda: memory_store.get("big"))
+    # The check can fail: pure Python work holds the GIL throughout.
+    assert not ran_during(lambda: sum(range(3_000_000)))
