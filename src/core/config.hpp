@@ -51,6 +51,15 @@ private:
     const std::vector<OptionSpec> *specs_;
 };
 
+// Checks options given in the URL query and outside it (which win) against a backend's table:
+// unknown names (with the nearest valid one suggested), duplicates in the URL, values of the
+// wrong type, missing required options: each is KVPS_INVALID_OPTION naming the option. Returns
+// lowercase name -> value as given. Secret values are never repeated in a message.
+std::map<std::string, std::string> check_options(
+    std::string_view scheme, const std::vector<OptionSpec> &specs,
+    const std::vector<std::pair<std::string, std::string>> &url_options,
+    const std::vector<std::pair<std::string, std::string>> &extra_options);
+
 // Parsers shared by the validation step and Config's getters. Each returns nullopt when the
 // text is not of the type.
 std::optional<bool> parse_bool(std::string_view text);

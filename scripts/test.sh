@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Installs what is missing and runs every test of kvps:
+#   1. CMake build with -Werror, all ctest tests (core, conformance on every backend, file, s3, CLI,
+#      install/consumer)
+#   2. the same C suites under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. the meson build and its tests
+#   4. S3 interop with boto3, then the Python, Rust and Go bindings
+# Real S3 servers (tests/s3/servers.sh) run on 127.0.0.1 for the whole script and are stopped at
+# the end. With CI=true a server that does not start, or any skipped test, is a failure.
+# Ends with a line "stages: N passed, M failed"; exits non-zero when any stage failed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=${KVPS_JOBS:-2}
+out=${KVPS_TEST_DIR:-$root/_build-test}
+mkdir -p "$out"
+export CI=${CI:-false}
+
+"$root/scripts/install-deps.sh" --test || { echo "installing dependencies failed"; exit 1; }
+
+passed=0
+failed=0
+failed_names=()
+stage() {  # stage NAME COMMAND...
+    local name=$1
+    shift
+    echo
+    echo "=== $name"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "=== $name: ok ($((SECONDS - start)) s)"
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        echo "=== $name: FAILED ($((SECONDS - start)) s)"
+    fi
+}
+
+# ---- real S3 servers for everything below
+s3_state="$out/s3-servers"
+stop_servers() { [[ -x tests/s3/servers.sh ]] && tests/s3/servers.sh stop "$s3_state" >/dev/null 2>&1; }
+trap stop_servers EXIT
+start_servers() {
+    [[ -x tests/s3/servers.sh ]] || { echo "tests/s3/servers.sh is missing"; return 1; }
+    local env_file="$out/s3-env.sh"
+    tests/s3/servers.sh start "$s3_state" >"$env_file" || return 1
+    # shellcheck disable=SC1090
+    source "$env_file"
+    [[ -n "${KVPS_TEST_S3_URL:-}" ]]
+}
+stage "start S3 servers" start_servers
+
+cmake_build() {  # cmake_build DIR EXTRA_ARGS...
+    local dir=$1
+    shift
+    cmake -S "$root" -B "$dir" -G Ninja -DKVPS_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
+        { cat "$dir.configure.log"; return 1; }
+    cmake --build "$dir" -j "$jobs"
+}
+ctest_run() {  # ctest_run DIR EXTRA_ARGS...
+    local dir=$1
+    shift
+    local skip=()
+    # Under CI a skipped test fails the run.
+    [[ "$CI" == "true" ]] && skip=(--no-tests=error)
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" "${skip[@]}" "$@" | tee "$dir.ctest.log"
+    local rc=${PIPESTATUS[0]}
+    if [[ "$CI" == "true" ]] && grep -q "Not Run\|\*\*\*Skipped" "$dir.ctest.log"; then
+        echo "skipped tests under CI=true count as failures"
+        return 1
+    fi
+    return "$rc"
+}
+
+stage "cmake build (-Werror)" cmake_build "$out/cmake"
+stage "ctest" ctest_run "$out/cmake"
+stage "asan+ubsan build" cmake_build "$out/asan" -DKVPS_SANITIZE=ON -DKVPS_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+stage "ctest under asan+ubsan" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest_run "$out/asan" -LE no-sanitizer
+
+meson_build() {
+    rm -rf "$out/meson"
+    meson setup "$out/meson" -Dwerror=true >"$out/meson.setup.log" 2>&1 || { cat "$out/meson.setup.log"; return 1; }
+    ninja -C "$out/meson" -j "$jobs"
+}
+stage "meson build (-Werror)" meson_build
+stage "meson test" meson test -C "$out/meson" --print-errorlogs --num-processes "$jobs"
+
+# ---- an installed library for the interop test and the bindings
+export KVPS_SOURCE_DIR="$root"
+export KVPS_PREFIX="$out/prefix"
+install_prefix() {
+    rm -rf "$KVPS_PREFIX"
+    cmake --install "$out/cmake" --prefix "$KVPS_PREFIX" >/dev/null
+}
+stage "install into a prefix" install_prefix
+export PKG_CONFIG_PATH="$KVPS_PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export LD_LIBRARY_PATH="$KVPS_PREFIX/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$KVPS_PREFIX/bin:$PATH"
+
+for script in tests/s3/run-interop.sh bindings/python/test.sh bindings/rust/test.sh bindings/go/test.sh; do
+    if [[ -f "$script" ]]; then
+        stage "$script" bash "$script"
+    else
+        stage "$script" bash -c "echo '$script is missing'; false"
+    fi
+done
+
+echo
+if ((failed)); then
+    echo "failed stages:"
+    printf '  %s\n' "${failed_names[@]}"
+fi
+echo "stages: $passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,155 @@
+// memory:// (alias test://): values in process memory.
+//   memory://        a store private to its handle, gone when the handle closes
+//   memory://NAME    the same store from every handle in the process, kept until it exits
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include "backend.hpp"
+#include "registry.hpp"
+
+namespace kvps {
+namespace {
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Values are immutable once stored, so readers share them without copying under the lock.
+struct Value {
+    std::shared_ptr<const Bytes> bytes;
+    int64_t mtime_ns;
+    uint64_t generation;  // process-unique, so the etag changes on every write
+};
+
+struct Data {
+    std::shared_mutex mutex;
+    std::map<std::string, Value, std::less<>> values;
+};
+
+std::atomic<uint64_t> g_generation{0};
+
+std::string etag_of(const Value &v) { return "m" + std::to_string(v.generation); }
+
+class ValueReader final : public Reader {
+public:
+    ValueReader(std::shared_ptr<const Bytes> bytes, Span64 span)
+        : bytes_(std::move(bytes)), pos_(span.start), end_(span.start + span.count) {}
+    size_t read(void *buffer, size_t capacity) override {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, end_ - pos_));
+        if (n) std::memcpy(buffer, bytes_->data() + pos_, n);
+        pos_ += n;
+        return n;
+    }
+    uint64_t value_size() const override { return bytes_->size(); }
+
+private:
+    std::shared_ptr<const Bytes> bytes_;
+    uint64_t pos_, end_;
+};
+
+class MemoryBackend final : public Backend {
+public:
+    explicit MemoryBackend(std::shared_ptr<Data> data) : data_(std::move(data)) {}
+
+    void put(std::string_view key, const void *data, size_t size) override {
+        // Copy outside the lock; the lock only swaps a pointer.
+        auto bytes = std::make_shared<const Bytes>(Bytes::copy(data, size));
+        Value value{std::move(bytes), now_ns(), ++g_generation};
+        std::unique_lock lock(data_->mutex);
+        auto it = data_->values.find(key);
+        if (it != data_->values.end()) std::swap(it->second, value);
+        else data_->values.emplace(std::string(key), std::move(value));
+        lock.unlock();  // the old value is freed outside the lock
+    }
+
+    std::optional<Bytes> get(std::string_view key) override {
+        std::shared_ptr<const Bytes> bytes = find(key);
+        if (!bytes) return std::nullopt;
+        return Bytes::copy(bytes->data(), bytes->size());
+    }
+
+    std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override {
+        std::shared_ptr<const Bytes> bytes = find(key);
+        if (!bytes) return std::nullopt;
+        Span64 span = clamp_range(bytes->size(), offset, length);
+        return Bytes::copy(bytes->data() + span.start, static_cast<size_t>(span.count));
+    }
+
+    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override {
+        std::shared_ptr<const Bytes> bytes = find(key);
+        if (!bytes) return nullptr;
+        Span64 span = clamp_range(bytes->size(), offset, length);
+        return std::make_unique<ValueReader>(std::move(bytes), span);
+    }
+
+    std::optional<Metadata> stat(std::string_view key) override {
+        std::shared_lock lock(data_->mutex);
+        auto it = data_->values.find(key);
+        if (it == data_->values.end()) return std::nullopt;
+        return Metadata{it->second.bytes->size(), it->second.mtime_ns, etag_of(it->second)};
+    }
+
+    void remove(std::string_view key) override {
+        Value old;
+        std::unique_lock lock(data_->mutex);
+        auto it = data_->values.find(key);
+        if (it == data_->values.end()) return;
+        old = std::move(it->second);
+        data_->values.erase(it);
+    }
+
+    ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
+        ListResult result;
+        std::shared_lock lock(data_->mutex);
+        auto it = token.empty() ? data_->values.lower_bound(prefix) : data_->values.upper_bound(token);
+        for (; it != data_->values.end() && it->first.starts_with(prefix); ++it) {
+            if (result.entries.size() == limit) {
+                result.next = result.entries.back().key;
+                break;
+            }
+            const Value &v = it->second;
+            result.entries.push_back(Entry{it->first, v.bytes->size(), v.mtime_ns, etag_of(v)});
+        }
+        return result;
+    }
+
+private:
+    std::shared_ptr<const Bytes> find(std::string_view key) {
+        std::shared_lock lock(data_->mutex);
+        auto it = data_->values.find(key);
+        return it == data_->values.end() ? nullptr : it->second.bytes;
+    }
+
+    std::shared_ptr<Data> data_;
+};
+
+std::shared_ptr<Data> named_store(const std::string &name) {
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<Data>> stores;
+    std::lock_guard lock(mutex);
+    auto &slot = stores[name];
+    if (!slot) slot = std::make_shared<Data>();
+    return slot;
+}
+
+const Registrar registrar{{
+    .name = "memory",
+    .description = "In-process memory, for tests and scratch data; memory://NAME is shared "
+                   "by every handle in the process, bare memory:// is private to its handle",
+    .schemes = {"memory", "test"},
+    .options = {},
+    .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_LIST,
+    .open = [](const Config &config) -> std::unique_ptr<Backend> {
+        const Url &url = config.url();
+        std::string name = url.host + (url.path == "/" ? "" : url.path);
+        return std::make_unique<MemoryBackend>(name.empty() ? std::make_shared<Data>() : named_store(name));
+    },
+}};
+
+}  // namespace
+}  // namespace kvps

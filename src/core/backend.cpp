@@ -1,0 +1,112 @@
+// Generic fallbacks, so a simple backend only implements put/get/stat/remove.
+#include "backend.hpp"
+
+#include <algorithm>
+
+namespace kvps {
+namespace {
+
+// A reader over a range held in memory.
+class MemoryRangeReader final : public Reader {
+public:
+    MemoryRangeReader(Bytes range, uint64_t value_size)
+        : range_(std::move(range)), value_size_(value_size) {}
+    size_t read(void *buffer, size_t capacity) override {
+        size_t n = std::min(capacity, range_.size() - pos_);
+        if (n) std::memcpy(buffer, range_.data() + pos_, n);
+        pos_ += n;
+        return n;
+    }
+    uint64_t value_size() const override { return value_size_; }
+
+private:
+    Bytes range_;
+    size_t pos_ = 0;
+    uint64_t value_size_;
+};
+
+// A writer that gathers the value in memory and puts it on commit.
+class BufferingWriter final : public Writer {
+public:
+    BufferingWriter(Backend &backend, std::string key) : backend_(backend), key_(std::move(key)) {}
+    void write(const void *data, size_t size) override { buffer_.append(data, size); }
+    void commit() override { backend_.put(key_, buffer_.data(), buffer_.size()); }
+    void abort() noexcept override { buffer_ = Bytes(); }
+
+private:
+    Backend &backend_;
+    std::string key_;
+    Bytes buffer_;
+};
+
+}  // namespace
+
+Span64 clamp_range(uint64_t size, uint64_t offset, uint64_t length) {
+    uint64_t start = std::min(offset, size);
+    uint64_t count = std::min(length, size - start);
+    return {start, count};
+}
+
+ListResult Backend::list(std::string_view, std::string_view, size_t) {
+    fail(KVPS_UNSUPPORTED, "this backend cannot list keys");
+}
+
+std::optional<Bytes> Backend::get_range(std::string_view key, uint64_t offset, uint64_t length) {
+    std::optional<Bytes> value = get(key);
+    if (!value) return std::nullopt;
+    Span64 span = clamp_range(value->size(), offset, length);
+    value->slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
+    return value;
+}
+
+std::unique_ptr<Reader> Backend::open_reader(std::string_view key, uint64_t offset, uint64_t length) {
+    std::optional<Bytes> value = get(key);
+    if (!value) return nullptr;
+    uint64_t size = value->size();
+    Span64 span = clamp_range(size, offset, length);
+    value->slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
+    return std::make_unique<MemoryRangeReader>(std::move(*value), size);
+}
+
+std::unique_ptr<Writer> Backend::open_writer(std::string_view key) {
+    return std::make_unique<BufferingWriter>(*this, std::string(key));
+}
+
+void Backend::put_many(std::span<PutItem> items) {
+    for (PutItem &item : items) {
+        try {
+            put(item.key, item.data, item.size);
+            item.status = KVPS_OK;
+        } catch (const Error &e) {
+            item.status = e.status();
+            item.error = e.message();
+        }
+    }
+}
+
+void Backend::get_many(std::span<GetItem> items) {
+    for (GetItem &item : items) {
+        try {
+            std::optional<Bytes> value = get(item.key);
+            item.status = value ? KVPS_OK : KVPS_NOT_FOUND;
+            if (value) item.value = std::move(*value);
+        } catch (const Error &e) {
+            item.status = e.status();
+            item.error = e.message();
+        }
+    }
+}
+
+void Backend::delete_many(std::span<DeleteItem> items) {
+    for (DeleteItem &item : items) {
+        try {
+            remove(item.key);
+            item.status = KVPS_OK;
+        } catch (const Error &e) {
+            item.status = e.status();
+            item.error = e.message();
+        }
+    }
+}
+
+}  // namespace kvps

@@ -1,0 +1,220 @@
+#include "config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+#include "error.hpp"
+
+namespace kvps {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// Splits "123abc" into the number and its unit; nullopt when there are no digits or overflow.
+std::optional<std::pair<uint64_t, std::string>> number_and_unit(std::string_view text) {
+    size_t i = 0;
+    uint64_t n = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+        unsigned digit = static_cast<unsigned>(text[i] - '0');
+        if (n > (std::numeric_limits<uint64_t>::max() - digit) / 10) return std::nullopt;
+        n = n * 10 + digit;
+        ++i;
+    }
+    if (i == 0) return std::nullopt;
+    std::string unit = lower(text.substr(i));
+    while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+    return std::make_pair(n, unit);
+}
+
+}  // namespace
+
+std::optional<bool> parse_bool(std::string_view text) {
+    std::string t = lower(text);
+    if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+    if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+    return std::nullopt;
+}
+
+std::optional<int64_t> parse_integer(std::string_view text) {
+    bool negative = false;
+    if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+        negative = text[0] == '-';
+        text.remove_prefix(1);
+    }
+    auto nu = number_and_unit(text);
+    if (!nu || !nu->second.empty()) return std::nullopt;
+    uint64_t limit = negative ? uint64_t(std::numeric_limits<int64_t>::max()) + 1
+                              : uint64_t(std::numeric_limits<int64_t>::max());
+    if (nu->first > limit) return std::nullopt;
+    return negative ? static_cast<int64_t>(0 - nu->first) : static_cast<int64_t>(nu->first);
+}
+
+std::optional<uint64_t> parse_size(std::string_view text) {
+    auto nu = number_and_unit(text);
+    if (!nu) return std::nullopt;
+    static const std::pair<const char *, int> units[] = {
+        {"", 0},    {"b", 0},   {"k", 1},   {"kb", 1},  {"kib", 1}, {"m", 2},
+        {"mb", 2},  {"mib", 2}, {"g", 3},   {"gb", 3},  {"gib", 3}, {"t", 4},
+        {"tb", 4},  {"tib", 4}};
+    for (const auto &[name, power] : units) {
+        if (nu->second != name) continue;
+        uint64_t n = nu->first;
+        for (int i = 0; i < power; ++i) {
+            if (n > std::numeric_limits<uint64_t>::max() / 1024) return std::nullopt;
+            n *= 1024;
+        }
+        return n;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+    auto nu = number_and_unit(text);
+    if (!nu) return std::nullopt;
+    static const std::pair<const char *, uint64_t> units[] = {
+        {"", 1000}, {"s", 1000}, {"ms", 1}, {"m", 60'000}, {"min", 60'000}, {"h", 3'600'000}};
+    for (const auto &[name, factor] : units) {
+        if (nu->second != name) continue;
+        if (nu->first > uint64_t(std::numeric_limits<int64_t>::max()) / factor) return std::nullopt;
+        return std::chrono::milliseconds(static_cast<int64_t>(nu->first * factor));
+    }
+    return std::nullopt;
+}
+
+bool Config::given(std::string_view name) const { return values_.count(lower(name)) != 0; }
+
+const std::string *Config::raw(std::string_view name) const {
+    std::string key = lower(name);
+    auto it = values_.find(key);
+    if (it != values_.end()) return &it->second;
+    for (const OptionSpec &spec : *specs_)
+        if (spec.name == key) {
+            if (spec.default_value) return &*spec.default_value;
+            return nullptr;
+        }
+    fail(KVPS_INTERNAL, "backend asked for undeclared option \"" + key + "\"");
+}
+
+std::optional<std::string> Config::optional_string(std::string_view name) const {
+    const std::string *v = raw(name);
+    if (!v) return std::nullopt;
+    return *v;
+}
+
+std::string Config::string(std::string_view name) const {
+    const std::string *v = raw(name);
+    if (!v) fail(KVPS_INTERNAL, "option \"" + std::string(name) + "\" has no value and no default");
+    return *v;
+}
+
+bool Config::boolean(std::string_view name) const {
+    std::string v = string(name);
+    return v.empty() ? true : parse_bool(v).value_or(false);
+}
+
+int64_t Config::integer(std::string_view name) const { return parse_integer(string(name)).value_or(0); }
+
+uint64_t Config::size(std::string_view name) const { return parse_size(string(name)).value_or(0); }
+
+std::chrono::milliseconds Config::duration(std::string_view name) const {
+    return parse_duration(string(name)).value_or(std::chrono::milliseconds(0));
+}
+
+}  // namespace kvps
+
+namespace kvps {
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+const char *type_hint(kvps_option_type type) {
+    switch (type) {
+    case KVPS_OPTION_BOOL: return "a bool (true/false, 1/0, yes/no, on/off)";
+    case KVPS_OPTION_INTEGER: return "an integer";
+    case KVPS_OPTION_SIZE: return "a size (e.g. 1048576, 512k, 8MiB, 1G)";
+    case KVPS_OPTION_DURATION: return "a duration (e.g. 250ms, 30s, 5m, 1h)";
+    case KVPS_OPTION_URL: return "a URL (e.g. http://127.0.0.1:9000)";
+    default: return "a string";
+    }
+}
+
+bool value_fits(kvps_option_type type, const std::string &value) {
+    switch (type) {
+    case KVPS_OPTION_BOOL: return value.empty() || parse_bool(value).has_value();
+    case KVPS_OPTION_INTEGER: return parse_integer(value).has_value();
+    case KVPS_OPTION_SIZE: return parse_size(value).has_value();
+    case KVPS_OPTION_DURATION: return parse_duration(value).has_value();
+    case KVPS_OPTION_URL: {
+        size_t sep = value.find("://");
+        return sep != std::string::npos && sep > 0 && sep + 3 < value.size();
+    }
+    default: return true;
+    }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> check_options(
+    std::string_view scheme, const std::vector<OptionSpec> &specs,
+    const std::vector<std::pair<std::string, std::string>> &url_options,
+    const std::vector<std::pair<std::string, std::string>> &extra_options) {
+    std::string valid;
+    for (const OptionSpec &spec : specs) valid += (valid.empty() ? "" : ", ") + spec.name;
+    if (valid.empty()) valid = "none";
+
+    std::map<std::string, std::string> values;
+    auto take = [&](const std::string &given_name, const std::string &value, bool from_url) {
+        std::string name = lower(given_name);
+        const OptionSpec *spec = nullptr;
+        for (const OptionSpec &s : specs)
+            if (s.name == name) spec = &s;
+        if (!spec) {
+            std::string message = "unknown option \"" + given_name + "\" for " +
+                                  std::string(scheme) + "://";
+            const OptionSpec *nearest = nullptr;
+            size_t best = SIZE_MAX;
+            for (const OptionSpec &s : specs) {
+                size_t d = edit_distance(name, s.name);
+                if (d < best) best = d, nearest = &s;
+            }
+            if (nearest && best <= std::max<size_t>(2, nearest->name.size() / 3))
+                message += "; did you mean \"" + nearest->name + "\"?";
+            fail(KVPS_INVALID_OPTION, message + " (valid options: " + valid + ")");
+        }
+        if (from_url && values.count(name))
+            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" is given more than once in the URL");
+        if (!value_fits(spec->type, value)) {
+            std::string shown = spec->type == KVPS_OPTION_SECRET ? "(secret)" : "\"" + value + "\"";
+            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" has value " + shown + ", expected " +
+                                          type_hint(spec->type));
+        }
+        values[name] = value;
+    };
+    for (const auto &[name, value] : url_options) take(name, value, true);
+    for (const auto &[name, value] : extra_options) take(name, value, false);
+    for (const OptionSpec &spec : specs)
+        if (spec.required && !values.count(spec.name))
+            fail(KVPS_INVALID_OPTION, "missing required option \"" + spec.name + "\" for " +
+                                          std::string(scheme) + "://: " + spec.description);
+    return values;
+}
+
+}  // namespace kvps
