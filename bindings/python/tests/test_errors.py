@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import kvps
+from conftest import unavailable
 from kvps._errors import ERROR_CLASSES, error_for
 
 EXPECTED: dict[kvps.Status, tuple[type[kvps.Error], tuple[type[BaseException], ...]]] = {
@@ -87,7 +88,7 @@ def test_unknown_option_is_named() -> None:
 
 def test_mistyped_option_value(tmp_path: object) -> None:
     if kvps.backend("file") is None:
-        pytest.skip("no file:// backend in this libkvps")
+        unavailable("no file:// backend in this libkvps")
     with pytest.raises(kvps.InvalidOption) as caught:
         kvps.open(f"file://{tmp_path}/s?create=maybe")
     assert "create" in str(caught.value) and "maybe" in str(caught.value)
@@ -97,7 +98,7 @@ def test_mistyped_option_value(tmp_path: object) -> None:
 
 def test_missing_folder_with_create_false(tmp_path: object) -> None:
     if kvps.backend("file") is None:
-        pytest.skip("no file:// backend in this libkvps")
+        unavailable("no file:// backend in this libkvps")
     with pytest.raises(kvps.NotFound) as caught:
         kvps.open(f"file://{tmp_path}/absent", create=False)
     assert "absent" in str(caught.value)

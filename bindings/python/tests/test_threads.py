@@ -55,7 +55,12 @@ def ran_during(call: Callable[[], object]) -> bool:
     """Whether a thread waiting for the GIL got to run while `call` ran in this thread."""
     go = threading.Event()
     ran: list[bool] = []
-    other = threading.Thread(target=lambda: (go.wait(), ran.append(True)))
+
+    def wait_then_run() -> None:
+        go.wait()
+        ran.append(True)
+
+    other = threading.Thread(target=wait_then_run)
     other.start()
     go.set()  # the other thread now only waits for the GIL
     call()

@@ -110,7 +110,7 @@ def log_to_python(level: int | None = logging.INFO) -> None:
     """Sends the library's log lines at `level` and above to the logging module's "kvps"
     logger (INFO: one line per operation; DEBUG: one per backend request). None stops it."""
     if level is None:
-        lib.kvps_set_logger(None, None, 0)
+        lib.kvps_set_logger(LOG_FN(), None, 0)  # a NULL function pointer: logging off
         return
     max_level = max((c for c, py in _LEVELS.items() if py >= level), default=0)
     lib.kvps_set_logger(_LOG_CALLBACK, None, max_level)

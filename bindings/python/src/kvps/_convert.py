@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import ctypes
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import InvalidKey, Status
 
+# What values may be given as: bytes, bytearray, memoryview, anything with the buffer protocol.
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+    Buffer = ReadableBuffer
+else:
+    Buffer = Any
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-Buffer = Any  # bytes, bytearray, memoryview, or anything with the buffer protocol
 
 
 def key_bytes(key: object) -> bytes:

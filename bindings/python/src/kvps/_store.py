@@ -17,7 +17,7 @@ from ._errors import Error, NotFound, Status, error_for, last_error
 from ._native import TO_END, STAT_VERSION, Option, StatInfo, lib, text
 
 if TYPE_CHECKING:
-    from ._streams import Reader, Writer
+    from ._streams import Reader, Writer, _Stream
 
 _byref = ctypes.byref
 
@@ -58,7 +58,7 @@ class Store(MutableMapping[str, bytes]):
         self._ptr: int | None = None
         self._busy = 0
         self._lock = threading.Condition()
-        self._streams: weakref.WeakSet[Reader | Writer] = weakref.WeakSet()
+        self._streams: weakref.WeakSet[_Stream] = weakref.WeakSet()
         if not isinstance(url, str):
             raise TypeError(f"a store URL is a str, not {type(url).__name__}")
         pairs = list((options or {}).items())
@@ -174,7 +174,7 @@ class Store(MutableMapping[str, bytes]):
         finally:
             self._leave()
         try:
-            return ctypes.string_at(data.value, size.value) if size.value else b""
+            return ctypes.string_at(data.value, size.value) if size.value and data.value else b""
         finally:
             lib.kvps_free(data)
 
@@ -321,7 +321,8 @@ class Store(MutableMapping[str, bytes]):
         try:
             for i, key in enumerate(names):
                 if statuses[i] == Status.OK:
-                    found[key] = ctypes.string_at(darray[i], sizes[i]) if sizes[i] else b""
+                    pointer = darray[i]
+                    found[key] = ctypes.string_at(pointer, sizes[i]) if sizes[i] and pointer else b""
         finally:
             for pointer in darray:
                 lib.kvps_free(pointer)
@@ -382,12 +383,6 @@ class Store(MutableMapping[str, bytes]):
         if mode == "wb":
             return Writer(self, key)
         raise ValueError(f"mode must be 'rb' or 'wb', not {mode!r}")
-
-    def _adopt(self, stream: Reader | Writer) -> int:
-        """Marks the store busy for a stream's open call; the stream registers itself."""
-        handle = self._enter()
-        self._streams.add(stream)
-        return handle
 
     # ------------------------------------------------------------------ listing
 

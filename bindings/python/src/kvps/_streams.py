@@ -25,7 +25,7 @@ class _Stream:
         """Takes the handle to free it (once), with the store marked busy; None if gone."""
         with self._store._lock:
             handle, self._handle = self._handle, None
-            self._store._streams.discard(self)  # type: ignore[arg-type]
+            self._store._streams.discard(self)
             if handle is not None:
                 self._store._busy += 1
             return handle
