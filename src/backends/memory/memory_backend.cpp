@@ -1,7 +1,6 @@
 // memory:// (alias test://): values in process memory.
 //   memory://        a store private to its handle, gone when the handle closes
 //   memory://NAME    the same store from every handle in the process, kept until it exits
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -19,9 +18,17 @@ int64_t now_ns() {
         .count();
 }
 
-// Values are immutable once stored, so readers share them without copying under the lock.
+// An immutable stored value: one allocation holds the bytes beside the reference count, and
+// readers share it without copying under the lock.
+struct Blob {
+    std::shared_ptr<char[]> bytes;
+    size_t length = 0;
+    const char *data() const { return bytes.get(); }
+    size_t size() const { return length; }
+};
+
 struct Value {
-    std::shared_ptr<const Bytes> bytes;
+    Blob blob;
     int64_t mtime_ns;
     uint64_t generation;  // process-unique, so the etag changes on every write
 };
@@ -29,26 +36,25 @@ struct Value {
 struct Data {
     std::shared_mutex mutex;
     std::map<std::string, Value, std::less<>> values;
+    uint64_t generation = 0;  // guarded by mutex
 };
-
-std::atomic<uint64_t> g_generation{0};
 
 std::string etag_of(const Value &v) { return "m" + std::to_string(v.generation); }
 
 class ValueReader final : public Reader {
 public:
-    ValueReader(std::shared_ptr<const Bytes> bytes, Span64 span)
+    ValueReader(Blob bytes, Span64 span)
         : bytes_(std::move(bytes)), pos_(span.start), end_(span.start + span.count) {}
     size_t read(void *buffer, size_t capacity) override {
         size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, end_ - pos_));
-        if (n) std::memcpy(buffer, bytes_->data() + pos_, n);
+        if (n) std::memcpy(buffer, bytes_.data() + pos_, n);
         pos_ += n;
         return n;
     }
-    uint64_t value_size() const override { return bytes_->size(); }
+    uint64_t value_size() const override { return bytes_.size(); }
 
 private:
-    std::shared_ptr<const Bytes> bytes_;
+    Blob bytes_;
     uint64_t pos_, end_;
 };
 
@@ -58,9 +64,11 @@ public:
 
     void put(std::string_view key, const void *data, size_t size) override {
         // Copy outside the lock; the lock only swaps a pointer.
-        auto bytes = std::make_shared<const Bytes>(Bytes::copy(data, size));
-        Value value{std::move(bytes), now_ns(), ++g_generation};
+        Blob blob{std::make_shared_for_overwrite<char[]>(size ? size : 1), size};
+        if (size) std::memcpy(blob.bytes.get(), data, size);
+        Value value{std::move(blob), now_ns(), 0};
         std::unique_lock lock(data_->mutex);
+        value.generation = ++data_->generation;
         auto it = data_->values.find(key);
         if (it != data_->values.end()) std::swap(it->second, value);
         else data_->values.emplace(std::string(key), std::move(value));
@@ -68,30 +76,30 @@ public:
     }
 
     std::optional<Bytes> get(std::string_view key) override {
-        std::shared_ptr<const Bytes> bytes = find(key);
-        if (!bytes) return std::nullopt;
-        return Bytes::copy(bytes->data(), bytes->size());
+        std::optional<Blob> blob = find(key);
+        if (!blob) return std::nullopt;
+        return Bytes::copy(blob->data(), blob->size());
     }
 
     std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override {
-        std::shared_ptr<const Bytes> bytes = find(key);
-        if (!bytes) return std::nullopt;
-        Span64 span = clamp_range(bytes->size(), offset, length);
-        return Bytes::copy(bytes->data() + span.start, static_cast<size_t>(span.count));
+        std::optional<Blob> blob = find(key);
+        if (!blob) return std::nullopt;
+        Span64 span = clamp_range(blob->size(), offset, length);
+        return Bytes::copy(blob->data() + span.start, static_cast<size_t>(span.count));
     }
 
     std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override {
-        std::shared_ptr<const Bytes> bytes = find(key);
-        if (!bytes) return nullptr;
-        Span64 span = clamp_range(bytes->size(), offset, length);
-        return std::make_unique<ValueReader>(std::move(bytes), span);
+        std::optional<Blob> blob = find(key);
+        if (!blob) return nullptr;
+        Span64 span = clamp_range(blob->size(), offset, length);
+        return std::make_unique<ValueReader>(std::move(*blob), span);
     }
 
     std::optional<Metadata> stat(std::string_view key) override {
         std::shared_lock lock(data_->mutex);
         auto it = data_->values.find(key);
         if (it == data_->values.end()) return std::nullopt;
-        return Metadata{it->second.bytes->size(), it->second.mtime_ns, etag_of(it->second)};
+        return Metadata{it->second.blob.size(), it->second.mtime_ns, etag_of(it->second)};
     }
 
     void remove(std::string_view key) override {
@@ -113,16 +121,17 @@ public:
                 break;
             }
             const Value &v = it->second;
-            result.entries.push_back(Entry{it->first, v.bytes->size(), v.mtime_ns, etag_of(v)});
+            result.entries.push_back(Entry{it->first, v.blob.size(), v.mtime_ns, etag_of(v)});
         }
         return result;
     }
 
 private:
-    std::shared_ptr<const Bytes> find(std::string_view key) {
+    std::optional<Blob> find(std::string_view key) {
         std::shared_lock lock(data_->mutex);
         auto it = data_->values.find(key);
-        return it == data_->values.end() ? nullptr : it->second.bytes;
+        if (it == data_->values.end()) return std::nullopt;
+        return it->second.blob;
     }
 
     std::shared_ptr<Data> data_;
