@@ -75,3 +75,37 @@ def test_gil_is_released_during_library_calls(memory_store: kvps.Store, no_force
     assert ran_during(lambda: memory_store.get("big"))
     # The check can fail: pure Python work holds the GIL throughout.
     assert not ran_during(lambda: sum(range(3_000_000)))
+
+
+def test_close_waits_for_calls_in_flight(url: str) -> None:
+    """Closing while other threads still call the store never crashes: calls in flight finish,
+    later ones raise ValueError."""
+    store = kvps.open(url)
+    started = threading.Barrier(5)
+    outcomes: list[str] = []
+
+    def hammer(t: int) -> None:
+        started.wait()
+        try:
+            for i in range(100_000):
+                store[f"h{t}/{i % 10}"] = b"x" * 1000
+                store.get(f"h{t}/{i % 10}")
+        except ValueError:
+            outcomes.append("closed")
+        except BaseException as e:  # anything else is a bug
+            outcomes.append(repr(e))
+        else:
+            outcomes.append("finished")
+
+    threads = [threading.Thread(target=hammer, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    started.wait()
+    store.put("main", b"y")
+    store.close()
+    for t in threads:
+        t.join()
+    assert outcomes == ["closed"] * 4
+    if url.startswith("s3:"):
+        with kvps.open(url) as again:
+            again.clear()
