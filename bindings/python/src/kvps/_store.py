@@ -96,10 +96,14 @@ class Store(MutableMapping[str, bytes]):
                 return
             while self._busy:
                 self._lock.wait()
-            streams = list(self._streams)
+            orphans = []
+            for stream in list(self._streams):
+                if stream._handle is not None:
+                    orphans.append((stream, stream._handle))
+                    stream._handle = None
             self._streams.clear()
-        for stream in streams:
-            stream._detach()
+        for stream, stream_handle in orphans:
+            stream._orphan(stream_handle)
         lib.kvps_close(handle)
 
     @property

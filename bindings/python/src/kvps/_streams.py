@@ -38,17 +38,8 @@ class _Stream:
             self._store._busy += 1
             return self._handle
 
-    def _free(self, handle: int) -> None:
-        raise NotImplementedError
-
-    def _detach(self) -> None:
-        """Called by Store.close (nothing else is running): frees the handle and closes."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            self._free(handle)
-        self._mark_closed()
-
-    def _mark_closed(self) -> None:
+    def _orphan(self, handle: int) -> None:
+        """Store.close took the handle away: free it (aborting a writer) and mark closed."""
         raise NotImplementedError
 
 
@@ -153,10 +144,8 @@ class RawReader(_Stream, io.RawIOBase):
             raise ValueError("I/O operation on a closed kvps stream")
         return self._pos
 
-    def _free(self, handle: int) -> None:
+    def _orphan(self, handle: int) -> None:
         lib.kvps_reader_close(handle)
-
-    def _mark_closed(self) -> None:
         io.RawIOBase.close(self)
 
     def close(self) -> None:
@@ -270,8 +259,6 @@ class Writer(_Stream, io.RawIOBase):
         # Dropped without close(): never commit a value that may be incomplete.
         self.abort()
 
-    def _free(self, handle: int) -> None:
+    def _orphan(self, handle: int) -> None:
         lib.kvps_writer_abort(handle)
-
-    def _mark_closed(self) -> None:
         io.RawIOBase.close(self)
