@@ -51,8 +51,9 @@ def no_forced_switches() -> Iterator[None]:
         sys.setswitchinterval(old)
 
 
-def ran_during(call: Callable[[], object]) -> bool:
-    """Whether a thread waiting for the GIL got to run while `call` ran in this thread."""
+def ran_during(call: Callable[[], object], tries: int = 5) -> bool:
+    """Whether a thread waiting for the GIL got to run while `call` ran in this thread
+    (called up to `tries` times, in case a loaded machine wakes that thread late)."""
     go = threading.Event()
     ran: list[bool] = []
 
@@ -63,8 +64,11 @@ def ran_during(call: Callable[[], object]) -> bool:
     other = threading.Thread(target=wait_then_run)
     other.start()
     go.set()  # the other thread now only waits for the GIL
-    call()
-    result = bool(ran)  # read before anything here could release the GIL
+    for _ in range(tries):
+        call()
+        if ran:  # read before anything here could release the GIL
+            break
+    result = bool(ran)
     other.join()
     return result
 

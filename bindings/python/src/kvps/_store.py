@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from ._backends import Capability
 from ._convert import Buffer, data_pointer, datetime_from_ns, key_bytes, option_text
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ._streams import Reader, Writer, _Stream
 
 _byref = ctypes.byref
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,13 @@ class Store(MutableMapping[str, bytes]):
         finally:
             lib.kvps_free(data)
 
-    def get(self, key: str, default: Any = None) -> Any:
+    @overload
+    def get(self, key: str) -> bytes | None: ...
+
+    @overload
+    def get(self, key: str, default: bytes | T) -> bytes | T: ...
+
+    def get(self, key: str, default: object = None) -> object:
         """The value of key, or default when there is none."""
         value = self._fetch(key)
         return default if value is None else value
