@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """Threads on one Store: the same puts and gets on 1 thread, then on N threads.
 
-    python bench_threads.py [URL] [--ops 400] [--size 65536] [--threads 8]
+    python bench_threads.py [URL] [--ops 400] [--size 65536] [--threads 8] [--rounds 3]
 
 URL defaults to $KVPS_TEST_S3_URL (a unique prefix is added). Because every library call
 releases the GIL, network-bound work on N threads should finish several times faster.
 As a peer measured in the same run, the same work goes through the library's own parallel
 batches (put_many/get_many of N items, no Python threads): when the machine, not the GIL,
-is the limit (a local server sharing the CPU), both gains are alike.
+is the limit (a local server sharing the CPU), both gains are alike. The modes alternate
+for --rounds rounds and each reports its median, so a change in the machine's load hits all.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -63,6 +65,7 @@ def main() -> int:
     parser.add_argument("--ops", type=int, default=400)
     parser.add_argument("--size", type=int, default=64 * 1024)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not args.url:
         print("bench_threads: give a store URL or set KVPS_TEST_S3_URL", file=sys.stderr)
@@ -72,12 +75,16 @@ def main() -> int:
     with kvps.open(url) as store:
         try:
             run(store, args.threads, min(args.ops, 32), value, "warmup")
-            one = run(store, 1, args.ops, value, "t1")
-            many = run(store, args.threads, args.ops, value, f"t{args.threads}")
-            batch = run_batches(store, args.threads, args.ops, value, "batch")
+            times: dict[str, list[float]] = {"one": [], "many": [], "batch": []}
+            for r in range(args.rounds):
+                times["one"].append(run(store, 1, args.ops, value, f"r{r}/t1"))
+                times["many"].append(run(store, args.threads, args.ops, value, f"r{r}/tn"))
+                times["batch"].append(run_batches(store, args.threads, args.ops, value, f"r{r}/b"))
+            one, many, batch = (statistics.median(times[m]) for m in ("one", "many", "batch"))
         finally:
             store.clear()
-    print(f"store: {url.split('?')[0]}  ops: {args.ops} put+get of {args.size} bytes")
+    print(f"store: {url.split('?')[0]}  ops: {args.ops} put+get of {args.size} bytes, "
+          f"median of {args.rounds} rounds")
     print(f"1 thread:   {one:7.3f} s  {args.ops / one:8.1f} ops/s")
     print(f"{args.threads} threads:  {many:7.3f} s  {args.ops / many:8.1f} ops/s")
     print(f"batches of {args.threads}: {batch:7.3f} s  {args.ops / batch:8.1f} ops/s  (library-side parallelism)")

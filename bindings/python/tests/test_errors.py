@@ -132,3 +132,19 @@ def test_errors_are_per_thread_and_fresh(memory_store: kvps.Store) -> None:
     with pytest.raises(kvps.NotFound) as caught:
         memory_store["later-missing"]
     assert "later-missing" in str(caught.value)
+
+
+def test_nul_never_cuts_a_c_string(memory_store: kvps.Store) -> None:
+    # C strings end at NUL: anything holding one is refused, never silently shortened.
+    with pytest.raises(kvps.InvalidURL):
+        kvps.open("memory://name\x00?bogus=1")
+    with pytest.raises(kvps.InvalidOption):
+        kvps.open("memory://", **{"bad\x00name": "1"})
+    with pytest.raises(kvps.InvalidOption):
+        kvps.open("memory://", some_option="value\x00more")
+    memory_store["a"] = b""
+    with pytest.raises(kvps.InvalidArgument):
+        list(memory_store.list("a\x00b"))
+    with pytest.raises(kvps.InvalidArgument):
+        memory_store.list_page(cursor="x\x00y")
+    assert kvps.backend("memory\x00junk") is None

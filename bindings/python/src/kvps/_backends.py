@@ -74,5 +74,6 @@ def backends() -> list[BackendInfo]:
 
 def backend(scheme: str) -> BackendInfo | None:
     """The backend for a scheme (case-insensitive, aliases included), or None."""
-    pointer = lib.kvps_backend_find(scheme.encode())
+    raw = scheme.encode("utf-8", "surrogatepass")
+    pointer = lib.kvps_backend_find(raw) if b"\0" not in raw else None
     return _backend(pointer) if pointer else None

@@ -6,7 +6,7 @@ import ctypes
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._errors import InvalidKey, Status
+from ._errors import Error, InvalidKey, Status
 
 # What values may be given as: bytes, bytearray, memoryview, anything with the buffer protocol.
 if TYPE_CHECKING:
@@ -26,9 +26,15 @@ def key_bytes(key: object) -> bytes:
     through as the invalid UTF-8 they are so the library rejects them by name."""
     if not isinstance(key, str):
         raise TypeError(f"kvps keys are str, not {type(key).__name__}")
-    raw = key.encode("utf-8", "surrogatepass")
+    return c_string(key, "key", InvalidKey, Status.INVALID_KEY)
+
+
+def c_string(text: str, what: str, error: type[Error], status: Status) -> bytes:
+    """text as a C string (UTF-8; lone surrogates passed on for the library to reject), or
+    the error for the status if it holds a NUL, which C would silently cut it at."""
+    raw = text.encode("utf-8", "surrogatepass")
     if b"\0" in raw:
-        raise InvalidKey(f"invalid key {key!r}: contains the control character U+0000", Status.INVALID_KEY)
+        raise error(f"invalid {what} {text!r}: contains the control character U+0000", status)
     return raw
 
 

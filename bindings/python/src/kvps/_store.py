@@ -12,8 +12,17 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from ._backends import Capability
-from ._convert import Buffer, data_pointer, datetime_from_ns, key_bytes, option_text
-from ._errors import Error, NotFound, Status, error_for, last_error
+from ._convert import Buffer, c_string, data_pointer, datetime_from_ns, key_bytes, option_text
+from ._errors import (
+    Error,
+    InvalidArgument,
+    InvalidOption,
+    InvalidURL,
+    NotFound,
+    Status,
+    error_for,
+    last_error,
+)
 from ._native import TO_END, STAT_VERSION, Option, StatInfo, lib, text
 
 if TYPE_CHECKING:
@@ -63,11 +72,13 @@ class Store(MutableMapping[str, bytes]):
         if not isinstance(url, str):
             raise TypeError(f"a store URL is a str, not {type(url).__name__}")
         pairs = list((options or {}).items())
-        names = [name.encode() for name, _ in pairs]
-        values = [option_text(value).encode() for _, value in pairs]
+        bad = Status.INVALID_OPTION
+        names = [c_string(name, "option name", InvalidOption, bad) for name, _ in pairs]
+        values = [c_string(option_text(v), f"value of option {n}", InvalidOption, bad) for n, v in pairs]
         array = (Option * len(pairs))(*(Option(n, v) for n, v in zip(names, values)))
+        c_url = c_string(url, "URL", InvalidURL, Status.INVALID_URL)
         handle = ctypes.c_void_p()
-        status: int = lib.kvps_open_with(url.encode(), array, len(pairs), _byref(handle))
+        status: int = lib.kvps_open_with(c_url, array, len(pairs), _byref(handle))
         if status:
             raise last_error(status)
         self._ptr = handle.value
@@ -403,8 +414,9 @@ class Store(MutableMapping[str, bytes]):
         """One page of the keys starting with prefix, in byte order, after cursor; returns
         the entries and the cursor of the next page (None when the listing is complete).
         page_size 0 is the backend's default."""
-        p = prefix.encode("utf-8", "surrogatepass")
-        c = None if cursor is None else cursor.encode()
+        bad = Status.INVALID_ARGUMENT
+        p = c_string(prefix, "prefix", InvalidArgument, bad)
+        c = None if cursor is None else c_string(cursor, "cursor", InvalidArgument, bad)
         if page_size < 0:
             raise ValueError(f"page_size must be >= 0, not {page_size}")
         page = ctypes.c_void_p()
