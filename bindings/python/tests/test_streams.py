@@ -163,7 +163,9 @@ def test_copyfileobj_both_ways(store: kvps.Store) -> None:
 def test_bad_mode(store: kvps.Store) -> None:
     for mode in ("r", "w", "ab", "r+b", "rt"):
         with pytest.raises(ValueError):
-            store.open("k", mode)  # type: ignore[call-overload]
+            store.open("k", mode)
+    with pytest.raises(ValueError):
+        store.open("k", "wb", offset=3)
 
 
 def test_closing_the_store_closes_its_streams(url: str) -> None:

@@ -372,13 +372,28 @@ class Store(MutableMapping[str, bytes]):
 
     @overload
     def open(
-        self, key: str, mode: Literal["rb"] = "rb", *, offset: int = 0, length: int | None = None,
+        self,
+        key: str,
+        mode: Literal["rb"] = "rb",
+        *,
+        offset: int = 0,
+        length: int | None = None,
         buffer_size: int = ...,
     ) -> Reader: ...
 
     @overload
-    def open(self, key: str, mode: Literal["wb"], *, offset: int = 0, length: int | None = None,
-             buffer_size: int = ...) -> Writer: ...
+    def open(self, key: str, mode: Literal["wb"]) -> Writer: ...
+
+    @overload
+    def open(
+        self,
+        key: str,
+        mode: str,
+        *,
+        offset: int = 0,
+        length: int | None = None,
+        buffer_size: int = ...,
+    ) -> Reader | Writer: ...
 
     def open(
         self,
@@ -403,6 +418,8 @@ class Store(MutableMapping[str, bytes]):
                 raise ValueError(f"a range needs offset >= 0 and length >= 0, not {offset}, {length}")
             return Reader(RawReader(self, key, offset, length), buffer_size)
         if mode == "wb":
+            if offset or length is not None:
+                raise ValueError("a writer replaces the whole value: no offset or length")
             return Writer(self, key)
         raise ValueError(f"mode must be 'rb' or 'wb', not {mode!r}")
 
