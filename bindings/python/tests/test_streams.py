@@ -89,6 +89,24 @@ def test_empty_value_reads_empty(store: kvps.Store) -> None:
         assert f.read() == b""
 
 
+def test_reader_never_mixes_versions(store: kvps.Store) -> None:
+    """A value replaced while a reader reads it: the reader goes on with the version it opened,
+    or fails with PreconditionFailed; it never returns a mix of the two."""
+    old, new = b"o" * 3_000_000, b"n" * 3_000_000
+    store["v"] = old
+    with store.open("v", buffer_size=64 * 1024) as f:
+        head = f.read(100_000)
+        store["v"] = new
+        try:
+            rest = f.read()
+        except kvps.PreconditionFailed:
+            return
+        f.seek(0)
+        again = f.read(10)
+    assert head + rest == old
+    assert again == old[:10]
+
+
 def test_writer_commits_on_clean_exit(store: kvps.Store) -> None:
     store["w"] = b"old"
     with store.open("w", "wb") as w:
