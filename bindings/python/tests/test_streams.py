@@ -107,6 +107,24 @@ def test_reader_never_mixes_versions(store: kvps.Store) -> None:
     assert again == old[:10]
 
 
+def test_reader_of_a_deleted_value(store: kvps.Store) -> None:
+    """Deleted under an open reader: it reads the whole old value or raises, never a cut one."""
+    old = bytes(range(256)) * 4000
+    store["v"] = old
+    with store.open("v", buffer_size=1) as f:
+        head = f.read(10)
+        store.delete("v")
+        try:
+            f.seek(0)
+            data = f.read()
+        except kvps.NotFound as gone:
+            assert "v" in str(gone)
+            return
+        except kvps.PreconditionFailed:
+            return
+    assert head == old[:10] and data == old
+
+
 def test_writer_commits_on_clean_exit(store: kvps.Store) -> None:
     store["w"] = b"old"
     with store.open("w", "wb") as w:

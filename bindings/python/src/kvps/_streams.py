@@ -96,7 +96,7 @@ class RawReader(_Stream, io.RawIOBase):
             del target
             view.release()
         if status:
-            raise last_error(status)
+            raise self._error(status)
         self._pos += got.value
         return got.value
 
@@ -135,9 +135,15 @@ class RawReader(_Stream, io.RawIOBase):
         finally:
             self._store._leave()
         if status:
-            raise last_error(status)
+            raise self._error(status)
         self._pos = target
         return target
+
+    def _error(self, status: int) -> Exception:
+        # NOT_FOUND sets no library message (it is a result): say what happened here.
+        if status == Status.NOT_FOUND:
+            return NotFound(f"key {self.name!r} was deleted while a reader had it open", status)
+        return last_error(status)
 
     def tell(self) -> int:
         if self.closed:
