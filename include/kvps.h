@@ -203,7 +203,10 @@ KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t 
                                       size_t *n);
 
 /* Moves to an absolute offset in the value (not in the range). Reads then run to the end of
- * the range the reader was opened with; an offset past it reads as the end. */
+ * the range the reader was opened with; an offset past it reads as the end. A reader stays on
+ * the version of the value it opened: when the value was replaced since and the backend cannot
+ * keep reading the old version, this returns KVPS_PRECONDITION_FAILED (KVPS_NOT_FOUND when it
+ * was deleted) rather than mixing two versions. */
 KVPS_API kvps_status kvps_reader_seek(kvps_reader *reader, uint64_t offset);
 
 /* The size of the whole value (not of the range) as seen when the reader opened. */

@@ -26,10 +26,11 @@ struct kvps_store {
 struct kvps_reader {
     kvps_store *store;
     std::string key;
-    std::unique_ptr<kvps::Reader> reader;  // null once past the end of the range
+    std::unique_ptr<kvps::Reader> reader;
     uint64_t position;   // absolute offset in the value
     uint64_t range_end;  // absolute, clamped
     uint64_t value_size;
+    std::string etag;    // of the version being read; "" when the backend cannot tell
 };
 
 struct kvps_writer {
@@ -381,8 +382,9 @@ KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64
         if (!reader) return log.done(KVPS_NOT_FOUND);
         uint64_t size = reader->value_size();
         kvps::Span64 span = kvps::clamp_range(size, offset, length);
+        std::string etag = reader->etag();
         *out = new kvps_reader{store, std::string(k), std::move(reader), span.start,
-                               span.start + span.count, size};
+                               span.start + span.count, size, std::move(etag)};
         return log.done(KVPS_OK, span.count);
     });
 }
@@ -393,10 +395,10 @@ KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t 
         require(n, "n");
         if (capacity) require(buffer, "buffer");
         *n = 0;
-        if (!reader->reader || capacity == 0) return KVPS_OK;
+        if (reader->position >= reader->range_end || capacity == 0) return KVPS_OK;
         uint64_t left = reader->range_end - reader->position;
         size_t got = reader->reader->read(buffer, static_cast<size_t>(std::min<uint64_t>(capacity, left)));
-        if (got == 0 && left > 0)
+        if (got == 0)
             kvps::fail(KVPS_IO, "value of key " + kvps::quote(reader->key) + " ended after " +
                                     std::to_string(reader->position) + " of " +
                                     std::to_string(reader->range_end) + " bytes (it changed or was truncated)");
@@ -409,15 +411,22 @@ KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t 
 KVPS_API kvps_status kvps_reader_seek(kvps_reader *reader, uint64_t offset) {
     return guard([&] {
         require(reader, "reader");
-        if (offset == reader->position && reader->reader) return KVPS_OK;
-        reader->reader.reset();
-        reader->position = std::min(offset, reader->range_end);
-        if (reader->position >= reader->range_end) return KVPS_OK;
-        auto fresh = reader->store->backend->open_reader(reader->key, reader->position,
-                                                         reader->range_end - reader->position);
+        uint64_t target = std::min(offset, reader->range_end);
+        if (target == reader->position) return KVPS_OK;
+        if (target == reader->range_end || reader->reader->seek(target, reader->range_end)) {
+            reader->position = target;
+            return KVPS_OK;
+        }
+        // The backend's reader cannot seek: open a new one, and make sure it reads the same
+        // version of the value, so a reader never mixes two versions.
+        auto fresh = reader->store->backend->open_reader(reader->key, target, reader->range_end - target);
         if (!fresh)
             kvps::fail(KVPS_NOT_FOUND, "key " + kvps::quote(reader->key) + " was deleted while being read");
+        if (fresh->etag() != reader->etag || fresh->value_size() != reader->value_size)
+            kvps::fail(KVPS_PRECONDITION_FAILED,
+                       "key " + kvps::quote(reader->key) + " changed while being read; open a new reader");
         reader->reader = std::move(fresh);
+        reader->position = target;
         return KVPS_OK;
     });
 }

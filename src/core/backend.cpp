@@ -7,21 +7,30 @@ namespace kvps {
 namespace {
 
 // A reader over a range held in memory.
+// A reader over a range [start, start + size) held in memory; it seeks within that range.
 class MemoryRangeReader final : public Reader {
 public:
-    MemoryRangeReader(Bytes range, uint64_t value_size)
-        : range_(std::move(range)), value_size_(value_size) {}
+    MemoryRangeReader(Bytes range, uint64_t start, uint64_t value_size)
+        : range_(std::move(range)), start_(start), end_(range_.size()), value_size_(value_size) {}
     size_t read(void *buffer, size_t capacity) override {
-        size_t n = std::min(capacity, range_.size() - pos_);
+        size_t n = std::min(capacity, end_ - pos_);
         if (n) std::memcpy(buffer, range_.data() + pos_, n);
         pos_ += n;
         return n;
     }
     uint64_t value_size() const override { return value_size_; }
+    bool seek(uint64_t offset, uint64_t end) override {
+        if (offset < start_ || end > start_ + range_.size()) return false;
+        end_ = static_cast<size_t>(end - start_);
+        pos_ = static_cast<size_t>(std::min(offset, end) - start_);
+        return true;
+    }
 
 private:
     Bytes range_;
+    uint64_t start_;
     size_t pos_ = 0;
+    size_t end_;
     uint64_t value_size_;
 };
 
@@ -65,7 +74,7 @@ std::unique_ptr<Reader> Backend::open_reader(std::string_view key, uint64_t offs
     uint64_t size = value->size();
     Span64 span = clamp_range(size, offset, length);
     value->slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
-    return std::make_unique<MemoryRangeReader>(std::move(*value), size);
+    return std::make_unique<MemoryRangeReader>(std::move(*value), span.start, size);
 }
 
 std::unique_ptr<Writer> Backend::open_writer(std::string_view key) {

@@ -54,6 +54,17 @@ public:
     virtual size_t read(void *buffer, size_t capacity) = 0;
     // The size of the whole value when the reader was opened.
     virtual uint64_t value_size() const = 0;
+    // Moves to `offset` (absolute in the value) and reads on up to `end` (absolute, clamped),
+    // staying on the version of the value the reader opened. Returns false when this reader
+    // cannot seek; the core then opens a new reader and refuses it (KVPS_PRECONDITION_FAILED)
+    // if its etag() differs, so a reader never mixes two versions of a value.
+    virtual bool seek(uint64_t offset, uint64_t end) {
+        (void)offset;
+        (void)end;
+        return false;
+    }
+    // The etag of the version being read; "" when unknown.
+    virtual std::string etag() const { return ""; }
 };
 
 // A value being written: nothing is visible before commit().

@@ -41,10 +41,17 @@ struct Data {
 
 std::string etag_of(const Value &v) { return "m" + std::to_string(v.generation); }
 
+// Holds the value it opened, so it keeps reading that version after a put replaces it.
 class ValueReader final : public Reader {
 public:
-    ValueReader(Blob bytes, Span64 span)
-        : bytes_(std::move(bytes)), pos_(span.start), end_(span.start + span.count) {}
+    ValueReader(Blob bytes, Span64 span, std::string etag)
+        : bytes_(std::move(bytes)), pos_(span.start), end_(span.start + span.count), etag_(std::move(etag)) {}
+    bool seek(uint64_t offset, uint64_t end) override {
+        end_ = std::min<uint64_t>(end, bytes_.size());
+        pos_ = std::min(offset, end_);
+        return true;
+    }
+    std::string etag() const override { return etag_; }
     size_t read(void *buffer, size_t capacity) override {
         size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, end_ - pos_));
         if (n) std::memcpy(buffer, bytes_.data() + pos_, n);
@@ -56,6 +63,7 @@ public:
 private:
     Blob bytes_;
     uint64_t pos_, end_;
+    std::string etag_;
 };
 
 class MemoryBackend final : public Backend {
@@ -89,10 +97,11 @@ public:
     }
 
     std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override {
-        std::optional<Blob> blob = find(key);
-        if (!blob) return nullptr;
-        Span64 span = clamp_range(blob->size(), offset, length);
-        return std::make_unique<ValueReader>(std::move(*blob), span);
+        std::shared_lock lock(data_->mutex);
+        auto it = data_->values.find(key);
+        if (it == data_->values.end()) return nullptr;
+        Span64 span = clamp_range(it->second.blob.size(), offset, length);
+        return std::make_unique<ValueReader>(it->second.blob, span, etag_of(it->second));
     }
 
     std::optional<Metadata> stat(std::string_view key) override {

@@ -1,0 +1,43 @@
+// Package kvps is the Go binding of kvps, a blob store whose backend is chosen at run time by
+// a URL: memory://, file:///path, s3://bucket/prefix?region=... It calls the C library
+// (libkvps) through cgo and adds no storage logic of its own.
+//
+// Values are byte slices under UTF-8 keys. Whole values go through Get and Put, parts through
+// GetRange and Reader.ReadAt, large values through NewReader (an io.ReadSeekCloser and
+// io.ReaderAt) and NewWriter (an io.WriteCloser that commits on Close), which stream in
+// constant memory where the store can (see Capabilities). List is an iter.Seq2 that pages
+// with the library's cursor; PutMany, GetMany and DeleteMany work on many keys at once.
+//
+// # Errors
+//
+// A failed call returns a *Error carrying the library's Status and its message, which names
+// the culprit (key, option, scheme, server error) and never a secret. Test the status with
+// errors.Is and the sentinel of each status: errors.Is(err, kvps.ErrNotFound) is how a
+// missing key shows. Batch calls return a *BatchError with one error per failed item.
+//
+// # Concurrency
+//
+// A *Store is safe for concurrent use. A Reader or Writer may be shared too; its calls take
+// turns. Close a store only when you are done with it: Close waits for calls in flight,
+// closes the readers and aborts the writers still open, and later calls return ErrClosed.
+//
+// # Contexts
+//
+// The ...Context variants (GetContext, PutContext, ListContext, ...) stop waiting when their
+// context is done and return ctx.Err(). The library call cannot be interrupted: it runs on a
+// goroutine of its own, is bounded by the store's own timeouts (for s3://, request_timeout
+// and max_attempts), and finishes in the background; Store.Close waits for it. Everything
+// such a call reads or writes is C memory it owns (PutContext copies the value first), so
+// the caller may reuse its buffers as soon as the call returns. With a context that can never
+// be cancelled (context.Background()) the call runs directly, without a copy.
+//
+// # Building
+//
+// cgo finds the library with pkg-config (#cgo pkg-config: kvps). For a library installed
+// into a prefix, or built but not installed, point pkg-config and the dynamic loader at it:
+//
+//	export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
+//	export LD_LIBRARY_PATH=$PREFIX/lib
+//
+// See README.md for the details and the test command.
+package kvps

@@ -1,0 +1,3 @@
+module github.com/kvps/kvps/bindings/go
+
+go 1.23

@@ -1,0 +1,318 @@
+package kvps
+
+/*
+#include <stdlib.h>
+#include <kvps.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"unsafe"
+)
+
+// Reader streams one value. It is an io.ReadSeekCloser and an io.ReaderAt, reading in constant
+// memory where the store has CapReadStream. Size is the value's size when the reader opened.
+// Its methods may be called from several goroutines: they take turns. For a stream over part
+// of the value, use io.NewSectionReader(r, offset, length).
+type Reader struct {
+	mu    sync.Mutex
+	store *Store
+	key   string
+	c     *C.kvps_reader // nil once closed
+	size  int64
+	pos   int64 // the offset Read and Seek use
+	cpos  int64 // where the library's reader is; ReadAt moves it, Read moves it back
+}
+
+var (
+	_ io.ReadSeekCloser = (*Reader)(nil)
+	_ io.ReaderAt       = (*Reader)(nil)
+)
+
+// NewReader opens a reader over key's whole value. A missing key is ErrNotFound.
+// Close it when done; Store.Close closes it otherwise.
+func (s *Store) NewReader(key string) (*Reader, error) {
+	ckey, err := cString(key, StatusInvalidKey, "open reader", key, "the key")
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(ckey))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.c == nil {
+		return nil, ErrClosed
+	}
+	var c *C.kvps_reader
+	err = call("open reader", key, func() C.kvps_status {
+		return C.kvps_reader_open(s.c, ckey, 0, C.KVPS_TO_END, &c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := &Reader{store: s, key: key, c: c, size: int64(C.kvps_reader_value_size(c))}
+	s.register(r)
+	return r, nil
+}
+
+// Size returns the size of the value as seen when the reader opened.
+func (r *Reader) Size() int64 { return r.size }
+
+// Read reads up to len(p) bytes at the current offset; io.EOF at the end of the value.
+func (r *Reader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, err := r.readAt(p, r.pos)
+	r.pos += int64(n)
+	return n, err
+}
+
+// readAt reads once (a short read is not the end) at off; the caller holds r.mu.
+func (r *Reader) readAt(p []byte, off int64) (int, error) {
+	if r.c == nil {
+		return 0, ErrClosed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	if off != r.cpos {
+		if err := call("seek", r.key, func() C.kvps_status {
+			return C.kvps_reader_seek(r.c, C.uint64_t(off))
+		}); err != nil {
+			return 0, err
+		}
+		r.cpos = off
+	}
+	var n C.size_t
+	// p is Go memory without Go pointers, borrowed only for the duration of this call.
+	if err := call("read", r.key, func() C.kvps_status {
+		return C.kvps_reader_read(r.c, unsafe.Pointer(&p[0]), C.size_t(len(p)), &n)
+	}); err != nil {
+		return 0, err
+	}
+	r.cpos += int64(n)
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return int(n), nil
+}
+
+// ReadAt reads len(p) bytes at offset off, independently of the offset Read and Seek use;
+// it returns io.EOF when the value ends first.
+func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, invalid(StatusInvalidArgument, "read", r.key, "negative offset")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	total := 0
+	for total < len(p) {
+		n, err := r.readAt(p[total:], off+int64(total))
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// Seek sets the offset of the next Read, as io.Seeker describes; offsets past the end read as
+// the end.
+func (r *Reader) Seek(offset int64, whence int) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.c == nil {
+		return 0, ErrClosed
+	}
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = r.pos + offset
+	case io.SeekEnd:
+		abs = r.size + offset
+	default:
+		return 0, invalid(StatusInvalidArgument, "seek", r.key, "invalid whence")
+	}
+	if abs < 0 {
+		return 0, invalid(StatusInvalidArgument, "seek", r.key, "negative position")
+	}
+	r.pos = abs // the library's reader moves on the next Read
+	return abs, nil
+}
+
+// WriteTo copies the rest of the value to w with a buffer of 1 MiB; io.Copy uses it.
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, 1<<20)
+	var total int64
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+			if m < n {
+				return total, io.ErrShortWrite
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// Close closes the reader. Closing twice is a no-op.
+func (r *Reader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.c != nil {
+		C.kvps_reader_close(r.c)
+		r.c = nil
+		r.store.unregister(r)
+	}
+	return nil
+}
+
+// release closes the reader for Store.Close.
+func (r *Reader) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	C.kvps_reader_close(r.c)
+	r.c = nil
+}
+
+// Writer writes one value: nothing is visible until Close commits it atomically, and Abort
+// discards it. Memory use is constant where the store has CapWriteStream. Its methods may be
+// called from several goroutines: they take turns.
+type Writer struct {
+	mu    sync.Mutex
+	store *Store
+	key   string
+	c     *C.kvps_writer // nil once committed or aborted
+	err   error          // the first failed Write: the value can then only be aborted
+}
+
+var (
+	_ io.WriteCloser = (*Writer)(nil)
+	_ io.ReaderFrom  = (*Writer)(nil)
+	_ io.WriterTo    = (*Reader)(nil)
+)
+
+// NewWriter opens a writer that replaces key's value when it is closed. Call Abort (a no-op
+// after Close) to discard it; Store.Close aborts writers still open.
+func (s *Store) NewWriter(key string) (*Writer, error) {
+	ckey, err := cString(key, StatusInvalidKey, "open writer", key, "the key")
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(ckey))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.c == nil {
+		return nil, ErrClosed
+	}
+	var c *C.kvps_writer
+	err = call("open writer", key, func() C.kvps_status { return C.kvps_writer_open(s.c, ckey, &c) })
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{store: s, key: key, c: c}
+	s.register(w)
+	return w, nil
+}
+
+// Write appends p to the value. After a failed Write the value can only be aborted: later
+// Writes return the same error, and Close aborts and returns it.
+func (w *Writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.c == nil {
+		return 0, ErrClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	// p is Go memory without Go pointers; the library copies it during the call.
+	err := call("write", w.key, func() C.kvps_status {
+		return C.kvps_writer_write(w.c, unsafe.Pointer(&p[0]), C.size_t(len(p)))
+	})
+	if err != nil {
+		w.err = err
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// ReadFrom appends everything src gives, in chunks of 1 MiB; io.Copy uses it.
+func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
+	buf := make([]byte, 1<<20)
+	var total int64
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// Close commits the value: everything written becomes key's value at once. On failure the old
+// value is left as it was. Close after Close or Abort returns ErrClosed.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.c == nil {
+		return ErrClosed
+	}
+	defer w.store.unregister(w)
+	c := w.c
+	w.c = nil
+	if w.err != nil {
+		C.kvps_writer_abort(c)
+		return w.err
+	}
+	return call("commit", w.key, func() C.kvps_status { return C.kvps_writer_commit(c) })
+}
+
+// Abort discards everything written and leaves the old value. It is a no-op after Close or
+// Abort, so `defer w.Abort()` is safe.
+func (w *Writer) Abort() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.c != nil {
+		C.kvps_writer_abort(w.c)
+		w.c = nil
+		w.store.unregister(w)
+	}
+}
+
+// release aborts the writer for Store.Close.
+func (w *Writer) release() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	C.kvps_writer_abort(w.c)
+	w.c = nil
+}

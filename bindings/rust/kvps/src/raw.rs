@@ -1,0 +1,637 @@
+//! The only module with `unsafe` code: thin, safe wrappers over each C call of kvps-sys.
+//!
+//! Audit notes, the invariants everything here relies on (from the comments in kvps.h):
+//! - A handle pointer is non-null and owned by exactly one wrapper, which frees it once in
+//!   `Drop` (or hands it to a function that frees it, after which the wrapper forgets it).
+//! - Readers and writers borrow their store (`'s`), so the store outlives them, as the header
+//!   requires ("readers, writers and list pages must be closed first"). List pages never leave
+//!   the function that fetched them.
+//! - A store may be used from many threads at once (`Send + Sync`); readers and writers belong
+//!   to one thread at a time (`Send`, not `Sync`).
+//! - Inputs are borrowed only for the duration of a call. Buffers the library returns are
+//!   copied into Rust memory and freed with `kvps_free` right away.
+//! - `kvps_last_error()` is read on the same thread right after the failing call, before any
+//!   other kvps call can replace it.
+//! - Strings the library returns are NUL-terminated; text that is not UTF-8 is converted
+//!   lossily where it is only descriptive, and reported as an error where it is data (keys).
+//! - No Rust code runs inside a C call except the log trampoline, which catches panics.
+
+#![allow(unsafe_code)]
+
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
+
+use kvps_sys as sys;
+
+use crate::error::{Error, ErrorKind, Result};
+
+// ------------------------------------------------------------------ helpers
+
+/// Text from a NUL-terminated C string; "" for NULL.
+fn text(p: *const c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: the library returns NUL-terminated strings that stay valid for the duration of
+    // this copy (static storage, or owned by a handle the caller still holds).
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// A `'static` string from the library's static storage, or `None` for NULL or non-UTF-8.
+fn static_text(p: *const c_char) -> Option<&'static str> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: only called on strings the header documents as static storage.
+    unsafe { CStr::from_ptr(p) }.to_str().ok()
+}
+
+/// This thread's message for its last failed kvps call.
+fn last_error() -> String {
+    // SAFETY: never NULL, valid until this thread's next kvps call; copied at once.
+    text(unsafe { sys::kvps_last_error() })
+}
+
+/// The error for a failed status, with the library's message for this thread.
+fn failure(status: sys::kvps_status) -> Error {
+    Error::new(ErrorKind::from_status(status), last_error())
+}
+
+fn check(status: sys::kvps_status) -> Result<()> {
+    if status == sys::KVPS_OK {
+        Ok(())
+    } else {
+        Err(failure(status))
+    }
+}
+
+/// Copies a buffer the library returned and frees it.
+fn take_buffer(data: *mut c_void, size: usize) -> Vec<u8> {
+    if data.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: on KVPS_OK the library returned `size` readable bytes at `data`, which we own.
+    let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), size) }.to_vec();
+    // SAFETY: `data` came from the library and is freed exactly once.
+    unsafe { sys::kvps_free(data) };
+    bytes
+}
+
+fn nullable(s: Option<&CStr>) -> *const c_char {
+    s.map_or(ptr::null(), CStr::as_ptr)
+}
+
+// ------------------------------------------------------------------ global functions
+
+/// The `kvps_status_name` of a status.
+pub(crate) fn status_name(status: sys::kvps_status) -> &'static str {
+    // SAFETY: takes any value and returns static storage.
+    static_text(unsafe { sys::kvps_status_name(status) }).unwrap_or("KVPS_UNKNOWN_STATUS")
+}
+
+/// The `kvps_option_type_name` of an option type.
+pub(crate) fn option_type_name(option_type: sys::kvps_option_type) -> &'static str {
+    // SAFETY: takes any value and returns static storage.
+    static_text(unsafe { sys::kvps_option_type_name(option_type) }).unwrap_or("unknown")
+}
+
+/// The version of the library linked at run time.
+pub(crate) fn version() -> &'static str {
+    // SAFETY: no arguments; returns static storage.
+    static_text(unsafe { sys::kvps_version() }).unwrap_or("")
+}
+
+// ------------------------------------------------------------------ store
+
+/// An open `kvps_store`, closed on drop.
+pub(crate) struct StoreHandle(NonNull<sys::kvps_store>);
+
+// SAFETY: the header states that a kvps_store is safe to use from many threads at once, and
+// close runs only from Drop, when no borrow (and so no other call) can remain.
+unsafe impl Send for StoreHandle {}
+// SAFETY: as above.
+unsafe impl Sync for StoreHandle {}
+
+impl Drop for StoreHandle {
+    fn drop(&mut self) {
+        // SAFETY: owned, closed once; readers and writers borrow self so they are gone.
+        unsafe { sys::kvps_close(self.0.as_ptr()) }
+    }
+}
+
+/// One value's metadata as the library reports it.
+pub(crate) struct RawStat {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub etag: String,
+}
+
+/// One listed entry as the library reports it.
+pub(crate) struct RawEntry {
+    pub key: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub etag: String,
+}
+
+/// What a batch call reports: one status per item, and the message of the first failure.
+pub(crate) struct BatchOutcome {
+    /// Per item; `None` when the library did not write the item's status.
+    pub statuses: Vec<Option<sys::kvps_status>>,
+    /// The call's status and message when it was not KVPS_OK.
+    pub failure: Option<Error>,
+}
+
+/// A status the library never returns, to find items a failed call did not touch.
+const UNTOUCHED: sys::kvps_status = sys::kvps_status::MAX;
+
+fn batch_outcome(status: sys::kvps_status, statuses: Vec<sys::kvps_status>) -> BatchOutcome {
+    let failure = (status != sys::KVPS_OK).then(|| failure(status));
+    let statuses = statuses
+        .into_iter()
+        .map(|s| (s != UNTOUCHED).then_some(s))
+        .collect();
+    BatchOutcome { statuses, failure }
+}
+
+fn key_pointers(keys: &[&CStr]) -> Vec<*const c_char> {
+    keys.iter().map(|k| k.as_ptr()).collect()
+}
+
+pub(crate) fn open(url: &CStr, options: &[(CString, CString)]) -> Result<StoreHandle> {
+    let options: Vec<sys::kvps_option> = options
+        .iter()
+        .map(|(name, value)| sys::kvps_option {
+            name: name.as_ptr(),
+            value: value.as_ptr(),
+        })
+        .collect();
+    let mut out = ptr::null_mut();
+    // SAFETY: url and the option strings are NUL-terminated and outlive the call; the array
+    // has options.len() elements; out is written only on KVPS_OK.
+    let status =
+        unsafe { sys::kvps_open_with(url.as_ptr(), options.as_ptr(), options.len(), &mut out) };
+    check(status)?;
+    NonNull::new(out)
+        .map(StoreHandle)
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "kvps_open_with returned no store"))
+}
+
+impl StoreHandle {
+    fn ptr(&self) -> *mut sys::kvps_store {
+        self.0.as_ptr()
+    }
+
+    /// The store's URL with secrets removed.
+    pub(crate) fn url(&self) -> String {
+        // SAFETY: the returned string is owned by the open store and copied at once.
+        text(unsafe { sys::kvps_store_url(self.ptr()) })
+    }
+
+    pub(crate) fn capabilities(&self) -> u64 {
+        // SAFETY: a valid open store.
+        unsafe { sys::kvps_capabilities(self.ptr()) }
+    }
+
+    pub(crate) fn put(&self, key: &CStr, data: &[u8]) -> Result<()> {
+        // SAFETY: key is NUL-terminated, data has data.len() readable bytes; both borrowed.
+        check(unsafe { sys::kvps_put(self.ptr(), key.as_ptr(), data.as_ptr().cast(), data.len()) })
+    }
+
+    pub(crate) fn get(&self, key: &CStr) -> Result<Option<Vec<u8>>> {
+        self.get_range(key, 0, sys::KVPS_TO_END)
+    }
+
+    pub(crate) fn get_range(
+        &self,
+        key: &CStr,
+        offset: u64,
+        length: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        let mut data = ptr::null_mut();
+        let mut size = 0;
+        // SAFETY: key is NUL-terminated; data and size are written only on KVPS_OK.
+        let status = unsafe {
+            if offset == 0 && length == sys::KVPS_TO_END {
+                sys::kvps_get(self.ptr(), key.as_ptr(), &mut data, &mut size)
+            } else {
+                sys::kvps_get_range(
+                    self.ptr(),
+                    key.as_ptr(),
+                    offset,
+                    length,
+                    &mut data,
+                    &mut size,
+                )
+            }
+        };
+        match status {
+            sys::KVPS_OK => Ok(Some(take_buffer(data, size))),
+            sys::KVPS_NOT_FOUND => Ok(None),
+            _ => Err(failure(status)),
+        }
+    }
+
+    pub(crate) fn stat(&self, key: &CStr) -> Result<Option<RawStat>> {
+        let mut info = sys::kvps_stat_info::INIT;
+        // SAFETY: key is NUL-terminated; info is initialized as KVPS_STAT_INIT does.
+        let status = unsafe { sys::kvps_stat(self.ptr(), key.as_ptr(), &mut info) };
+        match status {
+            sys::KVPS_OK => {
+                // The etag is NUL-terminated inside its array; never read past the array.
+                let bytes: Vec<u8> = info
+                    .etag
+                    .iter()
+                    .map(|&c| c as u8)
+                    .take_while(|&b| b != 0)
+                    .collect();
+                Ok(Some(RawStat {
+                    size: info.size,
+                    mtime_ns: info.mtime_ns,
+                    etag: String::from_utf8_lossy(&bytes).into_owned(),
+                }))
+            }
+            sys::KVPS_NOT_FOUND => Ok(None),
+            _ => Err(failure(status)),
+        }
+    }
+
+    pub(crate) fn delete(&self, key: &CStr) -> Result<()> {
+        // SAFETY: key is NUL-terminated and borrowed for the call.
+        check(unsafe { sys::kvps_delete(self.ptr(), key.as_ptr()) })
+    }
+
+    /// One page of a listing: its entries and the cursor of the next page, if any.
+    pub(crate) fn list_page(
+        &self,
+        prefix: &CStr,
+        cursor: Option<&CStr>,
+        page_size: usize,
+    ) -> Result<(Vec<RawEntry>, Option<CString>)> {
+        let mut page = ptr::null_mut();
+        // SAFETY: prefix and cursor are NUL-terminated (cursor may be NULL); page is written
+        // only on KVPS_OK.
+        let status = unsafe {
+            sys::kvps_list(
+                self.ptr(),
+                prefix.as_ptr(),
+                nullable(cursor),
+                page_size,
+                &mut page,
+            )
+        };
+        check(status)?;
+        if page.is_null() {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "kvps_list returned no page",
+            ));
+        }
+        let page = PageGuard(page);
+        // SAFETY: page is a valid page until the guard frees it at the end of this function;
+        // entries and the cursor are copied before that.
+        unsafe {
+            let count = sys::kvps_list_page_count(page.0);
+            let mut entries = Vec::with_capacity(count);
+            for i in 0..count {
+                let entry = sys::kvps_list_page_entry(page.0, i);
+                let Some(entry) = entry.as_ref().filter(|e| !e.key.is_null()) else {
+                    return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
+                };
+                let key = CStr::from_ptr(entry.key).to_str().map_err(|_| {
+                    Error::new(
+                        ErrorKind::Internal,
+                        "the library listed a key that is not UTF-8",
+                    )
+                })?;
+                entries.push(RawEntry {
+                    key: key.to_owned(),
+                    size: entry.size,
+                    mtime_ns: entry.mtime_ns,
+                    etag: text(entry.etag),
+                });
+            }
+            let cursor = sys::kvps_list_page_cursor(page.0);
+            let cursor = (!cursor.is_null()).then(|| CStr::from_ptr(cursor).to_owned());
+            Ok((entries, cursor))
+        }
+    }
+
+    pub(crate) fn put_many(&self, keys: &[&CStr], values: &[&[u8]]) -> BatchOutcome {
+        assert_eq!(keys.len(), values.len());
+        let key_ptrs = key_pointers(keys);
+        let data: Vec<*const c_void> = values.iter().map(|v| v.as_ptr().cast()).collect();
+        let sizes: Vec<usize> = values.iter().map(|v| v.len()).collect();
+        let mut statuses = vec![UNTOUCHED; keys.len()];
+        // SAFETY: every array has keys.len() elements; keys are NUL-terminated and each data
+        // pointer has sizes[i] readable bytes, all borrowed for the call.
+        let status = unsafe {
+            sys::kvps_put_many(
+                self.ptr(),
+                keys.len(),
+                key_ptrs.as_ptr(),
+                data.as_ptr(),
+                sizes.as_ptr(),
+                statuses.as_mut_ptr(),
+            )
+        };
+        batch_outcome(status, statuses)
+    }
+
+    /// Batch get: the outcome, and each item's value where its status is KVPS_OK.
+    pub(crate) fn get_many(&self, keys: &[&CStr]) -> (BatchOutcome, Vec<Option<Vec<u8>>>) {
+        let key_ptrs = key_pointers(keys);
+        let mut data = vec![ptr::null_mut::<c_void>(); keys.len()];
+        let mut sizes = vec![0usize; keys.len()];
+        let mut statuses = vec![UNTOUCHED; keys.len()];
+        // SAFETY: every array has keys.len() elements; keys are NUL-terminated.
+        let status = unsafe {
+            sys::kvps_get_many(
+                self.ptr(),
+                keys.len(),
+                key_ptrs.as_ptr(),
+                data.as_mut_ptr(),
+                sizes.as_mut_ptr(),
+                statuses.as_mut_ptr(),
+            )
+        };
+        let outcome = batch_outcome(status, statuses);
+        // Take every buffer the library handed out, so none leaks.
+        let values = data
+            .into_iter()
+            .zip(sizes)
+            .zip(&outcome.statuses)
+            .map(|((d, size), s)| {
+                let bytes = take_buffer(d, size);
+                (*s == Some(sys::KVPS_OK)).then_some(bytes)
+            })
+            .collect();
+        (outcome, values)
+    }
+
+    pub(crate) fn delete_many(&self, keys: &[&CStr]) -> BatchOutcome {
+        let key_ptrs = key_pointers(keys);
+        let mut statuses = vec![UNTOUCHED; keys.len()];
+        // SAFETY: both arrays have keys.len() elements; keys are NUL-terminated.
+        let status = unsafe {
+            sys::kvps_delete_many(
+                self.ptr(),
+                keys.len(),
+                key_ptrs.as_ptr(),
+                statuses.as_mut_ptr(),
+            )
+        };
+        batch_outcome(status, statuses)
+    }
+
+    /// A reader over `length` bytes from `offset`, or `None` for a missing key.
+    pub(crate) fn reader(
+        &self,
+        key: &CStr,
+        offset: u64,
+        length: u64,
+    ) -> Result<Option<ReaderHandle<'_>>> {
+        let mut out = ptr::null_mut();
+        // SAFETY: key is NUL-terminated; out is written only on KVPS_OK.
+        let status =
+            unsafe { sys::kvps_reader_open(self.ptr(), key.as_ptr(), offset, length, &mut out) };
+        match status {
+            sys::KVPS_OK => NonNull::new(out)
+                .map(|ptr| {
+                    Some(ReaderHandle {
+                        ptr,
+                        _store: PhantomData,
+                    })
+                })
+                .ok_or_else(|| Error::new(ErrorKind::Internal, "kvps_reader_open gave NULL")),
+            sys::KVPS_NOT_FOUND => Ok(None),
+            _ => Err(failure(status)),
+        }
+    }
+
+    pub(crate) fn writer(&self, key: &CStr) -> Result<WriterHandle<'_>> {
+        let mut out = ptr::null_mut();
+        // SAFETY: key is NUL-terminated; out is written only on KVPS_OK.
+        check(unsafe { sys::kvps_writer_open(self.ptr(), key.as_ptr(), &mut out) })?;
+        NonNull::new(out)
+            .map(|ptr| WriterHandle {
+                ptr,
+                _store: PhantomData,
+            })
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "kvps_writer_open gave NULL"))
+    }
+}
+
+/// Frees a list page when the function that fetched it returns, however it returns.
+struct PageGuard(*mut sys::kvps_list_page);
+
+impl Drop for PageGuard {
+    fn drop(&mut self) {
+        // SAFETY: the page came from kvps_list and is freed once.
+        unsafe { sys::kvps_list_page_free(self.0) }
+    }
+}
+
+// ------------------------------------------------------------------ streams
+
+/// An open `kvps_reader` borrowing its store, closed on drop.
+pub(crate) struct ReaderHandle<'s> {
+    ptr: NonNull<sys::kvps_reader>,
+    _store: PhantomData<&'s StoreHandle>,
+}
+
+// SAFETY: a reader belongs to one thread at a time; &mut self methods and the absence of Sync
+// guarantee that, and moving it to another thread is allowed.
+unsafe impl Send for ReaderHandle<'_> {}
+
+impl ReaderHandle<'_> {
+    pub(crate) fn read(&mut self, buffer: &mut [u8]) -> Result<usize> {
+        let mut n = 0;
+        // SAFETY: buffer has buffer.len() writable bytes; n is written on KVPS_OK.
+        check(unsafe {
+            sys::kvps_reader_read(
+                self.ptr.as_ptr(),
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &mut n,
+            )
+        })?;
+        // Never trust a count larger than the buffer.
+        Ok(n.min(buffer.len()))
+    }
+
+    pub(crate) fn seek(&mut self, offset: u64) -> Result<()> {
+        // SAFETY: a valid reader used from one thread.
+        check(unsafe { sys::kvps_reader_seek(self.ptr.as_ptr(), offset) })
+    }
+
+    pub(crate) fn value_size(&self) -> u64 {
+        // SAFETY: a valid reader.
+        unsafe { sys::kvps_reader_value_size(self.ptr.as_ptr()) }
+    }
+}
+
+impl Drop for ReaderHandle<'_> {
+    fn drop(&mut self) {
+        // SAFETY: owned, closed once, before its store (it borrows it).
+        unsafe { sys::kvps_reader_close(self.ptr.as_ptr()) }
+    }
+}
+
+/// An open `kvps_writer` borrowing its store; aborted on drop unless committed.
+pub(crate) struct WriterHandle<'s> {
+    ptr: NonNull<sys::kvps_writer>,
+    _store: PhantomData<&'s StoreHandle>,
+}
+
+// SAFETY: as for ReaderHandle: one thread at a time, movable between threads.
+unsafe impl Send for WriterHandle<'_> {}
+
+impl WriterHandle<'_> {
+    pub(crate) fn write(&mut self, data: &[u8]) -> Result<()> {
+        // SAFETY: data has data.len() readable bytes, copied by the library.
+        check(unsafe {
+            sys::kvps_writer_write(self.ptr.as_ptr(), data.as_ptr().cast(), data.len())
+        })
+    }
+
+    /// Commits, which frees the writer whatever the result.
+    pub(crate) fn commit(self) -> Result<()> {
+        let ptr = self.ptr.as_ptr();
+        std::mem::forget(self); // the commit frees it; Drop must not abort it too
+                                // SAFETY: a valid writer, freed by this call and never used again.
+        check(unsafe { sys::kvps_writer_commit(ptr) })
+    }
+}
+
+impl Drop for WriterHandle<'_> {
+    fn drop(&mut self) {
+        // SAFETY: owned and not committed (commit forgets self); freed once.
+        unsafe { sys::kvps_writer_abort(self.ptr.as_ptr()) }
+    }
+}
+
+// ------------------------------------------------------------------ backends
+
+/// A registered backend's description, in the library's static storage.
+#[derive(Clone, Copy)]
+pub(crate) struct BackendRef(&'static sys::kvps_backend_info);
+
+/// One declared option of a backend, in the library's static storage.
+#[derive(Clone, Copy)]
+pub(crate) struct OptionRef(&'static sys::kvps_option_info);
+
+fn backend_ref(p: *const sys::kvps_backend_info) -> Option<BackendRef> {
+    // SAFETY: backend descriptions are static storage valid for the life of the process.
+    unsafe { p.as_ref() }.map(BackendRef)
+}
+
+pub(crate) fn backend_count() -> usize {
+    // SAFETY: no arguments; thread-safe.
+    unsafe { sys::kvps_backend_count() }
+}
+
+pub(crate) fn backend_at(i: usize) -> Option<BackendRef> {
+    // SAFETY: any index is allowed; out of range gives NULL.
+    backend_ref(unsafe { sys::kvps_backend_at(i) })
+}
+
+pub(crate) fn backend_find(scheme: &CStr) -> Option<BackendRef> {
+    // SAFETY: scheme is NUL-terminated and borrowed for the call.
+    backend_ref(unsafe { sys::kvps_backend_find(scheme.as_ptr()) })
+}
+
+impl BackendRef {
+    pub(crate) fn name(self) -> String {
+        text(self.0.name)
+    }
+
+    pub(crate) fn description(self) -> String {
+        text(self.0.description)
+    }
+
+    pub(crate) fn schemes(self) -> Vec<String> {
+        if self.0.schemes.is_null() {
+            return Vec::new();
+        }
+        // SAFETY: `schemes` points to scheme_count string pointers in static storage.
+        let schemes = unsafe { std::slice::from_raw_parts(self.0.schemes, self.0.scheme_count) };
+        schemes.iter().map(|&s| text(s)).collect()
+    }
+
+    pub(crate) fn capabilities(self) -> u64 {
+        self.0.capabilities
+    }
+
+    pub(crate) fn options(self) -> Vec<OptionRef> {
+        (0..self.0.option_count)
+            .filter_map(|i| {
+                // SAFETY: self.0 is a backend from the registry; out of range gives NULL.
+                let p = unsafe { sys::kvps_backend_option(self.0, i) };
+                // SAFETY: option descriptions are static storage.
+                unsafe { p.as_ref() }.map(OptionRef)
+            })
+            .collect()
+    }
+}
+
+impl OptionRef {
+    pub(crate) fn name(self) -> String {
+        text(self.0.name)
+    }
+
+    pub(crate) fn type_code(self) -> sys::kvps_option_type {
+        self.0.type_
+    }
+
+    pub(crate) fn default_value(self) -> Option<String> {
+        (!self.0.default_value.is_null()).then(|| text(self.0.default_value))
+    }
+
+    pub(crate) fn required(self) -> bool {
+        self.0.required != 0
+    }
+
+    pub(crate) fn description(self) -> String {
+        text(self.0.description)
+    }
+}
+
+// ------------------------------------------------------------------ logging
+
+/// The Rust logger the C trampoline forwards to: (level, line).
+pub(crate) type LogFn = dyn Fn(sys::kvps_log_level, &str) + Send + Sync;
+
+static LOGGER: std::sync::RwLock<Option<std::sync::Arc<LogFn>>> = std::sync::RwLock::new(None);
+
+fn current_logger() -> Option<std::sync::Arc<LogFn>> {
+    LOGGER.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Called by the library from any thread. A panic in the Rust logger is caught here: it must
+/// never unwind into C.
+unsafe extern "C" fn log_trampoline(
+    _user: *mut c_void,
+    level: sys::kvps_log_level,
+    line: *const c_char,
+) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(logger) = current_logger() {
+            // `line` is valid for the duration of this call; text() copies it.
+            logger(level, &text(line));
+        }
+    });
+}
+
+/// Installs (or with `None` removes) the process-wide logger.
+pub(crate) fn set_logger(logger: Option<std::sync::Arc<LogFn>>, max_level: sys::kvps_log_level) {
+    let enabled = logger.is_some();
+    // Publish the logger before the library can call the trampoline; on removal the
+    // trampoline finds None and does nothing.
+    *LOGGER.write().unwrap_or_else(|e| e.into_inner()) = logger;
+    let callback: sys::kvps_log_fn = if enabled { Some(log_trampoline) } else { None };
+    // SAFETY: the trampoline is a valid function for the life of the process and ignores
+    // `user`; kvps_set_logger is thread-safe.
+    unsafe { sys::kvps_set_logger(callback, ptr::null_mut(), max_level) }
+}

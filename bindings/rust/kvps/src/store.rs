@@ -1,0 +1,441 @@
+use std::ffi::{CStr, CString};
+use std::fmt;
+use std::ops::{Bound, RangeBounds};
+use std::time::SystemTime;
+
+use kvps_sys as sys;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::list::{self, List, Page};
+use crate::raw::{self, BatchOutcome, StoreHandle};
+use crate::stream::{Reader, Writer};
+use crate::{system_time, Capabilities};
+
+/// An open store, chosen by the scheme of its URL: `memory://`, `file://`, `s3://`, ...
+///
+/// A `Store` is `Send + Sync`: share it between threads with `&Store` or an `Arc`. It is
+/// closed when dropped; readers, writers and listings borrow it, so they end first.
+///
+/// ```
+/// let store = kvps::Store::open("memory://")?;
+/// store.put("greeting", "hello")?;
+/// assert_eq!(store.get("greeting")?, Some(b"hello".to_vec()));
+/// assert_eq!(store.get("missing")?, None);
+/// # Ok::<(), kvps::Error>(())
+/// ```
+pub struct Store {
+    handle: StoreHandle,
+    url: String,
+}
+
+/// A value's metadata, from [`Store::stat`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    size: u64,
+    modified: SystemTime,
+    etag: String,
+}
+
+impl Metadata {
+    /// The value's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// When the value was last written.
+    pub fn modified(&self) -> SystemTime {
+        self.modified
+    }
+
+    /// A tag that changes whenever the value changes.
+    pub fn etag(&self) -> &str {
+        &self.etag
+    }
+}
+
+/// A key as a C string; a NUL byte, which a C string cannot carry, is an invalid key.
+pub(crate) fn c_key(key: &str) -> Result<CString> {
+    CString::new(key).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidKey,
+            format!("invalid key {key:?}: keys cannot contain control characters (U+0000)"),
+        )
+    })
+}
+
+fn c_text(text: &str, kind: ErrorKind, what: &str) -> Result<CString> {
+    CString::new(text).map_err(|_| Error::new(kind, format!("{what} {text:?} contains a NUL byte")))
+}
+
+/// The (offset, length) pair of a byte range, with `KVPS_TO_END` for an open end.
+pub(crate) fn offset_length(range: impl RangeBounds<u64>) -> Result<(u64, u64)> {
+    let overflow = || Error::new(ErrorKind::InvalidArgument, "byte range overflows u64");
+    let start = match range.start_bound() {
+        Bound::Included(&s) => s,
+        Bound::Excluded(&s) => s.checked_add(1).ok_or_else(overflow)?,
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(&e) => match e.checked_add(1) {
+            Some(end) => end,
+            None => return Ok((start, sys::KVPS_TO_END)),
+        },
+        Bound::Excluded(&e) => e,
+        Bound::Unbounded => return Ok((start, sys::KVPS_TO_END)),
+    };
+    let length = end.checked_sub(start).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("byte range ends at {end}, before its start {start}"),
+        )
+    })?;
+    Ok((start, length))
+}
+
+/// Converts batch keys, runs the call on the valid ones, and maps each item back to its own
+/// result: a key that cannot be passed to C fails alone, as any other invalid key would.
+/// `run` gets the indexes of the keys sent and their C strings, and returns the outcome with
+/// one value per key sent. A `KVPS_NOT_FOUND` item succeeds only when `not_found_ok`.
+fn batch<K: AsRef<str>, T>(
+    keys: &[K],
+    not_found_ok: bool,
+    run: impl FnOnce(&[usize], &[&CStr]) -> (BatchOutcome, Vec<T>),
+) -> Vec<Result<T>> {
+    let mut results: Vec<Option<Result<T>>> = keys.iter().map(|_| None).collect();
+    let mut sent = Vec::new();
+    let mut c_keys = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        match c_key(key.as_ref()) {
+            Ok(c) => {
+                sent.push(i);
+                c_keys.push(c);
+            }
+            Err(e) => results[i] = Some(Err(e)),
+        }
+    }
+    if !sent.is_empty() {
+        let refs: Vec<&CStr> = c_keys.iter().map(CString::as_c_str).collect();
+        let (outcome, values) = run(&sent, &refs);
+        let call_status = outcome.failure.as_ref().map(|e| e.kind().status());
+        // The library describes only the first failed item; the others get their key named.
+        let mut first_message = outcome.failure.clone();
+        for ((&i, value), status) in sent.iter().zip(values).zip(outcome.statuses) {
+            results[i] = Some(match status {
+                Some(sys::KVPS_OK) => Ok(value),
+                Some(sys::KVPS_NOT_FOUND) if not_found_ok => Ok(value),
+                Some(status) => Err(first_message
+                    .take_if(|_| Some(status) == call_status)
+                    .unwrap_or_else(|| {
+                        let key = keys[i].as_ref();
+                        Error::new(
+                            ErrorKind::from_status(status),
+                            format!("batch item {i} (key {key:?}) failed"),
+                        )
+                    })),
+                // A call that failed as a whole touched no item: each gets the call's error.
+                None => Err(outcome.failure.clone().unwrap_or_else(|| {
+                    Error::new(
+                        ErrorKind::Internal,
+                        "the library left a batch item without a status",
+                    )
+                })),
+            });
+        }
+    }
+    results.into_iter().flatten().collect()
+}
+
+impl Store {
+    /// Opens the store a URL names, e.g. `memory://`, `file:///var/lib/app?fsync=false` or
+    /// `s3://bucket/prefix?region=eu-west-1`. Query parameters are options of the backend.
+    ///
+    /// ```
+    /// let error = kvps::Store::open("nosuch://x").unwrap_err();
+    /// assert_eq!(error.kind(), kvps::ErrorKind::UnknownScheme);
+    /// assert!(error.message().contains("memory"), "lists the known schemes");
+    /// ```
+    pub fn open(url: &str) -> Result<Store> {
+        Store::open_with(url, std::iter::empty::<(&str, &str)>())
+    }
+
+    /// Opens a store with more options given as name/value pairs, for values that should not
+    /// be in a URL (secrets). An option given here overrides the same one in the URL.
+    ///
+    /// ```
+    /// let store = kvps::Store::open_with("memory://", [("no_such_option", "1")]);
+    /// assert_eq!(store.unwrap_err().kind(), kvps::ErrorKind::InvalidOption);
+    /// ```
+    pub fn open_with<I, N, V>(url: &str, options: I) -> Result<Store>
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let c_url = c_text(url, ErrorKind::InvalidUrl, "store URL")?;
+        let options = options
+            .into_iter()
+            .map(|(name, value)| {
+                let name = name.as_ref();
+                let c_name = c_text(name, ErrorKind::InvalidOption, "option name")?;
+                let c_value = CString::new(value.as_ref()).map_err(|_| {
+                    // The value may be a secret: name only the option.
+                    Error::new(
+                        ErrorKind::InvalidOption,
+                        format!("the value of option {name:?} contains a NUL byte"),
+                    )
+                })?;
+                Ok((c_name, c_value))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let handle = raw::open(&c_url, &options)?;
+        let url = handle.url();
+        Ok(Store { handle, url })
+    }
+
+    /// The store's URL with secrets removed.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// What the store's backend does natively; everything works on every store regardless.
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities::from_bits(self.handle.capabilities())
+    }
+
+    /// Stores `value` under `key`, replacing any old value atomically.
+    pub fn put(&self, key: &str, value: impl AsRef<[u8]>) -> Result<()> {
+        self.handle.put(&c_key(key)?, value.as_ref())
+    }
+
+    /// The whole value of `key`, or `None` when the key does not exist.
+    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.handle.get(&c_key(key)?)
+    }
+
+    /// The bytes of `key`'s value in `range` (offsets into the value), or `None` when the key
+    /// does not exist. A range running past the end is clamped to it, as HTTP does.
+    ///
+    /// ```
+    /// let store = kvps::Store::open("memory://")?;
+    /// store.put("k", "0123456789")?;
+    /// assert_eq!(store.get_range("k", 2..5)?.unwrap(), b"234");
+    /// assert_eq!(store.get_range("k", 8..)?.unwrap(), b"89");
+    /// assert_eq!(store.get_range("k", 8..100)?.unwrap(), b"89");
+    /// # Ok::<(), kvps::Error>(())
+    /// ```
+    pub fn get_range(&self, key: &str, range: impl RangeBounds<u64>) -> Result<Option<Vec<u8>>> {
+        let key = c_key(key)?;
+        let (offset, length) = offset_length(range)?;
+        self.handle.get_range(&key, offset, length)
+    }
+
+    /// `key`'s metadata, or `None` when the key does not exist.
+    ///
+    /// ```
+    /// let store = kvps::Store::open("memory://")?;
+    /// store.put("k", "abc")?;
+    /// assert_eq!(store.stat("k")?.unwrap().size(), 3);
+    /// assert!(store.stat("nope")?.is_none());
+    /// # Ok::<(), kvps::Error>(())
+    /// ```
+    pub fn stat(&self, key: &str) -> Result<Option<Metadata>> {
+        Ok(self.handle.stat(&c_key(key)?)?.map(|s| Metadata {
+            size: s.size,
+            modified: system_time(s.mtime_ns),
+            etag: s.etag,
+        }))
+    }
+
+    /// Removes `key`. Removing a missing key succeeds.
+    pub fn delete(&self, key: &str) -> Result<()> {
+        self.handle.delete(&c_key(key)?)
+    }
+
+    /// The entries whose keys start with `prefix` ("" for all), in byte order of the keys,
+    /// fetched a page at a time as the iterator advances.
+    ///
+    /// ```
+    /// let store = kvps::Store::open("memory://")?;
+    /// for key in ["a/1", "a/2", "b/1"] {
+    ///     store.put(key, "")?;
+    /// }
+    /// let keys: Vec<String> = store
+    ///     .list("a/")
+    ///     .map(|entry| entry.map(|e| e.key().to_string()))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(keys, ["a/1", "a/2"]);
+    /// # Ok::<(), kvps::Error>(())
+    /// ```
+    pub fn list(&self, prefix: &str) -> List<'_> {
+        List::new(&self.handle, prefix)
+    }
+
+    /// One page of up to `page_size` entries under `prefix` (0: the backend's default), after
+    /// the position `cursor` names (`None` to start), for callers that page explicitly, e.g.
+    /// across requests. [`Store::list`] does this for you.
+    ///
+    /// ```
+    /// let store = kvps::Store::open("memory://")?;
+    /// for key in ["a", "b", "c"] {
+    ///     store.put(key, "")?;
+    /// }
+    /// let first = store.list_page("", None, 2)?;
+    /// assert_eq!(first.entries().len(), 2);
+    /// let cursor = first.cursor().expect("more to come").to_string();
+    /// let second = store.list_page("", Some(&cursor), 2)?;
+    /// assert_eq!(second.entries()[0].key(), "c");
+    /// assert_eq!(second.cursor(), None);
+    /// # Ok::<(), kvps::Error>(())
+    /// ```
+    pub fn list_page(&self, prefix: &str, cursor: Option<&str>, page_size: usize) -> Result<Page> {
+        list::page(&self.handle, prefix, cursor, page_size)
+    }
+
+    /// Puts many values at once; the backend may run them in parallel or in bulk. Returns one
+    /// result per item, in order; items are independent (a failure does not undo the others).
+    ///
+    /// ```
+    /// let store = kvps::Store::open("memory://")?;
+    /// let results = store.put_many([("a", "1"), ("", "empty key"), ("b", "2")]);
+    /// assert!(results[0].is_ok() && results[2].is_ok());
+    /// assert_eq!(results[1].as_ref().unwrap_err().kind(), kvps::ErrorKind::InvalidKey);
+    /// // All or nothing, when that is what you need:
+    /// store.put_many([("c", "3")]).into_iter().collect::<Result<Vec<()>, _>>()?;
+    /// # Ok::<(), kvps::Error>(())
+    /// ```
+    pub fn put_many<I, K, V>(&self, items: I) -> Vec<Result<()>>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<[u8]>,
+    {
+        let (keys, values): (Vec<K>, Vec<V>) = items.into_iter().unzip();
+        batch(&keys, false, |sent, c_keys| {
+            let data: Vec<&[u8]> = sent.iter().map(|&i| values[i].as_ref()).collect();
+            (self.handle.put_many(c_keys, &data), vec![(); sent.len()])
+        })
+    }
+
+    /// Gets many values at once: one result per key, in order, `Ok(None)` for a missing key.
+    ///
+    /// ```
+    /// let store = kvps::Store::open("memory://")?;
+    /// store.put("a", "1")?;
+    /// let values = store.get_many(["a", "b"]);
+    /// assert_eq!(values[0], Ok(Some(b"1".to_vec())));
+    /// assert_eq!(values[1], Ok(None));
+    /// # Ok::<(), kvps::Error>(())
+    /// ```
+    pub fn get_many<I, K>(&self, keys: I) -> Vec<Result<Option<Vec<u8>>>>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        let keys: Vec<K> = keys.into_iter().collect();
+        batch(&keys, true, |_, c_keys| self.handle.get_many(c_keys))
+    }
+
+    /// Deletes many keys at once: one result per key, in order. Missing keys succeed.
+    pub fn delete_many<I, K>(&self, keys: I) -> Vec<Result<()>>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        let keys: Vec<K> = keys.into_iter().collect();
+        batch(&keys, false, |sent, c_keys| {
+            (self.handle.delete_many(c_keys), vec![(); sent.len()])
+        })
+    }
+
+    /// A reader over `key`'s value (`std::io::Read + Seek`), or `None` when the key does not
+    /// exist. Streams in constant memory where the backend can.
+    ///
+    /// ```
+    /// use std::io::{Read, Seek, SeekFrom};
+    /// let store = kvps::Store::open("memory://")?;
+    /// store.put("k", "hello world")?;
+    /// let mut reader = store.reader("k")?.expect("exists");
+    /// reader.seek(SeekFrom::Start(6))?;
+    /// let mut text = String::new();
+    /// reader.read_to_string(&mut text)?;
+    /// assert_eq!(text, "world");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reader(&self, key: &str) -> Result<Option<Reader<'_>>> {
+        self.reader_range(key, ..)
+    }
+
+    /// A reader over the bytes of `key`'s value in `range`, clamped as in [`Store::get_range`].
+    /// Seeking takes offsets in the whole value; reads stop at the end of the range.
+    pub fn reader_range(
+        &self,
+        key: &str,
+        range: impl RangeBounds<u64>,
+    ) -> Result<Option<Reader<'_>>> {
+        let c = c_key(key)?;
+        let (offset, length) = offset_length(range)?;
+        Ok(self
+            .handle
+            .reader(&c, offset, length)?
+            .map(|handle| Reader::new(handle, offset)))
+    }
+
+    /// A writer (`std::io::Write`) that replaces `key`'s value when [`Writer::commit`] is
+    /// called. Nothing is visible before; dropping it uncommitted leaves the old value.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let store = kvps::Store::open("memory://")?;
+    /// let mut writer = store.writer("k")?;
+    /// writer.write_all(b"part 1, ")?;
+    /// writer.write_all(b"part 2")?;
+    /// assert_eq!(store.get("k")?, None, "not visible before commit");
+    /// writer.commit()?;
+    /// assert_eq!(store.get("k")?.unwrap(), b"part 1, part 2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn writer(&self, key: &str) -> Result<Writer<'_>> {
+        let handle = self.handle.writer(&c_key(key)?)?;
+        Ok(Writer::new(handle, key))
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("url", &self.url).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_become_offset_and_length() {
+        assert_eq!(offset_length(..).unwrap(), (0, sys::KVPS_TO_END));
+        assert_eq!(offset_length(2..5).unwrap(), (2, 3));
+        assert_eq!(offset_length(2..=5).unwrap(), (2, 4));
+        assert_eq!(offset_length(7..).unwrap(), (7, sys::KVPS_TO_END));
+        assert_eq!(offset_length(..4).unwrap(), (0, 4));
+        assert_eq!(offset_length(3..3).unwrap(), (3, 0));
+        assert_eq!(offset_length(1..=u64::MAX).unwrap(), (1, sys::KVPS_TO_END));
+        let (start, end) = (Bound::Excluded(1u64), Bound::Included(1u64));
+        assert_eq!(offset_length((start, end)).unwrap(), (2, 0));
+        #[allow(clippy::reversed_empty_ranges)]
+        let inverted = offset_length(5..2).unwrap_err();
+        assert_eq!(inverted.kind(), ErrorKind::InvalidArgument);
+        assert!(inverted.message().contains("before its start 5"));
+        let (start, end) = (Bound::Excluded(u64::MAX), Bound::Unbounded);
+        assert_eq!(
+            offset_length((start, end)).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn a_nul_byte_is_an_invalid_key_named_in_the_message() {
+        let error = c_key("a\0b").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidKey);
+        assert!(error.message().contains("\"a\\0b\""), "{}", error.message());
+    }
+}

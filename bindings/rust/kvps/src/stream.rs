@@ -1,0 +1,119 @@
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+use crate::error::{Error, Result};
+use crate::raw::{ReaderHandle, WriterHandle};
+
+/// Reads a value (or a range of it) as a stream: `std::io::Read + Seek`.
+/// From [`Store::reader`](crate::Store::reader). Positions are offsets in the whole value.
+pub struct Reader<'s> {
+    handle: ReaderHandle<'s>,
+    position: u64,
+}
+
+impl<'s> Reader<'s> {
+    pub(crate) fn new(handle: ReaderHandle<'s>, offset: u64) -> Reader<'s> {
+        Reader {
+            handle,
+            position: offset,
+        }
+    }
+
+    /// The size of the whole value (not of the range) when the reader was opened.
+    pub fn value_size(&self) -> u64 {
+        self.handle.value_size()
+    }
+}
+
+impl Read for Reader<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let n = self.handle.read(buffer)?;
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Reader<'_> {
+    /// Moves to an offset in the value; reads past the end of the range return nothing.
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(offset) => Some(offset),
+            SeekFrom::Current(delta) => self.position.checked_add_signed(delta),
+            SeekFrom::End(delta) => self.value_size().checked_add_signed(delta),
+        };
+        let target = target.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("cannot seek to {to:?} from offset {}", self.position),
+            )
+        })?;
+        self.handle.seek(target)?;
+        self.position = target;
+        Ok(target)
+    }
+
+    fn stream_position(&mut self) -> io::Result<u64> {
+        Ok(self.position)
+    }
+}
+
+/// Writes a value as a stream: `std::io::Write`. From [`Store::writer`](crate::Store::writer).
+///
+/// Nothing is visible until [`commit`](Writer::commit). Dropping the writer without committing
+/// (or calling [`abort`](Writer::abort)) discards what was written and leaves the old value.
+pub struct Writer<'s> {
+    handle: WriterHandle<'s>,
+    key: String,
+    failed: Option<Error>,
+}
+
+impl<'s> Writer<'s> {
+    pub(crate) fn new(handle: WriterHandle<'s>, key: &str) -> Writer<'s> {
+        Writer {
+            handle,
+            key: key.to_string(),
+            failed: None,
+        }
+    }
+
+    /// Makes everything written visible atomically as the key's value. On failure the old
+    /// value is left as it was. A writer whose write failed can only be aborted, so committing
+    /// it aborts and returns that failure.
+    pub fn commit(self) -> Result<()> {
+        match self.failed {
+            // Dropping the handle aborts it.
+            Some(error) => Err(Error::new(
+                error.kind(),
+                format!(
+                    "writer for key {:?} aborted after a failed write: {}",
+                    self.key,
+                    error.message()
+                ),
+            )),
+            None => self.handle.commit(),
+        }
+    }
+
+    /// Discards everything written and leaves the old value (what dropping does).
+    pub fn abort(self) {}
+}
+
+impl Write for Writer<'_> {
+    /// Appends all of `buffer` (the library copies it) and returns its length.
+    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone().into());
+        }
+        match self.handle.write(buffer) {
+            Ok(()) => Ok(buffer.len()),
+            Err(error) => {
+                self.failed = Some(error.clone());
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Nothing to do: data is handed to the library on each write and published on commit.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
