@@ -57,8 +57,8 @@ public:
         struct stat st;
         Fd fd = store_.open_value(key, loc, st);
         if (!fd) return nullptr;
-        uint64_t size = static_cast<uint64_t>(st.st_size);
-        return std::make_unique<FileReader>(std::move(fd), store_.where(loc), size, clamp_range(size, offset, length));
+        Span64 span = clamp_range(static_cast<uint64_t>(st.st_size), offset, length);
+        return std::make_unique<FileReader>(std::move(fd), store_.where(loc), st, span);
     }
 
     std::unique_ptr<Writer> open_writer(std::string_view key) override {
