@@ -608,28 +608,29 @@ static char *random_key(bool pathmapped) {
     }
     buf[len] = '\0';
     if (pathmapped) {
-        /* Directories end in "/" + "d", files in ".f": a file never shadows a folder, and no
-         * segment runs past 255 bytes. */
+        /* Valid paths: no empty segment, none over 255 bytes (a key that is the folder of
+         * another is refused by the store and skipped by the caller). */
         char out[KVPS_KEY_MAX + 8];
         size_t o = 0, seg = 0;
-        for (size_t i = 0; i < len && o < KVPS_KEY_MAX - 8; ++i) {
-            if (buf[i] == '/') {
-                if (seg == 0) continue;
-                out[o++] = 'd';
-                out[o++] = '/';
+        for (size_t i = 0; i < len && o < KVPS_KEY_MAX - 4; ++i) {
+            if (buf[i] == '/' || (seg >= 200 && ((unsigned char)buf[i] & 0xC0) != 0x80)) {
+                if (seg > 0) out[o++] = '/';
                 seg = 0;
-                continue;
-            }
-            if (seg >= 200 && ((unsigned char)buf[i] & 0xC0) != 0x80) {
-                out[o++] = 'd';
-                out[o++] = '/';
-                seg = 0;
+                if (buf[i] == '/') continue;
             }
             out[o++] = buf[i];
             ++seg;
         }
-        while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0xC0) --o; /* no cut character */
-        memcpy(out + o, ".f", 3);
+        while (o > 0 && (out[o - 1] == '/' || ((unsigned char)out[o - 1] & 0xC0) == 0xC0)) --o;
+        while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80) { /* drop a cut character */
+            size_t start = o - 1;
+            while (start > 0 && ((unsigned char)out[start] & 0xC0) == 0x80) --start;
+            size_t need = ((unsigned char)out[start] & 0xE0) == 0xC0 ? 2 : ((unsigned char)out[start] & 0xF0) == 0xE0 ? 3 : 4;
+            if (o - start == need) break;
+            o = start;
+        }
+        out[o] = '\0';
+        if (o == 0 || strcmp(out, ".") == 0) return strdup("empty-fallback");
         return strdup(out);
     }
     while (len > 0 && ((unsigned char)buf[len - 1] & 0xC0) == 0xC0) buf[--len] = '\0';
@@ -670,6 +671,10 @@ static void check_listing(bool pathmapped) {
             continue;
         }
         kvps_status st = kvps_put(s, k, k, strlen(k));
+        if (pathmapped && st == KVPS_INVALID_KEY && strstr(kvps_last_error(), "folder")) {
+            free(k); /* "a" and "a/b" cannot both be stored pathmapped */
+            continue;
+        }
         if (st != KVPS_OK) fail_msg("put %s: %s", k, kvps_last_error());
         keys[n++] = k;
     }
