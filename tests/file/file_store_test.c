@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -322,6 +323,53 @@ static void test_no_space(void **state) {
     int rc = run_child(no_space_child, false);
     if (rc == 77) skip();
     assert_int_equal(rc, 0);
+}
+
+/* A failing disk, injected: this program's fdatasync replaces libc's for the library (the
+ * executable's definition wins symbol resolution), failing with EIO while the flag is set. */
+static int g_fail_fdatasync;
+__attribute__((visibility("default"))) int fdatasync(int fd) {
+    if (g_fail_fdatasync) {
+        errno = EIO;
+        return -1;
+    }
+    return (int)syscall(SYS_fdatasync, fd);
+}
+
+static void test_failed_fsync_fails_the_put(void **state) {
+    (void)state;
+    char *store = str("%s/s", g_tmp);
+    char *url = str("file://%s", store);
+    kvps_store *s = open_ok(url);
+    ASSERT_OK(kvps_put(s, "k", "old", 3));
+    g_fail_fdatasync = 1;
+    ASSERT_STATUS(KVPS_IO, kvps_put(s, "k", "new", 3));
+    ASSERT_MESSAGE_HAS(store);
+    ASSERT_STATUS(KVPS_IO, kvps_put(s, "fresh", "new", 3));
+    kvps_writer *w = NULL;
+    ASSERT_OK(kvps_writer_open(s, "k", &w));
+    ASSERT_OK(kvps_writer_write(w, "streamed", 8));
+    ASSERT_STATUS(KVPS_IO, kvps_writer_commit(w));
+    g_fail_fdatasync = 0;
+    get_equals(s, "k", "old");
+    void *d = NULL;
+    size_t n = 0;
+    ASSERT_STATUS(KVPS_NOT_FOUND, kvps_get(s, "fresh", &d, &n));
+    char *staging = str("%s/.kvps-staging", store);
+    assert_int_equal(count_entries(staging), 0);
+    /* fsync=false never calls it. */
+    kvps_close(s);
+    free(url);
+    url = str("file://%s?fsync=false", store);
+    s = open_ok(url);
+    g_fail_fdatasync = 1;
+    ASSERT_OK(kvps_put(s, "k", "new", 3));
+    g_fail_fdatasync = 0;
+    get_equals(s, "k", "new");
+    kvps_close(s);
+    free(staging);
+    free(url);
+    free(store);
 }
 
 /* ------------------------------------------------------------------ format marker */
@@ -784,6 +832,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_folder_that_is_a_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permission_denied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_space, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_fsync_fails_the_put, setup, teardown),
         cmocka_unit_test_setup_teardown(test_format_marker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_temps_removed_on_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_abort_and_two_writers, setup, teardown),
