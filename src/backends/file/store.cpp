@@ -166,6 +166,14 @@ void Store::check_marker() {
     if (pathmapped != options_.pathmapped)
         fail(KVPS_INVALID_OPTION, "store folder '" + path_ + "' uses the " + (pathmapped ? "pathmapped" : "encoded") +
                                       " layout: open it with pathmapped=" + (pathmapped ? "true" : "false"));
+    // Encoded names differ in case only ("NF" and "Nf"): a file system that folds case would
+    // merge two keys into one file. The marker's name in upper case finds such a file system.
+    struct stat lower, upper;
+    if (!pathmapped && ::fstatat(root(), std::string(kMarkerName).c_str(), &lower, AT_SYMLINK_NOFOLLOW) == 0 &&
+        ::fstatat(root(), ".KVPS-FORMAT", &upper, AT_SYMLINK_NOFOLLOW) == 0 && lower.st_ino == upper.st_ino)
+        fail(KVPS_UNSUPPORTED, "store folder '" + path_ +
+                                   "' is on a case-insensitive file system, where encoded names would collide; "
+                                   "use pathmapped=true or another folder");
 }
 
 void Store::open_staging() {
