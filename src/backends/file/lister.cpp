@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "codec.hpp"
@@ -46,13 +48,18 @@ std::string make_token(uint64_t session, std::string_view after) {
     return std::string(hex) + ":" + ob64_encode(after);
 }
 
-Lister::Nodes read_nodes(const Layout &layout, int fd, size_t depth,
-                         const std::string &path) {
+Lister::Nodes read_nodes(const Layout &layout, int fd, size_t depth, const std::string &path) {
     Lister::Nodes nodes;
     DIR *dir = open_dir_stream(fd);
     if (!dir) fail_path(errno, "cannot list folder", path);
-    errno = 0;
-    while (struct dirent *e = ::readdir(dir)) {
+    int err = 0;
+    while (true) {
+        errno = 0;  // readdir reports an error only through errno
+        struct dirent *e = ::readdir(dir);
+        if (!e) {
+            err = errno;
+            break;
+        }
         std::string_view name = e->d_name;
         if (name == "." || name == "..") continue;
         unsigned char type = e->d_type;
@@ -64,7 +71,6 @@ Lister::Nodes read_nodes(const Layout &layout, int fd, size_t depth,
         if (type != DT_DIR && type != DT_REG) continue;  // links and devices are never keys
         if (layout.is_entry(depth, name, type == DT_DIR)) nodes.push_back(Node{std::string(name), type == DT_DIR});
     }
-    int err = errno;
     ::closedir(dir);
     if (err) fail_path(err, "cannot list folder", path);
     std::sort(nodes.begin(), nodes.end(), [&](const Node &a, const Node &b) { return layout.less(a, b); });
@@ -99,7 +105,7 @@ public:
                 if (c < 0 || (after_ && layout_.compare_dir(n_lead, *after_) < 0)) continue;
                 int child = ::openat(fd, n.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (child < 0) {
-                    if (errno == ENOENT) continue;  // removed meanwhile
+                    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;  // replaced meanwhile
                     fail_path(errno, "cannot list folder", join_path(store_.path(), join_path(rel, n.name)));
                 }
                 Fd owned(child);
@@ -113,12 +119,12 @@ public:
                 continue;
             }
             if (after_ && *key <= *after_) continue;
-            struct stat st;
-            if (::fstatat(fd, n.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
-            if (out_.entries.size() == limit_) {
+            if (out_.entries.size() == limit_) {  // a next page may follow (it may come out empty)
                 out_.next = make_token(session_, out_.entries.back().key);
                 return false;
             }
+            struct stat st;
+            if (::fstatat(fd, n.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
             out_.entries.push_back(Entry{std::move(*key), static_cast<uint64_t>(st.st_size), ns_of(st.st_mtim),
                                          etag_of(st)});
         }
