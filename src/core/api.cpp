@@ -37,6 +37,7 @@ struct kvps_writer {
     std::unique_ptr<kvps::Writer> writer;
     std::string key;
     bool failed = false;
+    uint64_t written = 0;  // for the log line
 };
 
 struct kvps_list_page {
@@ -455,6 +456,7 @@ KVPS_API kvps_status kvps_writer_write(kvps_writer *writer, const void *data, si
                                                   " failed earlier; abort it");
         try {
             writer->writer->write(data, size);
+            writer->written += size;
         } catch (...) {
             writer->failed = true;
             throw;
@@ -483,7 +485,7 @@ KVPS_API kvps_status kvps_writer_commit(kvps_writer *writer) {
             owned->writer->abort();
             throw;
         }
-        return log.done(KVPS_OK);
+        return log.done(KVPS_OK, owned->written);
     });
 }
 

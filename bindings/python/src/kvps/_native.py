@@ -1,0 +1,159 @@
+"""Loads libkvps and declares the C functions of include/kvps.h for ctypes.
+
+Every function is called through a ctypes.CDLL, which releases the GIL for the duration of
+each foreign call, so threads sharing a Store run their I/O in parallel.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from pathlib import Path
+from typing import Any
+
+STAT_VERSION = 1
+ETAG_MAX = 128
+TO_END = 2**64 - 1
+
+
+class StatInfo(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("size", ctypes.c_uint64),
+        ("mtime_ns", ctypes.c_int64),
+        ("etag", ctypes.c_char * ETAG_MAX),
+    ]
+
+
+class Entry(ctypes.Structure):
+    _fields_ = [
+        ("key", ctypes.c_char_p),
+        ("size", ctypes.c_uint64),
+        ("mtime_ns", ctypes.c_int64),
+        ("etag", ctypes.c_char_p),
+    ]
+
+
+class Option(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("value", ctypes.c_char_p)]
+
+
+class OptionInfo(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("type", ctypes.c_int),
+        ("default_value", ctypes.c_char_p),
+        ("required", ctypes.c_int),
+        ("description", ctypes.c_char_p),
+    ]
+
+
+class BackendInfo(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("description", ctypes.c_char_p),
+        ("schemes", ctypes.POINTER(ctypes.c_char_p)),
+        ("scheme_count", ctypes.c_size_t),
+        ("option_count", ctypes.c_size_t),
+        ("capabilities", ctypes.c_uint64),
+    ]
+
+
+_p = ctypes.c_void_p
+_s = ctypes.c_char_p
+_z = ctypes.c_size_t
+_u64 = ctypes.c_uint64
+_st = ctypes.c_int  # kvps_status
+_pp = ctypes.POINTER(ctypes.c_void_p)
+_pz = ctypes.POINTER(ctypes.c_size_t)
+_pst = ctypes.POINTER(ctypes.c_int)
+_ps = ctypes.POINTER(ctypes.c_char_p)
+_pbackend = ctypes.POINTER(BackendInfo)
+
+# void (*)(void *user, kvps_log_level level, const char *line)
+LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+
+# name: (restype, argtypes)
+_PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
+    "kvps_version": (_s, []),
+    "kvps_version_number": (ctypes.c_int, []),
+    "kvps_status_name": (_s, [_st]),
+    "kvps_last_error": (_s, []),
+    "kvps_free": (None, [_p]),
+    "kvps_open": (_st, [_s, _pp]),
+    "kvps_open_with": (_st, [_s, ctypes.POINTER(Option), _z, _pp]),
+    "kvps_close": (None, [_p]),
+    "kvps_store_url": (_s, [_p]),
+    "kvps_capabilities": (_u64, [_p]),
+    "kvps_put": (_st, [_p, _s, _p, _z]),
+    "kvps_get": (_st, [_p, _s, _pp, _pz]),
+    "kvps_get_range": (_st, [_p, _s, _u64, _u64, _pp, _pz]),
+    "kvps_stat": (_st, [_p, _s, ctypes.POINTER(StatInfo)]),
+    "kvps_delete": (_st, [_p, _s]),
+    "kvps_reader_open": (_st, [_p, _s, _u64, _u64, _pp]),
+    "kvps_reader_read": (_st, [_p, _p, _z, _pz]),
+    "kvps_reader_seek": (_st, [_p, _u64]),
+    "kvps_reader_value_size": (_u64, [_p]),
+    "kvps_reader_close": (None, [_p]),
+    "kvps_writer_open": (_st, [_p, _s, _pp]),
+    "kvps_writer_write": (_st, [_p, _p, _z]),
+    "kvps_writer_commit": (_st, [_p]),
+    "kvps_writer_abort": (None, [_p]),
+    "kvps_list": (_st, [_p, _s, _s, _z, _pp]),
+    "kvps_list_page_count": (_z, [_p]),
+    "kvps_list_page_entry": (ctypes.POINTER(Entry), [_p, _z]),
+    "kvps_list_page_cursor": (_s, [_p]),
+    "kvps_list_page_free": (None, [_p]),
+    "kvps_put_many": (_st, [_p, _z, _ps, _pp, _pz, _pst]),
+    "kvps_get_many": (_st, [_p, _z, _ps, _pp, _pz, _pst]),
+    "kvps_delete_many": (_st, [_p, _z, _ps, _pst]),
+    "kvps_option_type_name": (_s, [ctypes.c_int]),
+    "kvps_backend_count": (_z, []),
+    "kvps_backend_at": (_pbackend, [_z]),
+    "kvps_backend_find": (_pbackend, [_s]),
+    "kvps_backend_option": (ctypes.POINTER(OptionInfo), [_pbackend, _z]),
+    "kvps_set_logger": (None, [LOG_FN, _p, ctypes.c_int]),
+}
+
+
+def library_path() -> str:
+    """Where libkvps is taken from: $KVPS_LIBRARY, else the copy bundled in this package,
+    else the system's (found like the linker would)."""
+    chosen = os.environ.get("KVPS_LIBRARY")
+    if chosen:
+        return chosen
+    bundled = Path(__file__).with_name("libkvps.so")
+    if bundled.exists():
+        return str(bundled)
+    found = ctypes.util.find_library("kvps")
+    if found:
+        return found
+    raise ImportError(
+        "kvps: libkvps not found: no copy bundled with the package, none on the system; "
+        "set KVPS_LIBRARY to the path of libkvps.so"
+    )
+
+
+def _load() -> ctypes.CDLL:
+    path = library_path()
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError as e:
+        raise ImportError(f"kvps: cannot load libkvps from {path!r}: {e}") from e
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError as e:
+            raise ImportError(f"kvps: {path!r} lacks {name}; is it an older libkvps?") from e
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+lib: Any = _load()
+
+
+def text(raw: bytes | None) -> str:
+    """A C string from the library as str (library text is UTF-8)."""
+    return "" if raw is None else raw.decode("utf-8", "replace")

@@ -1,0 +1,472 @@
+"""Store: a MutableMapping[str, bytes] over one kvps_store handle."""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
+
+from ._backends import Capability
+from ._convert import Buffer, c_string, data_pointer, datetime_from_ns, key_bytes, option_text
+from ._errors import (
+    Error,
+    InvalidArgument,
+    InvalidOption,
+    InvalidURL,
+    NotFound,
+    Status,
+    error_for,
+    last_error,
+)
+from ._native import TO_END, STAT_VERSION, Option, StatInfo, lib, text
+
+if TYPE_CHECKING:
+    from ._streams import Reader, Writer, _Stream
+
+_byref = ctypes.byref
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Metadata of one value."""
+
+    size: int
+    modified: datetime  # UTC
+    etag: str  # changes whenever the value changes
+    mtime_ns: int  # modified, in ns since the epoch
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One listed value. modified and etag are None where the backend cannot tell cheaply."""
+
+    key: str
+    size: int
+    modified: datetime | None
+    etag: str | None
+
+
+def _not_found(key: str) -> NotFound:
+    return NotFound(f"key not found: {key!r}", Status.NOT_FOUND)
+
+
+class Store(MutableMapping[str, bytes]):
+    """A kvps store, opened by kvps.open(url, **options).
+
+    Safe to share between threads: every call releases the GIL while the library works.
+    Iteration and len() list the whole store (in key order); `del store[k]` raises KeyError
+    for a missing key as a dict does, while delete(k) does not.
+    """
+
+    def __init__(self, url: str, options: Mapping[str, object] | None = None) -> None:
+        self._ptr: int | None = None
+        self._busy = 0
+        self._lock = threading.Condition()
+        self._streams: weakref.WeakSet[_Stream] = weakref.WeakSet()
+        if not isinstance(url, str):
+            raise TypeError(f"a store URL is a str, not {type(url).__name__}")
+        pairs = list((options or {}).items())
+        bad = Status.INVALID_OPTION
+        names = [c_string(name, "option name", InvalidOption, bad) for name, _ in pairs]
+        values = [c_string(option_text(v), f"value of option {n}", InvalidOption, bad) for n, v in pairs]
+        array = (Option * len(pairs))(*(Option(n, v) for n, v in zip(names, values)))
+        c_url = c_string(url, "URL", InvalidURL, Status.INVALID_URL)
+        handle = ctypes.c_void_p()
+        status: int = lib.kvps_open_with(c_url, array, len(pairs), _byref(handle))
+        if status:
+            raise last_error(status)
+        self._ptr = handle.value
+
+    # ------------------------------------------------------------------ life cycle
+
+    def _enter(self) -> int:
+        """The handle, with the store marked busy so close() waits for this call."""
+        with self._lock:
+            if self._ptr is None:
+                raise ValueError("operation on a closed kvps store")
+            self._busy += 1
+            return self._ptr
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            if self._busy == 0:
+                self._lock.notify_all()
+
+    def close(self) -> None:
+        """Closes the store: waits for calls in flight, closes its open readers and aborts
+        its open writers. Closing twice is harmless."""
+        with self._lock:
+            handle, self._ptr = self._ptr, None
+            if handle is None:
+                return
+            while self._busy:
+                self._lock.wait()
+            orphans = []
+            for stream in list(self._streams):
+                if stream._handle is not None:
+                    orphans.append((stream, stream._handle))
+                    stream._handle = None
+            self._streams.clear()
+        for stream, stream_handle in orphans:
+            stream._orphan(stream_handle)
+        lib.kvps_close(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_ptr", None) is not None:
+            self.close()
+
+    def __repr__(self) -> str:
+        return f"<kvps.Store {self.url!r}>" if not self.closed else "<kvps.Store (closed)>"
+
+    @property
+    def url(self) -> str:
+        """The store's URL with secrets removed."""
+        handle = self._enter()
+        try:
+            return text(lib.kvps_store_url(handle))
+        finally:
+            self._leave()
+
+    @property
+    def capabilities(self) -> Capability:
+        """What the backend does natively (the rest works through generic fallbacks)."""
+        handle = self._enter()
+        try:
+            return Capability(lib.kvps_capabilities(handle))
+        finally:
+            self._leave()
+
+    # ------------------------------------------------------------------ values
+
+    def put(self, key: str, value: Buffer) -> None:
+        """Stores value under key, replacing any old value atomically."""
+        k = key_bytes(key)
+        data, size = data_pointer(value)
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_put(handle, k, data, size)
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+
+    def _fetch(self, key: str, offset: int | None = None, length: int | None = None) -> bytes | None:
+        k = key_bytes(key)
+        data = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        handle = self._enter()
+        try:
+            if offset is None:
+                status: int = lib.kvps_get(handle, k, _byref(data), _byref(size))
+            else:
+                span = TO_END if length is None else length
+                status = lib.kvps_get_range(handle, k, offset, span, _byref(data), _byref(size))
+            if status == Status.NOT_FOUND:
+                return None
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+        try:
+            return ctypes.string_at(data.value, size.value) if size.value and data.value else b""
+        finally:
+            lib.kvps_free(data)
+
+    @overload
+    def get(self, key: str) -> bytes | None: ...
+
+    @overload
+    def get(self, key: str, default: bytes | T) -> bytes | T: ...
+
+    def get(self, key: str, default: object = None) -> object:
+        """The value of key, or default when there is none."""
+        value = self._fetch(key)
+        return default if value is None else value
+
+    def get_range(self, key: str, offset: int, length: int | None = None) -> bytes:
+        """length bytes (None: up to the end) of key's value from offset, clamped to the
+        value's end as HTTP ranges are. NotFound for a missing key."""
+        if offset < 0 or (length is not None and length < 0):
+            raise ValueError(f"a range needs offset >= 0 and length >= 0, not {offset}, {length}")
+        value = self._fetch(key, offset, length)
+        if value is None:
+            raise _not_found(key)
+        return value
+
+    def stat(self, key: str) -> Stat:
+        """Size, modification time and etag of key's value. NotFound for a missing key."""
+        k = key_bytes(key)
+        info = StatInfo(version=STAT_VERSION)
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_stat(handle, k, _byref(info))
+            if status == Status.NOT_FOUND:
+                raise _not_found(key)
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+        return Stat(
+            size=info.size,
+            modified=datetime_from_ns(info.mtime_ns),
+            etag=text(info.etag),
+            mtime_ns=info.mtime_ns,
+        )
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.stat(key)
+        except NotFound:
+            return False
+        return True
+
+    def delete(self, key: str) -> None:
+        """Removes key; removing a missing key is not an error."""
+        k = key_bytes(key)
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_delete(handle, k)
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+
+    # ------------------------------------------------------------------ mapping
+
+    def __getitem__(self, key: str) -> bytes:
+        value = self._fetch(key)
+        if value is None:
+            raise _not_found(key)
+        return value
+
+    def __setitem__(self, key: str, value: Buffer) -> None:
+        self.put(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        if not self.exists(key):
+            raise _not_found(key)
+        self.delete(key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.exists(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (entry.key for entry in self.list())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.list())
+
+    def clear(self) -> None:
+        """Deletes every key, a page at a time."""
+        while True:
+            entries, _ = self.list_page()
+            if not entries:
+                return
+            self.delete_many(entry.key for entry in entries)
+
+    # ------------------------------------------------------------------ batch
+
+    def _batch_error(self, status: int, keys: list[str], statuses: ctypes.Array[ctypes.c_int]) -> Error:
+        """The exception for a failed batch: the first failed item's, with the library's
+        message, and .failures holding every failed item's error by key."""
+        first = last_error(status)
+        for key, item in zip(keys, statuses):
+            if item and item != Status.NOT_FOUND:
+                name = text(lib.kvps_status_name(item))
+                first.failures.setdefault(key, error_for(item, f"{name} for key {key!r}"))
+        return first
+
+    def _keys_array(self, keys: list[str]) -> ctypes.Array[ctypes.c_char_p]:
+        return (ctypes.c_char_p * len(keys))(*(key_bytes(k) for k in keys))
+
+    def put_many(self, items: Mapping[str, Buffer] | Iterable[tuple[str, Buffer]]) -> None:
+        """Puts every (key, value). Items are independent: on failure the others are still
+        stored, and the error raised (the first failed item's) has .failures by key."""
+        pairs = list(items.items() if isinstance(items, Mapping) else items)
+        if not pairs:
+            return
+        keys = [key for key, _ in pairs]
+        karray = self._keys_array(keys)
+        buffers = [data_pointer(value) for _, value in pairs]
+        darray = (ctypes.c_void_p * len(pairs))()
+        for i, (data, _) in enumerate(buffers):
+            darray[i] = ctypes.cast(data, ctypes.c_void_p).value if data is not None else None
+        sizes = (ctypes.c_size_t * len(pairs))(*(size for _, size in buffers))
+        statuses = (ctypes.c_int * len(pairs))()
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_put_many(handle, len(pairs), karray, darray, sizes, statuses)
+            if status:
+                raise self._batch_error(status, keys, statuses)
+        finally:
+            self._leave()
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The values of the keys that exist, by key. On a failure (other than a missing key)
+        raises the first failed item's error, with .failures by key."""
+        names = list(keys)
+        if not names:
+            return {}
+        karray = self._keys_array(names)
+        n = len(names)
+        darray = (ctypes.c_void_p * n)()
+        sizes = (ctypes.c_size_t * n)()
+        statuses = (ctypes.c_int * n)()
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_get_many(handle, n, karray, darray, sizes, statuses)
+        finally:
+            self._leave()
+        found: dict[str, bytes] = {}
+        try:
+            for i, key in enumerate(names):
+                if statuses[i] == Status.OK:
+                    pointer = darray[i]
+                    found[key] = ctypes.string_at(pointer, sizes[i]) if sizes[i] and pointer else b""
+        finally:
+            for pointer in darray:
+                lib.kvps_free(pointer)
+        if status:
+            raise self._batch_error(status, names, statuses)
+        return found
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Deletes every key (missing keys are fine). On failure the others are still
+        deleted, and the error raised (the first failed item's) has .failures by key."""
+        names = list(keys)
+        if not names:
+            return
+        karray = self._keys_array(names)
+        statuses = (ctypes.c_int * len(names))()
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_delete_many(handle, len(names), karray, statuses)
+            if status:
+                raise self._batch_error(status, names, statuses)
+        finally:
+            self._leave()
+
+    # ------------------------------------------------------------------ streams
+
+    @overload
+    def open(
+        self,
+        key: str,
+        mode: Literal["rb"] = "rb",
+        *,
+        offset: int = 0,
+        length: int | None = None,
+        buffer_size: int = ...,
+    ) -> Reader: ...
+
+    @overload
+    def open(self, key: str, mode: Literal["wb"]) -> Writer: ...
+
+    @overload
+    def open(
+        self,
+        key: str,
+        mode: str,
+        *,
+        offset: int = 0,
+        length: int | None = None,
+        buffer_size: int = ...,
+    ) -> Reader | Writer: ...
+
+    def open(
+        self,
+        key: str,
+        mode: str = "rb",
+        *,
+        offset: int = 0,
+        length: int | None = None,
+        buffer_size: int = 256 * 1024,
+    ) -> Reader | Writer:
+        """A binary file object over key's value.
+
+        "rb": a seekable io.BufferedReader over length bytes from offset (None: to the end);
+        positions are offsets in the whole value. NotFound for a missing key.
+        "wb": a writer whose value becomes visible, atomically, when it is closed cleanly;
+        leaving a `with` block by an exception, abort(), or dropping it unclosed discards it.
+        """
+        from ._streams import RawReader, Reader, Writer
+
+        if mode == "rb":
+            if offset < 0 or (length is not None and length < 0):
+                raise ValueError(f"a range needs offset >= 0 and length >= 0, not {offset}, {length}")
+            return Reader(RawReader(self, key, offset, length), buffer_size)
+        if mode == "wb":
+            if offset or length is not None:
+                raise ValueError("a writer replaces the whole value: no offset or length")
+            return Writer(self, key)
+        raise ValueError(f"mode must be 'rb' or 'wb', not {mode!r}")
+
+    # ------------------------------------------------------------------ listing
+
+    def list_page(
+        self, prefix: str = "", cursor: str | None = None, page_size: int = 0
+    ) -> tuple[list[Entry], str | None]:
+        """One page of the keys starting with prefix, in byte order, after cursor; returns
+        the entries and the cursor of the next page (None when the listing is complete).
+        page_size 0 is the backend's default."""
+        bad = Status.INVALID_ARGUMENT
+        p = c_string(prefix, "prefix", InvalidArgument, bad)
+        c = None if cursor is None else c_string(cursor, "cursor", InvalidArgument, bad)
+        if page_size < 0:
+            raise ValueError(f"page_size must be >= 0, not {page_size}")
+        page = ctypes.c_void_p()
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_list(handle, p, c, page_size, _byref(page))
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+        try:
+            entries = []
+            for i in range(lib.kvps_list_page_count(page)):
+                raw = lib.kvps_list_page_entry(page, i).contents
+                entries.append(
+                    Entry(
+                        key=text(raw.key),
+                        size=raw.size,
+                        modified=datetime_from_ns(raw.mtime_ns) if raw.mtime_ns else None,
+                        etag=text(raw.etag) or None,
+                    )
+                )
+            next_cursor = lib.kvps_list_page_cursor(page)
+            return entries, None if next_cursor is None else text(next_cursor)
+        finally:
+            lib.kvps_list_page_free(page)
+
+    def list(self, prefix: str = "", page_size: int = 0) -> Iterator[Entry]:
+        """Every key starting with prefix, in byte order of the keys, fetched a page at a
+        time (page_size 0: the backend's default)."""
+        cursor: str | None = None
+        while True:
+            entries, cursor = self.list_page(prefix, cursor, page_size)
+            yield from entries
+            if cursor is None:
+                return

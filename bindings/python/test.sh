@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Every check of the Python binding: builds a wheel with pip (which builds libkvps from the
+# repository's CMake and bundles it), installs it into a virtual environment, runs
+# mypy --strict and pytest. Exits non-zero on any failure. Extra arguments go to pytest.
+#
+# The virtual environment lives in a temporary folder removed at exit, or in $KVPS_PY_VENV
+# (kept, with an incremental CMake build beside it). pytest, mypy and scikit-build-core are
+# installed there with pip when missing. When $KVPS_PREFIX is set (scripts/test.sh), the
+# installed library is also checked through KVPS_LIBRARY.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+if [[ -n "${KVPS_PY_VENV:-}" ]]; then
+    work=$KVPS_PY_VENV
+    mkdir -p "$work"
+else
+    work=$(mktemp -d "${TMPDIR:-/tmp}/kvps-python.XXXXXX")
+    trap 'rm -rf "$work"' EXIT
+fi
+venv=$work/venv
+[[ -x "$venv/bin/python" ]] || "${PYTHON:-python3}" -m venv "$venv"
+py=$venv/bin/python
+
+echo "--- tools"
+missing=()
+for pair in pytest:pytest mypy:mypy scikit_build_core:scikit-build-core; do
+    "$py" -c "import ${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
+done
+# The build runs without isolation (so nothing is fetched twice); CMake >= 3.20 and Ninja come
+# from PyPI only when the machine lacks them.
+cmake_ok() { cmake --version 2>/dev/null | awk 'NR==1 { split($3, v, "."); exit !(v[1] > 3 || (v[1] == 3 && v[2] >= 20)) }'; }
+cmake_ok || "$py" -c "import cmake" 2>/dev/null || missing+=(cmake)
+command -v ninja >/dev/null || "$py" -c "import ninja" 2>/dev/null || missing+=(ninja)
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    "$py" -m pip install -q --disable-pip-version-check "${missing[@]}"
+fi
+export PATH="$venv/bin:$PATH"
+
+echo "--- build the wheel (libkvps from $root via CMake) and install it"
+build_dir=$work/build-$(printf '%s' "$root" | cksum | cut -d' ' -f1)
+rm -rf "$work/dist"
+"$py" -m pip wheel -q --disable-pip-version-check --no-build-isolation --no-deps \
+    -C build-dir="$build_dir" -w "$work/dist" "$here"
+wheel=$(ls "$work"/dist/kvps-*.whl)
+echo "$(basename "$wheel"):"
+contents=$("$py" -m zipfile -l "$wheel" | awk 'NR > 1 { print $1 }')
+sed 's/^/    /' <<<"$contents"
+for needed in kvps/libkvps.so kvps/py.typed; do
+    grep -qx "$needed" <<<"$contents" || { echo "the wheel lacks $needed"; exit 1; }
+done
+"$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+# The tests import the installed package with its bundled library, never the source tree.
+unset KVPS_LIBRARY
+(cd "$work" && "$py" -c 'import kvps; print("kvps", kvps.__version__, "library", kvps.library_path())')
+
+echo "--- mypy --strict"
+(cd "$here" && MYPYPATH=src "$py" -m mypy --strict --cache-dir "$work/mypy-cache" src/kvps tests bench_threads.py)
+
+echo "--- pytest (bundled library)"
+(cd "$here" && "$py" -m pytest -q -rs -p no:cacheprovider tests "$@")
+
+if [[ -n "${KVPS_PREFIX:-}" ]]; then
+    installed=$KVPS_PREFIX/lib/libkvps.so
+    echo "--- pytest (KVPS_LIBRARY=$installed)"
+    (cd "$here" && KVPS_LIBRARY=$installed "$py" -m pytest -q -rs -p no:cacheprovider \
+        tests/test_errors.py tests/test_introspection.py \
+        --deselect tests/test_introspection.py::test_bundled_library_is_used_by_default)
+fi

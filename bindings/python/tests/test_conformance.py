@@ -1,0 +1,369 @@
+"""The conformance behaviour of the C suite, through Python, on every backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import MutableMapping
+from pathlib import Path
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import kvps
+from conftest import store_url
+
+MiB = 1024 * 1024
+
+
+def pattern(size: int, seed: int = 0) -> bytes:
+    """size bytes that differ from one position (and seed) to the next."""
+    block = bytes((i * 31 + seed) % 251 for i in range(4096))
+    return (block * (size // len(block) + 1))[:size]
+
+
+def test_store_is_a_mutable_mapping(store: kvps.Store) -> None:
+    assert isinstance(store, MutableMapping)
+    assert len(store) == 0
+    store["b"] = b"2"
+    store["a"] = b"1"
+    assert store["a"] == b"1"
+    assert "a" in store and "zzz" not in store
+    assert len(store) == 2
+    assert list(store) == ["a", "b"]
+    assert dict(store.items()) == {"a": b"1", "b": b"2"}
+    del store["a"]
+    assert "a" not in store
+    with pytest.raises(KeyError):
+        del store["a"]  # as a dict does; delete() is the idempotent form
+    assert store.pop("b") == b"2"
+    assert store.pop("b", None) is None
+    assert len(store) == 0
+
+
+@pytest.mark.parametrize("size", [0, 1, MiB])
+def test_round_trip(store: kvps.Store, size: int) -> None:
+    value = pattern(size)
+    store.put("value", value)
+    assert store["value"] == value
+    assert store.get("value") == value
+    assert store.stat("value").size == size
+
+
+def test_round_trip_64_mib_through_streams(store: kvps.Store) -> None:
+    value = pattern(64 * MiB, seed=7)
+    with store.open("big", "wb") as writer:
+        view = memoryview(value)
+        for start in range(0, len(value), 3 * MiB + 17):  # odd chunk sizes on purpose
+            writer.write(view[start : start + 3 * MiB + 17])
+    assert store.stat("big").size == len(value)
+    with store.open("big", "rb") as reader:
+        assert reader.read() == value
+
+
+def test_bytes_like_values(store: kvps.Store) -> None:
+    store["ba"] = bytearray(b"bytearray")
+    store["mv"] = memoryview(b"xxmemoryviewxx")[2:-2]
+    store["empty"] = bytearray()
+    assert store["ba"] == b"bytearray"
+    assert store["mv"] == b"memoryview"
+    assert store["empty"] == b""
+    with pytest.raises(TypeError):
+        store["text"] = "not bytes"  # type: ignore[assignment]
+
+
+def test_overwrite_replaces(store: kvps.Store) -> None:
+    store["k"] = b"first value, longer"
+    store["k"] = b"second"
+    assert store["k"] == b"second"
+
+
+def test_missing_key(store: kvps.Store) -> None:
+    with pytest.raises(kvps.NotFound) as caught:
+        store["missing"]
+    assert isinstance(caught.value, KeyError)
+    assert caught.value.status == kvps.Status.NOT_FOUND
+    assert "missing" in str(caught.value)
+    assert store.get("missing") is None
+    assert store.get("missing", b"default") == b"default"
+    with pytest.raises(kvps.NotFound):
+        store.stat("missing")
+    with pytest.raises(kvps.NotFound):
+        store.get_range("missing", 0, 1)
+    with pytest.raises(kvps.NotFound):
+        store.open("missing", "rb")
+
+
+GOOD_KEYS = [
+    "a" * kvps.KEY_MAX,
+    "é" * (kvps.KEY_MAX // 2),  # 1024 bytes of two-byte characters
+    "日本語/キー",
+    "emoji 😀",
+    "dir/sub/file.txt",
+    "/leading/slash",
+    "trailing/",
+    "with space",
+    "percent%20encoded%",
+    "plus+sign",
+    "query?x=1&y=2#frag",
+    "tilde~star*quote'",
+    "..",
+    "a/../b",
+]
+
+
+def fit_for_s3(store: kvps.Store, key: str) -> str:
+    """On s3://, a long key made to fit the server's limits: S3 keys stop at 1024 bytes with
+    the store's prefix included (KeyTooLongError), and MinIO refuses path segments over 255
+    bytes (XMinioInvalidObjectName); both arrive as InvalidKey. Other stores take it as is."""
+    if not store.url.startswith("s3:"):
+        return key
+    path = store.url.split("?")[0].split("://")[1].partition("/")[2]
+    limit = kvps.KEY_MAX - len(path.encode()) - 1 if path else kvps.KEY_MAX
+    key = "/".join(key[i : i + 100] for i in range(0, len(key), 100))
+    while len(key.encode()) > limit:
+        key = key[:-1]
+    return key
+
+
+# Valid keys that MinIO refuses (XMinioInvalidObjectName / XMinioInvalidResourceName): on
+# s3:// they may fail, but only as InvalidKey with the server's reason.
+S3_MAY_REFUSE = {"/leading/slash", "..", "a/../b"}
+
+
+@pytest.mark.parametrize("key", GOOD_KEYS, ids=range(len(GOOD_KEYS)))
+def test_keys_at_the_limits_round_trip(store: kvps.Store, key: str) -> None:
+    key = fit_for_s3(store, key)
+    if key in S3_MAY_REFUSE and store.url.startswith("s3:"):
+        try:
+            store[key] = key.encode()
+        except kvps.InvalidKey as refused:
+            assert "Invalid" in str(refused)
+            assert len(store) == 0
+            return
+    else:
+        store[key] = key.encode()
+    assert store[key] == key.encode()
+    assert [e.key for e in store.list()] == [key]
+    store.delete(key)
+    assert key not in store
+
+
+BAD_KEYS = [
+    "",
+    "a" * (kvps.KEY_MAX + 1),
+    "é" * (kvps.KEY_MAX // 2) + "a",
+    "nul\x00inside",
+    "control\x01char",
+    "newline\n",
+    "unit\x1fseparator",
+    "delete\x7f",
+    "lone surrogate \udc80",
+]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS, ids=range(len(BAD_KEYS)))
+def test_bad_keys_are_invalid_key(store: kvps.Store, key: str) -> None:
+    for call in (
+        lambda: store.put(key, b"x"),
+        lambda: store[key],
+        lambda: store.get(key),
+        lambda: store.stat(key),
+        lambda: store.delete(key),
+        lambda: store.get_range(key, 0, 1),
+        lambda: store.open(key, "rb"),
+        lambda: store.open(key, "wb"),
+    ):
+        with pytest.raises(kvps.InvalidKey) as caught:
+            call()
+        assert isinstance(caught.value, ValueError)
+        assert caught.value.status == kvps.Status.INVALID_KEY
+        assert str(caught.value)  # a message naming the culprit
+    assert len(store) == 0  # nothing half-written
+
+
+def test_non_str_keys_are_type_errors(store: kvps.Store) -> None:
+    with pytest.raises(TypeError):
+        store[b"bytes"]  # type: ignore[index]
+    assert (42 in store) is False  # type: ignore[comparison-overlap]
+
+
+def test_ranges(store: kvps.Store) -> None:
+    store["r"] = b"0123456789"
+    assert store.get_range("r", 0, 3) == b"012"
+    assert store.get_range("r", 7) == b"789"
+    assert store.get_range("r", 7, 100) == b"789"  # clamped to the end
+    assert store.get_range("r", 10, 5) == b""
+    assert store.get_range("r", 1000) == b""
+    assert store.get_range("r", 3, 0) == b""
+    with pytest.raises(ValueError):
+        store.get_range("r", -1, 2)
+    store["empty"] = b""
+    assert store.get_range("empty", 0) == b""
+
+
+def test_stat(store: kvps.Store) -> None:
+    before = datetime.now(timezone.utc) - timedelta(minutes=5)
+    store["s"] = b"12345"
+    first = store.stat("s")
+    assert first.size == 5
+    assert first.modified.tzinfo is not None
+    assert before < first.modified < datetime.now(timezone.utc) + timedelta(minutes=5)
+    assert first.etag
+    store["s"] = b"54321"  # same size, same second: the etag must still change
+    second = store.stat("s")
+    assert second.etag != first.etag
+
+
+def test_delete_is_idempotent(store: kvps.Store) -> None:
+    store.delete("never-there")
+    store["d"] = b"x"
+    store.delete("d")
+    store.delete("d")
+    assert "d" not in store
+
+
+def test_list_pages_2500_keys_with_cursors(store: kvps.Store) -> None:
+    keys = [f"k/{i:05d}" for i in range(2500)]
+    store.put_many((k, k.encode()) for k in reversed(keys))
+    store["other/1"] = b"not under the prefix"
+
+    listed = [e.key for e in store.list("k/", page_size=333)]
+    assert listed == keys  # byte order, each exactly once
+
+    pages = 0
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        entries, cursor = store.list_page("k/", cursor, page_size=1000)
+        assert len(entries) <= 1000
+        seen += [e.key for e in entries]
+        pages += 1
+        if cursor is None:
+            break
+    assert seen == keys and pages >= 3
+
+    assert [e.key for e in store.list("k/0249")] == [f"k/0249{i}" for i in range(10)]
+    assert len(store) == 2501
+    assert list(store.list("nothing-here/")) == []
+    entry = next(iter(store.list("k/00042")))
+    assert entry.key == "k/00042" and entry.size == len(b"k/00042")
+
+
+def test_list_orders_by_utf8_bytes(store: kvps.Store) -> None:
+    # No key is a folder of another ("a" beside "a/b"): MinIO leaves one of them out of listings.
+    keys = ["b", "a", "é", "z", "A", "日", "😀", "c/d", "a b", "~"]
+    for k in keys:
+        store[k] = b""
+    assert list(store) == sorted(keys, key=lambda k: k.encode())
+
+
+def test_garbled_cursor_is_invalid_argument(store: kvps.Store) -> None:
+    store["x"] = b""
+    with pytest.raises(kvps.InvalidArgument) as caught:
+        store.list_page("", cursor="garbled!!not-a-cursor")
+    assert isinstance(caught.value, ValueError)
+
+
+def test_foreign_cursor_is_invalid_argument(store: kvps.Store) -> None:
+    store.put_many((f"a/{i}", b"") for i in range(5))
+    store.put_many((f"b/{i}", b"") for i in range(5))
+    _, cursor = store.list_page("a/", page_size=2)
+    assert cursor is not None
+    with pytest.raises(kvps.InvalidArgument):
+        store.list_page("b/", cursor=cursor, page_size=2)
+
+
+def test_batches(store: kvps.Store) -> None:
+    items = {f"batch/{i}": pattern(i * 100, seed=i) for i in range(20)}
+    store.put_many(items)
+    assert store.get_many(items) == items
+    assert store.get_many(["batch/1", "missing", "batch/2"]) == {
+        "batch/1": items["batch/1"],
+        "batch/2": items["batch/2"],
+    }
+    store.delete_many(["batch/1", "missing", "batch/2"])
+    assert "batch/1" not in store and "batch/3" in store
+    store.put_many([])
+    assert store.get_many([]) == {}
+    store.delete_many([])
+
+
+def test_batch_items_with_mixed_statuses(store: kvps.Store) -> None:
+    with pytest.raises(kvps.InvalidKey) as caught:
+        store.put_many([("good/1", b"1"), ("", b"bad"), ("good/2", b"2"), ("bad\x01", b"x")])
+    assert set(caught.value.failures) == {"", "bad\x01"}
+    assert all(isinstance(e, kvps.InvalidKey) for e in caught.value.failures.values())
+    assert store["good/1"] == b"1" and store["good/2"] == b"2"  # the others still happened
+
+    with pytest.raises(kvps.InvalidKey) as caught:
+        store.get_many(["good/1", "bad\x02", "missing"])
+    assert set(caught.value.failures) == {"bad\x02"}
+
+    with pytest.raises(kvps.InvalidKey):
+        store.delete_many(["good/1", "\x7f"])
+    assert "good/1" not in store
+
+
+def test_options_outside_the_url(url: str) -> None:
+    with pytest.raises(kvps.InvalidOption) as caught:
+        kvps.open(url, no_such_option="1")
+    assert "no_such_option" in str(caught.value)
+
+
+def test_two_handles_share_a_named_store(url: str) -> None:
+    with kvps.open(url) as one, kvps.open(url) as two:
+        one["shared"] = b"yes"
+        assert two["shared"] == b"yes"
+        two.delete("shared")
+
+
+def test_private_memory_stores_are_private() -> None:
+    with kvps.open("memory://") as one, kvps.open("memory://") as two:
+        one["k"] = b"v"
+        assert "k" not in two
+
+
+def test_closed_store(url: str) -> None:
+    store = kvps.open(url)
+    store["k"] = b"v"
+    assert not store.closed
+    store.close()
+    assert store.closed
+    store.close()  # harmless
+    with pytest.raises(ValueError):
+        store["k"]
+    with pytest.raises(ValueError):
+        store.put("k", b"v")
+
+
+def test_clear(store: kvps.Store) -> None:
+    store.put_many((f"c/{i}", b"") for i in range(50))
+    store.clear()
+    assert len(store) == 0
+
+
+def test_url_and_capabilities(store: kvps.Store, url: str) -> None:
+    assert store.url.split("://")[0] == url.split("://")[0]
+    assert isinstance(store.capabilities, kvps.Capability)
+    if url.startswith(("file:", "s3:")):
+        assert kvps.Capability.PERSISTENT in store.capabilities
+    assert repr(store).startswith("<kvps.Store")
+
+
+@pytest.mark.parametrize("kind", ["file", "s3"])
+def test_persists_across_handles(kind: str, tmp_path: Path) -> None:
+    url = store_url(kind, tmp_path)
+    with kvps.open(url) as one:
+        one["kept"] = b"value"
+    with kvps.open(url) as two:
+        assert two["kept"] == b"value"
+        if url.startswith("s3:"):
+            two.clear()
+
+
+def test_environment_is_not_needed_for_memory() -> None:
+    # The bundled or chosen library opens memory:// without any setup.
+    assert os.path.exists(kvps.library_path()) or not os.path.isabs(kvps.library_path())
+    with kvps.open("memory://") as s:
+        s["x"] = b"y"
+        assert s["x"] == b"y"

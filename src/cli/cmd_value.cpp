@@ -1,0 +1,251 @@
+// put, get, stat and rm: the commands on single values.
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <algorithm>
+#include <vector>
+
+#include "commands.hpp"
+#include "errors.hpp"
+#include "interrupt.hpp"
+#include "output.hpp"
+#include "progress.hpp"
+#include "store.hpp"
+
+namespace cli {
+namespace {
+
+constexpr size_t chunk_size = 1 << 20;
+
+std::string system_message(const std::string &what, const std::string &path) {
+    return what + " " + path + ": " + std::strerror(errno);
+}
+
+// The input of put: a file, or standard input for "-".
+class Input {
+public:
+    explicit Input(const std::string &path) : name_(path == "-" ? "standard input" : path) {
+        if (path != "-") {
+            fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd_ < 0)
+                throw Failure{EXIT_USAGE, system_message("cannot open", path)};
+            owned_ = true;
+        }
+        struct stat info {};
+        if (fstat(fd_, &info) == 0 && S_ISDIR(info.st_mode)) {
+            if (owned_)
+                ::close(fd_);
+            throw Failure{EXIT_USAGE, "cannot read " + name_ + ": it is a folder"};
+        }
+        if (fstat(fd_, &info) == 0 && S_ISREG(info.st_mode))
+            size_ = static_cast<uint64_t>(info.st_size);
+        else
+            size_known_ = false;
+    }
+    ~Input() {
+        if (owned_)
+            ::close(fd_);
+    }
+    Input(const Input &) = delete;
+    Input &operator=(const Input &) = delete;
+
+    uint64_t size() const { return size_; }
+    bool size_known() const { return size_known_; }
+
+    // Reads up to capacity bytes; 0 at the end. Waits in short polls rather than one blocking
+    // read so that an interrupt arriving just before the read is still seen promptly.
+    size_t read(char *buffer, size_t capacity) {
+        for (;;) {
+            check_interrupted();
+            pollfd wait{fd_, POLLIN, 0};
+            int ready = ::poll(&wait, 1, 200);
+            if (ready == 0 || (ready < 0 && errno == EINTR))
+                continue;
+            ssize_t n = ::read(fd_, buffer, capacity);
+            if (n >= 0)
+                return static_cast<size_t>(n);
+            if (errno != EINTR && errno != EAGAIN)
+                throw Failure{EXIT_STORAGE, system_message("cannot read", name_)};
+        }
+    }
+
+private:
+    std::string name_;
+    int fd_ = STDIN_FILENO;
+    bool owned_ = false;
+    uint64_t size_ = 0;
+    bool size_known_ = true;
+};
+
+// The output of get: standard output for "-", else a temporary file beside the target that
+// is renamed over it once complete, so a failed or interrupted get leaves no partial file.
+class Output {
+public:
+    explicit Output(const std::string &path) : path_(path) {
+        if (path == "-")
+            return;
+        temp_ = path + ".kvps-" + std::to_string(::getpid()) + ".tmp";
+        fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd_ < 0)
+            throw Failure{EXIT_STORAGE, system_message("cannot create", path)};
+    }
+    ~Output() {
+        if (!temp_.empty()) {
+            ::close(fd_);
+            ::unlink(temp_.c_str());
+        }
+    }
+    Output(const Output &) = delete;
+    Output &operator=(const Output &) = delete;
+
+    void write(const char *data, size_t size) {
+        if (!write_all(fd_, data, size))
+            throw Failure{EXIT_STORAGE, system_message("cannot write", name())};
+    }
+    void finish() {
+        if (temp_.empty())
+            return;
+        int fd = fd_;
+        fd_ = -1;
+        if (::close(fd) != 0 || ::rename(temp_.c_str(), path_.c_str()) != 0) {
+            int saved = errno;
+            ::unlink(temp_.c_str());
+            temp_.clear();
+            errno = saved;
+            throw Failure{EXIT_STORAGE, system_message("cannot write", path_)};
+        }
+        temp_.clear();
+    }
+
+private:
+    std::string name() const { return temp_.empty() ? "standard output" : path_; }
+
+    std::string path_;
+    std::string temp_;  // "" for standard output or once renamed
+    int fd_ = STDOUT_FILENO;
+};
+
+}  // namespace
+
+int run_put(const Context &context) {
+    const Args &args = context.args;
+    expect_operands(args, 1, 2);
+    const std::string &key = args.operands[0];
+    Input input(args.operands.size() > 1 ? args.operands[1] : "-");
+    Store store = open_store(choose_store_url(args.store), args.verbose);
+
+    kvps_writer *raw = nullptr;
+    if (kvps_status status = kvps_writer_open(store.get(), key.c_str(), &raw); status != KVPS_OK)
+        library_error(status);
+    Writer writer(raw);
+
+    Progress progress(context.progress, input.size(), input.size_known(), 1);
+    std::vector<char> buffer(chunk_size);
+    while (size_t n = input.read(buffer.data(), buffer.size())) {
+        if (kvps_status status = kvps_writer_write(writer.get(), buffer.data(), n);
+            status != KVPS_OK) {
+            check_interrupted();
+            library_error(status);
+        }
+        progress.add_bytes(n);
+    }
+    check_interrupted();  // last chance: an interrupted put must not become visible
+    commit(std::move(writer));
+    progress.add_key();
+    progress.finish();
+    return EXIT_OK;
+}
+
+int run_get(const Context &context) {
+    const Args &args = context.args;
+    expect_operands(args, 1, 2);
+    const std::string &key = args.operands[0];
+    Store store = open_store(choose_store_url(args.store), args.verbose);
+
+    kvps_reader *raw = nullptr;
+    kvps_status status = kvps_reader_open(store.get(), key.c_str(), 0, KVPS_TO_END, &raw);
+    if (status == KVPS_NOT_FOUND)
+        not_found(key);
+    if (status != KVPS_OK)
+        library_error(status);
+    Reader reader(raw);
+
+    Output output(args.operands.size() > 1 ? args.operands[1] : "-");
+    Progress progress(context.progress, kvps_reader_value_size(reader.get()), true, 1);
+    std::vector<char> buffer(chunk_size);
+    for (;;) {
+        check_interrupted();
+        size_t n = 0;
+        status = kvps_reader_read(reader.get(), buffer.data(), buffer.size(), &n);
+        if (status != KVPS_OK) {
+            check_interrupted();
+            library_error(status);
+        }
+        if (n == 0)
+            break;
+        output.write(buffer.data(), n);
+        progress.add_bytes(n);
+    }
+    output.finish();
+    progress.add_key();
+    progress.finish();
+    return EXIT_OK;
+}
+
+int run_stat(const Context &context) {
+    const Args &args = context.args;
+    expect_operands(args, 1, 1);
+    const std::string &key = args.operands[0];
+    Store store = open_store(choose_store_url(args.store), args.verbose);
+
+    kvps_stat_info info = KVPS_STAT_INIT;
+    kvps_status status = kvps_stat(store.get(), key.c_str(), &info);
+    if (status == KVPS_NOT_FOUND)
+        not_found(key);
+    if (status != KVPS_OK)
+        library_error(status);
+    write_stdout("size: " + std::to_string(info.size) + "\n" +
+                 "mtime: " + format_time(info.mtime_ns, true) + "\n" + "etag: " + info.etag + "\n");
+    return EXIT_OK;
+}
+
+int run_rm(const Context &context) {
+    const Args &args = context.args;
+    expect_operands(args, 1, args.operands.size());
+    Store store = open_store(choose_store_url(args.store), args.verbose);
+
+    // In batches, so that a huge argument list does not become one huge request.
+    constexpr size_t batch = 1000;
+    const std::vector<std::string> &keys = args.operands;
+    int exit_code = EXIT_OK;
+    for (size_t start = 0; start < keys.size(); start += batch) {
+        size_t n = std::min(batch, keys.size() - start);
+        std::vector<const char *> names(n);
+        for (size_t i = 0; i < n; ++i)
+            names[i] = keys[start + i].c_str();
+        std::vector<kvps_status> statuses(n, KVPS_OK);
+        if (kvps_delete_many(store.get(), n, names.data(), statuses.data()) == KVPS_OK)
+            continue;
+        // The library's message describes the batch's first failed item; the others get
+        // their status name.
+        std::string message = kvps_last_error();
+        for (size_t i = 0; i < n; ++i) {
+            if (statuses[i] == KVPS_OK)
+                continue;
+            print_line(message.empty() ? "cannot remove " + keys[start + i] + ": " +
+                                             kvps_status_name(statuses[i])
+                                       : message);
+            message.clear();
+            if (exit_code == EXIT_OK)
+                exit_code = exit_code_for(statuses[i]);
+        }
+    }
+    if (exit_code != EXIT_OK)
+        throw Failure{exit_code, ""};
+    return EXIT_OK;
+}
+
+}  // namespace cli
