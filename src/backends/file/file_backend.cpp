@@ -33,10 +33,9 @@ public:
 
     std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override {
         Location loc = store_.layout().locate(key);
-        Fd fd = store_.open_value(key, loc);
-        if (!fd) return std::nullopt;
         struct stat st;
-        if (::fstat(fd.get(), &st) != 0) fail_path(errno, "cannot read key " + quote(key) + " at", store_.where(loc));
+        Fd fd = store_.open_value(key, loc, st);
+        if (!fd) return std::nullopt;
         Span64 span = clamp_range(static_cast<uint64_t>(st.st_size), offset, length);
         Bytes out(static_cast<size_t>(span.count));
         size_t got = 0;
@@ -55,12 +54,11 @@ public:
 
     std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override {
         Location loc = store_.layout().locate(key);
-        Fd fd = store_.open_value(key, loc);
-        if (!fd) return nullptr;
         struct stat st;
-        if (::fstat(fd.get(), &st) != 0) fail_path(errno, "cannot read key " + quote(key) + " at", store_.where(loc));
-        uint64_t size = static_cast<uint64_t>(st.st_size);
-        return std::make_unique<FileReader>(std::move(fd), store_.where(loc), size, clamp_range(size, offset, length));
+        Fd fd = store_.open_value(key, loc, st);
+        if (!fd) return nullptr;
+        Span64 span = clamp_range(static_cast<uint64_t>(st.st_size), offset, length);
+        return std::make_unique<FileReader>(std::move(fd), store_.where(loc), st, span);
     }
 
     std::unique_ptr<Writer> open_writer(std::string_view key) override {
@@ -69,10 +67,9 @@ public:
 
     std::optional<Metadata> stat(std::string_view key) override {
         Location loc = store_.layout().locate(key);
-        Fd fd = store_.open_value(key, loc);
-        if (!fd) return std::nullopt;
         struct stat st;
-        if (::fstat(fd.get(), &st) != 0) fail_path(errno, "cannot stat key " + quote(key) + " at", store_.where(loc));
+        Fd fd = store_.open_value(key, loc, st);
+        if (!fd) return std::nullopt;
         return Metadata{static_cast<uint64_t>(st.st_size), ns_of(st.st_mtim), etag_of(st)};
     }
 

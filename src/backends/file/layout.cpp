@@ -52,19 +52,24 @@ public:
         return loc;
     }
 
-    std::optional<Node> classify(std::string_view dir_lead, size_t depth, std::string_view name,
-                                 bool dir) const override {
+    bool is_entry(size_t depth, std::string_view name, bool dir) const override {
         size_t n = segment_length(depth);
         std::string_view symbols = name;
         if (dir) {
-            if (name.size() != n + 1 || name.back() != kDirSuffix) return std::nullopt;
+            if (name.size() != n + 1 || name.back() != kDirSuffix) return false;
             symbols.remove_suffix(1);
         } else if (name.empty() || name.size() > n) {
-            return std::nullopt;
+            return false;
         }
-        if (!std::all_of(symbols.begin(), symbols.end(), is_ob64_symbol)) return std::nullopt;
-        return Node{std::string(name), std::string(dir_lead) + std::string(symbols), dir};
+        return std::all_of(symbols.begin(), symbols.end(), is_ob64_symbol);
     }
+
+    void lead(std::string_view dir_lead, const Node &n, std::string &out) const override {
+        out.assign(dir_lead).append(n.name, 0, n.dir ? n.name.size() - 1 : n.name.size());
+    }
+
+    // Plain byte order of the names is key order (see above).
+    bool less(const Node &a, const Node &b) const override { return a.name < b.name; }
 
     int compare_dir(std::string_view lead, std::string_view bound) const override {
         return compare_bits(lead, bound);
@@ -95,12 +100,20 @@ public:
         }
     }
 
-    std::optional<Node> classify(std::string_view dir_lead, size_t, std::string_view name,
-                                 bool dir) const override {
-        if (name.starts_with(kReservedPrefix)) return std::nullopt;
-        std::string lead = std::string(dir_lead) + std::string(name);
-        if (dir) lead += '/';
-        return Node{std::string(name), std::move(lead), dir};
+    bool is_entry(size_t, std::string_view name, bool) const override { return !name.starts_with(kReservedPrefix); }
+
+    void lead(std::string_view dir_lead, const Node &n, std::string &out) const override {
+        out.assign(dir_lead).append(n.name);
+        if (n.dir) out += '/';
+    }
+
+    // Order of name + "/" for folders, name for files, without building either.
+    bool less(const Node &a, const Node &b) const override {
+        size_t n = std::min(a.name.size(), b.name.size());
+        if (int c = a.name.compare(0, n, b.name, 0, n)) return c < 0;
+        if (a.name.size() == b.name.size()) return !a.dir && b.dir;
+        if (a.name.size() < b.name.size()) return !a.dir || '/' < static_cast<unsigned char>(b.name[n]);
+        return b.dir && static_cast<unsigned char>(a.name[n]) < '/';
     }
 
     int compare_dir(std::string_view lead, std::string_view bound) const override {

@@ -21,11 +21,11 @@ struct Location {
     std::string path() const;    // "d1/d2/leaf"
 };
 
-// One directory entry as the lister sees it. `lead` orders entries in key order: for a file
-// it is the key in the layout's lead space, for a directory what every key below it starts with.
+// One directory entry as the lister sees it. Its lead (Layout::lead) orders entries in key
+// order: for a file it is the key in the layout's lead space, for a directory what every key
+// below it starts with.
 struct Node {
     std::string name;
-    std::string lead;
     bool dir = false;
 };
 
@@ -35,10 +35,13 @@ public:
     virtual bool pathmapped() const = 0;
     // Throws KVPS_INVALID_KEY (naming the key) when the key has no place in this layout.
     virtual Location locate(std::string_view key) const = 0;
-    // The node for entry `name` in the directory whose lead is dir_lead at depth (0 = the store
-    // folder); nullopt for an entry that is not part of the store (marker, staging, strangers).
-    virtual std::optional<Node> classify(std::string_view dir_lead, size_t depth, std::string_view name,
-                                         bool dir) const = 0;
+    // False for an entry at depth (0 = the store folder) that is not part of the store
+    // (marker, staging, strangers).
+    virtual bool is_entry(size_t depth, std::string_view name, bool dir) const = 0;
+    // Sets out to the lead of node n in the folder whose lead is dir_lead.
+    virtual void lead(std::string_view dir_lead, const Node &n, std::string &out) const = 0;
+    // Key order of two entries of one folder.
+    virtual bool less(const Node &a, const Node &b) const = 0;
     // Compares the keys below directory lead with bound (key bytes): < 0 all before it, > 0 all
     // after it, 0 when some key below may start with bound or bound may pass through it.
     virtual int compare_dir(std::string_view lead, std::string_view bound) const = 0;

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "codec.hpp"
@@ -46,13 +48,18 @@ std::string make_token(uint64_t session, std::string_view after) {
     return std::string(hex) + ":" + ob64_encode(after);
 }
 
-Lister::Nodes read_nodes(const Layout &layout, int fd, const std::string &lead, size_t depth,
-                         const std::string &path) {
+Lister::Nodes read_nodes(const Layout &layout, int fd, size_t depth, const std::string &path) {
     Lister::Nodes nodes;
     DIR *dir = open_dir_stream(fd);
     if (!dir) fail_path(errno, "cannot list folder", path);
-    errno = 0;
-    while (struct dirent *e = ::readdir(dir)) {
+    int err = 0;
+    while (true) {
+        errno = 0;  // readdir reports an error only through errno
+        struct dirent *e = ::readdir(dir);
+        if (!e) {
+            err = errno;
+            break;
+        }
         std::string_view name = e->d_name;
         if (name == "." || name == "..") continue;
         unsigned char type = e->d_type;
@@ -62,13 +69,11 @@ Lister::Nodes read_nodes(const Layout &layout, int fd, const std::string &lead, 
             type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
         }
         if (type != DT_DIR && type != DT_REG) continue;  // links and devices are never keys
-        if (auto node = layout.classify(lead, depth, name, type == DT_DIR)) nodes.push_back(std::move(*node));
+        if (layout.is_entry(depth, name, type == DT_DIR)) nodes.push_back(Node{std::string(name), type == DT_DIR});
     }
-    int err = errno;
     ::closedir(dir);
     if (err) fail_path(err, "cannot list folder", path);
-    std::sort(nodes.begin(), nodes.end(),
-              [](const Node &a, const Node &b) { return a.lead != b.lead ? a.lead < b.lead : !a.dir && b.dir; });
+    std::sort(nodes.begin(), nodes.end(), [&](const Node &a, const Node &b) { return layout.less(a, b); });
     return nodes;
 }
 
@@ -83,36 +88,43 @@ public:
 
     // False once the page is complete or the prefix's range is passed.
     bool visit(int fd, const std::string &rel, const std::string &lead, size_t depth) {
-        auto nodes = lister_.nodes(session_, fd, rel, lead, depth);
-        auto start = std::partition_point(nodes->begin(), nodes->end(), [&](const Node &n) { return before(n); });
+        auto nodes = lister_.nodes(session_, fd, rel, depth);
+        auto start = std::partition_point(nodes->begin(), nodes->end(),
+                                          [&](const Node &n) {
+                                              std::string n_lead;
+                                              layout_.lead(lead, n, n_lead);
+                                              return before(n, n_lead);
+                                          });
+        std::string n_lead;
         for (auto it = start; it != nodes->end(); ++it) {
             const Node &n = *it;
+            layout_.lead(lead, n, n_lead);
             if (n.dir) {
-                int c = layout_.compare_dir(n.lead, prefix_);
+                int c = layout_.compare_dir(n_lead, prefix_);
                 if (c > 0) return false;
-                if (c < 0 || (after_ && layout_.compare_dir(n.lead, *after_) < 0)) continue;
+                if (c < 0 || (after_ && layout_.compare_dir(n_lead, *after_) < 0)) continue;
                 int child = ::openat(fd, n.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (child < 0) {
-                    if (errno == ENOENT) continue;  // removed meanwhile
+                    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;  // replaced meanwhile
                     fail_path(errno, "cannot list folder", join_path(store_.path(), join_path(rel, n.name)));
                 }
                 Fd owned(child);
-                if (!visit(child, join_path(rel, n.name), n.lead, depth + 1)) return false;
+                if (!visit(child, join_path(rel, n.name), n_lead, depth + 1)) return false;
                 continue;
             }
-            std::optional<std::string> key = layout_.key_of(n.lead);
+            std::optional<std::string> key = layout_.key_of(n_lead);
             if (!key) continue;
             if (!key->starts_with(prefix_)) {
                 if (*key > prefix_) return false;
                 continue;
             }
             if (after_ && *key <= *after_) continue;
-            struct stat st;
-            if (::fstatat(fd, n.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
-            if (out_.entries.size() == limit_) {
+            if (out_.entries.size() == limit_) {  // a next page may follow (it may come out empty)
                 out_.next = make_token(session_, out_.entries.back().key);
                 return false;
             }
+            struct stat st;
+            if (::fstatat(fd, n.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
             out_.entries.push_back(Entry{std::move(*key), static_cast<uint64_t>(st.st_size), ns_of(st.st_mtim),
                                          etag_of(st)});
         }
@@ -121,10 +133,9 @@ public:
 
 private:
     // True when every key below or at n is before the page's start.
-    bool before(const Node &n) const {
-        if (n.dir)
-            return layout_.compare_dir(n.lead, prefix_) < 0 || (after_ && layout_.compare_dir(n.lead, *after_) < 0);
-        return n.lead < prefix_lead_ || (after_ && n.lead <= after_lead_);
+    bool before(const Node &n, const std::string &lead) const {
+        if (n.dir) return layout_.compare_dir(lead, prefix_) < 0 || (after_ && layout_.compare_dir(lead, *after_) < 0);
+        return lead < prefix_lead_ || (after_ && lead <= after_lead_);
     }
 
     Lister &lister_;
@@ -151,8 +162,7 @@ ListResult Lister::list(std::string_view prefix, std::string_view token, size_t 
     return out;
 }
 
-std::shared_ptr<const Lister::Nodes> Lister::nodes(uint64_t session, int fd, const std::string &rel,
-                                                   const std::string &lead, size_t depth) {
+std::shared_ptr<const Lister::Nodes> Lister::nodes(uint64_t session, int fd, const std::string &rel, size_t depth) {
     auto now = std::chrono::steady_clock::now();
     {
         std::lock_guard lock(mutex_);
@@ -164,7 +174,7 @@ std::shared_ptr<const Lister::Nodes> Lister::nodes(uint64_t session, int fd, con
             }
         }
     }
-    auto nodes = std::make_shared<const Nodes>(read_nodes(store_.layout(), fd, lead, depth, join_path(store_.path(), rel)));
+    auto nodes = std::make_shared<const Nodes>(read_nodes(store_.layout(), fd, depth, join_path(store_.path(), rel)));
     if (nodes->size() < kSnapshotMinNodes || nodes->size() > kSnapshotMaxNodes) return nodes;
     std::lock_guard lock(mutex_);
     snapshots_.push_front(Snapshot{session, rel, nodes, now});

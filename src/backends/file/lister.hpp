@@ -32,10 +32,9 @@ public:
     ListResult list(std::string_view prefix, std::string_view token, size_t limit);
 
     using Nodes = std::vector<Node>;
-    // The sorted entries of directory rel (open as fd) whose lead is lead, from the session's
-    // snapshot when it has one.
-    std::shared_ptr<const Nodes> nodes(uint64_t session, int fd, const std::string &rel, const std::string &lead,
-                                       size_t depth);
+    // The sorted entries of directory rel (open as fd), from the session's snapshot when it
+    // has one.
+    std::shared_ptr<const Nodes> nodes(uint64_t session, int fd, const std::string &rel, size_t depth);
 
 private:
     struct Snapshot {

@@ -55,12 +55,19 @@ bool read_small(int dir, std::string_view name, std::string &out, int &err) {
 
 std::string etag_of(const struct stat &st) {
     // A rename installs a new inode on every write; size and both times (ns) tell apart an
-    // inode number the file system reused.
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%llx-%llx-%llx-%llx", static_cast<unsigned long long>(st.st_ino),
-                  static_cast<unsigned long long>(st.st_size), static_cast<unsigned long long>(ns_of(st.st_mtim)),
-                  static_cast<unsigned long long>(ns_of(st.st_ctim)));
-    return buf;
+    // inode number the file system reused. Hex fields joined by '-'.
+    const uint64_t fields[] = {static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+                               static_cast<uint64_t>(ns_of(st.st_mtim)), static_cast<uint64_t>(ns_of(st.st_ctim))};
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(4 * 17);
+    for (uint64_t f : fields) {
+        if (!out.empty()) out += '-';
+        int shift = 60;
+        while (shift > 0 && (f >> shift) == 0) shift -= 4;
+        for (; shift >= 0; shift -= 4) out += hex[(f >> shift) & 15];
+    }
+    return out;
 }
 
 std::string folder_of(const Url &url) {
@@ -159,6 +166,14 @@ void Store::check_marker() {
     if (pathmapped != options_.pathmapped)
         fail(KVPS_INVALID_OPTION, "store folder '" + path_ + "' uses the " + (pathmapped ? "pathmapped" : "encoded") +
                                       " layout: open it with pathmapped=" + (pathmapped ? "true" : "false"));
+    // Encoded names differ in case only ("NF" and "Nf"): a file system that folds case would
+    // merge two keys into one file. The marker's name in upper case finds such a file system.
+    struct stat lower, upper;
+    if (!pathmapped && ::fstatat(root(), std::string(kMarkerName).c_str(), &lower, AT_SYMLINK_NOFOLLOW) == 0 &&
+        ::fstatat(root(), ".KVPS-FORMAT", &upper, AT_SYMLINK_NOFOLLOW) == 0 && lower.st_ino == upper.st_ino)
+        fail(KVPS_UNSUPPORTED, "store folder '" + path_ +
+                                   "' is on a case-insensitive file system, where encoded names would collide; "
+                                   "use pathmapped=true or another folder");
 }
 
 void Store::open_staging() {
@@ -173,12 +188,11 @@ void Store::open_staging() {
     remove_stale_temps(staging_.get());
 }
 
-Fd Store::open_value(std::string_view key, const Location &loc) const {
+Fd Store::open_value(std::string_view key, const Location &loc, struct stat &st) const {
     int fd = open_beneath(root(), loc.path(), O_RDONLY | O_NONBLOCK);
     if (fd == -ENOENT || fd == -ENOTDIR) return Fd();
     if (fd < 0) fail_key(-fd, "cannot read", key, loc);
     Fd owned(fd);
-    struct stat st;
     if (::fstat(fd, &st) != 0) fail_key(errno, "cannot read", key, loc);
     if (!S_ISREG(st.st_mode)) return Fd();  // a folder (pathmapped) is not a value
     return owned;
@@ -191,7 +205,7 @@ std::unique_ptr<TempFile> Store::new_temp() const {
 }
 
 void Store::install(TempFile &temp, std::string_view key, const Location &loc) const {
-    if (options_.sync && ::fsync(temp.fd()) != 0) fail_key(errno, "cannot write", key, loc);
+    if (options_.sync && ::fdatasync(temp.fd()) != 0) fail_key(errno, "cannot write", key, loc);
     for (int attempt = 0;; ++attempt) {
         int fd = open_dirs(root(), loc.dirs, true, options_.sync);
         if (fd == -ENOTDIR || fd == -EEXIST)

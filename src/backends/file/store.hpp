@@ -36,9 +36,9 @@ public:
     // The path of a key's file, for messages.
     std::string where(const Location &loc) const { return join_path(path_, loc.path()); }
 
-    // The key's file opened for reading, or an invalid Fd when the key has no value. Symbolic
-    // links and non-regular files are never opened as values.
-    Fd open_value(std::string_view key, const Location &loc) const;
+    // The key's file opened for reading (its stat in st), or an invalid Fd when the key has no
+    // value. Symbolic links and non-regular files are never opened as values.
+    Fd open_value(std::string_view key, const Location &loc, struct stat &st) const;
 
     std::unique_ptr<TempFile> new_temp() const;
     // fsyncs (with sync) and renames a temporary file over key's file, making its directories

@@ -10,9 +10,16 @@
 
 namespace kvps::file {
 
-FileReader::FileReader(Fd fd, std::string path, uint64_t size, Span64 span)
-    : fd_(std::move(fd)), path_(std::move(path)), size_(size), pos_(span.start), end_(span.start + span.count) {
+FileReader::FileReader(Fd fd, std::string path, const struct stat &st, Span64 span)
+    : fd_(std::move(fd)), path_(std::move(path)), etag_(etag_of(st)), size_(static_cast<uint64_t>(st.st_size)),
+      pos_(span.start), end_(span.start + span.count) {
     ::posix_fadvise(fd_.get(), static_cast<off_t>(pos_), static_cast<off_t>(span.count), POSIX_FADV_SEQUENTIAL);
+}
+
+bool FileReader::seek(uint64_t offset, uint64_t end) {
+    end_ = std::min(end, size_);
+    pos_ = std::min(offset, end_);
+    return true;
 }
 
 size_t FileReader::read(void *buffer, size_t capacity) {

@@ -10,16 +10,19 @@
 
 namespace kvps::file {
 
-// Reads [start, start + count) of an open value file with pread.
+// Reads [start, start + count) of an open value file with pread. The open file is the version
+// it was opened on (a write renames a new file in), so seeking never mixes versions.
 class FileReader final : public Reader {
 public:
-    FileReader(Fd fd, std::string path, uint64_t size, Span64 span);
+    FileReader(Fd fd, std::string path, const struct stat &st, Span64 span);
     size_t read(void *buffer, size_t capacity) override;
     uint64_t value_size() const override { return size_; }
+    bool seek(uint64_t offset, uint64_t end) override;
+    std::string etag() const override { return etag_; }
 
 private:
     Fd fd_;
-    std::string path_;
+    std::string path_, etag_;
     uint64_t size_, pos_, end_;
 };
 
