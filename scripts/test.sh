@@ -76,8 +76,11 @@ ctest_run() {  # ctest_run DIR EXTRA_ARGS...
 stage "cmake build (-Werror)" cmake_build "$out/cmake"
 stage "ctest" ctest_run "$out/cmake"
 stage "asan+ubsan build" cmake_build "$out/asan" -DKVPS_SANITIZE=ON -DKVPS_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
-stage "ctest under asan+ubsan" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest_run "$out/asan" -LE no-sanitizer
+asan_ctest() {
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest_run "$out/asan" -LE no-sanitizer
+}
+stage "ctest under asan+ubsan" asan_ctest
 
 meson_build() {
     rm -rf "$out/meson"
