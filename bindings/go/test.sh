@@ -27,7 +27,7 @@ fi
 export GOTOOLCHAIN=local CGO_ENABLED=1
 
 tmp=""
-cleanup() { [ -n "$tmp" ] && rm -rf "$tmp"; }
+cleanup() { if [ -n "$tmp" ]; then rm -rf "$tmp"; fi; }
 trap cleanup EXIT
 if [ -z "${KVPS_PREFIX:-}" ]; then
     tmp=$(mktemp -d)
