@@ -89,12 +89,12 @@ public:
     OpLog(const char *op, std::string_view key) : op_(op), key_(key) {
         if (kvps::log_enabled(KVPS_LOG_INFO)) start_ = std::chrono::steady_clock::now(), on_ = true;
     }
-    kvps_status done(kvps_status status, uint64_t bytes = 0) {
+    kvps_status done(kvps_status status, uint64_t amount = 0, const char *unit = "bytes") {
         if (on_) {
             double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
             char tail[96];
-            std::snprintf(tail, sizeof tail, " -> %s, %llu bytes, %.3f ms", kvps_status_name(status),
-                          static_cast<unsigned long long>(bytes), ms);
+            std::snprintf(tail, sizeof tail, " -> %s, %llu %s, %.3f ms", kvps_status_name(status),
+                          static_cast<unsigned long long>(amount), unit, ms);
             kvps::log(KVPS_LOG_INFO, std::string(op_) + " " + kvps::quote(key_) + tail);
         }
         return status;
@@ -527,7 +527,7 @@ KVPS_API kvps_status kvps_list(kvps_store *store, const char *prefix, const char
         page->complete = result.next.empty();
         if (!page->complete) page->cursor = kvps::make_cursor(store->cursor_id, p, result.next);
         *out = page.release();
-        return log.done(KVPS_OK, (*out)->entries.size());
+        return log.done(KVPS_OK, (*out)->entries.size(), "keys");
     });
 }
 

@@ -56,7 +56,9 @@ public:
     explicit Client(Settings settings);
 
     const Settings &settings() const { return settings_; }
-    std::string full_key(std::string_view key) const { return settings_.prefix + std::string(key); }
+    // The object key: the store's prefix and the key. S3 keys are at most 1024 bytes, so a key
+    // that does not fit beside the prefix is KVPS_INVALID_KEY here, for every operation alike.
+    std::string full_key(std::string_view key) const;
 
     // Sends a call, retrying as its Retry allows, and returns the last answer, whatever its
     // status. Throws KVPS_NETWORK / KVPS_TIMEOUT when no answer came back.
