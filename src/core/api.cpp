@@ -107,6 +107,21 @@ private:
     std::chrono::steady_clock::time_point start_;
 };
 
+// Runs one backend call with its log line. fn(amount) returns the status and sets the bytes
+// (or keys) it moved.
+template <typename Fn>
+kvps_status logged(const char *op, std::string_view key, Fn &&fn, const char *unit = "bytes") {
+    OpLog log(op, key);
+    uint64_t amount = 0;
+    try {
+        kvps_status status = fn(amount);
+        return log.done(status, amount, unit);
+    } catch (const kvps::Error &e) {
+        log.done(e.status(), amount, unit);
+        throw;
+    }
+}
+
 std::string redacted_url(const kvps::Url &url, const kvps::RegisteredBackend &backend,
                          const std::map<std::string, std::string> &options) {
     std::string out = url.scheme + "://";
@@ -163,6 +178,14 @@ kvps_status open_store(const char *url_text, const kvps_option *options, size_t 
     store->backend = backend->spec.open(config);
     if (!store->backend) kvps::fail(KVPS_INTERNAL, "backend " + backend->spec.name + " returned no store");
     *out = store.release();
+    return KVPS_OK;
+}
+
+// Gives a fetched value to the C caller: KVPS_NOT_FOUND when there is none.
+kvps_status hand_over(std::optional<kvps::Bytes> value, void **data, size_t *size, uint64_t &amount) {
+    if (!value) return KVPS_NOT_FOUND;
+    amount = *size = value->size();
+    *data = value->release();
     return KVPS_OK;
 }
 
@@ -273,14 +296,11 @@ KVPS_API kvps_status kvps_put(kvps_store *store, const char *key, const void *da
         require(store, "store");
         std::string_view k = kvps::check_key(key);
         if (size) require(data, "data");
-        OpLog log("put", k);
-        try {
+        return logged("put", k, [&](uint64_t &amount) {
+            amount = size;
             store->backend->put(k, data, size);
-        } catch (const kvps::Error &e) {
-            log.done(e.status(), size);
-            throw;
-        }
-        return log.done(KVPS_OK, size);
+            return KVPS_OK;
+        });
     });
 }
 
@@ -290,18 +310,9 @@ KVPS_API kvps_status kvps_get(kvps_store *store, const char *key, void **data, s
         std::string_view k = kvps::check_key(key);
         require(data, "data");
         require(size, "size");
-        OpLog log("get", k);
-        std::optional<kvps::Bytes> value;
-        try {
-            value = store->backend->get(k);
-        } catch (const kvps::Error &e) {
-            log.done(e.status());
-            throw;
-        }
-        if (!value) return log.done(KVPS_NOT_FOUND);
-        *size = value->size();
-        *data = value->release();
-        return log.done(KVPS_OK, *size);
+        return logged("get", k, [&](uint64_t &amount) {
+            return hand_over(store->backend->get(k), data, size, amount);
+        });
     });
 }
 
@@ -312,18 +323,9 @@ KVPS_API kvps_status kvps_get_range(kvps_store *store, const char *key, uint64_t
         std::string_view k = kvps::check_key(key);
         require(data, "data");
         require(size, "size");
-        OpLog log("get_range", k);
-        std::optional<kvps::Bytes> value;
-        try {
-            value = store->backend->get_range(k, offset, length);
-        } catch (const kvps::Error &e) {
-            log.done(e.status());
-            throw;
-        }
-        if (!value) return log.done(KVPS_NOT_FOUND);
-        *size = value->size();
-        *data = value->release();
-        return log.done(KVPS_OK, *size);
+        return logged("get_range", k, [&](uint64_t &amount) {
+            return hand_over(store->backend->get_range(k, offset, length), data, size, amount);
+        });
     });
 }
 
@@ -335,17 +337,13 @@ KVPS_API kvps_status kvps_stat(kvps_store *store, const char *key, kvps_stat_inf
         if (out->version != KVPS_STAT_VERSION)
             kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.version is " + std::to_string(out->version) +
                                                   "; initialize it with KVPS_STAT_INIT");
-        OpLog log("stat", k);
-        std::optional<kvps::Metadata> meta;
-        try {
-            meta = store->backend->stat(k);
-        } catch (const kvps::Error &e) {
-            log.done(e.status());
-            throw;
-        }
-        if (!meta) return log.done(KVPS_NOT_FOUND);
-        fill_stat(*meta, out);
-        return log.done(KVPS_OK, meta->size);
+        return logged("stat", k, [&](uint64_t &amount) {
+            std::optional<kvps::Metadata> meta = store->backend->stat(k);
+            if (!meta) return KVPS_NOT_FOUND;
+            fill_stat(*meta, out);
+            amount = meta->size;
+            return KVPS_OK;
+        });
     });
 }
 
@@ -353,14 +351,10 @@ KVPS_API kvps_status kvps_delete(kvps_store *store, const char *key) {
     return guard([&] {
         require(store, "store");
         std::string_view k = kvps::check_key(key);
-        OpLog log("delete", k);
-        try {
+        return logged("delete", k, [&](uint64_t &) {
             store->backend->remove(k);
-        } catch (const kvps::Error &e) {
-            log.done(e.status());
-            throw;
-        }
-        return log.done(KVPS_OK);
+            return KVPS_OK;
+        });
     });
 }
 
@@ -372,21 +366,17 @@ KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64
         require(store, "store");
         std::string_view k = kvps::check_key(key);
         require(out, "out");
-        OpLog log("reader_open", k);
-        std::unique_ptr<kvps::Reader> reader;
-        try {
-            reader = store->backend->open_reader(k, offset, length);
-        } catch (const kvps::Error &e) {
-            log.done(e.status());
-            throw;
-        }
-        if (!reader) return log.done(KVPS_NOT_FOUND);
-        uint64_t size = reader->value_size();
-        kvps::Span64 span = kvps::clamp_range(size, offset, length);
-        std::string etag = reader->etag();
-        *out = new kvps_reader{store, std::string(k), std::move(reader), span.start,
-                               span.start + span.count, size, std::move(etag)};
-        return log.done(KVPS_OK, span.count);
+        return logged("reader_open", k, [&](uint64_t &amount) {
+            std::unique_ptr<kvps::Reader> reader = store->backend->open_reader(k, offset, length);
+            if (!reader) return KVPS_NOT_FOUND;
+            uint64_t size = reader->value_size();
+            kvps::Span64 span = kvps::clamp_range(size, offset, length);
+            std::string etag = reader->etag();
+            *out = new kvps_reader{store, std::string(k), std::move(reader), span.start,
+                                   span.start + span.count, size, std::move(etag)};
+            amount = span.count;
+            return KVPS_OK;
+        });
     });
 }
 
@@ -474,18 +464,16 @@ KVPS_API kvps_status kvps_writer_commit(kvps_writer *writer) {
             kvps::fail(KVPS_INVALID_ARGUMENT, "writer of key " + kvps::quote(owned->key) +
                                                   " failed earlier; nothing was committed");
         }
-        OpLog log("commit", owned->key);
-        try {
-            owned->writer->commit();
-        } catch (const kvps::Error &e) {
-            owned->writer->abort();
-            log.done(e.status());
-            throw;
-        } catch (...) {
-            owned->writer->abort();
-            throw;
-        }
-        return log.done(KVPS_OK, owned->written);
+        return logged("commit", owned->key, [&](uint64_t &amount) {
+            amount = owned->written;
+            try {
+                owned->writer->commit();
+            } catch (...) {
+                owned->writer->abort();
+                throw;
+            }
+            return KVPS_OK;
+        });
     });
 }
 
@@ -511,23 +499,19 @@ KVPS_API kvps_status kvps_list(kvps_store *store, const char *prefix, const char
         std::string token;
         if (cursor && *cursor) token = kvps::read_cursor(cursor, store->cursor_id, p);
         size_t limit = page_size ? page_size : 1000;
-        OpLog log("list", p);
-        kvps::ListResult result;
-        try {
-            result = store->backend->list(p, token, limit);
-        } catch (const kvps::Error &e) {
-            log.done(e.status());
-            throw;
-        }
-        auto page = std::make_unique<kvps_list_page>();
-        page->entries = std::move(result.entries);
-        page->views.reserve(page->entries.size());
-        for (const kvps::Entry &e : page->entries)
-            page->views.push_back(kvps_entry{e.key.c_str(), e.size, e.mtime_ns, e.etag.c_str()});
-        page->complete = result.next.empty();
-        if (!page->complete) page->cursor = kvps::make_cursor(store->cursor_id, p, result.next);
-        *out = page.release();
-        return log.done(KVPS_OK, (*out)->entries.size(), "keys");
+        return logged("list", p, [&](uint64_t &amount) {
+            kvps::ListResult result = store->backend->list(p, token, limit);
+            auto page = std::make_unique<kvps_list_page>();
+            page->entries = std::move(result.entries);
+            page->views.reserve(page->entries.size());
+            for (const kvps::Entry &e : page->entries)
+                page->views.push_back(kvps_entry{e.key.c_str(), e.size, e.mtime_ns, e.etag.c_str()});
+            page->complete = result.next.empty();
+            if (!page->complete) page->cursor = kvps::make_cursor(store->cursor_id, p, result.next);
+            amount = page->entries.size();
+            *out = page.release();
+            return KVPS_OK;
+        }, "keys");
     });
 }
 
