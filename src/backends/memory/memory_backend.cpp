@@ -4,7 +4,9 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
+#include <unordered_map>
 
 #include "backend.hpp"
 #include "registry.hpp"
@@ -33,9 +35,17 @@ struct Value {
     uint64_t generation;  // process-unique, so the etag changes on every write
 };
 
+struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+};
+
 struct Data {
     std::shared_mutex mutex;
-    std::map<std::string, Value, std::less<>> values;
+    // Point operations use the hash map; listing walks the ordered index of the same keys
+    // (views of the map's keys, whose nodes never move). An overwrite touches only the map.
+    std::unordered_map<std::string, Value, KeyHash, std::equal_to<>> values;
+    std::set<std::string_view> order;
     uint64_t generation = 0;  // guarded by mutex
 };
 
@@ -78,8 +88,12 @@ public:
         std::unique_lock lock(data_->mutex);
         value.generation = ++data_->generation;
         auto it = data_->values.find(key);
-        if (it != data_->values.end()) std::swap(it->second, value);
-        else data_->values.emplace(std::string(key), std::move(value));
+        if (it != data_->values.end()) {
+            std::swap(it->second, value);
+        } else {
+            auto added = data_->values.emplace(std::string(key), std::move(value)).first;
+            data_->order.insert(added->first);
+        }
         lock.unlock();  // the old value is freed outside the lock
     }
 
@@ -117,20 +131,22 @@ public:
         auto it = data_->values.find(key);
         if (it == data_->values.end()) return;
         old = std::move(it->second);
+        data_->order.erase(it->first);
         data_->values.erase(it);
     }
 
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
         ListResult result;
         std::shared_lock lock(data_->mutex);
-        auto it = token.empty() ? data_->values.lower_bound(prefix) : data_->values.upper_bound(token);
-        for (; it != data_->values.end() && it->first.starts_with(prefix); ++it) {
+        const auto &order = data_->order;
+        auto it = token.empty() ? order.lower_bound(prefix) : order.upper_bound(token);
+        for (; it != order.end() && it->starts_with(prefix); ++it) {
             if (result.entries.size() == limit) {
                 result.next = result.entries.back().key;
                 break;
             }
-            const Value &v = it->second;
-            result.entries.push_back(Entry{it->first, v.blob.size(), v.mtime_ns, etag_of(v)});
+            const Value &v = data_->values.find(*it)->second;
+            result.entries.push_back(Entry{std::string(*it), v.blob.size(), v.mtime_ns, etag_of(v)});
         }
         return result;
     }
