@@ -8,7 +8,7 @@ cmake -S "$root" -B "$root/build" -G Ninja -DKVPS_BUILD_TESTS=OFF -DKVPS_BUILD_B
 cmake --build "$root/build" -j "${KVPS_JOBS:-2}" >/dev/null
 kvps="$root/build/src/cli/kvps"
 set -x
-echo "hello from kvps $("$kvps" --version)" | "$kvps" put greeting
+echo "hello from $("$kvps" --version)" | "$kvps" put greeting
 "$kvps" put readme "$root/README.md"
 "$kvps" ls -l
 "$kvps" get greeting
