@@ -29,14 +29,7 @@ static const char *g_url;
 static kvps_store *g_store;
 static char g_prefix[64];
 
-#define ASSERT_STATUS(expected, call)                                                       \
-    do {                                                                                    \
-        kvps_status got_ = (call);                                                          \
-        if (got_ != (expected))                                                             \
-            fail_msg("%s returned %s, expected %s: %s", #call, kvps_status_name(got_),      \
-                     kvps_status_name(expected), kvps_last_error());                         \
-    } while (0)
-#define ASSERT_OK(call) ASSERT_STATUS(KVPS_OK, call)
+#include "../kvps_test.h"
 
 /* The run's key for name. Returns a static buffer per slot (8 slots rotate). */
 static const char *key(const char *name) {

@@ -36,14 +36,7 @@ std::string g_url;     // g_base with this run's unique prefix
 std::string g_prefix;  // that prefix, "kvps-s3-test-PID-TIME"
 kvps_store *g_store = nullptr;
 
-#define ASSERT_STATUS(expected, call)                                                        \
-    do {                                                                                     \
-        kvps_status got_ = (call);                                                           \
-        if (got_ != (expected))                                                              \
-            fail_msg("%s returned %s, expected %s: %s", #call, kvps_status_name(got_),       \
-                     kvps_status_name(expected), kvps_last_error());                         \
-    } while (0)
-#define ASSERT_OK(call) ASSERT_STATUS(KVPS_OK, call)
+#include "../kvps_test.h"
 
 // The URL with "/segment" inserted after the bucket (before any path and query).
 std::string with_path(const std::string &url, const std::string &segment) {
