@@ -78,7 +78,12 @@ typedef enum kvps_status {
     KVPS_NO_MEMORY = 14,           /* an allocation failed */
     KVPS_INTERNAL = 15,            /* a bug in kvps: please report it with the message */
     KVPS_NO_SPACE = 16,            /* the disk or the quota is full */
-    KVPS_CANCELLED = 17            /* the operation was cancelled */
+    KVPS_CANCELLED = 17,           /* the operation was cancelled */
+    KVPS_OUTCOME_UNKNOWN = 18,     /* a write's answer was lost: the new value may or may not be in
+                                      place (never a mix); read the key to find out */
+    KVPS_CORRUPT = 19,             /* a stored value failed its checksum: no wrong bytes were returned */
+    KVPS_NO_CREDENTIALS = 20       /* no credentials were found where the backend looked (the
+                                      message lists the places, in order) */
 } kvps_status;
 
 /* The enumerator's name, e.g. "KVPS_NOT_FOUND"; "KVPS_UNKNOWN_STATUS" for other values.

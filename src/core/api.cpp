@@ -261,6 +261,9 @@ KVPS_API const char *kvps_status_name(kvps_status status) {
     case KVPS_INTERNAL: return "KVPS_INTERNAL";
     case KVPS_NO_SPACE: return "KVPS_NO_SPACE";
     case KVPS_CANCELLED: return "KVPS_CANCELLED";
+    case KVPS_OUTCOME_UNKNOWN: return "KVPS_OUTCOME_UNKNOWN";
+    case KVPS_CORRUPT: return "KVPS_CORRUPT";
+    case KVPS_NO_CREDENTIALS: return "KVPS_NO_CREDENTIALS";
     }
     return "KVPS_UNKNOWN_STATUS";
 }
