@@ -170,6 +170,40 @@ bool value_fits(kvps_option_type type, const std::string &value) {
     }
 }
 
+// An integer, size (bytes) or duration (ms) as a number to compare with its bounds; long
+// double holds every int64 and uint64 exactly.
+std::optional<long double> magnitude(kvps_option_type type, const std::string &text) {
+    switch (type) {
+    case KVPS_OPTION_INTEGER:
+        if (auto v = parse_integer(text)) return static_cast<long double>(*v);
+        break;
+    case KVPS_OPTION_SIZE:
+        if (auto v = parse_size(text)) return static_cast<long double>(*v);
+        break;
+    case KVPS_OPTION_DURATION:
+        if (auto v = parse_duration(text)) return static_cast<long double>(v->count());
+        break;
+    default: break;
+    }
+    return std::nullopt;
+}
+
+// "" when value is within spec's bounds, else what was expected ("between 1 and 64").
+std::string range_miss(const OptionSpec &spec, const std::string &value) {
+    if (!spec.min && !spec.max) return "";
+    std::optional<long double> v = magnitude(spec.type, value);
+    if (!v) return "";
+    auto below = [&](const std::optional<std::string> &bound) {
+        auto b = bound ? magnitude(spec.type, *bound) : std::nullopt;
+        if (bound && !b) fail(KVPS_INTERNAL, "option \"" + spec.name + "\" has a bad bound \"" + *bound + "\"");
+        return b;
+    };
+    std::optional<long double> low = below(spec.min), high = below(spec.max);
+    if ((!low || *v >= *low) && (!high || *v <= *high)) return "";
+    if (low && high) return "between " + *spec.min + " and " + *spec.max;
+    return low ? "at least " + *spec.min : "at most " + *spec.max;
+}
+
 }  // namespace
 
 std::map<std::string, std::string> check_options(
@@ -206,6 +240,12 @@ std::map<std::string, std::string> check_options(
             fail(KVPS_INVALID_OPTION, "option \"" + name + "\" has value " + shown + ", expected " +
                                           type_hint(spec->type));
         }
+        std::string expected = range_miss(*spec, value);
+        std::string noun(type_hint(spec->type));
+        noun = noun.substr(0, noun.find(" ("));
+        if (!expected.empty())
+            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" has value \"" + value + "\", expected " +
+                                          noun + " " + expected);
         values[name] = value;
     };
     for (const auto &[name, value] : url_options) take(name, value, true);

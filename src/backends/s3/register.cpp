@@ -8,12 +8,11 @@
 namespace kvps::s3 {
 namespace {
 
-constexpr uint64_t kMinPart = uint64_t{5} << 20;  // S3's smallest part (but the last)
-constexpr uint64_t kMaxPart = uint64_t{5} << 30;
-
 std::vector<OptionSpec> option_table() {
-    auto opt = [](const char *name, kvps_option_type type, const char *def, const char *text) {
-        return OptionSpec{name, type, def ? std::optional<std::string>(def) : std::nullopt, false, text};
+    auto opt = [](const char *name, kvps_option_type type, const char *def, const char *text,
+                  const char *min = nullptr, const char *max = nullptr) {
+        auto maybe = [](const char *s) { return s ? std::optional<std::string>(s) : std::nullopt; };
+        return OptionSpec{name, type, maybe(def), false, text, maybe(min), maybe(max)};
     };
     return {
         opt("region", KVPS_OPTION_STRING, nullptr,
@@ -30,11 +29,12 @@ std::vector<OptionSpec> option_table() {
         opt("session_token", KVPS_OPTION_SECRET, nullptr,
             "session token of temporary credentials; else AWS_SESSION_TOKEN, the shared files"),
         opt("part_size", KVPS_OPTION_SIZE, "8MiB",
-            "multipart part size and streaming chunk (5MiB..5GiB); larger values go multipart"),
+            "multipart part size and streaming chunk (5MiB..5GiB); larger values go multipart",
+            "5MiB", "5GiB"),
         opt("concurrency", KVPS_OPTION_INTEGER, "4",
-            "parts in flight per upload and parallel items per batch (1..64)"),
+            "parts in flight per upload and parallel items per batch (1..64)", "1", "64"),
         opt("max_attempts", KVPS_OPTION_INTEGER, "3",
-            "tries per request, with exponential backoff and full jitter (1..20)"),
+            "tries per request, with exponential backoff and full jitter (1..20)", "1", "20"),
         opt("connect_timeout", KVPS_OPTION_DURATION, "10s", "longest wait for a connection"),
         opt("request_timeout", KVPS_OPTION_DURATION, "30s",
             "longest a request may go without receiving or sending a byte"),
@@ -43,15 +43,6 @@ std::vector<OptionSpec> option_table() {
         opt("unsigned_payload", KVPS_OPTION_BOOL, "false",
             "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
     };
-}
-
-int64_t in_range(const Config &config, const char *name, int64_t low, int64_t high) {
-    int64_t value = config.integer(name);
-    if (value < low || value > high)
-        fail(KVPS_INVALID_OPTION, std::string("s3: option ") + name + " must be between " +
-                                      std::to_string(low) + " and " + std::to_string(high) +
-                                      ", not " + std::to_string(value));
-    return value;
 }
 
 Settings make_settings(const Config &config) {
@@ -83,11 +74,8 @@ Settings make_settings(const Config &config) {
     s.credentials = resolve_credentials(config);
 
     s.part_size = config.size("part_size");
-    if (s.part_size < kMinPart || s.part_size > kMaxPart)
-        fail(KVPS_INVALID_OPTION, "s3: option part_size must be between 5MiB and 5GiB, not " +
-                                      std::to_string(s.part_size) + " bytes");
-    s.concurrency = static_cast<unsigned>(in_range(config, "concurrency", 1, 64));
-    s.max_attempts = static_cast<unsigned>(in_range(config, "max_attempts", 1, 20));
+    s.concurrency = static_cast<unsigned>(config.integer("concurrency"));
+    s.max_attempts = static_cast<unsigned>(config.integer("max_attempts"));
     s.unsigned_payload = config.boolean("unsigned_payload");
     s.http.connect_timeout = config.duration("connect_timeout");
     s.http.stall_timeout = config.duration("request_timeout");

@@ -24,6 +24,11 @@ struct OptionSpec {
     std::optional<std::string> default_value;
     bool required = false;
     std::string description;
+    // Bounds for integer, size and duration options, written as values of the option's type
+    // ("1", "5MiB", "24h"); a value outside them is KVPS_INVALID_OPTION, so a backend never
+    // checks its own ranges. nullopt = unbounded on that side.
+    std::optional<std::string> min = std::nullopt;
+    std::optional<std::string> max = std::nullopt;
 };
 
 class Config {
