@@ -9,19 +9,22 @@
  *
  * Conventions that hold for every function below unless its comment says otherwise:
  * - A function that can fail returns a kvps_status; KVPS_OK is 0. Results come back through
- *   out-parameters, which are listed last and are only written on KVPS_OK.
- * - On failure, kvps_last_error() returns a message for this thread naming the culprit.
- *   KVPS_NOT_FOUND from a read is a result, not a failure: it sets no message.
+ *   out-parameters, which are listed last and are only written on KVPS_OK. The one exception
+ *   is the batch calls' per-item arrays (statuses, and data/sizes of kvps_get_many), which
+ *   are filled item by item whatever the call returns.
+ * - Every call that returns a status sets this thread's kvps_last_error(): a message naming
+ *   the culprit on failure, "" on KVPS_OK. KVPS_NOT_FOUND from a read is a result, not a
+ *   failure: it sets "" too, so no earlier message survives.
  * - Inputs (keys, data, option strings) are borrowed for the duration of the call and copied
  *   if kept. Memory the library returns is freed with the matching kvps_*_free function.
  * - Closing or freeing NULL is a harmless no-op.
  * - Keys are non-empty UTF-8 of at most KVPS_KEY_MAX bytes without control characters
  *   (U+0000..U+001F, U+007F); anything else is KVPS_INVALID_KEY. Values are any bytes.
  *
- * Threading: a kvps_store is safe to use from many threads at once, including close racing
- * with nothing (close it only after every other call on it returned). Readers, writers and
- * list pages belong to one thread at a time. The global functions (registry, logger, version)
- * are thread-safe.
+ * Threading: a kvps_store is safe to use from many threads at once; close it only after
+ * every other call on it returned. Readers, writers and list pages belong to one thread at a
+ * time, and may outlive kvps_close of their store (see kvps_close). The global functions
+ * (registry, logger, version) are thread-safe.
  *
  * ABI: the shared library is libkvps.so.0. Status codes are never renumbered; new ones are
  * appended. Structs the caller allocates carry a `version` field set by their _INIT macro, so
@@ -126,8 +129,10 @@ KVPS_API kvps_status kvps_open(const char *url, kvps_store **out);
 KVPS_API kvps_status kvps_open_with(const char *url, const kvps_option *options, size_t n_options,
                                     kvps_store **out);
 
-/* Closes a store and frees its resources. NULL is a no-op. No other call on the store may be
- * running or follow. Readers, writers and list pages must be closed first. */
+/* Closes a store. NULL is a no-op. No other call on the store handle may be running or follow.
+ * Readers and writers still open keep working and keep the store's resources alive until the
+ * last of them is closed (as sqlite3_close_v2 does); list pages never depend on the store.
+ * So they may be closed before or after the store, from any thread that owns them. */
 KVPS_API void kvps_close(kvps_store *store);
 
 /* The store's URL with secrets removed (secret options dropped, URL passwords masked).
@@ -135,12 +140,13 @@ KVPS_API void kvps_close(kvps_store *store);
 KVPS_API const char *kvps_store_url(const kvps_store *store);
 
 /* Capabilities: what a backend does natively. Every operation in this header works on every
- * store; where a bit is clear the core supplies a generic fallback (a batch as a loop, a stream
- * over a whole value held in memory, a range cut from a whole value). */
+ * store but one: kvps_list returns KVPS_UNSUPPORTED on a store without KVPS_CAP_LIST. Where
+ * another bit is clear the core supplies a generic fallback (a batch as a loop, a stream over
+ * a whole value held in memory, a range cut from a whole value). */
 #define KVPS_CAP_RANGE ((uint64_t)1 << 0)        /* ranges read without fetching the whole value */
 #define KVPS_CAP_READ_STREAM ((uint64_t)1 << 1)  /* readers stream in constant memory */
 #define KVPS_CAP_WRITE_STREAM ((uint64_t)1 << 2) /* writers stream in constant memory */
-#define KVPS_CAP_LIST ((uint64_t)1 << 3)         /* listing is supported */
+#define KVPS_CAP_LIST ((uint64_t)1 << 3)         /* kvps_list works (else KVPS_UNSUPPORTED) */
 #define KVPS_CAP_BATCH ((uint64_t)1 << 4)        /* batch calls run natively (parallel or bulk) */
 #define KVPS_CAP_PERSISTENT ((uint64_t)1 << 5)   /* values outlive the process */
 #define KVPS_CAP_SHARED ((uint64_t)1 << 6)       /* other processes see the same values */
@@ -203,15 +209,16 @@ KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64
                                       uint64_t length, kvps_reader **out);
 
 /* Reads up to capacity bytes into buffer. *n is the count read; 0 means the end of the range.
- * A short read is not the end: call again. */
+ * A short read is not the end: call again. A reader stays on the version of the value it
+ * opened: when the value was replaced since and the backend cannot keep reading the old
+ * version, this returns KVPS_PRECONDITION_FAILED (KVPS_NOT_FOUND when it was deleted) rather
+ * than mixing two versions. */
 KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t capacity,
                                       size_t *n);
 
 /* Moves to an absolute offset in the value (not in the range). Reads then run to the end of
- * the range the reader was opened with; an offset past it reads as the end. A reader stays on
- * the version of the value it opened: when the value was replaced since and the backend cannot
- * keep reading the old version, this returns KVPS_PRECONDITION_FAILED (KVPS_NOT_FOUND when it
- * was deleted) rather than mixing two versions. */
+ * the range the reader was opened with; an offset past it reads as the end. Seeking only
+ * moves: it does not fail because the value changed; the next kvps_reader_read tells. */
 KVPS_API kvps_status kvps_reader_seek(kvps_reader *reader, uint64_t offset);
 
 /* The size of the whole value (not of the range) as seen when the reader opened. */
@@ -272,9 +279,16 @@ KVPS_API void kvps_list_page_free(kvps_list_page *page);
 /* Batch calls work on n keys at once; backends with KVPS_CAP_BATCH run them in parallel or in
  * bulk requests. statuses[i] receives item i's own status. The call returns KVPS_OK when every
  * item succeeded (in kvps_get_many a KVPS_NOT_FOUND item counts as succeeded); otherwise the
- * status of the first failed item, and kvps_last_error() describes that item. Items are
- * independent: a failure of one does not undo or stop the others. A NULL array where one is
- * needed is KVPS_INVALID_ARGUMENT and touches no item. */
+ * status of the first failed item, and kvps_last_error() describes that item ("item 2: ...");
+ * kvps_last_item_error(i) gives every failed item's own message. Items are independent: a
+ * failure of one does not undo or stop the others. A NULL array where one is needed is
+ * KVPS_INVALID_ARGUMENT and touches no item. */
+
+/* This thread's message for item i of its last batch call: "" when that item succeeded (or
+ * was not found, in kvps_get_many), when i is out of range, or when the last call was not a
+ * batch call. Never NULL; owned by the library; valid until this thread's next kvps call
+ * other than kvps_last_error and kvps_last_item_error. */
+KVPS_API const char *kvps_last_item_error(size_t i);
 
 /* Puts data[i] (sizes[i] bytes) under keys[i]. */
 KVPS_API kvps_status kvps_put_many(kvps_store *store, size_t n, const char *const *keys,

@@ -2,16 +2,19 @@
 #include "spi/backend.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <new>
 
 namespace kvps {
 namespace {
 
-// A reader over a range held in memory.
 // A reader over a range [start, start + size) held in memory; it seeks within that range.
 class MemoryRangeReader final : public Reader {
 public:
-    MemoryRangeReader(Bytes range, uint64_t start, uint64_t value_size)
-        : range_(std::move(range)), start_(start), end_(range_.size()), value_size_(value_size) {}
+    MemoryRangeReader(Bytes range, uint64_t start, uint64_t value_size, std::string etag)
+        : range_(std::move(range)), start_(start), end_(range_.size()), value_size_(value_size),
+          etag_(std::move(etag)) {}
+    std::string etag() const override { return etag_; }
     size_t read(void *buffer, size_t capacity) override {
         size_t n = std::min(capacity, end_ - pos_);
         if (n) std::memcpy(buffer, range_.data() + pos_, n);
@@ -32,6 +35,7 @@ private:
     size_t pos_ = 0;
     size_t end_;
     uint64_t value_size_;
+    std::string etag_;
 };
 
 // A writer that gathers the value in memory and puts it on commit.
@@ -69,53 +73,83 @@ std::optional<Bytes> Backend::get_range(std::string_view key, uint64_t offset, u
 }
 
 std::unique_ptr<Reader> Backend::open_reader(std::string_view key, uint64_t offset, uint64_t length) {
-    std::optional<Bytes> value = get(key);
-    if (!value) return nullptr;
-    uint64_t size = value->size();
-    Span64 span = clamp_range(size, offset, length);
-    value->slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
-    return std::make_unique<MemoryRangeReader>(std::move(*value), span.start, size);
+    // get() carries no etag: stat before and after tells which version was fetched, so a
+    // reader that reopens after a seek can tell when the value changed in between.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        std::optional<Metadata> before = stat(key);
+        if (!before) return nullptr;
+        std::optional<Bytes> value = get(key);
+        if (!value) return nullptr;
+        std::optional<Metadata> after = stat(key);
+        if (!after || after->etag != before->etag || after->size != value->size()) continue;
+        uint64_t size = value->size();
+        Span64 span = clamp_range(size, offset, length);
+        value->slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
+        return std::make_unique<MemoryRangeReader>(std::move(*value), span.start, size, after->etag);
+    }
+    fail(KVPS_PRECONDITION_FAILED, "key " + quote(key) + " kept changing while a reader opened it");
 }
 
 std::unique_ptr<Writer> Backend::open_writer(std::string_view key) {
     return std::make_unique<BufferingWriter>(*this, std::string(key));
 }
 
-void Backend::put_many(std::span<PutItem> items) {
-    for (PutItem &item : items) {
-        try {
-            put(item.key, item.data, item.size);
-            item.status = KVPS_OK;
-        } catch (const Error &e) {
-            item.status = e.status();
-            item.error = e.message();
-        }
+kvps_status record_failure(std::string &message) noexcept {
+    try {
+        throw;
+    } catch (const Error &e) {
+        message = e.message();
+        return e.status();
+    } catch (const std::bad_alloc &) {
+        message = "out of memory";
+        return KVPS_NO_MEMORY;
+    } catch (const std::exception &e) {
+        message = std::string("internal error: ") + e.what();
+        return KVPS_INTERNAL;
+    } catch (...) {
+        message = "internal error: unknown exception";
+        return KVPS_INTERNAL;
     }
+}
+
+void put_item(Backend &backend, PutItem &item) noexcept {
+    try {
+        backend.put(item.key, item.data, item.size);
+        item.status = KVPS_OK;
+    } catch (...) {
+        item.status = record_failure(item.error);
+    }
+}
+
+void get_item(Backend &backend, GetItem &item) noexcept {
+    try {
+        std::optional<Bytes> value = backend.get(item.key);
+        item.status = value ? KVPS_OK : KVPS_NOT_FOUND;
+        if (value) item.value = std::move(*value);
+    } catch (...) {
+        item.status = record_failure(item.error);
+    }
+}
+
+void delete_item(Backend &backend, DeleteItem &item) noexcept {
+    try {
+        backend.remove(item.key);
+        item.status = KVPS_OK;
+    } catch (...) {
+        item.status = record_failure(item.error);
+    }
+}
+
+void Backend::put_many(std::span<PutItem> items) {
+    for (PutItem &item : items) put_item(*this, item);
 }
 
 void Backend::get_many(std::span<GetItem> items) {
-    for (GetItem &item : items) {
-        try {
-            std::optional<Bytes> value = get(item.key);
-            item.status = value ? KVPS_OK : KVPS_NOT_FOUND;
-            if (value) item.value = std::move(*value);
-        } catch (const Error &e) {
-            item.status = e.status();
-            item.error = e.message();
-        }
-    }
+    for (GetItem &item : items) get_item(*this, item);
 }
 
 void Backend::delete_many(std::span<DeleteItem> items) {
-    for (DeleteItem &item : items) {
-        try {
-            remove(item.key);
-            item.status = KVPS_OK;
-        } catch (const Error &e) {
-            item.status = e.status();
-            item.error = e.message();
-        }
-    }
+    for (DeleteItem &item : items) delete_item(*this, item);
 }
 
 }  // namespace kvps

@@ -209,23 +209,27 @@ static void test_reader_keeps_its_version(void **state) {
     ASSERT_OK(kvps_reader_read(r, buf, 4, &n));
     assert_memory_equal(buf, "AAAA", n);
     ASSERT_OK(kvps_put(g_store, k, "BBBBBBBBBBBBBBBBBBBB", 20));
-    kvps_status st = kvps_reader_seek(r, 10);
+    /* Seeking only moves; the reads after it give the opened version's bytes or refuse with
+     * KVPS_PRECONDITION_FAILED, on every backend, never the new bytes. */
+    ASSERT_OK(kvps_reader_seek(r, 10));
+    size_t got = 0;
+    kvps_status st = KVPS_OK;
+    while (got < 10) {
+        n = 777;
+        st = kvps_reader_read(r, buf + got, 10 - got, &n);
+        if (st != KVPS_OK) {
+            assert_int_equal(n, 777); /* out-parameters only on success */
+            break;
+        }
+        if (n == 0) break;
+        got += n;
+    }
     if (st == KVPS_OK) {
-        size_t got = 0;
-        while (got < 10) {
-            st = kvps_reader_read(r, buf + got, 10 - got, &n);
-            if (st != KVPS_OK || n == 0) break;
-            got += n;
-        }
-        if (st == KVPS_OK) {
-            assert_int_equal(got, 10);
-            assert_memory_equal(buf, "AAAAAAAAAA", 10);
-        } else {
-            assert_int_equal(st, KVPS_PRECONDITION_FAILED);
-        }
+        assert_int_equal(got, 10);
+        assert_memory_equal(buf, "AAAAAAAAAA", 10);
     } else {
-        assert_int_equal(st, KVPS_PRECONDITION_FAILED);
-        assert_non_null(strstr(kvps_last_error(), "changed"));
+        ASSERT_STATUS(KVPS_PRECONDITION_FAILED, st);
+        assert_non_null(strstr(kvps_last_error(), "chang"));
     }
     kvps_reader_close(r);
     ASSERT_OK(kvps_delete(g_store, k));

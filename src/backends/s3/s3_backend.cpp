@@ -42,22 +42,6 @@ std::string base64_md5(std::string_view data) {
     return std::string(reinterpret_cast<char *>(out), static_cast<size_t>(n));
 }
 
-template <class Item>
-void record_failure(Item &item) {
-    try {
-        throw;
-    } catch (const Error &e) {
-        item.status = e.status();
-        item.error = e.message();
-    } catch (const std::bad_alloc &) {
-        item.status = KVPS_NO_MEMORY;
-        item.error = "s3: out of memory";
-    } catch (const std::exception &e) {
-        item.status = KVPS_INTERNAL;
-        item.error = std::string("s3: ") + e.what();
-    }
-}
-
 }  // namespace
 
 void put_object(Client &client, const std::string &full_key, const void *data, size_t size) {
@@ -186,26 +170,11 @@ std::unique_ptr<Writer> S3Backend::open_writer(std::string_view key) {
 }
 
 void S3Backend::put_many(std::span<PutItem> items) {
-    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) {
-        try {
-            put(items[i].key, items[i].data, items[i].size);
-            items[i].status = KVPS_OK;
-        } catch (...) {
-            record_failure(items[i]);
-        }
-    });
+    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) { put_item(*this, items[i]); });
 }
 
 void S3Backend::get_many(std::span<GetItem> items) {
-    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) {
-        try {
-            std::optional<Bytes> value = get(items[i].key);
-            items[i].status = value ? KVPS_OK : KVPS_NOT_FOUND;
-            if (value) items[i].value = std::move(*value);
-        } catch (...) {
-            record_failure(items[i]);
-        }
-    });
+    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) { get_item(*this, items[i]); });
 }
 
 void S3Backend::delete_many(std::span<DeleteItem> items) {
@@ -240,7 +209,7 @@ void S3Backend::delete_many(std::span<DeleteItem> items) {
                 }
             }
         } catch (...) {
-            for (DeleteItem &item : batch) record_failure(item);
+            for (DeleteItem &item : batch) item.status = record_failure(item.error);
         }
     });
 }

@@ -36,12 +36,20 @@ kvps_status batch_result(std::vector<Item> &items, const std::vector<size_t> &in
         statuses[index[j]] = items[j].status;
         errors[index[j]] = items[j].error;
     }
+    size_t first_failed = errors.size();
     for (size_t i = 0; i < errors.size(); ++i) {
-        if (statuses[i] == KVPS_OK || (not_found_ok && statuses[i] == KVPS_NOT_FOUND)) continue;
-        set_error("item " + std::to_string(i) + ": " + errors[i]);
-        return statuses[i];
+        if (statuses[i] == KVPS_OK || (not_found_ok && statuses[i] == KVPS_NOT_FOUND)) {
+            errors[i].clear();
+        } else if (first_failed == errors.size()) {
+            first_failed = i;
+        }
     }
-    return KVPS_OK;
+    if (first_failed == errors.size()) return KVPS_OK;
+    kvps_status status = statuses[first_failed];
+    std::string message = "item " + std::to_string(first_failed) + ": " + errors[first_failed];
+    set_item_errors(std::move(errors));
+    set_error(message);
+    return status;
 }
 
 }  // namespace

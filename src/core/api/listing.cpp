@@ -13,6 +13,9 @@ KVPS_API kvps_status kvps_list(kvps_store *store, const char *prefix, const char
     return guard([&] {
         require(store, "store");
         require(out, "out");
+        if (!(store->registered->spec.capabilities & KVPS_CAP_LIST))
+            kvps::fail(KVPS_UNSUPPORTED, "backend " + store->registered->spec.name +
+                                             " cannot list keys (no KVPS_CAP_LIST)");
         std::string_view p = prefix ? prefix : "";
         if (p.size() > KVPS_KEY_MAX)
             kvps::fail(KVPS_INVALID_KEY, "invalid prefix " + kvps::quote(p) + ": longer than " +

@@ -8,6 +8,7 @@ namespace kvps::shim {
 namespace {
 
 thread_local std::string t_last_error;
+thread_local std::vector<std::string> t_item_errors;
 
 }  // namespace
 
@@ -17,6 +18,14 @@ void set_error(std::string_view message) noexcept {
     } catch (...) {
         t_last_error.clear();
     }
+}
+
+void set_item_errors(std::vector<std::string> messages) noexcept { t_item_errors = std::move(messages); }
+
+void forget_item_errors() noexcept { t_item_errors.clear(); }
+
+void release(kvps_store *store) noexcept {
+    if (store->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete store;
 }
 
 void require(const void *pointer, const char *name) {
@@ -40,4 +49,13 @@ kvps_status OpLog::done(kvps_status status, uint64_t amount, const char *unit) {
 
 }  // namespace kvps::shim
 
-extern "C" KVPS_API const char *kvps_last_error(void) { return kvps::shim::t_last_error.c_str(); }
+extern "C" {
+
+KVPS_API const char *kvps_last_error(void) { return kvps::shim::t_last_error.c_str(); }
+
+KVPS_API const char *kvps_last_item_error(size_t i) {
+    const auto &items = kvps::shim::t_item_errors;
+    return i < items.size() ? items[i].c_str() : "";
+}
+
+}  // extern "C"

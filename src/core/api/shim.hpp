@@ -4,6 +4,7 @@
 
 #include "kvps.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -16,17 +17,43 @@
 #include "spi/backend.hpp"
 #include "spi/error.hpp"
 
+// A store lives until kvps_close and its last reader and writer are gone (as with
+// sqlite3_close_v2): each of them holds a reference.
 struct kvps_store {
+    std::atomic<size_t> refs{1};
     std::unique_ptr<kvps::Backend> backend;
     const kvps::RegisteredBackend *registered = nullptr;
     std::string url;       // redacted, for kvps_store_url
     std::string cursor_id; // what a cursor must carry to be accepted by this store
 };
 
+namespace kvps::shim {
+
+// Drops one reference; the last one frees the store.
+void release(kvps_store *store) noexcept;
+
+// One reference to a store, held by a reader or a writer (declared first in them, so it is
+// dropped after the backend's reader or writer is gone).
+class StoreRef {
+public:
+    explicit StoreRef(kvps_store *store) noexcept : store_(store) {
+        store_->refs.fetch_add(1, std::memory_order_relaxed);
+    }
+    StoreRef(const StoreRef &) = delete;
+    StoreRef &operator=(const StoreRef &) = delete;
+    ~StoreRef() { release(store_); }
+    kvps_store *operator->() const noexcept { return store_; }
+
+private:
+    kvps_store *store_;
+};
+
+}  // namespace kvps::shim
+
 struct kvps_reader {
-    kvps_store *store;
+    kvps::shim::StoreRef store;
     std::string key;
-    std::unique_ptr<kvps::Reader> reader;
+    std::unique_ptr<kvps::Reader> reader;  // nullptr after a seek it could not follow
     uint64_t position;   // absolute offset in the value
     uint64_t range_end;  // absolute, clamped
     uint64_t value_size;
@@ -34,6 +61,7 @@ struct kvps_reader {
 };
 
 struct kvps_writer {
+    kvps::shim::StoreRef store;
     std::unique_ptr<kvps::Writer> writer;
     std::string key;
     bool failed = false;
@@ -51,15 +79,24 @@ namespace kvps::shim {
 
 // Sets this thread's kvps_last_error() text (never throws).
 void set_error(std::string_view message) noexcept;
+// Sets this thread's per-item messages of its last batch call ("" for items that succeeded).
+void set_item_errors(std::vector<std::string> messages) noexcept;
+// Called at the start of every call that returns a status: forgets the last batch's items.
+void forget_item_errors() noexcept;
 
 // Throws KVPS_INVALID_ARGUMENT "<name> is NULL".
 void require(const void *pointer, const char *name);
 
-// Runs fn, turning exceptions into a status and this thread's message.
+// Runs fn, turning exceptions into a status and this thread's message. Every call that
+// returns a status goes through here, so every one sets kvps_last_error().
 template <typename Fn>
 kvps_status guard(Fn &&fn) noexcept {
+    forget_item_errors();
     try {
-        return fn();
+        kvps_status status = fn();
+        // A success or a not-found result leaves no stale message behind.
+        if (status == KVPS_OK || status == KVPS_NOT_FOUND) set_error("");
+        return status;
     } catch (const kvps::Error &e) {
         set_error(e.message());
         return e.status();

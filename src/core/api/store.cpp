@@ -84,10 +84,7 @@ KVPS_API kvps_status kvps_open_with(const char *url, const kvps_option *options,
 }
 
 KVPS_API void kvps_close(kvps_store *store) {
-    try {
-        delete store;
-    } catch (...) {
-    }
+    if (store) release(store);
 }
 
 KVPS_API const char *kvps_store_url(const kvps_store *store) { return store ? store->url.c_str() : ""; }

@@ -108,7 +108,8 @@ public:
     virtual std::optional<Metadata> stat(std::string_view key) = 0;
     virtual void remove(std::string_view key) = 0;  // a missing key is not an error
 
-    // ---- optional: the defaults throw KVPS_UNSUPPORTED
+    // ---- optional: only for a backend that declares KVPS_CAP_LIST (the core refuses kvps_list
+    // with KVPS_UNSUPPORTED otherwise, so the default that throws is never reached)
     // Up to limit (>= 1) entries whose keys start with prefix, strictly after the position
     // token names ("" = from the start; otherwise a value this backend put in ListResult::next).
     // A key that exists for the whole listing must be returned exactly once.
@@ -122,11 +123,22 @@ public:
                                                 uint64_t length);
     // Default: the value is gathered in memory and put on commit.
     virtual std::unique_ptr<Writer> open_writer(std::string_view key);
-    // Defaults: a loop over put/get/remove, catching each item's error.
+    // Defaults: a loop of put_item/get_item/delete_item below.
     virtual void put_many(std::span<PutItem> items);
     virtual void get_many(std::span<GetItem> items);
     virtual void delete_many(std::span<DeleteItem> items);
 };
+
+// The one per-item error policy of batch calls, for the core's loops and a backend's own
+// (parallel) ones alike: each runs one item and records its status and message; nothing
+// escapes, so one failed item never stops the others.
+void put_item(Backend &backend, PutItem &item) noexcept;
+void get_item(Backend &backend, GetItem &item) noexcept;
+void delete_item(Backend &backend, DeleteItem &item) noexcept;
+// Inside a catch block: the status of the exception being handled (kvps::Error as thrown,
+// std::bad_alloc as KVPS_NO_MEMORY, anything else as KVPS_INTERNAL); its message goes to
+// `message`.
+kvps_status record_failure(std::string &message) noexcept;
 
 // Clamps [offset, offset + length) to a value of `size` bytes; returns {start, count}.
 struct Span64 {
