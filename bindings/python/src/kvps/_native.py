@@ -80,6 +80,7 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
     "kvps_version_number": (ctypes.c_int, []),
     "kvps_status_name": (_s, [_st]),
     "kvps_last_error": (_s, []),
+    "kvps_last_item_error": (_s, [_z]),
     "kvps_free": (None, [_p]),
     "kvps_open": (_st, [_s, _pp]),
     "kvps_open_with": (_st, [_s, ctypes.POINTER(Option), _z, _pp]),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import threading
-import weakref
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +25,7 @@ from ._errors import (
 from ._native import TO_END, STAT_VERSION, Option, StatInfo, lib, text
 
 if TYPE_CHECKING:
-    from ._streams import Reader, Writer, _Stream
+    from ._streams import Reader, Writer
 
 _byref = ctypes.byref
 T = TypeVar("T")
@@ -68,7 +67,6 @@ class Store(MutableMapping[str, bytes]):
         self._ptr: int | None = None
         self._busy = 0
         self._lock = threading.Condition()
-        self._streams: weakref.WeakSet[_Stream] = weakref.WeakSet()
         if not isinstance(url, str):
             raise TypeError(f"a store URL is a str, not {type(url).__name__}")
         pairs = list((options or {}).items())
@@ -100,22 +98,15 @@ class Store(MutableMapping[str, bytes]):
                 self._lock.notify_all()
 
     def close(self) -> None:
-        """Closes the store: waits for calls in flight, closes its open readers and aborts
-        its open writers. Closing twice is harmless."""
+        """Closes the store, after the calls in flight on it. Readers and writers still open
+        keep working (the library keeps the store alive for them) and are closed on their own.
+        Closing twice is harmless."""
         with self._lock:
             handle, self._ptr = self._ptr, None
             if handle is None:
                 return
             while self._busy:
                 self._lock.wait()
-            orphans = []
-            for stream in list(self._streams):
-                if stream._handle is not None:
-                    orphans.append((stream, stream._handle))
-                    stream._handle = None
-            self._streams.clear()
-        for stream, stream_handle in orphans:
-            stream._orphan(stream_handle)
         lib.kvps_close(handle)
 
     @property
@@ -290,12 +281,13 @@ class Store(MutableMapping[str, bytes]):
 
     def _batch_error(self, status: int, keys: list[str], statuses: ctypes.Array[ctypes.c_int]) -> Error:
         """The exception for a failed batch: the first failed item's, with the library's
-        message, and .failures holding every failed item's error by key."""
+        message, and .failures holding every failed item's error (with the library's message
+        for that item) by key. Call it on the thread that made the batch call, right after."""
         first = last_error(status)
-        for key, item in zip(keys, statuses):
+        for i, (key, item) in enumerate(zip(keys, statuses)):
             if item and item != Status.NOT_FOUND:
-                name = text(lib.kvps_status_name(item))
-                first.failures.setdefault(key, error_for(item, f"{name} for key {key!r}"))
+                message = text(lib.kvps_last_item_error(i)) or text(lib.kvps_status_name(item))
+                first.failures.setdefault(key, error_for(item, message))
         return first
 
     def _keys_array(self, keys: list[str]) -> ctypes.Array[ctypes.c_char_p]:
@@ -337,6 +329,7 @@ class Store(MutableMapping[str, bytes]):
         handle = self._enter()
         try:
             status: int = lib.kvps_get_many(handle, n, karray, darray, sizes, statuses)
+            error = self._batch_error(status, names, statuses) if status else None
         finally:
             self._leave()
         found: dict[str, bytes] = {}
@@ -348,8 +341,8 @@ class Store(MutableMapping[str, bytes]):
         finally:
             for pointer in darray:
                 lib.kvps_free(pointer)
-        if status:
-            raise self._batch_error(status, names, statuses)
+        if error is not None:
+            raise error
         return found
 
     def delete_many(self, keys: Iterable[str]) -> None:

@@ -237,6 +237,7 @@ extern "C" {
 
     pub fn kvps_status_name(status: kvps_status) -> *const c_char;
     pub fn kvps_last_error() -> *const c_char;
+    pub fn kvps_last_item_error(i: usize) -> *const c_char;
 
     pub fn kvps_free(data: *mut c_void);
 

@@ -116,22 +116,13 @@ fn batch<K: AsRef<str>, T>(
     if !sent.is_empty() {
         let refs: Vec<&CStr> = c_keys.iter().map(CString::as_c_str).collect();
         let (outcome, values) = run(&sent, &refs);
-        let call_status = outcome.failure.as_ref().map(|e| e.kind().status());
-        // The library describes only the first failed item; the others get their key named.
-        let mut first_message = outcome.failure.clone();
-        for ((&i, value), status) in sent.iter().zip(values).zip(outcome.statuses) {
+        // Each failed item carries the library's own message for it.
+        let items = sent.iter().zip(values).zip(outcome.statuses).zip(outcome.messages);
+        for (((&i, value), status), message) in items {
             results[i] = Some(match status {
                 Some(sys::KVPS_OK) => Ok(value),
                 Some(sys::KVPS_NOT_FOUND) if not_found_ok => Ok(value),
-                Some(status) => Err(first_message
-                    .take_if(|_| Some(status) == call_status)
-                    .unwrap_or_else(|| {
-                        let key = keys[i].as_ref();
-                        Error::new(
-                            ErrorKind::from_status(status),
-                            format!("batch item {i} (key {key:?}) failed"),
-                        )
-                    })),
+                Some(status) => Err(Error::new(ErrorKind::from_status(status), message)),
                 // A call that failed as a whole touched no item: each gets the call's error.
                 None => Err(outcome.failure.clone().unwrap_or_else(|| {
                     Error::new(
