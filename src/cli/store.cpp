@@ -152,7 +152,7 @@ Location current_store(const std::optional<std::string> &store_flag) {
     else if (const char *env = std::getenv("KVPS_STORE"); env != nullptr && env[0] != '\0')
         given = env;
     else  // the tool's own store keeps the encoded layout it always had
-        return {folder_url(default_store_folder()) + "?pathmapped=false", "", true, true, false};
+        return {folder_url(default_store_folder()) + "?pathmapped=false", "", true, true, false, ""};
 
     if (given.find("://") != std::string::npos)
         return {given, "", true, false, false, ""};
