@@ -99,8 +99,8 @@ private:
     [[noreturn]] void unknown(const std::string &spelling) const {
         if (args_.command.empty())
             usage_error("unknown option '" + spelling + "'");
-        usage_error("unknown option '" + spelling + "' for '" + args_.command +
-                    "' (see 'kvps help " + args_.command + "')");
+        throw Failure{EXIT_USAGE, "unknown option '" + spelling + "' for '" + args_.command +
+                                      "' (see 'kvps help " + args_.command + "')"};
     }
 
     void apply(const OptionSpec &spec, std::string value) {

@@ -266,7 +266,10 @@ int run_rm(const Context &context) {
     std::vector<std::string> arguments = args.operands;
     if (arguments.empty() && everything)
         arguments.push_back("");  // the current store's every key
-    expect_operands(args, everything ? 0 : 1, SIZE_MAX);
+    if (arguments.empty())
+        usage_error(args.flag("recursive")
+                        ? "rm -r needs a PREFIX, or --all to remove every key of the store"
+                        : "rm needs a KEY, a GLOB or (with -r) a PREFIX");
 
     // In batches, so that a huge argument list does not become one huge request.
     constexpr size_t batch = 1000;

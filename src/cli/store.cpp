@@ -9,6 +9,7 @@
 
 #include "aliases.hpp"
 #include "errors.hpp"
+#include "glob.hpp"
 #include "output.hpp"
 
 namespace cli {
@@ -59,6 +60,16 @@ std::string folder_url(const std::string &folder) {
 }
 
 Location plain_path(const std::string &arg, MissingPath missing) {
+    // "./photos/2024/*.jpg": the folder before the first wildcard, and a pattern on its keys.
+    if (has_wildcards(arg)) {
+        std::string literal = literal_prefix(arg);
+        size_t slash = literal.rfind('/');
+        Location folder = plain_path(slash == std::string::npos ? "." : arg.substr(0, slash + 1),
+                                     MissingPath::folder);
+        folder.key = arg.substr(slash + 1);
+        folder.whole_store = false;
+        return folder;
+    }
     std::string path = absolute_path(arg);
     struct stat info {};
     bool exists = ::stat(path.c_str(), &info) == 0;
