@@ -371,7 +371,8 @@ int copy_command(const Context &context, bool sync) {
     bool dry_run = args.flag("dry-run");
     bool deleting = sync && args.flag("delete");
 
-    Location from = locate(args.operands[0], args.store, MissingPath::folder);
+    // A source path that does not exist is read as a missing file: "not found: NAME".
+    Location from = locate(args.operands[0], args.store, MissingPath::file);
     bool recursive = sync || args.flag("recursive") || from.whole_store ||
                      has_wildcards(from.key) || args.value("prefix").has_value();
     Location to = locate(args.operands[1], args.store,

@@ -264,8 +264,9 @@ int run_rm(const Context &context) {
     if (everything && !args.flag("recursive"))
         usage_error("--all goes with -r: rm -r --all empties the store");
     std::vector<std::string> arguments = args.operands;
-    if (arguments.empty() && everything)
-        arguments.push_back("");  // the current store's every key
+    bool whole_current_store = arguments.empty() && everything;
+    if (whole_current_store)
+        arguments.push_back("");
     if (arguments.empty())
         usage_error(args.flag("recursive")
                         ? "rm -r needs a PREFIX, or --all to remove every key of the store"
@@ -277,8 +278,8 @@ int run_rm(const Context &context) {
     size_t removed = 0;
     int exit_code = EXIT_OK;
     for (const std::string &argument : arguments) {
-        Location where = argument.empty() ? current_store(args.store)
-                                          : locate(argument, args.store, MissingPath::file);
+        Location where = whole_current_store ? current_store(args.store)
+                                             : locate(argument, args.store, MissingPath::file);
         counted = counted || has_wildcards(where.key);
         // Removing never needs a store to be made: opened as a source, nothing is created.
         Store store = open_store(where, Role::source, args.verbose);

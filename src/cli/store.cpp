@@ -37,7 +37,7 @@ bool is_plain_path(const std::string &arg) {
     for (std::string_view start : {"/", "./", "../", "~/"})
         if (arg.starts_with(start))
             return true;
-    return arg == "." || arg == ".." || arg == "~";
+    return arg == "." || arg == "..";
 }
 
 // ~ expanded, made absolute and lexically normal ("./a/../b/" -> "/cwd/b"), no trailing '/'.
@@ -73,7 +73,7 @@ Location plain_path(const std::string &arg, MissingPath missing) {
     std::string path = absolute_path(arg);
     struct stat info {};
     bool exists = ::stat(path.c_str(), &info) == 0;
-    bool folder = arg.ends_with('/') || arg == "." || arg == ".." || arg == "~" ||
+    bool folder = arg.ends_with('/') || arg == "." || arg == ".." ||
                   (exists ? S_ISDIR(info.st_mode) : missing == MissingPath::folder);
     if (folder || path == "/")
         return {folder_url(path), "", true, false, true, path};
@@ -206,8 +206,10 @@ Store open_store(const Location &where, Role role, bool verbose, const char *nam
                            ((where.is_default && !std::filesystem::exists(default_store_folder())) ||
                             (where.plain_path && where.whole_store && empty_is_fine &&
                              !std::filesystem::exists(where.folder)));
-    if (default_missing)
+    if (default_missing) {
         url = "memory://";
+        backend = kvps_backend_find("memory");
+    }
     else if (role == Role::source && backend_has_option(backend, "create") &&
              !has_option(url, "create"))
         url = with_option(url, "create", "false");
