@@ -235,7 +235,7 @@ private:
         kvps_writer *raw = nullptr;
         if (kvps_status status = kvps_writer_open(destination_, item.destination_key.c_str(), &raw);
             status != KVPS_OK)
-            library_error(status, context);
+            store_error(status, context);
         Writer writer(raw);  // aborted on any exit but the commit below
         std::vector<char> buffer(chunk_size);
         for (;;) {
@@ -250,7 +250,7 @@ private:
                 break;
             if (kvps_status status = kvps_writer_write(writer.get(), buffer.data(), n);
                 status != KVPS_OK)
-                library_error(status, context);
+                store_error(status, context);
             progress_.add_bytes(n);
             bytes_ += n;
         }

@@ -150,7 +150,7 @@ int run_put(const Context &context) {
 
     kvps_writer *raw = nullptr;
     if (kvps_status status = kvps_writer_open(store.get(), key.c_str(), &raw); status != KVPS_OK)
-        library_error(status);
+        store_error(status);
     Writer writer(raw);
 
     Progress progress(context.progress, input.size(), input.size_known(), 1);
@@ -159,7 +159,7 @@ int run_put(const Context &context) {
         if (kvps_status status = kvps_writer_write(writer.get(), buffer.data(), n);
             status != KVPS_OK) {
             check_interrupted();
-            library_error(status);
+            store_error(status);
         }
         progress.add_bytes(n);
     }

@@ -236,7 +236,7 @@ Store open_store(const Location &where, Role role, bool verbose, const char *nam
 void commit(Writer writer, const std::string &context) {
     kvps_status status = kvps_writer_commit(writer.release());
     if (status != KVPS_OK)
-        library_error(status, context);
+        store_error(status, context);  // a write names no missing key: the store is missing
 }
 
 }  // namespace cli

@@ -461,6 +461,18 @@ class S3(CliTest):
         self.kvps("rm", "big", "big", store=self.s3)
         self.kvps("stat", "big", store=self.s3, rc=1)
 
+    def test_a_missing_bucket_is_a_store_error(self):
+        base, _, query = self.s3.partition("?")
+        url = "s3://kvps-no-such-bucket-" + str(os.getpid()) + "?" + query
+        for args, input in ((["ls"], b""), (["ls", "-r"], b""), (["get", "k"], b""),
+                            (["stat", "k"], b""), (["put", "k"], b"v"), (["rm", "k"], b""),
+                            (["cp", url, self.store], b"")):
+            with self.subTest(args=args):
+                store = None if args[0] == "cp" else url
+                err = self.kvps(*args, store=store, input=input, rc=3).stderr.decode()
+                self.assertIn("does not exist", err)
+                self.assertNotIn("secret", err)
+
     def test_verbose_on_s3_logs_requests_without_secrets(self):
         result = self.kvps("-v", "put", "k", store=self.s3, input=b"v")
         err = result.stderr.decode()
