@@ -100,6 +100,7 @@ start() {
     local url="postgres://$USER_NAME:$password@127.0.0.1:$port/$DATABASE?sslmode=disable"
     {
         echo "export KVPS_TEST_PG_URL='$url'"
+        echo "export KVPS_TEST_PG_URL_KVPSBUTTER='$url&layout=kvpsbutter&table=kvpsbutter'"
         echo "export KVPS_TEST_PG_HOST=127.0.0.1"
         echo "export KVPS_TEST_PG_PORT=$port"
         echo "export KVPS_TEST_PG_USER=$USER_NAME"

@@ -54,7 +54,7 @@ public:
                           " size = excluded.size, last_modified = excluded.last_modified"};
         stat_ = {"kb_stat", "SELECT size, coalesce(last_modified, 'epoch'), xmin::text FROM " + t +
                                 " WHERE keyname = $1::text"};
-        open_ = {"kb_open", "SELECT octet_length(keyvalue), xmin::text, substring(keyvalue FROM $2::int4 FOR $3::int4)"
+        open_ = {"kb_open", "SELECT octet_length(keyvalue)::int8, xmin::text, substring(keyvalue FROM $2::int4 FOR $3::int4)"
                             " FROM " + t + " WHERE keyname = $1::text"};
         slice_ = {"kb_slice", "SELECT substring(keyvalue FROM $2::int4 FOR $3::int4) FROM " + t +
                                   " WHERE keyname = $1::text AND xmin::text = $4::text"};
