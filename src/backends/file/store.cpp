@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::file {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "config.hpp"
+#include "spi/options.hpp"
 #include "fs.hpp"
 #include "layout.hpp"
 #include "staging.hpp"
