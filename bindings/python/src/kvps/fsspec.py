@@ -30,6 +30,7 @@ from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
 from ._errors import NotFound, PreconditionFailed
 from ._store import Store
+from ._streams import RawReader
 
 __all__ = ["KvpsFileSystem", "url"]
 
@@ -381,6 +382,9 @@ class KvpsFile(AbstractBufferedFile):  # type: ignore[misc]
     def __init__(self, fs: KvpsFileSystem, path: str, mode: str = "rb", block_size: Any = "default",
                  autocommit: bool = True, cache_type: str = "readahead", **kwargs: Any) -> None:
         self._writer: Any = None
+        self._reader: Any = None
+        self._whole: bytes | None = None
+        self._at = 0
         self._create_only = mode == "xb"
         if mode == "xb":
             if fs.exists(path):
@@ -398,11 +402,40 @@ class KvpsFile(AbstractBufferedFile):  # type: ignore[misc]
         super().__init__(fs, path, mode, block_size, autocommit, cache_type=cache_type, **kwargs)
 
     def _fetch_range(self, start: int, end: int) -> bytes:
+        """Bytes [start, end) of the version seen at open, never a mix of two versions: a value
+        that fits one block comes in one get; a bigger one through one kvps reader, pinned to
+        its version, that reads on without a new request while reads are sequential."""
         try:
-            data: bytes = self.fs.store.get_range(self.path, start, max(end - start, 0))
+            if self.size <= self.blocksize:
+                if self._whole is None:
+                    whole = self.fs.store[self.path]
+                    if len(whole) != self.size:
+                        raise PreconditionFailed(f"{self.path!r} changed since it was opened")
+                    self._whole = whole
+                return self._whole[start:end]
+            if self._reader is None:
+                self._reader = RawReader(self.fs.store, self.path, start, None)
+                if self._reader.size != self.size:
+                    raise PreconditionFailed(f"{self.path!r} changed since it was opened")
+                self._at = start
+            if self._at != start:
+                self._reader.seek(start)
+            out = bytearray()
+            while len(out) < end - start:
+                chunk = self._reader.read(end - start - len(out))
+                if not chunk:
+                    break
+                out += chunk
+            self._at = start + len(out)
+            return bytes(out)
         except NotFound:
             raise FileNotFoundError(self.path) from None
-        return data
+
+    def close(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+        super().close()
 
     def _initiate_upload(self) -> None:
         self._writer = self.fs.store.open(self.path, "wb")
