@@ -5,15 +5,10 @@
 #include <limits>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 
 namespace kvps {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 // Splits "123abc" into the number and its unit; nullopt when there are no digits or overflow.
 std::optional<std::pair<uint64_t, std::string>> number_and_unit(std::string_view text) {

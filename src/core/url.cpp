@@ -1,5 +1,7 @@
 #include "url.hpp"
 
+#include "spi/text.hpp"
+
 #include "kvps.h"
 
 #include <cctype>
@@ -7,22 +9,6 @@
 #include "spi/error.hpp"
 
 namespace kvps {
-namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-}  // namespace
 
 std::string percent_decode(std::string_view text, std::string_view what) {
     std::string out;
@@ -32,31 +18,14 @@ std::string percent_decode(std::string_view text, std::string_view what) {
             out += text[i];
             continue;
         }
-        int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-        int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+        int hi = i + 1 < text.size() ? hex_digit_value(text[i + 1]) : -1;
+        int lo = i + 2 < text.size() ? hex_digit_value(text[i + 2]) : -1;
         if (hi < 0 || lo < 0)
             fail(KVPS_INVALID_URL, "invalid URL: bad percent escape \"" +
                                        std::string(text.substr(i, 3)) + "\" in the " +
                                        std::string(what));
         out += static_cast<char>(hi * 16 + lo);
         i += 2;
-    }
-    return out;
-}
-
-std::string percent_encode(std::string_view text, std::string_view keep) {
-    static const char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(text.size());
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-            keep.find(static_cast<char>(c)) != std::string_view::npos) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
     }
     return out;
 }

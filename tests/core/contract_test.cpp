@@ -37,7 +37,8 @@ public:
     ~BasicBackend() override { --g_basic_alive; }
     void put(std::string_view key, const void *data, size_t size) override {
         std::lock_guard lock(mutex_);
-        values_[std::string(key)] = {std::string(static_cast<const char *>(data), size), ++generation_};
+        values_[std::string(key)] = {std::string(static_cast<const char *>(data), size),
+                                     ++generation_};
     }
     std::optional<kvps::Bytes> get(std::string_view key) override {
         std::lock_guard lock(mutex_);

@@ -12,6 +12,7 @@
 #include "cursor.hpp"
 #include "spi/error.hpp"
 #include "keys.hpp"
+#include "spi/text.hpp"
 #include "kvps.h"
 #include "url.hpp"
 
@@ -197,6 +198,25 @@ static void test_option_ranges(void **) {
                      KVPS_INVALID_OPTION);
 }
 
+// The one copy of each text helper.
+static void test_text_helpers(void **) {
+    assert_string_equal(percent_encode("a b/c~%").c_str(), "a%20b%2Fc~%25");
+    assert_string_equal(percent_encode("a b/c", "/").c_str(), "a%20b/c");
+    assert_string_equal(to_hex(std::string("\x00\xff\x10", 3)).c_str(), "00ff10");
+    assert_int_equal(hex_digit_value('F'), 15);
+    assert_int_equal(hex_digit_value('g'), -1);
+    assert_string_equal(base64_encode("hello").c_str(), "aGVsbG8=");
+    assert_string_equal(base64_encode("\xfb\xff", true).c_str(), "-_8");
+    for (bool url : {false, true})
+        for (const std::string &text :
+             std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xfe\xff\x80", 4)})
+            assert_true(base64_decode(base64_encode(text, url), url) == text);
+    assert_false(base64_decode("a*b").has_value());
+    assert_string_equal(lower("MiXeD-\xc3\x84").c_str(), "mixed-\xc3\x84");
+    assert_true(strip_quotes("\"etag\"") == "etag");
+    assert_true(strip_quotes("\"") == "\"");
+}
+
 static void test_cursors(void **) {
     std::string c = make_cursor("store-a", "pre/", std::string("last\0key", 8));
     assert_true(read_cursor(c, "store-a", "pre/") == std::string("last\0key", 8));
@@ -254,6 +274,7 @@ int main() {
         cmocka_unit_test(test_good_urls),   cmocka_unit_test(test_bad_urls),
         cmocka_unit_test(test_option_types), cmocka_unit_test(test_option_checks),
         cmocka_unit_test(test_option_ranges),
+        cmocka_unit_test(test_text_helpers),
         cmocka_unit_test(test_cursors),     cmocka_unit_test(test_keys_and_quote),
         cmocka_unit_test(test_logging),
     };

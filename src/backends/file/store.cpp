@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 
 namespace kvps::file {
 
@@ -58,14 +59,13 @@ std::string etag_of(const struct stat &st) {
     // inode number the file system reused. Hex fields joined by '-'.
     const uint64_t fields[] = {static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
                                static_cast<uint64_t>(ns_of(st.st_mtim)), static_cast<uint64_t>(ns_of(st.st_ctim))};
-    static const char hex[] = "0123456789abcdef";
     std::string out;
     out.reserve(4 * 17);
     for (uint64_t f : fields) {
         if (!out.empty()) out += '-';
         int shift = 60;
         while (shift > 0 && (f >> shift) == 0) shift -= 4;
-        for (; shift >= 0; shift -= 4) out += hex[(f >> shift) & 15];
+        for (; shift >= 0; shift -= 4) out += hex_digit(static_cast<unsigned>(f >> shift));
     }
     return out;
 }

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 #include "multipart.hpp"
 #include "parallel.hpp"
 #include "xml.hpp"
@@ -37,9 +38,7 @@ std::string base64_md5(std::string_view data) {
     unsigned int size = 0;
     if (!EVP_Digest(data.data(), data.size(), digest, &size, EVP_md5(), nullptr))
         fail(KVPS_INTERNAL, "s3: MD5 failed in OpenSSL");
-    unsigned char out[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-    int n = EVP_EncodeBlock(out, digest, static_cast<int>(size));
-    return std::string(reinterpret_cast<char *>(out), static_cast<size_t>(n));
+    return base64_encode(std::string_view(reinterpret_cast<const char *>(digest), size));
 }
 
 }  // namespace

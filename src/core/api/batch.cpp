@@ -57,7 +57,8 @@ kvps_status batch_result(std::vector<Item> &items, const std::vector<size_t> &in
 extern "C" {
 
 KVPS_API kvps_status kvps_put_many(kvps_store *store, size_t n, const char *const *keys,
-                                   const void *const *data, const size_t *sizes, kvps_status *statuses) {
+                                   const void *const *data, const size_t *sizes,
+                                   kvps_status *statuses) {
     return guard([&] {
         require(store, "store");
         if (n == 0) return KVPS_OK;
@@ -87,8 +88,8 @@ KVPS_API kvps_status kvps_put_many(kvps_store *store, size_t n, const char *cons
     });
 }
 
-KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *const *keys, void **data,
-                                   size_t *sizes, kvps_status *statuses) {
+KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *const *keys,
+                                   void **data, size_t *sizes, kvps_status *statuses) {
     return guard([&] {
         require(store, "store");
         if (n == 0) return KVPS_OK;

@@ -20,7 +20,9 @@ void set_error(std::string_view message) noexcept {
     }
 }
 
-void set_item_errors(std::vector<std::string> messages) noexcept { t_item_errors = std::move(messages); }
+void set_item_errors(std::vector<std::string> messages) noexcept {
+    t_item_errors = std::move(messages);
+}
 
 void forget_item_errors() noexcept { t_item_errors.clear(); }
 
@@ -38,7 +40,9 @@ OpLog::OpLog(const char *op, std::string_view key) : op_(op), key_(key) {
 
 kvps_status OpLog::done(kvps_status status, uint64_t amount, const char *unit) {
     if (on_) {
-        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
+                .count();
         char tail[96];
         std::snprintf(tail, sizeof tail, " -> %s, %llu %s, %.3f ms", kvps_status_name(status),
                       static_cast<unsigned long long>(amount), unit, ms);

@@ -23,8 +23,8 @@ struct kvps_store {
     std::atomic<size_t> refs{1};
     std::unique_ptr<kvps::Backend> backend;
     const kvps::RegisteredBackend *registered = nullptr;
-    std::string url;       // redacted, for kvps_store_url
-    std::string cursor_id; // what a cursor must carry to be accepted by this store
+    std::string url;        // redacted, for kvps_store_url
+    std::string cursor_id;  // what a cursor must carry to be accepted by this store
 };
 
 namespace kvps::shim {
@@ -54,10 +54,10 @@ struct kvps_reader {
     kvps::shim::StoreRef store;
     std::string key;
     std::unique_ptr<kvps::Reader> reader;  // nullptr after a seek it could not follow
-    uint64_t position;   // absolute offset in the value
-    uint64_t range_end;  // absolute, clamped
+    uint64_t position;                     // absolute offset in the value
+    uint64_t range_end;                    // absolute, clamped
     uint64_t value_size;
-    std::string etag;    // of the version being read; "" when the backend cannot tell
+    std::string etag;  // of the version being read; "" when the backend cannot tell
 };
 
 struct kvps_writer {

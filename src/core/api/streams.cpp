@@ -13,10 +13,12 @@ namespace {
 void reopen(kvps_reader &reader) {
     auto fresh = reader.store->backend->open_reader(reader.key, reader.position,
                                                     reader.range_end - reader.position);
-    if (!fresh) kvps::fail(KVPS_NOT_FOUND, "key " + kvps::quote(reader.key) + " was deleted while being read");
+    if (!fresh)
+        kvps::fail(KVPS_NOT_FOUND,
+                   "key " + kvps::quote(reader.key) + " was deleted while being read");
     if (fresh->etag() != reader.etag || fresh->value_size() != reader.value_size)
-        kvps::fail(KVPS_PRECONDITION_FAILED,
-                   "key " + kvps::quote(reader.key) + " changed while being read; open a new reader");
+        kvps::fail(KVPS_PRECONDITION_FAILED, "key " + kvps::quote(reader.key) +
+                                                 " changed while being read; open a new reader");
     reader.reader = std::move(fresh);
 }
 
@@ -36,15 +38,17 @@ KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64
             uint64_t size = reader->value_size();
             kvps::Span64 span = kvps::clamp_range(size, offset, length);
             std::string etag = reader->etag();
-            *out = new kvps_reader{StoreRef(store), std::string(k), std::move(reader), span.start,
-                                   span.start + span.count, size, std::move(etag)};
+            *out = new kvps_reader{StoreRef(store), std::string(k),          std::move(reader),
+                                   span.start,      span.start + span.count, size,
+                                   std::move(etag)};
             amount = span.count;
             return KVPS_OK;
         });
     });
 }
 
-KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t capacity, size_t *n) {
+KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t capacity,
+                                      size_t *n) {
     return guard([&] {
         require(reader, "reader");
         require(n, "n");
@@ -53,7 +57,8 @@ KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t 
         if (reader->position < reader->range_end && capacity > 0) {
             if (!reader->reader) reopen(*reader);
             uint64_t left = reader->range_end - reader->position;
-            got = reader->reader->read(buffer, static_cast<size_t>(std::min<uint64_t>(capacity, left)));
+            got = reader->reader->read(buffer,
+                                       static_cast<size_t>(std::min<uint64_t>(capacity, left)));
             if (got == 0)
                 kvps::fail(KVPS_IO, "value of key " + kvps::quote(reader->key) + " ended after " +
                                         std::to_string(reader->position) + " of " +
@@ -81,7 +86,9 @@ KVPS_API kvps_status kvps_reader_seek(kvps_reader *reader, uint64_t offset) {
     });
 }
 
-KVPS_API uint64_t kvps_reader_value_size(const kvps_reader *reader) { return reader ? reader->value_size : 0; }
+KVPS_API uint64_t kvps_reader_value_size(const kvps_reader *reader) {
+    return reader ? reader->value_size : 0;
+}
 
 KVPS_API void kvps_reader_close(kvps_reader *reader) { delete reader; }
 
@@ -101,8 +108,8 @@ KVPS_API kvps_status kvps_writer_write(kvps_writer *writer, const void *data, si
         require(writer, "writer");
         if (size) require(data, "data");
         if (writer->failed)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "writer of key " + kvps::quote(writer->key) +
-                                                  " failed earlier; abort it");
+            kvps::fail(KVPS_INVALID_ARGUMENT,
+                       "writer of key " + kvps::quote(writer->key) + " failed earlier; abort it");
         try {
             writer->writer->write(data, size);
             writer->written += size;

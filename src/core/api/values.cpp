@@ -10,7 +10,8 @@ using namespace kvps::shim;
 namespace {
 
 // Gives a fetched value to the C caller: KVPS_NOT_FOUND when there is none.
-kvps_status hand_over(std::optional<kvps::Bytes> value, void **data, size_t *size, uint64_t &amount) {
+kvps_status hand_over(std::optional<kvps::Bytes> value, void **data, size_t *size,
+                      uint64_t &amount) {
     if (!value) return KVPS_NOT_FOUND;
     amount = *size = value->size();
     *data = value->release();
@@ -73,7 +74,8 @@ KVPS_API kvps_status kvps_stat(kvps_store *store, const char *key, kvps_stat_inf
         std::string_view k = kvps::check_key(key);
         require(out, "out");
         if (out->version != KVPS_STAT_VERSION)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.version is " + std::to_string(out->version) +
+            kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.version is " +
+                                                  std::to_string(out->version) +
                                                   "; initialize it with KVPS_STAT_INIT");
         return logged("stat", k, [&](uint64_t &amount) {
             std::optional<kvps::Metadata> meta = store->backend->stat(k);

@@ -33,8 +33,7 @@ struct OptionSpec {
 
 class Config {
 public:
-    Config(Url url, std::map<std::string, std::string> values,
-           const std::vector<OptionSpec> *specs)
+    Config(Url url, std::map<std::string, std::string> values, const std::vector<OptionSpec> *specs)
         : url_(std::move(url)), values_(std::move(values)), specs_(specs) {}
 
     const Url &url() const { return url_; }
