@@ -27,11 +27,6 @@ bool missing_key(const HttpResponse &response) {
     return body.empty() || parse_error(body).code != "NoSuchBucket";
 }
 
-std::string strip_quotes(std::string etag) {
-    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
-        etag = etag.substr(1, etag.size() - 2);
-    return etag;
-}
 
 std::string base64_md5(std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -69,7 +64,7 @@ std::optional<Metadata> head_object(Client &client, const std::string &full_key,
         if (t > 0) meta.mtime_ns = static_cast<int64_t>(t) * 1000000000;
     }
     if (raw_etag) *raw_etag = response.etag;
-    meta.etag = strip_quotes(response.etag).substr(0, KVPS_ETAG_MAX - 1);
+    meta.etag = std::string(strip_quotes(response.etag).substr(0, KVPS_ETAG_MAX - 1));
     return meta;
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 
 namespace kvps::s3 {
 namespace {
@@ -131,9 +132,7 @@ ListObjectsPage parse_list_objects(std::string_view document) {
         o.key = encoded ? url_decode_key(c.child_text("Key")) : c.child_text("Key");
         o.size = std::strtoull(c.child_text("Size").c_str(), nullptr, 10);
         o.mtime_ns = parse_iso8601_ns(c.child_text("LastModified"));
-        o.etag = c.child_text("ETag");
-        if (o.etag.size() >= 2 && o.etag.front() == '"' && o.etag.back() == '"')
-            o.etag = o.etag.substr(1, o.etag.size() - 2);
+        o.etag = std::string(strip_quotes(c.child_text("ETag")));
         page.objects.push_back(std::move(o));
     }
     return page;

@@ -91,12 +91,12 @@ void require(const void *pointer, const char *name);
 // returns a status goes through here, so every one sets kvps_last_error().
 template <typename Fn>
 kvps_status guard(Fn &&fn) noexcept {
+    // Cleared first, so a success or a not-found result leaves no stale message behind, while
+    // a failure (even one returned as KVPS_NOT_FOUND, e.g. a batch item's) keeps its own.
+    set_error("");
     forget_item_errors();
     try {
-        kvps_status status = fn();
-        // A success or a not-found result leaves no stale message behind.
-        if (status == KVPS_OK || status == KVPS_NOT_FOUND) set_error("");
-        return status;
+        return fn();
     } catch (const kvps::Error &e) {
         set_error(e.message());
         return e.status();
