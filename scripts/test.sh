@@ -124,6 +124,9 @@ for script in tests/s3/run-interop.sh bindings/python/test.sh bindings/rust/test
     fi
 done
 
+# Programs that run on their own: Rust `bundled` and Go's kvps_static tag link libkvps.a.
+stage "static linking (Rust bundled, Go -tags kvps_static)" bash tests/install/static_bindings.sh
+
 echo
 if ((failed)); then
     echo "failed stages:"

@@ -7,10 +7,9 @@
 #include <cctype>
 #include <set>
 
-#include "spi/error.hpp"
 #include "spi/options.hpp"
+#include "spi/error.hpp"
 #include "spi/registrar.hpp"
-#include "spi/text.hpp"
 #include "store.hpp"
 
 namespace kvps::pg {
@@ -62,11 +61,10 @@ std::vector<OptionSpec> option_table() {
     return options;
 }
 
-// A non-negative decimal number, or nullopt.
-std::optional<int64_t> whole_number(const std::string &text) {
-    if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos)
-        return std::nullopt;
-    return std::stoll(text);
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
 }
 
 class ParamList {
@@ -131,11 +129,11 @@ void apply_npgsql(std::string_view text, ParamList &params, Settings &s) {
         } else if (key == "targetsessionattributes") {
             params.set("target_session_attrs", value);
         } else if (key == "commandtimeout") {
-            auto seconds = whole_number(value);
+            auto seconds = parse_integer(value);
             if (!seconds || *seconds < 0) bad("is not a number of seconds");
             if (*seconds > 0) s.connect.setup.push_back("SET statement_timeout = " + std::to_string(*seconds * 1000));
         } else if (key == "maximumpoolsize" || key == "maxpoolsize") {
-            auto n = whole_number(value);
+            auto n = parse_integer(value);
             if (!n || *n < 1 || *n > 1000) bad("must be between 1 and 1000");
             s.pool_size = static_cast<size_t>(*n);
         } else if (key == "pooling" || key == "minimumpoolsize" || key == "minpoolsize" ||
