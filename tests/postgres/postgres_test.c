@@ -415,6 +415,15 @@ static void test_kvpsbutter_table(void **state) {
     kvps_store *s = NULL;
     ASSERT_OK(kvps_open(url, &s));
     assert_null(strstr(kvps_store_url(s), g_password));
+    assert_null(strstr(kvps_store_url(s), "Application Name")); /* connectionoptions is a secret */
+    kvps_close(s);
+    /* The password inside Npgsql's settings, as KVPSButter users may write it. */
+    char *in_options = str("postgres://?username=%s&host=%s&port=%s&database=%s&tablename=kb_%s&layout=kvpsbutter"
+                           "&connectionoptions=Password=%s;SSL Mode=Disable", g_user, g_host, g_port, g_db, g_tag,
+                           g_password);
+    ASSERT_OK(kvps_open(in_options, &s));
+    assert_null(strstr(kvps_store_url(s), g_password));
+    free(in_options);
     for (int i = 0; i < 6; ++i) {
         check_value(s, keys[i], values[i], strlen(values[i]));
         kvps_stat_info st = KVPS_STAT_INIT;
