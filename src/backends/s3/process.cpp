@@ -67,7 +67,12 @@ Credentials run_credential_process(const std::string &command, const std::string
                  (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
                                     : "killed by signal " + std::to_string(WTERMSIG(status))) +
                  "; its standard error went to this process's)");
-    JsonValue doc = parse_json(output, what + "'s output");
+    JsonValue doc;
+    try {
+        doc = parse_json(output, what + "'s output");
+    } catch (const Error &e) {
+        fail(KVPS_NO_CREDENTIALS, e.message());
+    }
     if (doc.text_of("Version") != "1")
         fail(KVPS_NO_CREDENTIALS, "s3: " + what + "'s output has Version '" + doc.text_of("Version") +
                                       "', and only 1 is known");
