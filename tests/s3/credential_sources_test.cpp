@@ -27,7 +27,7 @@
 
 #include "credential_sources.hpp"
 #include "credentials.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "kvps.h"
 #include "url.hpp"
 

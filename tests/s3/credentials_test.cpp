@@ -20,8 +20,9 @@
 #include "aws_config.hpp"
 #include "credential_sources.hpp"
 #include "credentials.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "json.hpp"
+#include "url.hpp"
 
 // cmocka last: it defines macros (fail, skip) that clash with standard headers.
 #include <cstdarg>

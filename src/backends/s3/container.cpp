@@ -9,7 +9,7 @@
 
 #include "aws_config.hpp"
 #include "credential_sources.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "json.hpp"
 
 namespace kvps::s3 {

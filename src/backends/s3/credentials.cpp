@@ -8,8 +8,8 @@
 
 #include "aws_config.hpp"
 #include "credential_sources.hpp"
-#include "error.hpp"
-#include "log.hpp"
+#include "spi/error.hpp"
+#include "spi/log.hpp"
 
 namespace kvps::s3 {
 

@@ -22,7 +22,7 @@
 #include <optional>
 #include <string>
 
-#include "config.hpp"
+#include "spi/options.hpp"
 #include "http.hpp"
 
 namespace kvps::s3 {

@@ -3,7 +3,7 @@
 // is not used. One attempt with 1 s timeouts, as the AWS SDKs do, so that a laptop does not stall.
 #include "aws_config.hpp"
 #include "credential_sources.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "json.hpp"
 
 namespace kvps::s3 {

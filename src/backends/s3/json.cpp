@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::s3 {
 namespace {

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "credential_sources.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "json.hpp"
 
 extern char **environ;

@@ -11,7 +11,7 @@
 
 #include "aws_config.hpp"
 #include "credential_sources.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "json.hpp"
 #include "sigv4.hpp"
 

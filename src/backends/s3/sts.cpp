@@ -5,7 +5,7 @@
 #include <iterator>
 
 #include "credential_sources.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "sigv4.hpp"
 #include "xml.hpp"
 
