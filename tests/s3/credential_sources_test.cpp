@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -355,6 +356,31 @@ void expired_credentials_are_renewed_once(void **) {
     assert_int_equal(std::count(log.begin(), log.end(), '\n'), 2);
 }
 
+void credentials_near_expiry_are_refreshed_ahead(void **) {
+    // The process says its credentials expire in 3 minutes: inside the 5-minute refresh-ahead
+    // window, so the first request after opening asks the process again, and the next request
+    // (a moment later) does not.
+    Credentials minted = mint();
+    std::string calls = g_dir + "/ahead-calls";
+    std::remove(calls.c_str());
+    write_file("ahead.json", "{\"Version\": 1, \"AccessKeyId\": \"" + minted.access_key_id +
+                                 "\", \"SecretAccessKey\": \"" + minted.secret_access_key +
+                                 "\", \"SessionToken\": \"" + minted.session_token +
+                                 "\", \"Expiration\": \"" +
+                                 iso8601(kvps::s3::Clock::now() + std::chrono::minutes(3)) + "\"}\n");
+    write_file("config", "[default]\ncredential_process = sh -c 'echo x >> " + calls + "; cat " + g_dir +
+                             "/ahead.json'\n");
+    kvps_store *s = nullptr;
+    ASSERT_OK(kvps_open(g_store.c_str(), &s));
+    std::string opened = read_file(calls);
+    assert_int_equal(std::count(opened.begin(), opened.end(), '\n'), 1);
+    ASSERT_OK(kvps_put(s, "ahead", "v", 1));
+    ASSERT_OK(kvps_delete(s, "ahead"));
+    kvps_close(s);
+    std::string after = read_file(calls);
+    assert_int_equal(std::count(after.begin(), after.end(), '\n'), 2);
+}
+
 // --- SSO (local responder for the portal)
 
 void sso_end_to_end(void **) {
@@ -487,6 +513,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup(web_identity_reaches_minio_sts, clean_environment),
         cmocka_unit_test_setup(credential_process_end_to_end, clean_environment),
         cmocka_unit_test_setup(expired_credentials_are_renewed_once, clean_environment),
+        cmocka_unit_test_setup(credentials_near_expiry_are_refreshed_ahead, clean_environment),
         cmocka_unit_test_setup(sso_end_to_end, clean_environment),
         cmocka_unit_test_setup(container_end_to_end, clean_environment),
         cmocka_unit_test_setup(instance_metadata_end_to_end, clean_environment),
