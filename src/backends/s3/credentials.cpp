@@ -3,7 +3,6 @@
 #include "credentials.hpp"
 
 #include <ctime>
-#include <set>
 #include <vector>
 
 #include "aws_config.hpp"
@@ -61,7 +60,6 @@ std::shared_ptr<const Credentials> CredentialProvider::refresh(std::unique_lock<
     lock.unlock();
     std::shared_ptr<const Credentials> fresh;
     std::exception_ptr error;
-    std::string source;
     try {
         fresh = std::make_shared<const Credentials>(fetch_());
     } catch (...) {
@@ -102,7 +100,6 @@ public:
     using Found = std::optional<std::pair<Credentials, CredentialProvider::Fetch>>;
 
 private:
-
     std::string option(const char *name) const {
         return config_.given(name) ? config_.string(name) : std::string();
     }
