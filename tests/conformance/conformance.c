@@ -772,6 +772,10 @@ static void test_introspection(void **state) {
     kvps_close(NULL);
 }
 
+/* ------------------------------------------------------------------ conditional writes, copy, rename */
+
+#include "writes.c"
+
 /* ------------------------------------------------------------------ setup */
 
 static int setup(void **state) {
@@ -831,5 +835,16 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_threads_share_one_handle),
         cmocka_unit_test(test_introspection),
     };
-    return cmocka_run_group_tests_name("conformance", tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("conformance", tests, setup, teardown);
+    const struct CMUnitTest writes_tests[] = {
+        cmocka_unit_test(test_properties_round_trip),
+        cmocka_unit_test(test_bad_put_options),
+        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_streamed_condition_20mib),
+        cmocka_unit_test(test_cas_counter),
+        cmocka_unit_test(test_create_only_race),
+        cmocka_unit_test(test_copy_and_rename),
+    };
+    failed += cmocka_run_group_tests_name("conformance-writes", writes_tests, setup, teardown);
+    return failed;
 }
