@@ -176,8 +176,9 @@ KVPS_API kvps_status kvps_get_range(kvps_store *store, const char *key, uint64_t
 
 /* Largest content type in bytes, including its NUL. */
 #define KVPS_CONTENT_TYPE_MAX 256
-/* Most bytes of user metadata on one value: the sum of every name's and value's length, as S3
- * counts its 2 KiB limit. Checked up front, the same on every backend. */
+/* Most bytes of user metadata on one value: the sum of the lengths of every value and every
+ * name with its "x-amz-meta-" prefix (11 bytes), as the strictest S3 servers count their 2 KiB
+ * limit. Checked up front, the same on every backend. */
 #define KVPS_METADATA_MAX 2048
 
 #define KVPS_STAT_VERSION 2
@@ -240,8 +241,8 @@ KVPS_API kvps_status kvps_delete(kvps_store *store, const char *key);
  * Content type and metadata: a content type is printable ASCII of at most
  * KVPS_CONTENT_TYPE_MAX - 1 bytes. Metadata names follow S3's rules: HTTP token characters
  * (letters, digits and !#$%&'*+-.^_`|~), case-insensitive (kept in lower case), each at most
- * once. Values are printable ASCII without leading or trailing spaces. Names and values
- * together are at most KVPS_METADATA_MAX bytes. Anything else is KVPS_INVALID_ARGUMENT naming
+ * once. Values are printable ASCII without leading or trailing spaces. Names (each counted
+ * with an 11-byte "x-amz-meta-" prefix) and values together are at most KVPS_METADATA_MAX bytes. Anything else is KVPS_INVALID_ARGUMENT naming
  * the culprit, before anything is written. On s3:// they are the standard Content-Type and
  * x-amz-meta-* headers, so other S3 tools see them. */
 

@@ -9,6 +9,10 @@
 namespace kvps {
 namespace {
 
+// S3 servers differ on whether the x-amz-meta- prefix counts toward the 2 KiB (MinIO counts
+// it): kvps counts it, so a value written anywhere can be copied to any S3 server.
+constexpr std::string_view kMetadataPrefix = "x-amz-meta-";
+
 bool is_token_char(unsigned char c) {
     return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
@@ -68,10 +72,11 @@ MetadataList checked_metadata(std::vector<std::pair<std::string, std::string>> p
             fail(KVPS_INVALID_ARGUMENT, "metadata " + quote(name) + " has value " + quote(value) +
                                             ": values are printable ASCII without leading or trailing spaces");
         for (char &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        total += name.size() + value.size();
+        total += kMetadataPrefix.size() + name.size() + value.size();
     }
     if (total > KVPS_METADATA_MAX)
-        fail(KVPS_INVALID_ARGUMENT, "metadata is " + std::to_string(total) + " bytes (names and values); at most " +
+        fail(KVPS_INVALID_ARGUMENT, "metadata is " + std::to_string(total) +
+                                        " bytes (names with their x-amz-meta- prefix, and values); at most " +
                                         std::to_string(KVPS_METADATA_MAX) + " are allowed (S3's limit)");
     std::sort(pairs.begin(), pairs.end());
     for (size_t i = 1; i < pairs.size(); ++i)

@@ -130,15 +130,16 @@ static void test_bad_put_options(void **state) {
 
     static char big[KVPS_METADATA_MAX];
     memset(big, 'v', sizeof big - 1);
-    const kvps_option too_big[] = {{"big", big}}; /* 3 + 2047 bytes > 2048 */
+    const kvps_option too_big[] = {{"big", big}};
+    big[KVPS_METADATA_MAX - 14 + 1] = '\0'; /* "x-amz-meta-big" + 2035 bytes > 2048 */
     m.metadata = too_big;
     ASSERT_STATUS(KVPS_INVALID_ARGUMENT, kvps_put_with(g_store, k, "x", 1, &m));
     ASSERT_MESSAGE_HAS("2048");
-    big[sizeof big - 4] = '\0'; /* 3 + 2044 bytes fit */
+    big[KVPS_METADATA_MAX - 14] = '\0'; /* 14 + 2034 bytes fit */
     ASSERT_OK(kvps_put_with(g_store, k, "x", 1, &m));
     kvps_stat_info st = KVPS_STAT_INIT;
     ASSERT_OK(kvps_stat(g_store, k, &st));
-    assert_int_equal(strlen(kvps_stat_metadata_get(&st, "big")), KVPS_METADATA_MAX - 4);
+    assert_int_equal(strlen(kvps_stat_metadata_get(&st, "big")), KVPS_METADATA_MAX - 14);
     ASSERT_OK(kvps_delete(g_store, k));
 
     kvps_put_options version = KVPS_PUT_OPTIONS_INIT;

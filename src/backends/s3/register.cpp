@@ -42,6 +42,9 @@ std::vector<OptionSpec> option_table() {
         opt("verify_tls", KVPS_OPTION_BOOL, "true", "verify the server's TLS certificate"),
         opt("unsigned_payload", KVPS_OPTION_BOOL, "false",
             "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
+        opt("copy_threshold", KVPS_OPTION_SIZE, "5GiB",
+            "copies of larger values use UploadPartCopy in part_size parts instead of one "
+            "CopyObject (0..5GiB)"),
     };
 }
 
@@ -93,6 +96,10 @@ Settings make_settings(const Config &config) {
     s.http.stall_timeout = config.duration("request_timeout");
     s.http.verify_tls = config.boolean("verify_tls");
     if (config.given("ca_file")) s.http.ca_file = config.string("ca_file");
+    s.copy_threshold = config.size("copy_threshold");
+    if (s.copy_threshold > kMaxPart)
+        fail(KVPS_INVALID_OPTION, "s3: option copy_threshold must be at most 5GiB (CopyObject's limit), not " +
+                                      std::to_string(s.copy_threshold) + " bytes");
     return s;
 }
 
