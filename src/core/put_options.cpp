@@ -1,10 +1,10 @@
-#include "put_options.hpp"
+#include "spi/put_options.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps {
 namespace {

@@ -5,11 +5,11 @@
 
 #include <cerrno>
 
-#include "backend.hpp"
-#include "error.hpp"
+#include "spi/backend.hpp"
+#include "spi/error.hpp"
 #include "lister.hpp"
 #include "properties.hpp"
-#include "registry.hpp"
+#include "spi/registrar.hpp"
 #include "store.hpp"
 #include "streams.hpp"
 
@@ -125,7 +125,7 @@ public:
 
 private:
     Metadata metadata_of(const Fd &fd, const struct stat &st, const Location &loc) const {
-        Metadata meta{static_cast<uint64_t>(st.st_size), ns_of(st.st_mtim), etag_of(st), {}};
+        Metadata meta{static_cast<uint64_t>(st.st_size), ns_of(st.st_mtim), etag_of(st)};
         meta.properties = read_properties(fd.get(), store_.where(loc));
         return meta;
     }

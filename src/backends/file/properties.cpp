@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "fs.hpp"
 
 namespace kvps::file {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "put_options.hpp"
+#include "spi/put_options.hpp"
 
 namespace kvps::file {
 

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "error.hpp"
 #include "properties.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::file {
 

@@ -8,8 +8,8 @@
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "backend.hpp"
-#include "registry.hpp"
+#include "spi/backend.hpp"
+#include "spi/registrar.hpp"
 
 namespace kvps {
 namespace {
@@ -177,7 +177,7 @@ private:
     }
 
     static Metadata metadata_of(const Value &v) {
-        Metadata meta{v.blob.size(), v.mtime_ns, etag_of(v), {}};
+        Metadata meta{v.blob.size(), v.mtime_ns, etag_of(v)};
         if (v.properties) meta.properties = *v.properties;
         return meta;
     }

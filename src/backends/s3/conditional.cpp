@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <random>
 
-#include "log.hpp"
+#include "spi/log.hpp"
 #include "multipart.hpp"
 #include "s3_backend.hpp"
 #include "sigv4.hpp"

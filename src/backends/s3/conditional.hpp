@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "error.hpp"
-#include "put_options.hpp"
+#include "spi/error.hpp"
+#include "spi/put_options.hpp"
 
 namespace kvps::s3 {
 

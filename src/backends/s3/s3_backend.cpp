@@ -5,7 +5,7 @@
 
 #include <openssl/evp.h>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "multipart.hpp"
 #include "parallel.hpp"
 #include "xml.hpp"

@@ -34,6 +34,11 @@ struct Metadata {
     int64_t mtime_ns = 0;
     std::string etag;  // changes whenever the value changes; at most KVPS_ETAG_MAX - 1 bytes
     Properties properties;  // content type and user metadata
+
+    // Constructors rather than an aggregate, so Metadata{size, mtime, etag} stays warning-free.
+    Metadata() = default;
+    Metadata(uint64_t size_, int64_t mtime_ns_, std::string etag_, Properties properties_ = {})
+        : size(size_), mtime_ns(mtime_ns_), etag(std::move(etag_)), properties(std::move(properties_)) {}
 };
 
 struct Entry {
