@@ -840,6 +840,13 @@ int main(int argc, char **argv) {
     } else {
         g_url = arg;
     }
+    /* KVPS_CONFORMANCE_URL_SUFFIX is appended to the URL (e.g. "&copy_threshold=0"). */
+    const char *suffix = getenv("KVPS_CONFORMANCE_URL_SUFFIX");
+    if (suffix && *suffix) {
+        static char with_suffix[4096];
+        snprintf(with_suffix, sizeof with_suffix, "%s%s", g_url, suffix);
+        g_url = with_suffix;
+    }
     snprintf(g_prefix, sizeof g_prefix, "conformance-%ld-%ld/", (long)getpid(), (long)time(NULL));
 
     const struct CMUnitTest tests[] = {
