@@ -9,7 +9,7 @@
 #include <mutex>
 
 #include "spi/backend.hpp"
-#include "registry.hpp"
+#include "spi/registrar.hpp"
 
 namespace kvps {
 namespace {
