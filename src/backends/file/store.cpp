@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,7 +217,35 @@ std::unique_ptr<TempFile> Store::new_temp() const {
     return std::make_unique<TempFile>(staging_.get(), staging_path);
 }
 
-void Store::install(TempFile &temp, std::string_view key, const Location &loc) const {
+namespace {
+
+// Takes the folder's write lock; it goes with the descriptor.
+void lock_folder(int fd) {
+    while (::flock(fd, LOCK_EX) != 0)
+        if (errno != EINTR) fail_errno(errno, "cannot lock a store folder");
+}
+
+// The identity of an open folder, to take two folders' locks in one order.
+std::pair<dev_t, ino_t> identity(int fd) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) fail_errno(errno, "cannot stat a store folder");
+    return {st.st_dev, st.st_ino};
+}
+
+}  // namespace
+
+std::optional<std::string> Store::current_etag(int dir, const Location &loc, std::string_view key) const {
+    struct stat st;
+    if (::fstatat(dir, loc.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+        fail_key(errno, "cannot check the condition on", key, loc);
+    }
+    if (S_ISLNK(st.st_mode)) fail_key(ELOOP, "cannot write", key, loc);
+    if (!S_ISREG(st.st_mode)) return std::nullopt;
+    return etag_of(st);
+}
+
+std::string Store::install(TempFile &temp, std::string_view key, const Location &loc, const PutOptions *options) const {
     if (options_.sync && ::fdatasync(temp.fd()) != 0) fail_key(errno, "cannot write", key, loc);
     for (int attempt = 0;; ++attempt) {
         int fd = open_dirs(root(), loc.dirs, true, options_.sync);
@@ -225,10 +254,19 @@ void Store::install(TempFile &temp, std::string_view key, const Location &loc) c
                                        "': a folder on its path is a value (a file)");
         if (fd < 0) fail_key(-fd, "cannot write", key, loc);
         Fd parent(fd);
+        lock_folder(fd);
+        if (options && options->conditional()) {
+            std::optional<std::string> etag = current_etag(fd, loc, key);
+            check_condition(key, *options, etag ? &*etag : nullptr);
+        }
         if (::renameat(temp.staging_fd(), temp.name().c_str(), fd, loc.leaf.c_str()) == 0) {
+            struct stat st;
+            int stat_err = ::fstat(temp.fd(), &st) == 0 ? 0 : errno;
             temp.renamed();
+            ::flock(fd, LOCK_UN);
             if (options_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
-            return;
+            if (stat_err) fail_key(stat_err, "cannot stat", key, loc);
+            return etag_of(st);
         }
         int err = errno;
         if (err == ENOENT && attempt < 8) continue;  // a delete removed the emptied folder meanwhile
@@ -243,20 +281,68 @@ void Store::remove(std::string_view key, const Location &loc) const {
     if (fd == -ENOENT || fd == -ENOTDIR) return;
     if (fd < 0) fail_key(-fd, "cannot delete", key, loc);
     Fd parent(fd);
+    lock_folder(fd);
     if (::unlinkat(fd, loc.leaf.c_str(), 0) != 0) {
         if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR) return;
         fail_key(errno, "cannot delete", key, loc);
     }
+    ::flock(fd, LOCK_UN);
     if (options_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
-    // Remove the folders the removal emptied (not the fan-out level of the encoded layout).
+    remove_empty_dirs(loc.dirs);
+}
+
+// Removes the folders a removal emptied (not the fan-out level of the encoded layout).
+void Store::remove_empty_dirs(std::vector<std::string> dirs) const {
     size_t keep = layout_->pathmapped() ? 0 : 1;
-    std::vector<std::string> dirs = loc.dirs;
     while (dirs.size() > keep) {
         std::string last = dirs.back();
         dirs.pop_back();
         Fd up(open_dirs(root(), dirs, false, false));
         if (!up || ::unlinkat(up.get(), last.c_str(), AT_REMOVEDIR) != 0) break;
         if (options_.sync) ::fsync(up.get());
+    }
+}
+
+std::string Store::move(std::string_view from, const Location &from_loc, std::string_view to, const Location &to_loc,
+                        const PutOptions &options) const {
+    for (int attempt = 0;; ++attempt) {
+        int sfd = open_dirs(root(), from_loc.dirs, false, false);
+        if (sfd == -ENOENT || sfd == -ENOTDIR)
+            fail(KVPS_NOT_FOUND, "cannot rename key " + quote(from) + ": it does not exist");
+        if (sfd < 0) fail_key(-sfd, "cannot rename", from, from_loc);
+        Fd source(sfd);
+        int dfd = open_dirs(root(), to_loc.dirs, true, options_.sync);
+        if (dfd == -ENOTDIR || dfd == -EEXIST)
+            fail(KVPS_INVALID_KEY, "cannot write key " + quote(to) + " in '" + path_ +
+                                       "': a folder on its path is a value (a file)");
+        if (dfd < 0) fail_key(-dfd, "cannot write", to, to_loc);
+        Fd target(dfd);
+        // Two folders' locks, always in the order of their identities: no deadlock.
+        auto sid = identity(sfd), did = identity(dfd);
+        if (sid == did) {
+            lock_folder(sfd);
+        } else {
+            lock_folder(sid < did ? sfd : dfd);
+            lock_folder(sid < did ? dfd : sfd);
+        }
+        if (!current_etag(sfd, from_loc, from))
+            fail(KVPS_NOT_FOUND, "cannot rename key " + quote(from) + ": it does not exist");
+        std::optional<std::string> etag = current_etag(dfd, to_loc, to);
+        check_condition(to, options, etag ? &*etag : nullptr);
+        if (::renameat(sfd, from_loc.leaf.c_str(), dfd, to_loc.leaf.c_str()) == 0) {
+            std::optional<std::string> made = current_etag(dfd, to_loc, to);
+            ::flock(sfd, LOCK_UN);
+            ::flock(dfd, LOCK_UN);
+            if (options_.sync && (::fsync(dfd) != 0 || (sid != did && ::fsync(sfd) != 0)))
+                fail_key(errno, "cannot sync the folder of", to, to_loc);
+            remove_empty_dirs(from_loc.dirs);
+            return made.value_or("");
+        }
+        int err = errno;
+        if (err == ENOENT && attempt < 8) continue;  // a delete removed an emptied folder meanwhile
+        if (err == EISDIR || err == ENOTEMPTY || err == EEXIST)
+            fail(KVPS_INVALID_KEY, "cannot write key " + quote(to) + ": '" + where(to_loc) + "' is a folder");
+        fail_key(err, "cannot rename", from, from_loc);
     }
 }
 

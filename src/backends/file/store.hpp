@@ -14,6 +14,7 @@
 #include "spi/options.hpp"
 #include "fs.hpp"
 #include "layout.hpp"
+#include "spi/put_options.hpp"
 #include "staging.hpp"
 
 namespace kvps::file {
@@ -44,12 +45,22 @@ public:
     std::unique_ptr<TempFile> new_temp() const;
     // fsyncs (with sync) and renames a temporary file over key's file, making its directories
     // as needed, then fsyncs the directory. Throws naming the key; the old value stays on failure
-    // before the rename.
-    void install(TempFile &temp, std::string_view key, const Location &loc) const;
+    // before the rename. Every write and delete holds the lock (flock) of the key's folder from
+    // its check to its rename, so a condition in options is atomic with the write, across
+    // threads and processes. Returns the etag of the value installed.
+    std::string install(TempFile &temp, std::string_view key, const Location &loc,
+                        const PutOptions *options = nullptr) const;
     // Removes key's file and the directories the removal left empty.
     void remove(std::string_view key, const Location &loc) const;
+    // Moves from's file over to's (one rename under both folders' locks), options' condition
+    // applying to `to`. Throws KVPS_NOT_FOUND for a missing from. Returns the etag at `to`.
+    std::string move(std::string_view from, const Location &from_loc, std::string_view to,
+                     const Location &to_loc, const PutOptions &options) const;
 
 private:
+    void remove_empty_dirs(std::vector<std::string> dirs) const;
+    // The etag of the key's file in its open (locked) folder dir; nullopt when it has none.
+    std::optional<std::string> current_etag(int dir, const Location &loc, std::string_view key) const;
     void open_root();
     // Checks the marker, writing it when missing and may_write; false when it is missing.
     bool check_marker(bool may_write);

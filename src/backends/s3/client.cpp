@@ -162,7 +162,9 @@ HttpResponse Client::send(const Call &call) {
             headers.emplace_back("Authorization", std::move(signature.authorization));
         }
         request.headers.clear();
-        for (const auto &[name, value] : headers) request.headers.push_back(name + ": " + value);
+        // libcurl drops "Name:" without a value; "Name;" sends it empty (x-amz-meta-* may be).
+        for (const auto &[name, value] : headers)
+            request.headers.push_back(value.empty() ? name + ";" : name + ": " + value);
 
         auto started = std::chrono::steady_clock::now();
         TransportError transport;

@@ -28,6 +28,7 @@ struct Settings {
     unsigned max_attempts = 3;
     bool unsigned_payload = false;
     HttpOptions http;
+    uint64_t copy_threshold = uint64_t{5} << 30;  // larger copies use UploadPartCopy
 };
 
 // Which failures a step may be repeated after.
