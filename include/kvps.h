@@ -414,6 +414,10 @@ typedef struct kvps_option_info {
     const char *default_value; /* as text; NULL when there is no default */
     int required;              /* nonzero: opening fails without it */
     const char *description;   /* one line */
+    /* Appended in 0.2: other names accepted for this option (e.g. KVPSButter's), alias_count of
+     * them. A value given under an alias is the option's value. */
+    const char *const *aliases;
+    size_t alias_count;
 } kvps_option_info;
 
 /* One registered backend. Static storage, valid for the life of the process. */

@@ -10,6 +10,7 @@
 #include "lister.hpp"
 #include "properties.hpp"
 #include "spi/registrar.hpp"
+#include "spi/text.hpp"
 #include "store.hpp"
 #include "streams.hpp"
 
@@ -172,6 +173,21 @@ private:
     Lister lister_;
 };
 
+LayoutKind layout_option(const Config &config) {
+    LayoutKind by_flag = config.boolean("pathmapped") ? LayoutKind::pathmapped : LayoutKind::encoded;
+    if (!config.given("layout")) return by_flag;
+    std::string name = lower(config.string("layout"));
+    for (LayoutKind kind : {LayoutKind::encoded, LayoutKind::pathmapped, LayoutKind::kvpsbutter}) {
+        if (name != layout_name(kind)) continue;
+        if (config.given("pathmapped") && config.boolean("pathmapped") != (kind == LayoutKind::pathmapped))
+            fail(KVPS_INVALID_OPTION, "file: options layout=" + name + " and pathmapped=" +
+                                          (config.boolean("pathmapped") ? "true" : "false") + " disagree");
+        return kind;
+    }
+    fail(KVPS_INVALID_OPTION, "file: option layout has value " + quote(config.string("layout")) +
+                                  ", expected encoded, pathmapped or kvpsbutter");
+}
+
 const Registrar registrar{{
     .name = "file",
     .description = "A folder on local disk, one file per value, written atomically",
@@ -190,13 +206,18 @@ const Registrar registrar{{
              .type = KVPS_OPTION_BOOL,
              .default_value = "false",
              .description = "store key a/b/c as the file a/b/c (browsable) instead of encoded names"},
+            {.name = "layout",
+             .type = KVPS_OPTION_STRING,
+             .default_value = std::nullopt,
+             .description = "encoded (default), pathmapped (as pathmapped=true), or kvpsbutter: "
+                            "KVPSButter's folder of base64-named files, read and written as it does"},
         },
     .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_WRITE_STREAM | KVPS_CAP_LIST |
                     KVPS_CAP_PERSISTENT | KVPS_CAP_SHARED,
     .open = [](const Config &config) -> std::unique_ptr<Backend> {
         Options options{.create = config.boolean("create"),
                         .sync = config.boolean("fsync"),
-                        .pathmapped = config.boolean("pathmapped")};
+                        .layout = layout_option(config)};
         return std::make_unique<FileBackend>(folder_of(config.url()), options);
     },
 }};

@@ -20,9 +20,9 @@ namespace {
 constexpr std::string_view kMarkerTitle = "kvps file store";
 constexpr int kFormatVersion = 1;
 
-std::string marker_text(bool pathmapped) {
+std::string marker_text(LayoutKind layout) {
     return std::string(kMarkerTitle) + "\nversion " + std::to_string(kFormatVersion) + "\nlayout " +
-           (pathmapped ? "pathmapped" : "encoded") + "\n";
+           std::string(layout_name(layout)) + "\n";
 }
 
 // mkdir -p, reporting the first failure as errno; 0 on success.
@@ -75,17 +75,14 @@ std::string folder_of(const Url &url) {
     std::string culprit = "file store URL " + quote(url.scheme + "://" + url.host + url.raw_path);
     if (!url.user.empty() || url.has_password || !url.port.empty())
         fail(KVPS_INVALID_URL, culprit + ": a folder URL has no user, password or port");
-    if (url.host == "." || url.host == "..") return url.host + url.path;
-    if (!url.host.empty() && url.host != "localhost")
-        fail(KVPS_INVALID_URL, culprit + ": host " + quote(url.host) +
-                                   " is not supported; use file:///absolute/path or file://./relative/path");
+    if (!url.host.empty() && url.host != "localhost") return url.host + url.path;
     if (url.path.empty() || url.path == "/")
         fail(KVPS_INVALID_URL, culprit + ": names no folder; use file:///absolute/path or file://./relative/path");
     return url.path;
 }
 
 Store::Store(std::string path, Options options)
-    : path_(std::move(path)), options_(options), layout_(make_layout(options.pathmapped)) {
+    : path_(std::move(path)), options_(options), layout_(make_layout(options.layout)) {
     while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
     open_root();
     // With create=false, opening writes nothing into the folder (a plain folder read as a source
@@ -127,7 +124,13 @@ bool Store::check_marker(bool may_write) {
         text.clear();
         if (read_small(root(), kMarkerName, text, err)) break;
         if (err != ENOENT) fail_path(err, "cannot read the format marker", join_path(path_, kMarkerName));
-        if (!options_.pathmapped) {
+        if (options_.layout == LayoutKind::kvpsbutter) {
+            // KVPSButter's folders have no marker, and never get one: KVPSButter would read it
+            // as a key. Only the staging folder is added, by the first write.
+            if (!may_write) return false;
+            return true;
+        }
+        if (options_.layout == LayoutKind::encoded) {
             // Keys are only ever written into a folder that holds nothing else.
             DIR *dir = open_dir_stream(root());
             if (!dir) fail_path(errno, "cannot read store folder", path_);
@@ -153,7 +156,7 @@ bool Store::check_marker(bool may_write) {
             fail_path(errno, "cannot create the format marker in", path_);
         }
         Fd owned(fd);
-        std::string content = marker_text(options_.pathmapped);
+        std::string content = marker_text(options_.layout);
         err = write_all(fd, content.data(), content.size());
         if (!err && options_.sync && ::fsync(fd) != 0) err = errno;
         if (!err && ::linkat(root(), temp.c_str(), root(), std::string(kMarkerName).c_str(), 0) != 0 &&
@@ -174,9 +177,10 @@ bool Store::check_marker(bool may_write) {
     bool pathmapped = text.find("\nlayout pathmapped\n") != std::string::npos;
     if (!pathmapped && text.find("\nlayout encoded\n") == std::string::npos)
         fail(KVPS_IO, "'" + where + "' names no known layout");
-    if (pathmapped != options_.pathmapped)
-        fail(KVPS_INVALID_OPTION, "store folder '" + path_ + "' uses the " + (pathmapped ? "pathmapped" : "encoded") +
-                                      " layout: open it with pathmapped=" + (pathmapped ? "true" : "false"));
+    LayoutKind found = pathmapped ? LayoutKind::pathmapped : LayoutKind::encoded;
+    if (found != options_.layout)
+        fail(KVPS_INVALID_OPTION, "store folder '" + path_ + "' uses the " + std::string(layout_name(found)) +
+                                      " layout: open it with layout=" + std::string(layout_name(found)));
     // Encoded names differ in case only ("NF" and "Nf"): a file system that folds case would
     // merge two keys into one file. The marker's name in upper case finds such a file system.
     struct stat lower, upper;

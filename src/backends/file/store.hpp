@@ -22,7 +22,7 @@ namespace kvps::file {
 struct Options {
     bool create = true;
     bool sync = true;
-    bool pathmapped = false;
+    LayoutKind layout = LayoutKind::encoded;
 };
 
 class Store {
@@ -83,8 +83,10 @@ private:
 std::string etag_of(const struct stat &st);
 int64_t ns_of(const struct timespec &t);
 
-// The folder a file://, local:// or path:// URL names: file:///abs, file://localhost/abs,
-// file://./relative, file://../relative. Throws KVPS_INVALID_URL.
+// The folder a file://, local:// or path:// URL names: file:///abs, file://localhost/abs, and
+// (KVPSButter's rule, where RFC 8089 would name a remote host kvps cannot reach) any other
+// host starts a relative path: file://./rel, file://../rel, file://kb/plain = "kb/plain".
+// Throws KVPS_INVALID_URL.
 std::string folder_of(const Url &url);
 
 }  // namespace kvps::file

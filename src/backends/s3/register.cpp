@@ -2,6 +2,7 @@
 #include "spi/options.hpp"
 #include "credentials.hpp"
 #include "spi/error.hpp"
+#include "spi/log.hpp"
 #include "spi/registrar.hpp"
 #include "s3_backend.hpp"
 
@@ -15,22 +16,36 @@ std::vector<OptionSpec> option_table() {
     auto opt = [](const char *name, kvps_option_type type, const char *def, const char *text) {
         return OptionSpec{name, type, def ? std::optional<std::string>(def) : std::nullopt, false, text};
     };
+    auto alias = [](OptionSpec spec, std::vector<std::string> names) {
+        spec.aliases = std::move(names);
+        return spec;
+    };
     return {
         opt("region", KVPS_OPTION_STRING, nullptr,
             "signing region; else AWS_REGION, AWS_DEFAULT_REGION, the profile, the instance "
             "metadata (when the credentials came from there), us-east-1"),
-        opt("endpoint", KVPS_OPTION_URL, nullptr,
-            "http(s)://host[:port] of an S3-compatible server; else AWS_ENDPOINT_URL_S3, "
-            "AWS_ENDPOINT_URL, the profile, AWS"),
-        opt("path_style", KVPS_OPTION_BOOL, nullptr,
-            "address the bucket in the path; default true with an endpoint, false for AWS"),
-        opt("access_key_id", KVPS_OPTION_SECRET, nullptr,
-            "access key id; else, in order: the URL's user, AWS_ACCESS_KEY_ID, web identity "
-            "(AWS_WEB_IDENTITY_TOKEN_FILE), the profile (role_arn, sso, static keys, "
-            "credential_process), container credentials, instance metadata (IMDSv2); none is "
-            "KVPS_NO_CREDENTIALS"),
-        opt("secret_access_key", KVPS_OPTION_SECRET, nullptr,
-            "secret access key; else the URL's password, or the chain given for access_key_id"),
+        alias(opt("endpoint", KVPS_OPTION_URL, nullptr,
+                  "http(s)://host[:port] of an S3-compatible server; else AWS_ENDPOINT_URL_S3, "
+                  "AWS_ENDPOINT_URL, the profile, AWS"),
+              {"serviceurl"}),
+        alias(opt("path_style", KVPS_OPTION_BOOL, nullptr,
+                  "address the bucket in the path; default true with an endpoint, false for AWS"),
+              {"forcepathstyle"}),
+        alias(opt("access_key_id", KVPS_OPTION_SECRET, nullptr,
+                  "access key id; else, in order: the URL's user, AWS_ACCESS_KEY_ID, web identity "
+                  "(AWS_WEB_IDENTITY_TOKEN_FILE), the profile (role_arn, sso, static keys, "
+                  "credential_process), container credentials, instance metadata (IMDSv2); none is "
+                  "KVPS_NO_CREDENTIALS"),
+              {"username"}),
+        alias(opt("secret_access_key", KVPS_OPTION_SECRET, nullptr,
+                  "secret access key; else the URL's password, or the chain given for access_key_id"),
+              {"password"}),
+        opt("bucket", KVPS_OPTION_STRING, nullptr, "the bucket, instead of the URL's host (KVPSButter's option)"),
+        opt("prefix", KVPS_OPTION_STRING, nullptr,
+            "a key prefix taken verbatim, instead of the URL's path: key k is object PREFIX+k, with "
+            "no '/' added (KVPSButter's rule)"),
+        opt("disablechunkedencoding", KVPS_OPTION_BOOL, nullptr, "KVPSButter's; accepted and ignored"),
+        opt("disablegetobjectattributes", KVPS_OPTION_BOOL, nullptr, "KVPSButter's; accepted and ignored"),
         opt("session_token", KVPS_OPTION_SECRET, nullptr,
             "session token of temporary credentials; else AWS_SESSION_TOKEN, or the chain"),
         opt("profile", KVPS_OPTION_STRING, nullptr,
@@ -71,12 +86,19 @@ int64_t in_range(const Config &config, const char *name, int64_t low, int64_t hi
 Settings make_settings(const Config &config) {
     const Url &url = config.url();
     Settings s;
-    s.bucket = url.host;
+    s.bucket = config.given("bucket") ? config.string("bucket") : url.host;
     if (s.bucket.empty())
-        fail(KVPS_INVALID_URL, "s3: the URL names no bucket (expected s3://BUCKET/PREFIX?...)");
-    s.prefix = url.path;
-    while (!s.prefix.empty() && s.prefix.front() == '/') s.prefix.erase(0, 1);
-    if (!s.prefix.empty() && s.prefix.back() != '/') s.prefix += '/';
+        fail(KVPS_INVALID_URL, "s3: the URL names no bucket (expected s3://BUCKET/PREFIX?... or ?bucket=NAME)");
+    if (config.given("prefix")) {
+        s.prefix = config.string("prefix");  // KVPSButter's: verbatim, no '/' added
+    } else {
+        s.prefix = url.path;
+        while (!s.prefix.empty() && s.prefix.front() == '/') s.prefix.erase(0, 1);
+        if (!s.prefix.empty() && s.prefix.back() != '/') s.prefix += '/';
+    }
+    for (const char *ignored : {"disablechunkedencoding", "disablegetobjectattributes"})
+        if (config.given(ignored))
+
 
     s.http.connect_timeout = config.duration("connect_timeout");
     s.http.stall_timeout = config.duration("request_timeout");
