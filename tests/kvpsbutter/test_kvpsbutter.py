@@ -171,6 +171,10 @@ class KvpsButterTest(unittest.TestCase):
         self.assertEqual(self.kvps("--store", native, "get", prefix + "k1").stdout, b"from kvps")
         entries = self.listing(butter)
         self.assertEqual(list(entries), ["k1"])
+        # The migration: a KVPSButter S3 store copied to a kvps folder.
+        moved = os.path.join(self.tmp, "moved")
+        self.kvps("cp", butter, f"file://{moved}")
+        self.assertEqual(self.kvps("--store", f"file://{moved}", "get", "k1").stdout, b"from kvps")
         out = self.kvps("--store", butter, "get", "nope", rc=1)
         self.assertNotIn(q["secret_access_key"], out.stderr.decode())
         self.kvps("--store", butter, "rm", "k1")
