@@ -43,6 +43,9 @@ struct HttpResponse {
     Bytes body;  // error documents always land here
     std::optional<uint64_t> content_length;
     std::string etag, last_modified, content_range, request_id;
+    // Content-Type and x-amz-meta-* (names lower-cased, the prefix removed), as received.
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> user_metadata;
 };
 
 // The outcome of a transfer that did not get an answer.

@@ -45,6 +45,7 @@ void put_object(Client &client, const std::string &full_key, const void *data, s
     call.body = data;
     call.body_size = size;
     call.has_body = true;
+    call.headers = {{"Content-Type", "application/octet-stream"}};  // as put_with's default
     HttpResponse response = client.send(call);
     if (!succeeded(response)) client.fail_answer(response, client.describe("PUT", full_key));
 }
@@ -65,6 +66,7 @@ std::optional<Metadata> head_object(Client &client, const std::string &full_key,
     }
     if (raw_etag) *raw_etag = response.etag;
     meta.etag = std::string(strip_quotes(response.etag).substr(0, KVPS_ETAG_MAX - 1));
+    meta.properties = properties_of(response);
     return meta;
 }
 

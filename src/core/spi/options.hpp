@@ -29,6 +29,9 @@ struct OptionSpec {
     // checks its own ranges. nullopt = unbounded on that side.
     std::optional<std::string> min = std::nullopt;
     std::optional<std::string> max = std::nullopt;
+    // Other accepted names (lowercase), e.g. KVPSButter's; a value given under an alias is the
+    // option's value. Shown by introspection; never both an alias and the name in one open.
+    std::vector<std::string> aliases = {};
 };
 
 class Config {
