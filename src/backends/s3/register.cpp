@@ -70,7 +70,7 @@ std::vector<OptionSpec> option_table() {
             "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
         opt("copy_threshold", KVPS_OPTION_SIZE, "5GiB",
             "copies of larger values use UploadPartCopy in part_size parts instead of one "
-            "CopyObject (0..5GiB)"),
+            "CopyObject (0..5GiB)", nullptr, "5GiB"),
     };
 }
 
@@ -115,9 +115,6 @@ Settings make_settings(const Config &config) {
     s.max_attempts = static_cast<unsigned>(config.integer("max_attempts"));
     s.unsigned_payload = config.boolean("unsigned_payload");
     s.copy_threshold = config.size("copy_threshold");
-    if (s.copy_threshold > kMaxPart)
-        fail(KVPS_INVALID_OPTION, "s3: option copy_threshold must be at most 5GiB (CopyObject's limit), not " +
-                                      std::to_string(s.copy_threshold) + " bytes");
     // Last, once every option is known good: the chain may call STS, SSO, a process, IMDS.
     s.credentials = resolve_credentials(config, s.http, &s.region);
     if (s.region.empty()) s.region = "us-east-1";

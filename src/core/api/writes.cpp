@@ -130,7 +130,8 @@ KVPS_API kvps_status kvps_writer_open_with(kvps_store *store, const char *key,
         require(out, "out");
         kvps::PutOptions opts = kvps::put_options_from(options);
         auto writer = store->backend->open_writer_with(k, opts);
-        *out = new kvps_writer{std::move(writer), std::string(k), false, 0, options->etag_out};
+        *out = new kvps_writer{StoreRef(store), std::move(writer), std::string(k), false, 0,
+                               options->etag_out};
         return KVPS_OK;
     });
 }
