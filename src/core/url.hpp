@@ -28,6 +28,10 @@ struct Url {
 // bad port, control character...). The message never repeats a password.
 Url parse_url(std::string_view text);
 
+// The URL text with what may be its user info ("user:password@") replaced by "***", for any
+// message that must show a URL.
+std::string redact_userinfo(std::string_view text);
+
 // Percent-decoding; throws KVPS_INVALID_URL on a malformed escape. '+' is kept as is.
 std::string percent_decode(std::string_view text, std::string_view what);
 

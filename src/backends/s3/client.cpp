@@ -38,6 +38,7 @@ kvps_status status_for(long http_status, std::string_view code) {
         return KVPS_NOT_FOUND;
     if (code == "AccessDenied" || code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
         code == "AllAccessDisabled" || code == "ExpiredToken" || code == "InvalidToken" ||
+        code == "InvalidTokenId" ||
         code == "InvalidSecurity" || code == "AccountProblem")
         return KVPS_PERMISSION_DENIED;
     if (code == "PreconditionFailed") return KVPS_PRECONDITION_FAILED;
@@ -59,6 +60,19 @@ kvps_status status_for(long http_status, std::string_view code) {
 }  // namespace
 
 Client::Client(Settings settings) : settings_(std::move(settings)), http_(settings_.http) {
+    // Whatever their source (options, URL, environment, files), these reach a request header:
+    // a CR or LF would add a header line. Named, never shown (some are secrets).
+    const std::pair<const char *, const std::string *> in_headers[] = {
+        {"region", &settings_.region},
+        {"endpoint", &settings_.endpoint},
+        {"access_key_id", &settings_.credentials.access_key_id},
+        {"session_token", &settings_.credentials.session_token},
+    };
+    for (const auto &[name, value] : in_headers)
+        for (unsigned char c : *value)
+            if (c < 0x20 || c == 0x7f)
+                fail(KVPS_INVALID_OPTION, std::string("s3: option ") + name +
+                                              " contains a control character (CR, LF, tab...)");
     std::string_view endpoint = settings_.endpoint;
     size_t sep = endpoint.find("://");
     scheme_ = std::string(endpoint.substr(0, sep));
@@ -170,6 +184,7 @@ HttpResponse Client::send(const Call &call) {
                                     (query.empty() ? "" : "?" + query) + line);
         }
         bool last = attempt >= settings_.max_attempts;
+        if (!answered && call.lost_answer) *call.lost_answer = true;
         if (!answered) {
             if (call.retry == Retry::Always && !last && streamed == 0) {
                 back_off(attempt);

@@ -148,7 +148,9 @@ std::string parse_upload_id(std::string_view document) {
 std::vector<MultipartUploadEntry> parse_multipart_uploads(std::string_view document) {
     std::vector<MultipartUploadEntry> out;
     for (const XmlNode &c : parse_xml(document, "ListMultipartUploads").children)
-        if (c.name == "Upload") out.push_back({c.child_text("Key"), c.child_text("UploadId")});
+        if (c.name == "Upload")
+            out.push_back({c.child_text("Key"), c.child_text("UploadId"),
+                           parse_iso8601_ns(c.child_text("Initiated"))});
     return out;
 }
 
