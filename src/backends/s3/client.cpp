@@ -73,6 +73,9 @@ Client::Client(Settings settings) : settings_(std::move(settings)), http_(settin
             if (c < 0x20 || c == 0x7f)
                 fail(KVPS_INVALID_OPTION, std::string("s3: option ") + name +
                                               " contains a control character (CR, LF, tab...)");
+    if (!settings_.http.verify_tls && settings_.endpoint.starts_with("https://"))
+        log(KVPS_LOG_WARN, "s3: verify_tls=false: the certificate of " + settings_.endpoint +
+                               " is not checked, so anyone on the way can read and change the data");
     std::string_view endpoint = settings_.endpoint;
     size_t sep = endpoint.find("://");
     scheme_ = std::string(endpoint.substr(0, sep));
