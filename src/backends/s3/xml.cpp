@@ -175,7 +175,10 @@ int64_t parse_iso8601_ns(std::string_view text) {
     tm.tm_hour = hour;
     tm.tm_min = minute;
     tm.tm_sec = second;
-    int64_t ns = static_cast<int64_t>(timegm(&tm)) * 1000000000;
+    time_t seconds = timegm(&tm);
+    // Out of what int64 nanoseconds hold (years 1678..2262), or fields out of their ranges.
+    if (seconds < -9200000000 || seconds > 9200000000) return 0;
+    int64_t ns = static_cast<int64_t>(seconds) * 1000000000;
     size_t dot = s.find('.');
     if (dot != std::string::npos) {
         int64_t scale = 100000000;
