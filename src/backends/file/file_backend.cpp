@@ -5,10 +5,10 @@
 
 #include <cerrno>
 
-#include "backend.hpp"
-#include "error.hpp"
+#include "spi/backend.hpp"
+#include "spi/error.hpp"
 #include "lister.hpp"
-#include "registry.hpp"
+#include "spi/registrar.hpp"
 #include "store.hpp"
 #include "streams.hpp"
 

@@ -12,7 +12,7 @@
 #include <optional>
 
 #include "codec.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "store.hpp"
 
 namespace kvps::file {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::file {
 

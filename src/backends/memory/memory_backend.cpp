@@ -8,8 +8,8 @@
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "backend.hpp"
-#include "registry.hpp"
+#include "spi/backend.hpp"
+#include "spi/registrar.hpp"
 
 namespace kvps {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <curl/curl.h>
 
-#include "error.hpp"
-#include "log.hpp"
+#include "spi/error.hpp"
+#include "spi/log.hpp"
 #include "s3_backend.hpp"
 #include "xml.hpp"
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "bytes.hpp"
+#include "spi/bytes.hpp"
 #include "client.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::s3 {
 

@@ -7,7 +7,7 @@
 
 #include <cctype>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "multipart.hpp"
 #include "parallel.hpp"
 #include "xml.hpp"

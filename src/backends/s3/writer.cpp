@@ -3,7 +3,7 @@
 #include <cstring>
 #include <optional>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "multipart.hpp"
 #include "s3_backend.hpp"
 

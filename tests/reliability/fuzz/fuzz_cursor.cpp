@@ -4,7 +4,7 @@
 #include <string>
 
 #include "cursor.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::string text(reinterpret_cast<const char *>(data), size);

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "xml.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

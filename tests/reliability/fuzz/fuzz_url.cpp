@@ -5,7 +5,7 @@
 #include <string>
 
 #include "config.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "url.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -352,6 +352,9 @@ fn rust_values() -> BTreeMap<String, String> {
         KVPS_INTERNAL,
         KVPS_NO_SPACE,
         KVPS_CANCELLED,
+        KVPS_OUTCOME_UNKNOWN,
+        KVPS_CORRUPT,
+        KVPS_NO_CREDENTIALS,
         KVPS_CAP_RANGE,
         KVPS_CAP_READ_STREAM,
         KVPS_CAP_WRITE_STREAM,
@@ -460,6 +463,9 @@ fn the_linked_library_agrees() {
             (KVPS_INTERNAL, "KVPS_INTERNAL"),
             (KVPS_NO_SPACE, "KVPS_NO_SPACE"),
             (KVPS_CANCELLED, "KVPS_CANCELLED"),
+            (KVPS_OUTCOME_UNKNOWN, "KVPS_OUTCOME_UNKNOWN"),
+            (KVPS_CORRUPT, "KVPS_CORRUPT"),
+            (KVPS_NO_CREDENTIALS, "KVPS_NO_CREDENTIALS"),
         ];
         for (status, name) in statuses {
             assert_eq!(text(kvps_status_name(status)), name);
