@@ -59,7 +59,7 @@ echo "ok: accepted with ca_file"
 
 # 3. verify_tls=false works and warns once, at open.
 "$cli" -v --store "$url&verify_tls=false" get k >"$dir/out3" 2>"$dir/err3" || fail "verify_tls=false: $(cat "$dir/err3")"
-warnings=$(grep -c "verify_tls=false" "$dir/err3")
+warnings=$(grep -c "warning:.*verify_tls=false" "$dir/err3")
 [[ "$warnings" == 1 ]] || fail "verify_tls=false warned $warnings times: $(cat "$dir/err3")"
 grep -q "$secret" "$dir/err3" "$dir/err1" && fail "the secret appears in the output"
 echo "ok: verify_tls=false warns once"

@@ -187,7 +187,7 @@ HttpResponse Client::send(const Call &call) {
                                     (query.empty() ? "" : "?" + query) + line);
         }
         bool last = attempt >= settings_.max_attempts;
-        if (!answered && call.lost_answer) *call.lost_answer = true;
+        if (!answered && transport.maybe_delivered && call.lost_answer) *call.lost_answer = true;
         if (!answered) {
             if (call.retry == Retry::Always && !last && streamed == 0) {
                 back_off(attempt);

@@ -262,6 +262,9 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
         error.timed_out = code == CURLE_OPERATION_TIMEDOUT;
         error.message = curl_easy_strerror(code);
     }
+    long request_bytes = 0;
+    curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_bytes);
+    error.maybe_delivered = request_bytes > 0 || x.last_up > 0;
     // A broken connection must not go back to the pool.
     lease.handle = nullptr;
     curl_easy_cleanup(curl);

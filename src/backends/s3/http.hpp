@@ -50,6 +50,9 @@ struct HttpResponse {
 // The outcome of a transfer that did not get an answer.
 struct TransportError {
     bool timed_out = false;
+    // False when the request provably never left (no connection, TLS refused): the server
+    // cannot have acted on it.
+    bool maybe_delivered = true;
     std::string message;  // libcurl's description
 };
 
