@@ -20,9 +20,10 @@ if [[ -z "$cc" || -z "$cxx" ]]; then
     echo "fuzz.sh: clang is missing (apt-get install clang)"
     exit 1
 fi
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
     -DKVPS_FUZZ=ON -DKVPS_BUILD_BENCH=OFF -DKVPS_BUILD_CLI=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+    >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$jobs" --target "${targets[@]/#/fuzz_}"
 
 status=0
