@@ -35,7 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             kvps::parse_url(marked);
         } catch (const kvps::Error &e) {
             for (size_t i = 0; i + 8 <= canary.size(); ++i)
-                if (e.message().find(canary.substr(i, 8)) != std::string::npos) std::abort();
+                if (e.message().find(canary.substr(i, 8)) != std::string::npos &&
+                    text.find(canary.substr(i, 8)) == std::string::npos)  // not the input's own
+                    std::abort();
         }
     }
     return 0;
