@@ -119,3 +119,77 @@ void Backend::delete_many(std::span<DeleteItem> items) {
 }
 
 }  // namespace kvps
+
+// ---- conditional writes, properties, copy and rename: generic fallbacks
+namespace kvps {
+namespace {
+
+// Gathers a value in memory and writes it with put_with on commit, so its options hold.
+class BufferingOptionsWriter final : public Writer {
+public:
+    BufferingOptionsWriter(Backend &backend, std::string key, PutOptions options)
+        : backend_(backend), key_(std::move(key)), options_(std::move(options)) {}
+    void write(const void *data, size_t size) override { buffer_.append(data, size); }
+    void commit() override { etag_ = backend_.put_with(key_, buffer_.data(), buffer_.size(), options_); }
+    void abort() noexcept override { buffer_ = Bytes(); }
+    std::string etag() const override { return etag_; }
+
+private:
+    Backend &backend_;
+    std::string key_;
+    PutOptions options_;
+    Bytes buffer_;
+    std::string etag_;
+};
+
+}  // namespace
+
+std::string Backend::put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) {
+    if (options.conditional())
+        fail(KVPS_UNSUPPORTED, "key " + quote(key) + ": this backend cannot check " +
+                                   describe_condition(options) + " atomically with a write");
+    if (options.sets_properties())
+        fail(KVPS_UNSUPPORTED, "key " + quote(key) + ": this backend cannot store a content type or metadata");
+    put(key, data, size);
+    std::optional<Metadata> meta = stat(key);
+    return meta ? meta->etag : std::string();
+}
+
+std::unique_ptr<Writer> Backend::open_writer_with(std::string_view key, const PutOptions &options) {
+    return std::make_unique<BufferingOptionsWriter>(*this, std::string(key), options);
+}
+
+std::optional<Bytes> Backend::get_with(std::string_view key, Metadata &meta) {
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        std::optional<Metadata> before = stat(key);
+        if (!before) return std::nullopt;
+        std::optional<Bytes> value = get(key);
+        if (!value) continue;
+        std::optional<Metadata> after = stat(key);
+        if (after && after->etag == before->etag && after->size == value->size()) {
+            meta = std::move(*after);
+            return value;
+        }
+    }
+    fail(KVPS_PRECONDITION_FAILED, "key " + quote(key) + " kept changing while being read with its etag");
+}
+
+std::string Backend::copy(std::string_view from, std::string_view to, const PutOptions &options) {
+    Metadata meta;
+    std::optional<Bytes> value = get_with(from, meta);
+    if (!value) fail(KVPS_NOT_FOUND, "cannot copy key " + quote(from) + ": it does not exist");
+    PutOptions write = options;
+    Properties properties = options.properties_over(meta.properties);
+    write.content_type = properties.content_type.empty() ? std::nullopt
+                                                         : std::optional<std::string>(properties.content_type);
+    write.metadata = properties.metadata.empty() ? std::nullopt : std::optional<MetadataList>(properties.metadata);
+    return put_with(to, value->data(), value->size(), write);
+}
+
+std::string Backend::rename(std::string_view from, std::string_view to, const PutOptions &options) {
+    std::string etag = copy(from, to, options);
+    remove(from);
+    return etag;
+}
+
+}  // namespace kvps

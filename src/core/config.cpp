@@ -182,10 +182,12 @@ std::map<std::string, std::string> check_options(
 
     std::map<std::string, std::string> values;
     auto take = [&](const std::string &given_name, const std::string &value, bool from_url) {
-        std::string name = lower(given_name);
+        std::string as_given = lower(given_name);
         const OptionSpec *spec = nullptr;
         for (const OptionSpec &s : specs)
-            if (s.name == name) spec = &s;
+            if (s.name == as_given || std::find(s.aliases.begin(), s.aliases.end(), as_given) != s.aliases.end())
+                spec = &s;
+        std::string name = spec ? spec->name : as_given;
         if (!spec) {
             std::string message = "unknown option \"" + given_name + "\" for " +
                                   std::string(scheme) + "://";
@@ -206,7 +208,8 @@ std::map<std::string, std::string> check_options(
                 fail(KVPS_INVALID_OPTION, "option \"" + name +
                                               "\" contains a control character (CR, LF, tab...)");
         if (from_url && values.count(name))
-            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" is given more than once in the URL");
+            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" is given more than once in the URL" +
+                                          (as_given != name ? " (once as its alias \"" + as_given + "\")" : ""));
         if (!value_fits(spec->type, value)) {
             std::string shown = spec->type == KVPS_OPTION_SECRET ? "(secret)" : "\"" + value + "\"";
             fail(KVPS_INVALID_OPTION, "option \"" + name + "\" has value " + shown + ", expected " +

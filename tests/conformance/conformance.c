@@ -792,6 +792,10 @@ static void test_introspection(void **state) {
     kvps_close(NULL);
 }
 
+/* ------------------------------------------------------------------ conditional writes, copy, rename */
+
+#include "writes.c"
+
 /* ------------------------------------------------------------------ setup */
 
 static int setup(void **state) {
@@ -836,6 +840,13 @@ int main(int argc, char **argv) {
     } else {
         g_url = arg;
     }
+    /* KVPS_CONFORMANCE_URL_SUFFIX is appended to the URL (e.g. "&copy_threshold=0"). */
+    const char *suffix = getenv("KVPS_CONFORMANCE_URL_SUFFIX");
+    if (suffix && *suffix) {
+        static char with_suffix[4096];
+        snprintf(with_suffix, sizeof with_suffix, "%s%s", g_url, suffix);
+        g_url = with_suffix;
+    }
     snprintf(g_prefix, sizeof g_prefix, "conformance-%ld-%ld/", (long)getpid(), (long)time(NULL));
 
     const struct CMUnitTest tests[] = {
@@ -855,5 +866,18 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_threads_share_one_handle),
         cmocka_unit_test(test_introspection),
     };
-    return cmocka_run_group_tests_name("conformance", tests, setup, teardown);
+    /* KVPS_CONFORMANCE_GROUP=writes runs only the second group (for quick runs by hand). */
+    const char *only = getenv("KVPS_CONFORMANCE_GROUP");
+    int failed = only && strcmp(only, "writes") == 0 ? 0 : cmocka_run_group_tests_name("conformance", tests, setup, teardown);
+    const struct CMUnitTest writes_tests[] = {
+        cmocka_unit_test(test_properties_round_trip),
+        cmocka_unit_test(test_bad_put_options),
+        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_streamed_condition_20mib),
+        cmocka_unit_test(test_cas_counter),
+        cmocka_unit_test(test_create_only_race),
+        cmocka_unit_test(test_copy_and_rename),
+    };
+    failed += cmocka_run_group_tests_name("conformance-writes", writes_tests, setup, teardown);
+    return failed;
 }

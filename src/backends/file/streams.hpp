@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,15 +31,20 @@ private:
 class FileWriter final : public Writer {
 public:
     FileWriter(const Store &store, std::string_view key);
+    // With options: their properties go on the file, their condition is checked at commit.
+    FileWriter(const Store &store, std::string_view key, const PutOptions &options);
     void write(const void *data, size_t size) override;
     void commit() override;
     void abort() noexcept override { temp_.reset(); }
+    std::string etag() const override { return etag_; }
 
 private:
     const Store &store_;
     std::string key_;
     Location loc_;
     std::unique_ptr<TempFile> temp_;
+    std::optional<PutOptions> options_;
+    std::string etag_;
 };
 
 }  // namespace kvps::file

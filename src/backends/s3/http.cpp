@@ -109,6 +109,7 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         size_t space = line.find(' ');
         x->response->status = space == std::string_view::npos ? 0 : std::atol(data + space + 1);
         x->response->content_length.reset();
+        x->response->user_metadata.clear();
         x->into_target = x->request->into && x->response->status / 100 == 2;
         x->streaming = x->request->stream && x->response->status == 206;
         x->headers_done = false;
@@ -141,6 +142,12 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         x->response->request_id = header_value(line, colon);
     } else if (named(line, colon, "date")) {
         x->response->date = header_value(line, colon);
+    } else if (named(line, colon, "content-type")) {
+        x->response->content_type = header_value(line, colon);
+    } else if (colon > 11 && named(line.substr(0, 11), 11, "x-amz-meta-")) {
+        std::string name(line.substr(11, colon - 11));
+        for (char &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        x->response->user_metadata.emplace_back(std::move(name), header_value(line, colon));
     }
     return n;
 }

@@ -45,6 +45,9 @@ struct HttpResponse {
     std::optional<uint64_t> content_length;
     std::string etag, last_modified, content_range, request_id;
     std::string date;  // the server's clock (Date header)
+    // Content-Type and x-amz-meta-* (names lower-cased, the prefix removed), as received.
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> user_metadata;
 };
 
 // The outcome of a transfer that did not get an answer.

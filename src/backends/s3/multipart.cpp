@@ -42,11 +42,16 @@ std::string multipart_etag(const std::vector<std::string> &part_etags) {
 }  // namespace
 
 MultipartUpload::MultipartUpload(Client &client, std::string full_key)
+    : MultipartUpload(client, std::move(full_key), {{"Content-Type", "application/octet-stream"}}) {}
+
+MultipartUpload::MultipartUpload(Client &client, std::string full_key,
+                                 std::vector<std::pair<std::string, std::string>> create_headers)
     : client_(client), key_(std::move(full_key)) {
     Call call;
     call.method = "POST";
     call.key = key_;
     call.query = {{"uploads", ""}};
+    call.headers = std::move(create_headers);
     call.has_body = true;
     call.retry = Retry::ServerAnswers;  // a lost answer may have created an upload: no replay
     bool lost = false;
@@ -184,6 +189,7 @@ void MultipartUpload::complete() {
         call.key = key_;
         call.query = {{"uploadId", upload_id_}};
         call.headers = {{"Content-Type", "application/xml"}};
+        call.headers.insert(call.headers.end(), complete_headers_.begin(), complete_headers_.end());
         call.body = body.data();
         call.body_size = body.size();
         call.has_body = true;
@@ -200,6 +206,10 @@ void MultipartUpload::complete() {
             settle_complete(e);
         }
         finished_ = true;
+        std::string_view answer(response.body.data() ? response.body.data() : "", response.body.size());
+        etag_ = response.etag;
+        if (etag_.empty() && !answer.empty())
+            etag_ = parse_xml(answer, "CompleteMultipartUploadResult").child_text("ETag");
     } catch (...) {
         fail_and_abort();
     }
@@ -245,6 +255,42 @@ bool MultipartUpload::abort_found_upload() noexcept {
         log(KVPS_LOG_WARN, std::string("s3: AbortMultipartUpload failed: ") + e.what());
     }
     return false;
+}
+
+void MultipartUpload::add_part_copy(std::string copy_source, uint64_t first, uint64_t last,
+                                    std::vector<std::pair<std::string, std::string>> headers) {
+    try {
+        if (parts_ >= kMaxParts)
+            fail(KVPS_INVALID_ARGUMENT, "s3: " + client_.describe("copy to", key_) +
+                                            ": the value needs more than 10000 parts; raise part_size");
+        int number = ++parts_;
+        {
+            std::lock_guard lock(mutex_);
+            etags_.resize(static_cast<size_t>(number));
+        }
+        Call call;
+        call.method = "PUT";
+        call.key = key_;
+        call.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
+        call.headers = std::move(headers);
+        call.headers.emplace_back("x-amz-copy-source", std::move(copy_source));
+        call.headers.emplace_back("x-amz-copy-source-range",
+                                  "bytes=" + std::to_string(first) + "-" + std::to_string(last));
+        call.has_body = true;
+        call.error_in_200 = true;
+        HttpResponse response = client_.send(call);
+        std::string what = client_.describe("UploadPartCopy " + std::to_string(number), key_);
+        if (!succeeded(response)) client_.fail_answer(response, what);
+        std::string etag = parse_xml(std::string_view(response.body.data() ? response.body.data() : "",
+                                                      response.body.size()),
+                                     "CopyPartResult")
+                               .child_text("ETag");
+        if (etag.empty()) fail(KVPS_REMOTE, "s3: " + what + ": the answer has no ETag");
+        std::lock_guard lock(mutex_);
+        etags_[static_cast<size_t>(number - 1)] = etag;
+    } catch (...) {
+        fail_and_abort();
+    }
 }
 
 }  // namespace kvps::s3

@@ -19,10 +19,12 @@ namespace kvps::s3 {
 
 class MultipartUpload {
 public:
-    // Sends CreateMultipartUpload for full_key. When its answer is lost, the key's uploads
-    // initiated since the request went out are aborted (they may be ours, and we never learnt
-    // their ids) before the failure is thrown.
+    // Sends CreateMultipartUpload for full_key (with extra headers: Content-Type, x-amz-meta-*).
+    // When its answer is lost, the key's uploads initiated since the request went out are
+    // aborted (they may be ours, and we never learnt their ids) before the failure is thrown.
     MultipartUpload(Client &client, std::string full_key);
+    MultipartUpload(Client &client, std::string full_key,
+                    std::vector<std::pair<std::string, std::string>> create_headers);
     ~MultipartUpload();  // aborts unless completed
     MultipartUpload(const MultipartUpload &) = delete;
     MultipartUpload &operator=(const MultipartUpload &) = delete;
@@ -39,6 +41,19 @@ public:
     void complete();
     // Waits for the parts in flight and sends AbortMultipartUpload; never throws.
     void abort() noexcept;
+
+    // ---- conditional writes and server-side copies
+    // Headers sent with CompleteMultipartUpload (If-None-Match / If-Match: the condition of
+    // the whole write, checked when the value becomes visible).
+    void set_complete_headers(std::vector<std::pair<std::string, std::string>> headers) {
+        complete_headers_ = std::move(headers);
+    }
+    // Queues part number next as UploadPartCopy of bytes [first, last] of copy_source
+    // ("/bucket/key", encoded), sent with extra headers (x-amz-copy-source-if-match).
+    void add_part_copy(std::string copy_source, uint64_t first, uint64_t last,
+                       std::vector<std::pair<std::string, std::string>> headers);
+    // The ETag of the completed value (quotes kept), "" when the answer had none.
+    const std::string &etag() const { return etag_; }
 
 private:
     void launch(const void *data, size_t size, Bytes owned);
@@ -57,6 +72,8 @@ private:
     std::vector<std::string> etags_;  // by part number - 1
     int parts_ = 0;
     bool finished_ = false;
+    std::vector<std::pair<std::string, std::string>> complete_headers_;
+    std::string etag_;
 };
 
 }  // namespace kvps::s3

@@ -122,6 +122,7 @@ void put_object(Client &client, const std::string &full_key, const void *data, s
     call.body = data;
     call.body_size = size;
     call.has_body = true;
+    call.headers = {{"Content-Type", "application/octet-stream"}};  // as put_with's default
     bool lost = false;  // an unanswered attempt may have stored the value
     call.lost_answer = &lost;
     try {
@@ -150,6 +151,7 @@ std::optional<Metadata> head_object(Client &client, const std::string &full_key,
     }
     if (raw_etag) *raw_etag = response.etag;
     meta.etag = strip_quotes(response.etag).substr(0, KVPS_ETAG_MAX - 1);
+    meta.properties = properties_of(response);
     return meta;
 }
 

@@ -5,6 +5,7 @@
 
 #include "spi/backend.hpp"
 #include "client.hpp"
+#include "conditional.hpp"
 
 namespace kvps::s3 {
 
@@ -25,8 +26,17 @@ public:
     void get_many(std::span<GetItem> items) override;
     void delete_many(std::span<DeleteItem> items) override;
 
+    // ---- conditional writes, properties, copy and rename (conditional.cpp)
+    std::string put_with(std::string_view key, const void *data, size_t size,
+                         const PutOptions &options) override;
+    std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options) override;
+    std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override;
+    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override;
+    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override;
+
 private:
     Client client_;
+    ConditionProbe probe_;
 };
 
 // A single PutObject of a whole value held by the caller. An answer lost on the way is settled
@@ -52,5 +62,12 @@ std::optional<Metadata> head_object(Client &client, const std::string &full_key,
 std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64_t offset,
                                     uint64_t length);
 std::unique_ptr<Writer> make_writer(Client &client, std::string full_key);
+// A writer whose PutObject or CreateMultipartUpload carries options' properties and whose
+// PutObject or CompleteMultipartUpload carries its condition (probed with probe first).
+std::unique_ptr<Writer> make_writer(Client &client, std::string full_key, PutOptions options,
+                                    ConditionProbe &probe);
+// PutObject with options' properties and condition; returns the new ETag (quotes kept).
+std::string put_object_with(Client &client, const std::string &full_key, const void *data, size_t size,
+                            const PutOptions &options);
 
 }  // namespace kvps::s3

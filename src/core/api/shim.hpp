@@ -38,6 +38,7 @@ struct kvps_writer {
     std::string key;
     bool failed = false;
     uint64_t written = 0;  // for the log line
+    char *etag_out = nullptr;  // kvps_put_options.etag_out of kvps_writer_open_with
 };
 
 struct kvps_list_page {
@@ -102,5 +103,17 @@ kvps_status logged(const char *op, std::string_view key, Fn &&fn, const char *un
         throw;
     }
 }
+
+// ---- Values helpers shared by values.cpp and writes.cpp
+// Gives a fetched value to the C caller: KVPS_NOT_FOUND when there is none.
+kvps_status hand_over(std::optional<kvps::Bytes> value, void **data, size_t *size, uint64_t &amount);
+// Throws KVPS_INVALID_ARGUMENT unless out->version is one this library knows (1 or 2).
+void check_stat_version(const kvps_stat_info *out);
+// Fills the fields of out's version.
+void fill_stat(const kvps::Metadata &meta, kvps_stat_info *out);
+// Fills the version 2 fields (content type, metadata) of out.
+void fill_properties(const kvps::Properties &properties, kvps_stat_info *out);
+// Copies an etag into a KVPS_ETAG_MAX buffer; out may be NULL.
+void copy_etag(const std::string &etag, char *out);
 
 }  // namespace kvps::shim

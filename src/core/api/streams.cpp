@@ -120,6 +120,7 @@ KVPS_API kvps_status kvps_writer_commit(kvps_writer *writer) {
                 owned->writer->abort();
                 throw;
             }
+            copy_etag(owned->writer->etag(), owned->etag_out);
             return KVPS_OK;
         });
     });

@@ -24,6 +24,9 @@ struct OptionSpec {
     std::optional<std::string> default_value;
     bool required = false;
     std::string description;
+    // Other accepted names (lowercase), e.g. KVPSButter's; a value given under an alias is the
+    // option's value. Shown by introspection; never both an alias and the name in one open.
+    std::vector<std::string> aliases = {};
 };
 
 class Config {

@@ -6,7 +6,7 @@ import ctypes
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
@@ -23,7 +23,17 @@ from ._errors import (
     error_for,
     last_error,
 )
-from ._native import TO_END, STAT_VERSION, Option, StatInfo, lib, text
+from ._native import (
+    ETAG_MAX,
+    PUT_OPTIONS_VERSION,
+    STAT_VERSION,
+    TO_END,
+    Option,
+    PutOptions,
+    StatInfo,
+    lib,
+    text,
+)
 
 if TYPE_CHECKING:
     from ._streams import Reader, Writer, _Stream
@@ -40,6 +50,62 @@ class Stat:
     modified: datetime  # UTC
     etag: str  # changes whenever the value changes
     mtime_ns: int  # modified, in ns since the epoch
+    content_type: str = "application/octet-stream"
+    metadata: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+
+
+def _stat_of(info: StatInfo) -> Stat:
+    metadata: dict[str, str] = {}
+    name = ctypes.c_char_p()
+    value = ctypes.c_char_p()
+    for i in range(info.metadata_count):
+        if lib.kvps_stat_metadata_at(_byref(info), i, _byref(name), _byref(value)) == 0:
+            metadata[text(name.value)] = text(value.value)
+    return Stat(
+        size=info.size,
+        modified=datetime_from_ns(info.mtime_ns),
+        etag=text(info.etag),
+        mtime_ns=info.mtime_ns,
+        content_type=text(info.content_type),
+        metadata=metadata,
+    )
+
+
+class _PutOptions:
+    """A kvps_put_options and the buffers it points to, alive as long as this object."""
+
+    def __init__(
+        self,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        create_only: bool = False,
+    ) -> None:
+        self.etag = ctypes.create_string_buffer(ETAG_MAX)
+        self._keep: list[bytes] = []
+        self.options = PutOptions(version=PUT_OPTIONS_VERSION, create_only=1 if create_only else 0)
+        if if_match is not None:
+            self.options.if_match = self._c(if_match)
+        if content_type is not None:
+            self.options.content_type = self._c(content_type)
+        if metadata is not None:
+            pairs = (Option * max(1, len(metadata)))()
+            for i, (n, v) in enumerate(metadata.items()):
+                pairs[i].name = self._c(n)
+                pairs[i].value = self._c(v)
+            self._pairs = pairs
+            self.options.metadata = ctypes.cast(pairs, ctypes.POINTER(Option))
+            self.options.metadata_count = len(metadata)
+        self.options.etag_out = ctypes.cast(self.etag, ctypes.c_void_p)
+
+    def _c(self, value: str) -> bytes:
+        raw = c_string(value, "put option", InvalidArgument, Status.INVALID_ARGUMENT)
+        self._keep.append(raw)
+        return raw
+
+    @property
+    def made_etag(self) -> str:
+        return text(self.etag.value)
 
 
 @dataclass(frozen=True)
@@ -161,17 +227,89 @@ class Store(MutableMapping[str, bytes]):
 
     # ------------------------------------------------------------------ values
 
-    def put(self, key: str, value: Buffer) -> None:
-        """Stores value under key, replacing any old value atomically."""
+    def put(
+        self,
+        key: str,
+        value: Buffer,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        create_only: bool = False,
+    ) -> str | None:
+        """Stores value under key, replacing any old value atomically.
+
+        With content_type / metadata they are stored with the value. if_match (an etag)
+        replaces only the value that has it; create_only only writes a missing key; a failed
+        condition raises PreconditionFailed and changes nothing. With any of them, returns the
+        etag of the value written (else None)."""
         k = key_bytes(key)
         data, size = data_pointer(value)
+        plain = content_type is None and metadata is None and if_match is None and not create_only
+        opts = None if plain else _PutOptions(content_type, metadata, if_match, create_only)
         handle = self._enter()
         try:
-            status: int = lib.kvps_put(handle, k, data, size)
+            if opts is None:
+                status: int = lib.kvps_put(handle, k, data, size)
+            else:
+                status = lib.kvps_put_with(handle, k, data, size, _byref(opts.options))
             if status:
                 raise last_error(status)
         finally:
             self._leave()
+        return None if opts is None else opts.made_etag
+
+    def get_with_stat(self, key: str) -> tuple[bytes, Stat]:
+        """The value of key and the Stat (etag, content type, metadata) of that same version,
+        for compare-and-swap: put(..., if_match=stat.etag). NotFound for a missing key."""
+        k = key_bytes(key)
+        data = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        info = StatInfo(version=STAT_VERSION)
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_get_with(handle, k, _byref(data), _byref(size), _byref(info))
+            if status == Status.NOT_FOUND:
+                raise _not_found(key)
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+        try:
+            value = ctypes.string_at(data.value, size.value) if size.value and data.value else b""
+        finally:
+            lib.kvps_free(data)
+        return value, _stat_of(info)
+
+    def _move(self, rename: bool, source: str, target: str, content_type: str | None,
+              metadata: Mapping[str, str] | None, if_match: str | None, create_only: bool) -> str:
+        s, t = key_bytes(source), key_bytes(target)
+        opts = _PutOptions(content_type, metadata, if_match, create_only)
+        handle = self._enter()
+        try:
+            fn = lib.kvps_rename if rename else lib.kvps_copy
+            status: int = fn(handle, s, t, _byref(opts.options))
+            if status == Status.NOT_FOUND:
+                raise _not_found(source)
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+        return opts.made_etag
+
+    def copy(self, source: str, target: str, *, content_type: str | None = None,
+             metadata: Mapping[str, str] | None = None, if_match: str | None = None,
+             create_only: bool = False) -> str:
+        """Copies source's value, content type and metadata to target (None keeps the source's);
+        the conditions apply to target. Server-side on s3://. Returns target's new etag."""
+        return self._move(False, source, target, content_type, metadata, if_match, create_only)
+
+    def rename(self, source: str, target: str, *, content_type: str | None = None,
+               metadata: Mapping[str, str] | None = None, if_match: str | None = None,
+               create_only: bool = False) -> str:
+        """Moves source to target as copy() then a delete of source: atomic on memory:// and
+        file://, not on s3://. Returns target's new etag."""
+        return self._move(True, source, target, content_type, metadata, if_match, create_only)
 
     def _fetch(self, key: str, offset: int | None = None, length: int | None = None) -> bytes | None:
         k = key_bytes(key)
@@ -229,12 +367,7 @@ class Store(MutableMapping[str, bytes]):
                 raise last_error(status)
         finally:
             self._leave()
-        return Stat(
-            size=info.size,
-            modified=datetime_from_ns(info.mtime_ns),
-            etag=text(info.etag),
-            mtime_ns=info.mtime_ns,
-        )
+        return _stat_of(info)
 
     def exists(self, key: str) -> bool:
         try:

@@ -204,7 +204,15 @@ fn header_constant_names(text: &str) -> Vec<String> {
         if let Some(rest) = line.strip_prefix("#define ") {
             let name = rest.split_whitespace().next().unwrap();
             // The include guard, the export macro and the struct initializer are not values.
-            if !["KVPS_H", "KVPS_API", "KVPS_STAT_INIT"].contains(&name) && !name.contains('(') {
+            if ![
+                "KVPS_H",
+                "KVPS_API",
+                "KVPS_STAT_INIT",
+                "KVPS_PUT_OPTIONS_INIT",
+            ]
+            .contains(&name)
+                && !name.contains('(')
+            {
                 names.push(name.to_string());
             }
         }
@@ -366,6 +374,9 @@ fn rust_values() -> BTreeMap<String, String> {
         KVPS_TO_END,
         KVPS_ETAG_MAX,
         KVPS_STAT_VERSION,
+        KVPS_CONTENT_TYPE_MAX,
+        KVPS_METADATA_MAX,
+        KVPS_PUT_OPTIONS_VERSION,
         KVPS_OPTION_STRING,
         KVPS_OPTION_BOOL,
         KVPS_OPTION_INTEGER,
@@ -381,7 +392,14 @@ fn rust_values() -> BTreeMap<String, String> {
     values.extend(layouts![
         kvps_option { name => "name", value => "value" },
         kvps_stat_info {
-            version => "version", size => "size", mtime_ns => "mtime_ns", etag => "etag"
+            version => "version", size => "size", mtime_ns => "mtime_ns", etag => "etag",
+            content_type => "content_type", metadata_count => "metadata_count",
+            metadata => "metadata"
+        },
+        kvps_put_options {
+            version => "version", create_only => "create_only", if_match => "if_match",
+            content_type => "content_type", metadata => "metadata",
+            metadata_count => "metadata_count", etag_out => "etag_out"
         },
         kvps_entry { key => "key", size => "size", mtime_ns => "mtime_ns", etag => "etag" },
         kvps_option_info {
@@ -407,7 +425,7 @@ fn constants_and_layouts_match_the_header() {
         "parsed only {} constants",
         constants.len()
     );
-    assert_eq!(structs.len(), 5, "parsed structs: {structs:?}");
+    assert_eq!(structs.len(), 6, "parsed structs: {structs:?}");
 
     // Every constant the Rust source declares exists in the header, and the other way round.
     let mut rust_names: Vec<String> = RUST_SOURCE
