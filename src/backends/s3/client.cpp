@@ -74,8 +74,6 @@ Client::Client(Settings settings) : settings_(std::move(settings)), http_(settin
     const std::pair<const char *, const std::string *> in_headers[] = {
         {"region", &settings_.region},
         {"endpoint", &settings_.endpoint},
-        {"access_key_id", &settings_.credentials.access_key_id},
-        {"session_token", &settings_.credentials.session_token},
     };
     for (const auto &[name, value] : in_headers)
         for (unsigned char c : *value)
@@ -165,6 +163,13 @@ HttpResponse Client::send(const Call &call) {
     for (unsigned attempt = 1;; ++attempt) {
         std::shared_ptr<const Credentials> used = settings_.credentials->get();
         const Credentials &creds = *used;
+        // Credentials from any source reach headers too: named, never shown.
+        for (const auto &[name, value] : {std::pair<const char *, const std::string *>{"access_key_id", &creds.access_key_id},
+                                          {"session_token", &creds.session_token}})
+            for (unsigned char c : *value)
+                if (c < 0x20 || c == 0x7f)
+                    fail(KVPS_INVALID_OPTION, std::string("s3: ") + name + " (from " + creds.source +
+                                                  ") contains a control character (CR, LF, tab...)");
         std::vector<std::pair<std::string, std::string>> headers = call.headers;
         headers.emplace_back("Host", host);
         std::string date = amz_date_now();

@@ -197,13 +197,16 @@ void MultipartUpload::complete() {
         call.error_in_200 = true;
         bool lost = false;
         call.lost_answer = &lost;
+        HttpResponse response;
         try {
-            HttpResponse response = client_.send(call);
+            response = client_.send(call);
             if (!succeeded(response))
                 client_.fail_answer(response, client_.describe("CompleteMultipartUpload", key_));
         } catch (const Error &e) {
             if (!lost) throw;
-            settle_complete(e);
+            settle_complete(e);  // returns when the value in place is this upload's
+            response = HttpResponse{};
+            response.etag = "\"" + multipart_etag(etags_) + "\"";
         }
         finished_ = true;
         std::string_view answer(response.body.data() ? response.body.data() : "", response.body.size());
