@@ -20,6 +20,15 @@
  * - Closing or freeing NULL is a harmless no-op.
  * - Keys are non-empty UTF-8 of at most KVPS_KEY_MAX bytes without control characters
  *   (U+0000..U+001F, U+007F); anything else is KVPS_INVALID_KEY. Values are any bytes.
+ * - A write (kvps_put, kvps_writer_commit, an item of kvps_put_many) that fails leaves the old
+ *   value in place, with one exception, KVPS_OUTCOME_UNKNOWN. When a remote store loses the
+ *   answer to a write, kvps checks what is in place before it reports (S3: a HEAD comparing
+ *   the ETag with the MD5 of what was sent, or the multipart ETag computed from the parts):
+ *   KVPS_OK when the new value is in place; the failure's own status (KVPS_NETWORK,
+ *   KVPS_TIMEOUT, ...) when it is not, and the old value (or another writer's) stays.
+ *   KVPS_OUTCOME_UNKNOWN only when the check failed too or the store cannot tell (ETags that
+ *   are not MD5s): the key then holds the old value or the new one, whole, never a mix, and
+ *   nothing more is known; read the key, or write again (a put can always be repeated).
  *
  * Threading: a kvps_store is safe to use from many threads at once; close it only after
  * every other call on it returned. Readers, writers and list pages belong to one thread at a

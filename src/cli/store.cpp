@@ -162,8 +162,11 @@ Location current_store(const std::optional<std::string> &store_flag) {
         std::string folder = absolute_path(given);
         return {folder_url(folder), "", true, false, true, folder};
     }
-    throw Failure{EXIT_USAGE, "store '" + given +
-                                  "' is not a URL (scheme://...), an alias (kvps alias ls) or a "
+    // Text with an '@' may carry a password (user:secret@host without its scheme): not shown.
+    std::string shown = given.find('@') == std::string::npos ? "'" + given + "'"
+                                                              : "(not shown: it may hold a password)";
+    throw Failure{EXIT_USAGE, "store " + shown +
+                                  " is not a URL (scheme://...), an alias (kvps alias ls) or a "
                                   "folder path (./dir, /abs/dir, ~/dir)"};
 }
 

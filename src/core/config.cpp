@@ -230,6 +230,12 @@ std::map<std::string, std::string> check_options(
                 message += "; did you mean \"" + nearest->name + "\"?";
             fail(KVPS_INVALID_OPTION, message + " (valid options: " + valid + ")");
         }
+        // Option values reach request headers, paths and file names: a CR or LF would add a
+        // header line. The value is not repeated (it may be a secret).
+        for (unsigned char c : value)
+            if (c < 0x20 || c == 0x7f)
+                fail(KVPS_INVALID_OPTION, "option \"" + name +
+                                              "\" contains a control character (CR, LF, tab...)");
         if (from_url && values.count(name))
             fail(KVPS_INVALID_OPTION, "option \"" + name + "\" is given more than once in the URL" +
                                           (as_given != name ? " (once as its alias \"" + as_given + "\")" : ""));

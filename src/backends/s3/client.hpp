@@ -51,6 +51,8 @@ struct Call {
     // See HttpRequest::stream. Once a byte went to it, a lost connection is not retried here
     // (the caller resumes where the bytes stopped).
     const std::function<bool(const char *, size_t)> *stream = nullptr;
+    // Set to true when any attempt went unanswered (the server may have acted on it).
+    bool *lost_answer = nullptr;
 };
 
 class Client {

@@ -19,7 +19,8 @@ namespace kvps::s3 {
 
 struct HttpOptions {
     std::chrono::milliseconds connect_timeout{10000};
-    // Longest a transfer may go without progress (so large bodies are not cut short).
+    // Longest a transfer may go without a byte moving either way (so large bodies are not cut
+    // short); also bounds the wait for the answer once the request is sent.
     std::chrono::milliseconds stall_timeout{30000};
     bool verify_tls = true;
     std::string ca_file;  // "" = the system's
@@ -43,6 +44,7 @@ struct HttpResponse {
     Bytes body;  // error documents always land here
     std::optional<uint64_t> content_length;
     std::string etag, last_modified, content_range, request_id;
+    std::string date;  // the server's clock (Date header)
     // Content-Type and x-amz-meta-* (names lower-cased, the prefix removed), as received.
     std::string content_type;
     std::vector<std::pair<std::string, std::string>> user_metadata;
@@ -51,6 +53,9 @@ struct HttpResponse {
 // The outcome of a transfer that did not get an answer.
 struct TransportError {
     bool timed_out = false;
+    // False when the request provably never left (no connection, TLS refused): the server
+    // cannot have acted on it.
+    bool maybe_delivered = true;
     std::string message;  // libcurl's description
 };
 

@@ -3,6 +3,7 @@
 // are left behind.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <future>
@@ -12,12 +13,15 @@
 
 #include "spi/bytes.hpp"
 #include "client.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::s3 {
 
 class MultipartUpload {
 public:
     // Sends CreateMultipartUpload for full_key (with extra headers: Content-Type, x-amz-meta-*).
+    // When its answer is lost, the key's uploads initiated since the request went out are
+    // aborted (they may be ours, and we never learnt their ids) before the failure is thrown.
     MultipartUpload(Client &client, std::string full_key);
     MultipartUpload(Client &client, std::string full_key,
                     std::vector<std::pair<std::string, std::string>> create_headers);
@@ -32,6 +36,8 @@ public:
     void add_part_borrowed(const void *data, size_t size);
 
     // Waits for every part and sends CompleteMultipartUpload; aborts and throws on failure.
+    // A lost answer is settled by a HEAD (the multipart ETag computed from the parts' MD5s):
+    // success when the value in place is this upload's, else as settle_lost_answer says.
     void complete();
     // Waits for the parts in flight and sends AbortMultipartUpload; never throws.
     void abort() noexcept;
@@ -54,6 +60,9 @@ private:
     void upload_part(int number, const void *data, size_t size);
     void wait_oldest();
     [[noreturn]] void fail_and_abort();
+    void abort_uploads_since(std::chrono::system_clock::time_point sent) noexcept;
+    void settle_complete(const Error &failure);
+    bool abort_found_upload() noexcept;  // abort(); true when the server still had the upload
 
     Client &client_;
     std::string key_;

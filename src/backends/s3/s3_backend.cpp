@@ -5,6 +5,8 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
+
 #include "spi/error.hpp"
 #include "spi/text.hpp"
 #include "multipart.hpp"
@@ -36,7 +38,55 @@ std::string base64_md5(std::string_view data) {
     return base64_encode(std::string_view(reinterpret_cast<const char *>(digest), size));
 }
 
+// True when an ETag (quotes stripped) looks like what S3 makes from MD5s: 32 hex digits,
+// then "-N" for a multipart upload.
+bool md5_shaped(std::string_view etag) {
+    if (etag.size() < 32) return false;
+    for (char c : etag.substr(0, 32))
+        if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    std::string_view rest = etag.substr(32);
+    if (rest.empty()) return true;
+    return rest.size() >= 2 && rest[0] == '-' &&
+           rest.substr(1).find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 }  // namespace
+
+std::string md5_raw(const void *data, size_t size) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!EVP_Digest(data, size, digest, &n, EVP_md5(), nullptr))
+        fail(KVPS_INTERNAL, "s3: MD5 failed in OpenSSL");
+    return std::string(reinterpret_cast<char *>(digest), n);
+}
+
+std::string md5_hex(const void *data, size_t size) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : md5_raw(data, size)) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    return out;
+}
+
+void settle_lost_answer(Client &client, const std::string &full_key, const std::string &expected_etag,
+                        const Error &failure) {
+    std::string etag;
+    std::optional<Metadata> meta;
+    try {
+        meta = head_object(client, full_key, &etag);
+    } catch (const Error &e) {
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (" +
+                                       e.message() + "): the new value may or may not be in place");
+    }
+    etag = lower(strip_quotes(etag));
+    if (meta && etag == expected_etag) return;  // the value sent is the one in place
+    if (meta && !md5_shaped(etag))
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; the server's ETags are not MD5s, so "
+                                                       "whether the new value is in place cannot be told");
+    throw Error(failure.status(), failure.message() + " (checked: the new value is not in place)");
+}
 
 void put_object(Client &client, const std::string &full_key, const void *data, size_t size) {
     Call call;
@@ -46,8 +96,16 @@ void put_object(Client &client, const std::string &full_key, const void *data, s
     call.body_size = size;
     call.has_body = true;
     call.headers = {{"Content-Type", "application/octet-stream"}};  // as put_with's default
-    HttpResponse response = client.send(call);
-    if (!succeeded(response)) client.fail_answer(response, client.describe("PUT", full_key));
+    bool lost = false;  // an unanswered attempt may have stored the value
+    call.lost_answer = &lost;
+    try {
+        HttpResponse response = client.send(call);
+        if (succeeded(response)) return;
+        client.fail_answer(response, client.describe("PUT", full_key));
+    } catch (const Error &e) {
+        if (!lost || e.status() == KVPS_INVALID_ARGUMENT) throw;
+        settle_lost_answer(client, full_key, md5_hex(data, size), e);
+    }
 }
 
 std::optional<Metadata> head_object(Client &client, const std::string &full_key,

@@ -39,8 +39,21 @@ private:
     ConditionProbe probe_;
 };
 
-// A single PutObject of a whole value held by the caller.
+// A single PutObject of a whole value held by the caller. An answer lost on the way is settled
+// as settle_lost_answer says.
 void put_object(Client &client, const std::string &full_key, const void *data, size_t size);
+
+// After a write whose answer was lost (failure: what the write would report), one HEAD tells
+// what happened: returns when the value in place has the ETag the write would have made
+// (expected_etag: lowercase hex MD5, or the multipart "hex-N"); throws `failure` (message
+// extended) when another value is in place or none; throws KVPS_OUTCOME_UNKNOWN when it cannot
+// be told (the check failed too, or the server's ETags are not MD5s).
+void settle_lost_answer(Client &client, const std::string &full_key, const std::string &expected_etag,
+                        const Error &failure);
+
+// Lowercase hex MD5 of data; with raw, the 16 bytes themselves.
+std::string md5_hex(const void *data, size_t size);
+std::string md5_raw(const void *data, size_t size);
 
 // HeadObject: nullopt for a missing key. raw_etag receives the ETag as sent (quotes kept).
 std::optional<Metadata> head_object(Client &client, const std::string &full_key,

@@ -138,9 +138,10 @@ class Store(MutableMapping[str, bytes]):
         pairs = list((options or {}).items())
         bad = Status.INVALID_OPTION
         names = [c_string(name, "option name", InvalidOption, bad) for name, _ in pairs]
-        values = [c_string(option_text(v), f"value of option {n}", InvalidOption, bad) for n, v in pairs]
+        values = [c_string(option_text(v), f"value of option {n}", InvalidOption, bad, show=False)
+                  for n, v in pairs]
         array = (Option * len(pairs))(*(Option(n, v) for n, v in zip(names, values)))
-        c_url = c_string(url, "URL", InvalidURL, Status.INVALID_URL)
+        c_url = c_string(url, "URL", InvalidURL, Status.INVALID_URL, show=False)
         handle = ctypes.c_void_p()
         status: int = lib.kvps_open_with(c_url, array, len(pairs), _byref(handle))
         if status:
