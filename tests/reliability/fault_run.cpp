@@ -352,8 +352,8 @@ int main(int argc, char **argv) {
     settings.bucket = parsed.host;
     settings.endpoint = endpoint;
     settings.region = query_value(parsed, "region");
-    settings.credentials.access_key_id = query_value(parsed, "access_key_id");
-    settings.credentials.secret_access_key = query_value(parsed, "secret_access_key");
+    settings.credentials = std::make_shared<kvps::s3::CredentialProvider>(
+        kvps::s3::Credentials{query_value(parsed, "access_key_id"), query_value(parsed, "secret_access_key"), "", "the URL", {}});
     kvps::s3::Client client(settings);
     size_t left = 0;
     for (const std::string &key : multipart_keys) {
