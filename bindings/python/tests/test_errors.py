@@ -160,7 +160,7 @@ def test_nul_check_never_shows_a_secret() -> None:
         with pytest.raises(kvps.InvalidURL) as caught:
             kvps.open(url)
         assert secret[:8] not in str(caught.value) and secret[8:16] not in str(caught.value)
-    with pytest.raises(kvps.InvalidOption) as caught:
+    with pytest.raises(kvps.InvalidOption) as bad_option:
         kvps.open("s3://bucket", secret_access_key=secret + "\x00")
-    assert secret[:8] not in str(caught.value)
-    assert "secret_access_key" in str(caught.value)
+    assert secret[:8] not in str(bad_option.value)
+    assert "secret_access_key" in str(bad_option.value)
