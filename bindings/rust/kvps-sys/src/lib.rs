@@ -238,6 +238,9 @@ pub struct kvps_option_info {
     pub default_value: *const c_char,
     pub required: c_int,
     pub description: *const c_char,
+    /// Appended in 0.2: other accepted names of the option, `alias_count` of them.
+    pub aliases: *const *const c_char,
+    pub alias_count: usize,
 }
 
 /// `struct kvps_backend_info`: one registered backend (static storage).

@@ -404,7 +404,8 @@ fn rust_values() -> BTreeMap<String, String> {
         kvps_entry { key => "key", size => "size", mtime_ns => "mtime_ns", etag => "etag" },
         kvps_option_info {
             name => "name", type_ => "type", default_value => "default_value",
-            required => "required", description => "description"
+            required => "required", description => "description", aliases => "aliases",
+            alias_count => "alias_count"
         },
         kvps_backend_info {
             name => "name", description => "description", schemes => "schemes",
