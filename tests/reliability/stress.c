@@ -7,6 +7,7 @@
  *                                                  unset: skipped (77), or a failure if CI=true)
  * "file://" alone means a fresh temporary folder.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, with meson's -std=c11 */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
