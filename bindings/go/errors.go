@@ -34,6 +34,7 @@ const (
 	StatusInternal           Status = C.KVPS_INTERNAL
 	StatusNoSpace            Status = C.KVPS_NO_SPACE
 	StatusCancelled          Status = C.KVPS_CANCELLED
+	StatusCorrupt            Status = C.KVPS_CORRUPT
 )
 
 // String returns the C enumerator's name, e.g. "KVPS_NOT_FOUND".
@@ -61,6 +62,7 @@ var (
 	ErrInternal           = errors.New("kvps: internal error")
 	ErrNoSpace            = errors.New("kvps: no space")
 	ErrCancelled          = errors.New("kvps: cancelled")
+	ErrCorrupt            = errors.New("kvps: corrupt value (checksum mismatch)")
 
 	// ErrClosed is returned by calls on a Store, Reader or Writer after it was closed (a
 	// Store's Close also closes its readers and aborts its writers).
@@ -85,6 +87,7 @@ var sentinels = map[Status]error{
 	StatusInternal:           ErrInternal,
 	StatusNoSpace:            ErrNoSpace,
 	StatusCancelled:          ErrCancelled,
+	StatusCorrupt:            ErrCorrupt,
 }
 
 // Error is a failed library call. Use errors.As to get at it, errors.Is with the sentinel

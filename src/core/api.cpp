@@ -2,15 +2,21 @@
 // a status plus this thread's message. No C++ type or exception leaves this file.
 #include "kvps.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend.hpp"
+#include "checksum.hpp"
+#include "config.hpp"
 #include "cursor.hpp"
 #include "keys.hpp"
 #include "log.hpp"
@@ -21,6 +27,7 @@ struct kvps_store {
     const kvps::RegisteredBackend *registered = nullptr;
     std::string url;       // redacted, for kvps_store_url
     std::string cursor_id; // what a cursor must carry to be accepted by this store
+    bool verify_checksums = true;  // the store option every backend accepts (see kvps.h)
 };
 
 struct kvps_reader {
@@ -31,6 +38,10 @@ struct kvps_reader {
     uint64_t range_end;  // absolute, clamped
     uint64_t value_size;
     std::string etag;    // of the version being read; "" when the backend cannot tell
+    // Checksum verification of a reader reading the whole value in order: expected is the
+    // stored CRC32C, running the CRC32C of the bytes read so far; off after a seek.
+    std::optional<uint32_t> expected;
+    uint32_t running = 0;
 };
 
 struct kvps_writer {
@@ -45,6 +56,7 @@ struct kvps_list_page {
     std::vector<kvps_entry> views;
     std::string cursor;
     bool complete = true;
+    std::vector<std::string> prefixes;  // common prefixes of a delimiter listing
 };
 
 namespace {
@@ -152,6 +164,31 @@ std::string store_identity(std::string_view where) {
     return hex;
 }
 
+// verify_checksums is the core's own store option, accepted by every backend: it is taken out
+// of the URL query and the extra options before the backend's table is checked.
+bool take_verify_option(std::vector<std::pair<std::string, std::string>> &url_options,
+                        std::vector<std::pair<std::string, std::string>> &extra) {
+    constexpr std::string_view kName = "verify_checksums";
+    bool verify = true;
+    for (auto *options : {&url_options, &extra}) {
+        for (auto it = options->begin(); it != options->end();) {
+            std::string name = it->first;
+            for (char &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (name != kName) {
+                ++it;
+                continue;
+            }
+            std::optional<bool> value = kvps::parse_bool(it->second);
+            if (!value)
+                kvps::fail(KVPS_INVALID_OPTION, "option verify_checksums must be a bool (true/false), not " +
+                                                    kvps::quote(it->second));
+            verify = *value;
+            it = options->erase(it);
+        }
+    }
+    return verify;
+}
+
 kvps_status open_store(const char *url_text, const kvps_option *options, size_t n_options,
                        kvps_store **out) {
     require(url_text, "url");
@@ -169,16 +206,28 @@ kvps_status open_store(const char *url_text, const kvps_option *options, size_t 
             kvps::fail(KVPS_INVALID_ARGUMENT, "value of option \"" + std::string(options[i].name) + "\" is NULL");
         extra.emplace_back(options[i].name, options[i].value);
     }
+    bool verify = take_verify_option(url.query, extra);
     auto values = kvps::check_options(url.scheme, backend->spec.options, url.query, extra);
     auto store = std::make_unique<kvps_store>();
+    store->verify_checksums = verify;
     store->registered = backend;
     store->url = redacted_url(url, *backend, values);
+    if (!verify) store->url += std::string(store->url.find('?') == std::string::npos ? "?" : "&") + "verify_checksums=false";
     store->cursor_id = store_identity(backend->spec.name + ":" + url.authority() + url.path);
     kvps::Config config(std::move(url), std::move(values), &backend->spec.options);
     store->backend = backend->spec.open(config);
     if (!store->backend) kvps::fail(KVPS_INTERNAL, "backend " + backend->spec.name + " returned no store");
     *out = store.release();
     return KVPS_OK;
+}
+
+// The whole value, checked against the checksum stored with it (unless the store opted out).
+std::optional<kvps::Bytes> get_verified(kvps_store *store, std::string_view key) {
+    std::optional<uint32_t> expected;
+    std::optional<kvps::Bytes> value = store->backend->get_checked(key, expected);
+    if (value && expected && store->verify_checksums)
+        kvps::check_crc32c(key, *expected, kvps::crc32c(value->data(), value->size()));
+    return value;
 }
 
 // Gives a fetched value to the C caller: KVPS_NOT_FOUND when there is none.
@@ -232,6 +281,53 @@ kvps_status batch_result(std::vector<Item> &items, const std::vector<size_t> &in
         return statuses[i];
     }
     return KVPS_OK;
+}
+
+// A prefix or start_after: NULL is "", else at most KVPS_KEY_MAX bytes of UTF-8.
+std::string_view check_list_text(const char *text, const char *what) {
+    std::string_view t = text ? text : "";
+    if (t.size() > KVPS_KEY_MAX)
+        kvps::fail(KVPS_INVALID_KEY, std::string("invalid ") + what + " " + kvps::quote(t) + ": longer than " +
+                                         std::to_string(KVPS_KEY_MAX) + " bytes");
+    if (!t.empty() && !kvps::is_utf8(t))
+        kvps::fail(KVPS_INVALID_KEY, std::string("invalid ") + what + " " + kvps::quote(t) + ": not valid UTF-8");
+    return t;
+}
+
+// kvps_list and kvps_list_with.
+kvps_status list_page(kvps_store *store, const kvps_list_options &options, kvps_list_page **out) {
+    require(store, "store");
+    require(out, "out");
+    std::string_view p = check_list_text(options.prefix, "prefix");
+    std::string_view start_after = check_list_text(options.start_after, "start_after");
+    std::string_view delimiter = options.delimiter ? options.delimiter : "";
+    if (options.delimiter) {
+        if (delimiter.empty() || delimiter.size() > KVPS_KEY_MAX || !kvps::is_utf8(delimiter) ||
+            std::any_of(delimiter.begin(), delimiter.end(), [](char c) { return (unsigned char)c < 0x20 || c == 0x7f; }))
+            kvps::fail(KVPS_INVALID_ARGUMENT, "invalid delimiter " + kvps::quote(delimiter) +
+                                                  ": use NULL for none, else non-empty UTF-8 without control characters");
+    }
+    // A cursor belongs to one prefix and one delimiter: it carries both.
+    std::string scope(p);
+    if (!delimiter.empty()) scope.append("\x1f").append(delimiter);
+    std::string token;
+    if (options.cursor && *options.cursor) token = kvps::read_cursor(options.cursor, store->cursor_id, scope);
+    kvps::ListQuery query{p, token, token.empty() ? start_after : std::string_view(), delimiter,
+                          options.page_size ? options.page_size : 1000};
+    return logged("list", p, [&](uint64_t &amount) {
+        kvps::ListResult result = store->backend->list_with(query);
+        auto page = std::make_unique<kvps_list_page>();
+        page->entries = std::move(result.entries);
+        page->prefixes = std::move(result.prefixes);
+        page->views.reserve(page->entries.size());
+        for (const kvps::Entry &e : page->entries)
+            page->views.push_back(kvps_entry{e.key.c_str(), e.size, e.mtime_ns, e.etag.c_str()});
+        page->complete = result.next.empty();
+        if (!page->complete) page->cursor = kvps::make_cursor(store->cursor_id, scope, result.next);
+        amount = page->entries.size() + page->prefixes.size();
+        *out = page.release();
+        return KVPS_OK;
+    }, "keys");
 }
 
 }  // namespace
@@ -314,7 +410,7 @@ KVPS_API kvps_status kvps_get(kvps_store *store, const char *key, void **data, s
         require(data, "data");
         require(size, "size");
         return logged("get", k, [&](uint64_t &amount) {
-            return hand_over(store->backend->get(k), data, size, amount);
+            return hand_over(get_verified(store, k), data, size, amount);
         });
     });
 }
@@ -327,6 +423,7 @@ KVPS_API kvps_status kvps_get_range(kvps_store *store, const char *key, uint64_t
         require(data, "data");
         require(size, "size");
         return logged("get_range", k, [&](uint64_t &amount) {
+            if (offset == 0 && length == KVPS_TO_END) return hand_over(get_verified(store, k), data, size, amount);
             return hand_over(store->backend->get_range(k, offset, length), data, size, amount);
         });
     });
@@ -361,6 +458,54 @@ KVPS_API kvps_status kvps_delete(kvps_store *store, const char *key) {
     });
 }
 
+KVPS_API kvps_status kvps_get_into(kvps_store *store, const char *key, uint64_t offset, void *buffer,
+                                   size_t capacity, size_t *size) {
+    return guard([&] {
+        require(store, "store");
+        std::string_view k = kvps::check_key(key);
+        if (capacity) require(buffer, "buffer");
+        require(size, "size");
+        return logged("get_into", k, [&](uint64_t &amount) {
+            std::optional<uint32_t> expected;
+            std::optional<uint64_t> got = store->backend->get_into(k, offset, buffer, capacity, expected);
+            if (!got) return KVPS_NOT_FOUND;
+            if (*got > capacity) {
+                *size = static_cast<size_t>(std::min<uint64_t>(*got, SIZE_MAX));
+                kvps::fail(KVPS_INVALID_ARGUMENT, "buffer of " + std::to_string(capacity) + " bytes is too small for key " +
+                                                      kvps::quote(k) + ": " + std::to_string(*got) +
+                                                      " bytes from offset " + std::to_string(offset) +
+                                                      " (nothing was copied; the size needed is in *size)");
+            }
+            if (offset == 0 && expected && store->verify_checksums)
+                kvps::check_crc32c(k, *expected, kvps::crc32c(buffer, static_cast<size_t>(*got)));
+            amount = *size = static_cast<size_t>(*got);
+            return KVPS_OK;
+        });
+    });
+}
+
+KVPS_API kvps_status kvps_presign(kvps_store *store, const char *key, const char *method, uint64_t expires_seconds,
+                                  char **url) {
+    return guard([&] {
+        require(store, "store");
+        std::string_view k = kvps::check_key(key);
+        require(method, "method");
+        require(url, "url");
+        std::string_view m = method;
+        if (m != "GET" && m != "PUT")
+            kvps::fail(KVPS_INVALID_ARGUMENT, "method " + kvps::quote(m) + " cannot be presigned; use \"GET\" or \"PUT\"");
+        if (expires_seconds < 1 || expires_seconds > 604800)
+            kvps::fail(KVPS_INVALID_ARGUMENT, "expires_seconds is " + std::to_string(expires_seconds) +
+                                                  "; a presigned URL lasts from 1 second to 7 days (604800)");
+        return logged("presign", k, [&](uint64_t &) {
+            std::string text = store->backend->presign(k, m, expires_seconds);
+            kvps::Bytes copy = kvps::Bytes::copy(text.data(), text.size());
+            *url = copy.release();
+            return KVPS_OK;
+        });
+    });
+}
+
 /* ---- streams */
 
 KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64_t offset,
@@ -375,8 +520,10 @@ KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64
             uint64_t size = reader->value_size();
             kvps::Span64 span = kvps::clamp_range(size, offset, length);
             std::string etag = reader->etag();
+            std::optional<uint32_t> expected;
+            if (store->verify_checksums && span.start == 0 && span.count == size) expected = reader->checksum();
             *out = new kvps_reader{store, std::string(k), std::move(reader), span.start,
-                                   span.start + span.count, size, std::move(etag)};
+                                   span.start + span.count, size, std::move(etag), expected};
             amount = span.count;
             return KVPS_OK;
         });
@@ -396,6 +543,13 @@ KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t 
             kvps::fail(KVPS_IO, "value of key " + kvps::quote(reader->key) + " ended after " +
                                     std::to_string(reader->position) + " of " +
                                     std::to_string(reader->range_end) + " bytes (it changed or was truncated)");
+        if (reader->expected) {
+            reader->running = kvps::crc32c(buffer, got, reader->running);
+            if (reader->position + got == reader->value_size) {
+                std::optional<uint32_t> expected = std::exchange(reader->expected, std::nullopt);
+                kvps::check_crc32c(reader->key, *expected, reader->running);
+            }
+        }
         reader->position += got;
         *n = got;
         return KVPS_OK;
@@ -407,6 +561,7 @@ KVPS_API kvps_status kvps_reader_seek(kvps_reader *reader, uint64_t offset) {
         require(reader, "reader");
         uint64_t target = std::min(offset, reader->range_end);
         if (target == reader->position) return KVPS_OK;
+        reader->expected.reset();  // no longer reading the whole value in order
         if (target == reader->range_end || reader->reader->seek(target, reader->range_end)) {
             reader->position = target;
             return KVPS_OK;
@@ -491,30 +646,11 @@ KVPS_API void kvps_writer_abort(kvps_writer *writer) {
 KVPS_API kvps_status kvps_list(kvps_store *store, const char *prefix, const char *cursor,
                                size_t page_size, kvps_list_page **out) {
     return guard([&] {
-        require(store, "store");
-        require(out, "out");
-        std::string_view p = prefix ? prefix : "";
-        if (p.size() > KVPS_KEY_MAX)
-            kvps::fail(KVPS_INVALID_KEY, "invalid prefix " + kvps::quote(p) + ": longer than " +
-                                             std::to_string(KVPS_KEY_MAX) + " bytes");
-        if (!p.empty() && !kvps::is_utf8(p))
-            kvps::fail(KVPS_INVALID_KEY, "invalid prefix " + kvps::quote(p) + ": not valid UTF-8");
-        std::string token;
-        if (cursor && *cursor) token = kvps::read_cursor(cursor, store->cursor_id, p);
-        size_t limit = page_size ? page_size : 1000;
-        return logged("list", p, [&](uint64_t &amount) {
-            kvps::ListResult result = store->backend->list(p, token, limit);
-            auto page = std::make_unique<kvps_list_page>();
-            page->entries = std::move(result.entries);
-            page->views.reserve(page->entries.size());
-            for (const kvps::Entry &e : page->entries)
-                page->views.push_back(kvps_entry{e.key.c_str(), e.size, e.mtime_ns, e.etag.c_str()});
-            page->complete = result.next.empty();
-            if (!page->complete) page->cursor = kvps::make_cursor(store->cursor_id, p, result.next);
-            amount = page->entries.size();
-            *out = page.release();
-            return KVPS_OK;
-        }, "keys");
+        kvps_list_options options = KVPS_LIST_OPTIONS_INIT;
+        options.prefix = prefix;
+        options.cursor = cursor;
+        options.page_size = page_size;
+        return list_page(store, options, out);
     });
 }
 
@@ -529,6 +665,22 @@ KVPS_API const char *kvps_list_page_cursor(const kvps_list_page *page) {
 }
 
 KVPS_API void kvps_list_page_free(kvps_list_page *page) { delete page; }
+
+KVPS_API kvps_status kvps_list_with(kvps_store *store, const kvps_list_options *options, kvps_list_page **out) {
+    return guard([&] {
+        kvps_list_options defaults = KVPS_LIST_OPTIONS_INIT;
+        if (options && options->version != KVPS_LIST_OPTIONS_VERSION)
+            kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_list_options.version is " + std::to_string(options->version) +
+                                                  "; initialize it with KVPS_LIST_OPTIONS_INIT");
+        return list_page(store, options ? *options : defaults, out);
+    });
+}
+
+KVPS_API size_t kvps_list_page_prefix_count(const kvps_list_page *page) { return page ? page->prefixes.size() : 0; }
+
+KVPS_API const char *kvps_list_page_prefix(const kvps_list_page *page, size_t i) {
+    return page && i < page->prefixes.size() ? page->prefixes[i].c_str() : nullptr;
+}
 
 /* ---- batch */
 
@@ -577,6 +729,16 @@ KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *cons
         std::vector<std::string> errors;
         auto items = batch_items<kvps::GetItem>(n, keys, statuses, index, errors);
         store->backend->get_many(items);
+        for (kvps::GetItem &item : items) {
+            if (item.status != KVPS_OK || !item.crc32c || !store->verify_checksums) continue;
+            try {
+                kvps::check_crc32c(item.key, *item.crc32c, kvps::crc32c(item.value.data(), item.value.size()));
+            } catch (const kvps::Error &e) {
+                item.status = e.status();
+                item.error = e.message();
+                item.value = kvps::Bytes();
+            }
+        }
         for (size_t j = 0; j < items.size(); ++j)
             if (items[j].status == KVPS_OK) {
                 sizes[index[j]] = items[j].value.size();

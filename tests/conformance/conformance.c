@@ -80,6 +80,8 @@ static void delete_prefix(const char *prefix) {
     }
 }
 
+#include "reads_tests.h"
+
 /* ------------------------------------------------------------------ round trips */
 
 static void test_round_trip_small(void **state) {
@@ -830,6 +832,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_batch_mixed),
         cmocka_unit_test(test_threads_share_one_handle),
         cmocka_unit_test(test_introspection),
+        READS_TESTS
     };
     return cmocka_run_group_tests_name("conformance", tests, setup, teardown);
 }

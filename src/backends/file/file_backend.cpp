@@ -6,6 +6,8 @@
 #include <cerrno>
 
 #include "backend.hpp"
+#include "checksum.hpp"
+#include "checksums.hpp"
 #include "error.hpp"
 #include "lister.hpp"
 #include "registry.hpp"
@@ -24,6 +26,7 @@ public:
         auto temp = store_.new_temp();
         if (int err = write_all(temp->fd(), data, size))
             fail_path(err, "cannot write key " + quote(key) + " to", store_.where(loc));
+        store_checksum(temp->fd(), crc32c(data, size));
         store_.install(*temp, key, loc);
     }
 
@@ -76,10 +79,52 @@ public:
     void remove(std::string_view key) override { store_.remove(key, store_.layout().locate(key)); }
 
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
-        return lister_.list(prefix, token, limit);
+        return lister_.list(ListQuery{prefix, token, {}, {}, limit});
+    }
+
+    // ---- listing by level, reads into the caller's memory, checksums
+    ListResult list_with(const ListQuery &query) override { return lister_.list(query); }
+
+    std::optional<Bytes> get_checked(std::string_view key, std::optional<uint32_t> &crc) override {
+        Location loc = store_.layout().locate(key);
+        struct stat st;
+        Fd fd = store_.open_value(key, loc, st);
+        if (!fd) return std::nullopt;
+        crc = stored_checksum(fd.get());
+        Bytes out(static_cast<size_t>(st.st_size));
+        out.resize(read_at(fd.get(), out.data(), out.size(), 0, key, loc));
+        return out;
+    }
+
+    // pread straight into the caller's buffer: no allocation.
+    std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
+                                     std::optional<uint32_t> &crc) override {
+        Location loc = store_.layout().locate(key);
+        struct stat st;
+        Fd fd = store_.open_value(key, loc, st);
+        if (!fd) return std::nullopt;
+        Span64 span = clamp_range(static_cast<uint64_t>(st.st_size), offset, KVPS_TO_END);
+        if (span.count > capacity) return span.count;
+        if (offset == 0) crc = stored_checksum(fd.get());
+        return read_at(fd.get(), static_cast<char *>(buffer), static_cast<size_t>(span.count), span.start, key, loc);
     }
 
 private:
+    // Reads up to size bytes at offset; fewer only when the file shrank meanwhile.
+    size_t read_at(int fd, char *out, size_t size, uint64_t offset, std::string_view key, const Location &loc) {
+        size_t got = 0;
+        while (got < size) {
+            ssize_t n = ::pread(fd, out + got, size - got, static_cast<off_t>(offset + got));
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                fail_path(errno, "cannot read key " + quote(key) + " at", store_.where(loc));
+            }
+            if (n == 0) break;  // shrank under us (a pathmapped file edited in place)
+            got += static_cast<size_t>(n);
+        }
+        return got;
+    }
+
     Store store_;
     Lister lister_;
 };

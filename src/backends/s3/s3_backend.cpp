@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 
+#include "checksum.hpp"
 #include "error.hpp"
 #include "multipart.hpp"
 #include "parallel.hpp"
@@ -60,8 +61,10 @@ void record_failure(Item &item) {
 
 }  // namespace
 
-void put_object(Client &client, const std::string &full_key, const void *data, size_t size) {
+void put_object(Client &client, const std::string &full_key, const void *data, size_t size,
+                const std::vector<std::pair<std::string, std::string>> &headers) {
     Call call;
+    call.headers = headers;
     call.method = "PUT";
     call.key = full_key;
     call.body = data;
@@ -72,11 +75,13 @@ void put_object(Client &client, const std::string &full_key, const void *data, s
 }
 
 std::optional<Metadata> head_object(Client &client, const std::string &full_key,
-                                    std::string *raw_etag) {
+                                    std::string *raw_etag, std::optional<uint32_t> *crc32c) {
     Call call;
     call.method = "HEAD";
     call.key = full_key;
+    if (crc32c) call.headers = {{"x-amz-checksum-mode", "ENABLED"}};
     HttpResponse response = client.send(call);
+    if (crc32c) *crc32c = answered_checksum(response);
     if (response.status == 404) return std::nullopt;
     if (!succeeded(response)) client.fail_answer(response, client.describe("HEAD", full_key));
     Metadata meta;
@@ -94,7 +99,7 @@ void S3Backend::put(std::string_view key, const void *data, size_t size) {
     std::string full = client_.full_key(key);
     uint64_t part = client_.settings().part_size;
     if (size <= part) {
-        put_object(client_, full, data, size);
+        put_object(client_, full, data, size, checksum_headers(crc32c(data, size)));
         return;
     }
     MultipartUpload upload(client_, full);
@@ -199,7 +204,7 @@ void S3Backend::put_many(std::span<PutItem> items) {
 void S3Backend::get_many(std::span<GetItem> items) {
     parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) {
         try {
-            std::optional<Bytes> value = get(items[i].key);
+            std::optional<Bytes> value = get_checked(items[i].key, items[i].crc32c);
             items[i].status = value ? KVPS_OK : KVPS_NOT_FOUND;
             if (value) items[i].value = std::move(*value);
         } catch (...) {

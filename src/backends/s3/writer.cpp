@@ -3,6 +3,7 @@
 #include <cstring>
 #include <optional>
 
+#include "checksum.hpp"
 #include "error.hpp"
 #include "multipart.hpp"
 #include "s3_backend.hpp"
@@ -39,7 +40,8 @@ public:
                                                      " failed earlier: abort it");
         failed_ = true;  // whatever happens now, the writer is done
         if (!upload_) {
-            put_object(client_, key_, buffer_.data(), buffer_.size());
+            put_object(client_, key_, buffer_.data(), buffer_.size(),
+                       checksum_headers(crc32c(buffer_.data(), buffer_.size())));
             return;
         }
         if (buffer_.size() > 0) upload_->add_part(std::move(buffer_));

@@ -15,6 +15,7 @@ import logging
 from ._backends import BackendInfo, Capability, OptionInfo, backend, backends
 from ._errors import (
     Cancelled,
+    Corrupt,
     Error,
     InternalError,
     InvalidArgument,
@@ -35,7 +36,7 @@ from ._errors import (
     Unsupported,
 )
 from ._native import LOG_FN, lib, library_path, text
-from ._store import Entry, Stat, Store
+from ._store import Entry, Prefix, Stat, Store
 from ._streams import RawReader, Reader, Writer
 
 __version__ = "0.1.0"
@@ -47,6 +48,7 @@ __all__ = [
     "BackendInfo",
     "Cancelled",
     "Capability",
+    "Corrupt",
     "Entry",
     "Error",
     "IOFailure",
@@ -62,6 +64,7 @@ __all__ = [
     "OptionInfo",
     "PermissionDenied",
     "PreconditionFailed",
+    "Prefix",
     "RawReader",
     "Reader",
     "RemoteError",

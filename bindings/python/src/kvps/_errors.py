@@ -28,6 +28,7 @@ class Status(enum.IntEnum):
     INTERNAL = 15
     NO_SPACE = 16
     CANCELLED = 17
+    CORRUPT = 19
 
 
 class Error(Exception):
@@ -123,6 +124,12 @@ class Cancelled(Error):
     status = Status.CANCELLED
 
 
+class Corrupt(Error):
+    """A stored value failed its checksum; no wrong bytes were returned."""
+
+    status = Status.CORRUPT
+
+
 ERROR_CLASSES: dict[int, type[Error]] = {
     cls.status: cls
     for cls in (
@@ -143,6 +150,7 @@ ERROR_CLASSES: dict[int, type[Error]] = {
         InternalError,
         NoSpace,
         Cancelled,
+        Corrupt,
     )
 }
 

@@ -352,6 +352,10 @@ fn rust_values() -> BTreeMap<String, String> {
         KVPS_INTERNAL,
         KVPS_NO_SPACE,
         KVPS_CANCELLED,
+        KVPS_OUTCOME_UNKNOWN,
+        KVPS_CORRUPT,
+        KVPS_NO_CREDENTIALS,
+        KVPS_LIST_OPTIONS_VERSION,
         KVPS_CAP_RANGE,
         KVPS_CAP_READ_STREAM,
         KVPS_CAP_WRITE_STREAM,
@@ -381,6 +385,10 @@ fn rust_values() -> BTreeMap<String, String> {
             version => "version", size => "size", mtime_ns => "mtime_ns", etag => "etag"
         },
         kvps_entry { key => "key", size => "size", mtime_ns => "mtime_ns", etag => "etag" },
+        kvps_list_options {
+            version => "version", prefix => "prefix", cursor => "cursor",
+            start_after => "start_after", delimiter => "delimiter", page_size => "page_size"
+        },
         kvps_option_info {
             name => "name", type_ => "type", default_value => "default_value",
             required => "required", description => "description"
@@ -404,7 +412,7 @@ fn constants_and_layouts_match_the_header() {
         "parsed only {} constants",
         constants.len()
     );
-    assert_eq!(structs.len(), 5, "parsed structs: {structs:?}");
+    assert_eq!(structs.len(), 6, "parsed structs: {structs:?}");
 
     // Every constant the Rust source declares exists in the header, and the other way round.
     let mut rust_names: Vec<String> = RUST_SOURCE
@@ -460,6 +468,9 @@ fn the_linked_library_agrees() {
             (KVPS_INTERNAL, "KVPS_INTERNAL"),
             (KVPS_NO_SPACE, "KVPS_NO_SPACE"),
             (KVPS_CANCELLED, "KVPS_CANCELLED"),
+            (KVPS_OUTCOME_UNKNOWN, "KVPS_OUTCOME_UNKNOWN"),
+            (KVPS_CORRUPT, "KVPS_CORRUPT"),
+            (KVPS_NO_CREDENTIALS, "KVPS_NO_CREDENTIALS"),
         ];
         for (status, name) in statuses {
             assert_eq!(text(kvps_status_name(status)), name);

@@ -85,6 +85,8 @@ pub enum ErrorKind {
     NoSpace,
     /// `KVPS_CANCELLED`: the operation was cancelled.
     Cancelled,
+    /// `KVPS_CORRUPT`: a stored value failed its checksum; no wrong bytes were returned.
+    Corrupt,
     /// A status added to the library after this crate was written (its number).
     Other(u32),
 }
@@ -109,6 +111,7 @@ impl ErrorKind {
             sys::KVPS_INTERNAL => ErrorKind::Internal,
             sys::KVPS_NO_SPACE => ErrorKind::NoSpace,
             sys::KVPS_CANCELLED => ErrorKind::Cancelled,
+            sys::KVPS_CORRUPT => ErrorKind::Corrupt,
             other => ErrorKind::Other(other),
         }
     }
@@ -133,6 +136,7 @@ impl ErrorKind {
             ErrorKind::Internal => sys::KVPS_INTERNAL,
             ErrorKind::NoSpace => sys::KVPS_NO_SPACE,
             ErrorKind::Cancelled => sys::KVPS_CANCELLED,
+            ErrorKind::Corrupt => sys::KVPS_CORRUPT,
             ErrorKind::Other(status) => status,
         }
     }
