@@ -2,9 +2,9 @@
 # Installs the Debian packages kvps needs to build (and, with --test, to test), skipping those
 # already present. Runs apt-get only when something is missing.
 set -euo pipefail
-packages=(build-essential cmake ninja-build pkg-config libcurl4-openssl-dev libssl-dev libexpat1-dev)
+packages=(build-essential cmake ninja-build pkg-config libcurl4-openssl-dev libssl-dev libexpat1-dev libpq-dev)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(meson libcmocka-dev python3 python3-venv python3-pip golang-go binutils curl)
+    packages+=(meson libcmocka-dev python3 python3-venv python3-pip golang-go binutils curl postgresql)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 #   4. S3 interop with boto3, then the Python, Rust and Go bindings
 # Real S3 servers (tests/s3/servers.sh) run on 127.0.0.1 for the whole script and are stopped at
 # the end. With CI=true a server that does not start, or any skipped test, is a failure.
+# A PostgreSQL server (tests/postgres/server.sh) runs and stops the same way.
 # Ends with a line "stages: N passed, M failed"; exits non-zero when any stage failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,6 +51,19 @@ start_servers() {
     [[ -n "${KVPS_TEST_S3_URL:-}" ]]
 }
 stage "start S3 servers" start_servers
+
+# ---- a real PostgreSQL server (tests/postgres/server.sh) for the postgres backend's tests
+pg_state="$out/pg-server"
+stop_pg_server() { [[ -x tests/postgres/server.sh ]] && tests/postgres/server.sh stop "$pg_state" >/dev/null 2>&1; }
+trap 'stop_servers; stop_pg_server' EXIT
+start_pg_server() {
+    [[ -x tests/postgres/server.sh ]] || { echo "tests/postgres/server.sh is missing"; return 1; }
+    tests/postgres/server.sh start "$pg_state" >"$out/pg-env.sh" || return 1
+    # shellcheck disable=SC1090
+    source "$out/pg-env.sh"
+    [[ -n "${KVPS_TEST_PG_URL:-}" ]]
+}
+stage "start PostgreSQL server" start_pg_server
 
 cmake_build() {  # cmake_build DIR EXTRA_ARGS...
     local dir=$1
@@ -109,6 +123,9 @@ for script in tests/s3/run-interop.sh bindings/python/test.sh bindings/rust/test
         stage "$script" bash -c "echo '$script is missing'; false"
     fi
 done
+
+# Programs that run on their own: Rust `bundled` and Go's kvps_static tag link libkvps.a.
+stage "static linking (Rust bundled, Go -tags kvps_static)" bash tests/install/static_bindings.sh
 
 echo
 if ((failed)); then

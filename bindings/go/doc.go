@@ -33,11 +33,16 @@
 //
 // # Building
 //
-// cgo finds the library with pkg-config (#cgo pkg-config: kvps). For a library installed
+// cgo finds the library with pkg-config (#cgo pkg-config: kvps, in link_shared.go). For a library installed
 // into a prefix, or built but not installed, point pkg-config and the dynamic loader at it:
 //
 //	export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
 //	export LD_LIBRARY_PATH=$PREFIX/lib
+//
+// With the build tag kvps_static (go build -tags kvps_static) cgo links libkvps.a instead,
+// through pkg-config's kvps-static module: the binary then runs without LD_LIBRARY_PATH and
+// without libkvps.so.0 installed (its dependencies, libcurl and friends, stay shared system
+// libraries). See link_static.go.
 //
 // See README.md for the details and the test command.
 package kvps

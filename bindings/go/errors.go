@@ -34,7 +34,9 @@ const (
 	StatusInternal           Status = C.KVPS_INTERNAL
 	StatusNoSpace            Status = C.KVPS_NO_SPACE
 	StatusCancelled          Status = C.KVPS_CANCELLED
+	StatusOutcomeUnknown     Status = C.KVPS_OUTCOME_UNKNOWN
 	StatusCorrupt            Status = C.KVPS_CORRUPT
+	StatusNoCredentials      Status = C.KVPS_NO_CREDENTIALS
 )
 
 // String returns the C enumerator's name, e.g. "KVPS_NOT_FOUND".
@@ -62,7 +64,9 @@ var (
 	ErrInternal           = errors.New("kvps: internal error")
 	ErrNoSpace            = errors.New("kvps: no space")
 	ErrCancelled          = errors.New("kvps: cancelled")
-	ErrCorrupt            = errors.New("kvps: corrupt value (checksum mismatch)")
+	ErrOutcomeUnknown     = errors.New("kvps: outcome unknown")
+	ErrCorrupt            = errors.New("kvps: corrupt value")
+	ErrNoCredentials      = errors.New("kvps: no credentials")
 
 	// ErrClosed is returned by calls on a Store, Reader or Writer after it was closed (a
 	// Store's Close also closes its readers and aborts its writers).
@@ -87,7 +91,9 @@ var sentinels = map[Status]error{
 	StatusInternal:           ErrInternal,
 	StatusNoSpace:            ErrNoSpace,
 	StatusCancelled:          ErrCancelled,
+	StatusOutcomeUnknown:     ErrOutcomeUnknown,
 	StatusCorrupt:            ErrCorrupt,
+	StatusNoCredentials:      ErrNoCredentials,
 }
 
 // Error is a failed library call. Use errors.As to get at it, errors.Is with the sentinel

@@ -1,7 +1,6 @@
 package kvps
 
 /*
-#cgo pkg-config: kvps
 #include <stdlib.h>
 #include <string.h>
 #include <kvps.h>

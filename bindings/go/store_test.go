@@ -431,6 +431,16 @@ func TestErrorFormatting(t *testing.T) {
 	if kvps.StatusCancelled.String() != "KVPS_CANCELLED" || kvps.Status(999).String() != "KVPS_UNKNOWN_STATUS" {
 		t.Error("Status.String does not use the library's names")
 	}
+	newest := map[kvps.Status]error{
+		kvps.StatusOutcomeUnknown: kvps.ErrOutcomeUnknown,
+		kvps.StatusCorrupt:        kvps.ErrCorrupt,
+		kvps.StatusNoCredentials:  kvps.ErrNoCredentials,
+	}
+	for status, sentinel := range newest {
+		if !errors.Is(&kvps.Error{Status: status, Op: "get"}, sentinel) || status.String() == "KVPS_UNKNOWN_STATUS" {
+			t.Errorf("status %d has no sentinel or name", int(status))
+		}
+	}
 }
 
 // Close racing with calls on other goroutines: each call either completes or returns

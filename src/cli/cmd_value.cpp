@@ -10,7 +10,9 @@
 
 #include "commands.hpp"
 #include "errors.hpp"
+#include "glob.hpp"
 #include "interrupt.hpp"
+#include "listing.hpp"
 #include "output.hpp"
 #include "progress.hpp"
 #include "store.hpp"
@@ -128,18 +130,27 @@ private:
     int fd_ = STDOUT_FILENO;
 };
 
+// The key an argument names (a key in the current store, ALIAS:KEY, or a file path).
+Location key_location(const Args &args, const std::string &argument) {
+    Location where = locate(argument, args.store, MissingPath::file);
+    if (where.whole_store)
+        usage_error("'" + argument + "' names a store, not a key");
+    return where;
+}
+
 }  // namespace
 
 int run_put(const Context &context) {
     const Args &args = context.args;
     expect_operands(args, 1, 2);
-    const std::string &key = args.operands[0];
+    Location where = key_location(args, args.operands[0]);
+    const std::string &key = where.key;
     Input input(args.operands.size() > 1 ? args.operands[1] : "-");
-    Store store = open_store(choose_store_url(args.store), args.verbose);
+    Store store = open_store(where, Role::destination, args.verbose);
 
     kvps_writer *raw = nullptr;
     if (kvps_status status = kvps_writer_open(store.get(), key.c_str(), &raw); status != KVPS_OK)
-        library_error(status);
+        store_error(status);
     Writer writer(raw);
 
     Progress progress(context.progress, input.size(), input.size_known(), 1);
@@ -148,7 +159,7 @@ int run_put(const Context &context) {
         if (kvps_status status = kvps_writer_write(writer.get(), buffer.data(), n);
             status != KVPS_OK) {
             check_interrupted();
-            library_error(status);
+            store_error(status);
         }
         progress.add_bytes(n);
     }
@@ -162,13 +173,14 @@ int run_put(const Context &context) {
 int run_get(const Context &context) {
     const Args &args = context.args;
     expect_operands(args, 1, 2);
-    const std::string &key = args.operands[0];
-    Store store = open_store(choose_store_url(args.store), args.verbose);
+    Location where = key_location(args, args.operands[0]);
+    const std::string &key = where.key;
+    Store store = open_store(where, Role::source, args.verbose);
 
     kvps_reader *raw = nullptr;
     kvps_status status = kvps_reader_open(store.get(), key.c_str(), 0, KVPS_TO_END, &raw);
     if (status == KVPS_NOT_FOUND)
-        not_found(key);
+        key_not_found(store.get(), key);
     if (status != KVPS_OK)
         library_error(status);
     Reader reader(raw);
@@ -198,13 +210,14 @@ int run_get(const Context &context) {
 int run_stat(const Context &context) {
     const Args &args = context.args;
     expect_operands(args, 1, 1);
-    const std::string &key = args.operands[0];
-    Store store = open_store(choose_store_url(args.store), args.verbose);
+    Location where = key_location(args, args.operands[0]);
+    const std::string &key = where.key;
+    Store store = open_store(where, Role::source, args.verbose);
 
     kvps_stat_info info = KVPS_STAT_INIT;
     kvps_status status = kvps_stat(store.get(), key.c_str(), &info);
     if (status == KVPS_NOT_FOUND)
-        not_found(key);
+        key_not_found(store.get(), key);
     if (status != KVPS_OK)
         library_error(status);
     write_stdout("size: " + std::to_string(info.size) + "\n" +
@@ -212,37 +225,96 @@ int run_stat(const Context &context) {
     return EXIT_OK;
 }
 
+namespace {
+
+// The keys one rm argument names: itself, the keys a glob matches, or with -r every key under
+// a prefix.
+std::vector<std::string> keys_to_remove(const Args &args, kvps_store *store,
+                                        const Location &where, const std::string &argument) {
+    bool recursive = args.flag("recursive");
+    const std::string &pattern = where.key;
+    if (has_wildcards(pattern)) {
+        std::vector<std::string> keys;
+        list_each(store, literal_prefix(pattern), [&](const kvps_entry &entry) {
+            if (glob_match(pattern, entry.key))
+                keys.push_back(entry.key);
+        });
+        return keys;
+    }
+    if (!recursive) {
+        if (where.whole_store)
+            usage_error("'" + argument + "' names a whole store: use rm -r --all to empty it");
+        if (pattern.ends_with('/'))
+            usage_error("'" + argument + "' is a prefix: use rm -r to remove the keys under it");
+        return {pattern};
+    }
+    if (pattern.empty() && !args.flag("all"))
+        usage_error("rm -r of an empty prefix would remove every key of the store: add --all "
+                    "to mean it");
+    std::vector<std::string> keys;
+    list_each(store, pattern, [&](const kvps_entry &entry) { keys.push_back(entry.key); });
+    return keys;
+}
+
+}  // namespace
+
 int run_rm(const Context &context) {
     const Args &args = context.args;
-    expect_operands(args, 1, args.operands.size());
-    Store store = open_store(choose_store_url(args.store), args.verbose);
+    bool everything = args.flag("all");
+    if (everything && !args.flag("recursive"))
+        usage_error("--all goes with -r: rm -r --all empties the store");
+    std::vector<std::string> arguments = args.operands;
+    bool whole_current_store = arguments.empty() && everything;
+    if (whole_current_store)
+        arguments.push_back("");
+    if (arguments.empty())
+        usage_error(args.flag("recursive")
+                        ? "rm -r needs a PREFIX, or --all to remove every key of the store"
+                        : "rm needs a KEY, a GLOB or (with -r) a PREFIX");
 
     // In batches, so that a huge argument list does not become one huge request.
     constexpr size_t batch = 1000;
-    const std::vector<std::string> &keys = args.operands;
+    bool counted = args.flag("recursive");
+    size_t removed = 0;
     int exit_code = EXIT_OK;
-    for (size_t start = 0; start < keys.size(); start += batch) {
-        size_t n = std::min(batch, keys.size() - start);
-        std::vector<const char *> names(n);
-        for (size_t i = 0; i < n; ++i)
-            names[i] = keys[start + i].c_str();
-        std::vector<kvps_status> statuses(n, KVPS_OK);
-        if (kvps_delete_many(store.get(), n, names.data(), statuses.data()) == KVPS_OK)
-            continue;
-        // The library's message describes the batch's first failed item; the others get
-        // their status name.
-        std::string message = kvps_last_error();
-        for (size_t i = 0; i < n; ++i) {
-            if (statuses[i] == KVPS_OK)
+    for (const std::string &argument : arguments) {
+        Location where = whole_current_store ? current_store(args.store)
+                                             : locate(argument, args.store, MissingPath::file);
+        counted = counted || has_wildcards(where.key);
+        // Removing never needs a store to be made: opened as a source, nothing is created.
+        Store store = open_store(where, Role::source, args.verbose);
+        std::vector<std::string> keys = keys_to_remove(args, store.get(), where, argument);
+        for (size_t start = 0; start < keys.size(); start += batch) {
+            check_interrupted();
+            size_t n = std::min(batch, keys.size() - start);
+            std::vector<const char *> names(n);
+            for (size_t i = 0; i < n; ++i)
+                names[i] = keys[start + i].c_str();
+            std::vector<kvps_status> statuses(n, KVPS_OK);
+            if (kvps_delete_many(store.get(), n, names.data(), statuses.data()) == KVPS_OK) {
+                removed += n;
                 continue;
-            print_line(message.empty() ? "cannot remove " + keys[start + i] + ": " +
-                                             kvps_status_name(statuses[i])
-                                       : message);
-            message.clear();
-            if (exit_code == EXIT_OK)
-                exit_code = exit_code_for(statuses[i]);
+            }
+            // The library's message describes the batch's first failed item; the others get
+            // their status name. A delete names no missing key: KVPS_NOT_FOUND is the store.
+            std::string message = kvps_last_error();
+            for (size_t i = 0; i < n; ++i) {
+                if (statuses[i] == KVPS_OK) {
+                    removed += 1;
+                    continue;
+                }
+                print_line(message.empty() ? "cannot remove " + keys[start + i] + ": " +
+                                                 kvps_status_name(statuses[i])
+                                           : message);
+                message.clear();
+                if (exit_code == EXIT_OK)
+                    exit_code = statuses[i] == KVPS_NOT_FOUND ? EXIT_STORAGE
+                                                              : exit_code_for(statuses[i]);
+            }
         }
     }
+    if (counted && !args.quiet)
+        print_line("removed " + std::to_string(removed) + (removed == 1 ? " key" : " keys"));
     if (exit_code != EXIT_OK)
         throw Failure{exit_code, ""};
     return EXIT_OK;

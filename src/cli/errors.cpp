@@ -30,6 +30,16 @@ void library_error(kvps_status status, const std::string &context) {
     throw Failure{exit_code_for(status), context + message};
 }
 
+void store_error(kvps_status status, const std::string &context) {
+    try {
+        library_error(status, context);
+    } catch (Failure &failure) {
+        if (status == KVPS_NOT_FOUND)
+            failure.code = EXIT_STORAGE;
+        throw;
+    }
+}
+
 void not_found(const std::string &key) {
     throw Failure{EXIT_NOT_FOUND, "not found: " + key};
 }

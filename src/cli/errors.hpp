@@ -14,6 +14,7 @@ enum ExitCode : int {
     EXIT_NOT_FOUND = 1,
     EXIT_USAGE = 2,
     EXIT_STORAGE = 3,
+    EXIT_INTERRUPTED = 130,  // 128 + SIGINT; after cleanup the signal itself is re-raised
 };
 
 struct Failure {
@@ -30,6 +31,10 @@ int exit_code_for(kvps_status status);
 // Throws the failure for a status a kvps call just returned on this thread, with the library's
 // message (its status name when the library set none), prefixed by context when given.
 [[noreturn]] void library_error(kvps_status status, const std::string &context = "");
+
+// library_error for an operation that names no key (open, list, delete): there
+// KVPS_NOT_FOUND means the store itself is missing, a store error (exit 3).
+[[noreturn]] void store_error(kvps_status status, const std::string &context = "");
 
 // Throws "not found: KEY" with exit code 1.
 [[noreturn]] void not_found(const std::string &key);

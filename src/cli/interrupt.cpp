@@ -7,12 +7,12 @@
 namespace cli {
 namespace {
 
-volatile sig_atomic_t received_signal = 0;
+volatile sig_atomic_t received = 0;
 
 const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 void on_signal(int signal) {
-    received_signal = signal;
+    received = signal;
 }
 
 sigset_t handled_set() {
@@ -35,12 +35,23 @@ void install_interrupt_handlers() {
 }
 
 bool interrupted() {
-    return received_signal != 0;
+    return received != 0;
+}
+
+int received_signal() {
+    return received;
+}
+
+void unblock_signal(int signal) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signal);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 void check_interrupted() {
-    if (received_signal != 0)
-        throw Failure{128 + received_signal, "interrupted"};
+    if (received != 0)
+        throw Failure{128 + received, "interrupted"};
 }
 
 SignalsBlocked::SignalsBlocked() {

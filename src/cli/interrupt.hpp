@@ -12,6 +12,12 @@ void install_interrupt_handlers();
 // True once one of the signals arrived.
 bool interrupted();
 
+// The signal that arrived, 0 if none.
+int received_signal();
+
+// Unblocks signal in this thread (before re-raising it with its default action).
+void unblock_signal(int signal);
+
 // Throws Failure{128 + signal, "interrupted"} when a signal arrived.
 void check_interrupted();
 

@@ -1,5 +1,6 @@
 // kvps: look inside any store and move data between stores, from the command line.
 // The tool uses only the public API in kvps.h.
+#include <csignal>
 #include <cstdio>
 #include <new>
 #include <string_view>
@@ -14,22 +15,11 @@
 namespace cli {
 namespace {
 
-struct Command {
-    std::string_view name;
-    int (*run)(const Context &);
-    bool interruptible;  // moves bytes: catch Ctrl-C so writers can be aborted
-};
-
-constexpr Command commands[] = {
-    {"put", run_put, true},       {"get", run_get, true},          {"stat", run_stat, false},
-    {"rm", run_rm, false},        {"ls", run_ls, false},           {"cp", run_cp, true},
-    {"backends", run_backends, false},
-};
-
 int run(int argc, char **argv) {
-    Args args = parse_args(argc, argv);
+    Args args = parse_args(argc, argv, command_options);
+    const CommandSpec *command = args.command.empty() ? nullptr : find_command(args.command);
     if (args.help) {
-        write_stdout(usage_text());
+        write_stdout(command ? command_help(*command) : general_help());
         return EXIT_OK;
     }
     if (args.version) {
@@ -39,17 +29,14 @@ int run(int argc, char **argv) {
     }
     if (args.command.empty())
         usage_error("no command given");
-    for (const Command &command : commands) {
-        if (command.name != args.command)
-            continue;
-        if (command.interruptible)
-            install_interrupt_handlers();
-        if (args.verbose)
-            enable_debug_log();
-        Context context{args, !args.quiet && isatty(STDERR_FILENO) == 1};
-        return command.run(context);
-    }
-    usage_error("unknown command '" + args.command + "'");
+    if (command == nullptr)
+        usage_error("unknown command '" + args.command + "'");
+    if (command->interruptible)
+        install_interrupt_handlers();
+    if (args.verbose)
+        enable_debug_log();
+    Context context{args, !args.quiet && isatty(STDERR_FILENO) == 1};
+    return command->run(context);
 }
 
 }  // namespace
@@ -71,5 +58,13 @@ int main(int argc, char **argv) {
         code = cli::EXIT_STORAGE;
     }
     cli::disable_log();
+    // Interrupted, and everything cleaned up: end by the signal itself, so that a calling
+    // shell sees it (a loop of kvps commands stops at Ctrl-C instead of running the next).
+    if (int signal = cli::received_signal(); signal != 0 && code == 128 + signal) {
+        std::fflush(nullptr);
+        std::signal(signal, SIG_DFL);
+        cli::unblock_signal(signal);
+        std::raise(signal);
+    }
     return code;
 }

@@ -1,4 +1,4 @@
-// Owning wrappers around the library's handles, and how the tool picks its store.
+// Owning wrappers around the library's handles, and how an argument names a store and a key.
 #pragma once
 
 #include <memory>
@@ -27,20 +27,54 @@ using Reader = std::unique_ptr<kvps_reader, ReaderCloser>;
 using Writer = std::unique_ptr<kvps_writer, WriterAborter>;
 using Page = std::unique_ptr<kvps_list_page, PageFreer>;
 
-// The store URL: --store, else $KVPS_STORE, else the default folder (created here).
-std::string choose_store_url(const std::optional<std::string> &flag);
+// Where an argument points: a store and a key (or prefix) in it.
+//   scheme://...        a store URL: the whole store
+//   NAME:KEY            KEY in the store of alias NAME ("NAME:" is the whole store)
+//   /abs, ./rel, ../rel, ~/dir, ., .., ~
+//                       a plain folder (pathmapped: key a/b is the file a/b), or, for a file,
+//                       the key named by its file name in its folder
+//   anything else       a key in the current store (--store, $KVPS_STORE, the default one)
+struct Location {
+    std::string url;            // the store, before the tool's defaults (see open_store)
+    std::string key;            // the key or prefix; "" for the whole store
+    bool whole_store = false;   // the argument named a store, not a key
+    bool is_default = false;    // the tool's own default store
+    bool plain_path = false;    // a folder named by a path
+    std::string folder;         // that folder, absolute
+};
 
-// file://$XDG_DATA_HOME/kvps/store, or file://$HOME/.local/share/kvps/store; the folder
-// itself is not touched.
+// How a plain path that names no existing folder is read.
+enum class MissingPath { folder, file };
+
+Location locate(const std::string &argument, const std::optional<std::string> &store_flag,
+                MissingPath missing = MissingPath::folder);
+
+// The current store: --store (a URL, a path or an alias name), else $KVPS_STORE, else the
+// default folder $XDG_DATA_HOME/kvps/store.
+Location current_store(const std::optional<std::string> &store_flag);
+
+// file://$XDG_DATA_HOME/kvps/store, or file://$HOME/.local/share/kvps/store.
 std::string default_store_folder();
 
-// Opens url; on failure throws the library's message (exit 2 for a bad URL, scheme or option,
-// or a store that does not exist; 3 for a storage failure). With verbose, prints
-// "store: URL" (secrets removed) on standard error.
-Store open_store(const std::string &url, bool verbose, const char *role = "store");
+enum class Role { source, destination };
+
+// Opens a store. A source is opened without creating anything (create=false where the backend
+// has that option; a missing default store reads as empty); a file:// folder without a layout
+// option is pathmapped unless it already holds an encoded store. Throws the library's message:
+// exit 2 for a bad URL, scheme or option, 3 for a store that does not exist or fails. With
+// verbose, prints "NAME: URL" (secrets removed) on standard error. With empty_is_fine, a
+// source folder that does not exist reads as an empty store (a dry run's new destination).
+Store open_store(const Location &where, Role role, bool verbose, const char *name = "store",
+                 bool empty_is_fine = false);
 
 // Commits the writer (which frees it whatever the result); throws the library's message,
 // after context.
 void commit(Writer writer, const std::string &context = "");
+
+// $HOME (or the password database's entry); throws a usage Failure when there is none.
+std::string home_folder();
+
+// "a/b/c" -> "c".
+std::string base_name(const std::string &key);
 
 }  // namespace cli

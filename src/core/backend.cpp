@@ -1,5 +1,5 @@
 // Generic fallbacks, so a simple backend only implements put/get/stat/remove.
-#include "backend.hpp"
+#include "spi/backend.hpp"
 
 #include <algorithm>
 #include <cstring>

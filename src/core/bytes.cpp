@@ -1,8 +1,8 @@
-#include "bytes.hpp"
+#include "spi/bytes.hpp"
 
 #include <algorithm>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps {
 

@@ -1,9 +1,9 @@
-#include "checksum.hpp"
+#include "spi/checksum.hpp"
 
 #include <array>
 #include <cstring>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps {
 namespace {

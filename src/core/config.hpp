@@ -1,9 +1,6 @@
-// The typed option engine. A backend declares its options (name, type, default, required,
-// description); the core checks every option given in the URL query or kvps_open_with against
-// that table, once, before the backend opens, and hands the backend a Config of typed values.
+// The typed option engine's checking side (core only): options given to kvps_open are
+// checked here against the backend's table (spi/options.hpp) before the backend sees them.
 #pragma once
-
-#include "kvps.h"
 
 #include <chrono>
 #include <cstdint>
@@ -11,45 +8,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "url.hpp"
+#include "spi/options.hpp"
 
 namespace kvps {
-
-struct OptionSpec {
-    std::string name;  // lowercase
-    kvps_option_type type = KVPS_OPTION_STRING;
-    std::optional<std::string> default_value;
-    bool required = false;
-    std::string description;
-};
-
-class Config {
-public:
-    Config(Url url, std::map<std::string, std::string> values,
-           const std::vector<OptionSpec> *specs)
-        : url_(std::move(url)), values_(std::move(values)), specs_(specs) {}
-
-    const Url &url() const { return url_; }
-
-    // True when the option was given (in the URL or kvps_open_with), not just defaulted.
-    bool given(std::string_view name) const;
-    // The typed value of a declared option: given, else its default. Asking for an option
-    // with neither is a bug in the backend (KVPS_INTERNAL); check given() first.
-    std::string string(std::string_view name) const;  // string, url and secret options
-    std::optional<std::string> optional_string(std::string_view name) const;
-    bool boolean(std::string_view name) const;
-    int64_t integer(std::string_view name) const;
-    uint64_t size(std::string_view name) const;
-    std::chrono::milliseconds duration(std::string_view name) const;
-
-private:
-    const std::string *raw(std::string_view name) const;
-    Url url_;
-    std::map<std::string, std::string> values_;  // lowercase name -> text as given
-    const std::vector<OptionSpec> *specs_;
-};
 
 // Checks options given in the URL query and outside it (which win) against a backend's table:
 // unknown names (with the nearest valid one suggested), duplicates in the URL, values of the

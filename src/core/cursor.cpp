@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps {
 namespace {

@@ -1,4 +1,4 @@
-#include "error.hpp"
+#include "spi/error.hpp"
 
 #include <cerrno>
 #include <cstring>

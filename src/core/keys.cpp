@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps {
 

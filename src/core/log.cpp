@@ -1,4 +1,4 @@
-#include "log.hpp"
+#include "spi/log.hpp"
 
 #include <atomic>
 #include <mutex>

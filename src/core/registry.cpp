@@ -1,7 +1,8 @@
 #include "registry.hpp"
 
+#include "spi/text.hpp"
+
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <mutex>
 
@@ -17,12 +18,6 @@ struct Registry {
 Registry &registry() {
     static Registry instance;
     return instance;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 }  // namespace

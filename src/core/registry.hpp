@@ -1,44 +1,13 @@
-// The backend registry. Each backend folder registers itself with one static Registrar:
-//
-//     static const kvps::Registrar registrar{{
-//         .name = "memory",
-//         .description = "In-process store for tests and scratch data",
-//         .schemes = {"memory", "test"},
-//         .options = {},
-//         .capabilities = KVPS_CAP_LIST | ...,
-//         .open = [](const kvps::Config &config) -> std::unique_ptr<kvps::Backend> { ... },
-//     }};
-//
-// so adding a backend touches only its folder.
+// The backend registry (core only): what the Registrars of spi/registrar.hpp filled.
 #pragma once
 
 #include "kvps.h"
 
-#include <functional>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "backend.hpp"
-#include "config.hpp"
-
-namespace kvps {
-
-struct BackendSpec {
-    std::string name;
-    std::string description;
-    std::vector<std::string> schemes;  // primary first, then aliases; lowercase
-    std::vector<OptionSpec> options;
-    uint64_t capabilities = 0;
-    std::function<std::unique_ptr<Backend>(const Config &)> open;
-};
-
-struct Registrar {
-    explicit Registrar(BackendSpec spec);
-};
-
-}  // namespace kvps
+#include "spi/registrar.hpp"
 
 namespace kvps {
 

@@ -7,6 +7,8 @@ the messages on standard error.
 Every test runs with a temporary HOME and without KVPS_STORE or XDG_DATA_HOME, so the user's
 own default store is never touched.
 """
+import fcntl
+import json
 import os
 import pty
 import random
@@ -16,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import unittest
 
@@ -34,7 +37,8 @@ class CliTest(unittest.TestCase):
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("KVPS_STORE", "XDG_DATA_HOME")}
         self.env["HOME"] = self.home
-        self.store = file_url(os.path.join(self.tmp, "store"))
+        # An encoded store: these tests use keys a pathmapped folder refuses ("a" and "a/b").
+        self.store = file_url(os.path.join(self.tmp, "store")) + "?pathmapped=false"
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -60,7 +64,7 @@ class CliTest(unittest.TestCase):
         return self.kvps("get", "--", key, store=store or self.store).stdout
 
     def keys(self, prefix=None, store=None):
-        args = ["ls"] + ([prefix] if prefix is not None else [])
+        args = ["ls", "-r"] + ([prefix] if prefix is not None else [])
         out = self.kvps(*args, store=store or self.store).stdout.decode()
         return out.splitlines()
 
@@ -79,11 +83,11 @@ class CliTest(unittest.TestCase):
 class HelpAndVersion(CliTest):
     def test_help_documents_commands_and_exit_codes(self):
         out = self.kvps("--help").stdout.decode()
-        for word in ("put KEY", "get KEY", "stat KEY", "rm KEY", "ls [PREFIX]", "cp SRC_URL",
+        for word in ("put ", "get ", "stat ", "rm ", "ls ", "cp ", "sync ", "alias ",
                      "backends", "--store", "KVPS_STORE", ".local/share/kvps/store",
-                     "not found: KEY"):
+                     "not found: KEY", "./dir /abs/dir ~/dir", "NAME:KEY", "130"):
             self.assertIn(word, out)
-        for code in ("0", "1", "2", "3"):
+        for code in ("0", "1", "2", "3", "130"):
             self.assertRegex(out, rf"(?m)^\s+{code}\s+\w")
 
     def test_version(self):
@@ -146,6 +150,7 @@ class Values(CliTest):
         self.assertEqual(self.get("k"), b"2nd")
 
     def test_missing_key_is_exit_1_with_not_found(self):
+        self.put("other", b"")
         for command in ("get", "stat"):
             with self.subTest(command=command):
                 result = self.kvps(command, "nope", store=self.store, rc=1)
@@ -153,6 +158,7 @@ class Values(CliTest):
                 self.assertEqual(result.stdout, b"")
 
     def test_get_of_a_missing_key_creates_no_file(self):
+        self.put("other", b"")
         target = os.path.join(self.tmp, "out.bin")
         self.kvps("get", "nope", target, store=self.store, rc=1)
         self.assertFalse(os.path.exists(target))
@@ -164,6 +170,7 @@ class Values(CliTest):
         self.assertIn(target, result.stderr.decode())
 
     def test_put_of_a_missing_file_is_exit_2_and_writes_nothing(self):
+        self.put("other", b"")
         missing = os.path.join(self.tmp, "missing.txt")
         result = self.kvps("put", "k", missing, store=self.store, rc=2)
         self.assertIn(missing, result.stderr.decode())
@@ -268,12 +275,12 @@ class Stores(CliTest):
         self.assertFalse(os.path.exists(os.path.join(self.home, ".local")))
         # A relative XDG_DATA_HOME is invalid by the XDG rules and ignored.
         env = dict(self.env, XDG_DATA_HOME="relative")
-        self.kvps("ls", env=env)
+        self.kvps("put", "k", input=b"v", env=env)
         self.assertTrue(os.path.isdir(os.path.join(self.home, ".local/share/kvps/store")))
 
     def test_bad_store_urls_are_exit_2_with_the_library_message(self):
         cases = [
-            ("no scheme here", "invalid URL"),
+            ("no scheme here", "not a URL"),
             ("bogus://x", "unknown scheme"),
             ("memory://?frobnicate=1", "frobnicate"),
         ]
@@ -454,6 +461,18 @@ class S3(CliTest):
         self.kvps("rm", "big", "big", store=self.s3)
         self.kvps("stat", "big", store=self.s3, rc=1)
 
+    def test_a_missing_bucket_is_a_store_error(self):
+        base, _, query = self.s3.partition("?")
+        url = "s3://kvps-no-such-bucket-" + str(os.getpid()) + "?" + query
+        for args, input in ((["ls"], b""), (["ls", "-r"], b""), (["get", "k"], b""),
+                            (["stat", "k"], b""), (["put", "k"], b"v"), (["rm", "k"], b""),
+                            (["cp", url, self.store], b"")):
+            with self.subTest(args=args):
+                store = None if args[0] == "cp" else url
+                err = self.kvps(*args, store=store, input=input, rc=3).stderr.decode()
+                self.assertIn("does not exist", err)
+                self.assertNotIn("secret", err)
+
     def test_verbose_on_s3_logs_requests_without_secrets(self):
         result = self.kvps("-v", "put", "k", store=self.s3, input=b"v")
         err = result.stderr.decode()
@@ -476,7 +495,8 @@ class Interrupt(CliTest):
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
-        self.assertEqual(proc.returncode, 130, err)
+        # Cleaned up, then ended by SIGINT itself (a shell sees 130 and stops its loop).
+        self.assertEqual(proc.returncode, -signal.SIGINT, err)
         self.assertIn(b"interrupted", err)
 
     def test_sigint_during_a_slow_put_leaves_the_old_value(self):
@@ -507,11 +527,11 @@ class Interrupt(CliTest):
         time.sleep(0.4)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
-        self.assertIn(proc.returncode, (0, 130), err)
+        self.assertIn(proc.returncode, (0, -signal.SIGINT), err)
 
         def check_complete():
             rows = [line.split("\t") for line in
-                    self.kvps("ls", "-l", store=dst).stdout.decode().splitlines()]
+                    self.kvps("ls", "-lr", store=dst).stdout.decode().splitlines()]
             for key, size, _ in rows:
                 self.assertEqual(int(size), len(values[key]), key)
             for key, _, _ in rows[::20]:
@@ -519,7 +539,7 @@ class Interrupt(CliTest):
             return len(rows)
 
         done = check_complete()
-        if proc.returncode == 130:
+        if proc.returncode == -signal.SIGINT:
             self.assertIn(b"interrupted", err)
             self.assertLess(done, len(values))
         result = self.kvps("cp", src, dst, "--jobs", "4")
@@ -571,6 +591,338 @@ class Progress(CliTest):
         _, err = proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, 0)
         self.assertEqual(err, b"")
+
+class Parsing(CliTest):
+    def test_bundled_short_flags_and_values(self):
+        self.put("big", b"x" * 3000)
+        out = self.kvps("ls", "-lh", store=self.store).stdout.decode()
+        self.assertEqual(out.split("\t")[:2], ["big", "2.9 KiB"])  # -h in a bundle: human sizes
+        self.assertEqual(self.kvps("ls", "-rl", store=self.store).stdout.decode().split("\t")[1],
+                         "3000")
+        src = file_url(os.path.join(self.tmp, "dst"))
+        for jobs in (["-j2"], ["-j", "2"], ["--jobs=2"], ["--jobs", "2"]):
+            with self.subTest(jobs=jobs):
+                self.kvps("cp", *jobs, "-q", self.store, src)
+        self.kvps("--jobs=2", "cp", self.store, src, rc=2)  # a command's option before it
+        self.kvps("ls", "--long=yes", store=self.store, rc=2)
+
+    def test_double_dash_ends_options(self):
+        self.put("-x", b"1")
+        self.assertEqual(self.kvps("--store", self.store, "get", "--", "-x").stdout, b"1")
+        self.kvps("--store", self.store, "rm", "--", "-x")
+        self.assertEqual(self.keys(), [])
+
+    def test_help_per_command_with_examples(self):
+        for command in ("put", "get", "stat", "ls", "rm", "cp", "sync", "alias", "backends"):
+            with self.subTest(command=command):
+                a = self.kvps("help", command).stdout.decode()
+                b = self.kvps(command, "--help").stdout.decode()
+                self.assertEqual(a, b)
+                self.assertIn(f"kvps [--store STORE] {command}", a)
+                self.assertRegex(a, r"Examples?:\n  kvps ")
+        self.assertIn("--include GLOB", self.kvps("help", "cp").stdout.decode())
+        self.assertIn("-h, --human", self.kvps("ls", "-h", "--help").stdout.decode())
+        self.kvps("help", "nope", rc=2)
+
+    def test_unknown_option_names_the_command(self):
+        err = self.kvps("rm", "-l", "k", store=self.store, rc=2).stderr.decode()
+        self.assertIn("'-l'", err)
+        self.assertIn("kvps help rm", err)
+
+
+class PlainFolders(CliTest):
+    """Plain paths as stores: pathmapped, and never written to when only read."""
+
+    def setUp(self):
+        super().setUp()
+        self.photos = os.path.join(self.tmp, "photos")
+        self.values = {"a.jpg": b"A" * 10, "2024/b.jpg": b"B" * 2000, "2024/c.png": b"C",
+                       "2024/deep/d.jpg": b"D" * 5}
+        self.write_files(self.photos, self.values)
+        self.cwd = self.tmp
+
+    def snapshot(self, folder):
+        out = {}
+        for root, dirs, files in os.walk(folder):
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                st = os.lstat(path)
+                out[os.path.relpath(path, folder)] = (st.st_mode, st.st_size, st.st_mtime_ns)
+        out["."] = os.stat(folder).st_mtime_ns
+        return out
+
+    def run_in(self, *args, rc=0, input=b""):
+        result = subprocess.run([KVPS, *args], cwd=self.cwd, env=self.env, input=input,
+                                capture_output=True, timeout=120)
+        self.assertEqual(result.returncode, rc, (args, result.stderr))
+        return result
+
+    def test_reading_a_folder_changes_nothing_in_it(self):
+        before = self.snapshot(self.photos)
+        self.run_in("ls", "./photos")
+        self.run_in("ls", "-r", "--json", "photos/", "--store", ".")
+        self.run_in("ls", "./photos/2024/*.jpg")
+        self.run_in("get", "./photos/2024/b.jpg")
+        self.run_in("stat", "./photos/a.jpg")
+        self.run_in("get", "./photos/nope.jpg", rc=1)
+        self.run_in("cp", "./photos", "./copy")
+        self.run_in("sync", "./photos", "./copy2")
+        self.run_in("cp", "-n", "./photos", "./never")
+        self.assertEqual(self.snapshot(self.photos), before)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "never")))
+        for key, data in self.values.items():
+            with open(os.path.join(self.tmp, "copy", key), "rb") as f:
+                self.assertEqual(f.read(), data)
+
+    def test_a_missing_folder_is_not_created_by_reading(self):
+        missing = os.path.join(self.tmp, "new")
+        for args in (["--store", file_url(missing), "ls"], ["ls", missing + "/"],
+                     ["--store", missing, "get", "k"], ["cp", missing + "/", "./out"]):
+            with self.subTest(args=args):
+                err = self.run_in(*args, rc=3).stderr.decode()
+                self.assertIn("does not exist", err)
+                self.assertFalse(os.path.exists(missing))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+        # The default store is not made by reading it either.
+        self.run_in("ls")
+        self.run_in("get", "k", rc=1)
+        self.assertFalse(os.path.exists(os.path.join(self.home, ".local")))
+
+    def test_plain_paths_in_every_form(self):
+        os.symlink(self.photos, os.path.join(self.home, "pics"))
+        absolute = self.run_in("ls", "-r", self.photos).stdout
+        self.assertEqual(absolute.decode().splitlines(), sorted(self.values))
+        self.assertEqual(self.run_in("ls", "-r", "./photos").stdout, absolute)
+        self.assertEqual(self.run_in("ls", "-r", "~/pics").stdout, absolute)
+        self.cwd = self.photos
+        self.assertEqual(self.run_in("ls", "-r", ".").stdout, absolute)
+        self.assertEqual(self.run_in("ls", "-r", "../photos/").stdout, absolute)
+
+    def test_file_urls_default_to_browsable_names(self):
+        back = os.path.join(self.tmp, "back")
+        self.run_in("cp", self.photos, file_url(back))
+        self.assertTrue(os.path.isfile(os.path.join(back, "2024", "deep", "d.jpg")))
+        # An existing encoded store keeps its layout.
+        self.run_in("cp", self.photos, self.store)
+        self.assertEqual(self.keys(), sorted(self.values))
+
+    def test_single_files(self):
+        self.run_in("cp", "./photos/a.jpg", "./single/")
+        self.run_in("cp", "./photos/a.jpg", "./renamed.jpg")
+        self.run_in("cp", "./photos/2024/b.jpg", "--store", self.store, "in/store.jpg")
+        for path in ("single/a.jpg", "renamed.jpg"):
+            with open(os.path.join(self.tmp, path), "rb") as f:
+                self.assertEqual(f.read(), self.values["a.jpg"])
+        self.assertEqual(self.get("in/store.jpg"), self.values["2024/b.jpg"])
+        self.run_in("cp", "./photos/missing.jpg", "./x", rc=1)
+        self.run_in("--store", "./photos", "cp", "2024/", "./x", rc=2)  # a prefix needs -r
+
+
+class Listing2(CliTest):
+    def setUp(self):
+        super().setUp()
+        for key in ("a.jpg", "2024/b.jpg", "2024/c.png", "2024/deep/d.jpg", "2025/e.jpg",
+                    "x?y", "zz"):
+            self.put(key, key.encode())
+
+    def ls(self, *args):
+        return self.kvps("ls", *args, store=self.store).stdout.decode().splitlines()
+
+    def test_one_level_by_default(self):
+        self.assertEqual(self.ls(), ["2024/", "2025/", "a.jpg", "x?y", "zz"])
+        self.assertEqual(self.ls("2024/"), ["2024/b.jpg", "2024/c.png", "2024/deep/"])
+        self.assertEqual(self.ls("2024/d"), ["2024/deep/"])
+        self.assertEqual(self.ls("-r", "2024/"), ["2024/b.jpg", "2024/c.png", "2024/deep/d.jpg"])
+        self.assertEqual(self.ls("-l", "2024/")[2], "2024/deep/\t-\t-")
+
+    def test_globs(self):
+        self.assertEqual(self.ls("2024/*.jpg"), ["2024/b.jpg"])
+        self.assertEqual(self.ls("*/*.jpg"), ["2024/b.jpg", "2025/e.jpg"])
+        self.assertEqual(self.ls("**.jpg"), ["2024/b.jpg", "2024/deep/d.jpg", "2025/e.jpg", "a.jpg"])
+        self.assertEqual(self.ls("**/*.jpg"),
+                         ["2024/b.jpg", "2024/deep/d.jpg", "2025/e.jpg", "a.jpg"])
+        self.assertEqual(self.ls("202?/c.*"), ["2024/c.png"])
+        self.assertEqual(self.ls("x\\?*"), ["x?y"])
+        self.assertEqual(self.ls("nothing*"), [])
+
+    def test_json_lines(self):
+        rows = [json.loads(line) for line in self.ls("--json")]
+        self.assertEqual(rows[0], {"prefix": "2024/"})
+        entry = rows[2]
+        self.assertEqual(sorted(entry), ["etag", "key", "mtime", "size"])
+        self.assertEqual((entry["key"], entry["size"]), ("a.jpg", 5))
+        self.assertRegex(entry["mtime"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{9})?Z$")
+        rows = [json.loads(line) for line in self.ls("-r", "--json")]
+        self.assertEqual(len(rows), 7)
+
+
+class Remove(CliTest):
+    def setUp(self):
+        super().setUp()
+        self.all = ["2024/a.jpg", "2024/b.jpg", "2024/sub/c.png", "2025/d.jpg", "top"]
+        for key in self.all:
+            self.put(key, b"v")
+
+    def test_a_prefix_needs_r(self):
+        err = self.kvps("rm", "2024/", store=self.store, rc=2).stderr.decode()
+        self.assertIn("rm -r", err)
+        self.assertEqual(self.keys(), self.all)
+        err = self.kvps("rm", "-r", "2024/", store=self.store).stderr.decode()
+        self.assertIn("removed 3 keys", err)
+        self.assertEqual(self.keys(), ["2025/d.jpg", "top"])
+
+    def test_an_empty_prefix_needs_all(self):
+        for args in (["-r"], ["-r", ""], ["--all"], ["-r", file_url(os.path.join(self.tmp, "store"))]):
+            with self.subTest(args=args):
+                self.kvps("rm", *args, store=self.store, rc=2)
+        self.assertEqual(self.keys(), self.all)
+        err = self.kvps("rm", "-r", "--all", store=self.store).stderr.decode()
+        self.assertIn("removed 5 keys", err)
+        self.assertEqual(self.keys(), [])
+
+    def test_globs_and_several_keys(self):
+        err = self.kvps("rm", "*/*.jpg", "top", "never", store=self.store).stderr.decode()
+        self.assertIn("removed 5 keys", err)  # 3 matched + 2 named
+        self.assertEqual(self.keys(), ["2024/sub/c.png"])
+
+
+class CopyAndSync(CliTest):
+    def setUp(self):
+        super().setUp()
+        self.src = os.path.join(self.tmp, "src")
+        self.values = {"a.jpg": b"a", "b.txt": b"bb", "tmp/c.jpg": b"ccc", "sub/d.jpg": b"dddd"}
+        self.write_files(self.src, self.values)
+        self.dst = os.path.join(self.tmp, "dst")
+
+    def dst_keys(self):
+        return self.kvps("ls", "-r", self.dst).stdout.decode().splitlines()
+
+    def test_include_exclude(self):
+        self.kvps("cp", "-r", "--include", "*.jpg", "--exclude", "tmp/**", self.src, self.dst)
+        self.assertEqual(self.dst_keys(), ["a.jpg", "sub/d.jpg"])
+
+    def test_prefixes_are_folders(self):
+        self.kvps("cp", "-r", self.src + "/sub", self.dst + "/x/")
+        self.assertEqual(self.dst_keys(), ["x/d.jpg"])
+
+    def test_dry_run_writes_nothing(self):
+        out = self.kvps("cp", "-n", self.src, self.dst).stdout.decode().splitlines()
+        self.assertEqual(sorted(out), sorted("copy " + k for k in self.values))
+        self.assertFalse(os.path.exists(self.dst))
+
+    def test_sync_copies_what_differs_and_deletes(self):
+        result = self.kvps("sync", self.src, self.dst)
+        self.assertRegex(result.stderr.decode(), r"copied 4 keys \(10 B\), skipped 0 unchanged")
+        self.write_files(self.src, {"b.txt": b"BB", "new": b"n"})
+        os.remove(os.path.join(self.src, "a.jpg"))
+        out = self.kvps("sync", "-n", "--delete", self.src, self.dst).stdout.decode()
+        self.assertEqual(sorted(out.splitlines()), ["copy b.txt", "copy new", "delete a.jpg"])
+        self.assertIn("a.jpg", self.dst_keys())
+        result = self.kvps("sync", "--delete", self.src, self.dst)
+        self.assertRegex(result.stderr.decode(),
+                         r"^copied 2 keys \(3 B\), skipped 2 unchanged, deleted 1, in \d+\.\d s\n$")
+        self.assertEqual(self.dst_keys(), ["b.txt", "new", "sub/d.jpg", "tmp/c.jpg"])
+        self.assertEqual(self.get("b.txt", store=self.dst), b"BB")
+
+
+class Aliases(CliTest):
+    def test_alias_set_use_list_remove(self):
+        folder = os.path.join(self.tmp, "aliased")
+        self.kvps("alias", "set", "box", file_url(folder) + "?fsync=false")
+        config = os.path.join(self.home, ".config", "kvps", "aliases")
+        self.assertEqual(os.stat(config).st_mode & 0o777, 0o600)
+        self.kvps("put", "box:notes/a.txt", input=b"hello")
+        self.assertEqual(self.kvps("get", "box:notes/a.txt").stdout, b"hello")
+        self.assertEqual(self.kvps("--store", "box", "ls", "-r").stdout, b"notes/a.txt\n")
+        self.assertEqual(self.kvps("ls", "box:").stdout, b"notes/\n")
+        self.assertTrue(os.path.isfile(os.path.join(folder, "notes", "a.txt")))
+        self.kvps("cp", "box:notes/a.txt", "./copied.txt")
+        self.assertIn(b"box\tfile://", self.kvps("alias", "ls").stdout)
+        self.kvps("alias", "rm", "box")
+        self.kvps("alias", "rm", "box", rc=1)
+        self.assertEqual(self.kvps("alias", "ls").stdout, b"")
+        # Not an alias any more: "box:notes/a.txt" is a key of the current store.
+        self.kvps("get", "box:notes/a.txt", rc=1)
+
+    def test_xdg_config_home_and_secrets(self):
+        xdg = os.path.join(self.tmp, "config")
+        env = dict(self.env, XDG_CONFIG_HOME=xdg)
+        url = ("s3://bucket?endpoint=http://127.0.0.1:9&access_key_id=AKIAEXAMPLE"
+               "&secret_access_key=TOPSECRETVALUE")
+        self.kvps("alias", "set", "s3x", url, env=env)
+        path = os.path.join(xdg, "kvps", "aliases")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        out = self.kvps("alias", "ls", env=env).stdout.decode()
+        self.assertIn("s3x\t", out)
+        self.assertNotIn("TOPSECRETVALUE", out)
+        self.kvps("alias", "set", "bad name", "memory://", env=env, rc=2)
+        self.kvps("alias", "set", "x", "not-a-url", env=env, rc=2)
+
+
+class ExitCodes(CliTest):
+    def test_every_exit_code(self):
+        self.put("k", b"v")
+        self.assertEqual(self.kvps("get", "k", store=self.store, rc=0).stdout, b"v")
+        self.kvps("get", "missing", store=self.store, rc=1)
+        self.kvps("get", store=self.store, rc=2)
+        self.kvps("--store", "bogus://x", "ls", rc=2)
+        missing = file_url(os.path.join(self.tmp, "no-such-store"))
+        self.kvps("ls", store=missing, rc=3)
+        self.kvps("get", "k", store=missing, rc=3)
+        # 130 (SIGINT): see Interrupt and Terminal; a folder that is a file is a store error.
+        afile = os.path.join(self.tmp, "afile")
+        open(afile, "w").close()
+        self.kvps("put", "k", store=file_url(afile), input=b"v", rc=3)
+
+
+class Terminal(CliTest):
+    """kvps on a pseudo-terminal, as a shell runs it."""
+
+    def run_shell(self, script, interrupt_after):
+        """Runs script with bash on a new pseudo-terminal, types Ctrl-C after a delay."""
+        master, slave = pty.openpty()
+
+        def controlling_terminal():
+            os.setsid()
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+        proc = subprocess.Popen(["bash", "-c", script], stdin=slave, stdout=slave, stderr=slave,
+                                env=dict(self.env, KVPS=KVPS), cwd=self.tmp,
+                                preexec_fn=controlling_terminal)
+        os.close(slave)
+        time.sleep(interrupt_after)
+        os.write(master, b"\x03")  # the terminal sends SIGINT to its foreground group
+        rc = proc.wait(timeout=60)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(master)
+        return rc, shown
+
+    def test_ctrl_c_stops_a_shell_loop(self):
+        store = os.path.join(self.tmp, "loop")
+        script = ('for i in 1 2 3; do "$KVPS" --store ./loop put loop$i < /dev/zero; done; '
+                  'echo loop-went-on')
+        rc, shown = self.run_shell(script, 1.5)
+        self.assertNotIn(b"loop-went-on", shown)
+        self.assertIn(b"interrupted", shown)
+        self.assertIn(b"MiB/s", shown)  # the progress bar was drawn meanwhile
+        self.assertEqual(rc, -signal.SIGINT)  # bash itself ended by the interrupt
+        # Nothing half-written became visible, and the loop never reached loop2.
+        self.assertEqual(self.kvps("ls", "-r", store, rc=0).stdout, b"")
+        self.assertFalse(os.path.exists(os.path.join(store, "loop2")))
+
+    def test_shell_sees_130(self):
+        script = '"$KVPS" --store ./s put k < /dev/zero; echo "status $?"'
+        rc, shown = self.run_shell(script, 1.0)
+        # bash -c with a command after kvps: bash got SIGINT too and stops.
+        self.assertNotIn(b"status 0", shown)
 
 
 if __name__ == "__main__":

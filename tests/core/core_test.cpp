@@ -10,7 +10,7 @@
 
 #include "config.hpp"
 #include "cursor.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "keys.hpp"
 #include "kvps.h"
 #include "url.hpp"

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "backend.hpp"
-#include "checksum.hpp"
-#include "error.hpp"
+#include "spi/backend.hpp"
+#include "spi/checksum.hpp"
+#include "spi/error.hpp"
 #include "kvps.h"
 
 // After our headers: cmocka defines a fail() macro.

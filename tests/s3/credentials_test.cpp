@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "credentials.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
+#include "url.hpp"
 
 // cmocka last: it defines macros (fail, skip) that clash with standard headers.
 #include <cstdarg>

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "s3_backend.hpp"
 
 // cmocka last: it defines macros (fail, skip) that clash with standard headers.

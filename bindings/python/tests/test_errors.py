@@ -26,6 +26,9 @@ EXPECTED: dict[kvps.Status, tuple[type[kvps.Error], tuple[type[BaseException], .
     kvps.Status.INTERNAL: (kvps.InternalError, ()),
     kvps.Status.NO_SPACE: (kvps.NoSpace, (OSError,)),
     kvps.Status.CANCELLED: (kvps.Cancelled, ()),
+    kvps.Status.OUTCOME_UNKNOWN: (kvps.OutcomeUnknown, ()),
+    kvps.Status.CORRUPT: (kvps.Corrupt, ()),
+    kvps.Status.NO_CREDENTIALS: (kvps.NoCredentials, (PermissionError, OSError)),
 }
 
 

@@ -95,4 +95,4 @@ def test_bundled_library_is_used_by_default() -> None:
 
     if os.environ.get("KVPS_LIBRARY"):
         pytest.skip("KVPS_LIBRARY is set: the chosen library is in use")
-    assert Path(kvps.library_path()) == Path(kvps.__file__).with_name("libkvps.so")
+    assert Path(kvps.library_path()) == Path(kvps.__file__).with_name("libkvps.so.0")

@@ -65,13 +65,25 @@ fn bundled() -> PathBuf {
         .define("KVPS_BUILD_BENCH", "OFF")
         .define("CMAKE_INSTALL_LIBDIR", "lib")
         .build();
-    // The link path inside OUT_DIR is also what `cargo run` and `cargo test` add to the
-    // loader's path, so binaries built here find libkvps.so without installing it.
-    println!(
-        "cargo:rustc-link-search=native={}",
-        prefix.join("lib").display()
-    );
-    println!("cargo:rustc-link-lib=dylib=kvps");
+    // libkvps.a is linked into the program, as rusqlite's `bundled` does with SQLite: the
+    // binary runs on its own, with no libkvps.so.0 to find. Its dependencies stay shared
+    // system libraries: the pkg-config modules kvps-static.pc requires, and the C++ runtime.
+    let libdir = prefix.join("lib");
+    println!("cargo:rustc-link-search=native={}", libdir.display());
+    println!("cargo:rustc-link-lib=static=kvps");
+    let pc = libdir.join("pkgconfig/kvps-static.pc");
+    let text = std::fs::read_to_string(&pc)
+        .unwrap_or_else(|error| panic!("kvps-sys: cannot read {}: {error}", pc.display()));
+    let requires = text
+        .lines()
+        .find_map(|line| line.strip_prefix("Requires:"))
+        .unwrap_or("");
+    for module in requires.split([' ', ',']).filter(|m| !m.is_empty()) {
+        pkg_config::Config::new()
+            .probe(module)
+            .unwrap_or_else(|error| panic!("kvps-sys: libkvps needs {module}: {error}"));
+    }
+    println!("cargo:rustc-link-lib=dylib=stdc++");
     prefix.join("include")
 }
 

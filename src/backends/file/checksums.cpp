@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "checksum.hpp"
+#include "spi/checksum.hpp"
 
 namespace kvps::file {
 

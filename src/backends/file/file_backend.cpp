@@ -5,12 +5,12 @@
 
 #include <cerrno>
 
-#include "backend.hpp"
-#include "checksum.hpp"
+#include "spi/backend.hpp"
+#include "spi/checksum.hpp"
+#include "spi/error.hpp"
 #include "checksums.hpp"
-#include "error.hpp"
 #include "lister.hpp"
-#include "registry.hpp"
+#include "spi/registrar.hpp"
 #include "store.hpp"
 #include "streams.hpp"
 

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::file {
 

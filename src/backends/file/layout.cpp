@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "codec.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::file {
 

@@ -13,7 +13,7 @@
 #include <optional>
 
 #include "codec.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "store.hpp"
 
 namespace kvps::file {

@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "backend.hpp"
+#include "spi/backend.hpp"
 #include "layout.hpp"
 
 namespace kvps::file {

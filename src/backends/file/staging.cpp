@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::file {
 

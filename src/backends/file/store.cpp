@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::file {
 
@@ -87,8 +87,17 @@ Store::Store(std::string path, Options options)
     : path_(std::move(path)), options_(options), layout_(make_layout(options.pathmapped)) {
     while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
     open_root();
-    check_marker();
-    open_staging();
+    // With create=false, opening writes nothing into the folder (a plain folder read as a source
+    // stays untouched): the marker and the staging folder are made by the first write.
+    if (check_marker(options_.create)) open_staging();
+}
+
+void Store::prepare_writes() const {
+    std::call_once(writes_prepared_, [this] {
+        auto *self = const_cast<Store *>(this);  // once, before any write; then immutable again
+        self->check_marker(true);
+        self->open_staging();
+    });
 }
 
 void Store::open_root() {
@@ -110,7 +119,7 @@ void Store::open_root() {
     root_ = Fd(fd);
 }
 
-void Store::check_marker() {
+bool Store::check_marker(bool may_write) {
     std::string text;
     int err = 0;
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -134,11 +143,12 @@ void Store::check_marker() {
                      "folder '" + path_ + "' is not empty (it holds " + quote(stranger) + ") and is not a kvps store (no " +
                          std::string(kMarkerName) + "); use an empty folder, or ?pathmapped=true to keep plain files there");
         }
+        if (!may_write) return false;
         // Write the marker atomically; a concurrent opener may win the race, then we read theirs.
         std::string temp = std::string(kMarkerName) + "." + random_hex(8) + ".tmp";
         int fd = ::openat(root(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd < 0) {
-            if (errno == EACCES || errno == EPERM || errno == EROFS) return;  // a read-only store
+            if (errno == EACCES || errno == EPERM || errno == EROFS) return true;  // a read-only store
             fail_path(errno, "cannot create the format marker in", path_);
         }
         Fd owned(fd);
@@ -174,6 +184,7 @@ void Store::check_marker() {
         fail(KVPS_UNSUPPORTED, "store folder '" + path_ +
                                    "' is on a case-insensitive file system, where encoded names would collide; "
                                    "use pathmapped=true or another folder");
+    return true;
 }
 
 void Store::open_staging() {
@@ -199,6 +210,7 @@ Fd Store::open_value(std::string_view key, const Location &loc, struct stat &st)
 }
 
 std::unique_ptr<TempFile> Store::new_temp() const {
+    if (!options_.create) prepare_writes();
     std::string staging_path = join_path(path_, kStagingName);
     if (!staging_) fail_path(staging_errno_, "cannot write: no staging folder", staging_path);
     return std::make_unique<TempFile>(staging_.get(), staging_path);

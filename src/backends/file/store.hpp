@@ -6,11 +6,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "config.hpp"
+#include "spi/options.hpp"
 #include "fs.hpp"
 #include "layout.hpp"
 #include "staging.hpp"
@@ -26,7 +27,7 @@ struct Options {
 class Store {
 public:
     // Opens (with create, makes) the folder, checks or writes its format marker and removes
-    // stale temporary files.
+    // stale temporary files. With create=false nothing is written until the first write.
     Store(std::string path, Options options);
 
     const std::string &path() const { return path_; }
@@ -50,8 +51,11 @@ public:
 
 private:
     void open_root();
-    void check_marker();
+    // Checks the marker, writing it when missing and may_write; false when it is missing.
+    bool check_marker(bool may_write);
     void open_staging();
+    // create=false: writes the marker and opens the staging folder once, at the first write.
+    void prepare_writes() const;
     [[noreturn]] void fail_key(int err, std::string_view what, std::string_view key, const Location &loc) const;
 
     std::string path_;
@@ -61,6 +65,7 @@ private:
     Fd staging_;
     std::string staging_error_;  // why the staging directory could not be made (read-only store)
     int staging_errno_ = 0;
+    mutable std::once_flag writes_prepared_;
 };
 
 // A value's etag and times, from its file's stat.

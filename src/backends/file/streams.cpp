@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "checksum.hpp"
+#include "spi/error.hpp"
+#include "spi/checksum.hpp"
 #include "checksums.hpp"
-#include "error.hpp"
 
 namespace kvps::file {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "backend.hpp"
+#include "spi/backend.hpp"
 #include "store.hpp"
 
 namespace kvps::file {

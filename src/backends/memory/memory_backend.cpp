@@ -8,9 +8,9 @@
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "backend.hpp"
-#include "checksum.hpp"
-#include "registry.hpp"
+#include "spi/backend.hpp"
+#include "spi/checksum.hpp"
+#include "spi/registrar.hpp"
 
 namespace kvps {
 namespace {

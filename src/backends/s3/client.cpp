@@ -5,8 +5,8 @@
 #include <random>
 #include <thread>
 
-#include "error.hpp"
-#include "log.hpp"
+#include "spi/error.hpp"
+#include "spi/log.hpp"
 #include "sigv4.hpp"
 #include "xml.hpp"
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <map>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::s3 {
 namespace {

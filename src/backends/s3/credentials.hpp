@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "config.hpp"
+#include "spi/options.hpp"
 
 namespace kvps::s3 {
 

@@ -11,7 +11,7 @@
 #include <exception>
 #include <memory>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::s3 {
 namespace {

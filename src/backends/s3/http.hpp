@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "bytes.hpp"
+#include "spi/bytes.hpp"
 
 typedef void CURL;
 

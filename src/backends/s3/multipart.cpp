@@ -1,8 +1,8 @@
 // Multipart upload: Create, parallel UploadPart, Complete, or Abort.
 #include "multipart.hpp"
 
-#include "error.hpp"
-#include "log.hpp"
+#include "spi/error.hpp"
+#include "spi/log.hpp"
 #include "xml.hpp"
 
 namespace kvps::s3 {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "bytes.hpp"
+#include "spi/bytes.hpp"
 #include "client.hpp"
 
 namespace kvps::s3 {

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 #include "s3_backend.hpp"
 
 namespace kvps::s3 {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "checksum.hpp"
-#include "error.hpp"
+#include "spi/checksum.hpp"
+#include "spi/error.hpp"
 #include "s3_backend.hpp"
 #include "sigv4.hpp"
 #include "xml.hpp"

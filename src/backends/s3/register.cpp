@@ -1,8 +1,8 @@
 // The s3 backend's option table, settings and registration (schemes s3, then aws).
-#include "config.hpp"
+#include "spi/options.hpp"
 #include "credentials.hpp"
-#include "error.hpp"
-#include "registry.hpp"
+#include "spi/error.hpp"
+#include "spi/registrar.hpp"
 #include "s3_backend.hpp"
 
 namespace kvps::s3 {

@@ -5,8 +5,8 @@
 
 #include <openssl/evp.h>
 
-#include "checksum.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
+#include "spi/checksum.hpp"
 #include "multipart.hpp"
 #include "parallel.hpp"
 #include "xml.hpp"

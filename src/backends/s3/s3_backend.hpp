@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "backend.hpp"
+#include "spi/backend.hpp"
 #include "client.hpp"
 
 namespace kvps::s3 {

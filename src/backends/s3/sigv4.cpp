@@ -10,7 +10,7 @@
 #include <ctime>
 #include <map>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::s3 {
 namespace {

@@ -3,8 +3,8 @@
 #include <cstring>
 #include <optional>
 
-#include "checksum.hpp"
-#include "error.hpp"
+#include "spi/error.hpp"
+#include "spi/checksum.hpp"
 #include "multipart.hpp"
 #include "s3_backend.hpp"
 

@@ -8,7 +8,7 @@
 #include <ctime>
 #include <memory>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::s3 {
 namespace {

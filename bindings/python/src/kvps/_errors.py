@@ -28,7 +28,9 @@ class Status(enum.IntEnum):
     INTERNAL = 15
     NO_SPACE = 16
     CANCELLED = 17
+    OUTCOME_UNKNOWN = 18
     CORRUPT = 19
+    NO_CREDENTIALS = 20
 
 
 class Error(Exception):
@@ -124,10 +126,22 @@ class Cancelled(Error):
     status = Status.CANCELLED
 
 
+class OutcomeUnknown(Error):
+    """A write's answer was lost: the new value may or may not be in place (never a mix)."""
+
+    status = Status.OUTCOME_UNKNOWN
+
+
 class Corrupt(Error):
     """A stored value failed its checksum; no wrong bytes were returned."""
 
     status = Status.CORRUPT
+
+
+class NoCredentials(Error, PermissionError):
+    """No credentials were found where the backend looked (the message lists the places)."""
+
+    status = Status.NO_CREDENTIALS
 
 
 ERROR_CLASSES: dict[int, type[Error]] = {
@@ -150,7 +164,9 @@ ERROR_CLASSES: dict[int, type[Error]] = {
         InternalError,
         NoSpace,
         Cancelled,
+        OutcomeUnknown,
         Corrupt,
+        NoCredentials,
     )
 }
 

@@ -143,7 +143,7 @@ def library_path() -> str:
     chosen = os.environ.get("KVPS_LIBRARY")
     if chosen:
         return chosen
-    bundled = Path(__file__).with_name("libkvps.so")
+    bundled = Path(__file__).with_name("libkvps.so.0")
     if bundled.exists():
         return str(bundled)
     found = ctypes.util.find_library("kvps")

@@ -69,7 +69,7 @@ pub const KVPS_INTERNAL: kvps_status = 15;
 pub const KVPS_NO_SPACE: kvps_status = 16;
 /// The operation was cancelled.
 pub const KVPS_CANCELLED: kvps_status = 17;
-/// A write's answer was lost: the new value may or may not be in place.
+/// A write's answer was lost: the new value may or may not be in place (never a mix).
 pub const KVPS_OUTCOME_UNKNOWN: kvps_status = 18;
 /// A stored value failed its checksum: no wrong bytes were returned.
 pub const KVPS_CORRUPT: kvps_status = 19;

@@ -85,8 +85,14 @@ pub enum ErrorKind {
     NoSpace,
     /// `KVPS_CANCELLED`: the operation was cancelled.
     Cancelled,
+    /// `KVPS_OUTCOME_UNKNOWN`: a write's answer was lost; the new value may or may not be in
+    /// place (never a mix): read the key to find out.
+    OutcomeUnknown,
     /// `KVPS_CORRUPT`: a stored value failed its checksum; no wrong bytes were returned.
     Corrupt,
+    /// `KVPS_NO_CREDENTIALS`: no credentials were found where the backend looked (the message
+    /// lists the places, in order).
+    NoCredentials,
     /// A status added to the library after this crate was written (its number).
     Other(u32),
 }
@@ -111,7 +117,9 @@ impl ErrorKind {
             sys::KVPS_INTERNAL => ErrorKind::Internal,
             sys::KVPS_NO_SPACE => ErrorKind::NoSpace,
             sys::KVPS_CANCELLED => ErrorKind::Cancelled,
+            sys::KVPS_OUTCOME_UNKNOWN => ErrorKind::OutcomeUnknown,
             sys::KVPS_CORRUPT => ErrorKind::Corrupt,
+            sys::KVPS_NO_CREDENTIALS => ErrorKind::NoCredentials,
             other => ErrorKind::Other(other),
         }
     }
@@ -136,7 +144,9 @@ impl ErrorKind {
             ErrorKind::Internal => sys::KVPS_INTERNAL,
             ErrorKind::NoSpace => sys::KVPS_NO_SPACE,
             ErrorKind::Cancelled => sys::KVPS_CANCELLED,
+            ErrorKind::OutcomeUnknown => sys::KVPS_OUTCOME_UNKNOWN,
             ErrorKind::Corrupt => sys::KVPS_CORRUPT,
+            ErrorKind::NoCredentials => sys::KVPS_NO_CREDENTIALS,
             ErrorKind::Other(status) => status,
         }
     }
@@ -158,7 +168,9 @@ impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
         let kind = match error.kind {
             ErrorKind::NotFound => io::ErrorKind::NotFound,
-            ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
+            ErrorKind::PermissionDenied | ErrorKind::NoCredentials => {
+                io::ErrorKind::PermissionDenied
+            }
             ErrorKind::InvalidArgument
             | ErrorKind::InvalidUrl
             | ErrorKind::UnknownScheme

@@ -125,6 +125,9 @@ fn every_error_kind_has_its_library_name() {
         (ErrorKind::Internal, "KVPS_INTERNAL", 15),
         (ErrorKind::NoSpace, "KVPS_NO_SPACE", 16),
         (ErrorKind::Cancelled, "KVPS_CANCELLED", 17),
+        (ErrorKind::OutcomeUnknown, "KVPS_OUTCOME_UNKNOWN", 18),
+        (ErrorKind::Corrupt, "KVPS_CORRUPT", 19),
+        (ErrorKind::NoCredentials, "KVPS_NO_CREDENTIALS", 20),
         (ErrorKind::Other(999), "KVPS_UNKNOWN_STATUS", 999),
     ];
     for (kind, name, status) in kinds {

@@ -1,0 +1,634 @@
+// kvps's own table layout: one row per key in the key table, holding the value itself up to
+// chunk_size bytes, else naming a version whose chunk rows hold it. See README.md for the schema
+// and why chunked rows rather than large objects.
+#include "store.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <unordered_map>
+
+#include "log.hpp"
+
+namespace kvps::pg {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr size_t kPipelineGroup = 256;  // statements in flight per pipeline round trip
+
+// Quoted, schema-qualified names of everything the layout uses.
+struct Names {
+    std::string table, chunks, meta, sequence, function;
+    std::string table_text, meta_text;  // the same as text, for to_regclass()
+    std::string sequence_literal;       // as a literal for nextval()
+    std::string lock_key;               // names the advisory lock taken while creating
+};
+
+Names make_names(const std::string &schema, const std::string &table) {
+    auto qualified = [&](const std::string &name) { return quote_identifier(schema) + "." + quote_identifier(name); };
+    Names n;
+    n.table = qualified(table);
+    n.chunks = qualified(table + "_chunks");
+    n.meta = qualified(table + "_meta");
+    n.sequence = qualified(table + "_version");
+    n.function = qualified(table + "_drop_chunks");
+    n.table_text = n.table;
+    n.meta_text = n.meta;
+    n.sequence_literal = quote_literal(n.sequence);
+    n.lock_key = "kvps schema " + n.table;
+    return n;
+}
+
+std::string etag_of(int64_t version) { return std::to_string(version); }
+
+// Runs body in a transaction on conn; rolls back when it throws.
+template <typename Fn>
+void in_transaction(Connection &conn, Fn &&body) {
+    conn.exec("BEGIN");
+    try {
+        body();
+        conn.exec("COMMIT");
+    } catch (...) {
+        if (!conn.broken()) {
+            try {
+                conn.exec("ROLLBACK");
+            } catch (...) {
+            }
+        }
+        throw;
+    }
+}
+
+// One pass over a range of one version's chunks, in order; false when some are missing (the
+// version was replaced or deleted since).
+using ChunkFn = std::function<void(int32_t n, std::string_view data)>;
+
+class PgStore;
+
+// A reader over a value held in the key row: the requested range was fetched at open.
+class InlineReader final : public Reader {
+public:
+    InlineReader(std::string data, uint64_t start, uint64_t value_size, std::string etag)
+        : data_(std::move(data)), start_(start), value_size_(value_size), etag_(std::move(etag)) {}
+    size_t read(void *buffer, size_t capacity) override {
+        size_t n = std::min(capacity, end_ - pos_);
+        std::memcpy(buffer, data_.data() + pos_, n);
+        pos_ += n;
+        return n;
+    }
+    uint64_t value_size() const override { return value_size_; }
+    bool seek(uint64_t offset, uint64_t end) override {
+        if (offset < start_ || end > start_ + data_.size()) return false;
+        end_ = static_cast<size_t>(end - start_);
+        pos_ = static_cast<size_t>(std::min(offset, end) - start_);
+        return true;
+    }
+    std::string etag() const override { return etag_; }
+
+private:
+    std::string data_;
+    uint64_t start_;
+    size_t pos_ = 0;
+    size_t end_ = data_.size();
+    uint64_t value_size_;
+    std::string etag_;
+};
+
+class PgStore final : public Backend {
+public:
+    explicit PgStore(const Settings &s)
+        : settings_(s), pool_(s.connect, s.pool_size, s.pool_timeout) {
+        pool_.run([&](Connection &conn) {
+            names_ = make_names(resolve_schema(conn, s.schema), s.table);
+            ensure_schema(conn);
+        });
+        prepare_statements();
+    }
+
+    // ---- values
+
+    void put(std::string_view key, const void *data, size_t size) override {
+        if (size > settings_.chunk_size) {
+            std::unique_ptr<Writer> writer = open_writer(key);
+            writer->write(data, size);
+            writer->commit();
+            return;
+        }
+        pool_.run([&](Connection &conn) { conn.run(put_inline_, Params().text(key).bytes(data, size)); });
+    }
+
+    std::optional<Bytes> get(std::string_view key) override { return get_range(key, 0, KVPS_TO_END); }
+
+    std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override {
+        // A chunked value replaced while its chunks are fetched is fetched again.
+        for (int attempt = 0;; ++attempt) {
+            try {
+                std::unique_ptr<Reader> reader = open_reader(key, offset, length);
+                if (!reader) return std::nullopt;
+                Span64 span = clamp_range(reader->value_size(), offset, length);
+                Bytes out(static_cast<size_t>(span.count));
+                size_t done = 0;
+                while (done < out.size()) {
+                    size_t n = reader->read(out.data() + done, out.size() - done);
+                    if (n == 0) fail(KVPS_INTERNAL, "postgres: value of key " + quote(key) + " ended early");
+                    done += n;
+                }
+                return out;
+            } catch (const Error &e) {
+                if (e.status() != KVPS_PRECONDITION_FAILED || attempt >= 4) throw;
+            }
+        }
+    }
+
+    std::optional<Metadata> stat(std::string_view key) override {
+        return pool_.run([&](Connection &conn) -> std::optional<Metadata> {
+            Result r = conn.run(stat_, Params().text(key));
+            if (r.rows() == 0) return std::nullopt;
+            return Metadata{static_cast<uint64_t>(r.int8(0, 1)), r.time_ns(0, 2), etag_of(r.int8(0, 0))};
+        });
+    }
+
+    void remove(std::string_view key) override {
+        pool_.run([&](Connection &conn) { conn.run(delete_, Params().text(key)); });
+    }
+
+    // ---- listing
+
+    ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
+        std::string upper = prefix_upper_bound(prefix);
+        return pool_.run([&](Connection &conn) {
+            Params p;
+            p.text(prefix).text(token);
+            if (!upper.empty()) p.text(upper);
+            p.int8(static_cast<int64_t>(std::min<size_t>(limit, INT32_MAX)) + 1);
+            Result r = conn.run(upper.empty() ? list_open_ : list_bounded_, p);
+            ListResult out;
+            int rows = std::min<int>(r.rows(), static_cast<int>(std::min<size_t>(limit, INT32_MAX)));
+            out.entries.reserve(static_cast<size_t>(rows));
+            for (int i = 0; i < rows; ++i)
+                out.entries.push_back(Entry{std::string(r.bytes(i, 0)), static_cast<uint64_t>(r.int8(i, 1)),
+                                            r.time_ns(i, 2), etag_of(r.int8(i, 3))});
+            // One row more than asked for says there is a next page; the cursor is the last key.
+            if (r.rows() > rows) out.next = out.entries.back().key;
+            return out;
+        });
+    }
+
+    // ---- streams
+
+    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override;
+    std::unique_ptr<Writer> open_writer(std::string_view key) override;
+
+    // ---- batches
+
+    void put_many(std::span<PutItem> items) override;
+    void get_many(std::span<GetItem> items) override;
+
+    void delete_many(std::span<DeleteItem> items) override {
+        std::vector<std::string_view> keys;
+        for (const DeleteItem &item : items) keys.push_back(item.key);
+        try {
+            pool_.run([&](Connection &conn) { conn.run(delete_many_, Params().text_array(keys)); });
+            for (DeleteItem &item : items) item.status = KVPS_OK;
+        } catch (const Error &e) {
+            for (DeleteItem &item : items) item.status = e.status(), item.error = e.message();
+        }
+    }
+
+    // Calls fn for chunks first..last of version in order; false when any is missing.
+    bool fetch_chunks(int64_t version, int32_t first, int32_t last, const ChunkFn &fn) {
+        return pool_.run([&](Connection &conn) {
+            Result r = conn.run(chunks_, Params().int8(version).int4(first).int4(last));
+            if (r.rows() != last - first + 1) return false;
+            for (int i = 0; i < r.rows(); ++i) fn(r.int4(i, 0), r.bytes(i, 1));
+            return true;
+        });
+    }
+
+    // The failure for a version that vanished while being read.
+    [[noreturn]] void vanished(std::string_view key) {
+        if (!stat(key)) fail(KVPS_NOT_FOUND, "postgres: key " + quote(key) + " was deleted while being read");
+        fail(KVPS_PRECONDITION_FAILED, "postgres: key " + quote(key) + " changed while being read; open a new reader");
+    }
+
+    const Settings &settings() const { return settings_; }
+    Pool &pool() { return pool_; }
+    const Names &names() const { return names_; }
+    const Statement &put_inline() const { return put_inline_; }
+    const Statement &put_chunked() const { return put_chunked_; }
+    const Statement &next_version() const { return next_version_; }
+
+private:
+    void ensure_schema(Connection &conn);
+    void prepare_statements();
+
+    Settings settings_;
+    Pool pool_;
+    Names names_;
+    Statement put_inline_, put_chunked_, next_version_, stat_, open_, chunks_, delete_, delete_many_,
+        get_many_, list_open_, list_bounded_;
+};
+
+void PgStore::ensure_schema(Connection &conn) {
+    const Names &n = names_;
+    in_transaction(conn, [&] {
+        // Serializes creators, so two processes opening a new store at once both succeed.
+        conn.run({"kvps_schema_lock", "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"},
+                 Params().text(n.lock_key));
+        Result exists = conn.run({"kvps_schema_exists", "SELECT to_regclass($1::text) IS NOT NULL, "
+                                                        "to_regclass($2::text) IS NOT NULL"},
+                                 Params().text(n.table_text).text(n.meta_text));
+        bool has_table = exists.boolean(0, 0), has_meta = exists.boolean(0, 1);
+        if (has_table && !has_meta)
+            fail(KVPS_INVALID_ARGUMENT, "postgres: table " + n.table + " on " + conn.where() +
+                                            " exists but is not a kvps store (it has no " + n.meta +
+                                            "); for a KVPSButter table use ?layout=kvpsbutter");
+        if (has_table) {
+            Result v = conn.run({"kvps_schema_version",
+                                 "SELECT value FROM " + n.meta + " WHERE name = 'schema_version'"});
+            int version = v.rows() ? std::atoi(std::string(v.bytes(0, 0)).c_str()) : 0;
+            if (version != kSchemaVersion)
+                fail(KVPS_UNSUPPORTED, "postgres: table " + n.table + " has kvps schema version " +
+                                           std::to_string(version) + "; this kvps reads version " +
+                                           std::to_string(kSchemaVersion));
+            return;
+        }
+        if (!settings_.create)
+            fail(KVPS_NOT_FOUND, "postgres: table " + n.table + " does not exist on " + conn.where() +
+                                     " (create=false)");
+        conn.exec("CREATE TABLE " + n.table + " (\n"
+                  "  key text COLLATE \"C\" PRIMARY KEY,\n"
+                  "  version bigint NOT NULL,\n"
+                  "  size bigint NOT NULL,\n"
+                  "  mtime timestamptz NOT NULL,\n"
+                  "  chunk_size integer NOT NULL,\n"
+                  "  data bytea,\n"
+                  "  CHECK ((chunk_size = 0) = (data IS NOT NULL)))");
+        conn.exec("ALTER TABLE " + n.table + " ALTER COLUMN data SET STORAGE EXTERNAL");
+        conn.exec("CREATE TABLE " + n.chunks + " (\n"
+                  "  version bigint NOT NULL,\n"
+                  "  n integer NOT NULL,\n"
+                  "  data bytea NOT NULL,\n"
+                  "  PRIMARY KEY (version, n))");
+        conn.exec("ALTER TABLE " + n.chunks + " ALTER COLUMN data SET STORAGE EXTERNAL");
+        conn.exec("CREATE SEQUENCE " + n.sequence);
+        conn.exec("CREATE FUNCTION " + n.function + "() RETURNS trigger LANGUAGE plpgsql AS $kvps$\n"
+                  "BEGIN\n"
+                  "  DELETE FROM " + n.chunks + " WHERE version = OLD.version;\n"
+                  "  RETURN NULL;\n"
+                  "END\n"
+                  "$kvps$");
+        conn.exec("CREATE TRIGGER kvps_drop_chunks_on_delete AFTER DELETE ON " + n.table +
+                  " FOR EACH ROW WHEN (OLD.chunk_size > 0) EXECUTE FUNCTION " + n.function + "()");
+        conn.exec("CREATE TRIGGER kvps_drop_chunks_on_update AFTER UPDATE ON " + n.table +
+                  " FOR EACH ROW WHEN (OLD.chunk_size > 0 AND OLD.version <> NEW.version)"
+                  " EXECUTE FUNCTION " + n.function + "()");
+        conn.exec("CREATE TABLE " + n.meta + " (name text PRIMARY KEY, value text NOT NULL)");
+        conn.exec("INSERT INTO " + n.meta + " VALUES ('schema_version', '" + std::to_string(kSchemaVersion) +
+                  "'), ('created_by', 'kvps " KVPS_VERSION_STRING "')");
+        if (log_enabled(KVPS_LOG_INFO)) log(KVPS_LOG_INFO, "postgres: created table " + n.table);
+    });
+}
+
+void PgStore::prepare_statements() {
+    const Names &n = names_;
+    put_inline_ = {"kvps_put_inline",
+                   "INSERT INTO " + n.table + " AS t (key, version, size, mtime, chunk_size, data)"
+                   " VALUES ($1::text, nextval(" + n.sequence_literal + "), octet_length($2::bytea),"
+                   " clock_timestamp(), 0, $2::bytea)"
+                   " ON CONFLICT (key) DO UPDATE SET version = excluded.version, size = excluded.size,"
+                   " mtime = excluded.mtime, chunk_size = 0, data = excluded.data"};
+    put_chunked_ = {"kvps_put_chunked",
+                    "INSERT INTO " + n.table + " AS t (key, version, size, mtime, chunk_size, data)"
+                    " VALUES ($1::text, $2::int8, $3::int8, clock_timestamp(), $4::int4, NULL)"
+                    " ON CONFLICT (key) DO UPDATE SET version = excluded.version, size = excluded.size,"
+                    " mtime = excluded.mtime, chunk_size = excluded.chunk_size, data = NULL"};
+    next_version_ = {"kvps_next_version", "SELECT nextval(" + n.sequence_literal + ")"};
+    stat_ = {"kvps_stat", "SELECT version, size, mtime FROM " + n.table + " WHERE key = $1::text"};
+    open_ = {"kvps_open", "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4)"
+                          " FROM " + n.table + " WHERE key = $1::text"};
+    chunks_ = {"kvps_chunks", "SELECT n, data FROM " + n.chunks +
+                                  " WHERE version = $1::int8 AND n >= $2::int4 AND n <= $3::int4 ORDER BY n"};
+    delete_ = {"kvps_delete", "DELETE FROM " + n.table + " WHERE key = $1::text"};
+    delete_many_ = {"kvps_delete_many", "DELETE FROM " + n.table + " WHERE key = ANY($1::text[])"};
+    get_many_ = {"kvps_get_many", "SELECT key, version, size, chunk_size, data FROM " + n.table +
+                                      " WHERE key = ANY($1::text[])"};
+    std::string list = "SELECT key, size, mtime, version FROM " + n.table + " WHERE key >= $1::text AND key > $2::text";
+    list_open_ = {"kvps_list", list + " ORDER BY key LIMIT $3::int8"};
+    list_bounded_ = {"kvps_list_bounded", list + " AND key < $3::text ORDER BY key LIMIT $4::int8"};
+}
+
+// ---- readers
+
+// A reader over a chunked value: it fetches the chunks of the version it opened, one at a time,
+// so it never mixes versions; when they are gone it fails rather than read another version.
+class ChunkReader final : public Reader {
+public:
+    ChunkReader(PgStore &store, std::string key, int64_t version, uint64_t size, uint32_t chunk_size,
+                uint64_t start, uint64_t end)
+        : store_(store), key_(std::move(key)), version_(version), size_(size), chunk_size_(chunk_size),
+          pos_(start), end_(end) {}
+
+    size_t read(void *buffer, size_t capacity) override {
+        if (pos_ >= end_ || capacity == 0) return 0;
+        auto index = static_cast<int32_t>(pos_ / chunk_size_);
+        if (index != chunk_index_) {
+            chunk_.clear();
+            bool ok = store_.fetch_chunks(version_, index, index, [&](int32_t, std::string_view data) {
+                chunk_.assign(data);
+            });
+            if (!ok) store_.vanished(key_);
+            chunk_index_ = index;
+        }
+        uint64_t in_chunk = pos_ - static_cast<uint64_t>(index) * chunk_size_;
+        if (in_chunk >= chunk_.size())
+            fail(KVPS_CORRUPT, "postgres: chunk " + std::to_string(index) + " of key " + quote(key_) + " is short");
+        size_t n = static_cast<size_t>(std::min<uint64_t>({capacity, end_ - pos_, chunk_.size() - in_chunk}));
+        std::memcpy(buffer, chunk_.data() + in_chunk, n);
+        pos_ += n;
+        return n;
+    }
+    uint64_t value_size() const override { return size_; }
+    bool seek(uint64_t offset, uint64_t end) override {
+        end_ = std::min(end, size_);
+        pos_ = std::min(offset, end_);
+        return true;
+    }
+    std::string etag() const override { return etag_of(version_); }
+
+private:
+    PgStore &store_;
+    std::string key_;
+    int64_t version_;
+    uint64_t size_;
+    uint32_t chunk_size_;
+    uint64_t pos_, end_;
+    std::string chunk_;
+    int32_t chunk_index_ = -1;
+};
+
+std::unique_ptr<Reader> PgStore::open_reader(std::string_view key, uint64_t offset, uint64_t length) {
+    // Inline values are at most chunk_size (<= 256 MiB) bytes: int4 positions reach past them.
+    auto from = static_cast<int32_t>(std::min<uint64_t>(offset, INT32_MAX - 1) + 1);
+    auto count = static_cast<int32_t>(std::min<uint64_t>(length, INT32_MAX));
+    return pool_.run([&](Connection &conn) -> std::unique_ptr<Reader> {
+        Result r = conn.run(open_, Params().text(key).int4(from).int4(count));
+        if (r.rows() == 0) return nullptr;
+        int64_t version = r.int8(0, 0);
+        auto size = static_cast<uint64_t>(r.int8(0, 1));
+        auto chunk_size = static_cast<uint32_t>(r.int4(0, 3));
+        Span64 span = clamp_range(size, offset, length);
+        if (chunk_size == 0)
+            return std::make_unique<InlineReader>(std::string(r.bytes(0, 4)), span.start, size, etag_of(version));
+        return std::make_unique<ChunkReader>(*this, std::string(key), version, size, chunk_size, span.start,
+                                             span.start + span.count);
+    });
+}
+
+// ---- writers
+
+// A writer that keeps up to chunk_size bytes; a longer value goes, chunk by chunk, through COPY
+// into the chunk table inside one transaction that ends by pointing the key at the new version.
+class ChunkWriter final : public Writer {
+public:
+    ChunkWriter(PgStore &store, std::string key) : store_(store), key_(std::move(key)) {
+        buffer_.reserve(store.settings().chunk_size);
+    }
+    ~ChunkWriter() override { abort(); }
+
+    void write(const void *data, size_t size) override {
+        auto *p = static_cast<const char *>(data);
+        size_t limit = store_.settings().chunk_size;
+        while (size > 0) {
+            // A full buffer is sent only once more bytes come: a value of exactly chunk_size
+            // bytes stays inline.
+            if (buffer_.size() == limit) flush();
+            size_t n = std::min(size, limit - buffer_.size());
+            buffer_.append(p, n);
+            p += n;
+            size -= n;
+        }
+    }
+
+    void commit() override {
+        if (!lease_) {
+            store_.put(key_, buffer_.data(), buffer_.size());
+            return;
+        }
+        if (!buffer_.empty()) flush();
+        Connection &conn = **lease_;
+        static const char trailer[2] = {'\xff', '\xff'};
+        conn.copy_data(trailer, sizeof trailer);
+        if (PQputCopyEnd(conn.raw(), nullptr) != 1) conn.fail_with(nullptr, "COPY");
+        Result copied(PQgetResult(conn.raw()));
+        if (PQresultStatus(copied.get()) != PGRES_COMMAND_OK) conn.fail_with(copied.get(), "COPY");
+        while (PGresult *extra = PQgetResult(conn.raw())) PQclear(extra);
+        conn.run(store_.put_chunked(), Params().text(key_).int8(version_).int8(static_cast<int64_t>(total_))
+                                           .int4(static_cast<int32_t>(store_.settings().chunk_size)));
+        conn.exec("COMMIT");
+        lease_.reset();
+    }
+
+    void abort() noexcept override {
+        buffer_.clear();
+        if (!lease_) return;
+        // A connection in the middle of COPY or a transaction is closed by the pool rather than
+        // reused; closing it rolls the transaction back on the server.
+        lease_.reset();
+    }
+
+private:
+    void flush() {
+        if (!lease_) begin();
+        Connection &conn = **lease_;
+        std::string row;
+        row.reserve(2 + 4 + 8 + 4 + 4 + 4);
+        auto be = [&](uint64_t v, int bytes) {
+            for (int i = bytes - 1; i >= 0; --i) row += static_cast<char>((v >> (8 * i)) & 0xff);
+        };
+        be(3, 2);                      // fields in the row
+        be(8, 4), be(static_cast<uint64_t>(version_), 8);
+        be(4, 4), be(static_cast<uint32_t>(next_), 4);
+        be(buffer_.size(), 4);
+        conn.copy_data(row.data(), row.size());
+        conn.copy_data(buffer_.data(), buffer_.size());
+        total_ += buffer_.size();
+        ++next_;
+        buffer_.clear();
+    }
+
+    void begin() {
+        lease_.emplace(store_.pool().acquire());
+        Connection &conn = **lease_;
+        conn.exec("BEGIN");
+        version_ = conn.run(store_.next_version()).int8(0, 0);
+        conn.exec("COPY " + store_.names().chunks + " (version, n, data) FROM STDIN (FORMAT binary)");
+        // The binary COPY header: signature, flags, header extension length.
+        static const char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\xff', '\r', '\n', '\0',
+                                        0, 0, 0, 0, 0, 0, 0, 0};
+        conn.copy_data(header, sizeof header);
+    }
+
+    PgStore &store_;
+    std::string key_;
+    std::string buffer_;
+    std::optional<Pool::Lease> lease_;
+    int64_t version_ = 0;
+    int32_t next_ = 0;
+    uint64_t total_ = 0;
+};
+
+std::unique_ptr<Writer> PgStore::open_writer(std::string_view key) {
+    return std::make_unique<ChunkWriter>(*this, std::string(key));
+}
+
+// ---- batches
+
+void PgStore::put_many(std::span<PutItem> items) {
+    std::vector<PutItem *> inline_items;
+    for (PutItem &item : items) {
+        if (item.size <= settings_.chunk_size) {
+            inline_items.push_back(&item);
+            continue;
+        }
+        try {
+            put(item.key, item.data, item.size);
+            item.status = KVPS_OK;
+        } catch (const Error &e) {
+            item.status = e.status(), item.error = e.message();
+        }
+    }
+    // Inline puts go in pipelines: each statement its own transaction (a sync after each), so
+    // items succeed or fail alone, with one round trip per group.
+    for (size_t start = 0; start < inline_items.size(); start += kPipelineGroup) {
+        std::span<PutItem *> group(inline_items.data() + start,
+                                   std::min(kPipelineGroup, inline_items.size() - start));
+        try {
+            pool_.run([&](Connection &conn) {
+                conn.prepare(put_inline_);
+                PGconn *pc = conn.raw();
+                if (PQenterPipelineMode(pc) != 1) conn.fail_with(nullptr, "entering pipeline mode");
+                for (PutItem *item : group) {
+                    Params p;
+                    p.text(item->key).bytes(item->data, item->size);
+                    if (PQsendQueryPrepared(pc, put_inline_.name.c_str(), p.count(), p.values(), p.lengths(),
+                                            p.formats(), 1) != 1 ||
+                        PQpipelineSync(pc) != 1)
+                        conn.fail_with(nullptr, "sending a pipelined put");
+                }
+                for (PutItem *item : group) {
+                    bool first = true;
+                    for (;;) {
+                        Result r(PQgetResult(pc));
+                        if (!r.get()) {
+                            if (conn.broken()) conn.fail_with(nullptr, "pipelined put");
+                            continue;
+                        }
+                        ExecStatusType st = PQresultStatus(r.get());
+                        if (st == PGRES_PIPELINE_SYNC) break;
+                        if (!first) continue;
+                        first = false;
+                        if (st == PGRES_COMMAND_OK) {
+                            item->status = KVPS_OK;
+                        } else {
+                            Error e = conn.error_of(r.get(), "put " + quote(item->key));
+                            if (e.status() == KVPS_NETWORK) throw ConnectionLost(e.message());
+                            item->status = e.status(), item->error = e.message();
+                        }
+                    }
+                }
+                PQexitPipelineMode(pc);
+            });
+        } catch (const Error &e) {
+            for (PutItem *item : group) item->status = e.status(), item->error = e.message();
+        }
+    }
+}
+
+void PgStore::get_many(std::span<GetItem> items) {
+    std::vector<std::string_view> keys;
+    for (const GetItem &item : items) keys.push_back(item.key);
+    std::vector<GetItem *> chunked;
+    try {
+        pool_.run([&](Connection &conn) {
+            chunked.clear();
+            Result r = conn.run(get_many_, Params().text_array(keys));
+            std::unordered_map<std::string_view, int> rows;
+            for (int i = 0; i < r.rows(); ++i) rows.emplace(r.bytes(i, 0), i);
+            for (GetItem &item : items) {
+                auto it = rows.find(item.key);
+                item.status = it == rows.end() ? KVPS_NOT_FOUND : KVPS_OK;
+                if (it == rows.end()) continue;
+                if (r.int4(it->second, 3) != 0) {
+                    chunked.push_back(&item);
+                    continue;
+                }
+                std::string_view data = r.bytes(it->second, 4);
+                item.value = Bytes::copy(data.data(), data.size());
+            }
+            return 0;
+        });
+    } catch (const Error &e) {
+        for (GetItem &item : items) item.status = e.status(), item.error = e.message();
+        return;
+    }
+    // Chunked values one by one.
+    for (GetItem *item : chunked) {
+        try {
+            std::optional<Bytes> value = get(item->key);
+            item->status = value ? KVPS_OK : KVPS_NOT_FOUND;
+            if (value) item->value = std::move(*value);
+        } catch (const Error &e) {
+            item->status = e.status(), item->error = e.message();
+        }
+    }
+}
+
+}  // namespace
+
+std::string prefix_upper_bound(std::string_view prefix) {
+    std::string s(prefix);
+    while (!s.empty()) {
+        // The last code point: back up over continuation bytes.
+        size_t start = s.size() - 1;
+        while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+        auto lead = static_cast<unsigned char>(s[start]);
+        size_t len = s.size() - start;
+        uint32_t cp = len == 1 ? lead : lead & (0x7F >> len);
+        for (size_t i = start + 1; i < s.size(); ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[i]) & 0x3F);
+        s.resize(start);
+        ++cp;
+        if (cp == 0xD800) cp = 0xE000;  // surrogates are not characters
+        if (cp > 0x10FFFF) continue;    // no successor: carry into the previous character
+        if (cp < 0x80) {
+            s += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            s += static_cast<char>(0xC0 | (cp >> 6));
+            s += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            s += static_cast<char>(0xE0 | (cp >> 12));
+            s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            s += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            s += static_cast<char>(0xF0 | (cp >> 18));
+            s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            s += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+        return s;
+    }
+    return "";
+}
+
+std::string resolve_schema(Connection &conn, const std::string &schema) {
+    if (!schema.empty()) return schema;
+    Result r = conn.exec("SELECT current_schema()");
+    if (r.rows() == 0 || r.null(0, 0))
+        fail(KVPS_INVALID_OPTION, "postgres: no schema on the search_path of " + conn.where() +
+                                      " exists; name one with the schema option");
+    return std::string(r.bytes(0, 0));
+}
+
+std::unique_ptr<Backend> open_store(const Settings &settings) { return std::make_unique<PgStore>(settings); }
+
+}  // namespace kvps::pg
