@@ -8,6 +8,17 @@
 static const char *const g_dl_keys[] = {"a", "b/1", "b/2", "b/c/3", "c-d", "c/x", "e/f/g", "z"};
 #define DL_KEYS (sizeof g_dl_keys / sizeof g_dl_keys[0])
 
+/* A store that cannot list refuses listings by level too. */
+static bool refuses_listing(void) {
+    if (can_list()) return false;
+    kvps_list_page *page = NULL;
+    kvps_list_options o = KVPS_LIST_OPTIONS_INIT;
+    o.delimiter = "/";
+    ASSERT_STATUS(KVPS_UNSUPPORTED, kvps_list_with(g_store, &o, &page));
+    assert_null(page);
+    return true;
+}
+
 static void put_dl_keys(void) {
     for (size_t i = 0; i < DL_KEYS; ++i) {
         char name[64];
@@ -79,6 +90,7 @@ static void expect_listing(kvps_list_options options, const char *strip, const c
 
 static void test_list_delimiter(void **state) {
     (void)state;
+    if (refuses_listing()) return;
     put_dl_keys();
     char base[128], sub[128], partial[128];
     snprintf(base, sizeof base, "%sdl/", g_prefix);
@@ -157,6 +169,7 @@ static void test_list_delimiter(void **state) {
 
 static void test_list_start_after(void **state) {
     (void)state;
+    if (refuses_listing()) return;
     put_dl_keys();
     char base[128], after[160];
     snprintf(base, sizeof base, "%sdl/", g_prefix);
