@@ -24,11 +24,5 @@ std::map<std::string, std::string> check_options(
     const std::vector<std::pair<std::string, std::string>> &url_options,
     const std::vector<std::pair<std::string, std::string>> &extra_options);
 
-// Parsers shared by the validation step and Config's getters. Each returns nullopt when the
-// text is not of the type.
-std::optional<bool> parse_bool(std::string_view text);
-std::optional<int64_t> parse_integer(std::string_view text);
-std::optional<uint64_t> parse_size(std::string_view text);
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 }  // namespace kvps

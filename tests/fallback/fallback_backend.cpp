@@ -8,8 +8,8 @@
 #include <map>
 #include <mutex>
 
-#include "backend.hpp"
-#include "registry.hpp"
+#include "spi/backend.hpp"
+#include "spi/registrar.hpp"
 
 namespace kvps {
 namespace {

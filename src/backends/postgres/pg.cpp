@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "log.hpp"
+#include "spi/log.hpp"
 
 namespace kvps::pg {
 namespace {

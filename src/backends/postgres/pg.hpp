@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "error.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::pg {
 

@@ -7,9 +7,9 @@
 #include <cctype>
 #include <set>
 
-#include "config.hpp"
-#include "error.hpp"
-#include "registry.hpp"
+#include "spi/options.hpp"
+#include "spi/error.hpp"
+#include "spi/registrar.hpp"
 #include "store.hpp"
 
 namespace kvps::pg {

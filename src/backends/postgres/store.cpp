@@ -8,7 +8,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "log.hpp"
+#include "spi/log.hpp"
 
 namespace kvps::pg {
 namespace {

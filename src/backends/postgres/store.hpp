@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "backend.hpp"
+#include "spi/backend.hpp"
 #include "pg.hpp"
 
 namespace kvps::pg {

@@ -52,4 +52,12 @@ private:
     const std::vector<OptionSpec> *specs_;
 };
 
+// The option types' parsers, shared by the validation step, Config's getters and backends that
+// read values of their own (e.g. a connection string's). Each returns nullopt when the text is
+// not of the type.
+std::optional<bool> parse_bool(std::string_view text);
+std::optional<int64_t> parse_integer(std::string_view text);
+std::optional<uint64_t> parse_size(std::string_view text);
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
 }  // namespace kvps
