@@ -189,10 +189,10 @@ impl kvps_list_options {
     /// `KVPS_LIST_OPTIONS_INIT`.
     pub const INIT: kvps_list_options = kvps_list_options {
         version: KVPS_LIST_OPTIONS_VERSION,
-        prefix: std::ptr::null(),
-        cursor: std::ptr::null(),
-        start_after: std::ptr::null(),
-        delimiter: std::ptr::null(),
+        prefix: core::ptr::null(),
+        cursor: core::ptr::null(),
+        start_after: core::ptr::null(),
+        delimiter: core::ptr::null(),
         page_size: 0,
     };
 }
