@@ -99,7 +99,7 @@ KVPS_API const char *kvps_last_error(void);
 /* ========================================================================== Buffers */
 
 /* Frees memory the library returned through a void ** out-parameter (kvps_get,
- * kvps_get_range, kvps_get_many). */
+ * kvps_get_range, kvps_get_many), and the URL of kvps_presign. */
 KVPS_API void kvps_free(void *data);
 
 /* ========================================================================== Store */
