@@ -41,7 +41,55 @@ uint32_t crc_software(const unsigned char *p, size_t n, uint32_t c) {
 }
 
 #if defined(__x86_64__)
+// Three interleaved streams: the crc32 instruction has a latency of 3 cycles and a throughput
+// of 1, so three independent lanes of kLane bytes run about three times as fast as one. A lane's
+// register is moved past the next lane's kLane bytes with the linear map "kLane zero bytes",
+// tabulated once (4 x 256 entries), then combined by xor.
+constexpr size_t kLane = 4096;
+
+__attribute__((target("sse4.2"))) uint32_t past_zeros(uint32_t c, size_t n) {
+    uint64_t c64 = c;
+    for (size_t i = 0; i < n; i += 8) c64 = __builtin_ia32_crc32di(c64, 0);
+    return static_cast<uint32_t>(c64);
+}
+
+struct LaneShift {
+    uint32_t t[4][256];
+    LaneShift() {
+        uint32_t basis[32];
+        for (int i = 0; i < 32; ++i) basis[i] = past_zeros(uint32_t{1} << i, kLane);
+        for (int k = 0; k < 4; ++k)
+            for (uint32_t v = 0; v < 256; ++v) {
+                uint32_t bits = v << (8 * k), out = 0;
+                for (int i = 0; i < 32; ++i)
+                    if (bits >> i & 1) out ^= basis[i];
+                t[k][v] = out;
+            }
+    }
+    uint32_t operator()(uint32_t c) const {
+        return t[0][c & 0xff] ^ t[1][(c >> 8) & 0xff] ^ t[2][(c >> 16) & 0xff] ^ t[3][c >> 24];
+    }
+};
+
 __attribute__((target("sse4.2"))) uint32_t crc_hardware(const unsigned char *p, size_t n, uint32_t c) {
+    if (n >= 3 * kLane) {
+        static const LaneShift shift;
+        while (n >= 3 * kLane) {
+            uint64_t a = c, b = 0, d = 0;
+            for (size_t i = 0; i < kLane; i += 8) {
+                uint64_t wa, wb, wd;
+                std::memcpy(&wa, p + i, 8);
+                std::memcpy(&wb, p + kLane + i, 8);
+                std::memcpy(&wd, p + 2 * kLane + i, 8);
+                a = __builtin_ia32_crc32di(a, wa);
+                b = __builtin_ia32_crc32di(b, wb);
+                d = __builtin_ia32_crc32di(d, wd);
+            }
+            c = shift(shift(static_cast<uint32_t>(a)) ^ static_cast<uint32_t>(b)) ^ static_cast<uint32_t>(d);
+            p += 3 * kLane;
+            n -= 3 * kLane;
+        }
+    }
     uint64_t c64 = c;
     while (n >= 8) {
         uint64_t w;
