@@ -75,7 +75,7 @@ def test_presign(store: kvps.Store) -> None:
 
 
 def test_corrupt_maps_to_its_class() -> None:
-    assert kvps.Status.CORRUPT == 19
+    assert int(kvps.Status.CORRUPT) == 19
     error = kvps._errors.error_for(19, "value of key 'k' failed its checksum")
     assert isinstance(error, kvps.Corrupt) and isinstance(error, kvps.Error)
     assert error.status_name == "KVPS_CORRUPT"

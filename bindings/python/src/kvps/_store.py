@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import threading
 import weakref
@@ -471,6 +472,16 @@ class Store(MutableMapping[str, bytes]):
         finally:
             lib.kvps_list_page_free(page)
 
+    @overload
+    def list(
+        self, prefix: str = "", page_size: int = 0, *, delimiter: None = None, start_after: str | None = None
+    ) -> Iterator[Entry]: ...
+
+    @overload
+    def list(
+        self, prefix: str = "", page_size: int = 0, *, delimiter: str, start_after: str | None = None
+    ) -> Iterator[Entry | Prefix]: ...
+
     def list(
         self,
         prefix: str = "",
@@ -508,7 +519,7 @@ class Store(MutableMapping[str, bytes]):
         *,
         delimiter: str | None = None,
         start_after: str | None = None,
-    ) -> tuple[list[Entry | Prefix], str | None]:
+    ) -> tuple[builtins.list[Entry | Prefix], str | None]:
         """One page of list(prefix, delimiter=..., start_after=...): its Entry and Prefix items
         in byte order, and the cursor of the next page (None when the listing is complete)."""
         bad = Status.INVALID_ARGUMENT
@@ -529,7 +540,7 @@ class Store(MutableMapping[str, bytes]):
         finally:
             self._leave()
         try:
-            items: list[Entry | Prefix] = []
+            items: builtins.list[Entry | Prefix] = []
             for i in range(lib.kvps_list_page_count(page)):
                 raw = lib.kvps_list_page_entry(page, i).contents
                 items.append(
@@ -599,6 +610,7 @@ class Store(MutableMapping[str, bytes]):
         finally:
             self._leave()
         try:
+            assert url.value is not None  # set on success
             return text(ctypes.string_at(url.value))
         finally:
             lib.kvps_free(url)
