@@ -2,7 +2,8 @@
 # Installs what is missing and runs every test of kvps:
 #   1. CMake build with -Werror, all ctest tests (core, conformance on every backend, file, s3, CLI,
 #      install/consumer)
-#   2. the same C suites under AddressSanitizer + UndefinedBehaviorSanitizer
+#   2. the same C suites under AddressSanitizer + UndefinedBehaviorSanitizer; the ABI check
+#      against release 0.1.0; the C suites again in a coverage build, with floors
 #   3. the meson build and its tests
 #   4. S3 interop with boto3, then the Python, Rust and Go bindings
 # Real S3 servers (tests/s3/servers.sh) run on 127.0.0.1 for the whole script and are stopped at
@@ -95,6 +96,8 @@ asan_ctest() {
         ctest_run "$out/asan" -LE no-sanitizer
 }
 stage "ctest under asan+ubsan" asan_ctest
+stage "ABI against 0.1.0 (abidiff)" tests/abi/check-abi.sh "$out/cmake/libkvps.so"
+stage "coverage of src/ (gcovr, floors)" scripts/coverage.sh "$out/coverage"
 
 meson_build() {
     rm -rf "$out/meson"

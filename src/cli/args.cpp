@@ -6,7 +6,7 @@ namespace cli {
 namespace {
 
 constexpr OptionSpec globals[] = {
-    {"store", 0, "STORE", "the store: a URL, a folder path or an alias (see STORES)"},
+    {"store", 0, "STORE", "the current store: a URL, a folder path or an alias"},
     {"verbose", 'v', "", "log each backend request to standard error (never a secret)"},
     {"quiet", 'q', "", "no progress bar, no summary line"},
     {"help", 'h', "", "print help (kvps COMMAND --help: the command's)"},

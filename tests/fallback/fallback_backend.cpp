@@ -3,7 +3,9 @@
 // and so sends every stream, range and batch call of the conformance suite through the generic
 // fallbacks of the core; listing is KVPS_UNSUPPORTED. It uses only the backend interface.
 //
-// Each handle has its own private store, gone when the handle closes.
+// Each handle has its own private store, gone when the handle closes. The option fail_prefix
+// makes put, get and remove of keys that start with it fail (KVPS_IO), so a test can see what
+// the fallbacks do with one failing item of a batch.
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -21,7 +23,10 @@ struct StoredValue {
 
 class FallbackTestBackend final : public Backend {
 public:
+    explicit FallbackTestBackend(std::string fail_prefix) : fail_prefix_(std::move(fail_prefix)) {}
+
     void put(std::string_view key, const void *data, size_t size) override {
+        maybe_fail("put", key);
         StoredValue value;
         value.bytes = Bytes::copy(data, size);
         value.metadata.size = size;
@@ -34,6 +39,7 @@ public:
     }
 
     std::optional<Bytes> get(std::string_view key) override {
+        maybe_fail("get", key);
         std::lock_guard lock(mutex_);
         auto it = values_.find(key);
         if (it == values_.end()) return std::nullopt;
@@ -48,12 +54,19 @@ public:
     }
 
     void remove(std::string_view key) override {
+        maybe_fail("remove", key);
         std::lock_guard lock(mutex_);
         auto it = values_.find(key);
         if (it != values_.end()) values_.erase(it);
     }
 
 private:
+    void maybe_fail(const char *op, std::string_view key) const {
+        if (!fail_prefix_.empty() && key.starts_with(fail_prefix_))
+            fail(KVPS_IO, std::string("fallback-test: injected failure of ") + op + " " + quote(key));
+    }
+
+    const std::string fail_prefix_;
     std::mutex mutex_;
     std::map<std::string, StoredValue, std::less<>> values_;
     uint64_t generation_ = 0;
@@ -63,9 +76,16 @@ const Registrar registrar{{
     .name = "fallback-test",
     .description = "Test-only store with just put/get/stat/remove, so the core's fallbacks run",
     .schemes = {"fallback-test"},
-    .options = {},
+    .options = {{.name = "fail_prefix",
+                 .type = KVPS_OPTION_STRING,
+                 .default_value = std::nullopt,
+                 .required = false,
+                 .description = "put, get and remove of keys starting with this fail (KVPS_IO)"}},
     .capabilities = 0,
-    .open = [](const Config &) -> std::unique_ptr<Backend> { return std::make_unique<FallbackTestBackend>(); },
+    .open = [](const Config &config) -> std::unique_ptr<Backend> {
+        std::string fail_prefix = config.given("fail_prefix") ? config.string("fail_prefix") : "";
+        return std::make_unique<FallbackTestBackend>(std::move(fail_prefix));
+    },
 }};
 
 }  // namespace

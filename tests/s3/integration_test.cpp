@@ -76,8 +76,8 @@ kvps::s3::Client raw_client() {
     settings.endpoint = query_value(url, "endpoint");
     settings.region = query_value(url, "region");
     settings.path_style = true;
-    settings.credentials.access_key_id = query_value(url, "access_key_id");
-    settings.credentials.secret_access_key = query_value(url, "secret_access_key");
+    settings.credentials = std::make_shared<kvps::s3::CredentialProvider>(kvps::s3::Credentials{
+        query_value(url, "access_key_id"), query_value(url, "secret_access_key"), "", "the URL", {}});
     return kvps::s3::Client(settings);
 }
 

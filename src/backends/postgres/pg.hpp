@@ -169,10 +169,11 @@ public:
     }
 
     const ConnectInfo &info() const { return info_; }
+    // Closes the idle connections (after one was found broken: the others likely are too).
+    void forget_idle();
 
 private:
     void give_back(std::unique_ptr<Connection> conn);
-    void forget_idle();
 
     ConnectInfo info_;
     size_t max_;

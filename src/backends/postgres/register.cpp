@@ -42,7 +42,8 @@ std::vector<OptionSpec> option_table() {
         opt("username", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for user"),
         opt("database", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for dbname"),
         opt("tablename", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for table"),
-        opt("connectionoptions", KVPS_OPTION_STRING, nullptr,
+        // A secret: Npgsql settings may carry a password, so kvps_store_url leaves them out.
+        opt("connectionoptions", KVPS_OPTION_SECRET, nullptr,
             "KVPSButter's extra Npgsql settings \"Key=Value;...\" (SSL Mode, Application Name, Timeout, ...)"),
         opt("commandtimeout", KVPS_OPTION_INTEGER, nullptr, "KVPSButter's statement timeout in seconds"),
     };
@@ -124,7 +125,7 @@ void apply_npgsql(std::string_view text, ParamList &params, Settings &s) {
             params.set("sslrootcert", value);
         } else if (key == "sslcertificate") {
             params.set("sslcert", value);
-        } else if (key == "sslkey" || key == "sslpassword" || key == "passfile") {
+        } else if (key == "password" || key == "sslkey" || key == "sslpassword" || key == "passfile") {
             params.set(key, value);
         } else if (key == "targetsessionattributes") {
             params.set("target_session_attrs", value);

@@ -68,8 +68,9 @@ class PgStore;
 // A reader over a value held in the key row: the requested range was fetched at open.
 class InlineReader final : public Reader {
 public:
-    InlineReader(std::string data, uint64_t start, uint64_t value_size, std::string etag)
-        : data_(std::move(data)), start_(start), value_size_(value_size), etag_(std::move(etag)) {}
+    // data points into result, which the reader keeps (no copy of the value).
+    InlineReader(Result result, std::string_view data, uint64_t start, uint64_t value_size, std::string etag)
+        : result_(std::move(result)), data_(data), start_(start), value_size_(value_size), etag_(std::move(etag)) {}
     size_t read(void *buffer, size_t capacity) override {
         size_t n = std::min(capacity, end_ - pos_);
         std::memcpy(buffer, data_.data() + pos_, n);
@@ -86,7 +87,8 @@ public:
     std::string etag() const override { return etag_; }
 
 private:
-    std::string data_;
+    Result result_;
+    std::string_view data_;
     uint64_t start_;
     size_t pos_ = 0;
     size_t end_ = data_.size();
@@ -378,8 +380,10 @@ std::unique_ptr<Reader> PgStore::open_reader(std::string_view key, uint64_t offs
         auto size = static_cast<uint64_t>(r.int8(0, 1));
         auto chunk_size = static_cast<uint32_t>(r.int4(0, 3));
         Span64 span = clamp_range(size, offset, length);
-        if (chunk_size == 0)
-            return std::make_unique<InlineReader>(std::string(r.bytes(0, 4)), span.start, size, etag_of(version));
+        if (chunk_size == 0) {
+            std::string_view data = r.bytes(0, 4);  // stays valid: the reader keeps the result
+            return std::make_unique<InlineReader>(std::move(r), data, span.start, size, etag_of(version));
+        }
         return std::make_unique<ChunkReader>(*this, std::string(key), version, size, chunk_size, span.start,
                                              span.start + span.count);
     });
@@ -458,8 +462,22 @@ private:
     }
 
     void begin() {
-        lease_.emplace(store_.pool().acquire());
-        Connection &conn = **lease_;
+        // Nothing is sent before the transaction starts: a connection the server dropped since
+        // it went idle is replaced once.
+        for (int attempt = 0;; ++attempt) {
+            lease_.emplace(store_.pool().acquire());
+            try {
+                start(**lease_);
+                return;
+            } catch (const ConnectionLost &) {
+                lease_.reset();
+                store_.pool().forget_idle();
+                if (attempt > 0) throw;
+            }
+        }
+    }
+
+    void start(Connection &conn) {
         conn.exec("BEGIN");
         version_ = conn.run(store_.next_version()).int8(0, 0);
         conn.exec("COPY " + store_.names().chunks + " (version, n, data) FROM STDIN (FORMAT binary)");

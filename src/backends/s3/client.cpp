@@ -56,6 +56,15 @@ kvps_status status_for(long http_status, std::string_view code) {
     return KVPS_REMOTE;
 }
 
+// The server refused the credentials as expired: AWS says ExpiredToken; MinIO says
+// InvalidAccessKeyId once temporary keys have expired.
+bool expired_credentials(const HttpResponse &response, const Credentials &used) {
+    if (response.status != 400 && response.status != 403) return false;
+    std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
+    std::string code = parse_error(body).code;
+    return code == "ExpiredToken" || (code == "InvalidAccessKeyId" && !used.session_token.empty());
+}
+
 }  // namespace
 
 Client::Client(Settings settings) : settings_(std::move(settings)), http_(settings_.http) {
@@ -96,8 +105,8 @@ std::string Client::describe(std::string_view method, std::string_view full_key)
 }
 
 std::string Client::scrub(std::string text) const {
-    for (const std::string *secret :
-         {&settings_.credentials.secret_access_key, &settings_.credentials.session_token}) {
+    std::shared_ptr<const Credentials> creds = settings_.credentials->peek();
+    for (const std::string *secret : {&creds->secret_access_key, &creds->session_token}) {
         if (secret->empty()) continue;
         for (size_t at; (at = text.find(*secret)) != std::string::npos;)
             text.replace(at, secret->size(), "***");
@@ -137,9 +146,11 @@ HttpResponse Client::send(const Call &call) {
     else
         payload_hash = sha256_hex(call.body, call.body_size);
 
-    const Credentials &creds = settings_.credentials;
     HttpResponse response;
+    bool renewed = false;  // credentials the server called expired are renewed once per call
     for (unsigned attempt = 1;; ++attempt) {
+        std::shared_ptr<const Credentials> used = settings_.credentials->get();
+        const Credentials &creds = *used;
         std::vector<std::pair<std::string, std::string>> headers = call.headers;
         headers.emplace_back("Host", host);
         std::string date = amz_date_now();
@@ -182,6 +193,13 @@ HttpResponse Client::send(const Call &call) {
                  "s3: " + describe(call.method, call.key) + ": no answer from " + settings_.endpoint +
                      ": " + transport.message + " (" + std::to_string(attempt) +
                      (attempt == 1 ? " attempt)" : " attempts)"));
+        }
+        if (!renewed && streamed == 0 && expired_credentials(response, creds)) {
+            renewed = true;
+            if (settings_.credentials->renew(used)) {
+                --attempt;  // not one of max_attempts
+                continue;
+            }
         }
         std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
         if (call.error_in_200 && response.status == 200 && is_error_document(body))

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,7 +22,7 @@ struct Settings {
     std::string endpoint;  // "scheme://host[:port]", no trailing slash
     std::string region;
     bool path_style = true;
-    Credentials credentials;
+    std::shared_ptr<CredentialProvider> credentials;  // never null
     uint64_t part_size = 8 << 20;
     unsigned concurrency = 4;
     unsigned max_attempts = 3;

@@ -1,28 +1,91 @@
-// Where the s3 backend's credentials, region and endpoint come from, in the order the AWS tools
-// use: the store's options, the URL's user info, the environment (AWS_*), then the shared
-// files (~/.aws/credentials and ~/.aws/config, profile AWS_PROFILE or "default").
+// Where the s3 backend's credentials, region and endpoint come from: the AWS SDKs' chain, in
+// their order (see README.md, "Credentials"):
+//   1. anonymous=true (no signing at all), the options access_key_id/secret_access_key/
+//      session_token, the URL's user:password;
+//   2. the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (skipped
+//      when the profile option names a profile, as the AWS CLI's --profile does);
+//   3. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN -> STS AssumeRoleWithWebIdentity;
+//   4. the shared files' profile (option profile, AWS_PROFILE, else "default"): role_arn with
+//      source_profile / credential_source / web_identity_token_file (STS AssumeRole, chained),
+//      sso_session or legacy sso_* (cached token, GetRoleCredentials), static keys of the
+//      credentials file, credential_process, static keys of the config file;
+//   5. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI);
+//   6. instance metadata (IMDSv2), unless AWS_EC2_METADATA_DISABLED=true.
+// Nothing found is KVPS_NO_CREDENTIALS with every place looked at, in order.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "spi/options.hpp"
+#include "http.hpp"
 
 namespace kvps::s3 {
+
+using Clock = std::chrono::system_clock;
 
 struct Credentials {
     std::string access_key_id;
     std::string secret_access_key;  // never put in a message or a log line
-    std::string session_token;      // optional
-    std::string source;             // where they came from, for messages ("environment", ...)
+    std::string session_token;      // optional; never in a message either
+    std::string source;             // where they came from, for messages ("the environment", ...)
+    std::optional<Clock::time_point> expiration;  // temporary credentials only
     bool anonymous() const { return access_key_id.empty(); }
 };
 
-// Throws KVPS_INVALID_OPTION when a source gives half a key pair. No credentials anywhere
-// means anonymous (unsigned) requests, for public buckets.
-Credentials resolve_credentials(const Config &config);
+// The credentials a store signs with, thread-safe. Temporary credentials are fetched again
+// from their source ahead of expiry: from kRefreshAhead before it one caller refreshes while
+// the others go on with the current ones; from kMustRefresh before it, callers wait for fresh
+// ones. A refresh that fails while the current ones are still good is logged (WARN) and tried
+// again later.
+class CredentialProvider {
+public:
+    using Fetch = std::function<Credentials()>;
+    static constexpr std::chrono::seconds kRefreshAhead{300};
+    static constexpr std::chrono::seconds kMustRefresh{60};
+    static constexpr std::chrono::seconds kRetryPause{30};
 
-// The region: option, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1.
+    // Fixed credentials (or anonymous ones): never refreshed.
+    explicit CredentialProvider(Credentials fixed);
+    // Credentials from a source that can be asked again with `fetch`.
+    CredentialProvider(Credentials first, Fetch fetch);
+
+    // The credentials to sign the next request with.
+    std::shared_ptr<const Credentials> get();
+    // The server refused `used` as expired (ExpiredToken): fresh credentials from the source,
+    // once for all the threads that saw the same refusal. nullptr when the source cannot be
+    // asked again. Throws what the source throws.
+    std::shared_ptr<const Credentials> renew(const std::shared_ptr<const Credentials> &used);
+    // The current credentials, never refreshing (for scrubbing messages).
+    std::shared_ptr<const Credentials> peek() const;
+
+private:
+    std::shared_ptr<const Credentials> refresh(std::unique_lock<std::mutex> &lock, bool must);
+
+    mutable std::mutex mutex_;
+    std::condition_variable refreshed_;
+    std::shared_ptr<const Credentials> current_;
+    Fetch fetch_;
+    bool refreshing_ = false;
+    Clock::time_point next_try_{};  // no optional refresh before this
+};
+
+// Runs the chain (which may call STS, SSO, a process, container or instance metadata
+// endpoints; `http` gives their TLS settings). Throws KVPS_NO_CREDENTIALS when no source has
+// credentials, KVPS_INVALID_OPTION for half a key pair, and the failing source's status, named,
+// when a configured source fails. When `region` is non-null and empty, it receives the
+// instance's region if the credentials came from instance metadata.
+std::shared_ptr<CredentialProvider> resolve_credentials(const Config &config,
+                                                        const HttpOptions &http = {},
+                                                        std::string *region = nullptr);
+
+// The region: option, AWS_REGION, AWS_DEFAULT_REGION, the profile's region; "" when none
+// (the caller then asks the credential chain, else uses us-east-1).
 std::string resolve_region(const Config &config);
 
 // The endpoint: option, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url;

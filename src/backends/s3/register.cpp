@@ -17,18 +17,29 @@ std::vector<OptionSpec> option_table() {
     };
     return {
         opt("region", KVPS_OPTION_STRING, nullptr,
-            "signing region; else AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1"),
+            "signing region; else AWS_REGION, AWS_DEFAULT_REGION, the profile, the instance "
+            "metadata (when the credentials came from there), us-east-1"),
         opt("endpoint", KVPS_OPTION_URL, nullptr,
             "http(s)://host[:port] of an S3-compatible server; else AWS_ENDPOINT_URL_S3, "
             "AWS_ENDPOINT_URL, the profile, AWS"),
         opt("path_style", KVPS_OPTION_BOOL, nullptr,
             "address the bucket in the path; default true with an endpoint, false for AWS"),
         opt("access_key_id", KVPS_OPTION_SECRET, nullptr,
-            "access key id; else the URL's user, AWS_ACCESS_KEY_ID, the shared files"),
+            "access key id; else, in order: the URL's user, AWS_ACCESS_KEY_ID, web identity "
+            "(AWS_WEB_IDENTITY_TOKEN_FILE), the profile (role_arn, sso, static keys, "
+            "credential_process), container credentials, instance metadata (IMDSv2); none is "
+            "KVPS_NO_CREDENTIALS"),
         opt("secret_access_key", KVPS_OPTION_SECRET, nullptr,
-            "secret access key; else the URL's password, AWS_SECRET_ACCESS_KEY, the shared files"),
+            "secret access key; else the URL's password, or the chain given for access_key_id"),
         opt("session_token", KVPS_OPTION_SECRET, nullptr,
-            "session token of temporary credentials; else AWS_SESSION_TOKEN, the shared files"),
+            "session token of temporary credentials; else AWS_SESSION_TOKEN, or the chain"),
+        opt("profile", KVPS_OPTION_STRING, nullptr,
+            "profile of ~/.aws/config and ~/.aws/credentials; else AWS_PROFILE, "
+            "AWS_DEFAULT_PROFILE, default. When given, AWS_ACCESS_KEY_ID is not used; a profile "
+            "in neither file is KVPS_NO_CREDENTIALS"),
+        opt("anonymous", KVPS_OPTION_BOOL, "false",
+            "send unsigned requests (public buckets), like the AWS CLI's --no-sign-request; "
+            "without it, finding no credentials is an error"),
         opt("part_size", KVPS_OPTION_SIZE, "8MiB",
             "multipart part size and streaming chunk (5MiB..5GiB); larger values go multipart"),
         opt("concurrency", KVPS_OPTION_INTEGER, "4",
@@ -64,6 +75,10 @@ Settings make_settings(const Config &config) {
     while (!s.prefix.empty() && s.prefix.front() == '/') s.prefix.erase(0, 1);
     if (!s.prefix.empty() && s.prefix.back() != '/') s.prefix += '/';
 
+    s.http.connect_timeout = config.duration("connect_timeout");
+    s.http.stall_timeout = config.duration("request_timeout");
+    s.http.verify_tls = config.boolean("verify_tls");
+    if (config.given("ca_file")) s.http.ca_file = config.string("ca_file");
     s.region = resolve_region(config);
     std::optional<std::string> endpoint = resolve_endpoint(config);
     if (endpoint) {
@@ -76,11 +91,8 @@ Settings make_settings(const Config &config) {
             fail(KVPS_INVALID_OPTION, "s3: option endpoint must be http(s)://host[:port] "
                                       "without a path, not '" + e + "'");
         s.endpoint = e;
-    } else {
-        s.endpoint = "https://s3." + s.region + ".amazonaws.com";
     }
     s.path_style = config.given("path_style") ? config.boolean("path_style") : endpoint.has_value();
-    s.credentials = resolve_credentials(config);
 
     s.part_size = config.size("part_size");
     if (s.part_size < kMinPart || s.part_size > kMaxPart)
@@ -89,10 +101,10 @@ Settings make_settings(const Config &config) {
     s.concurrency = static_cast<unsigned>(in_range(config, "concurrency", 1, 64));
     s.max_attempts = static_cast<unsigned>(in_range(config, "max_attempts", 1, 20));
     s.unsigned_payload = config.boolean("unsigned_payload");
-    s.http.connect_timeout = config.duration("connect_timeout");
-    s.http.stall_timeout = config.duration("request_timeout");
-    s.http.verify_tls = config.boolean("verify_tls");
-    if (config.given("ca_file")) s.http.ca_file = config.string("ca_file");
+    // Last, once every option is known good: the chain may call STS, SSO, a process, IMDS.
+    s.credentials = resolve_credentials(config, s.http, &s.region);
+    if (s.region.empty()) s.region = "us-east-1";
+    if (!endpoint) s.endpoint = "https://s3." + s.region + ".amazonaws.com";
     return s;
 }
 
