@@ -2,6 +2,7 @@
 // end-to-end checksums (x-amz-checksum-crc32c, with a metadata fallback) and presigned URLs.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "spi/checksum.hpp"
 #include "spi/error.hpp"
@@ -165,7 +166,8 @@ std::optional<uint64_t> S3Backend::get_into(std::string_view key, uint64_t offse
 std::string presign_url(const Client &client, std::string_view method, const std::string &full_key,
                         uint64_t expires_seconds, std::string_view amz_date) {
     const Settings &settings = client.settings();
-    const Credentials &creds = settings.credentials;
+    std::shared_ptr<const Credentials> current = settings.credentials->get();
+    const Credentials &creds = *current;
     if (creds.anonymous())
         fail(KVPS_UNSUPPORTED, "s3: cannot presign " + client.describe(method, full_key) +
                                    ": the store has no credentials to sign with");
