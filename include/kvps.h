@@ -9,19 +9,31 @@
  *
  * Conventions that hold for every function below unless its comment says otherwise:
  * - A function that can fail returns a kvps_status; KVPS_OK is 0. Results come back through
- *   out-parameters, which are listed last and are only written on KVPS_OK.
- * - On failure, kvps_last_error() returns a message for this thread naming the culprit.
- *   KVPS_NOT_FOUND from a read is a result, not a failure: it sets no message.
+ *   out-parameters, which are listed last and are only written on KVPS_OK. The one exception
+ *   is the batch calls' per-item arrays (statuses, and data/sizes of kvps_get_many), which
+ *   are filled item by item whatever the call returns.
+ * - Every call that returns a status sets this thread's kvps_last_error(): a message naming
+ *   the culprit on failure, "" on KVPS_OK. KVPS_NOT_FOUND from a read is a result, not a
+ *   failure: it sets "" too, so no earlier message survives.
  * - Inputs (keys, data, option strings) are borrowed for the duration of the call and copied
  *   if kept. Memory the library returns is freed with the matching kvps_*_free function.
  * - Closing or freeing NULL is a harmless no-op.
  * - Keys are non-empty UTF-8 of at most KVPS_KEY_MAX bytes without control characters
  *   (U+0000..U+001F, U+007F); anything else is KVPS_INVALID_KEY. Values are any bytes.
+ * - A write (kvps_put, kvps_writer_commit, an item of kvps_put_many) that fails leaves the old
+ *   value in place, with one exception, KVPS_OUTCOME_UNKNOWN. When a remote store loses the
+ *   answer to a write, kvps checks what is in place before it reports (S3: a HEAD comparing
+ *   the ETag with the MD5 of what was sent, or the multipart ETag computed from the parts):
+ *   KVPS_OK when the new value is in place; the failure's own status (KVPS_NETWORK,
+ *   KVPS_TIMEOUT, ...) when it is not, and the old value (or another writer's) stays.
+ *   KVPS_OUTCOME_UNKNOWN only when the check failed too or the store cannot tell (ETags that
+ *   are not MD5s): the key then holds the old value or the new one, whole, never a mix, and
+ *   nothing more is known; read the key, or write again (a put can always be repeated).
  *
- * Threading: a kvps_store is safe to use from many threads at once, including close racing
- * with nothing (close it only after every other call on it returned). Readers, writers and
- * list pages belong to one thread at a time. The global functions (registry, logger, version)
- * are thread-safe.
+ * Threading: a kvps_store is safe to use from many threads at once; close it only after
+ * every other call on it returned. Readers, writers and list pages belong to one thread at a
+ * time, and may outlive kvps_close of their store (see kvps_close). The global functions
+ * (registry, logger, version) are thread-safe.
  *
  * ABI: the shared library is libkvps.so.0. Status codes are never renumbered; new ones are
  * appended. Structs the caller allocates carry a `version` field set by their _INIT macro, so
@@ -126,8 +138,10 @@ KVPS_API kvps_status kvps_open(const char *url, kvps_store **out);
 KVPS_API kvps_status kvps_open_with(const char *url, const kvps_option *options, size_t n_options,
                                     kvps_store **out);
 
-/* Closes a store and frees its resources. NULL is a no-op. No other call on the store may be
- * running or follow. Readers, writers and list pages must be closed first. */
+/* Closes a store. NULL is a no-op. No other call on the store handle may be running or follow.
+ * Readers and writers still open keep working and keep the store's resources alive until the
+ * last of them is closed (as sqlite3_close_v2 does); list pages never depend on the store.
+ * So they may be closed before or after the store, from any thread that owns them. */
 KVPS_API void kvps_close(kvps_store *store);
 
 /* The store's URL with secrets removed (secret options dropped, URL passwords masked).
@@ -135,12 +149,13 @@ KVPS_API void kvps_close(kvps_store *store);
 KVPS_API const char *kvps_store_url(const kvps_store *store);
 
 /* Capabilities: what a backend does natively. Every operation in this header works on every
- * store; where a bit is clear the core supplies a generic fallback (a batch as a loop, a stream
- * over a whole value held in memory, a range cut from a whole value). */
+ * store but one: kvps_list returns KVPS_UNSUPPORTED on a store without KVPS_CAP_LIST. Where
+ * another bit is clear the core supplies a generic fallback (a batch as a loop, a stream over
+ * a whole value held in memory, a range cut from a whole value). */
 #define KVPS_CAP_RANGE ((uint64_t)1 << 0)        /* ranges read without fetching the whole value */
 #define KVPS_CAP_READ_STREAM ((uint64_t)1 << 1)  /* readers stream in constant memory */
 #define KVPS_CAP_WRITE_STREAM ((uint64_t)1 << 2) /* writers stream in constant memory */
-#define KVPS_CAP_LIST ((uint64_t)1 << 3)         /* listing is supported */
+#define KVPS_CAP_LIST ((uint64_t)1 << 3)         /* kvps_list works (else KVPS_UNSUPPORTED) */
 #define KVPS_CAP_BATCH ((uint64_t)1 << 4)        /* batch calls run natively (parallel or bulk) */
 #define KVPS_CAP_PERSISTENT ((uint64_t)1 << 5)   /* values outlive the process */
 #define KVPS_CAP_SHARED ((uint64_t)1 << 6)       /* other processes see the same values */
@@ -174,19 +189,49 @@ KVPS_API kvps_status kvps_get_range(kvps_store *store, const char *key, uint64_t
 /* Largest etag in bytes, including its NUL. */
 #define KVPS_ETAG_MAX 128
 
-#define KVPS_STAT_VERSION 1
-/* Metadata of one value. Initialize with KVPS_STAT_INIT before passing it in. */
+/* Largest content type in bytes, including its NUL. */
+#define KVPS_CONTENT_TYPE_MAX 256
+/* Most bytes of user metadata on one value: the sum of the lengths of every value and every
+ * name with its "x-amz-meta-" prefix (11 bytes), as the strictest S3 servers count their 2 KiB
+ * limit. Checked up front, the same on every backend. */
+#define KVPS_METADATA_MAX 2048
+
+#define KVPS_STAT_VERSION 2
+/* Metadata of one value. Initialize with KVPS_STAT_INIT before passing it in.
+ *
+ * Why content type and user metadata are fields of this caller-owned struct (version 2) rather
+ * than library-owned accessors: their sizes are bounded up front (KVPS_CONTENT_TYPE_MAX,
+ * KVPS_METADATA_MAX, checked on every write), so fixed buffers always suffice; the caller then
+ * owns everything stat returns, with no free function, no lifetime rule and no allocation.
+ * A caller compiled against version 1 (without the last three fields) sets version 1 and gets
+ * exactly the version 1 fields written. */
 typedef struct kvps_stat_info {
     unsigned int version;           /* KVPS_STAT_VERSION: set by KVPS_STAT_INIT */
     uint64_t size;                  /* bytes */
     int64_t mtime_ns;               /* modification time, ns since 1970-01-01 UTC */
     char etag[KVPS_ETAG_MAX];       /* NUL-terminated; changes whenever the value changes */
+    /* ---- version 2 */
+    char content_type[KVPS_CONTENT_TYPE_MAX]; /* NUL-terminated; "application/octet-stream" when
+                                                 the value was written without one */
+    size_t metadata_count;          /* user metadata pairs in `metadata` */
+    char metadata[3 * KVPS_METADATA_MAX]; /* metadata_count pairs "name\0value\0", names in lower
+                                             case, in byte order; read with kvps_stat_metadata_at */
 } kvps_stat_info;
-#define KVPS_STAT_INIT {KVPS_STAT_VERSION, 0, 0, {0}}
+#define KVPS_STAT_INIT {KVPS_STAT_VERSION, 0, 0, {0}, {0}, 0, {0}}
 
 /* Fills *out with key's metadata. Returns KVPS_NOT_FOUND for a missing key, and
- * KVPS_INVALID_ARGUMENT when out->version is not one this library knows. */
+ * KVPS_INVALID_ARGUMENT when out->version is not one this library knows (1 or 2). */
 KVPS_API kvps_status kvps_stat(kvps_store *store, const char *key, kvps_stat_info *out);
+
+/* User metadata pair i (0 <= i < info->metadata_count) of a version 2 kvps_stat_info: *name and
+ * *value point into *info and live as long as it does. KVPS_INVALID_ARGUMENT when i is out of
+ * range or info is not version 2. */
+KVPS_API kvps_status kvps_stat_metadata_at(const kvps_stat_info *info, size_t i, const char **name,
+                                           const char **value);
+
+/* The value of the user metadata named name (case-insensitive) in *info, pointing into *info;
+ * NULL when there is none. */
+KVPS_API const char *kvps_stat_metadata_get(const kvps_stat_info *info, const char *name);
 
 /* Removes key. Removing a missing key is KVPS_OK. */
 KVPS_API kvps_status kvps_delete(kvps_store *store, const char *key);
@@ -229,6 +274,70 @@ KVPS_API kvps_status kvps_get_into(kvps_store *store, const char *key, uint64_t 
  * The URL carries a signature made with the store's secret, never the secret itself. */
 KVPS_API kvps_status kvps_presign(kvps_store *store, const char *key, const char *method,
                                   uint64_t expires_seconds, char **url);
+/* ---- Conditional writes, content type, metadata, copy and rename
+ *
+ * A write can carry a condition on the value it replaces, so writers that share a store can
+ * coordinate (create-if-absent, compare-and-swap). A failed condition is
+ * KVPS_PRECONDITION_FAILED, leaves the old value untouched, and the message names the key and
+ * the condition. Conditions are atomic against every other writer, on every backend: memory://
+ * (one lock), file:// (a lock on the key's folder, across processes; see its README), s3://
+ * (If-None-Match / If-Match, also on CompleteMultipartUpload; a server found to ignore them makes
+ * conditional writes KVPS_UNSUPPORTED rather than unconditional). A compare-and-swap loop:
+ *
+ *     kvps_stat_info info = KVPS_STAT_INIT;
+ *     kvps_get_with(s, "counter", &data, &size, &info);       // the value and its etag
+ *     kvps_put_options o = KVPS_PUT_OPTIONS_INIT;
+ *     o.if_match = info.etag;
+ *     if (kvps_put_with(s, "counter", new_data, new_size, &o) == KVPS_PRECONDITION_FAILED)
+ *         ... someone else wrote first: read again and retry ...
+ *
+ * Content type and metadata: a content type is printable ASCII of at most
+ * KVPS_CONTENT_TYPE_MAX - 1 bytes. Metadata names follow S3's rules: HTTP token characters
+ * (letters, digits and !#$%&'*+-.^_`|~), case-insensitive (kept in lower case), each at most
+ * once. Values are printable ASCII without leading or trailing spaces. Names (each counted
+ * with an 11-byte "x-amz-meta-" prefix) and values together are at most KVPS_METADATA_MAX bytes. Anything else is KVPS_INVALID_ARGUMENT naming
+ * the culprit, before anything is written. On s3:// they are the standard Content-Type and
+ * x-amz-meta-* headers, so other S3 tools see them. */
+
+#define KVPS_PUT_OPTIONS_VERSION 1
+typedef struct kvps_put_options {
+    unsigned int version;          /* KVPS_PUT_OPTIONS_VERSION, set by KVPS_PUT_OPTIONS_INIT */
+    int create_only;               /* nonzero: fail with KVPS_PRECONDITION_FAILED if the key exists */
+    const char *if_match;          /* an etag: replace only the value that has it; NULL: no condition */
+    const char *content_type;      /* NULL: the backend's default (application/octet-stream) */
+    const kvps_option *metadata;   /* user metadata, name/value pairs (copied) */
+    size_t metadata_count;
+    char *etag_out;                /* NULL, or KVPS_ETAG_MAX bytes that receive the etag of the
+                                      value the write made, on KVPS_OK (for a writer: at its
+                                      commit, so the buffer must live until then); no extra
+                                      round trip */
+} kvps_put_options;
+#define KVPS_PUT_OPTIONS_INIT {KVPS_PUT_OPTIONS_VERSION, 0, NULL, NULL, NULL, 0, NULL}
+
+/* kvps_put with options (NULL options = kvps_put). create_only together with if_match is
+ * KVPS_INVALID_ARGUMENT. if_match on a missing key is KVPS_PRECONDITION_FAILED. */
+KVPS_API kvps_status kvps_put_with(kvps_store *store, const char *key, const void *data, size_t size,
+                                   const kvps_put_options *options);
+
+/* Fetches key's value as kvps_get does, and fills *info (as kvps_stat would; may be NULL) for
+ * that same version of the value: the etag to pass as if_match. */
+KVPS_API kvps_status kvps_get_with(kvps_store *store, const char *key, void **data, size_t *size,
+                                   kvps_stat_info *info);
+
+/* Copies from's value, content type and metadata to `to`. options: conditions apply to `to`;
+ * a NULL content_type keeps the source's; a NULL metadata keeps the source's (a non-NULL one,
+ * even of 0 pairs, replaces them). A missing source is KVPS_NOT_FOUND. Server-side on s3://
+ * (CopyObject, UploadPartCopy for large values). Copying a key onto itself with no new content
+ * type or metadata changes nothing (its conditions are still checked). */
+KVPS_API kvps_status kvps_copy(kvps_store *store, const char *from, const char *to,
+                               const kvps_put_options *options);
+
+/* Moves from's value, content type and metadata to `to`, as kvps_copy then kvps_delete of
+ * from. Atomic on memory:// and file:// (one rename); NOT atomic on s3://, which has no rename:
+ * a copy then a delete, so for a moment both keys exist, and a failure between the two leaves
+ * both (the status then says what failed). A key renamed onto itself is kvps_copy onto itself. */
+KVPS_API kvps_status kvps_rename(kvps_store *store, const char *from, const char *to,
+                                 const kvps_put_options *options);
 
 /* ========================================================================== Streams */
 
@@ -242,15 +351,16 @@ KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64
                                       uint64_t length, kvps_reader **out);
 
 /* Reads up to capacity bytes into buffer. *n is the count read; 0 means the end of the range.
- * A short read is not the end: call again. */
+ * A short read is not the end: call again. A reader stays on the version of the value it
+ * opened: when the value was replaced since and the backend cannot keep reading the old
+ * version, this returns KVPS_PRECONDITION_FAILED (KVPS_NOT_FOUND when it was deleted) rather
+ * than mixing two versions. */
 KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t capacity,
                                       size_t *n);
 
 /* Moves to an absolute offset in the value (not in the range). Reads then run to the end of
- * the range the reader was opened with; an offset past it reads as the end. A reader stays on
- * the version of the value it opened: when the value was replaced since and the backend cannot
- * keep reading the old version, this returns KVPS_PRECONDITION_FAILED (KVPS_NOT_FOUND when it
- * was deleted) rather than mixing two versions. */
+ * the range the reader was opened with; an offset past it reads as the end. Seeking only
+ * moves: it does not fail because the value changed; the next kvps_reader_read tells. */
 KVPS_API kvps_status kvps_reader_seek(kvps_reader *reader, uint64_t offset);
 
 /* The size of the whole value (not of the range) as seen when the reader opened. */
@@ -273,6 +383,13 @@ KVPS_API kvps_status kvps_writer_commit(kvps_writer *writer);
 
 /* Discards everything written, leaves the old value, and frees the writer. NULL is a no-op. */
 KVPS_API void kvps_writer_abort(kvps_writer *writer);
+
+/* kvps_writer_open with options (NULL options = kvps_writer_open); the strings and metadata are
+ * copied. The conditions are checked at kvps_writer_commit, atomically with making the value
+ * visible (a failed one is KVPS_PRECONDITION_FAILED there, nothing changes); options->etag_out
+ * is written at a successful commit. */
+KVPS_API kvps_status kvps_writer_open_with(kvps_store *store, const char *key,
+                                           const kvps_put_options *options, kvps_writer **out);
 
 /* ========================================================================== Listing */
 
@@ -346,9 +463,16 @@ KVPS_API const char *kvps_list_page_prefix(const kvps_list_page *page, size_t i)
 /* Batch calls work on n keys at once; backends with KVPS_CAP_BATCH run them in parallel or in
  * bulk requests. statuses[i] receives item i's own status. The call returns KVPS_OK when every
  * item succeeded (in kvps_get_many a KVPS_NOT_FOUND item counts as succeeded); otherwise the
- * status of the first failed item, and kvps_last_error() describes that item. Items are
- * independent: a failure of one does not undo or stop the others. A NULL array where one is
- * needed is KVPS_INVALID_ARGUMENT and touches no item. */
+ * status of the first failed item, and kvps_last_error() describes that item ("item 2: ...");
+ * kvps_last_item_error(i) gives every failed item's own message. Items are independent: a
+ * failure of one does not undo or stop the others. A NULL array where one is needed is
+ * KVPS_INVALID_ARGUMENT and touches no item. */
+
+/* This thread's message for item i of its last batch call: "" when that item succeeded (or
+ * was not found, in kvps_get_many), when i is out of range, or when the last call was not a
+ * batch call. Never NULL; owned by the library; valid until this thread's next kvps call
+ * other than kvps_last_error and kvps_last_item_error. */
+KVPS_API const char *kvps_last_item_error(size_t i);
 
 /* Puts data[i] (sizes[i] bytes) under keys[i]. */
 KVPS_API kvps_status kvps_put_many(kvps_store *store, size_t n, const char *const *keys,
@@ -386,6 +510,10 @@ typedef struct kvps_option_info {
     const char *default_value; /* as text; NULL when there is no default */
     int required;              /* nonzero: opening fails without it */
     const char *description;   /* one line */
+    /* Appended in 0.2: other names accepted for this option (e.g. KVPSButter's), alias_count of
+     * them. A value given under an alias is the option's value. */
+    const char *const *aliases;
+    size_t alias_count;
 } kvps_option_info;
 
 /* One registered backend. Static storage, valid for the life of the process. */

@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libcurl4-openssl-dev libssl-dev libexpat1-dev libpq-dev)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(meson libcmocka-dev python3 python3-venv python3-pip golang-go binutils curl postgresql)
+    packages+=(clang openssl)  # libFuzzer targets; the TLS test's self-signed certificate
     packages+=(abigail-tools gcovr)  # the ABI check and the coverage stage
 fi
 missing=()

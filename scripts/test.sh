@@ -88,6 +88,8 @@ ctest_run() {  # ctest_run DIR EXTRA_ARGS...
     return "$rc"
 }
 
+# List-only until the tree is formatted once; then add --strict so CI fails on a change.
+stage "clang-format check" bash scripts/check-format.sh
 stage "cmake build (-Werror)" cmake_build "$out/cmake"
 stage "ctest" ctest_run "$out/cmake"
 stage "asan+ubsan build" cmake_build "$out/asan" -DKVPS_SANITIZE=ON -DKVPS_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
@@ -98,6 +100,26 @@ asan_ctest() {
 stage "ctest under asan+ubsan" asan_ctest
 stage "ABI against 0.1.0 (abidiff)" tests/abi/check-abi.sh "$out/cmake/libkvps.so"
 stage "coverage of src/ (gcovr, floors)" scripts/coverage.sh "$out/coverage"
+
+# ---- reliability (issue 13; tests/RELIABILITY.md): ThreadSanitizer, 16 threads on one handle
+# of every backend; the libFuzzer targets, 30 s each. The 100-op fault run, the TLS and the
+# secrets tests run in the ctest stages above; scripts/reliability-long.sh runs the long ones.
+tsan_stress() {
+    local dir=$out/tsan
+    cmake -S "$root" -B "$dir" -G Ninja -DKVPS_SANITIZE=thread -DKVPS_BUILD_BENCH=OFF \
+        -DKVPS_BUILD_CLI=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$dir.configure.log" 2>&1 ||
+        { cat "$dir.configure.log"; return 1; }
+    cmake --build "$dir" -j "$jobs" --target reliability_stress || return 1
+    local url rc=0
+    for run in "memory:// 400" "file:// 100" "\$KVPS_TEST_S3_URL 40"; do
+        # shellcheck disable=SC2086
+        TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+            "$dir/tests/reliability/reliability_stress" $run || rc=1
+    done
+    return $rc
+}
+stage "tsan: 16 threads on one handle per backend" tsan_stress
+stage "fuzz: 30 s per target" "$root/scripts/fuzz.sh" 30
 
 meson_build() {
     rm -rf "$out/meson"

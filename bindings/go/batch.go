@@ -53,24 +53,35 @@ func cKeys(op string, keys []string) (array **C.char, free func(), err error) {
 	return array, free, nil
 }
 
-// batchError turns the statuses of a batch call into a *BatchError. err is the call's own
-// error, which carries the message of the first failed item.
-func batchError(op string, keys []string, statuses []C.kvps_status, err error, failed func(C.kvps_status) bool) error {
+// batchCall runs one batch call and returns the library's message for each item with the
+// call's error (as call gives it), read on the same OS thread right after the call.
+func batchCall(op string, n int, fn func() C.kvps_status) ([]string, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	status := fn()
+	if status == C.KVPS_OK {
+		return nil, nil
+	}
+	messages := make([]string, n)
+	for i := range messages {
+		messages[i] = C.GoString(C.kvps_last_item_error(C.size_t(i)))
+	}
+	return messages, &Error{Status: Status(status), Op: op, Message: C.GoString(C.kvps_last_error())}
+}
+
+// batchError turns the statuses of a batch call into a *BatchError, each failed item with the
+// library's own message for it. err is the call's own error.
+func batchError(op string, keys []string, statuses []C.kvps_status, err error, messages []string, failed func(C.kvps_status) bool) error {
 	if err == nil {
 		return nil
 	}
-	first, _ := err.(*Error)
 	be := &BatchError{Errs: make([]error, len(keys))}
 	found := false
 	for i, st := range statuses {
 		if !failed(st) {
 			continue
 		}
-		e := &Error{Status: Status(st), Op: op, Key: keys[i]}
-		if !found && first != nil && first.Status == e.Status {
-			e.Message = first.Message
-		}
-		be.Errs[i] = e
+		be.Errs[i] = &Error{Status: Status(st), Op: op, Key: keys[i], Message: messages[i]}
 		found = true
 	}
 	if !found {
@@ -117,10 +128,10 @@ func (s *Store) PutManyContext(ctx context.Context, items []KV) error {
 		}
 	}
 	return s.run(ctx, func(c *C.kvps_store) error {
-		err := call("put many", "", func() C.kvps_status {
+		messages, err := batchCall("put many", n, func() C.kvps_status {
 			return C.kvps_put_many(c, C.size_t(n), ckeys, data, sizes, statuses)
 		})
-		return batchError("put", keys, statusItems, err, notOK)
+		return batchError("put", keys, statusItems, err, messages, notOK)
 	}, func() {
 		pinner.Unpin()
 		if copied {
@@ -156,7 +167,7 @@ func (s *Store) GetManyContext(ctx context.Context, keys []string) ([][]byte, er
 	statuses, statusItems := cArray[C.kvps_status](n)
 	values := make([][]byte, n)
 	err = s.run(ctx, func(c *C.kvps_store) error {
-		err := call("get many", "", func() C.kvps_status {
+		messages, err := batchCall("get many", n, func() C.kvps_status {
 			return C.kvps_get_many(c, C.size_t(n), ckeys, data, sizes, statuses)
 		})
 		for i := range dataItems {
@@ -165,7 +176,7 @@ func (s *Store) GetManyContext(ctx context.Context, keys []string) ([][]byte, er
 				dataItems[i] = nil
 			}
 		}
-		return batchError("get", keys, statusItems, err, func(st C.kvps_status) bool {
+		return batchError("get", keys, statusItems, err, messages, func(st C.kvps_status) bool {
 			return st != C.KVPS_OK && st != C.KVPS_NOT_FOUND
 		})
 	}, func() {
@@ -203,10 +214,10 @@ func (s *Store) DeleteManyContext(ctx context.Context, keys []string) error {
 	}
 	statuses, statusItems := cArray[C.kvps_status](n)
 	return s.run(ctx, func(c *C.kvps_store) error {
-		err := call("delete many", "", func() C.kvps_status {
+		messages, err := batchCall("delete many", n, func() C.kvps_status {
 			return C.kvps_delete_many(c, C.size_t(n), ckeys, statuses)
 		})
-		return batchError("delete", keys, statusItems, err, notOK)
+		return batchError("delete", keys, statusItems, err, messages, notOK)
 	}, func() {
 		C.free(unsafe.Pointer(statuses))
 		freeKeys()

@@ -18,8 +18,9 @@
 // # Concurrency
 //
 // A *Store is safe for concurrent use. A Reader or Writer may be shared too; its calls take
-// turns. Close a store only when you are done with it: Close waits for calls in flight,
-// closes the readers and aborts the writers still open, and later calls return ErrClosed.
+// turns. Close a store only when you are done with it: Close waits for calls in flight, and
+// later calls on the store return ErrClosed. Readers and writers still open keep working
+// (the library keeps the store alive for them) and are closed on their own.
 //
 // # Contexts
 //

@@ -68,8 +68,7 @@ var (
 	ErrCorrupt            = errors.New("kvps: corrupt value")
 	ErrNoCredentials      = errors.New("kvps: no credentials")
 
-	// ErrClosed is returned by calls on a Store, Reader or Writer after it was closed (a
-	// Store's Close also closes its readers and aborts its writers).
+	// ErrClosed is returned by calls on a Store, Reader or Writer after it was closed.
 	ErrClosed = errors.New("kvps: closed")
 )
 

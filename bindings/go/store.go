@@ -34,13 +34,7 @@ type Store struct {
 	// which the C API allows only when no other call is running.
 	mu sync.RWMutex
 	c  *C.kvps_store
-
-	streamsMu sync.Mutex
-	streams   map[stream]struct{} // open readers and writers, closed by Close
 }
-
-// stream is a Reader or Writer that Store.Close must finish before closing the store.
-type stream interface{ release() }
 
 // call runs one library call and, on the same OS thread, collects the thread-local message
 // that describes its failure.
@@ -176,27 +170,18 @@ func OpenContext(ctx context.Context, url string, opts ...Option) (*Store, error
 }
 
 func newStore(c *C.kvps_store) *Store {
-	return &Store{c: c, streams: map[stream]struct{}{}}
+	return &Store{c: c}
 }
 
-// Close closes the store: it closes the readers and aborts the writers still open on it,
-// waits for library calls still running (including those a cancelled context left in the
-// background), then frees the store. Later calls return ErrClosed. Closing twice is a no-op.
+// Close closes the store: it waits for library calls still running (including those a
+// cancelled context left in the background), then closes the store. Readers and writers still
+// open keep working (the library keeps the store alive for them, docs/BINDINGS.md) and are
+// closed on their own. Later calls on the Store return ErrClosed. Closing twice is a no-op.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.c == nil {
 		return nil
-	}
-	s.streamsMu.Lock()
-	open := make([]stream, 0, len(s.streams))
-	for st := range s.streams {
-		open = append(open, st)
-	}
-	s.streams = nil
-	s.streamsMu.Unlock()
-	for _, st := range open {
-		st.release()
 	}
 	C.kvps_close(s.c)
 	s.c = nil
@@ -263,18 +248,4 @@ func (s *Store) run(ctx context.Context, fn func(c *C.kvps_store) error, cleanup
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// register records an open reader or writer; the caller holds s.mu shared.
-func (s *Store) register(st stream) {
-	s.streamsMu.Lock()
-	s.streams[st] = struct{}{}
-	s.streamsMu.Unlock()
-}
-
-// unregister forgets a reader or writer that closed itself.
-func (s *Store) unregister(st stream) {
-	s.streamsMu.Lock()
-	delete(s.streams, st) // a nil map after Close: delete is a no-op
-	s.streamsMu.Unlock()
 }

@@ -18,13 +18,12 @@ import (
 // Its methods may be called from several goroutines: they take turns. For a stream over part
 // of the value, use io.NewSectionReader(r, offset, length).
 type Reader struct {
-	mu    sync.Mutex
-	store *Store
-	key   string
-	c     *C.kvps_reader // nil once closed
-	size  int64
-	pos   int64 // the offset Read and Seek use
-	cpos  int64 // where the library's reader is; ReadAt moves it, Read moves it back
+	mu   sync.Mutex
+	key  string
+	c    *C.kvps_reader // nil once closed
+	size int64
+	pos  int64 // the offset Read and Seek use
+	cpos int64 // where the library's reader is; ReadAt moves it, Read moves it back
 }
 
 var (
@@ -52,8 +51,7 @@ func (s *Store) NewReader(key string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{store: s, key: key, c: c, size: int64(C.kvps_reader_value_size(c))}
-	s.register(r)
+	r := &Reader{key: key, c: c, size: int64(C.kvps_reader_value_size(c))}
 	return r, nil
 }
 
@@ -179,28 +177,18 @@ func (r *Reader) Close() error {
 	if r.c != nil {
 		C.kvps_reader_close(r.c)
 		r.c = nil
-		r.store.unregister(r)
 	}
 	return nil
-}
-
-// release closes the reader for Store.Close.
-func (r *Reader) release() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	C.kvps_reader_close(r.c)
-	r.c = nil
 }
 
 // Writer writes one value: nothing is visible until Close commits it atomically, and Abort
 // discards it. Memory use is constant where the store has CapWriteStream. Its methods may be
 // called from several goroutines: they take turns.
 type Writer struct {
-	mu    sync.Mutex
-	store *Store
-	key   string
-	c     *C.kvps_writer // nil once committed or aborted
-	err   error          // the first failed Write: the value can then only be aborted
+	mu  sync.Mutex
+	key string
+	c   *C.kvps_writer // nil once committed or aborted
+	err error          // the first failed Write: the value can then only be aborted
 }
 
 var (
@@ -227,8 +215,7 @@ func (s *Store) NewWriter(key string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{store: s, key: key, c: c}
-	s.register(w)
+	w := &Writer{key: key, c: c}
 	return w, nil
 }
 
@@ -287,7 +274,6 @@ func (w *Writer) Close() error {
 	if w.c == nil {
 		return ErrClosed
 	}
-	defer w.store.unregister(w)
 	c := w.c
 	w.c = nil
 	if w.err != nil {
@@ -305,14 +291,5 @@ func (w *Writer) Abort() {
 	if w.c != nil {
 		C.kvps_writer_abort(w.c)
 		w.c = nil
-		w.store.unregister(w)
 	}
-}
-
-// release aborts the writer for Store.Close.
-func (w *Writer) release() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	C.kvps_writer_abort(w.c)
-	w.c = nil
 }

@@ -58,6 +58,9 @@ std::string describe_backend(const kvps_backend_info &backend) {
                 : option->default_value ? std::string("default ") + option->default_value
                                         : "no default",
                 option->description ? option->description : ""};
+        for (size_t a = 0; a < option->alias_count; ++a)
+            row.description += (a ? ", " : " (aliases: ") + std::string(option->aliases[a]) +
+                               (a + 1 == option->alias_count ? ")" : "");
         widths[0] = std::max(widths[0], row.name.size());
         widths[1] = std::max(widths[1], row.type.size());
         widths[2] = std::max(widths[2], row.value.size());

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "commands.hpp"
@@ -148,8 +150,29 @@ int run_put(const Context &context) {
     Input input(args.operands.size() > 1 ? args.operands[1] : "-");
     Store store = open_store(where, Role::destination, args.verbose);
 
+    // --content-type, --meta, --if-match, --create-only: kvps_put_options (strings kept here
+    // until the writer is open: the library copies them).
+    std::optional<std::string> content_type = args.value("content-type");
+    std::optional<std::string> if_match = args.value("if-match");
+    std::vector<std::string> metas = args.values("meta");
+    std::vector<std::string> names, values;
+    for (const std::string &m : metas) {
+        size_t eq = m.find('=');
+        if (eq == std::string::npos || eq == 0) usage_error("--meta '" + m + "' is not NAME=VALUE");
+        names.push_back(m.substr(0, eq));
+        values.push_back(m.substr(eq + 1));
+    }
+    std::vector<kvps_option> pairs;
+    for (size_t i = 0; i < names.size(); ++i) pairs.push_back({names[i].c_str(), values[i].c_str()});
+    kvps_put_options options = KVPS_PUT_OPTIONS_INIT;
+    options.create_only = args.flag("create-only");
+    options.if_match = if_match ? if_match->c_str() : nullptr;
+    options.content_type = content_type ? content_type->c_str() : nullptr;
+    options.metadata = pairs.empty() ? nullptr : pairs.data();
+    options.metadata_count = pairs.size();
+
     kvps_writer *raw = nullptr;
-    if (kvps_status status = kvps_writer_open(store.get(), key.c_str(), &raw); status != KVPS_OK)
+    if (kvps_status status = kvps_writer_open_with(store.get(), key.c_str(), &options, &raw); status != KVPS_OK)
         store_error(status);
     Writer writer(raw);
 
@@ -220,8 +243,14 @@ int run_stat(const Context &context) {
         key_not_found(store.get(), key);
     if (status != KVPS_OK)
         library_error(status);
-    write_stdout("size: " + std::to_string(info.size) + "\n" +
-                 "mtime: " + format_time(info.mtime_ns, true) + "\n" + "etag: " + info.etag + "\n");
+    std::string text = "size: " + std::to_string(info.size) + "\n" + "mtime: " + format_time(info.mtime_ns, true) +
+                       "\n" + "etag: " + info.etag + "\n" + "content-type: " + info.content_type + "\n";
+    for (size_t i = 0; i < info.metadata_count; ++i) {
+        const char *name = nullptr, *value = nullptr;
+        if (kvps_stat_metadata_at(&info, i, &name, &value) == KVPS_OK)
+            text += std::string("meta: ") + name + "=" + value + "\n";
+    }
+    write_stdout(text);
     return EXIT_OK;
 }
 

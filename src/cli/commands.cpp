@@ -24,6 +24,12 @@ constexpr OptionSpec rm_options[] = {
     {"recursive", 'r', "", "remove every key under each PREFIX (batched, counted)"},
     {"all", 0, "", "with -r and no PREFIX (or a whole store): remove every key"},
 };
+constexpr OptionSpec put_options[] = {
+    {"content-type", 0, "TYPE", "store TYPE as the value's content type"},
+    {"meta", 0, "NAME=VALUE", "store user metadata NAME=VALUE with the value (repeatable)"},
+    {"if-match", 0, "ETAG", "replace only the value whose etag is ETAG"},
+    {"create-only", 0, "", "write only if KEY does not exist yet"},
+};
 constexpr OptionSpec copy_options[] = {
     {"recursive", 'r', "", "copy every key under SRC (implied when SRC is a store or a glob)"},
     {"include", 0, "GLOB", "copy only keys matching GLOB (repeatable)"},
@@ -42,15 +48,19 @@ constexpr OptionSpec sync_options[] = {
 };
 
 constexpr CommandSpec commands[] = {
-    {"put", run_put, true, "put KEY [FILE]",
+    {"put", run_put, true, "put KEY [FILE] [--content-type T] [--meta N=V]... [--if-match ETAG | --create-only]",
      "store FILE (or standard input) as KEY's value, streamed",
      "Stores FILE as KEY's value, or standard input when FILE is absent or \"-\". The value is\n"
-     "streamed and appears only once complete: an error or Ctrl-C leaves the old value.\n\n"
+     "streamed and appears only once complete: an error or Ctrl-C leaves the old value.\n"
+     "--content-type and --meta store properties with it; --if-match ETAG and --create-only\n"
+     "are conditions checked when the value becomes visible (a failed one changes nothing and\n"
+     "exits with the store-error code, naming the condition).\n\n"
      "Examples:\n"
      "  kvps put greeting hello.txt\n"
      "  tar c photos | kvps put backups/photos.tar\n"
-     "  kvps put backup:2024/notes.md notes.md      (alias 'backup', see kvps help alias)\n",
-     {}},
+     "  kvps put backup:2024/notes.md notes.md      (alias 'backup', see kvps help alias)\n"
+     "  kvps put --create-only --content-type text/plain --meta owner=ops lock.txt lock.txt\n",
+     put_options},
     {"get", run_get, true, "get KEY [FILE]", "write KEY's value to FILE or standard output",
      "Writes KEY's value to FILE (through a temporary file renamed at the end, so FILE is never\n"
      "half-written), or to standard output when FILE is absent or \"-\".\n\n"
@@ -59,9 +69,9 @@ constexpr CommandSpec commands[] = {
      "  kvps get backups/photos.tar | tar x\n"
      "  kvps get ./photos/cat.jpg cat-copy.jpg       (a file of a plain folder)\n",
      {}},
-    {"stat", run_stat, false, "stat KEY", "print a value's size, modified time and etag",
-     "Prints size: N, mtime: ISO 8601 UTC (with nanoseconds when the backend keeps them) and\n"
-     "etag: ..., one a line.\n\n"
+    {"stat", run_stat, false, "stat KEY", "print a value's size, modified time, etag, type and metadata",
+     "Prints size: N, mtime: ISO 8601 UTC (with nanoseconds when the backend keeps them),\n"
+     "etag: ..., content-type: ... and one meta: NAME=VALUE line per metadata pair.\n\n"
      "Examples:\n"
      "  kvps stat greeting\n"
      "  kvps stat s3data:2024/report.pdf\n",

@@ -11,27 +11,13 @@
 #include "errors.hpp"
 #include "glob.hpp"
 #include "output.hpp"
+#include "spi/text.hpp"
 
 namespace cli {
 namespace {
 
 // Percent-encodes a path for a file:// URL, keeping '/' and the unreserved characters.
-std::string encode_path(const std::string &path) {
-    static const char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : path) {
-        bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
-        if (keep) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
+std::string encode_path(const std::string &path) { return kvps::percent_encode(path, "/"); }
 
 bool is_plain_path(const std::string &arg) {
     for (std::string_view start : {"/", "./", "../", "~/"})
@@ -176,8 +162,11 @@ Location current_store(const std::optional<std::string> &store_flag) {
         std::string folder = absolute_path(given);
         return {folder_url(folder), "", true, false, true, folder};
     }
-    throw Failure{EXIT_USAGE, "store '" + given +
-                                  "' is not a URL (scheme://...), an alias (kvps alias ls) or a "
+    // Text with an '@' may carry a password (user:secret@host without its scheme): not shown.
+    std::string shown = given.find('@') == std::string::npos ? "'" + given + "'"
+                                                              : "(not shown: it may hold a password)";
+    throw Failure{EXIT_USAGE, "store " + shown +
+                                  " is not a URL (scheme://...), an alias (kvps alias ls) or a "
                                   "folder path (./dir, /abs/dir, ~/dir)"};
 }
 

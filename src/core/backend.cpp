@@ -3,16 +3,18 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace kvps {
 namespace {
 
-// A reader over a range held in memory.
 // A reader over a range [start, start + size) held in memory; it seeks within that range.
 class MemoryRangeReader final : public Reader {
 public:
-    MemoryRangeReader(Bytes range, uint64_t start, uint64_t value_size)
-        : range_(std::move(range)), start_(start), end_(range_.size()), value_size_(value_size) {}
+    MemoryRangeReader(Bytes range, uint64_t start, uint64_t value_size, std::string etag)
+        : range_(std::move(range)), start_(start), end_(range_.size()), value_size_(value_size),
+          etag_(std::move(etag)) {}
+    std::string etag() const override { return etag_; }
     size_t read(void *buffer, size_t capacity) override {
         size_t n = std::min(capacity, end_ - pos_);
         if (n) std::memcpy(buffer, range_.data() + pos_, n);
@@ -33,6 +35,7 @@ private:
     size_t pos_ = 0;
     size_t end_;
     uint64_t value_size_;
+    std::string etag_;
 };
 
 // A writer that gathers the value in memory and puts it on commit.
@@ -70,53 +73,157 @@ std::optional<Bytes> Backend::get_range(std::string_view key, uint64_t offset, u
 }
 
 std::unique_ptr<Reader> Backend::open_reader(std::string_view key, uint64_t offset, uint64_t length) {
-    std::optional<Bytes> value = get(key);
-    if (!value) return nullptr;
-    uint64_t size = value->size();
-    Span64 span = clamp_range(size, offset, length);
-    value->slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
-    return std::make_unique<MemoryRangeReader>(std::move(*value), span.start, size);
+    // get() carries no etag: stat before and after tells which version was fetched, so a
+    // reader that reopens after a seek can tell when the value changed in between.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        std::optional<Metadata> before = stat(key);
+        if (!before) return nullptr;
+        std::optional<Bytes> value = get(key);
+        if (!value) return nullptr;
+        std::optional<Metadata> after = stat(key);
+        if (!after || after->etag != before->etag || after->size != value->size()) continue;
+        uint64_t size = value->size();
+        Span64 span = clamp_range(size, offset, length);
+        value->slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
+        return std::make_unique<MemoryRangeReader>(std::move(*value), span.start, size, after->etag);
+    }
+    fail(KVPS_PRECONDITION_FAILED, "key " + quote(key) + " kept changing while a reader opened it");
 }
 
 std::unique_ptr<Writer> Backend::open_writer(std::string_view key) {
     return std::make_unique<BufferingWriter>(*this, std::string(key));
 }
 
-void Backend::put_many(std::span<PutItem> items) {
-    for (PutItem &item : items) {
-        try {
-            put(item.key, item.data, item.size);
-            item.status = KVPS_OK;
-        } catch (const Error &e) {
-            item.status = e.status();
-            item.error = e.message();
-        }
+kvps_status record_failure(std::string &message) noexcept {
+    try {
+        throw;
+    } catch (const Error &e) {
+        message = e.message();
+        return e.status();
+    } catch (const std::bad_alloc &) {
+        message = "out of memory";
+        return KVPS_NO_MEMORY;
+    } catch (const std::exception &e) {
+        message = std::string("internal error: ") + e.what();
+        return KVPS_INTERNAL;
+    } catch (...) {
+        message = "internal error: unknown exception";
+        return KVPS_INTERNAL;
     }
+}
+
+void put_item(Backend &backend, PutItem &item) noexcept {
+    try {
+        backend.put(item.key, item.data, item.size);
+        item.status = KVPS_OK;
+    } catch (...) {
+        item.status = record_failure(item.error);
+    }
+}
+
+void get_item(Backend &backend, GetItem &item) noexcept {
+    try {
+        std::optional<Bytes> value = backend.get_checked(item.key, item.crc32c);
+        item.status = value ? KVPS_OK : KVPS_NOT_FOUND;
+        if (value) item.value = std::move(*value);
+    } catch (...) {
+        item.status = record_failure(item.error);
+    }
+}
+
+void delete_item(Backend &backend, DeleteItem &item) noexcept {
+    try {
+        backend.remove(item.key);
+        item.status = KVPS_OK;
+    } catch (...) {
+        item.status = record_failure(item.error);
+    }
+}
+
+void Backend::put_many(std::span<PutItem> items) {
+    for (PutItem &item : items) put_item(*this, item);
 }
 
 void Backend::get_many(std::span<GetItem> items) {
-    for (GetItem &item : items) {
-        try {
-            std::optional<Bytes> value = get_checked(item.key, item.crc32c);
-            item.status = value ? KVPS_OK : KVPS_NOT_FOUND;
-            if (value) item.value = std::move(*value);
-        } catch (const Error &e) {
-            item.status = e.status();
-            item.error = e.message();
-        }
-    }
+    for (GetItem &item : items) get_item(*this, item);
 }
 
 void Backend::delete_many(std::span<DeleteItem> items) {
-    for (DeleteItem &item : items) {
-        try {
-            remove(item.key);
-            item.status = KVPS_OK;
-        } catch (const Error &e) {
-            item.status = e.status();
-            item.error = e.message();
+    for (DeleteItem &item : items) delete_item(*this, item);
+}
+
+}  // namespace kvps
+
+// ---- conditional writes, properties, copy and rename: generic fallbacks
+namespace kvps {
+namespace {
+
+// Gathers a value in memory and writes it with put_with on commit, so its options hold.
+class BufferingOptionsWriter final : public Writer {
+public:
+    BufferingOptionsWriter(Backend &backend, std::string key, PutOptions options)
+        : backend_(backend), key_(std::move(key)), options_(std::move(options)) {}
+    void write(const void *data, size_t size) override { buffer_.append(data, size); }
+    void commit() override { etag_ = backend_.put_with(key_, buffer_.data(), buffer_.size(), options_); }
+    void abort() noexcept override { buffer_ = Bytes(); }
+    std::string etag() const override { return etag_; }
+
+private:
+    Backend &backend_;
+    std::string key_;
+    PutOptions options_;
+    Bytes buffer_;
+    std::string etag_;
+};
+
+}  // namespace
+
+std::string Backend::put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) {
+    if (options.conditional())
+        fail(KVPS_UNSUPPORTED, "key " + quote(key) + ": this backend cannot check " +
+                                   describe_condition(options) + " atomically with a write");
+    if (options.sets_properties())
+        fail(KVPS_UNSUPPORTED, "key " + quote(key) + ": this backend cannot store a content type or metadata");
+    put(key, data, size);
+    std::optional<Metadata> meta = stat(key);
+    return meta ? meta->etag : std::string();
+}
+
+std::unique_ptr<Writer> Backend::open_writer_with(std::string_view key, const PutOptions &options) {
+    return std::make_unique<BufferingOptionsWriter>(*this, std::string(key), options);
+}
+
+std::optional<Bytes> Backend::get_with(std::string_view key, Metadata &meta) {
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        std::optional<Metadata> before = stat(key);
+        if (!before) return std::nullopt;
+        std::optional<Bytes> value = get(key);
+        if (!value) continue;
+        std::optional<Metadata> after = stat(key);
+        if (after && after->etag == before->etag && after->size == value->size()) {
+            meta = std::move(*after);
+            return value;
         }
     }
+    fail(KVPS_PRECONDITION_FAILED, "key " + quote(key) + " kept changing while being read with its etag");
+}
+
+std::string Backend::copy(std::string_view from, std::string_view to, const PutOptions &options) {
+    Metadata meta;
+    std::optional<Bytes> value = get_with(from, meta);
+    if (!value) fail(KVPS_NOT_FOUND, "cannot copy key " + quote(from) + ": it does not exist");
+    PutOptions write = options;
+    Properties properties = options.properties_over(meta.properties);
+    write.content_type = properties.content_type.empty() ? std::nullopt
+                                                         : std::optional<std::string>(properties.content_type);
+    write.metadata = properties.metadata.empty() ? std::nullopt : std::optional<MetadataList>(properties.metadata);
+    return put_with(to, value->data(), value->size(), write);
+}
+
+std::string Backend::rename(std::string_view from, std::string_view to, const PutOptions &options) {
+    std::string etag = copy(from, to, options);
+    remove(from);
+    return etag;
 }
 
 // ---- listing by level, reads into the caller's memory, presigned URLs

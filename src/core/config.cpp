@@ -5,15 +5,10 @@
 #include <limits>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 
 namespace kvps {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 // Splits "123abc" into the number and its unit; nullopt when there are no digits or overflow.
 std::optional<std::pair<uint64_t, std::string>> number_and_unit(std::string_view text) {
@@ -170,6 +165,40 @@ bool value_fits(kvps_option_type type, const std::string &value) {
     }
 }
 
+// An integer, size (bytes) or duration (ms) as a number to compare with its bounds; long
+// double holds every int64 and uint64 exactly.
+std::optional<long double> magnitude(kvps_option_type type, const std::string &text) {
+    switch (type) {
+    case KVPS_OPTION_INTEGER:
+        if (auto v = parse_integer(text)) return static_cast<long double>(*v);
+        break;
+    case KVPS_OPTION_SIZE:
+        if (auto v = parse_size(text)) return static_cast<long double>(*v);
+        break;
+    case KVPS_OPTION_DURATION:
+        if (auto v = parse_duration(text)) return static_cast<long double>(v->count());
+        break;
+    default: break;
+    }
+    return std::nullopt;
+}
+
+// "" when value is within spec's bounds, else what was expected ("between 1 and 64").
+std::string range_miss(const OptionSpec &spec, const std::string &value) {
+    if (!spec.min && !spec.max) return "";
+    std::optional<long double> v = magnitude(spec.type, value);
+    if (!v) return "";
+    auto below = [&](const std::optional<std::string> &bound) {
+        auto b = bound ? magnitude(spec.type, *bound) : std::nullopt;
+        if (bound && !b) fail(KVPS_INTERNAL, "option \"" + spec.name + "\" has a bad bound \"" + *bound + "\"");
+        return b;
+    };
+    std::optional<long double> low = below(spec.min), high = below(spec.max);
+    if ((!low || *v >= *low) && (!high || *v <= *high)) return "";
+    if (low && high) return "between " + *spec.min + " and " + *spec.max;
+    return low ? "at least " + *spec.min : "at most " + *spec.max;
+}
+
 }  // namespace
 
 std::map<std::string, std::string> check_options(
@@ -182,10 +211,12 @@ std::map<std::string, std::string> check_options(
 
     std::map<std::string, std::string> values;
     auto take = [&](const std::string &given_name, const std::string &value, bool from_url) {
-        std::string name = lower(given_name);
+        std::string as_given = lower(given_name);
         const OptionSpec *spec = nullptr;
         for (const OptionSpec &s : specs)
-            if (s.name == name) spec = &s;
+            if (s.name == as_given || std::find(s.aliases.begin(), s.aliases.end(), as_given) != s.aliases.end())
+                spec = &s;
+        std::string name = spec ? spec->name : as_given;
         if (!spec) {
             std::string message = "unknown option \"" + given_name + "\" for " +
                                   std::string(scheme) + "://";
@@ -199,13 +230,26 @@ std::map<std::string, std::string> check_options(
                 message += "; did you mean \"" + nearest->name + "\"?";
             fail(KVPS_INVALID_OPTION, message + " (valid options: " + valid + ")");
         }
+        // Option values reach request headers, paths and file names: a CR or LF would add a
+        // header line. The value is not repeated (it may be a secret).
+        for (unsigned char c : value)
+            if (c < 0x20 || c == 0x7f)
+                fail(KVPS_INVALID_OPTION, "option \"" + name +
+                                              "\" contains a control character (CR, LF, tab...)");
         if (from_url && values.count(name))
-            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" is given more than once in the URL");
+            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" is given more than once in the URL" +
+                                          (as_given != name ? " (once as its alias \"" + as_given + "\")" : ""));
         if (!value_fits(spec->type, value)) {
             std::string shown = spec->type == KVPS_OPTION_SECRET ? "(secret)" : "\"" + value + "\"";
             fail(KVPS_INVALID_OPTION, "option \"" + name + "\" has value " + shown + ", expected " +
                                           type_hint(spec->type));
         }
+        std::string expected = range_miss(*spec, value);
+        std::string noun(type_hint(spec->type));
+        noun = noun.substr(0, noun.find(" ("));
+        if (!expected.empty())
+            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" has value \"" + value + "\", expected " +
+                                          noun + " " + expected);
         values[name] = value;
     };
     for (const auto &[name, value] : url_options) take(name, value, true);

@@ -24,5 +24,4 @@ std::map<std::string, std::string> check_options(
     const std::vector<std::pair<std::string, std::string>> &url_options,
     const std::vector<std::pair<std::string, std::string>> &extra_options);
 
-
 }  // namespace kvps

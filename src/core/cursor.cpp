@@ -5,54 +5,17 @@
 #include <cstdint>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 
 namespace kvps {
 namespace {
 
 constexpr std::string_view kMagic = "kv1.";
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 uint32_t fnv1a(std::string_view data) {
     uint32_t h = 2166136261u;
     for (unsigned char c : data) h = (h ^ c) * 16777619u;
     return h;
-}
-
-std::string base64url(std::string_view in) {
-    std::string out;
-    uint32_t bits = 0;
-    int count = 0;
-    for (unsigned char c : in) {
-        bits = (bits << 8) | c;
-        count += 8;
-        while (count >= 6) {
-            count -= 6;
-            out += kAlphabet[(bits >> count) & 63];
-        }
-    }
-    if (count > 0) out += kAlphabet[(bits << (6 - count)) & 63];
-    return out;
-}
-
-bool unbase64url(std::string_view in, std::string &out) {
-    uint32_t bits = 0;
-    int count = 0;
-    for (char c : in) {
-        int v;
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '-') v = 62;
-        else if (c == '_') v = 63;
-        else return false;
-        bits = (bits << 6) | static_cast<uint32_t>(v);
-        count += 6;
-        if (count >= 8) {
-            count -= 8;
-            out += static_cast<char>((bits >> count) & 0xff);
-        }
-    }
-    return true;
 }
 
 }  // namespace
@@ -63,7 +26,7 @@ std::string make_cursor(std::string_view store_id, std::string_view prefix, std:
     uint32_t sum = fnv1a(payload);
     std::string sum_bytes{static_cast<char>(sum >> 24), static_cast<char>(sum >> 16),
                           static_cast<char>(sum >> 8), static_cast<char>(sum)};
-    return std::string(kMagic) + base64url(sum_bytes + payload);
+    return std::string(kMagic) + base64_encode(sum_bytes + payload, true);
 }
 
 std::string read_cursor(std::string_view cursor, std::string_view store_id, std::string_view prefix) {
@@ -72,8 +35,9 @@ std::string read_cursor(std::string_view cursor, std::string_view store_id, std:
              "invalid cursor " + quote(cursor) + ": not a cursor this library made (garbled or truncated)");
     };
     if (cursor.substr(0, kMagic.size()) != kMagic) garbled();
-    std::string raw;
-    if (!unbase64url(cursor.substr(kMagic.size()), raw) || raw.size() < 6) garbled();
+    std::optional<std::string> decoded = base64_decode(cursor.substr(kMagic.size()), true);
+    if (!decoded || decoded->size() < 6) garbled();
+    const std::string &raw = *decoded;
     uint32_t sum = (uint32_t(uint8_t(raw[0])) << 24) | (uint32_t(uint8_t(raw[1])) << 16) |
                    (uint32_t(uint8_t(raw[2])) << 8) | uint32_t(uint8_t(raw[3]));
     std::string_view payload = std::string_view(raw).substr(4);

@@ -1,5 +1,7 @@
 #include "spi/error.hpp"
 
+#include "spi/text.hpp"
+
 #include <cerrno>
 #include <cstring>
 
@@ -16,15 +18,14 @@ std::string quote(std::string_view text) {
     // Bytes of text that is not UTF-8 are escaped, so messages are always valid UTF-8.
     const bool escape_high = !is_utf8(text);
     auto add = [&shown, escape_high](std::string_view part) {
-        static const char hex[] = "0123456789abcdef";
         for (unsigned char c : part) {
             if (c == '"' || c == '\\') {
                 shown += '\\';
                 shown += static_cast<char>(c);
             } else if (c < 0x20 || c == 0x7f || (escape_high && c >= 0x80)) {
                 shown += "\\x";
-                shown += hex[c >> 4];
-                shown += hex[c & 15];
+                shown += hex_digit(c >> 4);
+                shown += hex_digit(c);
             } else {
                 shown += static_cast<char>(c);  // UTF-8 passes through
             }

@@ -26,12 +26,22 @@ Registrar::Registrar(BackendSpec spec) {
     auto entry = std::make_unique<RegisteredBackend>();
     entry->spec = std::move(spec);
     for (std::string &scheme : entry->spec.schemes) scheme = lower(scheme);
-    for (OptionSpec &option : entry->spec.options) option.name = lower(option.name);
+    for (OptionSpec &option : entry->spec.options) {
+        option.name = lower(option.name);
+        for (std::string &alias : option.aliases) alias = lower(alias);
+    }
     for (const std::string &scheme : entry->spec.schemes) entry->scheme_names.push_back(scheme.c_str());
-    for (const OptionSpec &o : entry->spec.options)
+    for (const OptionSpec &o : entry->spec.options) {
+        std::vector<const char *> &aliases = entry->option_aliases.emplace_back();
+        for (const std::string &alias : o.aliases) aliases.push_back(alias.c_str());
+    }
+    for (size_t i = 0; i < entry->spec.options.size(); ++i) {
+        const OptionSpec &o = entry->spec.options[i];
         entry->option_infos.push_back(kvps_option_info{
             o.name.c_str(), o.type, o.default_value ? o.default_value->c_str() : nullptr,
-            o.required ? 1 : 0, o.description.c_str()});
+            o.required ? 1 : 0, o.description.c_str(), entry->option_aliases[i].data(),
+            entry->option_aliases[i].size()});
+    }
     entry->info.name = entry->spec.name.c_str();
     entry->info.description = entry->spec.description.c_str();
     entry->info.schemes = entry->scheme_names.data();

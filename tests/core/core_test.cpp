@@ -12,6 +12,7 @@
 #include "cursor.hpp"
 #include "spi/error.hpp"
 #include "keys.hpp"
+#include "spi/text.hpp"
 #include "kvps.h"
 #include "url.hpp"
 
@@ -164,6 +165,58 @@ static void test_option_checks(void **) {
     assert_int_equal(status_of([&] { config.string("undeclared"); }), KVPS_INTERNAL);
 }
 
+// Ranges: bounds written in the option's type, checked once by the core for every backend.
+static void test_option_ranges(void **) {
+    std::vector<OptionSpec> specs = {
+        {"workers", KVPS_OPTION_INTEGER, "4", false, "workers", "1", "64"},
+        {"part_size", KVPS_OPTION_SIZE, "8MiB", false, "part size", "5MiB", "5GiB"},
+        {"timeout", KVPS_OPTION_DURATION, "30s", false, "timeout", std::nullopt, "24h"},
+        {"retries", KVPS_OPTION_INTEGER, "0", false, "retries", "-1"},
+    };
+    using Pairs = std::vector<std::pair<std::string, std::string>>;
+    std::string message;
+    auto check = [&](const char *name, const char *value) {
+        return status_of([&] { check_options("x", specs, Pairs{{name, value}}, {}); }, &message);
+    };
+    assert_int_equal(check("workers", "1"), KVPS_OK);
+    assert_int_equal(check("workers", "64"), KVPS_OK);
+    assert_int_equal(check("workers", "0"), KVPS_INVALID_OPTION);
+    assert_non_null(std::strstr(message.c_str(), "\"workers\" has value \"0\", expected an integer between 1 and 64"));
+    assert_int_equal(check("workers", "65"), KVPS_INVALID_OPTION);
+    assert_int_equal(check("part_size", "5MiB"), KVPS_OK);
+    assert_int_equal(check("part_size", "5242879"), KVPS_INVALID_OPTION);
+    assert_non_null(std::strstr(message.c_str(), "between 5MiB and 5GiB"));
+    assert_int_equal(check("part_size", "6G"), KVPS_INVALID_OPTION);
+    assert_int_equal(check("timeout", "24h"), KVPS_OK);
+    assert_int_equal(check("timeout", "86400001ms"), KVPS_INVALID_OPTION);
+    assert_non_null(std::strstr(message.c_str(), "at most 24h"));
+    assert_int_equal(check("retries", "-1"), KVPS_OK);
+    assert_int_equal(check("retries", "-2"), KVPS_INVALID_OPTION);
+    assert_non_null(std::strstr(message.c_str(), "at least -1"));
+    // Given outside the URL too.
+    assert_int_equal(status_of([&] { check_options("x", specs, {}, Pairs{{"workers", "100"}}); }),
+                     KVPS_INVALID_OPTION);
+}
+
+// The one copy of each text helper.
+static void test_text_helpers(void **) {
+    assert_string_equal(percent_encode("a b/c~%").c_str(), "a%20b%2Fc~%25");
+    assert_string_equal(percent_encode("a b/c", "/").c_str(), "a%20b/c");
+    assert_string_equal(to_hex(std::string("\x00\xff\x10", 3)).c_str(), "00ff10");
+    assert_int_equal(hex_digit_value('F'), 15);
+    assert_int_equal(hex_digit_value('g'), -1);
+    assert_string_equal(base64_encode("hello").c_str(), "aGVsbG8=");
+    assert_string_equal(base64_encode("\xfb\xff", true).c_str(), "-_8");
+    for (bool url : {false, true})
+        for (const std::string &text :
+             std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xfe\xff\x80", 4)})
+            assert_true(base64_decode(base64_encode(text, url), url) == text);
+    assert_false(base64_decode("a*b").has_value());
+    assert_string_equal(lower("MiXeD-\xc3\x84").c_str(), "mixed-\xc3\x84");
+    assert_true(strip_quotes("\"etag\"") == "etag");
+    assert_true(strip_quotes("\"") == "\"");
+}
+
 static void test_cursors(void **) {
     std::string c = make_cursor("store-a", "pre/", std::string("last\0key", 8));
     assert_true(read_cursor(c, "store-a", "pre/") == std::string("last\0key", 8));
@@ -220,6 +273,8 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_urls),   cmocka_unit_test(test_bad_urls),
         cmocka_unit_test(test_option_types), cmocka_unit_test(test_option_checks),
+        cmocka_unit_test(test_option_ranges),
+        cmocka_unit_test(test_text_helpers),
         cmocka_unit_test(test_cursors),     cmocka_unit_test(test_keys_and_quote),
         cmocka_unit_test(test_logging),
     };

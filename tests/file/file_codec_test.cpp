@@ -88,7 +88,7 @@ void test_compare_bits(void **) {
 }
 
 void test_encoded_layout_names_fit(void **) {
-    auto layout = kvps::file::make_layout(false);
+    auto layout = kvps::file::make_layout(kvps::file::LayoutKind::encoded);
     std::string longest(1024, '\xff');
     kvps::file::Location loc = layout->locate(longest);
     assert_true(loc.dirs.size() >= 2);

@@ -104,7 +104,9 @@ static void test_url_forms(void **state) {
         kvps_close(s);
         free(url);
     }
-    const char *bad[] = {"file://somehost/x", "file://", "file:///", "file://user@localhost/x"};
+    /* KVPSButter's rule: another host starts a relative path (file://somehost/x is ./somehost/x),
+     * tested with the kvps tool in tests/kvpsbutter. */
+    const char *bad[] = {"file://", "file:///", "file://user@localhost/x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
         s = NULL;
         ASSERT_STATUS(KVPS_INVALID_URL, kvps_open(bad[i], &s));
@@ -389,7 +391,7 @@ static void test_format_marker(void **state) {
     free(text);
     /* The layout is fixed when the store is made. */
     ASSERT_STATUS(KVPS_INVALID_OPTION, kvps_open(pm_url, &s));
-    ASSERT_MESSAGE_HAS("pathmapped");
+    ASSERT_MESSAGE_HAS("layout=encoded");
     /* A newer format is refused, not misread. */
     write_text(marker, "kvps file store\nversion 99\nlayout encoded\n");
     ASSERT_STATUS(KVPS_UNSUPPORTED, kvps_open(url, &s));

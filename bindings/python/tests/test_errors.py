@@ -151,3 +151,16 @@ def test_nul_never_cuts_a_c_string(memory_store: kvps.Store) -> None:
     with pytest.raises(kvps.InvalidArgument):
         memory_store.list_page(cursor="x\x00y")
     assert kvps.backend("memory\x00junk") is None
+
+
+def test_nul_check_never_shows_a_secret() -> None:
+    # The binding's own check follows the library's rule: no user info, no option value shown.
+    secret = "Sup3rSecr3tValue99"
+    for url in (f"s3://AKID:{secret}@bucket/p\x00", f"s3://bucket\x00?secret_access_key={secret}"):
+        with pytest.raises(kvps.InvalidURL) as caught:
+            kvps.open(url)
+        assert secret[:8] not in str(caught.value) and secret[8:16] not in str(caught.value)
+    with pytest.raises(kvps.InvalidOption) as caught:
+        kvps.open("s3://bucket", secret_access_key=secret + "\x00")
+    assert secret[:8] not in str(caught.value)
+    assert "secret_access_key" in str(caught.value)

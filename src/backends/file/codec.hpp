@@ -20,6 +20,11 @@ std::optional<std::string> ob64_decode(std::string_view text);
 
 bool is_ob64_symbol(char c);
 
+// Standard base64 (RFC 4648 section 4, '+' and '/', '=' padding): KVPSButter's file names.
+// base64_decode is nullopt for anything but the canonical encoding of some bytes.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+
 // Compares the bits encoded by `symbols` (6 per symbol, all meaningful) with the bits of
 // `bytes` over their common length: < 0 or > 0 where they differ, 0 when one is a prefix of
 // the other.

@@ -10,7 +10,9 @@
 #include "spi/error.hpp"
 #include "checksums.hpp"
 #include "lister.hpp"
+#include "properties.hpp"
 #include "spi/registrar.hpp"
+#include "spi/text.hpp"
 #include "store.hpp"
 #include "streams.hpp"
 
@@ -73,7 +75,52 @@ public:
         struct stat st;
         Fd fd = store_.open_value(key, loc, st);
         if (!fd) return std::nullopt;
-        return Metadata{static_cast<uint64_t>(st.st_size), ns_of(st.st_mtim), etag_of(st)};
+        return metadata_of(fd, st, loc);
+    }
+
+    // ---- conditional writes, properties, copy and rename. Conditions hold through
+    // Store::install's folder lock; the properties live in an attribute of the value's file.
+    std::string put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) override {
+        Location loc = store_.layout().locate(key);
+        auto temp = store_.new_temp();
+        if (int err = write_all(temp->fd(), data, size))
+            fail_path(err, "cannot write key " + quote(key) + " to", store_.where(loc));
+        store_checksum(temp->fd(), crc32c(data, size));
+        write_properties(temp->fd(), options.properties(), store_.where(loc));
+        return store_.install(*temp, key, loc, &options);
+    }
+
+    std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options) override {
+        return std::make_unique<FileWriter>(store_, key, options);
+    }
+
+    std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override {
+        Location loc = store_.layout().locate(key);
+        struct stat st;
+        Fd fd = store_.open_value(key, loc, st);
+        if (!fd) return std::nullopt;
+        meta = metadata_of(fd, st, loc);  // the open file is one version: bytes and all
+        return read_all(fd, static_cast<size_t>(st.st_size), key, loc);
+    }
+
+    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+        Location from_loc = store_.layout().locate(from);
+        Location to_loc = store_.layout().locate(to);
+        struct stat st;
+        Fd fd = store_.open_value(from, from_loc, st);
+        if (!fd) fail(KVPS_NOT_FOUND, "cannot copy key " + quote(from) + ": it does not exist");
+        auto temp = store_.new_temp();
+        copy_bytes(fd.get(), temp->fd(), static_cast<uint64_t>(st.st_size), from, from_loc);
+        if (std::optional<uint32_t> crc = stored_checksum(fd.get())) store_checksum(temp->fd(), *crc);
+        Properties properties = options.properties_over(read_properties(fd.get(), store_.where(from_loc)));
+        write_properties(temp->fd(), properties, store_.where(to_loc));
+        return store_.install(*temp, to, to_loc, &options);
+    }
+
+    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
+        // New properties need a new file: then a copy and a delete, as the fallback does.
+        if (options.sets_properties()) return Backend::rename(from, to, options);
+        return store_.move(from, store_.layout().locate(from), to, store_.layout().locate(to), options);
     }
 
     void remove(std::string_view key) override { store_.remove(key, store_.layout().locate(key)); }
@@ -110,8 +157,43 @@ public:
     }
 
 private:
+    Metadata metadata_of(const Fd &fd, const struct stat &st, const Location &loc) const {
+        Metadata meta{static_cast<uint64_t>(st.st_size), ns_of(st.st_mtim), etag_of(st)};
+        meta.properties = read_properties(fd.get(), store_.where(loc));
+        return meta;
+    }
+
+    Bytes read_all(const Fd &fd, size_t size, std::string_view key, const Location &loc) const {
+        Bytes out(size);
+        out.resize(read_at(fd.get(), out.data(), size, 0, key, loc));
+        return out;
+    }
+
+    // Copies size bytes of the open file in to out, in the kernel where it can.
+    void copy_bytes(int in, int out, uint64_t size, std::string_view key, const Location &loc) const {
+        off_t at_in = 0;
+        while (static_cast<uint64_t>(at_in) < size) {
+            ssize_t n = ::copy_file_range(in, &at_in, out, nullptr, static_cast<size_t>(size - at_in), 0);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+                char buffer[1 << 16];
+                ssize_t r;
+                while ((r = ::pread(in, buffer, sizeof buffer, at_in)) > 0) {
+                    if (int err = write_all(out, buffer, static_cast<size_t>(r)))
+                        fail_path(err, "cannot copy key " + quote(key) + " from", store_.where(loc));
+                    at_in += r;
+                }
+                if (r < 0) fail_path(errno, "cannot copy key " + quote(key) + " from", store_.where(loc));
+                return;
+            }
+            if (n < 0) fail_path(errno, "cannot copy key " + quote(key) + " from", store_.where(loc));
+            if (n == 0) return;  // shrank under us (a pathmapped file edited in place)
+        }
+    }
+
     // Reads up to size bytes at offset; fewer only when the file shrank meanwhile.
-    size_t read_at(int fd, char *out, size_t size, uint64_t offset, std::string_view key, const Location &loc) {
+    size_t read_at(int fd, char *out, size_t size, uint64_t offset, std::string_view key,
+                   const Location &loc) const {
         size_t got = 0;
         while (got < size) {
             ssize_t n = ::pread(fd, out + got, size - got, static_cast<off_t>(offset + got));
@@ -128,6 +210,21 @@ private:
     Store store_;
     Lister lister_;
 };
+
+LayoutKind layout_option(const Config &config) {
+    LayoutKind by_flag = config.boolean("pathmapped") ? LayoutKind::pathmapped : LayoutKind::encoded;
+    if (!config.given("layout")) return by_flag;
+    std::string name = lower(config.string("layout"));
+    for (LayoutKind kind : {LayoutKind::encoded, LayoutKind::pathmapped, LayoutKind::kvpsbutter}) {
+        if (name != layout_name(kind)) continue;
+        if (config.given("pathmapped") && config.boolean("pathmapped") != (kind == LayoutKind::pathmapped))
+            fail(KVPS_INVALID_OPTION, "file: options layout=" + name + " and pathmapped=" +
+                                          (config.boolean("pathmapped") ? "true" : "false") + " disagree");
+        return kind;
+    }
+    fail(KVPS_INVALID_OPTION, "file: option layout has value " + quote(config.string("layout")) +
+                                  ", expected encoded, pathmapped or kvpsbutter");
+}
 
 const Registrar registrar{{
     .name = "file",
@@ -147,13 +244,18 @@ const Registrar registrar{{
              .type = KVPS_OPTION_BOOL,
              .default_value = "false",
              .description = "store key a/b/c as the file a/b/c (browsable) instead of encoded names"},
+            {.name = "layout",
+             .type = KVPS_OPTION_STRING,
+             .default_value = std::nullopt,
+             .description = "encoded (default), pathmapped (as pathmapped=true), or kvpsbutter: "
+                            "KVPSButter's folder of base64-named files, read and written as it does"},
         },
     .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_WRITE_STREAM | KVPS_CAP_LIST |
                     KVPS_CAP_PERSISTENT | KVPS_CAP_SHARED,
     .open = [](const Config &config) -> std::unique_ptr<Backend> {
         Options options{.create = config.boolean("create"),
                         .sync = config.boolean("fsync"),
-                        .pathmapped = config.boolean("pathmapped")};
+                        .layout = layout_option(config)};
         return std::make_unique<FileBackend>(folder_of(config.url()), options);
     },
 }};

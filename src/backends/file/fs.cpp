@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 
 namespace kvps::file {
 
@@ -129,13 +130,7 @@ std::string random_hex(size_t bytes) {
         }
         got += static_cast<size_t>(n);
     }
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (size_t i = 0; i < bytes; ++i) {
-        out += hex[buf[i] >> 4];
-        out += hex[buf[i] & 15];
-    }
-    return out;
+    return to_hex(std::string_view(reinterpret_cast<const char *>(buf), bytes));
 }
 
 std::string join_path(std::string_view a, std::string_view b) {

@@ -37,7 +37,7 @@ size_t segment_length(size_t depth) { return depth == 0 ? kFanoutSymbols : kSegm
 
 class EncodedLayout final : public Layout {
 public:
-    bool pathmapped() const override { return false; }
+    LayoutKind kind() const override { return LayoutKind::encoded; }
 
     Location locate(std::string_view key) const override {
         std::string name = ob64_encode(key);
@@ -82,7 +82,7 @@ public:
 // directory's lead ends with '/', which is what sorts "a/x" after "a-b" and before "a0".
 class PathmappedLayout final : public Layout {
 public:
-    bool pathmapped() const override { return true; }
+    LayoutKind kind() const override { return LayoutKind::pathmapped; }
 
     Location locate(std::string_view key) const override {
         Location loc;
@@ -135,11 +135,63 @@ private:
     }
 };
 
+// KVPSButter's encoded layout, read and written as its KVPSEncoded class lays it out: every key
+// is one file in the store folder, named by the standard base64 (with '=' padding) of its UTF-8
+// bytes. Leads are key bytes, so entries sort by their decoded keys. A key whose base64 holds
+// '/' has no file name here (KVPSButter cannot store it either). Names that are not canonical
+// base64 of a valid key (staging, strangers) are not entries.
+class KvpsButterLayout final : public Layout {
+public:
+    LayoutKind kind() const override { return LayoutKind::kvpsbutter; }
+
+    Location locate(std::string_view key) const override {
+        Location loc;
+        loc.leaf = base64_encode(key);
+        if (loc.leaf.find('/') != std::string::npos)
+            fail(KVPS_INVALID_KEY, "invalid key " + quote(key) +
+                                       " for a kvpsbutter file store: its base64 file name would contain '/'");
+        if (loc.leaf.size() > 255)
+            fail(KVPS_INVALID_KEY, "invalid key " + quote(key) +
+                                       " for a kvpsbutter file store: its base64 file name is longer than 255 bytes");
+        return loc;
+    }
+
+    bool is_entry(size_t depth, std::string_view name, bool dir) const override {
+        return depth == 0 && !dir && base64_decode(name).has_value();
+    }
+
+    void lead(std::string_view, const Node &n, std::string &out) const override {
+        std::optional<std::string> key = base64_decode(n.name);
+        out = key ? *key : std::string();
+    }
+
+    bool less(const Node &a, const Node &b) const override {
+        return base64_decode(a.name).value_or("") < base64_decode(b.name).value_or("");
+    }
+
+    int compare_dir(std::string_view, std::string_view) const override { return 0; }  // no folders
+    std::optional<std::string> key_of(std::string_view lead) const override { return std::string(lead); }
+    std::string lead_of(std::string_view key) const override { return std::string(key); }
+};
+
 }  // namespace
 
-std::unique_ptr<Layout> make_layout(bool pathmapped) {
-    if (pathmapped) return std::make_unique<PathmappedLayout>();
+std::unique_ptr<Layout> make_layout(LayoutKind kind) {
+    switch (kind) {
+    case LayoutKind::pathmapped: return std::make_unique<PathmappedLayout>();
+    case LayoutKind::kvpsbutter: return std::make_unique<KvpsButterLayout>();
+    case LayoutKind::encoded: break;
+    }
     return std::make_unique<EncodedLayout>();
+}
+
+std::string_view layout_name(LayoutKind kind) {
+    switch (kind) {
+    case LayoutKind::pathmapped: return "pathmapped";
+    case LayoutKind::kvpsbutter: return "kvpsbutter";
+    case LayoutKind::encoded: break;
+    }
+    return "encoded";
 }
 
 }  // namespace kvps::file

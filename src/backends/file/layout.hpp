@@ -1,8 +1,9 @@
 // Where a key lives under the store folder, and which directory entries are keys.
 //
-// Two layouts (see README.md for the on-disk format):
-//   encoded    (default)        the key's ob64 encoding, cut into directory segments
-//   pathmapped (?pathmapped=1)  the key itself, '/' separating directories
+// Three layouts (see README.md for the on-disk format):
+//   encoded    (default)            the key's ob64 encoding, cut into directory segments
+//   pathmapped (?pathmapped=true)   the key itself, '/' separating directories
+//   kvpsbutter (?layout=kvpsbutter) KVPSButter's: one folder, file name = base64 of the key
 #pragma once
 
 #include <memory>
@@ -29,10 +30,13 @@ struct Node {
     bool dir = false;
 };
 
+enum class LayoutKind { encoded, pathmapped, kvpsbutter };
+
 class Layout {
 public:
     virtual ~Layout() = default;
-    virtual bool pathmapped() const = 0;
+    virtual LayoutKind kind() const = 0;
+    bool pathmapped() const { return kind() == LayoutKind::pathmapped; }
     // Throws KVPS_INVALID_KEY (naming the key) when the key has no place in this layout.
     virtual Location locate(std::string_view key) const = 0;
     // False for an entry at depth (0 = the store folder) that is not part of the store
@@ -51,7 +55,9 @@ public:
     virtual std::string lead_of(std::string_view key) const = 0;
 };
 
-std::unique_ptr<Layout> make_layout(bool pathmapped);
+std::unique_ptr<Layout> make_layout(LayoutKind kind);
+// "encoded", "pathmapped", "kvpsbutter"
+std::string_view layout_name(LayoutKind kind);
 
 // Names the backend keeps for itself in the store folder; never keys, never listed.
 inline constexpr std::string_view kReservedPrefix = ".kvps-";

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 
 namespace kvps::file {
 
@@ -19,9 +21,9 @@ namespace {
 constexpr std::string_view kMarkerTitle = "kvps file store";
 constexpr int kFormatVersion = 1;
 
-std::string marker_text(bool pathmapped) {
+std::string marker_text(LayoutKind layout) {
     return std::string(kMarkerTitle) + "\nversion " + std::to_string(kFormatVersion) + "\nlayout " +
-           (pathmapped ? "pathmapped" : "encoded") + "\n";
+           std::string(layout_name(layout)) + "\n";
 }
 
 // mkdir -p, reporting the first failure as errno; 0 on success.
@@ -58,14 +60,13 @@ std::string etag_of(const struct stat &st) {
     // inode number the file system reused. Hex fields joined by '-'.
     const uint64_t fields[] = {static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
                                static_cast<uint64_t>(ns_of(st.st_mtim)), static_cast<uint64_t>(ns_of(st.st_ctim))};
-    static const char hex[] = "0123456789abcdef";
     std::string out;
     out.reserve(4 * 17);
     for (uint64_t f : fields) {
         if (!out.empty()) out += '-';
         int shift = 60;
         while (shift > 0 && (f >> shift) == 0) shift -= 4;
-        for (; shift >= 0; shift -= 4) out += hex[(f >> shift) & 15];
+        for (; shift >= 0; shift -= 4) out += hex_digit(static_cast<unsigned>(f >> shift));
     }
     return out;
 }
@@ -74,17 +75,14 @@ std::string folder_of(const Url &url) {
     std::string culprit = "file store URL " + quote(url.scheme + "://" + url.host + url.raw_path);
     if (!url.user.empty() || url.has_password || !url.port.empty())
         fail(KVPS_INVALID_URL, culprit + ": a folder URL has no user, password or port");
-    if (url.host == "." || url.host == "..") return url.host + url.path;
-    if (!url.host.empty() && url.host != "localhost")
-        fail(KVPS_INVALID_URL, culprit + ": host " + quote(url.host) +
-                                   " is not supported; use file:///absolute/path or file://./relative/path");
+    if (!url.host.empty() && url.host != "localhost") return url.host + url.path;
     if (url.path.empty() || url.path == "/")
         fail(KVPS_INVALID_URL, culprit + ": names no folder; use file:///absolute/path or file://./relative/path");
     return url.path;
 }
 
 Store::Store(std::string path, Options options)
-    : path_(std::move(path)), options_(options), layout_(make_layout(options.pathmapped)) {
+    : path_(std::move(path)), options_(options), layout_(make_layout(options.layout)) {
     while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
     open_root();
     // With create=false, opening writes nothing into the folder (a plain folder read as a source
@@ -126,7 +124,13 @@ bool Store::check_marker(bool may_write) {
         text.clear();
         if (read_small(root(), kMarkerName, text, err)) break;
         if (err != ENOENT) fail_path(err, "cannot read the format marker", join_path(path_, kMarkerName));
-        if (!options_.pathmapped) {
+        if (options_.layout == LayoutKind::kvpsbutter) {
+            // KVPSButter's folders have no marker, and never get one: KVPSButter would read it
+            // as a key. Only the staging folder is added, by the first write.
+            if (!may_write) return false;
+            return true;
+        }
+        if (options_.layout == LayoutKind::encoded) {
             // Keys are only ever written into a folder that holds nothing else.
             DIR *dir = open_dir_stream(root());
             if (!dir) fail_path(errno, "cannot read store folder", path_);
@@ -152,7 +156,7 @@ bool Store::check_marker(bool may_write) {
             fail_path(errno, "cannot create the format marker in", path_);
         }
         Fd owned(fd);
-        std::string content = marker_text(options_.pathmapped);
+        std::string content = marker_text(options_.layout);
         err = write_all(fd, content.data(), content.size());
         if (!err && options_.sync && ::fsync(fd) != 0) err = errno;
         if (!err && ::linkat(root(), temp.c_str(), root(), std::string(kMarkerName).c_str(), 0) != 0 &&
@@ -173,9 +177,10 @@ bool Store::check_marker(bool may_write) {
     bool pathmapped = text.find("\nlayout pathmapped\n") != std::string::npos;
     if (!pathmapped && text.find("\nlayout encoded\n") == std::string::npos)
         fail(KVPS_IO, "'" + where + "' names no known layout");
-    if (pathmapped != options_.pathmapped)
-        fail(KVPS_INVALID_OPTION, "store folder '" + path_ + "' uses the " + (pathmapped ? "pathmapped" : "encoded") +
-                                      " layout: open it with pathmapped=" + (pathmapped ? "true" : "false"));
+    LayoutKind found = pathmapped ? LayoutKind::pathmapped : LayoutKind::encoded;
+    if (found != options_.layout)
+        fail(KVPS_INVALID_OPTION, "store folder '" + path_ + "' uses the " + std::string(layout_name(found)) +
+                                      " layout: open it with layout=" + std::string(layout_name(found)));
     // Encoded names differ in case only ("NF" and "Nf"): a file system that folds case would
     // merge two keys into one file. The marker's name in upper case finds such a file system.
     struct stat lower, upper;
@@ -216,7 +221,35 @@ std::unique_ptr<TempFile> Store::new_temp() const {
     return std::make_unique<TempFile>(staging_.get(), staging_path);
 }
 
-void Store::install(TempFile &temp, std::string_view key, const Location &loc) const {
+namespace {
+
+// Takes the folder's write lock; it goes with the descriptor.
+void lock_folder(int fd) {
+    while (::flock(fd, LOCK_EX) != 0)
+        if (errno != EINTR) fail_errno(errno, "cannot lock a store folder");
+}
+
+// The identity of an open folder, to take two folders' locks in one order.
+std::pair<dev_t, ino_t> identity(int fd) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) fail_errno(errno, "cannot stat a store folder");
+    return {st.st_dev, st.st_ino};
+}
+
+}  // namespace
+
+std::optional<std::string> Store::current_etag(int dir, const Location &loc, std::string_view key) const {
+    struct stat st;
+    if (::fstatat(dir, loc.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+        fail_key(errno, "cannot check the condition on", key, loc);
+    }
+    if (S_ISLNK(st.st_mode)) fail_key(ELOOP, "cannot write", key, loc);
+    if (!S_ISREG(st.st_mode)) return std::nullopt;
+    return etag_of(st);
+}
+
+std::string Store::install(TempFile &temp, std::string_view key, const Location &loc, const PutOptions *options) const {
     if (options_.sync && ::fdatasync(temp.fd()) != 0) fail_key(errno, "cannot write", key, loc);
     for (int attempt = 0;; ++attempt) {
         int fd = open_dirs(root(), loc.dirs, true, options_.sync);
@@ -225,10 +258,19 @@ void Store::install(TempFile &temp, std::string_view key, const Location &loc) c
                                        "': a folder on its path is a value (a file)");
         if (fd < 0) fail_key(-fd, "cannot write", key, loc);
         Fd parent(fd);
+        lock_folder(fd);
+        if (options && options->conditional()) {
+            std::optional<std::string> etag = current_etag(fd, loc, key);
+            check_condition(key, *options, etag ? &*etag : nullptr);
+        }
         if (::renameat(temp.staging_fd(), temp.name().c_str(), fd, loc.leaf.c_str()) == 0) {
+            struct stat st;
+            int stat_err = ::fstat(temp.fd(), &st) == 0 ? 0 : errno;
             temp.renamed();
+            ::flock(fd, LOCK_UN);
             if (options_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
-            return;
+            if (stat_err) fail_key(stat_err, "cannot stat", key, loc);
+            return etag_of(st);
         }
         int err = errno;
         if (err == ENOENT && attempt < 8) continue;  // a delete removed the emptied folder meanwhile
@@ -243,20 +285,68 @@ void Store::remove(std::string_view key, const Location &loc) const {
     if (fd == -ENOENT || fd == -ENOTDIR) return;
     if (fd < 0) fail_key(-fd, "cannot delete", key, loc);
     Fd parent(fd);
+    lock_folder(fd);
     if (::unlinkat(fd, loc.leaf.c_str(), 0) != 0) {
         if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR) return;
         fail_key(errno, "cannot delete", key, loc);
     }
+    ::flock(fd, LOCK_UN);
     if (options_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
-    // Remove the folders the removal emptied (not the fan-out level of the encoded layout).
+    remove_empty_dirs(loc.dirs);
+}
+
+// Removes the folders a removal emptied (not the fan-out level of the encoded layout).
+void Store::remove_empty_dirs(std::vector<std::string> dirs) const {
     size_t keep = layout_->pathmapped() ? 0 : 1;
-    std::vector<std::string> dirs = loc.dirs;
     while (dirs.size() > keep) {
         std::string last = dirs.back();
         dirs.pop_back();
         Fd up(open_dirs(root(), dirs, false, false));
         if (!up || ::unlinkat(up.get(), last.c_str(), AT_REMOVEDIR) != 0) break;
         if (options_.sync) ::fsync(up.get());
+    }
+}
+
+std::string Store::move(std::string_view from, const Location &from_loc, std::string_view to, const Location &to_loc,
+                        const PutOptions &options) const {
+    for (int attempt = 0;; ++attempt) {
+        int sfd = open_dirs(root(), from_loc.dirs, false, false);
+        if (sfd == -ENOENT || sfd == -ENOTDIR)
+            fail(KVPS_NOT_FOUND, "cannot rename key " + quote(from) + ": it does not exist");
+        if (sfd < 0) fail_key(-sfd, "cannot rename", from, from_loc);
+        Fd source(sfd);
+        int dfd = open_dirs(root(), to_loc.dirs, true, options_.sync);
+        if (dfd == -ENOTDIR || dfd == -EEXIST)
+            fail(KVPS_INVALID_KEY, "cannot write key " + quote(to) + " in '" + path_ +
+                                       "': a folder on its path is a value (a file)");
+        if (dfd < 0) fail_key(-dfd, "cannot write", to, to_loc);
+        Fd target(dfd);
+        // Two folders' locks, always in the order of their identities: no deadlock.
+        auto sid = identity(sfd), did = identity(dfd);
+        if (sid == did) {
+            lock_folder(sfd);
+        } else {
+            lock_folder(sid < did ? sfd : dfd);
+            lock_folder(sid < did ? dfd : sfd);
+        }
+        if (!current_etag(sfd, from_loc, from))
+            fail(KVPS_NOT_FOUND, "cannot rename key " + quote(from) + ": it does not exist");
+        std::optional<std::string> etag = current_etag(dfd, to_loc, to);
+        check_condition(to, options, etag ? &*etag : nullptr);
+        if (::renameat(sfd, from_loc.leaf.c_str(), dfd, to_loc.leaf.c_str()) == 0) {
+            std::optional<std::string> made = current_etag(dfd, to_loc, to);
+            ::flock(sfd, LOCK_UN);
+            ::flock(dfd, LOCK_UN);
+            if (options_.sync && (::fsync(dfd) != 0 || (sid != did && ::fsync(sfd) != 0)))
+                fail_key(errno, "cannot sync the folder of", to, to_loc);
+            remove_empty_dirs(from_loc.dirs);
+            return made.value_or("");
+        }
+        int err = errno;
+        if (err == ENOENT && attempt < 8) continue;  // a delete removed an emptied folder meanwhile
+        if (err == EISDIR || err == ENOTEMPTY || err == EEXIST)
+            fail(KVPS_INVALID_KEY, "cannot write key " + quote(to) + ": '" + where(to_loc) + "' is a folder");
+        fail_key(err, "cannot rename", from, from_loc);
     }
 }
 

@@ -14,6 +14,7 @@
 #include "spi/options.hpp"
 #include "fs.hpp"
 #include "layout.hpp"
+#include "spi/put_options.hpp"
 #include "staging.hpp"
 
 namespace kvps::file {
@@ -21,7 +22,7 @@ namespace kvps::file {
 struct Options {
     bool create = true;
     bool sync = true;
-    bool pathmapped = false;
+    LayoutKind layout = LayoutKind::encoded;
 };
 
 class Store {
@@ -44,12 +45,22 @@ public:
     std::unique_ptr<TempFile> new_temp() const;
     // fsyncs (with sync) and renames a temporary file over key's file, making its directories
     // as needed, then fsyncs the directory. Throws naming the key; the old value stays on failure
-    // before the rename.
-    void install(TempFile &temp, std::string_view key, const Location &loc) const;
+    // before the rename. Every write and delete holds the lock (flock) of the key's folder from
+    // its check to its rename, so a condition in options is atomic with the write, across
+    // threads and processes. Returns the etag of the value installed.
+    std::string install(TempFile &temp, std::string_view key, const Location &loc,
+                        const PutOptions *options = nullptr) const;
     // Removes key's file and the directories the removal left empty.
     void remove(std::string_view key, const Location &loc) const;
+    // Moves from's file over to's (one rename under both folders' locks), options' condition
+    // applying to `to`. Throws KVPS_NOT_FOUND for a missing from. Returns the etag at `to`.
+    std::string move(std::string_view from, const Location &from_loc, std::string_view to,
+                     const Location &to_loc, const PutOptions &options) const;
 
 private:
+    void remove_empty_dirs(std::vector<std::string> dirs) const;
+    // The etag of the key's file in its open (locked) folder dir; nullopt when it has none.
+    std::optional<std::string> current_etag(int dir, const Location &loc, std::string_view key) const;
     void open_root();
     // Checks the marker, writing it when missing and may_write; false when it is missing.
     bool check_marker(bool may_write);
@@ -72,8 +83,10 @@ private:
 std::string etag_of(const struct stat &st);
 int64_t ns_of(const struct timespec &t);
 
-// The folder a file://, local:// or path:// URL names: file:///abs, file://localhost/abs,
-// file://./relative, file://../relative. Throws KVPS_INVALID_URL.
+// The folder a file://, local:// or path:// URL names: file:///abs, file://localhost/abs, and
+// (KVPSButter's rule, where RFC 8089 would name a remote host kvps cannot reach) any other
+// host starts a relative path: file://./rel, file://../rel, file://kb/plain = "kb/plain".
+// Throws KVPS_INVALID_URL.
 std::string folder_of(const Url &url);
 
 }  // namespace kvps::file

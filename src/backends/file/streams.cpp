@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "properties.hpp"
 #include "spi/error.hpp"
 #include "spi/checksum.hpp"
 #include "checksums.hpp"
@@ -46,6 +47,12 @@ size_t FileReader::read(void *buffer, size_t capacity) {
 FileWriter::FileWriter(const Store &store, std::string_view key)
     : store_(store), key_(key), loc_(store.layout().locate(key)), temp_(store.new_temp()) {}
 
+FileWriter::FileWriter(const Store &store, std::string_view key, const PutOptions &options)
+    : FileWriter(store, key) {
+    write_properties(temp_->fd(), options.properties(), store_.where(loc_));
+    options_ = options;
+}
+
 void FileWriter::write(const void *data, size_t size) {
     if (!temp_) fail(KVPS_INVALID_ARGUMENT, "writer for key " + quote(key_) + " is no longer open");
     if (int err = write_all(temp_->fd(), data, size)) {
@@ -59,7 +66,7 @@ void FileWriter::commit() {
     if (!temp_) fail(KVPS_INVALID_ARGUMENT, "writer for key " + quote(key_) + " is no longer open");
     std::unique_ptr<TempFile> temp = std::move(temp_);
     store_checksum(temp->fd(), crc32c_);
-    store_.install(*temp, key_, loc_);
+    etag_ = store_.install(*temp, key_, loc_, options_ ? &*options_ : nullptr);
 }
 
 }  // namespace kvps::file

@@ -33,9 +33,12 @@ private:
 class FileWriter final : public Writer {
 public:
     FileWriter(const Store &store, std::string_view key);
+    // With options: their properties go on the file, their condition is checked at commit.
+    FileWriter(const Store &store, std::string_view key, const PutOptions &options);
     void write(const void *data, size_t size) override;
     void commit() override;
     void abort() noexcept override { temp_.reset(); }
+    std::string etag() const override { return etag_; }
 
 private:
     const Store &store_;
@@ -43,6 +46,8 @@ private:
     Location loc_;
     std::unique_ptr<TempFile> temp_;
     uint32_t crc32c_ = 0;  // of everything written
+    std::optional<PutOptions> options_;
+    std::string etag_;
 };
 
 }  // namespace kvps::file

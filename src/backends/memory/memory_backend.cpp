@@ -35,6 +35,7 @@ struct Value {
     Blob blob;
     int64_t mtime_ns;
     uint64_t generation;  // process-unique, so the etag changes on every write
+    std::shared_ptr<const Properties> properties;  // null: none
 };
 
 struct KeyHash {
@@ -84,20 +85,31 @@ public:
     explicit MemoryBackend(std::shared_ptr<Data> data) : data_(std::move(data)) {}
 
     void put(std::string_view key, const void *data, size_t size) override {
-        // Copy outside the lock; the lock only swaps a pointer.
-        Blob blob{std::make_shared_for_overwrite<char[]>(size ? size : 1), size, crc32c(data, size)};
-        if (size) std::memcpy(blob.bytes.get(), data, size);
-        Value value{std::move(blob), now_ns(), 0};
-        std::unique_lock lock(data_->mutex);
-        value.generation = ++data_->generation;
+        install(key, make_blob(data, size), nullptr, nullptr);
+    }
+
+    // ---- conditional writes, properties, copy and rename: checked and applied under the one
+    // lock, so they are atomic against every other handle of the same store.
+    std::string put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) override {
+        return install(key, make_blob(data, size), properties_of(options.properties()), &options);
+    }
+
+    std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override {
+        std::shared_lock lock(data_->mutex);
         auto it = data_->values.find(key);
-        if (it != data_->values.end()) {
-            std::swap(it->second, value);
-        } else {
-            auto added = data_->values.emplace(std::string(key), std::move(value)).first;
-            data_->order.insert(added->first);
-        }
-        lock.unlock();  // the old value is freed outside the lock
+        if (it == data_->values.end()) return std::nullopt;
+        Blob blob = it->second.blob;
+        meta = metadata_of(it->second);
+        lock.unlock();
+        return Bytes::copy(blob.data(), blob.size());
+    }
+
+    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+        return move_or_copy(from, to, options, false);
+    }
+
+    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
+        return move_or_copy(from, to, options, true);
     }
 
     std::optional<Bytes> get(std::string_view key) override {
@@ -125,7 +137,7 @@ public:
         std::shared_lock lock(data_->mutex);
         auto it = data_->values.find(key);
         if (it == data_->values.end()) return std::nullopt;
-        return Metadata{it->second.blob.size(), it->second.mtime_ns, etag_of(it->second)};
+        return metadata_of(it->second);
     }
 
     void remove(std::string_view key) override {
@@ -212,6 +224,81 @@ public:
     }
 
 private:
+    static Blob make_blob(const void *data, size_t size) {
+        // Copied outside the lock; the lock only swaps a pointer.
+        Blob blob{std::make_shared_for_overwrite<char[]>(size ? size : 1), size, crc32c(data, size)};
+        if (size) std::memcpy(blob.bytes.get(), data, size);
+        return blob;
+    }
+
+    static std::shared_ptr<const Properties> properties_of(Properties properties) {
+        if (properties == Properties{}) return nullptr;
+        return std::make_shared<const Properties>(std::move(properties));
+    }
+
+    static Metadata metadata_of(const Value &v) {
+        Metadata meta{v.blob.size(), v.mtime_ns, etag_of(v)};
+        if (v.properties) meta.properties = *v.properties;
+        return meta;
+    }
+
+    static const std::string *current_etag(const Data &data, std::string_view key, std::string &etag) {
+        auto it = data.values.find(key);
+        if (it == data.values.end()) return nullptr;
+        etag = etag_of(it->second);
+        return &etag;
+    }
+
+    // Stores a value under key, checking options' condition under the same lock.
+    std::string install(std::string_view key, Blob blob, std::shared_ptr<const Properties> properties,
+                        const PutOptions *options) {
+        Value value{std::move(blob), now_ns(), 0, std::move(properties)};
+        std::unique_lock lock(data_->mutex);
+        if (options && options->conditional()) {
+            std::string etag;
+            check_condition(key, *options, current_etag(*data_, key, etag));
+        }
+        value.generation = ++data_->generation;
+        std::string made = etag_of(value);
+        auto it = data_->values.find(key);
+        if (it != data_->values.end()) {
+            std::swap(it->second, value);
+        } else {
+            auto added = data_->values.emplace(std::string(key), std::move(value)).first;
+            data_->order.insert(added->first);
+        }
+        lock.unlock();  // the old value is freed outside the lock
+        return made;
+    }
+
+    std::string move_or_copy(std::string_view from, std::string_view to, const PutOptions &options, bool move) {
+        std::unique_lock lock(data_->mutex);
+        auto source = data_->values.find(from);
+        if (source == data_->values.end())
+            fail(KVPS_NOT_FOUND, std::string("cannot ") + (move ? "rename" : "copy") + " key " + quote(from) +
+                                     ": it does not exist");
+        std::string etag;
+        check_condition(to, options, current_etag(*data_, to, etag));
+        Properties old = source->second.properties ? *source->second.properties : Properties{};
+        Value value{source->second.blob, now_ns(), ++data_->generation, properties_of(options.properties_over(old))};
+        std::string made = etag_of(value);
+        Value dropped;
+        if (move && from != to) {
+            dropped = std::move(source->second);
+            data_->order.erase(source->first);
+            data_->values.erase(source);
+        }
+        auto it = data_->values.find(to);
+        if (it != data_->values.end()) {
+            std::swap(it->second, value);
+        } else {
+            auto added = data_->values.emplace(std::string(to), std::move(value)).first;
+            data_->order.insert(added->first);
+        }
+        lock.unlock();
+        return made;
+    }
+
     std::optional<Blob> find(std::string_view key) {
         std::shared_lock lock(data_->mutex);
         auto it = data_->values.find(key);

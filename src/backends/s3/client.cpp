@@ -38,6 +38,7 @@ kvps_status status_for(long http_status, std::string_view code) {
         return KVPS_NOT_FOUND;
     if (code == "AccessDenied" || code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
         code == "AllAccessDisabled" || code == "ExpiredToken" || code == "InvalidToken" ||
+        code == "InvalidTokenId" ||
         code == "InvalidSecurity" || code == "AccountProblem")
         return KVPS_PERMISSION_DENIED;
     if (code == "PreconditionFailed") return KVPS_PRECONDITION_FAILED;
@@ -68,6 +69,20 @@ bool expired_credentials(const HttpResponse &response, const Credentials &used) 
 }  // namespace
 
 Client::Client(Settings settings) : settings_(std::move(settings)), http_(settings_.http) {
+    // Whatever their source (options, URL, environment, files), these reach a request header:
+    // a CR or LF would add a header line. Named, never shown (some are secrets).
+    const std::pair<const char *, const std::string *> in_headers[] = {
+        {"region", &settings_.region},
+        {"endpoint", &settings_.endpoint},
+    };
+    for (const auto &[name, value] : in_headers)
+        for (unsigned char c : *value)
+            if (c < 0x20 || c == 0x7f)
+                fail(KVPS_INVALID_OPTION, std::string("s3: option ") + name +
+                                              " contains a control character (CR, LF, tab...)");
+    if (!settings_.http.verify_tls && settings_.endpoint.starts_with("https://"))
+        log(KVPS_LOG_WARN, "s3: verify_tls=false: the certificate of " + settings_.endpoint +
+                               " is not checked, so anyone on the way can read and change the data");
     std::string_view endpoint = settings_.endpoint;
     size_t sep = endpoint.find("://");
     scheme_ = std::string(endpoint.substr(0, sep));
@@ -151,6 +166,13 @@ HttpResponse Client::send(const Call &call) {
     for (unsigned attempt = 1;; ++attempt) {
         std::shared_ptr<const Credentials> used = settings_.credentials->get();
         const Credentials &creds = *used;
+        // Credentials from any source reach headers too: named, never shown.
+        for (const auto &[name, value] : {std::pair<const char *, const std::string *>{"access_key_id", &creds.access_key_id},
+                                          {"session_token", &creds.session_token}})
+            for (unsigned char c : *value)
+                if (c < 0x20 || c == 0x7f)
+                    fail(KVPS_INVALID_OPTION, std::string("s3: ") + name + " (from " + creds.source +
+                                                  ") contains a control character (CR, LF, tab...)");
         std::vector<std::pair<std::string, std::string>> headers = call.headers;
         headers.emplace_back("Host", host);
         std::string date = amz_date_now();
@@ -165,7 +187,9 @@ HttpResponse Client::send(const Call &call) {
             headers.emplace_back("Authorization", std::move(signature.authorization));
         }
         request.headers.clear();
-        for (const auto &[name, value] : headers) request.headers.push_back(name + ": " + value);
+        // libcurl drops "Name:" without a value; "Name;" sends it empty (x-amz-meta-* may be).
+        for (const auto &[name, value] : headers)
+            request.headers.push_back(value.empty() ? name + ";" : name + ": " + value);
 
         auto started = std::chrono::steady_clock::now();
         TransportError transport;
@@ -184,6 +208,7 @@ HttpResponse Client::send(const Call &call) {
                                     (query.empty() ? "" : "?" + query) + line);
         }
         bool last = attempt >= settings_.max_attempts;
+        if (!answered && transport.maybe_delivered && call.lost_answer) *call.lost_answer = true;
         if (!answered) {
             if (call.retry == Retry::Always && !last && streamed == 0) {
                 back_off(attempt);

@@ -28,6 +28,7 @@ struct Settings {
     unsigned max_attempts = 3;
     bool unsigned_payload = false;
     HttpOptions http;
+    uint64_t copy_threshold = uint64_t{5} << 30;  // larger copies use UploadPartCopy
 };
 
 // Which failures a step may be repeated after.
@@ -54,6 +55,8 @@ struct Call {
     bool to_buffer = false;
     char *buffer = nullptr;
     size_t buffer_capacity = 0;
+    // Set to true when any attempt went unanswered (the server may have acted on it).
+    bool *lost_answer = nullptr;
 };
 
 class Client {

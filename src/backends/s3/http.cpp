@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -29,8 +30,35 @@ struct Exchange {
     bool into_target = false;  // decided once the status line is known
     bool streaming = false;
     bool buffering = false;  // a 2xx body goes to HttpRequest::buffer
+    bool headers_done = false;  // the blank line after the headers arrived
+    uint64_t body_bytes = 0;
     std::exception_ptr error;
+    // The stall clock: the last time a byte moved either way.
+    std::chrono::milliseconds stall{0};
+    std::chrono::steady_clock::time_point last_progress;
+    curl_off_t last_up = -1, last_down = -1;
+    bool stalled = false;
 };
+
+// Cuts the transfer when no byte moved for `stall` (libcurl's low-speed check averages over
+// its window, so once bytes moved a stall could last several times the limit).
+int on_progress(void *user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
+    auto *x = static_cast<Exchange *>(user);
+    auto now = std::chrono::steady_clock::now();
+    if (up != x->last_up || down != x->last_down) {
+        x->last_up = up;
+        x->last_down = down;
+        x->last_progress = now;
+        return 0;
+    }
+    // Compared in milliseconds: a huge limit must not overflow a conversion to nanoseconds.
+    auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - x->last_progress);
+    if (idle.count() > x->stall.count()) {
+        x->stalled = true;
+        return 1;
+    }
+    return 0;
+}
 
 size_t read_body(char *buffer, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
@@ -48,6 +76,7 @@ Bytes &sink(Exchange *x) {
 size_t write_body(char *data, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
     size_t n = size * count;
+    x->body_bytes += n;
     if (x->streaming) return (*x->request->stream)(data, n) ? n : 0;
     if (x->buffering) {
         HttpResponse &r = *x->response;
@@ -91,12 +120,18 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         size_t space = line.find(' ');
         x->response->status = space == std::string_view::npos ? 0 : std::atol(data + space + 1);
         x->response->content_length.reset();
+        x->response->user_metadata.clear();
         x->into_target = x->request->into && x->response->status / 100 == 2;
         x->streaming = x->request->stream && x->response->status == 206;
         x->buffering = x->request->to_buffer && x->response->status / 100 == 2;
         x->response->buffered = 0;
         x->response->too_large = false;
+        x->headers_done = false;
         sink(x).resize(0);  // shrinking never allocates
+        return n;
+    }
+    if (line == "\r\n" || line == "\n") {
+        x->headers_done = true;
         return n;
     }
     size_t colon = line.find(':');
@@ -127,6 +162,14 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         x->response->checksum_crc32c = header_value(line, colon);
     } else if (named(line, colon, "x-amz-meta-kvps-crc32c")) {
         x->response->meta_crc32c = header_value(line, colon);
+    } else if (named(line, colon, "date")) {
+        x->response->date = header_value(line, colon);
+    } else if (named(line, colon, "content-type")) {
+        x->response->content_type = header_value(line, colon);
+    } else if (colon > 11 && named(line.substr(0, 11), 11, "x-amz-meta-")) {
+        std::string name(line.substr(11, colon - 11));
+        for (char &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        x->response->user_metadata.emplace_back(std::move(name), header_value(line, colon));
     }
     return n;
 }
@@ -177,7 +220,14 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
     x.upload_left = request.body_size;
 
     curl_slist *headers = nullptr;
-    for (const std::string &h : request.headers) headers = curl_slist_append(headers, h.c_str());
+    for (const std::string &h : request.headers) {
+        // The last guard against header injection (options are checked when a store opens).
+        if (h.find_first_of("\r\n") != std::string::npos || h.find('\0') != std::string::npos) {
+            curl_slist_free_all(headers);
+            fail(KVPS_INVALID_ARGUMENT, "s3: a request header holds a line break; refused");
+        }
+        headers = curl_slist_append(headers, h.c_str());
+    }
     headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers,
                                                                              &curl_slist_free_all);
@@ -186,11 +236,15 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys like "a/../b" stay as they are
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options_.connect_timeout.count()));
-    long stall_seconds = static_cast<long>((options_.stall_timeout.count() + 999) / 1000);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall_seconds > 0 ? stall_seconds : 1L);
+    // Clamped: any int64 count of milliseconds is safe here (0 would mean libcurl's default).
+    long connect_ms = static_cast<long>(
+        std::clamp<int64_t>(options_.connect_timeout.count(), 1, int64_t{LONG_MAX}));
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    x.stall = std::max(options_.stall_timeout, std::chrono::milliseconds(1));
+    x.last_progress = std::chrono::steady_clock::now();
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &x);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
     if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
@@ -221,16 +275,35 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
         curl_easy_cleanup(curl);
         return true;
     }
-    if (code != CURLE_OK) {
+    if (code == CURLE_OK) {
+        // An answer without its framing is no answer: cut inside the headers, or a body shorter
+        // (or longer) than its Content-Length.
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+        bool has_body = method != "HEAD" && response.status != 204 && response.status != 304;
+        if (!x.headers_done) {
+            error.message = "the answer ended inside its headers";
+        } else if (has_body && response.content_length &&
+                   x.body_bytes != *response.content_length) {
+            error.message = "the answer ended after " + std::to_string(x.body_bytes) + " of " +
+                            std::to_string(*response.content_length) + " body bytes";
+        } else {
+            return true;
+        }
+    } else if (x.stalled) {
+        error.timed_out = true;
+        error.message = "no byte moved for " + std::to_string(x.stall.count()) + " ms";
+    } else {
         error.timed_out = code == CURLE_OPERATION_TIMEDOUT;
         error.message = curl_easy_strerror(code);
-        // A broken connection must not go back to the pool.
-        lease.handle = nullptr;
-        curl_easy_cleanup(curl);
-        return false;
     }
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-    return true;
+    long request_bytes = 0;
+    curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_bytes);
+    error.maybe_delivered = request_bytes > 0 || x.last_up > 0;
+    // A broken connection must not go back to the pool.
+    lease.handle = nullptr;
+    curl_easy_cleanup(curl);
+    response.status = 0;
+    return false;
 }
 
 }  // namespace kvps::s3

@@ -19,7 +19,8 @@ namespace kvps::s3 {
 
 struct HttpOptions {
     std::chrono::milliseconds connect_timeout{10000};
-    // Longest a transfer may go without progress (so large bodies are not cut short).
+    // Longest a transfer may go without a byte moving either way (so large bodies are not cut
+    // short); also bounds the wait for the answer once the request is sent.
     std::chrono::milliseconds stall_timeout{30000};
     bool verify_tls = true;
     std::string ca_file;  // "" = the system's
@@ -52,11 +53,18 @@ struct HttpResponse {
     std::string meta_crc32c;      // x-amz-meta-kvps-crc32c (hex), "" when absent
     uint64_t buffered = 0;        // bytes written to HttpRequest::buffer
     bool too_large = false;       // the 2xx body did not fit HttpRequest::buffer
+    std::string date;  // the server's clock (Date header)
+    // Content-Type and x-amz-meta-* (names lower-cased, the prefix removed), as received.
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> user_metadata;
 };
 
 // The outcome of a transfer that did not get an answer.
 struct TransportError {
     bool timed_out = false;
+    // False when the request provably never left (no connection, TLS refused): the server
+    // cannot have acted on it.
+    bool maybe_delivered = true;
     std::string message;  // libcurl's description
 };
 

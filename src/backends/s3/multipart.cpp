@@ -1,27 +1,112 @@
 // Multipart upload: Create, parallel UploadPart, Complete, or Abort.
 #include "multipart.hpp"
 
+#include <curl/curl.h>
+
 #include "spi/error.hpp"
 #include "spi/log.hpp"
+#include "s3_backend.hpp"
 #include "xml.hpp"
 
 namespace kvps::s3 {
 namespace {
 constexpr int kMaxParts = 10000;  // S3's limit
+
+int64_t ns_since_epoch(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
+// The ETag S3 gives a completed multipart upload: hex MD5 of the parts' binary MD5s, "-", the
+// number of parts. "" when a part's ETag is not an MD5 (then it cannot be predicted).
+std::string multipart_etag(const std::vector<std::string> &part_etags) {
+    std::string digests;
+    for (std::string etag : part_etags) {
+        if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+            etag = etag.substr(1, etag.size() - 2);
+        if (etag.size() != 32) return "";
+        for (size_t i = 0; i < 32; i += 2) {
+            int byte = 0;
+            for (char c : etag.substr(i, 2)) {
+                int v = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+                if (v < 0) return "";
+                byte = byte * 16 + v;
+            }
+            digests += static_cast<char>(byte);
+        }
+    }
+    return md5_hex(digests.data(), digests.size()) + "-" + std::to_string(part_etags.size());
+}
+}  // namespace
+
 MultipartUpload::MultipartUpload(Client &client, std::string full_key)
+    : MultipartUpload(client, std::move(full_key), {{"Content-Type", "application/octet-stream"}}) {}
+
+MultipartUpload::MultipartUpload(Client &client, std::string full_key,
+                                 std::vector<std::pair<std::string, std::string>> create_headers)
     : client_(client), key_(std::move(full_key)) {
     Call call;
     call.method = "POST";
     call.key = key_;
     call.query = {{"uploads", ""}};
+    call.headers = std::move(create_headers);
     call.has_body = true;
     call.retry = Retry::ServerAnswers;  // a lost answer may have created an upload: no replay
-    HttpResponse response = client_.send(call);
+    bool lost = false;
+    call.lost_answer = &lost;
+    auto sent = std::chrono::system_clock::now();
+    HttpResponse response;
+    try {
+        response = client_.send(call);
+    } catch (const Error &) {
+        // The server may have created an upload whose id never reached us.
+        if (lost) abort_uploads_since(sent);
+        throw;
+    }
     std::string what = client_.describe("CreateMultipartUpload", key_);
     if (!succeeded(response)) client_.fail_answer(response, what);
     upload_id_ = parse_upload_id(std::string_view(response.body.data(), response.body.size()));
+}
+
+void MultipartUpload::abort_uploads_since(std::chrono::system_clock::time_point sent) noexcept {
+    std::string error;
+    for (unsigned round = 0; round < 3; ++round) {
+        try {
+            Call list;
+            list.key = "";
+            list.query = {{"uploads", ""}, {"prefix", key_}};
+            HttpResponse response = client_.send(list);
+            if (!succeeded(response))
+                client_.fail_answer(response, client_.describe("ListMultipartUploads", key_));
+            // Initiated is the server's clock: shift our send time by the server's offset
+            // (from its Date header, whole seconds), with a second of slack for that rounding.
+            int64_t offset_ns = 0;
+            time_t server_now = response.date.empty() ? -1 : curl_getdate(response.date.c_str(), nullptr);
+            if (server_now > 0)
+                offset_ns = int64_t(server_now) * 1000000000 -
+                            ns_since_epoch(std::chrono::system_clock::now());
+            int64_t since = ns_since_epoch(sent) + offset_ns - 1000000000;
+            std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
+            for (const MultipartUploadEntry &u : parse_multipart_uploads(body)) {
+                if (u.key != key_ || u.initiated_ns < since) continue;
+                Call abort;
+                abort.method = "DELETE";
+                abort.key = key_;
+                abort.query = {{"uploadId", u.upload_id}};
+                HttpResponse answer = client_.send(abort);
+                if (!succeeded(answer) && answer.status != 404)
+                    client_.fail_answer(answer, client_.describe("AbortMultipartUpload", key_));
+            }
+            return;
+        } catch (const std::exception &e) {
+            error = e.what();
+        }
+    }
+    log(KVPS_LOG_WARN, "s3: a CreateMultipartUpload of " + quote(key_) +
+                           " lost its answer and the uploads it may have left could not be "
+                           "aborted (" + error + "); a lifecycle rule removes them");
 }
 
 MultipartUpload::~MultipartUpload() {
@@ -104,22 +189,51 @@ void MultipartUpload::complete() {
         call.key = key_;
         call.query = {{"uploadId", upload_id_}};
         call.headers = {{"Content-Type", "application/xml"}};
+        call.headers.insert(call.headers.end(), complete_headers_.begin(), complete_headers_.end());
         call.body = body.data();
         call.body_size = body.size();
         call.has_body = true;
         call.retry = Retry::ServerAnswers;
         call.error_in_200 = true;
-        HttpResponse response = client_.send(call);
-        if (!succeeded(response))
-            client_.fail_answer(response, client_.describe("CompleteMultipartUpload", key_));
+        bool lost = false;
+        call.lost_answer = &lost;
+        HttpResponse response;
+        try {
+            response = client_.send(call);
+            if (!succeeded(response))
+                client_.fail_answer(response, client_.describe("CompleteMultipartUpload", key_));
+        } catch (const Error &e) {
+            if (!lost) throw;
+            settle_complete(e);  // returns when the value in place is this upload's
+            response = HttpResponse{};
+            response.etag = "\"" + multipart_etag(etags_) + "\"";
+        }
         finished_ = true;
+        std::string_view answer(response.body.data() ? response.body.data() : "", response.body.size());
+        etag_ = response.etag;
+        if (etag_.empty() && !answer.empty())
+            etag_ = parse_xml(answer, "CompleteMultipartUploadResult").child_text("ETag");
     } catch (...) {
         fail_and_abort();
     }
 }
 
-void MultipartUpload::abort() noexcept {
-    if (finished_) return;
+void MultipartUpload::settle_complete(const Error &failure) {
+    try {
+        settle_lost_answer(client_, key_, multipart_etag(etags_), failure);
+    } catch (const Error &e) {
+        // An abort that finds the upload proves it was not completed, and now never will be.
+        if (e.status() == KVPS_OUTCOME_UNKNOWN && abort_found_upload())
+            throw Error(failure.status(), failure.message() + " (checked: the upload was still open "
+                                                              "and is now aborted; the old value stays)");
+        throw;
+    }
+}
+
+void MultipartUpload::abort() noexcept { abort_found_upload(); }
+
+bool MultipartUpload::abort_found_upload() noexcept {
+    if (finished_) return false;
     finished_ = true;
     for (std::future<void> &part : in_flight_) {
         try {
@@ -135,12 +249,50 @@ void MultipartUpload::abort() noexcept {
         call.key = key_;
         call.query = {{"uploadId", upload_id_}};
         HttpResponse response = client_.send(call);
-        if (!succeeded(response) && response.status != 404)
+        if (succeeded(response)) return true;
+        if (response.status != 404)
             log(KVPS_LOG_WARN, "s3: AbortMultipartUpload of " + quote(key_) + " answered HTTP " +
                                    std::to_string(response.status) +
                                    "; parts may be left until a lifecycle rule removes them");
     } catch (const std::exception &e) {
         log(KVPS_LOG_WARN, std::string("s3: AbortMultipartUpload failed: ") + e.what());
+    }
+    return false;
+}
+
+void MultipartUpload::add_part_copy(std::string copy_source, uint64_t first, uint64_t last,
+                                    std::vector<std::pair<std::string, std::string>> headers) {
+    try {
+        if (parts_ >= kMaxParts)
+            fail(KVPS_INVALID_ARGUMENT, "s3: " + client_.describe("copy to", key_) +
+                                            ": the value needs more than 10000 parts; raise part_size");
+        int number = ++parts_;
+        {
+            std::lock_guard lock(mutex_);
+            etags_.resize(static_cast<size_t>(number));
+        }
+        Call call;
+        call.method = "PUT";
+        call.key = key_;
+        call.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
+        call.headers = std::move(headers);
+        call.headers.emplace_back("x-amz-copy-source", std::move(copy_source));
+        call.headers.emplace_back("x-amz-copy-source-range",
+                                  "bytes=" + std::to_string(first) + "-" + std::to_string(last));
+        call.has_body = true;
+        call.error_in_200 = true;
+        HttpResponse response = client_.send(call);
+        std::string what = client_.describe("UploadPartCopy " + std::to_string(number), key_);
+        if (!succeeded(response)) client_.fail_answer(response, what);
+        std::string etag = parse_xml(std::string_view(response.body.data() ? response.body.data() : "",
+                                                      response.body.size()),
+                                     "CopyPartResult")
+                               .child_text("ETag");
+        if (etag.empty()) fail(KVPS_REMOTE, "s3: " + what + ": the answer has no ETag");
+        std::lock_guard lock(mutex_);
+        etags_[static_cast<size_t>(number - 1)] = etag;
+    } catch (...) {
+        fail_and_abort();
     }
 }
 

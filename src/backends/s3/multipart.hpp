@@ -3,6 +3,7 @@
 // are left behind.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <future>
@@ -12,13 +13,18 @@
 
 #include "spi/bytes.hpp"
 #include "client.hpp"
+#include "spi/error.hpp"
 
 namespace kvps::s3 {
 
 class MultipartUpload {
 public:
-    // Sends CreateMultipartUpload for full_key.
+    // Sends CreateMultipartUpload for full_key (with extra headers: Content-Type, x-amz-meta-*).
+    // When its answer is lost, the key's uploads initiated since the request went out are
+    // aborted (they may be ours, and we never learnt their ids) before the failure is thrown.
     MultipartUpload(Client &client, std::string full_key);
+    MultipartUpload(Client &client, std::string full_key,
+                    std::vector<std::pair<std::string, std::string>> create_headers);
     ~MultipartUpload();  // aborts unless completed
     MultipartUpload(const MultipartUpload &) = delete;
     MultipartUpload &operator=(const MultipartUpload &) = delete;
@@ -30,15 +36,33 @@ public:
     void add_part_borrowed(const void *data, size_t size);
 
     // Waits for every part and sends CompleteMultipartUpload; aborts and throws on failure.
+    // A lost answer is settled by a HEAD (the multipart ETag computed from the parts' MD5s):
+    // success when the value in place is this upload's, else as settle_lost_answer says.
     void complete();
     // Waits for the parts in flight and sends AbortMultipartUpload; never throws.
     void abort() noexcept;
+
+    // ---- conditional writes and server-side copies
+    // Headers sent with CompleteMultipartUpload (If-None-Match / If-Match: the condition of
+    // the whole write, checked when the value becomes visible).
+    void set_complete_headers(std::vector<std::pair<std::string, std::string>> headers) {
+        complete_headers_ = std::move(headers);
+    }
+    // Queues part number next as UploadPartCopy of bytes [first, last] of copy_source
+    // ("/bucket/key", encoded), sent with extra headers (x-amz-copy-source-if-match).
+    void add_part_copy(std::string copy_source, uint64_t first, uint64_t last,
+                       std::vector<std::pair<std::string, std::string>> headers);
+    // The ETag of the completed value (quotes kept), "" when the answer had none.
+    const std::string &etag() const { return etag_; }
 
 private:
     void launch(const void *data, size_t size, Bytes owned);
     void upload_part(int number, const void *data, size_t size);
     void wait_oldest();
     [[noreturn]] void fail_and_abort();
+    void abort_uploads_since(std::chrono::system_clock::time_point sent) noexcept;
+    void settle_complete(const Error &failure);
+    bool abort_found_upload() noexcept;  // abort(); true when the server still had the upload
 
     Client &client_;
     std::string key_;
@@ -48,6 +72,8 @@ private:
     std::vector<std::string> etags_;  // by part number - 1
     int parts_ = 0;
     bool finished_ = false;
+    std::vector<std::pair<std::string, std::string>> complete_headers_;
+    std::string etag_;
 };
 
 }  // namespace kvps::s3

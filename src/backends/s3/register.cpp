@@ -2,35 +2,49 @@
 #include "spi/options.hpp"
 #include "credentials.hpp"
 #include "spi/error.hpp"
+#include "spi/log.hpp"
 #include "spi/registrar.hpp"
 #include "s3_backend.hpp"
 
 namespace kvps::s3 {
 namespace {
 
-constexpr uint64_t kMinPart = uint64_t{5} << 20;  // S3's smallest part (but the last)
-constexpr uint64_t kMaxPart = uint64_t{5} << 30;
-
 std::vector<OptionSpec> option_table() {
-    auto opt = [](const char *name, kvps_option_type type, const char *def, const char *text) {
-        return OptionSpec{name, type, def ? std::optional<std::string>(def) : std::nullopt, false, text};
+    auto opt = [](const char *name, kvps_option_type type, const char *def, const char *text,
+                  const char *min = nullptr, const char *max = nullptr) {
+        auto maybe = [](const char *s) { return s ? std::optional<std::string>(s) : std::nullopt; };
+        return OptionSpec{name, type, maybe(def), false, text, maybe(min), maybe(max)};
+    };
+    auto alias = [](OptionSpec spec, std::vector<std::string> names) {
+        spec.aliases = std::move(names);
+        return spec;
     };
     return {
         opt("region", KVPS_OPTION_STRING, nullptr,
             "signing region; else AWS_REGION, AWS_DEFAULT_REGION, the profile, the instance "
             "metadata (when the credentials came from there), us-east-1"),
-        opt("endpoint", KVPS_OPTION_URL, nullptr,
-            "http(s)://host[:port] of an S3-compatible server; else AWS_ENDPOINT_URL_S3, "
-            "AWS_ENDPOINT_URL, the profile, AWS"),
-        opt("path_style", KVPS_OPTION_BOOL, nullptr,
-            "address the bucket in the path; default true with an endpoint, false for AWS"),
-        opt("access_key_id", KVPS_OPTION_SECRET, nullptr,
-            "access key id; else, in order: the URL's user, AWS_ACCESS_KEY_ID, web identity "
-            "(AWS_WEB_IDENTITY_TOKEN_FILE), the profile (role_arn, sso, static keys, "
-            "credential_process), container credentials, instance metadata (IMDSv2); none is "
-            "KVPS_NO_CREDENTIALS"),
-        opt("secret_access_key", KVPS_OPTION_SECRET, nullptr,
-            "secret access key; else the URL's password, or the chain given for access_key_id"),
+        alias(opt("endpoint", KVPS_OPTION_URL, nullptr,
+                  "http(s)://host[:port] of an S3-compatible server; else AWS_ENDPOINT_URL_S3, "
+                  "AWS_ENDPOINT_URL, the profile, AWS"),
+              {"serviceurl"}),
+        alias(opt("path_style", KVPS_OPTION_BOOL, nullptr,
+                  "address the bucket in the path; default true with an endpoint, false for AWS"),
+              {"forcepathstyle"}),
+        alias(opt("access_key_id", KVPS_OPTION_SECRET, nullptr,
+                  "access key id; else, in order: the URL's user, AWS_ACCESS_KEY_ID, web identity "
+                  "(AWS_WEB_IDENTITY_TOKEN_FILE), the profile (role_arn, sso, static keys, "
+                  "credential_process), container credentials, instance metadata (IMDSv2); none is "
+                  "KVPS_NO_CREDENTIALS"),
+              {"username"}),
+        alias(opt("secret_access_key", KVPS_OPTION_SECRET, nullptr,
+                  "secret access key; else the URL's password, or the chain given for access_key_id"),
+              {"password"}),
+        opt("bucket", KVPS_OPTION_STRING, nullptr, "the bucket, instead of the URL's host (KVPSButter's option)"),
+        opt("prefix", KVPS_OPTION_STRING, nullptr,
+            "a key prefix taken verbatim, instead of the URL's path: key k is object PREFIX+k, with "
+            "no '/' added (KVPSButter's rule)"),
+        opt("disablechunkedencoding", KVPS_OPTION_BOOL, nullptr, "KVPSButter's; accepted and ignored"),
+        opt("disablegetobjectattributes", KVPS_OPTION_BOOL, nullptr, "KVPSButter's; accepted and ignored"),
         opt("session_token", KVPS_OPTION_SECRET, nullptr,
             "session token of temporary credentials; else AWS_SESSION_TOKEN, or the chain"),
         opt("profile", KVPS_OPTION_STRING, nullptr,
@@ -41,11 +55,12 @@ std::vector<OptionSpec> option_table() {
             "send unsigned requests (public buckets), like the AWS CLI's --no-sign-request; "
             "without it, finding no credentials is an error"),
         opt("part_size", KVPS_OPTION_SIZE, "8MiB",
-            "multipart part size and streaming chunk (5MiB..5GiB); larger values go multipart"),
+            "multipart part size and streaming chunk (5MiB..5GiB); larger values go multipart",
+            "5MiB", "5GiB"),
         opt("concurrency", KVPS_OPTION_INTEGER, "4",
-            "parts in flight per upload and parallel items per batch (1..64)"),
+            "parts in flight per upload and parallel items per batch (1..64)", "1", "64"),
         opt("max_attempts", KVPS_OPTION_INTEGER, "3",
-            "tries per request, with exponential backoff and full jitter (1..20)"),
+            "tries per request, with exponential backoff and full jitter (1..20)", "1", "20"),
         opt("connect_timeout", KVPS_OPTION_DURATION, "10s", "longest wait for a connection"),
         opt("request_timeout", KVPS_OPTION_DURATION, "30s",
             "longest a request may go without receiving or sending a byte"),
@@ -53,27 +68,28 @@ std::vector<OptionSpec> option_table() {
         opt("verify_tls", KVPS_OPTION_BOOL, "true", "verify the server's TLS certificate"),
         opt("unsigned_payload", KVPS_OPTION_BOOL, "false",
             "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
+        opt("copy_threshold", KVPS_OPTION_SIZE, "5GiB",
+            "copies of larger values use UploadPartCopy in part_size parts instead of one "
+            "CopyObject (0..5GiB)", nullptr, "5GiB"),
     };
-}
-
-int64_t in_range(const Config &config, const char *name, int64_t low, int64_t high) {
-    int64_t value = config.integer(name);
-    if (value < low || value > high)
-        fail(KVPS_INVALID_OPTION, std::string("s3: option ") + name + " must be between " +
-                                      std::to_string(low) + " and " + std::to_string(high) +
-                                      ", not " + std::to_string(value));
-    return value;
 }
 
 Settings make_settings(const Config &config) {
     const Url &url = config.url();
     Settings s;
-    s.bucket = url.host;
+    s.bucket = config.given("bucket") ? config.string("bucket") : url.host;
     if (s.bucket.empty())
-        fail(KVPS_INVALID_URL, "s3: the URL names no bucket (expected s3://BUCKET/PREFIX?...)");
-    s.prefix = url.path;
-    while (!s.prefix.empty() && s.prefix.front() == '/') s.prefix.erase(0, 1);
-    if (!s.prefix.empty() && s.prefix.back() != '/') s.prefix += '/';
+        fail(KVPS_INVALID_URL, "s3: the URL names no bucket (expected s3://BUCKET/PREFIX?... or ?bucket=NAME)");
+    if (config.given("prefix")) {
+        s.prefix = config.string("prefix");  // KVPSButter's: verbatim, no '/' added
+    } else {
+        s.prefix = url.path;
+        while (!s.prefix.empty() && s.prefix.front() == '/') s.prefix.erase(0, 1);
+        if (!s.prefix.empty() && s.prefix.back() != '/') s.prefix += '/';
+    }
+    for (const char *ignored : {"disablechunkedencoding", "disablegetobjectattributes"})
+        if (config.given(ignored))
+
 
     s.http.connect_timeout = config.duration("connect_timeout");
     s.http.stall_timeout = config.duration("request_timeout");
@@ -95,12 +111,10 @@ Settings make_settings(const Config &config) {
     s.path_style = config.given("path_style") ? config.boolean("path_style") : endpoint.has_value();
 
     s.part_size = config.size("part_size");
-    if (s.part_size < kMinPart || s.part_size > kMaxPart)
-        fail(KVPS_INVALID_OPTION, "s3: option part_size must be between 5MiB and 5GiB, not " +
-                                      std::to_string(s.part_size) + " bytes");
-    s.concurrency = static_cast<unsigned>(in_range(config, "concurrency", 1, 64));
-    s.max_attempts = static_cast<unsigned>(in_range(config, "max_attempts", 1, 20));
+    s.concurrency = static_cast<unsigned>(config.integer("concurrency"));
+    s.max_attempts = static_cast<unsigned>(config.integer("max_attempts"));
     s.unsigned_payload = config.boolean("unsigned_payload");
+    s.copy_threshold = config.size("copy_threshold");
     // Last, once every option is known good: the chain may call STS, SSO, a process, IMDS.
     s.credentials = resolve_credentials(config, s.http, &s.region);
     if (s.region.empty()) s.region = "us-east-1";

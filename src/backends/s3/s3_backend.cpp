@@ -5,8 +5,11 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
+
 #include "spi/error.hpp"
 #include "spi/checksum.hpp"
+#include "spi/text.hpp"
 #include "multipart.hpp"
 #include "parallel.hpp"
 #include "xml.hpp"
@@ -27,51 +30,85 @@ bool missing_key(const HttpResponse &response) {
     return body.empty() || parse_error(body).code != "NoSuchBucket";
 }
 
-std::string strip_quotes(std::string etag) {
-    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
-        etag = etag.substr(1, etag.size() - 2);
-    return etag;
-}
 
 std::string base64_md5(std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     if (!EVP_Digest(data.data(), data.size(), digest, &size, EVP_md5(), nullptr))
         fail(KVPS_INTERNAL, "s3: MD5 failed in OpenSSL");
-    unsigned char out[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-    int n = EVP_EncodeBlock(out, digest, static_cast<int>(size));
-    return std::string(reinterpret_cast<char *>(out), static_cast<size_t>(n));
+    return base64_encode(std::string_view(reinterpret_cast<const char *>(digest), size));
 }
 
-template <class Item>
-void record_failure(Item &item) {
-    try {
-        throw;
-    } catch (const Error &e) {
-        item.status = e.status();
-        item.error = e.message();
-    } catch (const std::bad_alloc &) {
-        item.status = KVPS_NO_MEMORY;
-        item.error = "s3: out of memory";
-    } catch (const std::exception &e) {
-        item.status = KVPS_INTERNAL;
-        item.error = std::string("s3: ") + e.what();
-    }
+// True when an ETag (quotes stripped) looks like what S3 makes from MD5s: 32 hex digits,
+// then "-N" for a multipart upload.
+bool md5_shaped(std::string_view etag) {
+    if (etag.size() < 32) return false;
+    for (char c : etag.substr(0, 32))
+        if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    std::string_view rest = etag.substr(32);
+    if (rest.empty()) return true;
+    return rest.size() >= 2 && rest[0] == '-' &&
+           rest.substr(1).find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 }  // namespace
 
+std::string md5_raw(const void *data, size_t size) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!EVP_Digest(data, size, digest, &n, EVP_md5(), nullptr))
+        fail(KVPS_INTERNAL, "s3: MD5 failed in OpenSSL");
+    return std::string(reinterpret_cast<char *>(digest), n);
+}
+
+std::string md5_hex(const void *data, size_t size) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : md5_raw(data, size)) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    return out;
+}
+
+void settle_lost_answer(Client &client, const std::string &full_key, const std::string &expected_etag,
+                        const Error &failure) {
+    std::string etag;
+    std::optional<Metadata> meta;
+    try {
+        meta = head_object(client, full_key, &etag);
+    } catch (const Error &e) {
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (" +
+                                       e.message() + "): the new value may or may not be in place");
+    }
+    etag = lower(strip_quotes(etag));
+    if (meta && etag == expected_etag) return;  // the value sent is the one in place
+    if (meta && !md5_shaped(etag))
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; the server's ETags are not MD5s, so "
+                                                       "whether the new value is in place cannot be told");
+    throw Error(failure.status(), failure.message() + " (checked: the new value is not in place)");
+}
+
 void put_object(Client &client, const std::string &full_key, const void *data, size_t size,
                 const std::vector<std::pair<std::string, std::string>> &headers) {
     Call call;
-    call.headers = headers;
     call.method = "PUT";
     call.key = full_key;
     call.body = data;
     call.body_size = size;
     call.has_body = true;
-    HttpResponse response = client.send(call);
-    if (!succeeded(response)) client.fail_answer(response, client.describe("PUT", full_key));
+    call.headers = {{"Content-Type", "application/octet-stream"}};  // as put_with's default
+    call.headers.insert(call.headers.end(), headers.begin(), headers.end());
+    bool lost = false;  // an unanswered attempt may have stored the value
+    call.lost_answer = &lost;
+    try {
+        HttpResponse response = client.send(call);
+        if (succeeded(response)) return;
+        client.fail_answer(response, client.describe("PUT", full_key));
+    } catch (const Error &e) {
+        if (!lost || e.status() == KVPS_INVALID_ARGUMENT) throw;
+        settle_lost_answer(client, full_key, md5_hex(data, size), e);
+    }
 }
 
 std::optional<Metadata> head_object(Client &client, const std::string &full_key,
@@ -91,7 +128,8 @@ std::optional<Metadata> head_object(Client &client, const std::string &full_key,
         if (t > 0) meta.mtime_ns = static_cast<int64_t>(t) * 1000000000;
     }
     if (raw_etag) *raw_etag = response.etag;
-    meta.etag = strip_quotes(response.etag).substr(0, KVPS_ETAG_MAX - 1);
+    meta.etag = std::string(strip_quotes(response.etag).substr(0, KVPS_ETAG_MAX - 1));
+    meta.properties = properties_of(response);
     return meta;
 }
 
@@ -191,26 +229,11 @@ std::unique_ptr<Writer> S3Backend::open_writer(std::string_view key) {
 }
 
 void S3Backend::put_many(std::span<PutItem> items) {
-    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) {
-        try {
-            put(items[i].key, items[i].data, items[i].size);
-            items[i].status = KVPS_OK;
-        } catch (...) {
-            record_failure(items[i]);
-        }
-    });
+    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) { put_item(*this, items[i]); });
 }
 
 void S3Backend::get_many(std::span<GetItem> items) {
-    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) {
-        try {
-            std::optional<Bytes> value = get_checked(items[i].key, items[i].crc32c);
-            items[i].status = value ? KVPS_OK : KVPS_NOT_FOUND;
-            if (value) items[i].value = std::move(*value);
-        } catch (...) {
-            record_failure(items[i]);
-        }
-    });
+    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) { get_item(*this, items[i]); });
 }
 
 void S3Backend::delete_many(std::span<DeleteItem> items) {
@@ -245,7 +268,7 @@ void S3Backend::delete_many(std::span<DeleteItem> items) {
                 }
             }
         } catch (...) {
-            for (DeleteItem &item : batch) record_failure(item);
+            for (DeleteItem &item : batch) item.status = record_failure(item.error);
         }
     });
 }

@@ -5,6 +5,7 @@
 
 #include "spi/backend.hpp"
 #include "client.hpp"
+#include "conditional.hpp"
 
 namespace kvps::s3 {
 
@@ -31,12 +32,21 @@ public:
     std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
                                      std::optional<uint32_t> &crc32c) override;
     std::string presign(std::string_view key, std::string_view method, uint64_t expires_seconds) override;
+    // ---- conditional writes, properties, copy and rename (conditional.cpp)
+    std::string put_with(std::string_view key, const void *data, size_t size,
+                         const PutOptions &options) override;
+    std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options) override;
+    std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override;
+    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override;
+    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override;
 
 private:
     Client client_;
+    ConditionProbe probe_;
 };
 
-// A single PutObject of a whole value held by the caller, with extra headers (signed).
+// A single PutObject of a whole value held by the caller, with extra headers (signed). An
+// answer lost on the way is settled as settle_lost_answer says.
 void put_object(Client &client, const std::string &full_key, const void *data, size_t size,
                 const std::vector<std::pair<std::string, std::string>> &headers = {});
 
@@ -52,6 +62,18 @@ std::optional<uint32_t> answered_checksum(const HttpResponse &response);
 std::string presign_url(const Client &client, std::string_view method, const std::string &full_key,
                         uint64_t expires_seconds, std::string_view amz_date);
 
+// After a write whose answer was lost (failure: what the write would report), one HEAD tells
+// what happened: returns when the value in place has the ETag the write would have made
+// (expected_etag: lowercase hex MD5, or the multipart "hex-N"); throws `failure` (message
+// extended) when another value is in place or none; throws KVPS_OUTCOME_UNKNOWN when it cannot
+// be told (the check failed too, or the server's ETags are not MD5s).
+void settle_lost_answer(Client &client, const std::string &full_key, const std::string &expected_etag,
+                        const Error &failure);
+
+// Lowercase hex MD5 of data; with raw, the 16 bytes themselves.
+std::string md5_hex(const void *data, size_t size);
+std::string md5_raw(const void *data, size_t size);
+
 // HeadObject: nullopt for a missing key. raw_etag receives the ETag as sent (quotes kept).
 std::optional<Metadata> head_object(Client &client, const std::string &full_key,
                                     std::string *raw_etag = nullptr,
@@ -60,5 +82,12 @@ std::optional<Metadata> head_object(Client &client, const std::string &full_key,
 std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64_t offset,
                                     uint64_t length);
 std::unique_ptr<Writer> make_writer(Client &client, std::string full_key);
+// A writer whose PutObject or CreateMultipartUpload carries options' properties and whose
+// PutObject or CompleteMultipartUpload carries its condition (probed with probe first).
+std::unique_ptr<Writer> make_writer(Client &client, std::string full_key, PutOptions options,
+                                    ConditionProbe &probe);
+// PutObject with options' properties and condition; returns the new ETag (quotes kept).
+std::string put_object_with(Client &client, const std::string &full_key, const void *data, size_t size,
+                            const PutOptions &options);
 
 }  // namespace kvps::s3

@@ -11,19 +11,13 @@
 #include <map>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 
 namespace kvps::s3 {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
 std::string to_hex(const unsigned char *bytes, size_t size) {
-    std::string out(size * 2, '\0');
-    for (size_t i = 0; i < size; ++i) {
-        out[2 * i] = kHex[bytes[i] >> 4];
-        out[2 * i + 1] = kHex[bytes[i] & 15];
-    }
-    return out;
+    return kvps::to_hex(std::string_view(reinterpret_cast<const char *>(bytes), size));
 }
 
 std::string hmac(std::string_view key, std::string_view data) {
@@ -51,13 +45,6 @@ std::string canonical_header_value(std::string_view value) {
     return out;
 }
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 }  // namespace
 
 std::string amz_date_now() {
@@ -76,20 +63,7 @@ std::string sha256_hex(const void *data, size_t size) {
 }
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
-    std::string out;
-    out.reserve(text.size() * 3);
-    for (unsigned char c : text) {
-        bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                          (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-        if (unreserved || (keep_slash && c == '/')) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += "0123456789ABCDEF"[c >> 4];
-            out += "0123456789ABCDEF"[c & 15];
-        }
-    }
-    return out;
+    return percent_encode(text, keep_slash ? "/" : "");
 }
 
 std::string canonical_query(const std::vector<std::pair<std::string, std::string>> &query) {
@@ -113,7 +87,7 @@ Signature sign(const SigningRequest &request, std::string_view access_key_id,
     // Headers by lowercase name; repeated names join their values with commas, in order.
     std::map<std::string, std::string> headers;
     for (const auto &[name, value] : request.headers) {
-        std::string &slot = headers[lowercase(name)];
+        std::string &slot = headers[lower(name)];
         if (!slot.empty()) slot += ',';
         slot += canonical_header_value(value);
     }

@@ -14,6 +14,9 @@ namespace {
 class S3Writer final : public Writer {
 public:
     S3Writer(Client &client, std::string key) : client_(client), key_(std::move(key)) {}
+    S3Writer(Client &client, std::string key, PutOptions options, ConditionProbe &probe)
+        : client_(client), key_(std::move(key)), options_(std::move(options)), probe_(&probe) {}
+    std::string etag() const override { return etag_; }
 
     void write(const void *data, size_t size) override {
         if (failed_) fail(KVPS_INVALID_ARGUMENT, "s3: the writer for " + quote(user_key()) +
@@ -40,12 +43,19 @@ public:
                                                      " failed earlier: abort it");
         failed_ = true;  // whatever happens now, the writer is done
         if (!upload_) {
-            put_object(client_, key_, buffer_.data(), buffer_.size(),
-                       checksum_headers(crc32c(buffer_.data(), buffer_.size())));
+            if (options_) etag_ = put_object_with(client_, key_, buffer_.data(), buffer_.size(), *options_);
+            else put_object(client_, key_, buffer_.data(), buffer_.size(),
+                            checksum_headers(crc32c(buffer_.data(), buffer_.size())));
             return;
         }
         if (buffer_.size() > 0) upload_->add_part(std::move(buffer_));
-        upload_->complete();
+        try {
+            upload_->complete();  // aborts the upload on failure: no parts are left
+        } catch (const Error &e) {
+            if (options_) rethrow_as_condition(client_, key_, *options_, e);
+            throw;
+        }
+        etag_ = plain_etag(upload_->etag());
     }
 
     void abort() noexcept override {
@@ -56,6 +66,11 @@ public:
 
 private:
     void flush() {
+        if (!upload_ && options_) {
+            if (options_->conditional()) probe_->require(client_, true);
+            upload_.emplace(client_, key_, property_headers(options_->properties()));
+            upload_->set_complete_headers(condition_headers(*options_));
+        }
         if (!upload_) upload_.emplace(client_, key_);
         upload_->add_part(std::move(buffer_));
         buffer_ = Bytes();
@@ -67,12 +82,20 @@ private:
     Bytes buffer_;
     std::optional<MultipartUpload> upload_;
     bool failed_ = false;
+    std::optional<PutOptions> options_;  // kvps_writer_open_with's
+    ConditionProbe *probe_ = nullptr;
+    std::string etag_;
 };
 
 }  // namespace
 
 std::unique_ptr<Writer> make_writer(Client &client, std::string full_key) {
     return std::make_unique<S3Writer>(client, std::move(full_key));
+}
+
+std::unique_ptr<Writer> make_writer(Client &client, std::string full_key, PutOptions options,
+                                    ConditionProbe &probe) {
+    return std::make_unique<S3Writer>(client, std::move(full_key), std::move(options), probe);
 }
 
 }  // namespace kvps::s3

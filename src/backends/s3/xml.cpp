@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 
 namespace kvps::s3 {
 namespace {
@@ -135,9 +136,7 @@ ListObjectsPage parse_list_objects(std::string_view document) {
         o.key = encoded ? url_decode_key(c.child_text("Key")) : c.child_text("Key");
         o.size = std::strtoull(c.child_text("Size").c_str(), nullptr, 10);
         o.mtime_ns = parse_iso8601_ns(c.child_text("LastModified"));
-        o.etag = c.child_text("ETag");
-        if (o.etag.size() >= 2 && o.etag.front() == '"' && o.etag.back() == '"')
-            o.etag = o.etag.substr(1, o.etag.size() - 2);
+        o.etag = std::string(strip_quotes(c.child_text("ETag")));
         page.objects.push_back(std::move(o));
     }
     return page;
@@ -152,7 +151,9 @@ std::string parse_upload_id(std::string_view document) {
 std::vector<MultipartUploadEntry> parse_multipart_uploads(std::string_view document) {
     std::vector<MultipartUploadEntry> out;
     for (const XmlNode &c : parse_xml(document, "ListMultipartUploads").children)
-        if (c.name == "Upload") out.push_back({c.child_text("Key"), c.child_text("UploadId")});
+        if (c.name == "Upload")
+            out.push_back({c.child_text("Key"), c.child_text("UploadId"),
+                           parse_iso8601_ns(c.child_text("Initiated"))});
     return out;
 }
 
@@ -177,7 +178,10 @@ int64_t parse_iso8601_ns(std::string_view text) {
     tm.tm_hour = hour;
     tm.tm_min = minute;
     tm.tm_sec = second;
-    int64_t ns = static_cast<int64_t>(timegm(&tm)) * 1000000000;
+    time_t seconds = timegm(&tm);
+    // Out of what int64 nanoseconds hold (years 1678..2262), or fields out of their ranges.
+    if (seconds < -9200000000 || seconds > 9200000000) return 0;
+    int64_t ns = static_cast<int64_t>(seconds) * 1000000000;
     size_t dot = s.find('.');
     if (dot != std::string::npos) {
         int64_t scale = 100000000;

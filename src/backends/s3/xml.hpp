@@ -56,6 +56,7 @@ std::string parse_upload_id(std::string_view document);
 struct MultipartUploadEntry {
     std::string key;
     std::string upload_id;
+    int64_t initiated_ns = 0;  // 0 when absent or malformed
 };
 // ListMultipartUploadsResult's uploads (keys as sent, no url decoding).
 std::vector<MultipartUploadEntry> parse_multipart_uploads(std::string_view document);

@@ -37,12 +37,20 @@ kvps_status batch_result(std::vector<Item> &items, const std::vector<size_t> &in
         statuses[index[j]] = items[j].status;
         errors[index[j]] = items[j].error;
     }
+    size_t first_failed = errors.size();
     for (size_t i = 0; i < errors.size(); ++i) {
-        if (statuses[i] == KVPS_OK || (not_found_ok && statuses[i] == KVPS_NOT_FOUND)) continue;
-        set_error("item " + std::to_string(i) + ": " + errors[i]);
-        return statuses[i];
+        if (statuses[i] == KVPS_OK || (not_found_ok && statuses[i] == KVPS_NOT_FOUND)) {
+            errors[i].clear();
+        } else if (first_failed == errors.size()) {
+            first_failed = i;
+        }
     }
-    return KVPS_OK;
+    if (first_failed == errors.size()) return KVPS_OK;
+    kvps_status status = statuses[first_failed];
+    std::string message = "item " + std::to_string(first_failed) + ": " + errors[first_failed];
+    set_item_errors(std::move(errors));
+    set_error(message);
+    return status;
 }
 
 }  // namespace
@@ -50,7 +58,8 @@ kvps_status batch_result(std::vector<Item> &items, const std::vector<size_t> &in
 extern "C" {
 
 KVPS_API kvps_status kvps_put_many(kvps_store *store, size_t n, const char *const *keys,
-                                   const void *const *data, const size_t *sizes, kvps_status *statuses) {
+                                   const void *const *data, const size_t *sizes,
+                                   kvps_status *statuses) {
     return guard([&] {
         require(store, "store");
         if (n == 0) return KVPS_OK;
@@ -80,8 +89,8 @@ KVPS_API kvps_status kvps_put_many(kvps_store *store, size_t n, const char *cons
     });
 }
 
-KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *const *keys, void **data,
-                                   size_t *sizes, kvps_status *statuses) {
+KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *const *keys,
+                                   void **data, size_t *sizes, kvps_status *statuses) {
     return guard([&] {
         require(store, "store");
         if (n == 0) return KVPS_OK;

@@ -25,6 +25,9 @@ std::string_view check_list_text(const char *text, const char *what) {
 kvps_status list_page(kvps_store *store, const kvps_list_options &options, kvps_list_page **out) {
     require(store, "store");
     require(out, "out");
+    if (!(store->registered->spec.capabilities & KVPS_CAP_LIST))
+        kvps::fail(KVPS_UNSUPPORTED, "backend " + store->registered->spec.name +
+                                         " cannot list keys (no KVPS_CAP_LIST)");
     std::string_view p = check_list_text(options.prefix, "prefix");
     std::string_view start_after = check_list_text(options.start_after, "start_after");
     std::string_view delimiter = options.delimiter ? options.delimiter : "";
@@ -71,7 +74,9 @@ KVPS_API kvps_status kvps_list(kvps_store *store, const char *prefix, const char
     });
 }
 
-KVPS_API size_t kvps_list_page_count(const kvps_list_page *page) { return page ? page->views.size() : 0; }
+KVPS_API size_t kvps_list_page_count(const kvps_list_page *page) {
+    return page ? page->views.size() : 0;
+}
 
 KVPS_API const kvps_entry *kvps_list_page_entry(const kvps_list_page *page, size_t i) {
     return page && i < page->views.size() ? &page->views[i] : nullptr;

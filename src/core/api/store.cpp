@@ -71,13 +71,15 @@ kvps_status open_store(const char *url_text, const kvps_option *options, size_t 
     kvps::Url url = kvps::parse_url(url_text);
     const kvps::RegisteredBackend *backend = kvps::find_backend(url.scheme);
     if (!backend)
-        kvps::fail(KVPS_UNKNOWN_SCHEME, "unknown scheme \"" + url.scheme + "://\"; known schemes: " +
-                                            kvps::known_schemes());
+        kvps::fail(KVPS_UNKNOWN_SCHEME, "unknown scheme \"" + url.scheme +
+                                            "://\"; known schemes: " + kvps::known_schemes());
     std::vector<std::pair<std::string, std::string>> extra;
     for (size_t i = 0; i < n_options; ++i) {
-        if (!options[i].name) kvps::fail(KVPS_INVALID_ARGUMENT, "options[" + std::to_string(i) + "].name is NULL");
+        if (!options[i].name)
+            kvps::fail(KVPS_INVALID_ARGUMENT, "options[" + std::to_string(i) + "].name is NULL");
         if (!options[i].value)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "value of option \"" + std::string(options[i].name) + "\" is NULL");
+            kvps::fail(KVPS_INVALID_ARGUMENT,
+                       "value of option \"" + std::string(options[i].name) + "\" is NULL");
         extra.emplace_back(options[i].name, options[i].value);
     }
     bool verify = take_verify_option(url.query, extra);
@@ -90,7 +92,8 @@ kvps_status open_store(const char *url_text, const kvps_option *options, size_t 
     store->cursor_id = store_identity(backend->spec.name + ":" + url.authority() + url.path);
     kvps::Config config(std::move(url), std::move(values), &backend->spec.options);
     store->backend = backend->spec.open(config);
-    if (!store->backend) kvps::fail(KVPS_INTERNAL, "backend " + backend->spec.name + " returned no store");
+    if (!store->backend)
+        kvps::fail(KVPS_INTERNAL, "backend " + backend->spec.name + " returned no store");
     *out = store.release();
     return KVPS_OK;
 }
@@ -109,13 +112,12 @@ KVPS_API kvps_status kvps_open_with(const char *url, const kvps_option *options,
 }
 
 KVPS_API void kvps_close(kvps_store *store) {
-    try {
-        delete store;
-    } catch (...) {
-    }
+    if (store) release(store);
 }
 
-KVPS_API const char *kvps_store_url(const kvps_store *store) { return store ? store->url.c_str() : ""; }
+KVPS_API const char *kvps_store_url(const kvps_store *store) {
+    return store ? store->url.c_str() : "";
+}
 
 KVPS_API uint64_t kvps_capabilities(const kvps_store *store) {
     return store ? store->registered->spec.capabilities : 0;

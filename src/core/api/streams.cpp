@@ -8,6 +8,24 @@
 
 using namespace kvps::shim;
 
+namespace {
+
+// A reader whose backend reader could not follow a seek gets a new one at its position; it
+// must read the same version of the value, so a reader never mixes two versions.
+void reopen(kvps_reader &reader) {
+    auto fresh = reader.store->backend->open_reader(reader.key, reader.position,
+                                                    reader.range_end - reader.position);
+    if (!fresh)
+        kvps::fail(KVPS_NOT_FOUND,
+                   "key " + kvps::quote(reader.key) + " was deleted while being read");
+    if (fresh->etag() != reader.etag || fresh->value_size() != reader.value_size)
+        kvps::fail(KVPS_PRECONDITION_FAILED, "key " + kvps::quote(reader.key) +
+                                                 " changed while being read; open a new reader");
+    reader.reader = std::move(fresh);
+}
+
+}  // namespace
+
 extern "C" {
 
 KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64_t offset,
@@ -23,66 +41,67 @@ KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64
             kvps::Span64 span = kvps::clamp_range(size, offset, length);
             std::string etag = reader->etag();
             std::optional<uint32_t> expected;
-            if (store->verify_checksums && span.start == 0 && span.count == size) expected = reader->checksum();
-            *out = new kvps_reader{store, std::string(k), std::move(reader), span.start,
-                                   span.start + span.count, size, std::move(etag), expected};
+            if (store->verify_checksums && span.start == 0 && span.count == size)
+                expected = reader->checksum();
+            *out = new kvps_reader{StoreRef(store), std::string(k),          std::move(reader),
+                                   span.start,      span.start + span.count, size,
+                                   std::move(etag), expected};
             amount = span.count;
             return KVPS_OK;
         });
     });
 }
 
-KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t capacity, size_t *n) {
+KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t capacity,
+                                      size_t *n) {
     return guard([&] {
         require(reader, "reader");
         require(n, "n");
         if (capacity) require(buffer, "buffer");
-        *n = 0;
-        if (reader->position >= reader->range_end || capacity == 0) return KVPS_OK;
-        uint64_t left = reader->range_end - reader->position;
-        size_t got = reader->reader->read(buffer, static_cast<size_t>(std::min<uint64_t>(capacity, left)));
-        if (got == 0)
-            kvps::fail(KVPS_IO, "value of key " + kvps::quote(reader->key) + " ended after " +
-                                    std::to_string(reader->position) + " of " +
-                                    std::to_string(reader->range_end) + " bytes (it changed or was truncated)");
-        if (reader->expected) {  // reading the whole value in order: verify it at its end
-            reader->running = kvps::crc32c(buffer, got, reader->running);
-            if (reader->position + got == reader->value_size) {
-                std::optional<uint32_t> expected = std::exchange(reader->expected, std::nullopt);
-                kvps::check_crc32c(reader->key, *expected, reader->running);
+        size_t got = 0;
+        if (reader->position < reader->range_end && capacity > 0) {
+            if (!reader->reader) reopen(*reader);
+            uint64_t left = reader->range_end - reader->position;
+            got = reader->reader->read(buffer,
+                                       static_cast<size_t>(std::min<uint64_t>(capacity, left)));
+            if (got == 0)
+                kvps::fail(KVPS_IO, "value of key " + kvps::quote(reader->key) + " ended after " +
+                                        std::to_string(reader->position) + " of " +
+                                        std::to_string(reader->range_end) +
+                                        " bytes (it changed or was truncated)");
+            if (reader->expected) {  // reading the whole value in order: verify it at its end
+                reader->running = kvps::crc32c(buffer, got, reader->running);
+                if (reader->position + got == reader->value_size) {
+                    std::optional<uint32_t> expected = std::exchange(reader->expected, std::nullopt);
+                    kvps::check_crc32c(reader->key, *expected, reader->running);
+                }
             }
+            reader->position += got;
         }
-        reader->position += got;
         *n = got;
         return KVPS_OK;
     });
 }
 
+// Seeking only moves: it never fails because the value changed. The read that follows
+// either reads the reader's version or fails (KVPS_PRECONDITION_FAILED / KVPS_NOT_FOUND).
 KVPS_API kvps_status kvps_reader_seek(kvps_reader *reader, uint64_t offset) {
     return guard([&] {
         require(reader, "reader");
         uint64_t target = std::min(offset, reader->range_end);
         if (target == reader->position) return KVPS_OK;
         reader->expected.reset();  // no longer reading the whole value in order
-        if (target == reader->range_end || reader->reader->seek(target, reader->range_end)) {
-            reader->position = target;
-            return KVPS_OK;
-        }
-        // The backend's reader cannot seek: open a new one, and make sure it reads the same
-        // version of the value, so a reader never mixes two versions.
-        auto fresh = reader->store->backend->open_reader(reader->key, target, reader->range_end - target);
-        if (!fresh)
-            kvps::fail(KVPS_NOT_FOUND, "key " + kvps::quote(reader->key) + " was deleted while being read");
-        if (fresh->etag() != reader->etag || fresh->value_size() != reader->value_size)
-            kvps::fail(KVPS_PRECONDITION_FAILED,
-                       "key " + kvps::quote(reader->key) + " changed while being read; open a new reader");
-        reader->reader = std::move(fresh);
+        if (reader->reader && target != reader->range_end &&
+            !reader->reader->seek(target, reader->range_end))
+            reader->reader.reset();  // reopened by the next read
         reader->position = target;
         return KVPS_OK;
     });
 }
 
-KVPS_API uint64_t kvps_reader_value_size(const kvps_reader *reader) { return reader ? reader->value_size : 0; }
+KVPS_API uint64_t kvps_reader_value_size(const kvps_reader *reader) {
+    return reader ? reader->value_size : 0;
+}
 
 KVPS_API void kvps_reader_close(kvps_reader *reader) { delete reader; }
 
@@ -92,7 +111,7 @@ KVPS_API kvps_status kvps_writer_open(kvps_store *store, const char *key, kvps_w
         std::string_view k = kvps::check_key(key);
         require(out, "out");
         auto writer = store->backend->open_writer(k);
-        *out = new kvps_writer{std::move(writer), std::string(k)};
+        *out = new kvps_writer{StoreRef(store), std::move(writer), std::string(k)};
         return KVPS_OK;
     });
 }
@@ -102,8 +121,8 @@ KVPS_API kvps_status kvps_writer_write(kvps_writer *writer, const void *data, si
         require(writer, "writer");
         if (size) require(data, "data");
         if (writer->failed)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "writer of key " + kvps::quote(writer->key) +
-                                                  " failed earlier; abort it");
+            kvps::fail(KVPS_INVALID_ARGUMENT,
+                       "writer of key " + kvps::quote(writer->key) + " failed earlier; abort it");
         try {
             writer->writer->write(data, size);
             writer->written += size;
@@ -132,6 +151,7 @@ KVPS_API kvps_status kvps_writer_commit(kvps_writer *writer) {
                 owned->writer->abort();
                 throw;
             }
+            copy_etag(owned->writer->etag(), owned->etag_out);
             return KVPS_OK;
         });
     });

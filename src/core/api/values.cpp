@@ -8,7 +8,7 @@
 
 using namespace kvps::shim;
 
-namespace {
+namespace kvps::shim {
 
 // The whole value, checked against the checksum stored with it (unless the store opted out).
 std::optional<kvps::Bytes> get_verified(kvps_store *store, std::string_view key) {
@@ -33,9 +33,10 @@ void fill_stat(const kvps::Metadata &meta, kvps_stat_info *out) {
     size_t n = std::min(meta.etag.size(), sizeof out->etag - 1);
     std::memcpy(out->etag, meta.etag.data(), n);
     out->etag[n] = '\0';
+    if (out->version >= 2) fill_properties(meta.properties, out);
 }
 
-}  // namespace
+}  // namespace kvps::shim
 
 extern "C" {
 
@@ -83,9 +84,7 @@ KVPS_API kvps_status kvps_stat(kvps_store *store, const char *key, kvps_stat_inf
         require(store, "store");
         std::string_view k = kvps::check_key(key);
         require(out, "out");
-        if (out->version != KVPS_STAT_VERSION)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.version is " + std::to_string(out->version) +
-                                                  "; initialize it with KVPS_STAT_INIT");
+        check_stat_version(out);
         return logged("stat", k, [&](uint64_t &amount) {
             std::optional<kvps::Metadata> meta = store->backend->stat(k);
             if (!meta) return KVPS_NOT_FOUND;

@@ -25,6 +25,7 @@
 
 #include "bytes.hpp"
 #include "error.hpp"
+#include "put_options.hpp"
 
 namespace kvps {
 
@@ -32,6 +33,12 @@ struct Metadata {
     uint64_t size = 0;
     int64_t mtime_ns = 0;
     std::string etag;  // changes whenever the value changes; at most KVPS_ETAG_MAX - 1 bytes
+    Properties properties;  // content type and user metadata
+
+    // Constructors rather than an aggregate, so Metadata{size, mtime, etag} stays warning-free.
+    Metadata() = default;
+    Metadata(uint64_t size_, int64_t mtime_ns_, std::string etag_, Properties properties_ = {})
+        : size(size_), mtime_ns(mtime_ns_), etag(std::move(etag_)), properties(std::move(properties_)) {}
 };
 
 struct Entry {
@@ -97,6 +104,9 @@ public:
     virtual void commit() = 0;
     // Discards the value; must not throw. Called by the core for an uncommitted writer.
     virtual void abort() noexcept = 0;
+    // The etag of the value commit() made; "" before a commit or when the backend cannot tell
+    // without another request.
+    virtual std::string etag() const { return ""; }
 };
 
 // Batch items: the backend fills status (and error, when status is a failure).
@@ -130,7 +140,8 @@ public:
     virtual std::optional<Metadata> stat(std::string_view key) = 0;
     virtual void remove(std::string_view key) = 0;  // a missing key is not an error
 
-    // ---- optional: the defaults throw KVPS_UNSUPPORTED
+    // ---- optional: only for a backend that declares KVPS_CAP_LIST (the core refuses kvps_list
+    // with KVPS_UNSUPPORTED otherwise, so the default that throws is never reached)
     // Up to limit (>= 1) entries whose keys start with prefix, strictly after the position
     // token names ("" = from the start; otherwise a value this backend put in ListResult::next).
     // A key that exists for the whole listing must be returned exactly once. Tokens never
@@ -145,7 +156,7 @@ public:
                                                 uint64_t length);
     // Default: the value is gathered in memory and put on commit.
     virtual std::unique_ptr<Writer> open_writer(std::string_view key);
-    // Defaults: a loop over put/get/remove, catching each item's error.
+    // Defaults: a loop of put_item/get_item/delete_item below.
     virtual void put_many(std::span<PutItem> items);
     virtual void get_many(std::span<GetItem> items);
     virtual void delete_many(std::span<DeleteItem> items);
@@ -167,7 +178,36 @@ public:
     // A URL that allows method ("GET" or "PUT") on key for expires_seconds without credentials.
     // Default: KVPS_UNSUPPORTED.
     virtual std::string presign(std::string_view key, std::string_view method, uint64_t expires_seconds);
+    // ---- conditional writes, properties, copy and rename (see kvps_put_options)
+    // A condition must be checked atomically with the write it guards: a backend that cannot
+    // must leave put_with's default, which refuses conditions (KVPS_UNSUPPORTED) rather than
+    // check-then-write. Each returns the etag of the value it made.
+    // Default: an unconditional put without properties, then stat for the etag.
+    virtual std::string put_with(std::string_view key, const void *data, size_t size,
+                                 const PutOptions &options);
+    // The options hold at commit(). Default: the value gathered in memory, put_with on commit.
+    virtual std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options);
+    // The value and the metadata of that same version; nullopt = not found.
+    // Default: stat, get, stat again until the etag holds still.
+    virtual std::optional<Bytes> get_with(std::string_view key, Metadata &meta);
+    // Copies `from` (content type and metadata too, unless options give new ones) to `to`,
+    // options' condition applying to `to`. A missing `from` throws KVPS_NOT_FOUND. The core
+    // handles from == to without new properties. Default: get_with, then put_with.
+    virtual std::string copy(std::string_view from, std::string_view to, const PutOptions &options);
+    // Default: copy, then remove `from` (not atomic).
+    virtual std::string rename(std::string_view from, std::string_view to, const PutOptions &options);
 };
+
+// The one per-item error policy of batch calls, for the core's loops and a backend's own
+// (parallel) ones alike: each runs one item and records its status and message; nothing
+// escapes, so one failed item never stops the others.
+void put_item(Backend &backend, PutItem &item) noexcept;
+void get_item(Backend &backend, GetItem &item) noexcept;
+void delete_item(Backend &backend, DeleteItem &item) noexcept;
+// Inside a catch block: the status of the exception being handled (kvps::Error as thrown,
+// std::bad_alloc as KVPS_NO_MEMORY, anything else as KVPS_INTERNAL); its message goes to
+// `message`.
+kvps_status record_failure(std::string &message) noexcept;
 
 // Clamps [offset, offset + length) to a value of `size` bytes; returns {start, count}.
 struct Span64 {

@@ -24,12 +24,19 @@ struct OptionSpec {
     std::optional<std::string> default_value;
     bool required = false;
     std::string description;
+    // Bounds for integer, size and duration options, written as values of the option's type
+    // ("1", "5MiB", "24h"); a value outside them is KVPS_INVALID_OPTION, so a backend never
+    // checks its own ranges. nullopt = unbounded on that side.
+    std::optional<std::string> min = std::nullopt;
+    std::optional<std::string> max = std::nullopt;
+    // Other accepted names (lowercase), e.g. KVPSButter's; a value given under an alias is the
+    // option's value. Shown by introspection; never both an alias and the name in one open.
+    std::vector<std::string> aliases = {};
 };
 
 class Config {
 public:
-    Config(Url url, std::map<std::string, std::string> values,
-           const std::vector<OptionSpec> *specs)
+    Config(Url url, std::map<std::string, std::string> values, const std::vector<OptionSpec> *specs)
         : url_(std::move(url)), values_(std::move(values)), specs_(specs) {}
 
     const Url &url() const { return url_; }

@@ -29,12 +29,15 @@ def key_bytes(key: object) -> bytes:
     return c_string(key, "key", InvalidKey, Status.INVALID_KEY)
 
 
-def c_string(text: str, what: str, error: type[Error], status: Status) -> bytes:
+def c_string(text: str, what: str, error: type[Error], status: Status, show: bool = True) -> bytes:
     """text as a C string (UTF-8; lone surrogates passed on for the library to reject), or
-    the error for the status if it holds a NUL, which C would silently cut it at."""
+    the error for the status if it holds a NUL, which C would silently cut it at. With
+    show=False (a URL, which may carry a password; an option value, which may be a secret)
+    the message names only what it is, never the text."""
     raw = text.encode("utf-8", "surrogatepass")
     if b"\0" in raw:
-        raise error(f"invalid {what} {text!r}: contains the control character U+0000", status)
+        shown = f" {text!r}" if show else ""
+        raise error(f"invalid {what}{shown}: contains the control character U+0000", status)
     return raw
 
 

@@ -12,8 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-STAT_VERSION = 1
+STAT_VERSION = 2
 ETAG_MAX = 128
+CONTENT_TYPE_MAX = 256
+METADATA_MAX = 2048
+PUT_OPTIONS_VERSION = 1
 TO_END = 2**64 - 1
 
 
@@ -23,6 +26,10 @@ class StatInfo(ctypes.Structure):
         ("size", ctypes.c_uint64),
         ("mtime_ns", ctypes.c_int64),
         ("etag", ctypes.c_char * ETAG_MAX),
+        # version 2
+        ("content_type", ctypes.c_char * CONTENT_TYPE_MAX),
+        ("metadata_count", ctypes.c_size_t),
+        ("metadata", ctypes.c_char * (3 * METADATA_MAX)),
     ]
 
 
@@ -51,6 +58,18 @@ class ListOptions(ctypes.Structure):
 
 class Option(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("value", ctypes.c_char_p)]
+
+
+class PutOptions(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("create_only", ctypes.c_int),
+        ("if_match", ctypes.c_char_p),
+        ("content_type", ctypes.c_char_p),
+        ("metadata", ctypes.POINTER(Option)),
+        ("metadata_count", ctypes.c_size_t),
+        ("etag_out", ctypes.c_void_p),
+    ]
 
 
 class OptionInfo(ctypes.Structure):
@@ -94,6 +113,7 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
     "kvps_version_number": (ctypes.c_int, []),
     "kvps_status_name": (_s, [_st]),
     "kvps_last_error": (_s, []),
+    "kvps_last_item_error": (_s, [_z]),
     "kvps_free": (None, [_p]),
     "kvps_open": (_st, [_s, _pp]),
     "kvps_open_with": (_st, [_s, ctypes.POINTER(Option), _z, _pp]),
@@ -134,6 +154,13 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
     "kvps_list_page_prefix": (_s, [_p, _z]),
     "kvps_get_into": (_st, [_p, _s, _u64, _p, _z, _pz]),
     "kvps_presign": (_st, [_p, _s, _s, _u64, _pp]),
+    # conditional writes, content type and metadata, copy and rename
+    "kvps_put_with": (_st, [_p, _s, _p, _z, ctypes.POINTER(PutOptions)]),
+    "kvps_get_with": (_st, [_p, _s, _pp, _pz, ctypes.POINTER(StatInfo)]),
+    "kvps_writer_open_with": (_st, [_p, _s, ctypes.POINTER(PutOptions), _pp]),
+    "kvps_copy": (_st, [_p, _s, _s, ctypes.POINTER(PutOptions)]),
+    "kvps_rename": (_st, [_p, _s, _s, ctypes.POINTER(PutOptions)]),
+    "kvps_stat_metadata_at": (_st, [ctypes.POINTER(StatInfo), _z, _ps, _ps]),
 }
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import builtins
 import ctypes
 import threading
-import weakref
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
@@ -24,10 +23,22 @@ from ._errors import (
     error_for,
     last_error,
 )
-from ._native import LIST_OPTIONS_VERSION, TO_END, STAT_VERSION, ListOptions, Option, StatInfo, lib, text
+from ._native import (
+    ETAG_MAX,
+    LIST_OPTIONS_VERSION,
+    PUT_OPTIONS_VERSION,
+    STAT_VERSION,
+    TO_END,
+    ListOptions,
+    Option,
+    PutOptions,
+    StatInfo,
+    lib,
+    text,
+)
 
 if TYPE_CHECKING:
-    from ._streams import Reader, Writer, _Stream
+    from ._streams import Reader, Writer
 
 _byref = ctypes.byref
 T = TypeVar("T")
@@ -41,6 +52,62 @@ class Stat:
     modified: datetime  # UTC
     etag: str  # changes whenever the value changes
     mtime_ns: int  # modified, in ns since the epoch
+    content_type: str = "application/octet-stream"
+    metadata: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+
+
+def _stat_of(info: StatInfo) -> Stat:
+    metadata: dict[str, str] = {}
+    name = ctypes.c_char_p()
+    value = ctypes.c_char_p()
+    for i in range(info.metadata_count):
+        if lib.kvps_stat_metadata_at(_byref(info), i, _byref(name), _byref(value)) == 0:
+            metadata[text(name.value)] = text(value.value)
+    return Stat(
+        size=info.size,
+        modified=datetime_from_ns(info.mtime_ns),
+        etag=text(info.etag),
+        mtime_ns=info.mtime_ns,
+        content_type=text(info.content_type),
+        metadata=metadata,
+    )
+
+
+class _PutOptions:
+    """A kvps_put_options and the buffers it points to, alive as long as this object."""
+
+    def __init__(
+        self,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        create_only: bool = False,
+    ) -> None:
+        self.etag = ctypes.create_string_buffer(ETAG_MAX)
+        self._keep: list[bytes] = []
+        self.options = PutOptions(version=PUT_OPTIONS_VERSION, create_only=1 if create_only else 0)
+        if if_match is not None:
+            self.options.if_match = self._c(if_match)
+        if content_type is not None:
+            self.options.content_type = self._c(content_type)
+        if metadata is not None:
+            pairs = (Option * max(1, len(metadata)))()
+            for i, (n, v) in enumerate(metadata.items()):
+                pairs[i].name = self._c(n)
+                pairs[i].value = self._c(v)
+            self._pairs = pairs
+            self.options.metadata = ctypes.cast(pairs, ctypes.POINTER(Option))
+            self.options.metadata_count = len(metadata)
+        self.options.etag_out = ctypes.cast(self.etag, ctypes.c_void_p)
+
+    def _c(self, value: str) -> bytes:
+        raw = c_string(value, "put option", InvalidArgument, Status.INVALID_ARGUMENT)
+        self._keep.append(raw)
+        return raw
+
+    @property
+    def made_etag(self) -> str:
+        return text(self.etag.value)
 
 
 @dataclass(frozen=True)
@@ -79,15 +146,15 @@ class Store(MutableMapping[str, bytes]):
         self._ptr: int | None = None
         self._busy = 0
         self._lock = threading.Condition()
-        self._streams: weakref.WeakSet[_Stream] = weakref.WeakSet()
         if not isinstance(url, str):
             raise TypeError(f"a store URL is a str, not {type(url).__name__}")
         pairs = list((options or {}).items())
         bad = Status.INVALID_OPTION
         names = [c_string(name, "option name", InvalidOption, bad) for name, _ in pairs]
-        values = [c_string(option_text(v), f"value of option {n}", InvalidOption, bad) for n, v in pairs]
+        values = [c_string(option_text(v), f"value of option {n}", InvalidOption, bad, show=False)
+                  for n, v in pairs]
         array = (Option * len(pairs))(*(Option(n, v) for n, v in zip(names, values)))
-        c_url = c_string(url, "URL", InvalidURL, Status.INVALID_URL)
+        c_url = c_string(url, "URL", InvalidURL, Status.INVALID_URL, show=False)
         handle = ctypes.c_void_p()
         status: int = lib.kvps_open_with(c_url, array, len(pairs), _byref(handle))
         if status:
@@ -111,22 +178,15 @@ class Store(MutableMapping[str, bytes]):
                 self._lock.notify_all()
 
     def close(self) -> None:
-        """Closes the store: waits for calls in flight, closes its open readers and aborts
-        its open writers. Closing twice is harmless."""
+        """Closes the store, after the calls in flight on it. Readers and writers still open
+        keep working (the library keeps the store alive for them) and are closed on their own.
+        Closing twice is harmless."""
         with self._lock:
             handle, self._ptr = self._ptr, None
             if handle is None:
                 return
             while self._busy:
                 self._lock.wait()
-            orphans = []
-            for stream in list(self._streams):
-                if stream._handle is not None:
-                    orphans.append((stream, stream._handle))
-                    stream._handle = None
-            self._streams.clear()
-        for stream, stream_handle in orphans:
-            stream._orphan(stream_handle)
         lib.kvps_close(handle)
 
     @property
@@ -171,17 +231,89 @@ class Store(MutableMapping[str, bytes]):
 
     # ------------------------------------------------------------------ values
 
-    def put(self, key: str, value: Buffer) -> None:
-        """Stores value under key, replacing any old value atomically."""
+    def put(
+        self,
+        key: str,
+        value: Buffer,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        create_only: bool = False,
+    ) -> str | None:
+        """Stores value under key, replacing any old value atomically.
+
+        With content_type / metadata they are stored with the value. if_match (an etag)
+        replaces only the value that has it; create_only only writes a missing key; a failed
+        condition raises PreconditionFailed and changes nothing. With any of them, returns the
+        etag of the value written (else None)."""
         k = key_bytes(key)
         data, size = data_pointer(value)
+        plain = content_type is None and metadata is None and if_match is None and not create_only
+        opts = None if plain else _PutOptions(content_type, metadata, if_match, create_only)
         handle = self._enter()
         try:
-            status: int = lib.kvps_put(handle, k, data, size)
+            if opts is None:
+                status: int = lib.kvps_put(handle, k, data, size)
+            else:
+                status = lib.kvps_put_with(handle, k, data, size, _byref(opts.options))
             if status:
                 raise last_error(status)
         finally:
             self._leave()
+        return None if opts is None else opts.made_etag
+
+    def get_with_stat(self, key: str) -> tuple[bytes, Stat]:
+        """The value of key and the Stat (etag, content type, metadata) of that same version,
+        for compare-and-swap: put(..., if_match=stat.etag). NotFound for a missing key."""
+        k = key_bytes(key)
+        data = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        info = StatInfo(version=STAT_VERSION)
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_get_with(handle, k, _byref(data), _byref(size), _byref(info))
+            if status == Status.NOT_FOUND:
+                raise _not_found(key)
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+        try:
+            value = ctypes.string_at(data.value, size.value) if size.value and data.value else b""
+        finally:
+            lib.kvps_free(data)
+        return value, _stat_of(info)
+
+    def _move(self, rename: bool, source: str, target: str, content_type: str | None,
+              metadata: Mapping[str, str] | None, if_match: str | None, create_only: bool) -> str:
+        s, t = key_bytes(source), key_bytes(target)
+        opts = _PutOptions(content_type, metadata, if_match, create_only)
+        handle = self._enter()
+        try:
+            fn = lib.kvps_rename if rename else lib.kvps_copy
+            status: int = fn(handle, s, t, _byref(opts.options))
+            if status == Status.NOT_FOUND:
+                raise _not_found(source)
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+        return opts.made_etag
+
+    def copy(self, source: str, target: str, *, content_type: str | None = None,
+             metadata: Mapping[str, str] | None = None, if_match: str | None = None,
+             create_only: bool = False) -> str:
+        """Copies source's value, content type and metadata to target (None keeps the source's);
+        the conditions apply to target. Server-side on s3://. Returns target's new etag."""
+        return self._move(False, source, target, content_type, metadata, if_match, create_only)
+
+    def rename(self, source: str, target: str, *, content_type: str | None = None,
+               metadata: Mapping[str, str] | None = None, if_match: str | None = None,
+               create_only: bool = False) -> str:
+        """Moves source to target as copy() then a delete of source: atomic on memory:// and
+        file://, not on s3://. Returns target's new etag."""
+        return self._move(True, source, target, content_type, metadata, if_match, create_only)
 
     def _fetch(self, key: str, offset: int | None = None, length: int | None = None) -> bytes | None:
         k = key_bytes(key)
@@ -239,12 +371,7 @@ class Store(MutableMapping[str, bytes]):
                 raise last_error(status)
         finally:
             self._leave()
-        return Stat(
-            size=info.size,
-            modified=datetime_from_ns(info.mtime_ns),
-            etag=text(info.etag),
-            mtime_ns=info.mtime_ns,
-        )
+        return _stat_of(info)
 
     def exists(self, key: str) -> bool:
         try:
@@ -301,12 +428,13 @@ class Store(MutableMapping[str, bytes]):
 
     def _batch_error(self, status: int, keys: list[str], statuses: ctypes.Array[ctypes.c_int]) -> Error:
         """The exception for a failed batch: the first failed item's, with the library's
-        message, and .failures holding every failed item's error by key."""
+        message, and .failures holding every failed item's error (with the library's message
+        for that item) by key. Call it on the thread that made the batch call, right after."""
         first = last_error(status)
-        for key, item in zip(keys, statuses):
+        for i, (key, item) in enumerate(zip(keys, statuses)):
             if item and item != Status.NOT_FOUND:
-                name = text(lib.kvps_status_name(item))
-                first.failures.setdefault(key, error_for(item, f"{name} for key {key!r}"))
+                message = text(lib.kvps_last_item_error(i)) or text(lib.kvps_status_name(item))
+                first.failures.setdefault(key, error_for(item, message))
         return first
 
     def _keys_array(self, keys: list[str]) -> ctypes.Array[ctypes.c_char_p]:
@@ -348,6 +476,7 @@ class Store(MutableMapping[str, bytes]):
         handle = self._enter()
         try:
             status: int = lib.kvps_get_many(handle, n, karray, darray, sizes, statuses)
+            error = self._batch_error(status, names, statuses) if status else None
         finally:
             self._leave()
         found: dict[str, bytes] = {}
@@ -359,8 +488,8 @@ class Store(MutableMapping[str, bytes]):
         finally:
             for pointer in darray:
                 lib.kvps_free(pointer)
-        if status:
-            raise self._batch_error(status, names, statuses)
+        if error is not None:
+            raise error
         return found
 
     def delete_many(self, keys: Iterable[str]) -> None:

@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._convert import Buffer, data_pointer, key_bytes
-from ._errors import NotFound, Status, last_error
+from ._errors import Error, NotFound, Status, last_error
 from ._native import TO_END, lib
 
 if TYPE_CHECKING:
@@ -22,25 +22,16 @@ class _Stream:
     _handle: int | None
 
     def _take(self) -> int | None:
-        """Takes the handle to free it (once), with the store marked busy; None if gone."""
-        with self._store._lock:
-            handle, self._handle = self._handle, None
-            self._store._streams.discard(self)
-            if handle is not None:
-                self._store._busy += 1
-            return handle
+        """Takes the handle to free it (once); None if it is gone."""
+        handle, self._handle = self._handle, None
+        return handle
 
     def _use(self) -> int:
-        """The handle for one call, with the store marked busy (pair with _store._leave())."""
-        with self._store._lock:
-            if self._handle is None or self._store._ptr is None:
-                raise ValueError("I/O operation on a closed kvps stream")
-            self._store._busy += 1
-            return self._handle
-
-    def _orphan(self, handle: int) -> None:
-        """Store.close took the handle away: free it (aborting a writer) and mark closed."""
-        raise NotImplementedError
+        """The handle for one call. It keeps its store alive in the library, so a stream
+        outlives Store.close() (docs/BINDINGS.md)."""
+        if self._handle is None:
+            raise ValueError("I/O operation on a closed kvps stream")
+        return self._handle
 
 
 class RawReader(_Stream, io.RawIOBase):
@@ -63,7 +54,6 @@ class RawReader(_Stream, io.RawIOBase):
             if status:
                 raise last_error(status)
             self._handle = out.value
-            store._streams.add(self)
             self._size: int = lib.kvps_reader_value_size(out)
         finally:
             store._leave()
@@ -92,7 +82,6 @@ class RawReader(_Stream, io.RawIOBase):
         try:
             status: int = lib.kvps_reader_read(handle, target, capacity, ctypes.byref(got))
         finally:
-            self._store._leave()
             del target
             view.release()
         if status:
@@ -130,10 +119,7 @@ class RawReader(_Stream, io.RawIOBase):
         if target < 0:
             raise ValueError(f"negative seek position {target}")
         handle = self._use()
-        try:
-            status: int = lib.kvps_reader_seek(handle, target)
-        finally:
-            self._store._leave()
+        status: int = lib.kvps_reader_seek(handle, target)
         if status:
             raise self._error(status)
         self._pos = target
@@ -150,17 +136,10 @@ class RawReader(_Stream, io.RawIOBase):
             raise ValueError("I/O operation on a closed kvps stream")
         return self._pos
 
-    def _orphan(self, handle: int) -> None:
-        lib.kvps_reader_close(handle)
-        io.RawIOBase.close(self)
-
     def close(self) -> None:
         handle = self._take() if hasattr(self, "_store") else None
         if handle is not None:
-            try:
-                lib.kvps_reader_close(handle)
-            finally:
-                self._store._leave()
+            lib.kvps_reader_close(handle)
         super().close()
 
 
@@ -187,6 +166,7 @@ class Writer(_Stream, io.RawIOBase):
         self._handle = None
         self.name = key
         self._written = 0
+        self._failed: Error | None = None
         k = key_bytes(key)
         out = ctypes.c_void_p()
         handle = store._enter()
@@ -195,7 +175,6 @@ class Writer(_Stream, io.RawIOBase):
             if status:
                 raise last_error(status)
             self._handle = out.value
-            store._streams.add(self)
         finally:
             store._leave()
 
@@ -211,30 +190,28 @@ class Writer(_Stream, io.RawIOBase):
         pointer, size = data_pointer(data)
         if size == 0:
             self._use()
-            self._store._leave()
             return 0
         handle = self._use()
-        try:
-            status: int = lib.kvps_writer_write(handle, pointer, size)
-        finally:
-            self._store._leave()
+        status: int = lib.kvps_writer_write(handle, pointer, size)
         if status:
             error = last_error(status)
             self.abort()  # a writer that failed a write can only be aborted
+            self._failed = error  # and close() reports it (docs/BINDINGS.md)
             raise error
         self._written += size
         return size
 
     def close(self) -> None:
         """Commits what was written (once) and closes. Raises if the commit fails, in which
-        case the old value is left as it was."""
+        case the old value is left as it was; after a failed write, raises that write's error
+        (once) and commits nothing."""
+        failed, self._failed = getattr(self, "_failed", None), None
+        if failed is not None:
+            raise failed
         handle = self._take() if hasattr(self, "_store") else None
         try:
             if handle is not None:
-                try:
-                    status: int = lib.kvps_writer_commit(handle)
-                finally:
-                    self._store._leave()
+                status: int = lib.kvps_writer_commit(handle)
                 if status:
                     raise last_error(status)
         finally:
@@ -244,10 +221,7 @@ class Writer(_Stream, io.RawIOBase):
         """Discards what was written and closes; the old value stays. Harmless when closed."""
         handle = self._take() if hasattr(self, "_store") else None
         if handle is not None:
-            try:
-                lib.kvps_writer_abort(handle)
-            finally:
-                self._store._leave()
+            lib.kvps_writer_abort(handle)
         io.RawIOBase.close(self)
 
     def __exit__(
@@ -265,6 +239,3 @@ class Writer(_Stream, io.RawIOBase):
         # Dropped without close(): never commit a value that may be incomplete.
         self.abort()
 
-    def _orphan(self, handle: int) -> None:
-        lib.kvps_writer_abort(handle)
-        io.RawIOBase.close(self)

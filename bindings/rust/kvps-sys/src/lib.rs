@@ -115,8 +115,12 @@ pub const KVPS_KEY_MAX: usize = 1024;
 pub const KVPS_TO_END: u64 = u64::MAX;
 /// Largest etag in bytes, including its NUL.
 pub const KVPS_ETAG_MAX: usize = 128;
+/// Largest content type in bytes, including its NUL.
+pub const KVPS_CONTENT_TYPE_MAX: usize = 256;
+/// Most bytes of user metadata (names counted with their "x-amz-meta-" prefix, and values).
+pub const KVPS_METADATA_MAX: usize = 2048;
 /// The `version` that `KVPS_STAT_INIT` sets.
-pub const KVPS_STAT_VERSION: c_uint = 1;
+pub const KVPS_STAT_VERSION: c_uint = 2;
 
 /// `struct kvps_stat_info`. Create it with [`kvps_stat_info::INIT`] (`KVPS_STAT_INIT`).
 #[repr(C)]
@@ -126,6 +130,10 @@ pub struct kvps_stat_info {
     pub size: u64,
     pub mtime_ns: i64,
     pub etag: [c_char; KVPS_ETAG_MAX],
+    // version 2
+    pub content_type: [c_char; KVPS_CONTENT_TYPE_MAX],
+    pub metadata_count: usize,
+    pub metadata: [c_char; 3 * KVPS_METADATA_MAX],
 }
 
 impl kvps_stat_info {
@@ -135,6 +143,38 @@ impl kvps_stat_info {
         size: 0,
         mtime_ns: 0,
         etag: [0; KVPS_ETAG_MAX],
+        content_type: [0; KVPS_CONTENT_TYPE_MAX],
+        metadata_count: 0,
+        metadata: [0; 3 * KVPS_METADATA_MAX],
+    };
+}
+
+/// The `version` that `KVPS_PUT_OPTIONS_INIT` sets.
+pub const KVPS_PUT_OPTIONS_VERSION: c_uint = 1;
+
+/// `struct kvps_put_options`. Create it with [`kvps_put_options::INIT`].
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct kvps_put_options {
+    pub version: c_uint,
+    pub create_only: c_int,
+    pub if_match: *const c_char,
+    pub content_type: *const c_char,
+    pub metadata: *const kvps_option,
+    pub metadata_count: usize,
+    pub etag_out: *mut c_char,
+}
+
+impl kvps_put_options {
+    /// `KVPS_PUT_OPTIONS_INIT`.
+    pub const INIT: kvps_put_options = kvps_put_options {
+        version: KVPS_PUT_OPTIONS_VERSION,
+        create_only: 0,
+        if_match: core::ptr::null(),
+        content_type: core::ptr::null(),
+        metadata: core::ptr::null(),
+        metadata_count: 0,
+        etag_out: core::ptr::null_mut(),
     };
 }
 
@@ -264,6 +304,7 @@ extern "C" {
 
     pub fn kvps_status_name(status: kvps_status) -> *const c_char;
     pub fn kvps_last_error() -> *const c_char;
+    pub fn kvps_last_item_error(i: usize) -> *const c_char;
 
     pub fn kvps_free(data: *mut c_void);
 
@@ -304,6 +345,48 @@ extern "C" {
         out: *mut kvps_stat_info,
     ) -> kvps_status;
     pub fn kvps_delete(store: *mut kvps_store, key: *const c_char) -> kvps_status;
+    pub fn kvps_stat_metadata_at(
+        info: *const kvps_stat_info,
+        i: usize,
+        name: *mut *const c_char,
+        value: *mut *const c_char,
+    ) -> kvps_status;
+    pub fn kvps_stat_metadata_get(
+        info: *const kvps_stat_info,
+        name: *const c_char,
+    ) -> *const c_char;
+    pub fn kvps_put_with(
+        store: *mut kvps_store,
+        key: *const c_char,
+        data: *const c_void,
+        size: usize,
+        options: *const kvps_put_options,
+    ) -> kvps_status;
+    pub fn kvps_get_with(
+        store: *mut kvps_store,
+        key: *const c_char,
+        data: *mut *mut c_void,
+        size: *mut usize,
+        info: *mut kvps_stat_info,
+    ) -> kvps_status;
+    pub fn kvps_copy(
+        store: *mut kvps_store,
+        from: *const c_char,
+        to: *const c_char,
+        options: *const kvps_put_options,
+    ) -> kvps_status;
+    pub fn kvps_rename(
+        store: *mut kvps_store,
+        from: *const c_char,
+        to: *const c_char,
+        options: *const kvps_put_options,
+    ) -> kvps_status;
+    pub fn kvps_writer_open_with(
+        store: *mut kvps_store,
+        key: *const c_char,
+        options: *const kvps_put_options,
+        out: *mut *mut kvps_writer,
+    ) -> kvps_status;
 
     pub fn kvps_reader_open(
         store: *mut kvps_store,

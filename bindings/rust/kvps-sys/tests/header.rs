@@ -367,6 +367,9 @@ fn rust_values() -> BTreeMap<String, String> {
         KVPS_TO_END,
         KVPS_ETAG_MAX,
         KVPS_STAT_VERSION,
+        KVPS_CONTENT_TYPE_MAX,
+        KVPS_METADATA_MAX,
+        KVPS_PUT_OPTIONS_VERSION,
         KVPS_OPTION_STRING,
         KVPS_OPTION_BOOL,
         KVPS_OPTION_INTEGER,
@@ -382,7 +385,14 @@ fn rust_values() -> BTreeMap<String, String> {
     values.extend(layouts![
         kvps_option { name => "name", value => "value" },
         kvps_stat_info {
-            version => "version", size => "size", mtime_ns => "mtime_ns", etag => "etag"
+            version => "version", size => "size", mtime_ns => "mtime_ns", etag => "etag",
+            content_type => "content_type", metadata_count => "metadata_count",
+            metadata => "metadata"
+        },
+        kvps_put_options {
+            version => "version", create_only => "create_only", if_match => "if_match",
+            content_type => "content_type", metadata => "metadata",
+            metadata_count => "metadata_count", etag_out => "etag_out"
         },
         kvps_entry { key => "key", size => "size", mtime_ns => "mtime_ns", etag => "etag" },
         kvps_list_options {

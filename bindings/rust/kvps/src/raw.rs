@@ -141,6 +141,8 @@ pub(crate) struct BatchOutcome {
     pub statuses: Vec<Option<sys::kvps_status>>,
     /// The call's status and message when it was not KVPS_OK.
     pub failure: Option<Error>,
+    /// Per item, the library's own message ("" for an item that did not fail).
+    pub messages: Vec<String>,
 }
 
 /// A status the library never returns, to find items a failed call did not touch.
@@ -148,11 +150,20 @@ const UNTOUCHED: sys::kvps_status = sys::kvps_status::MAX;
 
 fn batch_outcome(status: sys::kvps_status, statuses: Vec<sys::kvps_status>) -> BatchOutcome {
     let failure = (status != sys::KVPS_OK).then(|| failure(status));
+    // SAFETY: never NULL, valid until this thread's next kvps call; copied at once, on the
+    // thread that made the batch call.
+    let messages = (0..statuses.len())
+        .map(|i| text(unsafe { sys::kvps_last_item_error(i) }))
+        .collect();
     let statuses = statuses
         .into_iter()
         .map(|s| (s != UNTOUCHED).then_some(s))
         .collect();
-    BatchOutcome { statuses, failure }
+    BatchOutcome {
+        statuses,
+        failure,
+        messages,
+    }
 }
 
 fn key_pointers(keys: &[&CStr]) -> Vec<*const c_char> {

@@ -102,36 +102,31 @@ fn batch<K: AsRef<str>, T>(
     run: impl FnOnce(&[usize], &[&CStr]) -> (BatchOutcome, Vec<T>),
 ) -> Vec<Result<T>> {
     let mut results: Vec<Option<Result<T>>> = keys.iter().map(|_| None).collect();
-    let mut sent = Vec::new();
-    let mut c_keys = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        match c_key(key.as_ref()) {
-            Ok(c) => {
-                sent.push(i);
-                c_keys.push(c);
-            }
-            Err(e) => results[i] = Some(Err(e)),
-        }
-    }
+    // A key C cannot carry (a NUL byte) refuses the whole call before any item runs, as in
+    // the other bindings (docs/BINDINGS.md): every item gets that error.
+    let c_keys = match keys
+        .iter()
+        .map(|k| c_key(k.as_ref()))
+        .collect::<Result<Vec<_>>>()
+    {
+        Ok(c_keys) => c_keys,
+        Err(e) => return keys.iter().map(|_| Err(e.clone())).collect(),
+    };
+    let sent: Vec<usize> = (0..keys.len()).collect();
     if !sent.is_empty() {
         let refs: Vec<&CStr> = c_keys.iter().map(CString::as_c_str).collect();
         let (outcome, values) = run(&sent, &refs);
-        let call_status = outcome.failure.as_ref().map(|e| e.kind().status());
-        // The library describes only the first failed item; the others get their key named.
-        let mut first_message = outcome.failure.clone();
-        for ((&i, value), status) in sent.iter().zip(values).zip(outcome.statuses) {
+        // Each failed item carries the library's own message for it.
+        let items = sent
+            .iter()
+            .zip(values)
+            .zip(outcome.statuses)
+            .zip(outcome.messages);
+        for (((&i, value), status), message) in items {
             results[i] = Some(match status {
                 Some(sys::KVPS_OK) => Ok(value),
                 Some(sys::KVPS_NOT_FOUND) if not_found_ok => Ok(value),
-                Some(status) => Err(first_message
-                    .take_if(|_| Some(status) == call_status)
-                    .unwrap_or_else(|| {
-                        let key = keys[i].as_ref();
-                        Error::new(
-                            ErrorKind::from_status(status),
-                            format!("batch item {i} (key {key:?}) failed"),
-                        )
-                    })),
+                Some(status) => Err(Error::new(ErrorKind::from_status(status), message)),
                 // A call that failed as a whole touched no item: each gets the call's error.
                 None => Err(outcome.failure.clone().unwrap_or_else(|| {
                     Error::new(

@@ -209,7 +209,7 @@ fn batch_items_have_their_own_results(store: &TestStore) {
         ("a", "1"),
         ("", "empty key"),
         ("b", "2"),
-        ("nul\0key", "x"),
+        ("bad\u{1}key", "x"),
         ("c", "3"),
     ]);
     assert_eq!(results.len(), 5);
@@ -219,6 +219,10 @@ fn batch_items_have_their_own_results(store: &TestStore) {
         assert_eq!(error.kind(), ErrorKind::InvalidKey, "item {i}");
         assert!(!error.message().is_empty());
     }
+    // Each failed item carries the library's own message for it.
+    let last = results[3].as_ref().unwrap_err().message();
+    assert!(last.contains("bad\\x01key"), "{last}");
+    assert_ne!(results[1].as_ref().unwrap_err().message(), last);
 
     let values = store.get_many(["a", "missing", "c", "", "old"]);
     assert_eq!(values[0], Ok(Some(b"1".to_vec())));

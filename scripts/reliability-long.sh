@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The long reliability runs of issue 13 (figures in tests/RELIABILITY.md). Takes about an hour
+# on two cores; the short versions of each run in scripts/test.sh.
+#
+#   scripts/reliability-long.sh [BUILD_DIR]
+#
+#   1. 1,000 mixed S3 operations at 20% injected faults through the fault proxy, on MinIO and
+#      on versitygw (reliability_fault_run URL 1000 SEED 0.2)
+#   2. the file:// crash test five times (5 x 200 SIGKILLs, both layouts)
+#   3. ThreadSanitizer: 16 threads x 2,000 operations on one handle of each backend
+#   4. each libFuzzer target for 10 minutes (scripts/fuzz.sh 600)
+# Starts its own S3 servers (tests/s3/servers.sh) and stops them at the end.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/_build-long}
+jobs=${KVPS_JOBS:-2}
+seed=${KVPS_SEED:-$(date +%s)}
+state=$(mktemp -d)
+trap '"$root/tests/s3/servers.sh" stop "$state" >/dev/null 2>&1; rm -rf "$state"' EXIT
+"$root/tests/s3/servers.sh" start "$state" >"$state/env.sh" || exit 1
+# shellcheck disable=SC1091
+source "$state/env.sh"
+
+failed=()
+step() {
+    echo "=== $1"
+    shift
+    local start=$SECONDS
+    if "$@"; then echo "=== ok ($((SECONDS - start)) s)"; else failed+=("$1"); echo "=== FAILED"; fi
+}
+
+cmake -S "$root" -B "$build" -G Ninja -DKVPS_BUILD_BENCH=OFF >/dev/null && cmake --build "$build" -j "$jobs" || exit 1
+step "faults: 1000 operations on MinIO (seed $seed)" \
+    "$build/tests/reliability/reliability_fault_run" "$KVPS_TEST_S3_URL" 1000 "$seed" 0.2
+step "faults: 1000 operations on versitygw (seed $seed)" \
+    "$build/tests/reliability/reliability_fault_run" "$KVPS_TEST_S3_URL_2" 1000 "$seed" 0.2
+crash_runs() {
+    for i in 1 2 3 4 5; do
+        echo "crash run $i of 5"
+        "$build/tests/file/kvps_file_crash_test" || return 1
+    done
+}
+step "file:// crash test, 5 x 200 SIGKILLs" crash_runs
+
+tsan_long() {
+    local dir=$build-tsan
+    cmake -S "$root" -B "$dir" -G Ninja -DKVPS_SANITIZE=thread -DKVPS_BUILD_BENCH=OFF \
+        -DKVPS_BUILD_CLI=OFF >/dev/null && cmake --build "$dir" -j "$jobs" --target reliability_stress || return 1
+    local rc=0 url
+    for url in memory:// file:// "$KVPS_TEST_S3_URL" "$KVPS_TEST_S3_URL_2"; do
+        TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$dir/tests/reliability/reliability_stress" "$url" 2000 || rc=1
+    done
+    return $rc
+}
+step "tsan: 16 threads x 2000 operations per backend" tsan_long
+step "fuzz: 10 minutes per target" "$root/scripts/fuzz.sh" 600
+
+if ((${#failed[@]})); then
+    printf 'failed: %s\n' "${failed[@]}"
+    exit 1
+fi
+echo "all long runs passed"

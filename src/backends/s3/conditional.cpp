@@ -1,0 +1,315 @@
+// Conditional writes, properties, get with metadata, server-side copy and rename on S3.
+#include "conditional.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <random>
+
+#include "spi/checksum.hpp"
+#include "spi/log.hpp"
+#include "multipart.hpp"
+#include "s3_backend.hpp"
+#include "sigv4.hpp"
+#include "xml.hpp"
+
+namespace kvps::s3 {
+namespace {
+
+std::string_view body_of(const HttpResponse &response) {
+    return {response.body.data() ? response.body.data() : "", response.body.size()};
+}
+
+std::string user_key(const Client &client, std::string_view full_key) {
+    const std::string &prefix = client.settings().prefix;
+    if (full_key.starts_with(prefix)) full_key.remove_prefix(prefix.size());
+    return std::string(full_key);
+}
+
+// The x-amz-copy-source of a key: "/bucket/key", URI-encoded.
+std::string copy_source(const Client &client, std::string_view full_key) {
+    return "/" + uri_encode(client.settings().bucket, false) + "/" + uri_encode(full_key, true);
+}
+
+std::string random_name() {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random()));
+    return std::string(".kvps-probe-") + hex;
+}
+
+HttpResponse put_probe(Client &client, const std::string &full_key, Headers headers) {
+    Call call;
+    call.method = "PUT";
+    call.key = full_key;
+    call.body = "probe";
+    call.body_size = 5;
+    call.has_body = true;
+    call.headers = std::move(headers);
+    call.retry = Retry::ServerAnswers;
+    return client.send(call);
+}
+
+void delete_probe(Client &client, const std::string &full_key) noexcept {
+    try {
+        Call call;
+        call.method = "DELETE";
+        call.key = full_key;
+        client.send(call);
+    } catch (...) {
+        log(KVPS_LOG_WARN, "s3: could not delete the probe object " + quote(full_key));
+    }
+}
+
+bool refused_condition(const HttpResponse &response) {
+    return response.status == 412 || response.status == 409 ||
+           parse_error(body_of(response)).code == "PreconditionFailed";
+}
+
+}  // namespace
+
+std::string plain_etag(std::string etag) {
+    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+    if (etag.size() >= KVPS_ETAG_MAX) etag.resize(KVPS_ETAG_MAX - 1);
+    return etag;
+}
+
+// ---- the probe
+
+ConditionProbe::State ConditionProbe::check_put(Client &client) {
+    std::string key = client.full_key(random_name());
+    HttpResponse made = put_probe(client, key, {});
+    if (!succeeded(made)) client.fail_answer(made, client.describe("PUT (condition probe)", key));
+    HttpResponse create_only = put_probe(client, key, {{"If-None-Match", "*"}});
+    HttpResponse wrong_match = put_probe(client, key, {{"If-Match", "\"kvps-no-such-etag\""}});
+    delete_probe(client, key);
+    bool honoured = refused_condition(create_only) && refused_condition(wrong_match);
+    if (!honoured)
+        log(KVPS_LOG_WARN, "s3: " + client.settings().endpoint + " answered HTTP " +
+                               std::to_string(create_only.status) + " to If-None-Match: * and HTTP " +
+                               std::to_string(wrong_match.status) +
+                               " to a wrong If-Match on an existing object: it ignores conditions");
+    return honoured ? State::Honoured : State::Ignored;
+}
+
+ConditionProbe::State ConditionProbe::check_complete(Client &client) {
+    std::string key = client.full_key(random_name());
+    HttpResponse made = put_probe(client, key, {});
+    if (!succeeded(made)) client.fail_answer(made, client.describe("PUT (condition probe)", key));
+    State state = State::Ignored;
+    try {
+        MultipartUpload upload(client, key);
+        upload.add_part_borrowed("probe", 5);
+        upload.set_complete_headers({{"If-None-Match", "*"}});
+        upload.complete();
+    } catch (const Error &e) {
+        if (e.status() != KVPS_PRECONDITION_FAILED) {
+            delete_probe(client, key);
+            throw;
+        }
+        state = State::Honoured;
+    }
+    delete_probe(client, key);
+    if (state == State::Ignored)
+        log(KVPS_LOG_WARN, "s3: " + client.settings().endpoint +
+                               " completed a multipart upload despite If-None-Match: * on an existing object");
+    return state;
+}
+
+void ConditionProbe::require(Client &client, bool multipart) {
+    std::lock_guard lock(mutex_);
+    if (put_ == State::Unknown) put_ = check_put(client);
+    if (put_ == State::Ignored)
+        fail(KVPS_UNSUPPORTED, "s3: the server at " + client.settings().endpoint +
+                                   " ignores If-None-Match and If-Match on PutObject (a probe object showed it), "
+                                   "so kvps refuses conditional writes there rather than write unconditionally");
+    if (!multipart) return;
+    if (complete_ == State::Unknown) complete_ = check_complete(client);
+    if (complete_ == State::Ignored)
+        fail(KVPS_UNSUPPORTED, "s3: the server at " + client.settings().endpoint +
+                                   " ignores If-None-Match on CompleteMultipartUpload (a probe object showed it), "
+                                   "so kvps refuses conditional writes above part_size there");
+}
+
+// ---- headers and answers
+
+Headers property_headers(const Properties &properties) {
+    Headers out;
+    out.emplace_back("Content-Type", properties.content_type.empty() ? std::string(kDefaultContentType)
+                                                                    : properties.content_type);
+    for (const auto &[name, value] : properties.metadata) out.emplace_back("x-amz-meta-" + name, value);
+    return out;
+}
+
+Headers condition_headers(const PutOptions &options) {
+    if (options.create_only) return {{"If-None-Match", "*"}};
+    if (!options.if_match.empty()) return {{"If-Match", "\"" + options.if_match + "\""}};
+    return {};
+}
+
+Properties properties_of(const HttpResponse &response) {
+    Properties out;
+    out.content_type = response.content_type;
+    // Names starting "kvps-" are kvps's own (x-amz-meta-kvps-crc32c, see checksum_headers),
+    // not the user's.
+    for (const auto &entry : response.user_metadata)
+        if (!entry.first.starts_with("kvps-")) out.metadata.push_back(entry);
+    std::sort(out.metadata.begin(), out.metadata.end());
+    return out;
+}
+
+void fail_conditional_answer(Client &client, const HttpResponse &response, std::string_view full_key,
+                             const PutOptions &options, std::string_view what) {
+    if (options.conditional()) {
+        std::string code = parse_error(body_of(response)).code;
+        std::string key = user_key(client, full_key);
+        if (response.status == 412 || code == "PreconditionFailed")
+            fail_condition(key, options, "the server refused the write (" + (code.empty() ? "HTTP 412" : code) + ")");
+        if (response.status == 409 && code == "ConditionalRequestConflict")
+            fail_condition(key, options, "a concurrent conditional write of the key won (ConditionalRequestConflict)");
+        if (response.status == 404 && !options.if_match.empty() && code != "NoSuchBucket")
+            fail_condition(key, options, "the key does not exist");
+    }
+    client.fail_answer(response, what);
+}
+
+void rethrow_as_condition(const Client &client, std::string_view full_key, const PutOptions &options,
+                          const Error &e) {
+    if (options.conditional()) {
+        std::string key = user_key(client, full_key);
+        if (e.status() == KVPS_PRECONDITION_FAILED)
+            fail_condition(key, options, "the server refused the write (" + e.message() + ")");
+        if (e.status() == KVPS_NOT_FOUND && !options.if_match.empty())
+            fail_condition(key, options, "the key does not exist (" + e.message() + ")");
+    }
+    throw e;
+}
+
+std::string put_object_with(Client &client, const std::string &full_key, const void *data, size_t size,
+                            const PutOptions &options) {
+    Call call;
+    call.method = "PUT";
+    call.key = full_key;
+    call.body = data;
+    call.body_size = size;
+    call.has_body = true;
+    call.headers = property_headers(options.properties());
+    Headers checksum = checksum_headers(crc32c(data, size));
+    call.headers.insert(call.headers.end(), checksum.begin(), checksum.end());
+    Headers condition = condition_headers(options);
+    call.headers.insert(call.headers.end(), condition.begin(), condition.end());
+    // A replay after a lost answer would meet its own write and fail its condition.
+    if (options.conditional()) call.retry = Retry::ServerAnswers;
+    HttpResponse response = client.send(call);
+    if (!succeeded(response)) fail_conditional_answer(client, response, full_key, options, client.describe("PUT", full_key));
+    return plain_etag(response.etag);
+}
+
+// ---- the backend's operations
+
+std::string S3Backend::put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) {
+    std::string full = client_.full_key(key);
+    uint64_t part = client_.settings().part_size;
+    if (options.conditional()) probe_.require(client_, size > part);
+    if (size <= part) return put_object_with(client_, full, data, size, options);
+    MultipartUpload upload(client_, full, property_headers(options.properties()));
+    upload.set_complete_headers(condition_headers(options));
+    const char *bytes = static_cast<const char *>(data);
+    for (size_t at = 0; at < size; at += part) upload.add_part_borrowed(bytes + at, std::min<size_t>(part, size - at));
+    try {
+        upload.complete();
+    } catch (const Error &e) {
+        rethrow_as_condition(client_, full, options, e);
+    }
+    return plain_etag(upload.etag());
+}
+
+std::unique_ptr<Writer> S3Backend::open_writer_with(std::string_view key, const PutOptions &options) {
+    std::string full = client_.full_key(key);
+    if (options.conditional()) probe_.require(client_, false);
+    return make_writer(client_, std::move(full), options, probe_);
+}
+
+std::optional<Bytes> S3Backend::get_with(std::string_view key, Metadata &meta) {
+    std::string full = client_.full_key(key);
+    Call call;
+    call.key = full;
+    HttpResponse response = client_.send(call);
+    if (response.status == 404 && parse_error(body_of(response)).code != "NoSuchBucket") return std::nullopt;
+    if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
+    meta.size = response.body.size();
+    meta.mtime_ns = 0;
+    if (!response.last_modified.empty()) {
+        time_t t = curl_getdate(response.last_modified.c_str(), nullptr);
+        if (t > 0) meta.mtime_ns = static_cast<int64_t>(t) * 1000000000;
+    }
+    meta.etag = plain_etag(response.etag);
+    meta.properties = properties_of(response);
+    return std::move(response.body);
+}
+
+std::string S3Backend::copy(std::string_view from, std::string_view to, const PutOptions &options) {
+    std::string source = client_.full_key(from), target = client_.full_key(to);
+    std::string source_etag;
+    std::optional<uint32_t> crc;
+    std::optional<Metadata> meta = head_object(client_, source, &source_etag, &crc);
+    if (!meta) fail(KVPS_NOT_FOUND, "cannot copy key " + quote(from) + ": it does not exist");
+    Properties properties = options.properties_over(meta->properties);
+    // The copy keeps the source's checksum in the metadata, which the copy writes out anew
+    // (its parts, when copied in parts, have their own checksums).
+    Headers target_headers = property_headers(properties);
+    if (crc) target_headers.emplace_back("x-amz-meta-kvps-crc32c", crc32c_hex(*crc));
+    Headers from_version = {{"x-amz-copy-source-if-match", source_etag}};
+    uint64_t size = meta->size;
+
+    if (options.conditional() && size == 0) {  // nothing to copy but the properties
+        PutOptions write = options;
+        write.content_type = properties.content_type;
+        write.metadata = properties.metadata;
+        return put_with(to, "", 0, write);
+    }
+    if (!options.conditional() && size <= client_.settings().copy_threshold) {
+        // One CopyObject, of the version HEAD saw, with the properties written out (REPLACE),
+        // which also makes a copy onto itself legal.
+        Call call;
+        call.method = "PUT";
+        call.key = target;
+        call.headers = target_headers;
+        call.headers.emplace_back("x-amz-copy-source", copy_source(client_, source));
+        call.headers.emplace_back("x-amz-metadata-directive", "REPLACE");
+        call.headers.insert(call.headers.end(), from_version.begin(), from_version.end());
+        call.has_body = true;
+        call.error_in_200 = true;
+        HttpResponse response = client_.send(call);
+        if (!succeeded(response)) {
+            if (response.status == 412)
+                fail(KVPS_PRECONDITION_FAILED, "cannot copy key " + quote(from) + ": it changed during the copy");
+            client_.fail_answer(response, client_.describe("CopyObject to", target));
+        }
+        std::string etag = parse_xml(body_of(response), "CopyObjectResult").child_text("ETag");
+        return plain_etag(etag.empty() ? response.etag : etag);
+    }
+    // Large or conditional: UploadPartCopy parts of the same source version, then a
+    // CompleteMultipartUpload that carries the condition.
+    if (options.conditional()) probe_.require(client_, true);
+    MultipartUpload upload(client_, target, target_headers);
+    upload.set_complete_headers(condition_headers(options));
+    uint64_t part = client_.settings().part_size;
+    for (uint64_t at = 0; at < size; at += part)
+        upload.add_part_copy(copy_source(client_, source), at, std::min(size, at + part) - 1, from_version);
+    try {
+        upload.complete();
+    } catch (const Error &e) {
+        rethrow_as_condition(client_, target, options, e);
+    }
+    return plain_etag(upload.etag());
+}
+
+std::string S3Backend::rename(std::string_view from, std::string_view to, const PutOptions &options) {
+    // S3 has no rename: a copy, then a delete (not atomic; see kvps_rename).
+    std::string etag = copy(from, to, options);
+    remove(from);
+    return etag;
+}
+
+}  // namespace kvps::s3

@@ -1,0 +1,58 @@
+// Conditional writes, content type and metadata, server-side copy on S3.
+//   - Conditions are S3's own: If-None-Match: * (create_only) and If-Match: "etag", on PutObject
+//     and on CompleteMultipartUpload, so a streamed write keeps its condition.
+//   - A server that ignores them must never let kvps report a conditional write as done: the
+//     first conditional write of a store handle probes the server once (ConditionProbe) and
+//     refuses with KVPS_UNSUPPORTED when a condition that must fail did not.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "spi/error.hpp"
+#include "spi/put_options.hpp"
+
+namespace kvps::s3 {
+
+class Client;
+struct HttpResponse;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// What the server does with conditions, found out once per store handle.
+class ConditionProbe {
+public:
+    // Throws KVPS_UNSUPPORTED when the server ignores conditions on PutObject (or, with
+    // multipart, on CompleteMultipartUpload).
+    void require(Client &client, bool multipart);
+
+private:
+    enum class State { Unknown, Honoured, Ignored };
+    State check_put(Client &client);
+    State check_complete(Client &client);
+    std::mutex mutex_;
+    State put_ = State::Unknown;
+    State complete_ = State::Unknown;
+};
+
+// An ETag as kvps shows it: without quotes, at most KVPS_ETAG_MAX - 1 bytes.
+std::string plain_etag(std::string etag);
+// Content-Type and x-amz-meta-* headers for properties (a default content type when none).
+Headers property_headers(const Properties &properties);
+// If-None-Match / If-Match for a condition; none without one.
+Headers condition_headers(const PutOptions &options);
+// The properties an answer carries.
+Properties properties_of(const HttpResponse &response);
+// Throws KVPS_PRECONDITION_FAILED naming the key and the condition when a conditional write's
+// failed answer means the condition failed (412; 404 with If-Match; 409
+// ConditionalRequestConflict); else the answer's own error.
+[[noreturn]] void fail_conditional_answer(Client &client, const HttpResponse &response,
+                                          std::string_view full_key, const PutOptions &options,
+                                          std::string_view what);
+// The same for an error already thrown (by CompleteMultipartUpload, say): rethrows e when it
+// is not a failed condition.
+[[noreturn]] void rethrow_as_condition(const Client &client, std::string_view full_key,
+                                       const PutOptions &options, const Error &e);
+
+}  // namespace kvps::s3
