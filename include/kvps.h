@@ -294,7 +294,8 @@ KVPS_API kvps_status kvps_presign(kvps_store *store, const char *key, const char
  * Content type and metadata: a content type is printable ASCII of at most
  * KVPS_CONTENT_TYPE_MAX - 1 bytes. Metadata names follow S3's rules: HTTP token characters
  * (letters, digits and !#$%&'*+-.^_`|~), case-insensitive (kept in lower case), each at most
- * once. Values are printable ASCII without leading or trailing spaces. Names (each counted
+ * once; names starting "kvps-" are kvps's own (x-amz-meta-kvps-crc32c holds a checksum on s3://)
+ * and are neither accepted nor reported. Values are printable ASCII without leading or trailing spaces. Names (each counted
  * with an 11-byte "x-amz-meta-" prefix) and values together are at most KVPS_METADATA_MAX bytes. Anything else is KVPS_INVALID_ARGUMENT naming
  * the culprit, before anything is written. On s3:// they are the standard Content-Type and
  * x-amz-meta-* headers, so other S3 tools see them. */

@@ -66,6 +66,17 @@ bool refused_condition(const HttpResponse &response) {
            parse_error(body_of(response)).code == "PreconditionFailed";
 }
 
+// Adds x-amz-meta-kvps-crc32c (see checksum_headers) when headers' metadata leaves room for it
+// within S3's limit (counted as kvps counts it: names with their prefix, and values); a user's
+// metadata at the limit leaves the value with x-amz-checksum-crc32c alone.
+void add_checksum_metadata(Headers &headers, uint32_t crc) {
+    constexpr std::string_view kName = "x-amz-meta-kvps-crc32c";
+    size_t total = kName.size() + 8;
+    for (const auto &[name, value] : headers)
+        if (name.starts_with("x-amz-meta-")) total += name.size() + value.size();
+    if (total <= KVPS_METADATA_MAX) headers.emplace_back(kName, crc32c_hex(crc));
+}
+
 }  // namespace
 
 std::string plain_etag(std::string etag) {
@@ -194,8 +205,9 @@ std::string put_object_with(Client &client, const std::string &full_key, const v
     call.body_size = size;
     call.has_body = true;
     call.headers = property_headers(options.properties());
-    Headers checksum = checksum_headers(crc32c(data, size));
-    call.headers.insert(call.headers.end(), checksum.begin(), checksum.end());
+    uint32_t crc = crc32c(data, size);
+    call.headers.emplace_back("x-amz-checksum-crc32c", crc32c_base64(crc));
+    add_checksum_metadata(call.headers, crc);
     Headers condition = condition_headers(options);
     call.headers.insert(call.headers.end(), condition.begin(), condition.end());
     // A replay after a lost answer would meet its own write and fail its condition.
@@ -258,7 +270,7 @@ std::string S3Backend::copy(std::string_view from, std::string_view to, const Pu
     // The copy keeps the source's checksum in the metadata, which the copy writes out anew
     // (its parts, when copied in parts, have their own checksums).
     Headers target_headers = property_headers(properties);
-    if (crc) target_headers.emplace_back("x-amz-meta-kvps-crc32c", crc32c_hex(*crc));
+    if (crc) add_checksum_metadata(target_headers, *crc);
     Headers from_version = {{"x-amz-copy-source-if-match", source_etag}};
     uint64_t size = meta->size;
 
