@@ -111,7 +111,7 @@ KVPS_API const char *kvps_last_error(void);
 /* ========================================================================== Buffers */
 
 /* Frees memory the library returned through a void ** out-parameter (kvps_get,
- * kvps_get_range, kvps_get_many). */
+ * kvps_get_range, kvps_get_many), and the URL of kvps_presign. */
 KVPS_API void kvps_free(void *data);
 
 /* ========================================================================== Store */
@@ -236,6 +236,44 @@ KVPS_API const char *kvps_stat_metadata_get(const kvps_stat_info *info, const ch
 /* Removes key. Removing a missing key is KVPS_OK. */
 KVPS_API kvps_status kvps_delete(kvps_store *store, const char *key);
 
+/* ---- Reads into the caller's memory, end-to-end checksums, presigned URLs */
+
+/* Copies key's value from offset (to its end) into the caller's buffer of capacity bytes,
+ * without any allocation by the library on memory:// and file:// (on s3:// the response body
+ * is written straight into buffer; libcurl's own buffers aside). An offset at or past the end
+ * gives 0 bytes. buffer may be NULL when capacity is 0.
+ * - KVPS_OK: *size bytes (<= capacity) were written to buffer; they are the whole rest of the
+ *   value.
+ * - KVPS_INVALID_ARGUMENT with a message saying so, when the rest of the value is larger than
+ *   capacity: *size is then set to the size needed (an exception to the rule that out-parameters
+ *   are only written on KVPS_OK) and nothing was written to buffer. Retry with a buffer of
+ *   *size bytes (the value may have changed meanwhile: check the status again).
+ * - KVPS_NOT_FOUND for a missing key (*size untouched).
+ * With offset 0 the copy is verified against the value's checksum (see below). */
+KVPS_API kvps_status kvps_get_into(kvps_store *store, const char *key, uint64_t offset,
+                                   void *buffer, size_t capacity, size_t *size);
+
+/* End-to-end checksums. Every write (kvps_put, writers, kvps_put_many) computes the CRC32C of
+ * the value and stores it with the value: memory:// beside it, file:// in the file's extended
+ * attribute user.kvps.crc32c, s3:// as the object's x-amz-checksum-crc32c (or, on servers that
+ * do not keep that, in the metadata x-amz-meta-kvps-crc32c). Reads verify it:
+ * - kvps_get, kvps_get_many, kvps_get_into from offset 0, and kvps_get_range(0, KVPS_TO_END);
+ * - readers opened at offset 0 over the whole value that read it in order without seeking: the
+ *   read that reaches the end of a corrupted value fails instead of returning its bytes;
+ * - other ranges are not verified (the checksum covers the whole value).
+ * A mismatch is KVPS_CORRUPT, and the message names the key, the expected and the actual
+ * checksum; no wrong bytes are handed over as the value. A value stored without a checksum
+ * (written by another tool, or on a file system without extended attributes) reads unverified.
+ * The store option verify_checksums=false (accepted by every backend, in the URL or
+ * kvps_open_with) turns verification off; the default is true. Checksums are still written. */
+
+/* A URL that lets anyone holding it do one thing to key until it expires, without credentials:
+ * method "GET" reads the value, "PUT" writes it (the body is the value). expires_seconds is
+ * from 1 to 604800 (7 days). On KVPS_OK, *url is a new NUL-terminated string to free with
+ * kvps_free. Stores that cannot make such URLs (memory://, file://) return KVPS_UNSUPPORTED.
+ * The URL carries a signature made with the store's secret, never the secret itself. */
+KVPS_API kvps_status kvps_presign(kvps_store *store, const char *key, const char *method,
+                                  uint64_t expires_seconds, char **url);
 /* ---- Conditional writes, content type, metadata, copy and rename
  *
  * A write can carry a condition on the value it replaces, so writers that share a store can
@@ -256,7 +294,8 @@ KVPS_API kvps_status kvps_delete(kvps_store *store, const char *key);
  * Content type and metadata: a content type is printable ASCII of at most
  * KVPS_CONTENT_TYPE_MAX - 1 bytes. Metadata names follow S3's rules: HTTP token characters
  * (letters, digits and !#$%&'*+-.^_`|~), case-insensitive (kept in lower case), each at most
- * once. Values are printable ASCII without leading or trailing spaces. Names (each counted
+ * once; names starting "kvps-" are kvps's own (x-amz-meta-kvps-crc32c holds a checksum on s3://)
+ * and are neither accepted nor reported. Values are printable ASCII without leading or trailing spaces. Names (each counted
  * with an 11-byte "x-amz-meta-" prefix) and values together are at most KVPS_METADATA_MAX bytes. Anything else is KVPS_INVALID_ARGUMENT naming
  * the culprit, before anything is written. On s3:// they are the standard Content-Type and
  * x-amz-meta-* headers, so other S3 tools see them. */
@@ -384,6 +423,41 @@ KVPS_API const char *kvps_list_page_cursor(const kvps_list_page *page);
 
 /* Frees a page. NULL is a no-op. */
 KVPS_API void kvps_list_page_free(kvps_list_page *page);
+
+/* ---- Listing one level at a time, and from a position */
+
+#define KVPS_LIST_OPTIONS_VERSION 1
+typedef struct kvps_list_options {
+    unsigned int version;     /* KVPS_LIST_OPTIONS_VERSION */
+    const char *prefix;       /* NULL or "": all keys */
+    const char *cursor;       /* from kvps_list_page_cursor; NULL: from the start */
+    const char *start_after;  /* list keys strictly greater than this one (ignored with a cursor) */
+    const char *delimiter;    /* e.g. "/": keys past the next delimiter fold into one common prefix */
+    size_t page_size;         /* 0: the default */
+} kvps_list_options;
+#define KVPS_LIST_OPTIONS_INIT {KVPS_LIST_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0}
+
+/* kvps_list with more choices (options is borrowed for the call; NULL is all defaults).
+ * With a delimiter, a key that has the delimiter somewhere after the prefix is not listed
+ * itself: it folds into the common prefix "prefix + the text up to and including that first
+ * delimiter", listed once (kvps_list_page_prefix), as S3 and `aws s3 ls` do. Keys and common
+ * prefixes together come in one byte order across the pages, page_size counts both, and each
+ * common prefix appears once in the whole listing. With start_after, only keys strictly
+ * greater than it are listed, and with a delimiter only common prefixes greater than it too,
+ * so passing the last key or prefix seen resumes right after it. A cursor resumes the listing
+ * it came from and must come with the same prefix and delimiter (else KVPS_INVALID_ARGUMENT).
+ * Errors: KVPS_INVALID_ARGUMENT (options->version unknown, a bad cursor, an empty delimiter
+ * or one with control characters), KVPS_INVALID_KEY (a prefix or start_after that is too long
+ * or not UTF-8), and the store's errors. */
+KVPS_API kvps_status kvps_list_with(kvps_store *store, const kvps_list_options *options,
+                                    kvps_list_page **out);
+
+/* The number of common prefixes on the page (0 without a delimiter). */
+KVPS_API size_t kvps_list_page_prefix_count(const kvps_list_page *page);
+
+/* Common prefix i (0 <= i < prefix count), NUL-terminated, valid until the page is freed;
+ * NULL when i is out of range. */
+KVPS_API const char *kvps_list_page_prefix(const kvps_list_page *page, size_t i);
 
 /* ========================================================================== Batch */
 

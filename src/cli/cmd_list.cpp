@@ -133,6 +133,42 @@ private:
     std::string text_;
 };
 
+// One level under prefix, folded at delimiter by the store itself (kvps_list_with): keys and
+// folders ("2024/") in one byte order, a page at a time.
+void list_level(kvps_store *store, const std::string &prefix, const std::string &delimiter, Printer &printer) {
+    if (delimiter.empty())
+        usage_error("ls: the delimiter is empty");
+    std::string cursor;
+    for (;;) {
+        kvps_list_options options = KVPS_LIST_OPTIONS_INIT;
+        options.prefix = prefix.c_str();
+        options.delimiter = delimiter.c_str();
+        options.cursor = cursor.empty() ? nullptr : cursor.c_str();
+        kvps_list_page *raw = nullptr;
+        kvps_status status = kvps_list_with(store, &options, &raw);
+        if (status != KVPS_OK)
+            store_error(status, std::string("cannot list ") + kvps_store_url(store) + ": ");
+        Page page(raw);
+        size_t keys = kvps_list_page_count(page.get()), folders = kvps_list_page_prefix_count(page.get());
+        for (size_t i = 0, j = 0; i < keys || j < folders;) {
+            const kvps_entry *entry = i < keys ? kvps_list_page_entry(page.get(), i) : nullptr;
+            const char *folder = j < folders ? kvps_list_page_prefix(page.get(), j) : nullptr;
+            if (entry && (!folder || std::strcmp(entry->key, folder) < 0)) {
+                printer.key(*entry);
+                ++i;
+            } else {
+                printer.folder(folder);
+                ++j;
+            }
+        }
+        printer.flush();
+        const char *next = kvps_list_page_cursor(page.get());
+        if (next == nullptr)
+            return;
+        cursor = next;
+    }
+}
+
 }  // namespace
 
 int run_ls(const Context &context) {
@@ -151,6 +187,12 @@ int run_ls(const Context &context) {
     std::string prefix = glob ? literal_prefix(pattern) : pattern;
     bool recursive = args.flag("recursive");
     Printer printer(args);
+    if (!glob && !recursive) {
+        list_level(store.get(), prefix, args.value("delimiter").value_or("/"), printer);
+        return EXIT_OK;
+    }
+    if (args.value("delimiter"))
+        usage_error("ls: -d/--delimiter lists one level; it does not go with -r or a pattern");
     std::string last_folder;
     list_each(
         store.get(), prefix,

@@ -349,4 +349,37 @@ int run_rm(const Context &context) {
     return EXIT_OK;
 }
 
+// ---- presign
+
+namespace {
+
+// "90s", "15m", "1h", "7d" or plain seconds; throws a usage Failure for anything else.
+uint64_t duration_seconds(const std::string &text) {
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    std::string unit = text.substr(digits);
+    uint64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    if (digits == 0 || digits > 9 || scale == 0)
+        usage_error("presign: --expires takes a duration such as 90s, 15m, 1h or 7d, not '" + text + "'");
+    return std::stoull(text.substr(0, digits)) * scale;
+}
+
+}  // namespace
+
+int run_presign(const Context &context) {
+    const Args &args = context.args;
+    expect_operands(args, 1, 1);
+    Location where = key_location(args, args.operands[0]);
+    uint64_t seconds = duration_seconds(args.value("expires").value_or("1h"));
+    Store store = open_store(where, Role::source, args.verbose);
+    char *url = nullptr;
+    kvps_status status =
+        kvps_presign(store.get(), where.key.c_str(), args.flag("put") ? "PUT" : "GET", seconds, &url);
+    if (status != KVPS_OK)
+        library_error(status);
+    write_stdout(std::string(url) + "\n");
+    kvps_free(url);
+    return EXIT_OK;
+}
+
 }  // namespace cli

@@ -14,6 +14,11 @@ constexpr OptionSpec ls_options[] = {
     {"human", 'h', "", "sizes as 1.5 KiB, 12.3 MiB (implies -l)"},
     {"recursive", 'r', "", "every key below the prefix, not one level"},
     {"json", 0, "", "one JSON object a line: {\"key\",\"size\",\"mtime\",\"etag\"} or {\"prefix\"}"},
+    {"delimiter", 'd', "D", "fold keys into folders at D instead of '/' (the store does the folding)"},
+};
+constexpr OptionSpec presign_options[] = {
+    {"put", 0, "", "a URL that writes the value (HTTP PUT) instead of reading it"},
+    {"expires", 0, "DURATION", "how long the URL works: 90s, 15m, 1h (default), 7d at most"},
 };
 constexpr OptionSpec rm_options[] = {
     {"recursive", 'r', "", "remove every key under each PREFIX (batched, counted)"},
@@ -71,20 +76,32 @@ constexpr CommandSpec commands[] = {
      "  kvps stat greeting\n"
      "  kvps stat s3data:2024/report.pdf\n",
      {}},
-    {"ls", run_ls, false, "ls [-lhr] [--json] [PREFIX|PATTERN|STORE]",
+    {"ls", run_ls, false, "ls [-lhr] [-d D] [--json] [PREFIX|PATTERN|STORE]",
      "list keys one level deep (-r: all), with globs",
      "Lists the keys under PREFIX in byte order, one level deep: keys below a further '/' are\n"
      "shown once as their folder (\"2024/\"); -r lists every key. A PATTERN with *, ? or **\n"
      "lists its longest literal prefix and prints the keys it matches (whole keys: '*' and\n"
      "'?' stop at '/', '**' crosses it; '\\' makes the next character literal). Quote\n"
-     "patterns so the shell leaves them alone.\n\n"
+     "patterns so the shell leaves them alone. One level is listed by the store itself (S3's\n"
+     "delimiter listing), so a folder's keys are not read; -d D folds at D instead of '/'.\n\n"
      "Examples:\n"
      "  kvps ls\n"
      "  kvps ls -lh 2024/\n"
      "  kvps ls '2024/*.jpg'\n"
      "  kvps ls -r --json s3://bucket/prefix?region=eu-west-1\n"
-     "  kvps ls ./photos                            (a plain folder: its files are keys)\n",
+     "  kvps ls ./photos                            (a plain folder: its files are keys)\n"
+     "  kvps ls -d - logs/                          (fold at '-' instead of '/')\n",
      ls_options},
+    {"presign", run_presign, false, "presign KEY [--put] [--expires DURATION]",
+     "print a URL that reads (or writes) KEY without credentials",
+     "Prints a URL that lets whoever holds it read KEY's value (HTTP GET), or with --put write\n"
+     "it (HTTP PUT, the body is the value), until it expires (default 1h, at most 7d). The URL\n"
+     "is signed with the store's credentials and does not contain them. Only stores that can\n"
+     "sign such URLs (s3://) make them; others fail (exit 3).\n\n"
+     "Examples:\n"
+     "  kvps presign reports/2024.pdf\n"
+     "  curl -T big.iso \"$(kvps presign --put --expires 15m isos/big.iso)\"\n",
+     presign_options},
     {"rm", run_rm, true, "rm [-r] [--all] KEY|GLOB|PREFIX...", "remove keys, globs, prefixes",
      "Removes each KEY (a missing key is not an error), the keys each GLOB matches, or with -r\n"
      "every key under each PREFIX, in batches, and prints how many with -r or a glob. A KEY\n"

@@ -40,6 +40,7 @@ int run_get(const Context &context);
 int run_stat(const Context &context);
 int run_rm(const Context &context);
 int run_ls(const Context &context);
+int run_presign(const Context &context);
 int run_cp(const Context &context);
 int run_sync(const Context &context);
 int run_backends(const Context &context);

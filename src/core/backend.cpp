@@ -123,7 +123,7 @@ void put_item(Backend &backend, PutItem &item) noexcept {
 
 void get_item(Backend &backend, GetItem &item) noexcept {
     try {
-        std::optional<Bytes> value = backend.get(item.key);
+        std::optional<Bytes> value = backend.get_checked(item.key, item.crc32c);
         item.status = value ? KVPS_OK : KVPS_NOT_FOUND;
         if (value) item.value = std::move(*value);
     } catch (...) {
@@ -224,6 +224,67 @@ std::string Backend::rename(std::string_view from, std::string_view to, const Pu
     std::string etag = copy(from, to, options);
     remove(from);
     return etag;
+}
+
+// ---- listing by level, reads into the caller's memory, presigned URLs
+
+std::string_view common_prefix(std::string_view key, std::string_view prefix, std::string_view delimiter) {
+    if (delimiter.empty() || !key.starts_with(prefix)) return {};
+    size_t at = key.find(delimiter, prefix.size());
+    return at == std::string_view::npos ? std::string_view() : key.substr(0, at + delimiter.size());
+}
+
+// The fold's token: the last item returned, a NUL, then list()'s token to go on scanning.
+ListResult Backend::list_with(const ListQuery &query) {
+    bool folded_token = query.token.find('\0') != std::string_view::npos;
+    if (query.delimiter.empty() && query.start_after.empty() && !folded_token)
+        return list(query.prefix, query.token, query.limit);
+    std::string after(query.start_after), inner;
+    if (!query.token.empty()) {
+        size_t nul = query.token.find('\0');
+        if (nul == std::string_view::npos) fail(KVPS_INVALID_ARGUMENT, "invalid list cursor: not a listing of this store");
+        after = query.token.substr(0, nul);
+        inner = query.token.substr(nul + 1);
+    }
+    ListResult out;
+    size_t items = 0;
+    while (true) {
+        // Each key gives at most one item, so asking for what is missing never overfills.
+        ListResult page = list(query.prefix, inner, query.limit - items);
+        for (Entry &e : page.entries) {
+            std::string_view folded = common_prefix(e.key, query.prefix, query.delimiter);
+            std::string_view item = folded.empty() ? std::string_view(e.key) : folded;
+            if (item <= after) continue;
+            after = item;
+            if (folded.empty()) out.entries.push_back(std::move(e));
+            else out.prefixes.push_back(std::string(folded));
+            ++items;
+        }
+        inner = std::move(page.next);
+        if (inner.empty()) return out;
+        if (items == query.limit) {
+            out.next = after + '\0' + inner;
+            return out;
+        }
+    }
+}
+
+std::optional<Bytes> Backend::get_checked(std::string_view key, std::optional<uint32_t> &crc32c) {
+    crc32c.reset();
+    return get(key);
+}
+
+std::optional<uint64_t> Backend::get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
+                                          std::optional<uint32_t> &crc32c) {
+    crc32c.reset();
+    std::optional<Bytes> value = offset == 0 ? get_checked(key, crc32c) : get_range(key, offset, KVPS_TO_END);
+    if (!value) return std::nullopt;
+    if (value->size() <= capacity && value->size()) std::memcpy(buffer, value->data(), value->size());
+    return value->size();
+}
+
+std::string Backend::presign(std::string_view, std::string_view, uint64_t) {
+    fail(KVPS_UNSUPPORTED, "this store cannot make presigned URLs (only s3:// can)");
 }
 
 }  // namespace kvps

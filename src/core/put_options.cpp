@@ -72,6 +72,9 @@ MetadataList checked_metadata(std::vector<std::pair<std::string, std::string>> p
             fail(KVPS_INVALID_ARGUMENT, "metadata " + quote(name) + " has value " + quote(value) +
                                             ": values are printable ASCII without leading or trailing spaces");
         for (char &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (name.starts_with("kvps-"))
+            fail(KVPS_INVALID_ARGUMENT, "metadata name " + quote(name) +
+                                            " starts with \"kvps-\", which kvps keeps for its own (checksums)");
         total += kMetadataPrefix.size() + name.size() + value.size();
     }
     if (total > KVPS_METADATA_MAX)

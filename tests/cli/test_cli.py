@@ -21,6 +21,7 @@ import tempfile
 import termios
 import time
 import unittest
+import urllib.request
 
 KVPS = os.environ.get("KVPS_CLI", "")
 
@@ -473,6 +474,22 @@ class S3(CliTest):
                 self.assertIn("does not exist", err)
                 self.assertNotIn("secret", err)
 
+    def test_ls_delimiter_and_presign(self):
+        for key in ("a", "d/1", "d/2", "e/f/g"):
+            self.put(key, key.encode(), store=self.s3)
+        out = self.kvps("ls", "-d", "/", store=self.s3).stdout.decode().splitlines()
+        self.assertEqual(out, ["a", "d/", "e/"])
+        url = self.kvps("presign", "d/1", "--expires", "5m", store=self.s3).stdout.decode().strip()
+        self.assertIn("X-Amz-Expires=300", url)
+        with urllib.request.urlopen(url) as answer:
+            self.assertEqual(answer.read(), b"d/1")
+        put = self.kvps("presign", "--put", "d/3", store=self.s3).stdout.decode().strip()
+        request = urllib.request.Request(put, data=b"via presigned PUT", method="PUT")
+        with urllib.request.urlopen(request):
+            pass
+        self.assertEqual(self.get("d/3", store=self.s3), b"via presigned PUT")
+        self.kvps("presign", "d/1", "--expires", "8d", store=self.s3, rc=2)
+
     def test_verbose_on_s3_logs_requests_without_secrets(self):
         result = self.kvps("-v", "put", "k", store=self.s3, input=b"v")
         err = result.stderr.decode()
@@ -744,6 +761,19 @@ class Listing2(CliTest):
         self.assertEqual(self.ls("202?/c.*"), ["2024/c.png"])
         self.assertEqual(self.ls("x\\?*"), ["x?y"])
         self.assertEqual(self.ls("nothing*"), [])
+
+    def test_delimiter(self):
+        self.assertEqual(self.ls("-d", "/"), ["2024/", "2025/", "a.jpg", "x?y", "zz"])
+        self.assertEqual(self.ls("--delimiter", "."), ["2024/b.", "2024/c.", "2024/deep/d.", "2025/e.",
+                                                       "a.", "x?y", "zz"])
+        self.assertEqual(self.ls("-d", "/d", "2024/"), ["2024/b.jpg", "2024/c.png", "2024/deep/d"])
+        self.kvps("ls", "-d", "/", "-r", store=self.store, rc=2)
+        self.kvps("ls", "-d", "", store=self.store, rc=2)
+
+    def test_presign_needs_a_store_that_signs(self):
+        err = self.kvps("presign", "a.jpg", store=self.store, rc=3).stderr.decode()
+        self.assertIn("presigned", err)
+        self.kvps("presign", "a.jpg", "--expires", "soon", store=self.store, rc=2)
 
     def test_json_lines(self):
         rows = [json.loads(line) for line in self.ls("--json")]

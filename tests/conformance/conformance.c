@@ -87,6 +87,8 @@ static void delete_prefix(const char *prefix) {
     }
 }
 
+#include "reads_tests.h"
+
 /* ------------------------------------------------------------------ round trips */
 
 static void test_round_trip_small(void **state) {
@@ -869,6 +871,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_batch_mixed),
         cmocka_unit_test(test_threads_share_one_handle),
         cmocka_unit_test(test_introspection),
+        READS_TESTS
     };
     /* KVPS_CONFORMANCE_GROUP=writes runs only the second group (for quick runs by hand). */
     const char *only = getenv("KVPS_CONFORMANCE_GROUP");

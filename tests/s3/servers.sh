@@ -167,6 +167,8 @@ start() {
     {
         echo "export KVPS_TEST_S3_URL='$(store_url "http://127.0.0.1:$port1" "$key1" "$secret1")'"
         echo "export KVPS_TEST_S3_URL_2='$(store_url "http://127.0.0.1:$port2" "$key2" "$secret2")'"
+        # versitygw (posix) keeps each object as a plain file here: tests flip bytes in them.
+        echo "export KVPS_TEST_S3_DATA_2='$state/versitygw-data/$BUCKET'"
         echo "export KVPS_TEST_IMDS_ENDPOINT='http://127.0.0.1:$iport'"
     } | tee "$state/env.sh"
 }

@@ -6,7 +6,9 @@
 #include <cerrno>
 
 #include "spi/backend.hpp"
+#include "spi/checksum.hpp"
 #include "spi/error.hpp"
+#include "checksums.hpp"
 #include "lister.hpp"
 #include "properties.hpp"
 #include "spi/registrar.hpp"
@@ -26,6 +28,7 @@ public:
         auto temp = store_.new_temp();
         if (int err = write_all(temp->fd(), data, size))
             fail_path(err, "cannot write key " + quote(key) + " to", store_.where(loc));
+        store_checksum(temp->fd(), crc32c(data, size));
         store_.install(*temp, key, loc);
     }
 
@@ -82,6 +85,7 @@ public:
         auto temp = store_.new_temp();
         if (int err = write_all(temp->fd(), data, size))
             fail_path(err, "cannot write key " + quote(key) + " to", store_.where(loc));
+        store_checksum(temp->fd(), crc32c(data, size));
         write_properties(temp->fd(), options.properties(), store_.where(loc));
         return store_.install(*temp, key, loc, &options);
     }
@@ -107,6 +111,7 @@ public:
         if (!fd) fail(KVPS_NOT_FOUND, "cannot copy key " + quote(from) + ": it does not exist");
         auto temp = store_.new_temp();
         copy_bytes(fd.get(), temp->fd(), static_cast<uint64_t>(st.st_size), from, from_loc);
+        if (std::optional<uint32_t> crc = stored_checksum(fd.get())) store_checksum(temp->fd(), *crc);
         Properties properties = options.properties_over(read_properties(fd.get(), store_.where(from_loc)));
         write_properties(temp->fd(), properties, store_.where(to_loc));
         return store_.install(*temp, to, to_loc, &options);
@@ -121,7 +126,34 @@ public:
     void remove(std::string_view key) override { store_.remove(key, store_.layout().locate(key)); }
 
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
-        return lister_.list(prefix, token, limit);
+        return lister_.list(ListQuery{prefix, token, {}, {}, limit});
+    }
+
+    // ---- listing by level, reads into the caller's memory, checksums
+    ListResult list_with(const ListQuery &query) override { return lister_.list(query); }
+
+    std::optional<Bytes> get_checked(std::string_view key, std::optional<uint32_t> &crc) override {
+        Location loc = store_.layout().locate(key);
+        struct stat st;
+        Fd fd = store_.open_value(key, loc, st);
+        if (!fd) return std::nullopt;
+        crc = stored_checksum(fd.get());
+        Bytes out(static_cast<size_t>(st.st_size));
+        out.resize(read_at(fd.get(), out.data(), out.size(), 0, key, loc));
+        return out;
+    }
+
+    // pread straight into the caller's buffer: no allocation.
+    std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
+                                     std::optional<uint32_t> &crc) override {
+        Location loc = store_.layout().locate(key);
+        struct stat st;
+        Fd fd = store_.open_value(key, loc, st);
+        if (!fd) return std::nullopt;
+        Span64 span = clamp_range(static_cast<uint64_t>(st.st_size), offset, KVPS_TO_END);
+        if (span.count > capacity) return span.count;
+        if (offset == 0) crc = stored_checksum(fd.get());
+        return read_at(fd.get(), static_cast<char *>(buffer), static_cast<size_t>(span.count), span.start, key, loc);
     }
 
 private:
@@ -133,17 +165,7 @@ private:
 
     Bytes read_all(const Fd &fd, size_t size, std::string_view key, const Location &loc) const {
         Bytes out(size);
-        size_t got = 0;
-        while (got < out.size()) {
-            ssize_t n = ::pread(fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(got));
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                fail_path(errno, "cannot read key " + quote(key) + " at", store_.where(loc));
-            }
-            if (n == 0) break;
-            got += static_cast<size_t>(n);
-        }
-        out.resize(got);
+        out.resize(read_at(fd.get(), out.data(), size, 0, key, loc));
         return out;
     }
 
@@ -167,6 +189,22 @@ private:
             if (n < 0) fail_path(errno, "cannot copy key " + quote(key) + " from", store_.where(loc));
             if (n == 0) return;  // shrank under us (a pathmapped file edited in place)
         }
+    }
+
+    // Reads up to size bytes at offset; fewer only when the file shrank meanwhile.
+    size_t read_at(int fd, char *out, size_t size, uint64_t offset, std::string_view key,
+                   const Location &loc) const {
+        size_t got = 0;
+        while (got < size) {
+            ssize_t n = ::pread(fd, out + got, size - got, static_cast<off_t>(offset + got));
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                fail_path(errno, "cannot read key " + quote(key) + " at", store_.where(loc));
+            }
+            if (n == 0) break;  // shrank under us (a pathmapped file edited in place)
+            got += static_cast<size_t>(n);
+        }
+        return got;
     }
 
     Store store_;

@@ -29,7 +29,7 @@ class Store;
 class Lister {
 public:
     explicit Lister(const Store &store) : store_(store) {}
-    ListResult list(std::string_view prefix, std::string_view token, size_t limit);
+    ListResult list(const ListQuery &query);
 
     using Nodes = std::vector<Node>;
     // The sorted entries of directory rel (open as fd), from the session's snapshot when it
@@ -37,11 +37,22 @@ public:
     std::shared_ptr<const Nodes> nodes(uint64_t session, int fd, const std::string &rel, size_t depth);
 
 private:
+    // A directory as stat saw it: while it stays the same, no entry was added or removed.
+    struct DirState {
+        uint64_t dev = 0, ino = 0;
+        int64_t mtime_ns = 0, ctime_ns = 0;
+        bool operator==(const DirState &) const = default;
+    };
     struct Snapshot {
         uint64_t session;
         std::string rel;
         std::shared_ptr<const Nodes> nodes;
         std::chrono::steady_clock::time_point used;
+        DirState state;
+        // The directory had not changed for a while when it was read, so a change after the
+        // read shows in its times (which the file system keeps at a coarse clock tick): any
+        // listing may reuse the snapshot while the directory's state is the same.
+        bool reusable = false;
     };
     const Store &store_;
     std::mutex mutex_;

@@ -8,12 +8,15 @@
 
 #include "properties.hpp"
 #include "spi/error.hpp"
+#include "spi/checksum.hpp"
+#include "checksums.hpp"
 
 namespace kvps::file {
 
 FileReader::FileReader(Fd fd, std::string path, const struct stat &st, Span64 span)
     : fd_(std::move(fd)), path_(std::move(path)), etag_(etag_of(st)), size_(static_cast<uint64_t>(st.st_size)),
       pos_(span.start), end_(span.start + span.count) {
+    checksum_ = stored_checksum(fd_.get());
     ::posix_fadvise(fd_.get(), static_cast<off_t>(pos_), static_cast<off_t>(span.count), POSIX_FADV_SEQUENTIAL);
 }
 
@@ -56,11 +59,13 @@ void FileWriter::write(const void *data, size_t size) {
         temp_.reset();  // nothing half-written stays behind
         fail_path(err, "cannot write key " + quote(key_) + " to", store_.where(loc_));
     }
+    crc32c_ = crc32c(data, size, crc32c_);
 }
 
 void FileWriter::commit() {
     if (!temp_) fail(KVPS_INVALID_ARGUMENT, "writer for key " + quote(key_) + " is no longer open");
     std::unique_ptr<TempFile> temp = std::move(temp_);
+    store_checksum(temp->fd(), crc32c_);
     etag_ = store_.install(*temp, key_, loc_, options_ ? &*options_ : nullptr);
 }
 

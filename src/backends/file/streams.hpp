@@ -20,9 +20,11 @@ public:
     uint64_t value_size() const override { return size_; }
     bool seek(uint64_t offset, uint64_t end) override;
     std::string etag() const override { return etag_; }
+    std::optional<uint32_t> checksum() const override { return checksum_; }
 
 private:
     Fd fd_;
+    std::optional<uint32_t> checksum_;
     std::string path_, etag_;
     uint64_t size_, pos_, end_;
 };
@@ -43,6 +45,7 @@ private:
     std::string key_;
     Location loc_;
     std::unique_ptr<TempFile> temp_;
+    uint32_t crc32c_ = 0;  // of everything written
     std::optional<PutOptions> options_;
     std::string etag_;
 };

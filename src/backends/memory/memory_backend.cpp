@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "spi/backend.hpp"
+#include "spi/checksum.hpp"
 #include "spi/registrar.hpp"
 
 namespace kvps {
@@ -25,6 +26,7 @@ int64_t now_ns() {
 struct Blob {
     std::shared_ptr<char[]> bytes;
     size_t length = 0;
+    uint32_t crc32c = 0;  // of the bytes, computed when they were put
     const char *data() const { return bytes.get(); }
     size_t size() const { return length; }
 };
@@ -55,6 +57,7 @@ std::string etag_of(const Value &v) { return "m" + std::to_string(v.generation);
 // Holds the value it opened, so it keeps reading that version after a put replaces it.
 class ValueReader final : public Reader {
 public:
+    std::optional<uint32_t> checksum() const override { return bytes_.crc32c; }
     ValueReader(Blob bytes, Span64 span, std::string etag)
         : bytes_(std::move(bytes)), pos_(span.start), end_(span.start + span.count), etag_(std::move(etag)) {}
     bool seek(uint64_t offset, uint64_t end) override {
@@ -163,10 +166,67 @@ public:
         return result;
     }
 
+    // ---- listing by level, reads into the caller's memory, checksums
+    std::optional<Bytes> get_checked(std::string_view key, std::optional<uint32_t> &crc) override {
+        std::optional<Blob> blob = find(key);
+        if (!blob) return std::nullopt;
+        crc = blob->crc32c;
+        return Bytes::copy(blob->data(), blob->size());
+    }
+
+    std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
+                                     std::optional<uint32_t> &crc) override {
+        std::optional<Blob> blob = find(key);
+        if (!blob) return std::nullopt;
+        crc = blob->crc32c;
+        Span64 span = clamp_range(blob->size(), offset, KVPS_TO_END);
+        if (span.count <= capacity && span.count) std::memcpy(buffer, blob->data() + span.start, span.count);
+        return span.count;
+    }
+
+    // Walks the ordered index; the keys under a common prefix are skipped with one search.
+    ListResult list_with(const ListQuery &q) override {
+        ListResult result;
+        std::string after(q.token.empty() ? q.start_after : q.token);
+        std::shared_lock lock(data_->mutex);
+        const auto &order = data_->order;
+        auto it = after.empty() ? order.lower_bound(q.prefix) : order.upper_bound(after);
+        if (it != order.end() && *it < q.prefix) it = order.lower_bound(q.prefix);
+        size_t items = 0;
+        while (it != order.end() && it->starts_with(q.prefix)) {
+            std::string_view folded = common_prefix(*it, q.prefix, q.delimiter);
+            if (!folded.empty()) {
+                // Past every key that starts with the folded prefix ("\xff" is in no UTF-8 key).
+                auto past = order.lower_bound(std::string(folded) + '\xff');
+                if (folded > std::string_view(after)) {
+                    if (items == q.limit) {
+                        result.next = after;
+                        break;
+                    }
+                    result.prefixes.emplace_back(folded);
+                    after = folded;
+                    ++items;
+                }
+                it = past;
+                continue;
+            }
+            if (items == q.limit) {
+                result.next = after;
+                break;
+            }
+            const Value &v = data_->values.find(*it)->second;
+            result.entries.push_back(Entry{std::string(*it), v.blob.size(), v.mtime_ns, etag_of(v)});
+            after = *it;
+            ++items;
+            ++it;
+        }
+        return result;
+    }
+
 private:
     static Blob make_blob(const void *data, size_t size) {
         // Copied outside the lock; the lock only swaps a pointer.
-        Blob blob{std::make_shared_for_overwrite<char[]>(size ? size : 1), size};
+        Blob blob{std::make_shared_for_overwrite<char[]>(size ? size : 1), size, crc32c(data, size)};
         if (size) std::memcpy(blob.bytes.get(), data, size);
         return blob;
     }

@@ -140,6 +140,9 @@ HttpResponse Client::send(const Call &call) {
     request.body_size = call.body_size;
     request.has_body = call.has_body;
     request.into = call.into;
+    request.to_buffer = call.to_buffer;
+    request.buffer = call.buffer;
+    request.buffer_capacity = call.buffer_capacity;
     uint64_t streamed = 0;
     std::function<bool(const char *, size_t)> counting;
     if (call.stream) {

@@ -51,6 +51,10 @@ struct Call {
     // See HttpRequest::stream. Once a byte went to it, a lost connection is not retried here
     // (the caller resumes where the bytes stopped).
     const std::function<bool(const char *, size_t)> *stream = nullptr;
+    // See HttpRequest::to_buffer: a 2xx body straight into the caller's memory.
+    bool to_buffer = false;
+    char *buffer = nullptr;
+    size_t buffer_capacity = 0;
     // Set to true when any attempt went unanswered (the server may have acted on it).
     bool *lost_answer = nullptr;
 };
@@ -75,8 +79,12 @@ public:
     // "GET 'key'" for messages (the user's key, without the store's prefix).
     std::string describe(std::string_view method, std::string_view full_key) const;
 
-private:
+    // The request path of a call (URI-encoded) and, in host, the host to send it to.
     std::string url_for(const Call &call, std::string &host) const;
+    // "http" or "https".
+    const std::string &scheme() const { return scheme_; }
+
+private:
     std::string scrub(std::string text) const;
 
     Settings settings_;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <random>
 
+#include "spi/checksum.hpp"
 #include "spi/log.hpp"
 #include "multipart.hpp"
 #include "s3_backend.hpp"
@@ -63,6 +64,17 @@ void delete_probe(Client &client, const std::string &full_key) noexcept {
 bool refused_condition(const HttpResponse &response) {
     return response.status == 412 || response.status == 409 ||
            parse_error(body_of(response)).code == "PreconditionFailed";
+}
+
+// Adds x-amz-meta-kvps-crc32c (see checksum_headers) when headers' metadata leaves room for it
+// within S3's limit (counted as kvps counts it: names with their prefix, and values); a user's
+// metadata at the limit leaves the value with x-amz-checksum-crc32c alone.
+void add_checksum_metadata(Headers &headers, uint32_t crc) {
+    constexpr std::string_view kName = "x-amz-meta-kvps-crc32c";
+    size_t total = kName.size() + 8;
+    for (const auto &[name, value] : headers)
+        if (name.starts_with("x-amz-meta-")) total += name.size() + value.size();
+    if (total <= KVPS_METADATA_MAX) headers.emplace_back(kName, crc32c_hex(crc));
 }
 
 }  // namespace
@@ -149,7 +161,10 @@ Headers condition_headers(const PutOptions &options) {
 Properties properties_of(const HttpResponse &response) {
     Properties out;
     out.content_type = response.content_type;
-    out.metadata = response.user_metadata;
+    // Names starting "kvps-" are kvps's own (x-amz-meta-kvps-crc32c, see checksum_headers),
+    // not the user's.
+    for (const auto &entry : response.user_metadata)
+        if (!entry.first.starts_with("kvps-")) out.metadata.push_back(entry);
     std::sort(out.metadata.begin(), out.metadata.end());
     return out;
 }
@@ -190,6 +205,9 @@ std::string put_object_with(Client &client, const std::string &full_key, const v
     call.body_size = size;
     call.has_body = true;
     call.headers = property_headers(options.properties());
+    uint32_t crc = crc32c(data, size);
+    call.headers.emplace_back("x-amz-checksum-crc32c", crc32c_base64(crc));
+    add_checksum_metadata(call.headers, crc);
     Headers condition = condition_headers(options);
     call.headers.insert(call.headers.end(), condition.begin(), condition.end());
     // A replay after a lost answer would meet its own write and fail its condition.
@@ -245,9 +263,14 @@ std::optional<Bytes> S3Backend::get_with(std::string_view key, Metadata &meta) {
 std::string S3Backend::copy(std::string_view from, std::string_view to, const PutOptions &options) {
     std::string source = client_.full_key(from), target = client_.full_key(to);
     std::string source_etag;
-    std::optional<Metadata> meta = head_object(client_, source, &source_etag);
+    std::optional<uint32_t> crc;
+    std::optional<Metadata> meta = head_object(client_, source, &source_etag, &crc);
     if (!meta) fail(KVPS_NOT_FOUND, "cannot copy key " + quote(from) + ": it does not exist");
     Properties properties = options.properties_over(meta->properties);
+    // The copy keeps the source's checksum in the metadata, which the copy writes out anew
+    // (its parts, when copied in parts, have their own checksums).
+    Headers target_headers = property_headers(properties);
+    if (crc) add_checksum_metadata(target_headers, *crc);
     Headers from_version = {{"x-amz-copy-source-if-match", source_etag}};
     uint64_t size = meta->size;
 
@@ -263,7 +286,7 @@ std::string S3Backend::copy(std::string_view from, std::string_view to, const Pu
         Call call;
         call.method = "PUT";
         call.key = target;
-        call.headers = property_headers(properties);
+        call.headers = target_headers;
         call.headers.emplace_back("x-amz-copy-source", copy_source(client_, source));
         call.headers.emplace_back("x-amz-metadata-directive", "REPLACE");
         call.headers.insert(call.headers.end(), from_version.begin(), from_version.end());
@@ -281,7 +304,7 @@ std::string S3Backend::copy(std::string_view from, std::string_view to, const Pu
     // Large or conditional: UploadPartCopy parts of the same source version, then a
     // CompleteMultipartUpload that carries the condition.
     if (options.conditional()) probe_.require(client_, true);
-    MultipartUpload upload(client_, target, property_headers(properties));
+    MultipartUpload upload(client_, target, target_headers);
     upload.set_complete_headers(condition_headers(options));
     uint64_t part = client_.settings().part_size;
     for (uint64_t at = 0; at < size; at += part)

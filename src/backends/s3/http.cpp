@@ -29,6 +29,7 @@ struct Exchange {
     size_t upload_left = 0;
     bool into_target = false;  // decided once the status line is known
     bool streaming = false;
+    bool buffering = false;  // a 2xx body goes to HttpRequest::buffer
     bool headers_done = false;  // the blank line after the headers arrived
     uint64_t body_bytes = 0;
     std::exception_ptr error;
@@ -77,6 +78,16 @@ size_t write_body(char *data, size_t size, size_t count, void *user) {
     size_t n = size * count;
     x->body_bytes += n;
     if (x->streaming) return (*x->request->stream)(data, n) ? n : 0;
+    if (x->buffering) {
+        HttpResponse &r = *x->response;
+        if (n > x->request->buffer_capacity - r.buffered) {
+            r.too_large = true;
+            return 0;  // aborts the transfer
+        }
+        std::memcpy(x->request->buffer + r.buffered, data, n);
+        r.buffered += n;
+        return n;
+    }
     try {
         sink(x).append(data, n);
     } catch (...) {
@@ -112,6 +123,9 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         x->response->user_metadata.clear();
         x->into_target = x->request->into && x->response->status / 100 == 2;
         x->streaming = x->request->stream && x->response->status == 206;
+        x->buffering = x->request->to_buffer && x->response->status / 100 == 2;
+        x->response->buffered = 0;
+        x->response->too_large = false;
         x->headers_done = false;
         sink(x).resize(0);  // shrinking never allocates
         return n;
@@ -125,6 +139,10 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
     if (named(line, colon, "content-length")) {
         uint64_t length = std::strtoull(header_value(line, colon).c_str(), nullptr, 10);
         x->response->content_length = length;
+        if (x->buffering && length > x->request->buffer_capacity) {
+            x->response->too_large = true;
+            return 0;  // aborts the transfer before any of the body is read
+        }
         try {  // one allocation for the whole body
             if (!x->streaming && length < (uint64_t{1} << 40))
                 sink(x).reserve(static_cast<size_t>(length));
@@ -140,6 +158,10 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         x->response->content_range = header_value(line, colon);
     } else if (named(line, colon, "x-amz-request-id")) {
         x->response->request_id = header_value(line, colon);
+    } else if (named(line, colon, "x-amz-checksum-crc32c")) {
+        x->response->checksum_crc32c = header_value(line, colon);
+    } else if (named(line, colon, "x-amz-meta-kvps-crc32c")) {
+        x->response->meta_crc32c = header_value(line, colon);
     } else if (named(line, colon, "date")) {
         x->response->date = header_value(line, colon);
     } else if (named(line, colon, "content-type")) {
@@ -248,6 +270,11 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
 
     CURLcode code = curl_easy_perform(curl);
     if (x.error) std::rethrow_exception(x.error);
+    if (code != CURLE_OK && response.too_large) {  // stopped on purpose: the answer is known
+        lease.handle = nullptr;  // the rest of the body is unread: the connection cannot be reused
+        curl_easy_cleanup(curl);
+        return true;
+    }
     if (code == CURLE_OK) {
         // An answer without its framing is no answer: cut inside the headers, or a body shorter
         // (or longer) than its Content-Length.

@@ -37,6 +37,11 @@ struct HttpRequest {
     // When set, a 206 body is handed over piece by piece instead (returning false stops the
     // transfer); other answers still land in response.body.
     const std::function<bool(const char *, size_t)> *stream = nullptr;
+    // When to_buffer is set, a 2xx body is written to buffer (capacity bytes) instead; a body
+    // that would not fit is not read (HttpResponse::too_large), and the connection is dropped.
+    bool to_buffer = false;
+    char *buffer = nullptr;
+    size_t buffer_capacity = 0;
 };
 
 struct HttpResponse {
@@ -44,6 +49,10 @@ struct HttpResponse {
     Bytes body;  // error documents always land here
     std::optional<uint64_t> content_length;
     std::string etag, last_modified, content_range, request_id;
+    std::string checksum_crc32c;  // x-amz-checksum-crc32c (base64), "" when absent
+    std::string meta_crc32c;      // x-amz-meta-kvps-crc32c (hex), "" when absent
+    uint64_t buffered = 0;        // bytes written to HttpRequest::buffer
+    bool too_large = false;       // the 2xx body did not fit HttpRequest::buffer
     std::string date;  // the server's clock (Date header)
     // Content-Type and x-amz-meta-* (names lower-cased, the prefix removed), as received.
     std::string content_type;

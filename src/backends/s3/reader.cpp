@@ -59,6 +59,9 @@ public:
 
     uint64_t value_size() const override { return value_size_; }
 
+    std::optional<uint32_t> checksum() const override { return checksum_; }
+    void set_checksum(std::optional<uint32_t> crc32c) { checksum_ = crc32c; }
+
 private:
     void start(uint64_t first, uint64_t end) {
         next_ = first;
@@ -167,6 +170,7 @@ private:
     size_t head_ = 0, used_ = 0;
     bool done_ = false, closed_ = false;
     std::exception_ptr error_;
+    std::optional<uint32_t> checksum_;
     std::thread worker_;  // last: started after everything it uses
 };
 
@@ -175,11 +179,14 @@ private:
 std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64_t offset,
                                     uint64_t length) {
     std::string etag;
-    std::optional<Metadata> meta = head_object(client, full_key, &etag);
+    std::optional<uint32_t> crc32c;
+    std::optional<Metadata> meta = head_object(client, full_key, &etag, &crc32c);
     if (!meta) return nullptr;
     Span64 span = clamp_range(meta->size, offset, length);
-    return std::make_unique<S3Reader>(client, std::move(full_key), std::move(etag), meta->size,
-                                      span);
+    auto reader = std::make_unique<S3Reader>(client, std::move(full_key), std::move(etag), meta->size,
+                                             span);
+    reader->set_checksum(crc32c);
+    return reader;
 }
 
 }  // namespace kvps::s3

@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "spi/error.hpp"
+#include "spi/checksum.hpp"
 #include "spi/text.hpp"
 #include "multipart.hpp"
 #include "parallel.hpp"
@@ -88,7 +89,8 @@ void settle_lost_answer(Client &client, const std::string &full_key, const std::
     throw Error(failure.status(), failure.message() + " (checked: the new value is not in place)");
 }
 
-void put_object(Client &client, const std::string &full_key, const void *data, size_t size) {
+void put_object(Client &client, const std::string &full_key, const void *data, size_t size,
+                const std::vector<std::pair<std::string, std::string>> &headers) {
     Call call;
     call.method = "PUT";
     call.key = full_key;
@@ -96,6 +98,7 @@ void put_object(Client &client, const std::string &full_key, const void *data, s
     call.body_size = size;
     call.has_body = true;
     call.headers = {{"Content-Type", "application/octet-stream"}};  // as put_with's default
+    call.headers.insert(call.headers.end(), headers.begin(), headers.end());
     bool lost = false;  // an unanswered attempt may have stored the value
     call.lost_answer = &lost;
     try {
@@ -109,11 +112,13 @@ void put_object(Client &client, const std::string &full_key, const void *data, s
 }
 
 std::optional<Metadata> head_object(Client &client, const std::string &full_key,
-                                    std::string *raw_etag) {
+                                    std::string *raw_etag, std::optional<uint32_t> *crc32c) {
     Call call;
     call.method = "HEAD";
     call.key = full_key;
+    if (crc32c) call.headers = {{"x-amz-checksum-mode", "ENABLED"}};
     HttpResponse response = client.send(call);
+    if (crc32c) *crc32c = answered_checksum(response);
     if (response.status == 404) return std::nullopt;
     if (!succeeded(response)) client.fail_answer(response, client.describe("HEAD", full_key));
     Metadata meta;
@@ -132,7 +137,7 @@ void S3Backend::put(std::string_view key, const void *data, size_t size) {
     std::string full = client_.full_key(key);
     uint64_t part = client_.settings().part_size;
     if (size <= part) {
-        put_object(client_, full, data, size);
+        put_object(client_, full, data, size, checksum_headers(crc32c(data, size)));
         return;
     }
     MultipartUpload upload(client_, full);

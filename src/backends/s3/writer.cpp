@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "spi/error.hpp"
+#include "spi/checksum.hpp"
 #include "multipart.hpp"
 #include "s3_backend.hpp"
 
@@ -43,7 +44,8 @@ public:
         failed_ = true;  // whatever happens now, the writer is done
         if (!upload_) {
             if (options_) etag_ = put_object_with(client_, key_, buffer_.data(), buffer_.size(), *options_);
-            else put_object(client_, key_, buffer_.data(), buffer_.size());
+            else put_object(client_, key_, buffer_.data(), buffer_.size(),
+                            checksum_headers(crc32c(buffer_.data(), buffer_.size())));
             return;
         }
         if (buffer_.size() > 0) upload_->add_part(std::move(buffer_));

@@ -127,6 +127,10 @@ ListObjectsPage parse_list_objects(std::string_view document) {
     // Keys are encoded only when the answer says so: some servers ignore encoding-type.
     bool encoded = root.child_text("EncodingType") == "url";
     for (const XmlNode &c : root.children) {
+        if (c.name == "CommonPrefixes") {
+            std::string p = c.child_text("Prefix");
+            page.common_prefixes.push_back(encoded ? url_decode_key(p) : p);
+        }
         if (c.name != "Contents") continue;
         ListedObject o;
         o.key = encoded ? url_decode_key(c.child_text("Key")) : c.child_text("Key");

@@ -45,6 +45,7 @@ struct ListObjectsPage {
     std::vector<ListedObject> objects;
     bool truncated = false;
     std::string next_token;  // NextContinuationToken
+    std::vector<std::string> common_prefixes;  // decoded, of a listing with a delimiter
 };
 // A ListObjectsV2 answer requested with encoding-type=url.
 ListObjectsPage parse_list_objects(std::string_view document);

@@ -2,6 +2,7 @@
 #include "api/shim.hpp"
 
 #include "keys.hpp"
+#include "spi/checksum.hpp"
 
 using namespace kvps::shim;
 
@@ -102,6 +103,16 @@ KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *cons
         std::vector<std::string> errors;
         auto items = batch_items<kvps::GetItem>(n, keys, statuses, index, errors);
         store->backend->get_many(items);
+        for (kvps::GetItem &item : items) {  // each value checked against its stored checksum
+            if (item.status != KVPS_OK || !item.crc32c || !store->verify_checksums) continue;
+            try {
+                kvps::check_crc32c(item.key, *item.crc32c, kvps::crc32c(item.value.data(), item.value.size()));
+            } catch (const kvps::Error &e) {
+                item.status = e.status();
+                item.error = e.message();
+                item.value = kvps::Bytes();
+            }
+        }
         for (size_t j = 0; j < items.size(); ++j)
             if (items[j].status == KVPS_OK) {
                 sizes[index[j]] = items[j].value.size();

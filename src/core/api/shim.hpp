@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,7 @@ struct kvps_store {
     const kvps::RegisteredBackend *registered = nullptr;
     std::string url;        // redacted, for kvps_store_url
     std::string cursor_id;  // what a cursor must carry to be accepted by this store
+    bool verify_checksums = true;  // the store option every backend accepts (see kvps.h)
 };
 
 namespace kvps::shim {
@@ -57,7 +59,11 @@ struct kvps_reader {
     uint64_t position;                     // absolute offset in the value
     uint64_t range_end;                    // absolute, clamped
     uint64_t value_size;
-    std::string etag;  // of the version being read; "" when the backend cannot tell
+    std::string etag;    // of the version being read; "" when the backend cannot tell
+    // Checksum verification of a reader reading the whole value in order: expected is the
+    // stored CRC32C, running the CRC32C of the bytes read so far; off after a seek.
+    std::optional<uint32_t> expected;
+    uint32_t running = 0;
 };
 
 struct kvps_writer {
@@ -74,6 +80,7 @@ struct kvps_list_page {
     std::vector<kvps_entry> views;
     std::string cursor;
     bool complete = true;
+    std::vector<std::string> prefixes;  // common prefixes of a delimiter listing
 };
 
 namespace kvps::shim {

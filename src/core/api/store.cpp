@@ -41,6 +41,28 @@ std::string store_identity(std::string_view where) {
     return hex;
 }
 
+// verify_checksums is the core's own store option, accepted by every backend: it is taken out
+// of the URL query and the extra options before the backend's table is checked.
+bool take_verify_option(std::vector<std::pair<std::string, std::string>> &url_options,
+                        std::vector<std::pair<std::string, std::string>> &extra) {
+    bool verify = true;
+    for (auto *options : {&url_options, &extra}) {
+        for (auto it = options->begin(); it != options->end();) {
+            if (kvps::lower(it->first) != "verify_checksums") {
+                ++it;
+                continue;
+            }
+            std::optional<bool> value = kvps::parse_bool(it->second);
+            if (!value)
+                kvps::fail(KVPS_INVALID_OPTION, "option verify_checksums must be a bool (true/false), not " +
+                                                    kvps::quote(it->second));
+            verify = *value;
+            it = options->erase(it);
+        }
+    }
+    return verify;
+}
+
 kvps_status open_store(const char *url_text, const kvps_option *options, size_t n_options,
                        kvps_store **out) {
     require(url_text, "url");
@@ -60,10 +82,13 @@ kvps_status open_store(const char *url_text, const kvps_option *options, size_t 
                        "value of option \"" + std::string(options[i].name) + "\" is NULL");
         extra.emplace_back(options[i].name, options[i].value);
     }
+    bool verify = take_verify_option(url.query, extra);
     auto values = kvps::check_options(url.scheme, backend->spec.options, url.query, extra);
     auto store = std::make_unique<kvps_store>();
     store->registered = backend;
     store->url = redacted_url(url, *backend, values);
+    store->verify_checksums = verify;
+    if (!verify) store->url += std::string(store->url.find('?') == std::string::npos ? "?" : "&") + "verify_checksums=false";
     store->cursor_id = store_identity(backend->spec.name + ":" + url.authority() + url.path);
     kvps::Config config(std::move(url), std::move(values), &backend->spec.options);
     store->backend = backend->spec.open(config);

@@ -2,7 +2,9 @@
 #include "api/shim.hpp"
 
 #include <algorithm>
+#include <utility>
 #include "keys.hpp"
+#include "spi/checksum.hpp"
 
 using namespace kvps::shim;
 
@@ -38,9 +40,12 @@ KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64
             uint64_t size = reader->value_size();
             kvps::Span64 span = kvps::clamp_range(size, offset, length);
             std::string etag = reader->etag();
+            std::optional<uint32_t> expected;
+            if (store->verify_checksums && span.start == 0 && span.count == size)
+                expected = reader->checksum();
             *out = new kvps_reader{StoreRef(store), std::string(k),          std::move(reader),
                                    span.start,      span.start + span.count, size,
-                                   std::move(etag)};
+                                   std::move(etag), expected};
             amount = span.count;
             return KVPS_OK;
         });
@@ -64,6 +69,13 @@ KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t 
                                         std::to_string(reader->position) + " of " +
                                         std::to_string(reader->range_end) +
                                         " bytes (it changed or was truncated)");
+            if (reader->expected) {  // reading the whole value in order: verify it at its end
+                reader->running = kvps::crc32c(buffer, got, reader->running);
+                if (reader->position + got == reader->value_size) {
+                    std::optional<uint32_t> expected = std::exchange(reader->expected, std::nullopt);
+                    kvps::check_crc32c(reader->key, *expected, reader->running);
+                }
+            }
             reader->position += got;
         }
         *n = got;
@@ -78,6 +90,7 @@ KVPS_API kvps_status kvps_reader_seek(kvps_reader *reader, uint64_t offset) {
         require(reader, "reader");
         uint64_t target = std::min(offset, reader->range_end);
         if (target == reader->position) return KVPS_OK;
+        reader->expected.reset();  // no longer reading the whole value in order
         if (reader->reader && target != reader->range_end &&
             !reader->reader->seek(target, reader->range_end))
             reader->reader.reset();  // reopened by the next read

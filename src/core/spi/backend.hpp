@@ -51,7 +51,25 @@ struct Entry {
 struct ListResult {
     std::vector<Entry> entries;  // in byte order of keys, all starting with the prefix
     std::string next;            // the backend's token for the next page; "" = listing complete
+    // With a delimiter (ListQuery): the common prefixes, in byte order; together with entries
+    // one byte order across pages, and each prefix once in the whole listing.
+    std::vector<std::string> prefixes;
 };
+
+// A listing request of kvps_list_with. The page holds at most limit entries and prefixes
+// together, each item strictly greater than start_after (when the token is "").
+struct ListQuery {
+    std::string_view prefix;
+    std::string_view token;        // "" = from the start, else a ListResult::next of this backend
+    std::string_view start_after;  // "" = none
+    std::string_view delimiter;    // "" = a flat listing
+    size_t limit = 1000;           // >= 1
+};
+
+// The common prefix a key folds into under a delimiter listing: prefix + the text up to and
+// including the first delimiter after it; "" when the key does not fold (no delimiter after
+// the prefix, or no delimiter asked for).
+std::string_view common_prefix(std::string_view key, std::string_view prefix, std::string_view delimiter);
 
 // A stream over a range of one value.
 class Reader {
@@ -72,6 +90,9 @@ public:
     }
     // The etag of the version being read; "" when unknown.
     virtual std::string etag() const { return ""; }
+    // The CRC32C stored with the whole value being read; nullopt when it has none. The core
+    // verifies a reader that reads the whole value in order.
+    virtual std::optional<uint32_t> checksum() const { return std::nullopt; }
 };
 
 // A value being written: nothing is visible before commit().
@@ -101,6 +122,7 @@ struct GetItem {
     Bytes value;
     kvps_status status = KVPS_OK;  // KVPS_NOT_FOUND for a missing key
     std::string error;
+    std::optional<uint32_t> crc32c;  // the checksum stored with the value (see get_checked)
 };
 struct DeleteItem {
     std::string_view key;
@@ -122,7 +144,8 @@ public:
     // with KVPS_UNSUPPORTED otherwise, so the default that throws is never reached)
     // Up to limit (>= 1) entries whose keys start with prefix, strictly after the position
     // token names ("" = from the start; otherwise a value this backend put in ListResult::next).
-    // A key that exists for the whole listing must be returned exactly once.
+    // A key that exists for the whole listing must be returned exactly once. Tokens never
+    // contain a NUL byte (list_with's generic fold tells its own tokens by one).
     virtual ListResult list(std::string_view prefix, std::string_view token, size_t limit);
 
     // ---- optional: the defaults are generic fallbacks over the required operations
@@ -138,6 +161,23 @@ public:
     virtual void get_many(std::span<GetItem> items);
     virtual void delete_many(std::span<DeleteItem> items);
 
+    // ---- listing by level, reads into the caller's memory, checksums, presigned URLs
+    // Default: a generic fold over list() that reads every key under the prefix (a backend
+    // that can skip a common prefix's keys, or asks its server, does better).
+    virtual ListResult list_with(const ListQuery &query);
+    // The whole value and, in crc32c, the CRC32C stored with it (nullopt when it has none;
+    // the core verifies). Default: get() and no checksum. Backends that store checksums
+    // compute them in put/open_writer (see checksum.hpp).
+    virtual std::optional<Bytes> get_checked(std::string_view key, std::optional<uint32_t> &crc32c);
+    // Copies the value from offset to its end into buffer when it fits in capacity, and
+    // returns that size (nullopt = not found). When it does not fit, returns the size and
+    // writes nothing. crc32c as in get_checked (only needed with offset 0).
+    // Default: get_checked / get_range, then a copy.
+    virtual std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer,
+                                             size_t capacity, std::optional<uint32_t> &crc32c);
+    // A URL that allows method ("GET" or "PUT") on key for expires_seconds without credentials.
+    // Default: KVPS_UNSUPPORTED.
+    virtual std::string presign(std::string_view key, std::string_view method, uint64_t expires_seconds);
     // ---- conditional writes, properties, copy and rename (see kvps_put_options)
     // A condition must be checked atomically with the write it guards: a backend that cannot
     // must leave put_with's default, which refuses conditions (KVPS_UNSUPPORTED) rather than

@@ -38,7 +38,7 @@ from ._errors import (
     Unsupported,
 )
 from ._native import LOG_FN, lib, library_path, text
-from ._store import Entry, Stat, Store
+from ._store import Entry, Prefix, Stat, Store
 from ._streams import RawReader, Reader, Writer
 
 __version__ = "0.1.0"
@@ -68,6 +68,7 @@ __all__ = [
     "OutcomeUnknown",
     "PermissionDenied",
     "PreconditionFailed",
+    "Prefix",
     "RawReader",
     "Reader",
     "RemoteError",

@@ -42,6 +42,20 @@ class Entry(ctypes.Structure):
     ]
 
 
+LIST_OPTIONS_VERSION = 1
+
+
+class ListOptions(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("prefix", ctypes.c_char_p),
+        ("cursor", ctypes.c_char_p),
+        ("start_after", ctypes.c_char_p),
+        ("delimiter", ctypes.c_char_p),
+        ("page_size", ctypes.c_size_t),
+    ]
+
+
 class Option(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("value", ctypes.c_char_p)]
 
@@ -134,6 +148,12 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
     "kvps_backend_find": (_pbackend, [_s]),
     "kvps_backend_option": (ctypes.POINTER(OptionInfo), [_pbackend, _z]),
     "kvps_set_logger": (None, [LOG_FN, _p, ctypes.c_int]),
+    # listing by level, reads into the caller's memory, presigned URLs
+    "kvps_list_with": (_st, [_p, ctypes.POINTER(ListOptions), _pp]),
+    "kvps_list_page_prefix_count": (_z, [_p]),
+    "kvps_list_page_prefix": (_s, [_p, _z]),
+    "kvps_get_into": (_st, [_p, _s, _u64, _p, _z, _pz]),
+    "kvps_presign": (_st, [_p, _s, _s, _u64, _pp]),
     # conditional writes, content type and metadata, copy and rename
     "kvps_put_with": (_st, [_p, _s, _p, _z, ctypes.POINTER(PutOptions)]),
     "kvps_get_with": (_st, [_p, _s, _pp, _pz, ctypes.POINTER(StatInfo)]),

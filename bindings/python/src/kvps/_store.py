@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import threading
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
@@ -24,9 +25,11 @@ from ._errors import (
 )
 from ._native import (
     ETAG_MAX,
+    LIST_OPTIONS_VERSION,
     PUT_OPTIONS_VERSION,
     STAT_VERSION,
     TO_END,
+    ListOptions,
     Option,
     PutOptions,
     StatInfo,
@@ -115,6 +118,16 @@ class Entry:
     size: int
     modified: datetime | None
     etag: str | None
+
+
+class Prefix(str):
+    """A common prefix ("folder") of a listing with a delimiter, e.g. "photos/2024/": a str,
+    told apart from the keys' Entry objects by its type."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Prefix({str(self)!r})"
 
 
 def _not_found(key: str) -> NotFound:
@@ -588,12 +601,145 @@ class Store(MutableMapping[str, bytes]):
         finally:
             lib.kvps_list_page_free(page)
 
-    def list(self, prefix: str = "", page_size: int = 0) -> Iterator[Entry]:
+    @overload
+    def list(
+        self, prefix: str = "", page_size: int = 0, *, delimiter: None = None, start_after: str | None = None
+    ) -> Iterator[Entry]: ...
+
+    @overload
+    def list(
+        self, prefix: str = "", page_size: int = 0, *, delimiter: str, start_after: str | None = None
+    ) -> Iterator[Entry | Prefix]: ...
+
+    def list(
+        self,
+        prefix: str = "",
+        page_size: int = 0,
+        *,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+    ) -> Iterator[Entry | Prefix]:
         """Every key starting with prefix, in byte order of the keys, fetched a page at a
-        time (page_size 0: the backend's default)."""
-        cursor: str | None = None
+        time (page_size 0: the backend's default).
+
+        With a delimiter (e.g. "/"), keys that have it after the prefix fold into one Prefix
+        each ("folders", listed once), yielded among the Entry objects in byte order. With
+        start_after, only items after it are listed."""
+        if delimiter is None and start_after is None:
+            cursor: str | None = None
+            while True:
+                entries, cursor = self.list_page(prefix, cursor, page_size)
+                yield from entries
+                if cursor is None:
+                    return
+        cursor = None
         while True:
-            entries, cursor = self.list_page(prefix, cursor, page_size)
-            yield from entries
+            items, cursor = self.list_level_page(prefix, cursor, page_size, delimiter=delimiter,
+                                                 start_after=start_after)
+            yield from items
             if cursor is None:
                 return
+
+    def list_level_page(
+        self,
+        prefix: str = "",
+        cursor: str | None = None,
+        page_size: int = 0,
+        *,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+    ) -> tuple[builtins.list[Entry | Prefix], str | None]:
+        """One page of list(prefix, delimiter=..., start_after=...): its Entry and Prefix items
+        in byte order, and the cursor of the next page (None when the listing is complete)."""
+        bad = Status.INVALID_ARGUMENT
+        options = ListOptions(version=LIST_OPTIONS_VERSION)
+        options.prefix = c_string(prefix, "prefix", InvalidArgument, bad)
+        options.cursor = None if cursor is None else c_string(cursor, "cursor", InvalidArgument, bad)
+        options.start_after = None if start_after is None else c_string(start_after, "start_after", InvalidArgument, bad)
+        options.delimiter = None if delimiter is None else c_string(delimiter, "delimiter", InvalidArgument, bad)
+        if page_size < 0:
+            raise ValueError(f"page_size must be >= 0, not {page_size}")
+        options.page_size = page_size
+        page = ctypes.c_void_p()
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_list_with(handle, _byref(options), _byref(page))
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+        try:
+            items: builtins.list[Entry | Prefix] = []
+            for i in range(lib.kvps_list_page_count(page)):
+                raw = lib.kvps_list_page_entry(page, i).contents
+                items.append(
+                    Entry(
+                        key=text(raw.key),
+                        size=raw.size,
+                        modified=datetime_from_ns(raw.mtime_ns) if raw.mtime_ns else None,
+                        etag=text(raw.etag) or None,
+                    )
+                )
+            for i in range(lib.kvps_list_page_prefix_count(page)):
+                items.append(Prefix(text(lib.kvps_list_page_prefix(page, i))))
+            items.sort(key=lambda item: (item.key if isinstance(item, Entry) else item).encode())
+            next_cursor = lib.kvps_list_page_cursor(page)
+            return items, None if next_cursor is None else text(next_cursor)
+        finally:
+            lib.kvps_list_page_free(page)
+
+    # ------------------------------------------------------------------ reads into a buffer, URLs
+
+    def readinto(self, key: str, buffer: Buffer, offset: int = 0) -> int:
+        """Copies key's value (from offset to its end) into buffer, a writable bytes-like object
+        (bytearray, memoryview, array, numpy array), without an intermediate copy; returns the
+        number of bytes written. NotFound for a missing key; InvalidArgument, with .size_needed,
+        when the value does not fit (nothing is written then). Corrupt when the value fails its
+        checksum."""
+        k = key_bytes(key)
+        if offset < 0:
+            raise ValueError(f"offset must be >= 0, not {offset}")
+        view = memoryview(buffer)
+        if view.readonly:
+            raise TypeError("readinto needs a writable buffer")
+        if not view.c_contiguous:
+            raise ValueError("readinto needs a contiguous buffer")
+        capacity = view.nbytes
+        target = (ctypes.c_char * capacity).from_buffer(view.cast("B")) if capacity else None
+        size = ctypes.c_size_t()
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_get_into(handle, k, offset, target, capacity, _byref(size))
+            if status == Status.NOT_FOUND:
+                raise _not_found(key)
+            if status:
+                error = last_error(status)
+                if status == Status.INVALID_ARGUMENT and size.value > capacity:
+                    error.size_needed = size.value  # type: ignore[attr-defined]
+                raise error
+        finally:
+            self._leave()
+        return size.value
+
+    def presign(self, key: str, method: str = "GET", expires: float = 3600) -> str:
+        """A URL that lets anyone holding it GET (read) or PUT (write) key for expires seconds
+        (1 to 604800), without credentials. Unsupported on stores that cannot sign (memory://,
+        file://)."""
+        k = key_bytes(key)
+        m = c_string(method, "method", InvalidArgument, Status.INVALID_ARGUMENT)
+        seconds = int(expires)
+        if seconds != expires or seconds < 1:
+            raise ValueError(f"expires must be a whole number of seconds >= 1, not {expires!r}")
+        url = ctypes.c_void_p()
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_presign(handle, k, m, seconds, _byref(url))
+            if status:
+                raise last_error(status)
+        finally:
+            self._leave()
+        try:
+            assert url.value is not None  # set on success
+            return text(ctypes.string_at(url.value))
+        finally:
+            lib.kvps_free(url)

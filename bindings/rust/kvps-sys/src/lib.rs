@@ -210,6 +210,33 @@ pub struct kvps_list_page {
     _private: [u8; 0],
 }
 
+pub const KVPS_LIST_OPTIONS_VERSION: c_uint = 1;
+
+/// `struct kvps_list_options`. Create it with [`kvps_list_options::INIT`]
+/// (`KVPS_LIST_OPTIONS_INIT`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct kvps_list_options {
+    pub version: c_uint,
+    pub prefix: *const c_char,
+    pub cursor: *const c_char,
+    pub start_after: *const c_char,
+    pub delimiter: *const c_char,
+    pub page_size: usize,
+}
+
+impl kvps_list_options {
+    /// `KVPS_LIST_OPTIONS_INIT`.
+    pub const INIT: kvps_list_options = kvps_list_options {
+        version: KVPS_LIST_OPTIONS_VERSION,
+        prefix: core::ptr::null(),
+        cursor: core::ptr::null(),
+        start_after: core::ptr::null(),
+        delimiter: core::ptr::null(),
+        page_size: 0,
+    };
+}
+
 // ------------------------------------------------------------------ Backends and options
 
 /// `enum kvps_option_type`, as a plain integer for the same reason as [`kvps_status`].
@@ -439,4 +466,27 @@ extern "C" {
     ) -> *const kvps_option_info;
 
     pub fn kvps_set_logger(fn_: kvps_log_fn, user: *mut c_void, max_level: kvps_log_level);
+
+    pub fn kvps_get_into(
+        store: *mut kvps_store,
+        key: *const c_char,
+        offset: u64,
+        buffer: *mut c_void,
+        capacity: usize,
+        size: *mut usize,
+    ) -> kvps_status;
+    pub fn kvps_presign(
+        store: *mut kvps_store,
+        key: *const c_char,
+        method: *const c_char,
+        expires_seconds: u64,
+        url: *mut *mut c_char,
+    ) -> kvps_status;
+    pub fn kvps_list_with(
+        store: *mut kvps_store,
+        options: *const kvps_list_options,
+        out: *mut *mut kvps_list_page,
+    ) -> kvps_status;
+    pub fn kvps_list_page_prefix_count(page: *const kvps_list_page) -> usize;
+    pub fn kvps_list_page_prefix(page: *const kvps_list_page, i: usize) -> *const c_char;
 }

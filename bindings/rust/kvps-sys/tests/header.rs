@@ -203,16 +203,8 @@ fn header_constant_names(text: &str) -> Vec<String> {
         let line = line.trim();
         if let Some(rest) = line.strip_prefix("#define ") {
             let name = rest.split_whitespace().next().unwrap();
-            // The include guard, the export macro and the struct initializer are not values.
-            if ![
-                "KVPS_H",
-                "KVPS_API",
-                "KVPS_STAT_INIT",
-                "KVPS_PUT_OPTIONS_INIT",
-            ]
-            .contains(&name)
-                && !name.contains('(')
-            {
+            // The include guard, the export macro and the struct initializers are not values.
+            if !["KVPS_H", "KVPS_API"].contains(&name) && !name.ends_with("_INIT") && !name.contains('(') {
                 names.push(name.to_string());
             }
         }
@@ -363,6 +355,7 @@ fn rust_values() -> BTreeMap<String, String> {
         KVPS_OUTCOME_UNKNOWN,
         KVPS_CORRUPT,
         KVPS_NO_CREDENTIALS,
+        KVPS_LIST_OPTIONS_VERSION,
         KVPS_CAP_RANGE,
         KVPS_CAP_READ_STREAM,
         KVPS_CAP_WRITE_STREAM,
@@ -402,6 +395,10 @@ fn rust_values() -> BTreeMap<String, String> {
             metadata_count => "metadata_count", etag_out => "etag_out"
         },
         kvps_entry { key => "key", size => "size", mtime_ns => "mtime_ns", etag => "etag" },
+        kvps_list_options {
+            version => "version", prefix => "prefix", cursor => "cursor",
+            start_after => "start_after", delimiter => "delimiter", page_size => "page_size"
+        },
         kvps_option_info {
             name => "name", type_ => "type", default_value => "default_value",
             required => "required", description => "description", aliases => "aliases",

@@ -31,6 +31,7 @@
 
 mod backend;
 mod error;
+mod level;
 mod list;
 mod log;
 mod raw;
@@ -41,6 +42,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use backend::{backend, backends, Backend, Capabilities, OptionInfo, OptionType};
 pub use error::{Error, ErrorKind, Result};
+pub use level::{LevelList, ListItem};
 pub use list::{Entry, List, Page};
 pub use log::{clear_logger, set_logger, LogLevel};
 pub use store::{Metadata, Store};

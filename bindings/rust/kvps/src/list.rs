@@ -17,6 +17,15 @@ pub struct Entry {
 }
 
 impl Entry {
+    pub(crate) fn from_raw(e: crate::raw::RawEntry) -> Entry {
+        Entry {
+            key: e.key,
+            size: e.size,
+            modified: (e.mtime_ns != 0).then(|| system_time(e.mtime_ns)),
+            etag: (!e.etag.is_empty()).then_some(e.etag),
+        }
+    }
+
     /// The value's key.
     pub fn key(&self) -> &str {
         &self.key

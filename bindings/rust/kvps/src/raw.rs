@@ -274,6 +274,105 @@ impl StoreHandle {
     }
 
     /// One page of a listing: its entries and the cursor of the next page, if any.
+    // ---- reads into the caller's memory, presigned URLs, listing by level
+
+    /// `Ok(Some(n))`: n bytes copied; `Ok(None)`: no such key; a buffer too small is an
+    /// `InvalidArgument` error and `needed` receives the size it takes (nothing is copied).
+    pub(crate) fn get_into(
+        &self,
+        key: &CStr,
+        offset: u64,
+        buffer: &mut [u8],
+        needed: &mut usize,
+    ) -> Result<Option<usize>> {
+        let mut size = 0;
+        // SAFETY: key is NUL-terminated; buffer is writable for buffer.len() bytes for the
+        // duration of the call, and the library writes at most that many.
+        let status = unsafe {
+            sys::kvps_get_into(
+                self.ptr(),
+                key.as_ptr(),
+                offset,
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &mut size,
+            )
+        };
+        match status {
+            sys::KVPS_OK => Ok(Some(size)),
+            sys::KVPS_NOT_FOUND => Ok(None),
+            _ => {
+                if status == sys::KVPS_INVALID_ARGUMENT && size > buffer.len() {
+                    *needed = size;
+                }
+                Err(failure(status))
+            }
+        }
+    }
+
+    pub(crate) fn presign(&self, key: &CStr, method: &CStr, expires_seconds: u64) -> Result<String> {
+        let mut url: *mut c_char = ptr::null_mut();
+        // SAFETY: key and method are NUL-terminated; url is written only on KVPS_OK, with a
+        // NUL-terminated string we free once.
+        let status = unsafe {
+            sys::kvps_presign(self.ptr(), key.as_ptr(), method.as_ptr(), expires_seconds, &mut url)
+        };
+        check(status)?;
+        let text = text(url);
+        // SAFETY: url came from the library and is freed exactly once.
+        unsafe { sys::kvps_free(url.cast()) };
+        Ok(text)
+    }
+
+    /// One page of kvps_list_with: entries, common prefixes and the next cursor.
+    pub(crate) fn list_level_page(
+        &self,
+        prefix: &CStr,
+        delimiter: Option<&CStr>,
+        start_after: Option<&CStr>,
+        cursor: Option<&CStr>,
+        page_size: usize,
+    ) -> Result<(Vec<RawEntry>, Vec<String>, Option<CString>)> {
+        let options = sys::kvps_list_options {
+            prefix: prefix.as_ptr(),
+            cursor: nullable(cursor),
+            start_after: nullable(start_after),
+            delimiter: nullable(delimiter),
+            page_size,
+            ..sys::kvps_list_options::INIT
+        };
+        let mut page = ptr::null_mut();
+        // SAFETY: every string in options is NUL-terminated or NULL and outlives the call;
+        // page is written only on KVPS_OK.
+        check(unsafe { sys::kvps_list_with(self.ptr(), &options, &mut page) })?;
+        if page.is_null() {
+            return Err(Error::new(ErrorKind::Internal, "kvps_list_with returned no page"));
+        }
+        let page = PageGuard(page);
+        // SAFETY: page is valid until the guard frees it; everything is copied before that.
+        unsafe {
+            let mut entries = Vec::new();
+            for i in 0..sys::kvps_list_page_count(page.0) {
+                let Some(entry) = sys::kvps_list_page_entry(page.0, i).as_ref().filter(|e| !e.key.is_null())
+                else {
+                    return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
+                };
+                entries.push(RawEntry {
+                    key: text(entry.key),
+                    size: entry.size,
+                    mtime_ns: entry.mtime_ns,
+                    etag: text(entry.etag),
+                });
+            }
+            let prefixes = (0..sys::kvps_list_page_prefix_count(page.0))
+                .map(|i| text(sys::kvps_list_page_prefix(page.0, i)))
+                .collect();
+            let cursor = sys::kvps_list_page_cursor(page.0);
+            let cursor = (!cursor.is_null()).then(|| CStr::from_ptr(cursor).to_owned());
+            Ok((entries, prefixes, cursor))
+        }
+    }
+
     pub(crate) fn list_page(
         &self,
         prefix: &CStr,

@@ -141,6 +141,10 @@ fn batch<K: AsRef<str>, T>(
 }
 
 impl Store {
+    pub(crate) fn handle(&self) -> &StoreHandle {
+        &self.handle
+    }
+
     /// Opens the store a URL names, e.g. `memory://`, `file:///var/lib/app?fsync=false` or
     /// `s3://bucket/prefix?region=eu-west-1`. Query parameters are options of the backend.
     ///
