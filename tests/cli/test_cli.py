@@ -50,7 +50,7 @@ class CliTest(unittest.TestCase):
         if store is not None:
             command += ["--store", store]
         command += list(args)
-        result = subprocess.run(command, input=input, capture_output=True,
+        result = subprocess.run(command, input=input, capture_output=True, cwd=self.tmp,
                                 env=env if env is not None else self.env, timeout=300)
         if rc is not None:
             self.assertEqual(result.returncode, rc,

@@ -1,6 +1,7 @@
 #!/bin/sh
-# A backend includes only the SPI (src/core/spi/), kvps.h, its own folder's files and system
-# headers; the SPI itself includes only kvps.h and its own files. Anything else of the core
+# A backend includes only the SPI (src/core/spi/), the shared HTTP layer (src/net/, as
+# "net/<name>.hpp"), kvps.h, its own folder's files and system headers; the SPI and src/net
+# include only kvps.h, the SPI and their own files. Anything else of the core
 # (registry.hpp, config.hpp, keys.hpp...) is the core's internals and fails this check.
 # Usage: check_spi.sh <source root>
 root="${1:-.}"
@@ -18,6 +19,9 @@ check() {  # check <file> <folder its own includes may come from>
         esac
         [ "$name" = kvps.h ] && continue
         case "$name" in spi/*) [ -f "$core/$name" ] && continue ;; esac
+        case "$file" in "$root"/src/backends/*)
+            case "$name" in net/*) [ -f "$root/src/$name" ] && continue ;; esac ;;
+        esac
         if [ "$quoted" = 1 ] && [ -f "$own/$name" ]; then continue; fi
         # A system header is fine unless it names a file of the core.
         if [ "$quoted" = 0 ] && [ ! -e "$core/$name" ]; then continue; fi
@@ -27,11 +31,11 @@ check() {  # check <file> <folder its own includes may come from>
 out=$(
     find "$root/src/backends" -type f \( -name '*.c' -o -name '*.cc' -o -name '*.cpp' -o -name '*.h' -o -name '*.hpp' \) |
         sort | while IFS= read -r f; do check "$f" "$(dirname "$f")"; done
-    for f in "$core"/spi/*; do check "$f" "$core/spi"; done
+    for f in "$core"/spi/* "$root"/src/net/*.?pp; do check "$f" "$(dirname "$f")"; done
 )
 if [ -n "$out" ]; then
     printf '%s\n' "$out"
-    echo "backends may include only src/core/spi/ headers (as \"spi/<name>.hpp\"), kvps.h and their own files"
+    echo "backends may include only src/core/spi/ headers (as \"spi/<name>.hpp\"), src/net/ headers (as \"net/<name>.hpp\"), kvps.h and their own files"
     exit 1
 fi
 n=$(find "$root/src/backends" -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.c' -o -name '*.h' \) | wc -l)

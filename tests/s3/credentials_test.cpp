@@ -21,7 +21,7 @@
 #include "credential_sources.hpp"
 #include "credentials.hpp"
 #include "spi/error.hpp"
-#include "json.hpp"
+#include "net/json.hpp"
 #include "url.hpp"
 
 // cmocka last: it defines macros (fail, skip) that clash with standard headers.
@@ -399,13 +399,13 @@ void renew_once_for_all_who_saw_the_refusal(void **) {
 // --- the file and JSON readers
 
 void json_reader(void **) {
-    kvps::s3::JsonValue v = kvps::s3::parse_json(
+    kvps::net::JsonValue v = kvps::net::parse_json(
         R"( {"a": "x\"\u00e9\ud83d\ude00", "n": -1.5e3, "o": {"b": [true, null, 2]}} )", "doc");
     assert_string_equal(v.text_of("a").c_str(), "x\"\xc3\xa9\xf0\x9f\x98\x80");
     assert_string_equal(v.text_of("n").c_str(), "-1.5e3");
     assert_int_equal(v.get("o")->get("b")->items.size(), 3);
     for (const char *bad : {"{", "{\"a\": }", "[1,]", "{\"a\": \"secret-in-doc\"} x", "\"\x01\""}) {
-        kvps::Error e = error_of([&] { kvps::s3::parse_json(bad, "doc"); });
+        kvps::Error e = error_of([&] { kvps::net::parse_json(bad, "doc"); });
         assert_int_equal(e.status(), KVPS_REMOTE);
         assert_lacks(e.message(), "secret-in-doc");
     }

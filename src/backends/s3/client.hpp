@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "credentials.hpp"
-#include "http.hpp"
+#include "net/http.hpp"
 
 namespace kvps::s3 {
 

@@ -163,7 +163,7 @@ Properties properties_of(const HttpResponse &response) {
     out.content_type = response.content_type;
     // Names starting "kvps-" are kvps's own (x-amz-meta-kvps-crc32c, see checksum_headers),
     // not the user's.
-    for (const auto &entry : response.user_metadata)
+    for (const auto &entry : response.headers_with_prefix("x-amz-meta-"))
         if (!entry.first.starts_with("kvps-")) out.metadata.push_back(entry);
     std::sort(out.metadata.begin(), out.metadata.end());
     return out;

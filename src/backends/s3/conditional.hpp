@@ -14,10 +14,14 @@
 #include "spi/error.hpp"
 #include "spi/put_options.hpp"
 
+namespace kvps::net {
+struct HttpResponse;
+}
+
 namespace kvps::s3 {
 
 class Client;
-struct HttpResponse;
+using net::HttpResponse;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // What the server does with conditions, found out once per store handle.

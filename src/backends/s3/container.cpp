@@ -10,7 +10,6 @@
 #include "aws_config.hpp"
 #include "credential_sources.hpp"
 #include "spi/error.hpp"
-#include "json.hpp"
 
 namespace kvps::s3 {
 namespace {

@@ -7,9 +7,13 @@
 #include <string_view>
 
 #include "credentials.hpp"
-#include "http.hpp"
+#include "net/http.hpp"
+#include "net/json.hpp"
 
 namespace kvps::s3 {
+
+using net::JsonValue;
+using net::parse_json;
 
 // One HTTP exchange for a credential source. Throws KVPS_NETWORK / KVPS_TIMEOUT naming `what`
 // and the URL when no answer came back.

@@ -23,9 +23,16 @@
 #include <string>
 
 #include "spi/options.hpp"
-#include "http.hpp"
+#include "net/http.hpp"
 
 namespace kvps::s3 {
+
+// The shared HTTP layer (src/net), by the names the s3 code has always used.
+using net::HttpClient;
+using net::HttpOptions;
+using net::HttpRequest;
+using net::HttpResponse;
+using net::TransportError;
 
 using Clock = std::chrono::system_clock;
 

@@ -12,7 +12,6 @@
 
 #include "credential_sources.hpp"
 #include "spi/error.hpp"
-#include "json.hpp"
 
 extern char **environ;
 

@@ -30,10 +30,12 @@ std::vector<std::pair<std::string, std::string>> checksum_headers(uint32_t crc) 
 std::optional<uint32_t> answered_checksum(const HttpResponse &response) {
     // A multipart object's x-amz-checksum-crc32c is a checksum of part checksums ("...-3"):
     // crc32c_from_base64 refuses it, and the value reads unverified.
-    if (!response.checksum_crc32c.empty()) {
-        if (std::optional<uint32_t> crc = crc32c_from_base64(response.checksum_crc32c)) return crc;
+    std::string_view checksum = response.header("x-amz-checksum-crc32c");
+    if (!checksum.empty()) {
+        if (std::optional<uint32_t> crc = crc32c_from_base64(checksum)) return crc;
     }
-    if (!response.meta_crc32c.empty()) return crc32c_from_hex(response.meta_crc32c);
+    std::string_view ours = response.header("x-amz-meta-kvps-crc32c");
+    if (!ours.empty()) return crc32c_from_hex(ours);
     return std::nullopt;
 }
 

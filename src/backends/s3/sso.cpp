@@ -12,7 +12,6 @@
 #include "aws_config.hpp"
 #include "credential_sources.hpp"
 #include "spi/error.hpp"
-#include "json.hpp"
 #include "sigv4.hpp"
 
 namespace kvps::s3 {

@@ -1,5 +1,6 @@
-// One HTTP exchange over libcurl, on keep-alive handles pooled across calls and threads.
-// No retries and no S3 knowledge here: see client.hpp.
+// One HTTP exchange over libcurl, on keep-alive handles pooled across calls and threads, shared by
+// the backends that speak HTTP (s3, and the other cloud stores). No retries and no knowledge of
+// any service here: each backend's client signs, retries and maps answers.
 #pragma once
 
 #include <chrono>
@@ -9,13 +10,15 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "spi/bytes.hpp"
 
 typedef void CURL;
 
-namespace kvps::s3 {
+namespace kvps::net {
 
 struct HttpOptions {
     std::chrono::milliseconds connect_timeout{10000};
@@ -48,15 +51,20 @@ struct HttpResponse {
     long status = 0;
     Bytes body;  // error documents always land here
     std::optional<uint64_t> content_length;
-    std::string etag, last_modified, content_range, request_id;
-    std::string checksum_crc32c;  // x-amz-checksum-crc32c (base64), "" when absent
-    std::string meta_crc32c;      // x-amz-meta-kvps-crc32c (hex), "" when absent
+    std::string etag, last_modified, content_range;
+    // The service's request id: x-amz-request-id, x-ms-request-id or x-guploader-uploadid.
+    std::string request_id;
     uint64_t buffered = 0;        // bytes written to HttpRequest::buffer
     bool too_large = false;       // the 2xx body did not fit HttpRequest::buffer
     std::string date;  // the server's clock (Date header)
-    // Content-Type and x-amz-meta-* (names lower-cased, the prefix removed), as received.
     std::string content_type;
-    std::vector<std::pair<std::string, std::string>> user_metadata;
+    // Every other header, its name lower-cased, in the order received.
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    // The value of another header (name lower-case), "" when absent.
+    std::string_view header(std::string_view name) const;
+    // The headers whose names start with prefix (lower-case), with the prefix removed.
+    std::vector<std::pair<std::string, std::string>> headers_with_prefix(std::string_view prefix) const;
 };
 
 // The outcome of a transfer that did not get an answer.
@@ -87,4 +95,4 @@ private:
     std::vector<CURL *> idle_;  // keep-alive handles: each keeps its open connections
 };
 
-}  // namespace kvps::s3
+}  // namespace kvps::net

@@ -1,5 +1,6 @@
-// A small JSON reader for the credential sources that answer in JSON (credential_process,
-// container and instance metadata endpoints, the SSO portal and its token cache).
+// A small JSON reader for the services that answer in JSON (the S3 credential sources:
+// credential_process, container and instance metadata endpoints, the SSO portal and its token
+// cache; the cloud stores' APIs).
 #pragma once
 
 #include <map>
@@ -7,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace kvps::s3 {
+namespace kvps::net {
 
 struct JsonValue {
     enum class Kind { Null, Bool, Number, String, Object, Array } kind = Kind::Null;
@@ -21,8 +22,8 @@ struct JsonValue {
     std::string text_of(const std::string &name) const;
 };
 
-// Parses a whole document. Throws KVPS_REMOTE "s3: <what> is not valid JSON (...)" without
+// Parses a whole document. Throws KVPS_REMOTE "<what> is not valid JSON (...)" without
 // repeating the text, which may hold secrets.
 JsonValue parse_json(std::string_view text, std::string_view what);
 
-}  // namespace kvps::s3
+}  // namespace kvps::net

@@ -14,7 +14,7 @@
 
 #include "spi/error.hpp"
 
-namespace kvps::s3 {
+namespace kvps::net {
 namespace {
 
 void global_init() {
@@ -120,7 +120,7 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         size_t space = line.find(' ');
         x->response->status = space == std::string_view::npos ? 0 : std::atol(data + space + 1);
         x->response->content_length.reset();
-        x->response->user_metadata.clear();
+        x->response->headers.clear();
         x->into_target = x->request->into && x->response->status / 100 == 2;
         x->streaming = x->request->stream && x->response->status == 206;
         x->buffering = x->request->to_buffer && x->response->status / 100 == 2;
@@ -156,20 +156,17 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         x->response->last_modified = header_value(line, colon);
     } else if (named(line, colon, "content-range")) {
         x->response->content_range = header_value(line, colon);
-    } else if (named(line, colon, "x-amz-request-id")) {
+    } else if (named(line, colon, "x-amz-request-id") || named(line, colon, "x-ms-request-id") ||
+               named(line, colon, "x-guploader-uploadid")) {
         x->response->request_id = header_value(line, colon);
-    } else if (named(line, colon, "x-amz-checksum-crc32c")) {
-        x->response->checksum_crc32c = header_value(line, colon);
-    } else if (named(line, colon, "x-amz-meta-kvps-crc32c")) {
-        x->response->meta_crc32c = header_value(line, colon);
     } else if (named(line, colon, "date")) {
         x->response->date = header_value(line, colon);
     } else if (named(line, colon, "content-type")) {
         x->response->content_type = header_value(line, colon);
-    } else if (colon > 11 && named(line.substr(0, 11), 11, "x-amz-meta-")) {
-        std::string name(line.substr(11, colon - 11));
+    } else {
+        std::string name(line.substr(0, colon));
         for (char &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        x->response->user_metadata.emplace_back(std::move(name), header_value(line, colon));
+        x->response->headers.emplace_back(std::move(name), header_value(line, colon));
     }
     return n;
 }
@@ -192,7 +189,7 @@ CURL *HttpClient::acquire() {
         }
     }
     CURL *handle = curl_easy_init();
-    if (!handle) fail(KVPS_NO_MEMORY, "s3: cannot create a libcurl handle");
+    if (!handle) fail(KVPS_NO_MEMORY, "http: cannot create a libcurl handle");
     return handle;
 }
 
@@ -224,7 +221,7 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
         // The last guard against header injection (options are checked when a store opens).
         if (h.find_first_of("\r\n") != std::string::npos || h.find('\0') != std::string::npos) {
             curl_slist_free_all(headers);
-            fail(KVPS_INVALID_ARGUMENT, "s3: a request header holds a line break; refused");
+            fail(KVPS_INVALID_ARGUMENT, "http: a request header holds a line break; refused");
         }
         headers = curl_slist_append(headers, h.c_str());
     }
@@ -306,4 +303,19 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
     return false;
 }
 
-}  // namespace kvps::s3
+std::string_view HttpResponse::header(std::string_view name) const {
+    for (const auto &entry : headers)
+        if (entry.first == name) return entry.second;
+    return {};
+}
+
+std::vector<std::pair<std::string, std::string>> HttpResponse::headers_with_prefix(
+    std::string_view prefix) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto &entry : headers)
+        if (entry.first.size() > prefix.size() && entry.first.starts_with(prefix))
+            out.emplace_back(entry.first.substr(prefix.size()), entry.second);
+    return out;
+}
+
+}  // namespace kvps::net

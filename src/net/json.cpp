@@ -5,7 +5,7 @@
 
 #include "spi/error.hpp"
 
-namespace kvps::s3 {
+namespace kvps::net {
 namespace {
 
 struct Parser {
@@ -15,7 +15,7 @@ struct Parser {
     int depth = 0;
 
     [[noreturn]] void bad(const char *why) {
-        fail(KVPS_REMOTE, "s3: " + std::string(what) + " is not valid JSON (" + why + " at byte " +
+        fail(KVPS_REMOTE, std::string(what) + " is not valid JSON (" + why + " at byte " +
                               std::to_string(at) + ")");
     }
 
@@ -178,4 +178,4 @@ JsonValue parse_json(std::string_view text, std::string_view what) {
     return v;
 }
 
-}  // namespace kvps::s3
+}  // namespace kvps::net
