@@ -390,8 +390,8 @@ void lost_conditional_answers_are_settled(void **) {
     // A conditional multipart put whose CompleteMultipartUpload answer is lost: the same.
     std::string big(11 << 20, 'b');
     big[5] = 'x';
-    proxy.set_rule([](const fault::RequestInfo &r) {
-        return r.method == "POST" && r.target.find("uploadId=") != std::string::npos
+    proxy.set_rule([](const fault::RequestInfo &r) {  // not the condition probe's upload
+        return r.method == "POST" && r.target.find("/lostc/big?uploadId=") != std::string::npos
                    ? fault::Action{fault::Kind::CutAnswer, 0, 0}
                    : fault::Action{};
     });
