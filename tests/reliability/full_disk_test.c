@@ -52,13 +52,15 @@ static void check_full_disk(const char *root, const char *options, void (*fill)(
     kvps_writer *w = NULL;
     ASSERT_OK(kvps_writer_open(s, "dir/k", &w));
     kvps_status got = KVPS_OK;
-    for (size_t at = 0; at < BIG && got == KVPS_OK; at += CHUNK) got = kvps_writer_write(w, big + at, CHUNK);
+    for (size_t at = 0; at < BIG && got == KVPS_OK; at += CHUNK)
+        got = kvps_writer_write(w, big + at, CHUNK);
     if (got == KVPS_OK) {
         got = kvps_writer_commit(w); /* frees the writer */
     } else {
         kvps_writer_abort(w);
     }
-    if (got != KVPS_NO_SPACE) fail_msg("writer on a full disk: %s: %s", kvps_status_name(got), kvps_last_error());
+    if (got != KVPS_NO_SPACE)
+        fail_msg("writer on a full disk: %s: %s", kvps_status_name(got), kvps_last_error());
     printf("  writer: %s\n", kvps_last_error());
     /* A new key does not appear either. */
     ASSERT_STATUS(KVPS_NO_SPACE, kvps_put(s, "dir/new", big, BIG));
@@ -67,7 +69,8 @@ static void check_full_disk(const char *root, const char *options, void (*fill)(
     assert_value(s, "dir/k", OLD);
     kvps_stat_info st = KVPS_STAT_INIT;
     ASSERT_STATUS(KVPS_NOT_FOUND, kvps_stat(s, "dir/new", &st));
-    if (exists(staging)) assert_int_equal(count_entries(staging), 0); /* nothing half-written left */
+    if (exists(staging))
+        assert_int_equal(count_entries(staging), 0); /* nothing half-written left */
     kvps_list_page *page = NULL;
     ASSERT_OK(kvps_list(s, "", NULL, 10, &page));
     assert_int_equal(kvps_list_page_count(page), 1);
@@ -132,7 +135,8 @@ static int private_mounts(void) {
         if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return -1;
         char map[64];
         snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
-        if (write_file("/proc/self/setgroups", "deny") != 0 || write_file("/proc/self/uid_map", map) != 0)
+        if (write_file("/proc/self/setgroups", "deny") != 0 ||
+            write_file("/proc/self/uid_map", map) != 0)
             return -1;
         snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
         if (write_file("/proc/self/gid_map", map) != 0) return -1;
@@ -150,8 +154,11 @@ static void no_op(int on) { (void)on; } /* the tmpfs is full by its size */
 static void tmpfs_full(const char *options) {
     if (tmpfs_ready < 0) {
         tmpfs_root = make_temp_dir();
-        tmpfs_ready = private_mounts() == 0 && mount("tmpfs", tmpfs_root, "tmpfs", 0, "size=1m") == 0;
-        if (!tmpfs_ready) printf("  no tmpfs could be mounted here (%s): the RLIMIT_FSIZE tests cover this\n", strerror(errno));
+        tmpfs_ready =
+            private_mounts() == 0 && mount("tmpfs", tmpfs_root, "tmpfs", 0, "size=1m") == 0;
+        if (!tmpfs_ready)
+            printf("  no tmpfs could be mounted here (%s): the RLIMIT_FSIZE tests cover this\n",
+                   strerror(errno));
     }
     if (!tmpfs_ready) skip();
     char *root = str("%s/%s", tmpfs_root, *options ? "pathmapped" : "encoded");

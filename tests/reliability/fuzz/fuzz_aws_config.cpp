@@ -15,7 +15,8 @@ namespace {
 bool untrimmed(std::string_view value) {
     if (value.empty()) return false;
     auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    return blank(value.front()) || blank(value.back()) || value.find('\n') != std::string_view::npos;
+    return blank(value.front()) || blank(value.back()) ||
+           value.find('\n') != std::string_view::npos;
 }
 
 // The [NAME] headers of an INI text, trimmed as the parser trims them.
@@ -42,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::string_view input(reinterpret_cast<const char *>(data), size);
     size_t nul = input.find('\0');
     std::string_view credentials = input.substr(0, nul);
-    std::string_view config = nul == std::string_view::npos ? std::string_view() : input.substr(nul + 1);
+    std::string_view config =
+        nul == std::string_view::npos ? std::string_view() : input.substr(nul + 1);
     kvps::s3::AwsFiles files = kvps::s3::AwsFiles::parse(credentials, config);
 
     std::vector<std::string> profiles = headers_of(credentials);
@@ -56,9 +58,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (std::string profile : profiles) {
         size_t b = profile.find_first_not_of(" \t\r");
         profile = b == std::string::npos ? "" : profile.substr(b);
-        for (const char *setting : {"aws_access_key_id", "aws_secret_access_key", "aws_session_token",
-                                    "region", "s3.endpoint_url", "endpoint_url", "sso_session",
-                                    "credential_process", "source_profile", "role_arn"}) {
+        for (const char *setting :
+             {"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "region",
+              "s3.endpoint_url", "endpoint_url", "sso_session", "credential_process",
+              "source_profile", "role_arn"}) {
             std::string mine = files.from_credentials(profile, setting);
             std::string theirs = files.from_config(profile, setting);
             std::string got = files.get(profile, setting);
