@@ -138,6 +138,24 @@ private:
     std::string last_sqlstate_;
 };
 
+// Runs body in a transaction on conn; rolls back when it throws.
+template <typename Fn>
+void in_transaction(Connection &conn, Fn &&body) {
+    conn.exec("BEGIN");
+    try {
+        body();
+        conn.exec("COMMIT");
+    } catch (...) {
+        if (!conn.broken()) {
+            try {
+                conn.exec("ROLLBACK");
+            } catch (...) {
+            }
+        }
+        throw;
+    }
+}
+
 // Maps a failed result's SQLSTATE to a status.
 kvps_status status_of(std::string_view sqlstate);
 

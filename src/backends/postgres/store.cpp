@@ -71,24 +71,6 @@ struct RowValue {
     Source source = kData;
 };
 
-// Runs body in a transaction on conn; rolls back when it throws.
-template <typename Fn>
-void in_transaction(Connection &conn, Fn &&body) {
-    conn.exec("BEGIN");
-    try {
-        body();
-        conn.exec("COMMIT");
-    } catch (...) {
-        if (!conn.broken()) {
-            try {
-                conn.exec("ROLLBACK");
-            } catch (...) {
-            }
-        }
-        throw;
-    }
-}
-
 // One pass over a range of one version's chunks, in order; false when some are missing (the
 // version was replaced or deleted since).
 using ChunkFn = std::function<void(int32_t n, std::string_view data)>;
