@@ -181,11 +181,22 @@ public:
     }
 
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
-        std::string upper = prefix_upper_bound(prefix);
+        return page(prefix, token, prefix_upper_bound(prefix), limit);
+    }
+
+    ListResult list_with(const ListQuery &query) override {
+        std::string upper = prefix_upper_bound(query.prefix);
+        return list_by_level(query, [&](std::string_view lower, std::string_view after, size_t limit) {
+            return page(lower, after, upper, limit);
+        });
+    }
+
+    // Up to limit entries with lower <= key < upper ("" = none) and key > after.
+    ListResult page(std::string_view lower, std::string_view after, std::string_view upper, size_t limit) {
         size_t capped = std::min<size_t>(limit, INT32_MAX);
         return pool_.run([&](Connection &conn) {
             Params p;
-            p.text(prefix).text(token);
+            p.text(lower).text(after);
             if (!upper.empty()) p.text(upper);
             p.int8(static_cast<int64_t>(capped) + 1);
             Result r = conn.run(upper.empty() ? list_open_ : list_bounded_, p);

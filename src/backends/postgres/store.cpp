@@ -264,10 +264,22 @@ public:
     // ---- listing
 
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
-        std::string upper = prefix_upper_bound(prefix);
+        return page(prefix, token, prefix_upper_bound(prefix), limit);
+    }
+
+    // Start after, and folding by a delimiter: a folded prefix's keys are skipped by the index.
+    ListResult list_with(const ListQuery &query) override {
+        std::string upper = prefix_upper_bound(query.prefix);
+        return list_by_level(query, [&](std::string_view lower, std::string_view after, size_t limit) {
+            return page(lower, after, upper, limit);
+        });
+    }
+
+    // Up to limit entries with lower <= key < upper ("" = none) and key > after.
+    ListResult page(std::string_view lower, std::string_view after, std::string_view upper, size_t limit) {
         return pool_.run([&](Connection &conn) {
             Params p;
-            p.text(prefix).text(token);
+            p.text(lower).text(after);
             if (!upper.empty()) p.text(upper);
             p.int8(static_cast<int64_t>(std::min<size_t>(limit, INT32_MAX)) + 1);
             Result r = conn.run(upper.empty() ? list_open_ : list_bounded_, p);
@@ -820,6 +832,41 @@ std::string prefix_upper_bound(std::string_view prefix) {
         return s;
     }
     return "";
+}
+
+ListResult list_by_level(const ListQuery &query, const PageFn &page) {
+    std::string after(query.token.empty() ? query.start_after : query.token);
+    if (query.delimiter.empty()) return page(query.prefix, after, query.limit);
+    ListResult out;
+    size_t items = 0;
+    std::string lower(query.prefix);
+    for (;;) {
+        ListResult rows = page(lower, after, query.limit - items + 1);
+        bool skipped = false;
+        for (Entry &e : rows.entries) {
+            std::string_view folded = common_prefix(e.key, query.prefix, query.delimiter);
+            if (folded.empty() || folded > std::string_view(after)) {
+                if (items == query.limit) {
+                    out.next = after;
+                    return out;
+                }
+                ++items;
+                if (folded.empty()) {
+                    after = e.key;
+                    out.entries.push_back(std::move(e));
+                    continue;
+                }
+                out.prefixes.emplace_back(folded);
+                after = folded;
+            }
+            // The next page starts past every key under the folded prefix.
+            lower = prefix_upper_bound(folded);
+            if (lower.empty()) return out;
+            skipped = true;
+            break;
+        }
+        if (!skipped && rows.next.empty()) return out;
+    }
 }
 
 std::string resolve_schema(Connection &conn, const std::string &schema) {
