@@ -122,6 +122,10 @@ public:
 
     // In one transaction: the source row is locked, the target written under the condition.
     std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+        return retry_transaction(to, options, [&] { return copy_once(from, to, options); });
+    }
+
+    std::string copy_once(std::string_view from, std::string_view to, const PutOptions &options) {
         return pool_.run_once([&](Connection &conn) {
             std::string etag;
             in_transaction(conn, [&] {
@@ -140,20 +144,13 @@ public:
     // Atomic, in one transaction: the target's old value goes (under the condition), and the
     // source row takes the target's key.
     std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
-        for (int attempt = 0;; ++attempt) {
-            try {
-                return pool_.run_once([&](Connection &conn) {
-                    std::string etag;
-                    in_transaction(conn, [&] { etag = move_row(conn, from, to, options); });
-                    return etag;
-                });
-            } catch (const Error &e) {
-                // The target was created by another writer after it was deleted here.
-                if (e.status() != KVPS_REMOTE || e.message().find("SQLSTATE 23505") == std::string::npos) throw;
-                if (options.create_only) fail_condition(to, options, "the key was created meanwhile");
-                if (attempt >= 3) throw;
-            }
-        }
+        return retry_transaction(to, options, [&] {
+            return pool_.run_once([&](Connection &conn) {
+                std::string etag;
+                in_transaction(conn, [&] { etag = move_row(conn, from, to, options); });
+                return etag;
+            });
+        });
     }
 
     std::optional<Bytes> get(std::string_view key) override { return get_range(key, 0, KVPS_TO_END); }

@@ -157,6 +157,10 @@ public:
     // Server-side, in one transaction: the source row is locked (FOR SHARE), a chunked value's
     // chunks are copied under a new version, and the target row is written under the condition.
     std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+        return retry_transaction(to, options, [&] { return copy_once(from, to, options); });
+    }
+
+    std::string copy_once(std::string_view from, std::string_view to, const PutOptions &options) {
         return pool_.run_once([&](Connection &conn) {
             std::string etag;
             in_transaction(conn, [&] {
@@ -181,20 +185,13 @@ public:
     // Atomic, in one transaction: the target's old value goes (under the condition), and the
     // source row takes the target's key, keeping its version (its etag) and its chunks.
     std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
-        for (int attempt = 0;; ++attempt) {
-            try {
-                return pool_.run_once([&](Connection &conn) {
-                    std::string etag;
-                    in_transaction(conn, [&] { etag = move_row(conn, from, to, options); });
-                    return etag;
-                });
-            } catch (const Error &e) {
-                // The target was created by another writer after it was deleted here.
-                if (e.status() != KVPS_REMOTE || e.message().find("SQLSTATE 23505") == std::string::npos) throw;
-                if (options.create_only) fail_condition(to, options, "the key was created meanwhile");
-                if (attempt >= 3) throw;
-            }
-        }
+        return retry_transaction(to, options, [&] {
+            return pool_.run_once([&](Connection &conn) {
+                std::string etag;
+                in_transaction(conn, [&] { etag = move_row(conn, from, to, options); });
+                return etag;
+            });
+        });
     }
 
     // The version written, or nullopt when options' condition did not hold.
