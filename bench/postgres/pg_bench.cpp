@@ -60,12 +60,17 @@ struct Raw {
         c = PQconnectdb(g_url.c_str());
         if (PQstatus(c) != CONNECTION_OK) die(std::string("libpq: ") + PQerrorMessage(c));
         const std::string t = "\"public\".\"" + g_table + "\"";
-        prepare("put", "INSERT INTO " + t + " AS t (key, version, size, mtime, chunk_size, data) VALUES ($1::text,"
-                       " nextval('\"public\".\"" + g_table + "_version\"'), octet_length($2::bytea), clock_timestamp(),"
-                       " 0, $2::bytea) ON CONFLICT (key) DO UPDATE SET version = excluded.version, size = excluded.size,"
-                       " mtime = excluded.mtime, chunk_size = 0, data = excluded.data");
-        prepare("get", "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4) FROM " + t +
-                       " WHERE key = $1::text");
+        const std::string seq = "nextval('\"public\".\"" + g_table + "_version\"')";
+        prepare("put", "INSERT INTO " + t + " AS t (key, version, size, mtime, chunk_size, data, content_type, metadata)"
+                       " VALUES ($1::text, " + seq + ", octet_length($2::bytea), clock_timestamp(), 0, $2::bytea, NULL, NULL)"
+                       " ON CONFLICT (key) DO UPDATE SET version = excluded.version, size = excluded.size,"
+                       " mtime = excluded.mtime, chunk_size = 0, data = excluded.data, content_type = NULL,"
+                       " metadata = NULL RETURNING version");
+        prepare("get", "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4),"
+                       " content_type, metadata FROM " + t + " WHERE key = $1::text");
+        prepare("cas", "UPDATE " + t + " SET version = " + seq + ", size = octet_length($2::bytea),"
+                       " mtime = clock_timestamp(), chunk_size = 0, data = $2::bytea, content_type = NULL,"
+                       " metadata = NULL WHERE key = $1::text AND version = $3::int8 RETURNING version");
         prepare("chunk", "SELECT n, data FROM \"public\".\"" + g_table +
                          "_chunks\" WHERE version = $1::int8 AND n >= $2::int4 AND n <= $3::int4 ORDER BY n");
         prepare("list", "SELECT key, size, mtime, version FROM " + t +
@@ -160,7 +165,7 @@ double small_ops(kvps_store *s, bool use_kvps, bool put, int threads, int per_th
                             kvps_free(d);
                         }
                     } else if (put) {
-                        PQclear(raws[t]->run("put", {key, std::string(value.begin(), value.end())}, false));
+                        PQclear(raws[t]->run("put", {key, std::string(value.begin(), value.end())}, true));
                     } else {
                         PQclear(raws[t]->run("get", {key, be(1, 4), be(INT32_MAX, 4)}, true));
                     }
@@ -200,6 +205,52 @@ int main(int argc, char **argv) {
                 [&](bool k) { return small_ops(s, k, false, threads, per); });
     }
 
+    // Compare-and-swap: 8 threads increment one counter (read value and etag, write if the
+    // etag still holds, retry when it does not).
+    {
+        const int threads = 8, per = 250;
+        check(kvps_put(s, "cas", "0", 1), "put");
+        measure("compare-and-swap, 8 threads on one key", threads * per, "increments/s", [&](bool k) {
+            std::vector<std::unique_ptr<Raw>> raws;
+            if (!k)
+                for (int t = 0; t < threads; ++t) raws.push_back(std::make_unique<Raw>());
+            return timed([&] {
+                std::vector<std::thread> pool;
+                for (int t = 0; t < threads; ++t)
+                    pool.emplace_back([&, t] {
+                        for (int i = 0; i < per; ++i) {
+                            for (;;) {
+                                if (k) {
+                                    void *d;
+                                    size_t n;
+                                    kvps_stat_info info = KVPS_STAT_INIT;
+                                    check(kvps_get_with(s, "cas", &d, &n, &info), "get_with");
+                                    std::string next = std::to_string(std::stol(std::string(static_cast<char *>(d), n)) + 1);
+                                    kvps_free(d);
+                                    kvps_put_options o = KVPS_PUT_OPTIONS_INIT;
+                                    o.if_match = info.etag;
+                                    kvps_status st = kvps_put_with(s, "cas", next.data(), next.size(), &o);
+                                    if (st == KVPS_PRECONDITION_FAILED) continue;
+                                    check(st, "put_with");
+                                    break;
+                                }
+                                PGresult *g = raws[t]->run("get", {"cas", be(1, 4), be(INT32_MAX, 4)}, true);
+                                std::string version(PQgetvalue(g, 0, 0), 8);
+                                std::string next = std::to_string(std::stol(std::string(PQgetvalue(g, 0, 4),
+                                                                                        static_cast<size_t>(PQgetlength(g, 0, 4)))) + 1);
+                                PQclear(g);
+                                PGresult *u = raws[t]->run("cas", {"cas", next, version}, true);
+                                int done = PQntuples(u);
+                                PQclear(u);
+                                if (done) break;
+                            }
+                        }
+                    });
+                for (std::thread &th : pool) th.join();
+            });
+        });
+    }
+
     // 1 MiB values, one row each.
     {
         std::vector<unsigned char> mib(chunk);
@@ -211,7 +262,7 @@ int main(int argc, char **argv) {
                 for (int i = 0; i < n; ++i) {
                     std::string key = "mib/" + std::to_string(i % 8);
                     if (k) check(kvps_put(s, key.c_str(), mib.data(), mib.size()), "put");
-                    else PQclear(raw.run("put", {key, std::string(mib.begin(), mib.end())}, false));
+                    else PQclear(raw.run("put", {key, std::string(mib.begin(), mib.end())}, true));
                 }
             });
         });

@@ -19,7 +19,7 @@ sql() {
 }
 t=kb_migrate_$$
 work=$(mktemp -d)
-trap 'sql "DROP TABLE IF EXISTS $t" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'sql "DROP TABLE IF EXISTS $t, ${t}_kvps_props" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 # The table and rows as KVPSButter makes them (its README's DDL; its upsert sets size to the
 # byte count and last_modified to now).

@@ -159,7 +159,7 @@ static void test_schema_is_created_once_with_its_version(void **state) {
     PGconn *c = sql_connect();
     char *sql = str("SELECT value FROM schema_%s_meta WHERE name = 'schema_version'", g_tag);
     char *v = sql_value(c, sql);
-    assert_string_equal(v, "1");
+    assert_string_equal(v, "2");
     free(v);
     free(sql);
     /* A table kvps did not make is refused, not taken over. */
@@ -177,6 +177,71 @@ static void test_schema_is_created_once_with_its_version(void **state) {
     sql = str("DROP TABLE stranger_%s; DROP TABLE schema_%s, schema_%s_chunks, schema_%s_meta CASCADE;"
               " DROP SEQUENCE schema_%s_version; DROP FUNCTION schema_%s_drop_chunks()",
               g_tag, g_tag, g_tag, g_tag, g_tag, g_tag);
+    free(sql_value(c, sql));
+    free(sql);
+    PQfinish(c);
+    free(url);
+    free(query);
+}
+
+/* A store made by schema version 1 (before content types and metadata) opens, is migrated in
+ * place (one transaction, no rewrite), and keeps its values and their etags. */
+static void test_schema_1_is_migrated(void **state) {
+    (void)state;
+    PGconn *c = sql_connect();
+    char *sql = str("BEGIN;"
+                    "CREATE TABLE v1_%1$s (key text COLLATE \"C\" PRIMARY KEY, version bigint NOT NULL,"
+                    " size bigint NOT NULL, mtime timestamptz NOT NULL, chunk_size integer NOT NULL, data bytea,"
+                    " CHECK ((chunk_size = 0) = (data IS NOT NULL)));"
+                    "CREATE TABLE v1_%1$s_chunks (version bigint NOT NULL, n integer NOT NULL, data bytea NOT NULL,"
+                    " PRIMARY KEY (version, n));"
+                    "CREATE SEQUENCE v1_%1$s_version START 100;"
+                    "CREATE FUNCTION v1_%1$s_drop_chunks() RETURNS trigger LANGUAGE plpgsql AS $$"
+                    " BEGIN DELETE FROM v1_%1$s_chunks WHERE version = OLD.version; RETURN NULL; END $$;"
+                    "CREATE TRIGGER kvps_drop_chunks_on_delete AFTER DELETE ON v1_%1$s FOR EACH ROW"
+                    " WHEN (OLD.chunk_size > 0) EXECUTE FUNCTION v1_%1$s_drop_chunks();"
+                    "CREATE TRIGGER kvps_drop_chunks_on_update AFTER UPDATE ON v1_%1$s FOR EACH ROW"
+                    " WHEN (OLD.chunk_size > 0 AND OLD.version <> NEW.version) EXECUTE FUNCTION v1_%1$s_drop_chunks();"
+                    "CREATE TABLE v1_%1$s_meta (name text PRIMARY KEY, value text NOT NULL);"
+                    "INSERT INTO v1_%1$s_meta VALUES ('schema_version', '1'), ('created_by', 'kvps 0.1.0');"
+                    "INSERT INTO v1_%1$s VALUES ('old', 7, 3, now(), 0, 'old');"
+                    "COMMIT",
+                    g_tag);
+    free(sql_value(c, sql));
+    free(sql);
+    char *query = str("table=v1_%s", g_tag);
+    char *url = url_with(query);
+    kvps_store *s = NULL;
+    ASSERT_OK(kvps_open(url, &s));
+    check_value(s, "old", "old", 3);
+    kvps_stat_info st = KVPS_STAT_INIT;
+    ASSERT_OK(kvps_stat(s, "old", &st));
+    assert_string_equal(st.etag, "7");
+    assert_string_equal(st.content_type, "application/octet-stream");
+    assert_int_equal(st.metadata_count, 0);
+    const kvps_option meta[] = {{"Owner", "v\"1\\"}};
+    kvps_put_options o = KVPS_PUT_OPTIONS_INIT;
+    o.if_match = "7";
+    o.content_type = "text/plain";
+    o.metadata = meta;
+    o.metadata_count = 1;
+    ASSERT_OK(kvps_put_with(s, "old", "new", 3, &o));
+    ASSERT_OK(kvps_stat(s, "old", &st));
+    assert_string_equal(st.content_type, "text/plain");
+    assert_string_equal(kvps_stat_metadata_get(&st, "owner"), "v\"1\\");
+    kvps_close(s);
+    sql = str("SELECT (SELECT value FROM v1_%1$s_meta WHERE name = 'schema_version') || ':' ||"
+              " (SELECT metadata->>'owner' FROM v1_%1$s WHERE key = 'old')", g_tag);
+    char *v = sql_value(c, sql);
+    assert_string_equal(v, "2:v\"1\\");
+    free(v);
+    free(sql);
+    /* Opened again: already version 2. */
+    ASSERT_OK(kvps_open(url, &s));
+    check_value(s, "old", "new", 3);
+    kvps_close(s);
+    sql = str("DROP TABLE v1_%1$s, v1_%1$s_chunks, v1_%1$s_meta CASCADE; DROP SEQUENCE v1_%1$s_version;"
+              " DROP FUNCTION v1_%1$s_drop_chunks()", g_tag);
     free(sql_value(c, sql));
     free(sql);
     PQfinish(c);
@@ -371,6 +436,36 @@ static void test_chunked_values_and_their_rows(void **state) {
     assert_int_equal(dn, 20);
     assert_memory_equal(d, b, 20);
     kvps_free(d);
+    /* Copy is server-side: the chunks are copied under a new version; rename keeps them. */
+    char etag[KVPS_ETAG_MAX] = "";
+    kvps_put_options o = KVPS_PUT_OPTIONS_INIT;
+    o.etag_out = etag;
+    ASSERT_OK(kvps_copy(s, "big", "copied", &o));
+    count = sql_value(c, sql);
+    assert_string_equal(count, "10");
+    free(count);
+    check_value(s, "copied", b, n);
+    ASSERT_OK(kvps_rename(s, "copied", "moved", NULL));
+    count = sql_value(c, sql);
+    assert_string_equal(count, "10");
+    free(count);
+    check_value(s, "moved", b, n);
+    kvps_stat_info st = KVPS_STAT_INIT;
+    ASSERT_OK(kvps_stat(s, "moved", &st));
+    assert_string_equal(st.etag, etag);
+    /* A rename over a chunked value drops its chunks; a failed condition moves nothing. */
+    kvps_put_options create = KVPS_PUT_OPTIONS_INIT;
+    create.create_only = 1;
+    ASSERT_STATUS(KVPS_PRECONDITION_FAILED, kvps_rename(s, "moved", "big", &create));
+    ASSERT_MESSAGE_HAS("big");
+    ASSERT_OK(kvps_rename(s, "moved", "big", NULL));
+    count = sql_value(c, sql);
+    assert_string_equal(count, "5");
+    free(count);
+    /* A chunked create_only writer over an existing key leaves no chunk behind. */
+    ASSERT_OK(kvps_writer_open_with(s, "big", &create, &w));
+    ASSERT_OK(kvps_writer_write(w, a, n));
+    ASSERT_STATUS(KVPS_PRECONDITION_FAILED, kvps_writer_commit(w));
     ASSERT_OK(kvps_delete(s, "big"));
     free(count = sql_value(c, sql));
     count = sql_value(c, sql);
@@ -445,6 +540,38 @@ static void test_kvpsbutter_table(void **state) {
     free(v);
     free(sql);
     ASSERT_OK(kvps_delete(s, "new"));
+    /* Conditions on the row version (xmin); properties in the companion table, tied to the row
+     * version they were written with: a KVPSButter overwrite leaves the value without them. */
+    kvps_stat_info st = KVPS_STAT_INIT;
+    ASSERT_OK(kvps_stat(s, "b", &st));
+    kvps_put_options create = KVPS_PUT_OPTIONS_INIT;
+    create.create_only = 1;
+    ASSERT_STATUS(KVPS_PRECONDITION_FAILED, kvps_put_with(s, "b", "x", 1, &create));
+    const kvps_option meta[] = {{"Color", "blue"}};
+    char etag[KVPS_ETAG_MAX] = "";
+    kvps_put_options match = KVPS_PUT_OPTIONS_INIT;
+    match.if_match = st.etag;
+    match.content_type = "text/x-bee";
+    match.metadata = meta;
+    match.metadata_count = 1;
+    match.etag_out = etag;
+    ASSERT_OK(kvps_put_with(s, "b", "bee2", 4, &match));
+    ASSERT_STATUS(KVPS_PRECONDITION_FAILED, kvps_put_with(s, "b", "bee3", 4, &match));
+    ASSERT_OK(kvps_stat(s, "b", &st));
+    assert_string_equal(st.etag, etag);
+    assert_string_equal(st.content_type, "text/x-bee");
+    assert_string_equal(kvps_stat_metadata_get(&st, "color"), "blue");
+    ASSERT_OK(kvps_rename(s, "b", "b-moved", NULL));
+    ASSERT_OK(kvps_stat(s, "b-moved", &st));
+    assert_string_equal(st.content_type, "text/x-bee");
+    sql = str("UPDATE kb_%s SET keyvalue = 'kb', size = 2 WHERE keyname = 'b-moved'", g_tag);
+    free(sql_value(c, sql));
+    free(sql);
+    ASSERT_OK(kvps_stat(s, "b-moved", &st));
+    assert_string_not_equal(st.etag, etag);
+    assert_string_equal(st.content_type, "application/octet-stream");
+    assert_int_equal(st.metadata_count, 0);
+    ASSERT_OK(kvps_rename(s, "b-moved", "b", NULL));
     kvps_close(s);
     /* A mistyped Npgsql setting is named. */
     char *bad = str("postgres://?username=%s&password=%s&host=%s&port=%s&database=%s&tablename=kb_%s"
@@ -453,7 +580,7 @@ static void test_kvpsbutter_table(void **state) {
     ASSERT_STATUS(KVPS_INVALID_OPTION, kvps_open(bad, &s));
     ASSERT_MESSAGE_HAS("Bogus Setting");
     free(bad);
-    sql = str("DROP TABLE kb_%s", g_tag);
+    sql = str("DROP TABLE kb_%1$s, kb_%1$s_kvps_props", g_tag);
     free(sql_value(c, sql));
     free(sql);
     PQfinish(c);
@@ -509,6 +636,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_false_refuses_a_missing_table),
         cmocka_unit_test(test_schema_is_created_once_with_its_version),
+        cmocka_unit_test(test_schema_1_is_migrated),
         cmocka_unit_test(test_password_stays_secret),
         cmocka_unit_test(test_libpq_sources_are_honoured),
         cmocka_unit_test(test_prefixes_with_wildcards),

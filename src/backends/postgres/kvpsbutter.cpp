@@ -13,6 +13,11 @@ namespace {
 
 constexpr uint64_t kMaxValue = (uint64_t{1} << 30) - 1;  // PostgreSQL's largest field
 
+// The write statements: by condition (none, create_only, if_match), by where the value comes
+// from (a parameter, or another key's row: a server-side copy), and with or without properties.
+enum Condition { kAny = 0, kCreate = 1, kMatch = 2 };
+enum Source { kData = 0, kCopy = 1 };
+
 class ButterStore;
 
 // A reader over slices of one row version's keyvalue.
@@ -44,21 +49,39 @@ class ButterStore final : public Backend {
 public:
     explicit ButterStore(const Settings &s) : settings_(s), pool_(s.connect, s.pool_size, s.pool_timeout) {
         pool_.run([&](Connection &conn) {
-            table_ = quote_identifier(resolve_schema(conn, s.schema)) + "." + quote_identifier(s.table);
+            std::string schema = quote_identifier(resolve_schema(conn, s.schema));
+            table_ = schema + "." + quote_identifier(s.table);
+            props_ = schema + "." + quote_identifier(s.table + "_kvps_props");
             ensure_table(conn);
         });
         const std::string &t = table_;
-        put_ = {"kb_put", "INSERT INTO " + t + " (keyname, keyvalue, size, last_modified)"
-                          " VALUES ($1::text, $2::bytea, octet_length($2::bytea), clock_timestamp())"
-                          " ON CONFLICT (keyname) DO UPDATE SET keyvalue = excluded.keyvalue,"
-                          " size = excluded.size, last_modified = excluded.last_modified"};
-        stat_ = {"kb_stat", "SELECT size, coalesce(last_modified, 'epoch'), xmin::text FROM " + t +
-                                " WHERE keyname = $1::text"};
-        open_ = {"kb_open", "SELECT octet_length(keyvalue)::int8, xmin::text, substring(keyvalue FROM $2::int4 FOR $3::int4)"
-                            " FROM " + t + " WHERE keyname = $1::text"};
+        prepare_writes();
+        // Properties belong to the row version written in the same transaction (equal xmin): a
+        // value KVPSButter overwrites has none, without KVPSButter knowing of the table.
+        std::string props_columns = has_props_ ? "p.content_type, p.metadata" : "NULL::text, NULL::jsonb";
+        std::string from = " FROM " + t + " t" +
+                           (has_props_ ? " LEFT JOIN " + props_ + " p ON p.keyname = t.keyname COLLATE \"C\""
+                                                                   " AND p.xmin = t.xmin"
+                                       : std::string()) +
+                           " WHERE t.keyname = $1::text";
+        stat_ = {"kb_stat", "SELECT t.size, coalesce(t.last_modified, 'epoch'), t.xmin::text, " + props_columns + from};
+        open_ = {"kb_open", "SELECT octet_length(t.keyvalue)::int8, t.xmin::text,"
+                            " substring(t.keyvalue FROM $2::int4 FOR $3::int4), " + props_columns +
+                            ", coalesce(t.last_modified, 'epoch')" + from};
+        std::string source = "SELECT t.size, coalesce(t.last_modified, 'epoch'), t.xmin::text, " + props_columns + from;
+        source_share_ = {"kb_source_share", source + " FOR SHARE OF t"};
+        source_update_ = {"kb_source_update", source + " FOR UPDATE OF t"};
         slice_ = {"kb_slice", "SELECT substring(keyvalue FROM $2::int4 FOR $3::int4) FROM " + t +
                                   " WHERE keyname = $1::text AND xmin::text = $4::text"};
-        delete_ = {"kb_delete", "DELETE FROM " + t + " WHERE keyname = $1::text"};
+        delete_ = {"kb_delete", has_props_ ? "WITH p AS (DELETE FROM " + props_ + " WHERE keyname = $1::text)"
+                                             " DELETE FROM " + t + " WHERE keyname = $1::text"
+                                           : "DELETE FROM " + t + " WHERE keyname = $1::text"};
+        delete_match_ = {"kb_delete_match", "DELETE FROM " + t + " WHERE keyname = $1::text AND xmin::text = $2::text RETURNING 1"};
+        move_ = {"kb_move", "UPDATE " + t + " SET keyname = $2::text, last_modified = clock_timestamp()"
+                            " WHERE keyname = $1::text RETURNING xmin::text"};
+        props_put_ = {"kb_props_put", "INSERT INTO " + props_ + " (keyname, content_type, metadata)"
+                                      " VALUES ($1::text, $2::text, $3::jsonb) ON CONFLICT (keyname) DO UPDATE"
+                                      " SET content_type = excluded.content_type, metadata = excluded.metadata"};
         // Byte order whatever the column's collation; with COLLATE "C" (as kvps creates it) the
         // primary key's index serves the range.
         std::string list = "SELECT keyname, size, coalesce(last_modified, 'epoch'), xmin::text FROM " + t +
@@ -68,11 +91,66 @@ public:
                                                    " ORDER BY keyname COLLATE \"C\" LIMIT $4::int8"};
     }
 
-    void put(std::string_view key, const void *data, size_t size) override {
+    void put(std::string_view key, const void *data, size_t size) override { put_with(key, data, size, PutOptions()); }
+
+    // One statement: the row (INSERT ... ON CONFLICT, or UPDATE ... WHERE xmin = etag) and, in
+    // a CTE of the same statement, its properties.
+    std::string put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) override {
         if (size > kMaxValue)
             fail(KVPS_INVALID_ARGUMENT, "postgres: value of key " + quote(key) + " is " + std::to_string(size) +
                                             " bytes; layout=kvpsbutter keeps a value in one bytea of at most 1 GiB - 1");
-        pool_.run([&](Connection &conn) { conn.run(put_, Params().text(key).bytes(data, size)); });
+        Properties properties = options.properties();
+        auto write = [&](Connection &conn) {
+            std::optional<std::string> made =
+                write_row(conn, key, kData, {static_cast<const char *>(data), size}, options, properties);
+            if (!made) condition_failed(conn, key, options);
+            return *made;
+        };
+        return options.conditional() ? pool_.run_once(write) : pool_.run(write);
+    }
+
+    std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override {
+        return pool_.run([&](Connection &conn) -> std::optional<Bytes> {
+            Result r = conn.run(open_, position(key, 0, KVPS_TO_END));
+            if (r.rows() == 0) return std::nullopt;
+            std::string_view data = r.bytes(0, 2);
+            meta = Metadata{static_cast<uint64_t>(r.int8(0, 0)), r.time_ns(0, 5), std::string(r.bytes(0, 1)),
+                            r.properties(0, 3)};
+            return Bytes::copy(data.data(), data.size());
+        });
+    }
+
+    // In one transaction: the source row is locked, the target written under the condition.
+    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+        return retry_transaction(to, options, [&] { return copy_once(from, to, options); });
+    }
+
+    std::string copy_once(std::string_view from, std::string_view to, const PutOptions &options) {
+        return pool_.run_once([&](Connection &conn) {
+            std::string etag;
+            in_transaction(conn, [&] {
+                Result source = conn.run(source_share_, Params().text(from));
+                if (source.rows() == 0)
+                    fail(KVPS_NOT_FOUND, "postgres: cannot copy key " + quote(from) + ": it does not exist");
+                Properties properties = options.properties_over(source.properties(0, 3));
+                std::optional<std::string> made = write_row(conn, to, kCopy, from, options, properties);
+                if (!made) condition_failed(conn, to, options);
+                etag = *made;
+            });
+            return etag;
+        });
+    }
+
+    // Atomic, in one transaction: the target's old value goes (under the condition), and the
+    // source row takes the target's key.
+    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
+        return retry_transaction(to, options, [&] {
+            return pool_.run_once([&](Connection &conn) {
+                std::string etag;
+                in_transaction(conn, [&] { etag = move_row(conn, from, to, options); });
+                return etag;
+            });
+        });
     }
 
     std::optional<Bytes> get(std::string_view key) override { return get_range(key, 0, KVPS_TO_END); }
@@ -90,7 +168,8 @@ public:
         return pool_.run([&](Connection &conn) -> std::optional<Metadata> {
             Result r = conn.run(stat_, Params().text(key));
             if (r.rows() == 0) return std::nullopt;
-            return Metadata{static_cast<uint64_t>(r.int8(0, 0)), r.time_ns(0, 1), std::string(r.bytes(0, 2))};
+            return Metadata{static_cast<uint64_t>(r.int8(0, 0)), r.time_ns(0, 1), std::string(r.bytes(0, 2)),
+                            r.properties(0, 3)};
         });
     }
 
@@ -99,11 +178,22 @@ public:
     }
 
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
-        std::string upper = prefix_upper_bound(prefix);
+        return page(prefix, token, prefix_upper_bound(prefix), limit);
+    }
+
+    ListResult list_with(const ListQuery &query) override {
+        std::string upper = prefix_upper_bound(query.prefix);
+        return list_by_level(query, [&](std::string_view lower, std::string_view after, size_t limit) {
+            return page(lower, after, upper, limit);
+        });
+    }
+
+    // Up to limit entries with lower <= key < upper ("" = none) and key > after.
+    ListResult page(std::string_view lower, std::string_view after, std::string_view upper, size_t limit) {
         size_t capped = std::min<size_t>(limit, INT32_MAX);
         return pool_.run([&](Connection &conn) {
             Params p;
-            p.text(prefix).text(token);
+            p.text(lower).text(after);
             if (!upper.empty()) p.text(upper);
             p.int8(static_cast<int64_t>(capped) + 1);
             Result r = conn.run(upper.empty() ? list_open_ : list_bounded_, p);
@@ -148,6 +238,94 @@ public:
     uint32_t slice_size() const { return settings_.chunk_size; }
 
 private:
+    void prepare_writes() {
+        const std::string &t = table_;
+        static const char *const names[] = {"any", "create", "match"};
+        for (int c = kAny; c <= kMatch; ++c) {
+            for (int source = kData; source <= kCopy; ++source) {
+                for (int with_props = 0; with_props <= 1; ++with_props) {
+                    // $1 key, $2 the value (or the key to copy it from), then (if_match) the
+                    // etag, then (with properties) content type and metadata.
+                    int next = 3;
+                    std::string etag = c == kMatch ? "$" + std::to_string(next++) + "::text" : "";
+                    std::string value = source == kCopy ? "(SELECT s.keyvalue FROM " + t + " s WHERE s.keyname = $2::text)"
+                                                        : std::string("$2::bytea");
+                    std::string sql;
+                    if (c == kMatch) {
+                        sql = "UPDATE " + t + " SET keyvalue = " + value + ", size = octet_length(" + value +
+                              "), last_modified = clock_timestamp() WHERE keyname = $1::text AND xmin::text = " + etag;
+                    } else {
+                        sql = "INSERT INTO " + t + " (keyname, keyvalue, size, last_modified) VALUES ($1::text, " + value +
+                              ", octet_length(" + value + "), clock_timestamp()) ON CONFLICT (keyname) DO ";
+                        sql += c == kCreate ? "NOTHING"
+                                            : "UPDATE SET keyvalue = excluded.keyvalue, size = excluded.size,"
+                                              " last_modified = excluded.last_modified";
+                    }
+                    sql += " RETURNING xmin::text AS etag";
+                    if (with_props) {
+                        std::string type = "$" + std::to_string(next) + "::text";
+                        std::string meta = "$" + std::to_string(next + 1) + "::jsonb";
+                        sql = "WITH w AS (" + sql + "), p AS (INSERT INTO " + props_ +
+                              " (keyname, content_type, metadata) SELECT $1::text, " + type + ", " + meta +
+                              " FROM w ON CONFLICT (keyname) DO UPDATE SET content_type = excluded.content_type,"
+                              " metadata = excluded.metadata) SELECT etag FROM w";
+                    }
+                    write_[c][source][with_props] = {std::string("kb_write_") + names[c] +
+                                                         (source == kCopy ? "_copy" : "") + (with_props ? "_props" : ""),
+                                                     sql};
+                }
+            }
+        }
+    }
+
+    // The etag written, or nullopt when options' condition did not hold.
+    std::optional<std::string> write_row(Connection &conn, std::string_view key, Source source,
+                                         std::string_view value, const PutOptions &options,
+                                         const Properties &properties) {
+        bool with_props = !(properties == Properties());
+        if (with_props && !has_props_)
+            fail(KVPS_UNSUPPORTED, "postgres: key " + quote(key) + ": table " + props_ +
+                                       " (a KVPSButter table's content types and metadata) does not exist (create=false)");
+        Condition condition = options.create_only ? kCreate : options.if_match.empty() ? kAny : kMatch;
+        Params p;
+        p.text(key);
+        if (source == kCopy) p.text(value);
+        else p.bytes(value.data(), value.size());
+        if (condition == kMatch) p.text(options.if_match);
+        if (with_props) p.properties(properties);
+        Result r = conn.run(write_[condition][source][with_props], p);
+        if (r.rows() == 0) return std::nullopt;
+        return std::string(r.bytes(0, 0));
+    }
+
+    [[noreturn]] void condition_failed(Connection &conn, std::string_view key, const PutOptions &options) {
+        Result r = conn.run(stat_, Params().text(key));
+        std::string etag = r.rows() ? std::string(r.bytes(0, 2)) : "";
+        check_condition(key, options, r.rows() ? &etag : nullptr);
+        fail_condition(key, options, "the value changed meanwhile");
+    }
+
+    std::string move_row(Connection &conn, std::string_view from, std::string_view to, const PutOptions &options) {
+        Result source = conn.run(source_update_, Params().text(from));
+        if (source.rows() == 0) fail(KVPS_NOT_FOUND, "postgres: cannot rename key " + quote(from) + ": it does not exist");
+        Properties properties = options.properties_over(source.properties(0, 3));
+        if (options.create_only) {
+            if (conn.run(stat_, Params().text(to)).rows() > 0) condition_failed(conn, to, options);
+        } else if (!options.if_match.empty()) {
+            if (conn.run(delete_match_, Params().text(to).text(options.if_match)).rows() == 0)
+                condition_failed(conn, to, options);
+        } else {
+            conn.run(delete_, Params().text(to));
+        }
+        Result moved = conn.run(move_, Params().text(from).text(to));
+        if (!(properties == Properties())) {
+            if (!has_props_)
+                fail(KVPS_UNSUPPORTED, "postgres: key " + quote(to) + ": table " + props_ + " does not exist (create=false)");
+            conn.run(props_put_, Params().text(to).properties(properties));  // same transaction: same xmin
+        }
+        return std::string(moved.bytes(0, 0));
+    }
+
     // key, 1-based start and count for substring(); a value is under 1 GiB, so int4 reaches past it.
     static Params position(std::string_view key, uint64_t offset, uint64_t length) {
         Params p;
@@ -166,6 +344,7 @@ private:
                 fail(KVPS_INVALID_ARGUMENT, "postgres: table " + table_ + " is not a KVPSButter table "
                                             "(keyname, keyvalue, size, last_modified): " + e.message());
             }
+            ensure_props(conn);
             return;
         }
         if (!settings_.create)
@@ -176,12 +355,28 @@ private:
                   "  keyvalue bytea NOT NULL,\n"
                   "  size bigint NOT NULL,\n"
                   "  last_modified timestamptz DEFAULT CURRENT_TIMESTAMP)");
+        ensure_props(conn);
+    }
+
+    // The companion table of content types and metadata (KVPSButter's own table is left as it
+    // is): created beside the table unless create=false.
+    void ensure_props(Connection &conn) {
+        has_props_ = conn.run({"kb_props_exists", "SELECT to_regclass($1::text) IS NOT NULL"}, Params().text(props_))
+                         .boolean(0, 0);
+        if (has_props_ || !settings_.create) return;
+        conn.exec("CREATE TABLE IF NOT EXISTS " + props_ + " (\n"
+                  "  keyname text COLLATE \"C\" PRIMARY KEY,\n"
+                  "  content_type text,\n"
+                  "  metadata jsonb)");
+        has_props_ = true;
     }
 
     Settings settings_;
     Pool pool_;
-    std::string table_;
-    Statement put_, stat_, open_, slice_, delete_, list_open_, list_bounded_;
+    std::string table_, props_;
+    bool has_props_ = false;
+    Statement write_[3][2][2], stat_, open_, slice_, delete_, list_open_, list_bounded_, source_share_, source_update_,
+        delete_match_, move_, props_put_;
 };
 
 size_t SliceReader::read(void *buffer, size_t capacity) {

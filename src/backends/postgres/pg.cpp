@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "net/json.hpp"
 #include "spi/log.hpp"
 
 namespace kvps::pg {
@@ -126,6 +127,55 @@ Params &Params::text_array(const std::vector<std::string_view> &values) {
     return own(kTextArray, std::move(s));
 }
 
+Params &Params::null() {
+    types_.push_back(0);
+    values_.push_back(nullptr);
+    lengths_.push_back(0);
+    formats_.push_back(1);
+    return *this;
+}
+
+Params &Params::properties(const Properties &properties) {
+    if (properties.content_type.empty()) null();
+    else own(kText, properties.content_type);
+    if (properties.metadata.empty()) return null();
+    // Binary jsonb: a format version byte, then the JSON text. Names and values were checked
+    // (printable, no control characters), so only quotes and backslashes need escaping; other
+    // bytes go as they are (UTF-8).
+    std::string json(1, '\x01');
+    json += '{';
+    bool first = true;
+    auto string = [&](const std::string &text) {
+        json += '"';
+        for (char c : text) {
+            if (c == '"' || c == '\\') json += '\\';
+            json += c;
+        }
+        json += '"';
+    };
+    for (const auto &[name, value] : properties.metadata) {
+        if (!first) json += ',';
+        first = false;
+        string(name);
+        json += ':';
+        string(value);
+    }
+    json += '}';
+    return own(kJsonb, std::move(json));
+}
+
+Properties Result::properties(int row, int content_type_column) const {
+    Properties out;
+    if (!null(row, content_type_column)) out.content_type = bytes(row, content_type_column);
+    int column = content_type_column + 1;
+    if (null(row, column)) return out;
+    std::string_view json = bytes(row, column);
+    if (!json.empty()) json.remove_prefix(1);  // the jsonb format version
+    net::JsonValue object = net::parse_json(json, "postgres: a metadata column");
+    for (const auto &[name, value] : object.members) out.metadata.emplace_back(name, value.text);
+    return out;  // std::map: names in byte order, as MetadataList wants them
+}
+
 int64_t Result::int8(int row, int column) const {
     return static_cast<int64_t>(get_be(PQgetvalue(result_.get(), row, column), 8));
 }
@@ -195,6 +245,7 @@ Connection::~Connection() {
 Error Connection::error_of(PGresult *result, std::string_view what) {
     const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     std::string sqlstate = state ? state : "";
+    last_sqlstate_ = sqlstate;
     std::string message = trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
     if (message.empty()) message = trimmed(PQerrorMessage(conn_));
     if (message.starts_with("ERROR:  ")) message.erase(0, 8);

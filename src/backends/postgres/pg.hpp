@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "spi/error.hpp"
+#include "spi/put_options.hpp"
 
 namespace kvps::pg {
 
@@ -41,6 +42,10 @@ public:
     Params &int4(int32_t value);
     // A one-dimensional text[] (for `= ANY($n)`).
     Params &text_array(const std::vector<std::string_view> &values);
+    // SQL NULL (its type comes from the statement's cast).
+    Params &null();
+    // A content type (text, NULL when none) and user metadata (a jsonb object, NULL when none).
+    Params &properties(const Properties &properties);
 
     int count() const { return static_cast<int>(values_.size()); }
     const unsigned *types() const { return types_.data(); }
@@ -49,7 +54,7 @@ public:
     const int *formats() const { return formats_.data(); }
 
 private:
-    static constexpr unsigned kText = 25, kBytea = 17, kInt8 = 20, kInt4 = 23, kTextArray = 1009;
+    static constexpr unsigned kText = 25, kBytea = 17, kInt8 = 20, kInt4 = 23, kTextArray = 1009, kJsonb = 3802;
     Params &add(unsigned type, std::string_view value);
     Params &own(unsigned type, std::string value);
     std::vector<unsigned> types_;
@@ -75,6 +80,9 @@ public:
     int32_t int4(int row, int column) const;
     // A timestamptz as nanoseconds since 1970-01-01 UTC.
     int64_t time_ns(int row, int column) const;
+    // A content type (text) and user metadata (jsonb) column pair, as Params::properties wrote
+    // them; NULLs are none.
+    Properties properties(int row, int content_type_column) const;
     PGresult *get() const { return result_.get(); }
 
 private:
@@ -115,6 +123,8 @@ public:
     void copy_data(const void *data, size_t size);
 
     bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+    // The SQLSTATE of the last failure on this connection ("" when it had none).
+    const std::string &last_sqlstate() const { return last_sqlstate_; }
     bool idle() const {
         return PQtransactionStatus(conn_) == PQTRANS_IDLE && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
     }
@@ -125,7 +135,26 @@ private:
     PGconn *conn_ = nullptr;
     std::string where_;
     std::set<std::string> prepared_;
+    std::string last_sqlstate_;
 };
+
+// Runs body in a transaction on conn; rolls back when it throws.
+template <typename Fn>
+void in_transaction(Connection &conn, Fn &&body) {
+    conn.exec("BEGIN");
+    try {
+        body();
+        conn.exec("COMMIT");
+    } catch (...) {
+        if (!conn.broken()) {
+            try {
+                conn.exec("ROLLBACK");
+            } catch (...) {
+            }
+        }
+        throw;
+    }
+}
 
 // Maps a failed result's SQLSTATE to a status.
 kvps_status status_of(std::string_view sqlstate);
@@ -165,6 +194,19 @@ public:
                 forget_idle();
                 if (attempt > 0) throw;
             }
+        }
+    }
+
+    // Runs fn(Connection &) once: for work that must not run twice (a conditional write, a
+    // transaction), whose outcome is unknown when the connection broke under it.
+    template <typename Fn>
+    auto run_once(Fn &&fn) {
+        Lease lease = acquire();
+        try {
+            return fn(*lease);
+        } catch (const ConnectionLost &) {
+            forget_idle();
+            throw;
         }
     }
 

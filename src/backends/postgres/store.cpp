@@ -13,7 +13,7 @@
 namespace kvps::pg {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2 added content_type and metadata
 constexpr size_t kPipelineGroup = 256;  // statements in flight per pipeline round trip
 
 // Quoted, schema-qualified names of everything the layout uses.
@@ -41,23 +41,35 @@ Names make_names(const std::string &schema, const std::string &table) {
 
 std::string etag_of(int64_t version) { return std::to_string(version); }
 
-// Runs body in a transaction on conn; rolls back when it throws.
-template <typename Fn>
-void in_transaction(Connection &conn, Fn &&body) {
-    conn.exec("BEGIN");
-    try {
-        body();
-        conn.exec("COMMIT");
-    } catch (...) {
-        if (!conn.broken()) {
-            try {
-                conn.exec("ROLLBACK");
-            } catch (...) {
-            }
-        }
-        throw;
+// The version an etag names; nullopt for text that is no etag of this layout (so it matches
+// no value).
+std::optional<int64_t> version_of(std::string_view etag) {
+    if (etag.empty() || etag.size() > 18) return std::nullopt;
+    int64_t v = 0;
+    for (char c : etag) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + (c - '0');
     }
+    return v;
 }
+
+// The write statements: by condition (none, create_only, if_match) and by where the value
+// comes from (a parameter, or the row of another key: a server-side copy).
+enum Condition { kAny = 0, kCreate = 1, kMatch = 2 };
+enum Source { kData = 0, kCopy = 1 };
+
+Condition condition_of(const PutOptions &options) {
+    return options.create_only ? kCreate : options.if_match.empty() ? kAny : kMatch;
+}
+
+// What write_row stores in a key's row.
+struct RowValue {
+    std::optional<int64_t> version;  // a chunked value's version; nullopt: a new one
+    uint64_t size = 0;
+    uint32_t chunk_size = 0;  // 0: the value is in the row
+    std::string_view data;    // the bytes of an inline value, or (copy) the source key
+    Source source = kData;
+};
 
 // One pass over a range of one version's chunks, in order; false when some are missing (the
 // version was replaced or deleted since).
@@ -109,23 +121,114 @@ public:
 
     // ---- values
 
-    void put(std::string_view key, const void *data, size_t size) override {
+    void put(std::string_view key, const void *data, size_t size) override { put_with(key, data, size, PutOptions()); }
+
+    // A put is one statement (a conditional one an INSERT ... ON CONFLICT DO NOTHING or an
+    // UPDATE ... WHERE version = etag, atomic against every other writer); a value over
+    // chunk_size goes through a writer, whose transaction checks the condition at commit.
+    std::string put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) override {
         if (size > settings_.chunk_size) {
-            std::unique_ptr<Writer> writer = open_writer(key);
+            std::unique_ptr<Writer> writer = open_writer_with(key, options);
             writer->write(data, size);
             writer->commit();
-            return;
+            return writer->etag();
         }
-        pool_.run([&](Connection &conn) { conn.run(put_inline_, Params().text(key).bytes(data, size)); });
+        RowValue value{std::nullopt, size, 0, {static_cast<const char *>(data), size}, kData};
+        Properties properties = options.properties();
+        auto write = [&](Connection &conn) {
+            std::optional<int64_t> made = write_row(conn, key, value, options, properties);
+            if (!made) condition_failed(conn, key, options);
+            return etag_of(*made);
+        };
+        // A conditional write is never repeated: after a lost connection its outcome is unknown.
+        return options.conditional() ? pool_.run_once(write) : pool_.run(write);
     }
 
-    std::optional<Bytes> get(std::string_view key) override { return get_range(key, 0, KVPS_TO_END); }
+    std::optional<Bytes> get(std::string_view key) override { return read(key, 0, KVPS_TO_END, nullptr); }
 
     std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override {
+        return read(key, offset, length, nullptr);
+    }
+
+    std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override {
+        return read(key, 0, KVPS_TO_END, &meta);
+    }
+
+    // Server-side, in one transaction: the source row is locked (FOR SHARE), a chunked value's
+    // chunks are copied under a new version, and the target row is written under the condition.
+    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+        return retry_transaction(to, options, [&] { return copy_once(from, to, options); });
+    }
+
+    std::string copy_once(std::string_view from, std::string_view to, const PutOptions &options) {
+        return pool_.run_once([&](Connection &conn) {
+            std::string etag;
+            in_transaction(conn, [&] {
+                Result source = conn.run(source_share_, Params().text(from));
+                if (source.rows() == 0)
+                    fail(KVPS_NOT_FOUND, "postgres: cannot copy key " + quote(from) + ": it does not exist");
+                RowValue value{std::nullopt, static_cast<uint64_t>(source.int8(0, 1)),
+                               static_cast<uint32_t>(source.int4(0, 2)), from, kCopy};
+                if (value.chunk_size > 0) {
+                    value.version = conn.run(next_version_).int8(0, 0);
+                    conn.run(copy_chunks_, Params().int8(*value.version).int8(source.int8(0, 0)));
+                }
+                Properties properties = options.properties_over(source.properties(0, 3));
+                std::optional<int64_t> made = write_row(conn, to, value, options, properties);
+                if (!made) condition_failed(conn, to, options);
+                etag = etag_of(*made);
+            });
+            return etag;
+        });
+    }
+
+    // Atomic, in one transaction: the target's old value goes (under the condition), and the
+    // source row takes the target's key, keeping its version (its etag) and its chunks.
+    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
+        return retry_transaction(to, options, [&] {
+            return pool_.run_once([&](Connection &conn) {
+                std::string etag;
+                in_transaction(conn, [&] { etag = move_row(conn, from, to, options); });
+                return etag;
+            });
+        });
+    }
+
+    // The version written, or nullopt when options' condition did not hold.
+    std::optional<int64_t> write_row(Connection &conn, std::string_view key, const RowValue &value,
+                                     const PutOptions &options, const Properties &properties) {
+        Condition condition = condition_of(options);
+        std::optional<int64_t> expected;
+        if (condition == kMatch && !(expected = version_of(options.if_match))) return std::nullopt;
+        Params p;
+        p.text(key);
+        if (value.version) p.int8(*value.version);
+        else p.null();
+        p.int8(static_cast<int64_t>(value.size)).int4(static_cast<int32_t>(value.chunk_size));
+        if (value.source == kCopy) p.text(value.data);
+        else if (value.chunk_size > 0) p.null();  // the value is in chunk rows
+        else p.bytes(value.data.data(), value.data.size());
+        p.properties(properties);
+        if (expected) p.int8(*expected);
+        Result r = conn.run(write_[condition][value.source], p);
+        if (r.rows() == 0) return std::nullopt;
+        return r.int8(0, 0);
+    }
+
+    // Throws KVPS_PRECONDITION_FAILED for key, saying why from its current row.
+    [[noreturn]] void condition_failed(Connection &conn, std::string_view key, const PutOptions &options) {
+        Result r = conn.run(stat_, Params().text(key));
+        std::string etag = r.rows() ? etag_of(r.int8(0, 0)) : "";
+        check_condition(key, options, r.rows() ? &etag : nullptr);
+        fail_condition(key, options, "the value changed meanwhile");
+    }
+
+    // A whole value or a range, and (when meta is given) the metadata of that same version.
+    std::optional<Bytes> read(std::string_view key, uint64_t offset, uint64_t length, Metadata *meta) {
         // A chunked value replaced while its chunks are fetched is fetched again.
         for (int attempt = 0;; ++attempt) {
             try {
-                std::unique_ptr<Reader> reader = open_reader(key, offset, length);
+                std::unique_ptr<Reader> reader = open(key, offset, length, meta);
                 if (!reader) return std::nullopt;
                 Span64 span = clamp_range(reader->value_size(), offset, length);
                 Bytes out(static_cast<size_t>(span.count));
@@ -146,7 +249,8 @@ public:
         return pool_.run([&](Connection &conn) -> std::optional<Metadata> {
             Result r = conn.run(stat_, Params().text(key));
             if (r.rows() == 0) return std::nullopt;
-            return Metadata{static_cast<uint64_t>(r.int8(0, 1)), r.time_ns(0, 2), etag_of(r.int8(0, 0))};
+            return Metadata{static_cast<uint64_t>(r.int8(0, 1)), r.time_ns(0, 2), etag_of(r.int8(0, 0)),
+                            r.properties(0, 3)};
         });
     }
 
@@ -157,10 +261,22 @@ public:
     // ---- listing
 
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
-        std::string upper = prefix_upper_bound(prefix);
+        return page(prefix, token, prefix_upper_bound(prefix), limit);
+    }
+
+    // Start after, and folding by a delimiter: a folded prefix's keys are skipped by the index.
+    ListResult list_with(const ListQuery &query) override {
+        std::string upper = prefix_upper_bound(query.prefix);
+        return list_by_level(query, [&](std::string_view lower, std::string_view after, size_t limit) {
+            return page(lower, after, upper, limit);
+        });
+    }
+
+    // Up to limit entries with lower <= key < upper ("" = none) and key > after.
+    ListResult page(std::string_view lower, std::string_view after, std::string_view upper, size_t limit) {
         return pool_.run([&](Connection &conn) {
             Params p;
-            p.text(prefix).text(token);
+            p.text(lower).text(after);
             if (!upper.empty()) p.text(upper);
             p.int8(static_cast<int64_t>(std::min<size_t>(limit, INT32_MAX)) + 1);
             Result r = conn.run(upper.empty() ? list_open_ : list_bounded_, p);
@@ -178,8 +294,12 @@ public:
 
     // ---- streams
 
-    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override;
-    std::unique_ptr<Writer> open_writer(std::string_view key) override;
+    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override {
+        return open(key, offset, length, nullptr);
+    }
+    std::unique_ptr<Reader> open(std::string_view key, uint64_t offset, uint64_t length, Metadata *meta);
+    std::unique_ptr<Writer> open_writer(std::string_view key) override { return open_writer_with(key, PutOptions()); }
+    std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options) override;
 
     // ---- batches
 
@@ -216,19 +336,34 @@ public:
     const Settings &settings() const { return settings_; }
     Pool &pool() { return pool_; }
     const Names &names() const { return names_; }
-    const Statement &put_inline() const { return put_inline_; }
-    const Statement &put_chunked() const { return put_chunked_; }
     const Statement &next_version() const { return next_version_; }
 
 private:
     void ensure_schema(Connection &conn);
     void prepare_statements();
 
+    std::string move_row(Connection &conn, std::string_view from, std::string_view to, const PutOptions &options) {
+        Result source = conn.run(source_update_, Params().text(from));
+        if (source.rows() == 0) fail(KVPS_NOT_FOUND, "postgres: cannot rename key " + quote(from) + ": it does not exist");
+        Properties properties = options.properties_over(source.properties(0, 3));
+        if (options.create_only) {
+            if (conn.run(stat_, Params().text(to)).rows() > 0) condition_failed(conn, to, options);
+        } else if (!options.if_match.empty()) {
+            std::optional<int64_t> expected = version_of(options.if_match);
+            if (!expected || conn.run(delete_match_, Params().text(to).int8(*expected)).rows() == 0)
+                condition_failed(conn, to, options);
+        } else {
+            conn.run(delete_, Params().text(to));
+        }
+        Result moved = conn.run(move_, Params().text(from).text(to).properties(properties));
+        return etag_of(moved.int8(0, 0));
+    }
+
     Settings settings_;
     Pool pool_;
     Names names_;
-    Statement put_inline_, put_chunked_, next_version_, stat_, open_, chunks_, delete_, delete_many_,
-        get_many_, list_open_, list_bounded_;
+    Statement write_[3][2], next_version_, stat_, open_, chunks_, delete_, delete_many_, get_many_, list_open_,
+        list_bounded_, source_share_, source_update_, copy_chunks_, delete_match_, move_;
 };
 
 void PgStore::ensure_schema(Connection &conn) {
@@ -249,6 +384,15 @@ void PgStore::ensure_schema(Connection &conn) {
             Result v = conn.run({"kvps_schema_version",
                                  "SELECT value FROM " + n.meta + " WHERE name = 'schema_version'"});
             int version = v.rows() ? std::atoi(std::string(v.bytes(0, 0)).c_str()) : 0;
+            if (version == 1) {
+                // 1 -> 2: content type and user metadata (nullable columns: no table rewrite).
+                conn.exec("ALTER TABLE " + n.table + " ADD COLUMN IF NOT EXISTS content_type text,"
+                          " ADD COLUMN IF NOT EXISTS metadata jsonb");
+                conn.exec("UPDATE " + n.meta + " SET value = '2' WHERE name = 'schema_version'");
+                if (log_enabled(KVPS_LOG_INFO))
+                    log(KVPS_LOG_INFO, "postgres: migrated table " + n.table + " to kvps schema version 2");
+                version = 2;
+            }
             if (version != kSchemaVersion)
                 fail(KVPS_UNSUPPORTED, "postgres: table " + n.table + " has kvps schema version " +
                                            std::to_string(version) + "; this kvps reads version " +
@@ -265,6 +409,8 @@ void PgStore::ensure_schema(Connection &conn) {
                   "  mtime timestamptz NOT NULL,\n"
                   "  chunk_size integer NOT NULL,\n"
                   "  data bytea,\n"
+                  "  content_type text,\n"
+                  "  metadata jsonb,\n"
                   "  CHECK ((chunk_size = 0) = (data IS NOT NULL)))");
         conn.exec("ALTER TABLE " + n.table + " ALTER COLUMN data SET STORAGE EXTERNAL");
         conn.exec("CREATE TABLE " + n.chunks + " (\n"
@@ -294,21 +440,44 @@ void PgStore::ensure_schema(Connection &conn) {
 
 void PgStore::prepare_statements() {
     const Names &n = names_;
-    put_inline_ = {"kvps_put_inline",
-                   "INSERT INTO " + n.table + " AS t (key, version, size, mtime, chunk_size, data)"
-                   " VALUES ($1::text, nextval(" + n.sequence_literal + "), octet_length($2::bytea),"
-                   " clock_timestamp(), 0, $2::bytea)"
-                   " ON CONFLICT (key) DO UPDATE SET version = excluded.version, size = excluded.size,"
-                   " mtime = excluded.mtime, chunk_size = 0, data = excluded.data"};
-    put_chunked_ = {"kvps_put_chunked",
-                    "INSERT INTO " + n.table + " AS t (key, version, size, mtime, chunk_size, data)"
-                    " VALUES ($1::text, $2::int8, $3::int8, clock_timestamp(), $4::int4, NULL)"
-                    " ON CONFLICT (key) DO UPDATE SET version = excluded.version, size = excluded.size,"
-                    " mtime = excluded.mtime, chunk_size = excluded.chunk_size, data = NULL"};
+    // $1 key, $2 version (NULL: a new one), $3 size, $4 chunk_size, $5 the value (or the key to
+    // copy it from), $6 content type, $7 metadata, $8 (if_match) the expected version.
+    static const char *const condition_names[] = {"any", "create", "match"};
+    for (int c = kAny; c <= kMatch; ++c) {
+        for (int source = kData; source <= kCopy; ++source) {
+            std::string version = "coalesce($2::int8, nextval(" + n.sequence_literal + "))";
+            std::string value = source == kCopy ? "(SELECT s.data FROM " + n.table + " s WHERE s.key = $5::text)"
+                                                : std::string("$5::bytea");
+            std::string sql;
+            if (c == kMatch) {
+                sql = "UPDATE " + n.table + " SET version = " + version + ", size = $3::int8, mtime = clock_timestamp(),"
+                      " chunk_size = $4::int4, data = " + value + ", content_type = $6::text, metadata = $7::jsonb"
+                      " WHERE key = $1::text AND version = $8::int8";
+            } else {
+                sql = "INSERT INTO " + n.table + " AS t (key, version, size, mtime, chunk_size, data, content_type, metadata)"
+                      " VALUES ($1::text, " + version + ", $3::int8, clock_timestamp(), $4::int4, " + value +
+                      ", $6::text, $7::jsonb) ON CONFLICT (key) DO ";
+                sql += c == kCreate ? "NOTHING"
+                                    : "UPDATE SET version = excluded.version, size = excluded.size, mtime = excluded.mtime,"
+                                      " chunk_size = excluded.chunk_size, data = excluded.data,"
+                                      " content_type = excluded.content_type, metadata = excluded.metadata";
+            }
+            write_[c][source] = {std::string("kvps_write_") + condition_names[c] + (source == kCopy ? "_copy" : ""),
+                                 sql + " RETURNING version"};
+        }
+    }
     next_version_ = {"kvps_next_version", "SELECT nextval(" + n.sequence_literal + ")"};
-    stat_ = {"kvps_stat", "SELECT version, size, mtime FROM " + n.table + " WHERE key = $1::text"};
-    open_ = {"kvps_open", "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4)"
-                          " FROM " + n.table + " WHERE key = $1::text"};
+    stat_ = {"kvps_stat", "SELECT version, size, mtime, content_type, metadata FROM " + n.table + " WHERE key = $1::text"};
+    open_ = {"kvps_open", "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4),"
+                          " content_type, metadata FROM " + n.table + " WHERE key = $1::text"};
+    std::string source = "SELECT version, size, chunk_size, content_type, metadata FROM " + n.table + " WHERE key = $1::text";
+    source_share_ = {"kvps_source_share", source + " FOR SHARE"};
+    source_update_ = {"kvps_source_update", source + " FOR UPDATE"};
+    copy_chunks_ = {"kvps_copy_chunks", "INSERT INTO " + n.chunks + " (version, n, data) SELECT $1::int8, n, data FROM " +
+                                            n.chunks + " WHERE version = $2::int8"};
+    delete_match_ = {"kvps_delete_match", "DELETE FROM " + n.table + " WHERE key = $1::text AND version = $2::int8 RETURNING 1"};
+    move_ = {"kvps_move", "UPDATE " + n.table + " SET key = $2::text, mtime = clock_timestamp(), content_type = $3::text,"
+                          " metadata = $4::jsonb WHERE key = $1::text RETURNING version"};
     chunks_ = {"kvps_chunks", "SELECT n, data FROM " + n.chunks +
                                   " WHERE version = $1::int8 AND n >= $2::int4 AND n <= $3::int4 ORDER BY n"};
     delete_ = {"kvps_delete", "DELETE FROM " + n.table + " WHERE key = $1::text"};
@@ -369,7 +538,7 @@ private:
     int32_t chunk_index_ = -1;
 };
 
-std::unique_ptr<Reader> PgStore::open_reader(std::string_view key, uint64_t offset, uint64_t length) {
+std::unique_ptr<Reader> PgStore::open(std::string_view key, uint64_t offset, uint64_t length, Metadata *meta) {
     // Inline values are at most chunk_size (<= 256 MiB) bytes: int4 positions reach past them.
     auto from = static_cast<int32_t>(std::min<uint64_t>(offset, INT32_MAX - 1) + 1);
     auto count = static_cast<int32_t>(std::min<uint64_t>(length, INT32_MAX));
@@ -380,6 +549,7 @@ std::unique_ptr<Reader> PgStore::open_reader(std::string_view key, uint64_t offs
         auto size = static_cast<uint64_t>(r.int8(0, 1));
         auto chunk_size = static_cast<uint32_t>(r.int4(0, 3));
         Span64 span = clamp_range(size, offset, length);
+        if (meta) *meta = Metadata{size, r.time_ns(0, 2), etag_of(version), r.properties(0, 5)};
         if (chunk_size == 0) {
             std::string_view data = r.bytes(0, 4);  // stays valid: the reader keeps the result
             return std::make_unique<InlineReader>(std::move(r), data, span.start, size, etag_of(version));
@@ -395,7 +565,8 @@ std::unique_ptr<Reader> PgStore::open_reader(std::string_view key, uint64_t offs
 // into the chunk table inside one transaction that ends by pointing the key at the new version.
 class ChunkWriter final : public Writer {
 public:
-    ChunkWriter(PgStore &store, std::string key) : store_(store), key_(std::move(key)) {
+    ChunkWriter(PgStore &store, std::string key, PutOptions options)
+        : store_(store), key_(std::move(key)), options_(std::move(options)) {
         buffer_.reserve(store.settings().chunk_size);
     }
     ~ChunkWriter() override { abort(); }
@@ -416,22 +587,40 @@ public:
 
     void commit() override {
         if (!lease_) {
-            store_.put(key_, buffer_.data(), buffer_.size());
+            etag_ = store_.put_with(key_, buffer_.data(), buffer_.size(), options_);
             return;
         }
         if (!buffer_.empty()) flush();
         Connection &conn = **lease_;
-        static const char trailer[2] = {'\xff', '\xff'};
-        conn.copy_data(trailer, sizeof trailer);
-        if (PQputCopyEnd(conn.raw(), nullptr) != 1) conn.fail_with(nullptr, "COPY");
-        Result copied(PQgetResult(conn.raw()));
-        if (PQresultStatus(copied.get()) != PGRES_COMMAND_OK) conn.fail_with(copied.get(), "COPY");
-        while (PGresult *extra = PQgetResult(conn.raw())) PQclear(extra);
-        conn.run(store_.put_chunked(), Params().text(key_).int8(version_).int8(static_cast<int64_t>(total_))
-                                           .int4(static_cast<int32_t>(store_.settings().chunk_size)));
-        conn.exec("COMMIT");
+        try {
+            static const char trailer[2] = {'\xff', '\xff'};
+            conn.copy_data(trailer, sizeof trailer);
+            if (PQputCopyEnd(conn.raw(), nullptr) != 1) conn.fail_with(nullptr, "COPY");
+            Result copied(PQgetResult(conn.raw()));
+            if (PQresultStatus(copied.get()) != PGRES_COMMAND_OK) conn.fail_with(copied.get(), "COPY");
+            while (PGresult *extra = PQgetResult(conn.raw())) PQclear(extra);
+            // The condition is checked here, in the transaction that holds the chunks: a failed
+            // one rolls them back.
+            RowValue value{version_, total_, store_.settings().chunk_size, {}, kData};
+            std::optional<int64_t> made = store_.write_row(conn, key_, value, options_, options_.properties());
+            if (!made) store_.condition_failed(conn, key_, options_);
+            conn.exec("COMMIT");
+            etag_ = etag_of(*made);
+        } catch (...) {
+            PGTransactionStatusType state = PQtransactionStatus(conn.raw());
+            if (state == PQTRANS_INTRANS || state == PQTRANS_INERROR) {
+                try {
+                    conn.exec("ROLLBACK");
+                } catch (...) {
+                }
+            }
+            lease_.reset();
+            throw;
+        }
         lease_.reset();
     }
+
+    std::string etag() const override { return etag_; }
 
     void abort() noexcept override {
         buffer_.clear();
@@ -489,6 +678,8 @@ private:
 
     PgStore &store_;
     std::string key_;
+    PutOptions options_;
+    std::string etag_;
     std::string buffer_;
     std::optional<Pool::Lease> lease_;
     int64_t version_ = 0;
@@ -496,8 +687,8 @@ private:
     uint64_t total_ = 0;
 };
 
-std::unique_ptr<Writer> PgStore::open_writer(std::string_view key) {
-    return std::make_unique<ChunkWriter>(*this, std::string(key));
+std::unique_ptr<Writer> PgStore::open_writer_with(std::string_view key, const PutOptions &options) {
+    return std::make_unique<ChunkWriter>(*this, std::string(key), options);
 }
 
 // ---- batches
@@ -523,13 +714,15 @@ void PgStore::put_many(std::span<PutItem> items) {
                                    std::min(kPipelineGroup, inline_items.size() - start));
         try {
             pool_.run([&](Connection &conn) {
-                conn.prepare(put_inline_);
+                const Statement &upsert = write_[kAny][kData];
+                conn.prepare(upsert);
                 PGconn *pc = conn.raw();
                 if (PQenterPipelineMode(pc) != 1) conn.fail_with(nullptr, "entering pipeline mode");
                 for (PutItem *item : group) {
                     Params p;
-                    p.text(item->key).bytes(item->data, item->size);
-                    if (PQsendQueryPrepared(pc, put_inline_.name.c_str(), p.count(), p.values(), p.lengths(),
+                    p.text(item->key).null().int8(static_cast<int64_t>(item->size)).int4(0);
+                    p.bytes(item->data, item->size).properties(Properties());
+                    if (PQsendQueryPrepared(pc, upsert.name.c_str(), p.count(), p.values(), p.lengths(),
                                             p.formats(), 1) != 1 ||
                         PQpipelineSync(pc) != 1)
                         conn.fail_with(nullptr, "sending a pipelined put");
@@ -546,7 +739,7 @@ void PgStore::put_many(std::span<PutItem> items) {
                         if (st == PGRES_PIPELINE_SYNC) break;
                         if (!first) continue;
                         first = false;
-                        if (st == PGRES_COMMAND_OK) {
+                        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
                             item->status = KVPS_OK;
                         } else {
                             Error e = conn.error_of(r.get(), "put " + quote(item->key));
@@ -636,6 +829,41 @@ std::string prefix_upper_bound(std::string_view prefix) {
         return s;
     }
     return "";
+}
+
+ListResult list_by_level(const ListQuery &query, const PageFn &page) {
+    std::string after(query.token.empty() ? query.start_after : query.token);
+    if (query.delimiter.empty()) return page(query.prefix, after, query.limit);
+    ListResult out;
+    size_t items = 0;
+    std::string lower(query.prefix);
+    for (;;) {
+        ListResult rows = page(lower, after, query.limit - items + 1);
+        bool skipped = false;
+        for (Entry &e : rows.entries) {
+            std::string_view folded = common_prefix(e.key, query.prefix, query.delimiter);
+            if (folded.empty() || folded > std::string_view(after)) {
+                if (items == query.limit) {
+                    out.next = after;
+                    return out;
+                }
+                ++items;
+                if (folded.empty()) {
+                    after = e.key;
+                    out.entries.push_back(std::move(e));
+                    continue;
+                }
+                out.prefixes.emplace_back(folded);
+                after = folded;
+            }
+            // The next page starts past every key under the folded prefix.
+            lower = prefix_upper_bound(folded);
+            if (lower.empty()) return out;
+            skipped = true;
+            break;
+        }
+        if (!skipped && rows.next.empty()) return out;
+    }
 }
 
 std::string resolve_schema(Connection &conn, const std::string &schema) {
