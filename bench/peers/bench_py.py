@@ -84,7 +84,7 @@ class Kvps(Impl):
     def stream_out(self, key: str, buf: bytearray) -> int:
         total = 0
         view = memoryview(buf)
-        with self.s.open(key, "rb", buffer_size=0) as r:
+        with self.s.open(key, "rb") as r:
             while n := r.readinto(view):
                 total += n
         return total
@@ -490,6 +490,7 @@ def main() -> None:
     ap.add_argument("--list-n", type=int)
     ap.add_argument("--delete-n", type=int)
     ap.add_argument("--stream-mib", type=int)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplies the 1 KiB and 1 MiB counts")
     ap.add_argument("--only", default="", help="comma-separated workload groups: small,mib,stream,list,delete")
     ap.add_argument("--child")
     ap.add_argument("--impl")
@@ -511,6 +512,8 @@ def main() -> None:
     if smoke:
         small_n = {k: max(160, v // 20) for k, v in small_n.items()}
         mib_n = {k: max(4, v // 10) for k, v in mib_n.items()}
+    small_n = {k: max(64, int(v * args.scale)) for k, v in small_n.items()}
+    mib_n = {k: max(4, int(v * args.scale)) for k, v in mib_n.items()}
     groups = set(args.only.split(",")) if args.only else {"small", "mib", "stream", "list", "delete"}
     backends = [b for b in args.backends.split(",") if b]
     if "s3" in backends and not os.environ.get("KVPS_TEST_S3_URL"):
