@@ -118,8 +118,12 @@ def main() -> None:
     for link in chart_links:
         w(f"- {link}")
     w("")
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
+    if os.path.exists(notes):  # the why, written by hand after reading a run
+        with open(notes) as f:
+            lines += ["", f.read().rstrip()]
     with open(out_md, "w") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines) + "\n")
 
 
 def charts(lang: str, table: Any, units: dict[str, str], chart_dir: str) -> list[tuple[str, str]]:
