@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import ctypes
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,19 +59,29 @@ class Stat:
 
 def _stat_of(info: StatInfo) -> Stat:
     metadata: dict[str, str] = {}
-    name = ctypes.c_char_p()
-    value = ctypes.c_char_p()
-    for i in range(info.metadata_count):
-        if lib.kvps_stat_metadata_at(_byref(info), i, _byref(name), _byref(value)) == 0:
-            metadata[text(name.value)] = text(value.value)
-    return Stat(
+    count = info.metadata_count
+    if count:
+        name = ctypes.c_char_p()
+        value = ctypes.c_char_p()
+        for i in range(count):
+            if lib.kvps_stat_metadata_at(_byref(info), i, _byref(name), _byref(value)) == 0:
+                metadata[text(name.value)] = text(value.value)
+    # The fields set directly: a frozen dataclass's __init__ sets each through
+    # object.__setattr__, which costs more than the library call.
+    stat = _new(Stat)
+    mtime_ns = info.mtime_ns
+    vars(stat).update(
         size=info.size,
-        modified=datetime_from_ns(info.mtime_ns),
+        modified=datetime_from_ns(mtime_ns),
         etag=text(info.etag),
-        mtime_ns=info.mtime_ns,
+        mtime_ns=mtime_ns,
         content_type=text(info.content_type),
         metadata=metadata,
     )
+    return stat
+
+
+_new = object.__new__
 
 
 class _PutOptions:
@@ -144,8 +155,10 @@ class Store(MutableMapping[str, bytes]):
 
     def __init__(self, url: str, options: Mapping[str, object] | None = None) -> None:
         self._ptr: int | None = None
-        self._busy = 0
-        self._lock = threading.Condition()
+        # One item per call in flight (list.append and pop are atomic), so that close() waits
+        # for them; cheaper per call than a lock. _closing serialises close() calls.
+        self._calls: builtins.list[None] = []
+        self._closing = threading.Lock()
         if not isinstance(url, str):
             raise TypeError(f"a store URL is a str, not {type(url).__name__}")
         pairs = list((options or {}).items())
@@ -164,30 +177,32 @@ class Store(MutableMapping[str, bytes]):
     # ------------------------------------------------------------------ life cycle
 
     def _enter(self) -> int:
-        """The handle, with the store marked busy so close() waits for this call."""
-        with self._lock:
-            if self._ptr is None:
-                raise ValueError("operation on a closed kvps store")
-            self._busy += 1
-            return self._ptr
+        """The handle, with the store marked busy so close() waits for this call. The mark
+        comes first: close() clears _ptr, then waits until no call is marked, so a call that
+        still sees the handle here is one close() waits for."""
+        self._calls.append(None)
+        handle = self._ptr
+        if handle is None:
+            self._calls.pop()
+            raise ValueError("operation on a closed kvps store")
+        return handle
 
     def _leave(self) -> None:
-        with self._lock:
-            self._busy -= 1
-            if self._busy == 0:
-                self._lock.notify_all()
+        self._calls.pop()
 
     def close(self) -> None:
         """Closes the store, after the calls in flight on it. Readers and writers still open
         keep working (the library keeps the store alive for them) and are closed on their own.
         Closing twice is harmless."""
-        with self._lock:
+        with self._closing:
             handle, self._ptr = self._ptr, None
             if handle is None:
                 return
-            while self._busy:
-                self._lock.wait()
-        lib.kvps_close(handle)
+            pause = 0.0001
+            while self._calls:
+                time.sleep(pause)
+                pause = min(pause * 2, 0.01)
+            lib.kvps_close(handle)
 
     @property
     def closed(self) -> bool:
