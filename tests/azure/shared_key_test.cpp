@@ -5,11 +5,13 @@
 //       -macopt hexkey:$(printf '%s' "$KEY" | base64 -d | od -An -tx1 | tr -d ' \n') | base64
 // (one line)
 // with KEY the storage emulator's published development key.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
+#include <csetjmp>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+extern "C" {
 #include <cmocka.h>
+}
 
 #include <string>
 
