@@ -1,6 +1,7 @@
 // Authorizing, sending, retrying and error mapping for Blob service calls.
 #include "client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
