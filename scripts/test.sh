@@ -66,6 +66,19 @@ start_pg_server() {
 }
 stage "start PostgreSQL server" start_pg_server
 
+# ---- Azurite (tests/azure/server.sh: npm, pinned) for the az backend's tests
+az_state="$out/azurite"
+stop_az_server() { [[ -x tests/azure/server.sh ]] && tests/azure/server.sh stop "$az_state" >/dev/null 2>&1; }
+trap 'stop_servers; stop_pg_server; stop_az_server' EXIT
+start_az_server() {
+    [[ -x tests/azure/server.sh ]] || { echo "tests/azure/server.sh is missing"; return 1; }
+    tests/azure/server.sh start "$az_state" >"$out/az-env.sh" || return 1
+    # shellcheck disable=SC1090
+    source "$out/az-env.sh"
+    [[ -n "${KVPS_TEST_AZ_URL:-}" ]]
+}
+stage "start Azurite" start_az_server
+
 cmake_build() {  # cmake_build DIR EXTRA_ARGS...
     local dir=$1
     shift

@@ -403,12 +403,13 @@ class Copy(CliTest):
         self.assertIn("copied 0 keys", result.stderr.decode())
 
 
-def s3_test_url():
-    """KVPS_TEST_S3_URL with a unique prefix after the bucket, or None (a failure in CI)."""
-    url = os.environ.get("KVPS_TEST_S3_URL")
+def s3_test_url(variable="KVPS_TEST_S3_URL"):
+    """KVPS_TEST_S3_URL (or another server's URL variable) with a unique prefix after the
+    bucket (az://: after the container), or None (a failure in CI)."""
+    url = os.environ.get(variable)
     if not url:
         if os.environ.get("CI") == "true":
-            raise AssertionError("CI=true but KVPS_TEST_S3_URL is not set")
+            raise AssertionError(f"CI=true but {variable} is not set")
         return None
     base, _, query = url.partition("?")
     scheme, _, path = base.partition("://")
@@ -416,6 +417,50 @@ def s3_test_url():
     unique = f"cli-{os.getpid()}-{time.time_ns()}"
     path = "/".join(p for p in (bucket, prefix.strip("/"), unique) if p)
     return f"{scheme}://{path}" + (f"?{query}" if query else "")
+
+
+class Azure(CliTest):
+    """kvps cp between az://, s3://, file:// and memory://, in both directions."""
+
+    def setUp(self):
+        super().setUp()
+        self.az = s3_test_url("KVPS_TEST_AZ_URL")
+        self.s3 = s3_test_url()
+        if self.az is None or self.s3 is None:
+            self.skipTest("KVPS_TEST_AZ_URL or KVPS_TEST_S3_URL is not set (scripts/test.sh starts the servers)")
+        self.az_back = s3_test_url("KVPS_TEST_AZ_URL")
+
+    def tearDown(self):
+        for store in (getattr(self, "az", None), getattr(self, "az_back", None), getattr(self, "s3", None)):
+            if store:
+                keys = self.keys(store=store)
+                if keys:
+                    self.kvps("rm", "--", *keys, store=store)
+        super().tearDown()
+
+    def test_copy_between_az_s3_file_and_memory(self):
+        rng = random.Random(11)
+        values = {f"docs/{i:02d}.bin": rng.randbytes(rng.choice([0, 10, 5000])) for i in range(12)}
+        values["big"] = rng.randbytes(9 * 1024 * 1024 + 3)  # past one block and one part
+        folder = os.path.join(self.tmp, "folder")
+        self.write_files(folder, values)
+        src = file_url(folder) + "?pathmapped=true"
+        hops = [(src, self.az), (self.az, self.s3), (self.s3, self.az_back)]
+        for a, b in hops:
+            result = self.kvps("cp", a, b, "--jobs", "4")
+            self.assertIn(f"copied {len(values)} keys", result.stderr.decode(), (a, b))
+            self.assertEqual(self.keys(store=b), sorted(values))
+            self.assertEqual(self.get("big", store=b), values["big"])
+        back = file_url(os.path.join(self.tmp, "back"))
+        result = self.kvps("cp", self.az_back, back)
+        self.assertIn(f"copied {len(values)} keys", result.stderr.decode())
+        for key in self.keys(store=back):
+            self.assertEqual(self.get(key, store=back), values[key], key)
+        # memory:// lives in one process: each direction within one run of the tool.
+        result = self.kvps("cp", self.az, "memory://")
+        self.assertIn(f"copied {len(values)} keys", result.stderr.decode())
+        result = self.kvps("cp", "memory://", self.az)
+        self.assertIn("copied 0 keys", result.stderr.decode())
 
 
 class S3(CliTest):

@@ -1,0 +1,91 @@
+// Streaming writes in constant memory: block_size buffers go up as blocks, at most
+// `concurrency` in flight; a value that fits in one buffer is a single Put Blob on commit. The
+// options' properties and condition go with the commit (Put Blob or Put Block List).
+#include <optional>
+
+#include "azure_backend.hpp"
+#include "blocks.hpp"
+#include "spi/error.hpp"
+
+namespace kvps::azure {
+namespace {
+
+class AzureWriter final : public Writer {
+public:
+    AzureWriter(Client &client, std::string key, std::optional<PutOptions> options)
+        : client_(client), key_(std::move(key)), options_(std::move(options)) {}
+
+    std::string etag() const override { return etag_; }
+
+    void write(const void *data, size_t size) override {
+        check_usable();
+        try {
+            md5_.update(data, size);
+            const char *bytes = static_cast<const char *>(data);
+            size_t block = static_cast<size_t>(client_.settings().block_size);
+            while (size > 0) {
+                if (buffer_.size() == block) flush();
+                if (buffer_.size() == 0) buffer_.reserve(block);
+                size_t n = std::min(size, block - buffer_.size());
+                buffer_.append(bytes, n);
+                bytes += n;
+                size -= n;
+            }
+        } catch (...) {
+            failed_ = true;
+            throw;
+        }
+    }
+
+    void commit() override {
+        check_usable();
+        failed_ = true;  // whatever happens now, the writer is done
+        const PutOptions *options = options_ ? &*options_ : nullptr;
+        if (!upload_) {
+            etag_ = put_blob(client_, key_, buffer_.data(), buffer_.size(), options);
+            return;
+        }
+        if (buffer_.size() > 0) upload_->add(std::move(buffer_));
+        Pairs headers = write_headers(options, true);
+        std::string md5 = md5_.base64();
+        headers.emplace_back("x-ms-blob-content-md5", md5);
+        Retry retry = options && options->conditional() ? Retry::ServerAnswers : Retry::Always;
+        etag_ = finish_write(client_, key_, options, [&](bool *lost) { return upload_->commit(headers, retry, lost); },
+                             md5);
+    }
+
+    void abort() noexcept override {
+        failed_ = true;
+        if (upload_) upload_->abort();  // the staged blocks are never committed
+        buffer_ = Bytes();
+    }
+
+private:
+    void check_usable() const {
+        if (failed_)
+            fail(KVPS_INVALID_ARGUMENT, "az: the writer for " + quote(client_.user_key(key_)) +
+                                            " failed or was committed earlier: abort it");
+    }
+    void flush() {
+        if (!upload_) upload_.emplace(client_, key_);
+        upload_->add(std::move(buffer_));
+        buffer_ = Bytes();
+    }
+
+    Client &client_;
+    std::string key_;
+    std::optional<PutOptions> options_;
+    Md5 md5_;
+    Bytes buffer_;
+    std::optional<BlockUpload> upload_;
+    bool failed_ = false;
+    std::string etag_;
+};
+
+}  // namespace
+
+std::unique_ptr<Writer> make_writer(Client &client, std::string full_key, std::optional<PutOptions> options) {
+    return std::make_unique<AzureWriter>(client, std::move(full_key), std::move(options));
+}
+
+}  // namespace kvps::azure
