@@ -52,8 +52,9 @@ start() {
     port=$(free_port)
     data=$(mktemp -d "$state/data.XXXXXX")
     endpoint="http://127.0.0.1:$port"
-    # The filesystem backend keeps large values out of the server's memory.
-    "$FAKE_GCS_BIN" -scheme http -host 127.0.0.1 -port "$port" -backend filesystem \
+    # The memory backend: the filesystem one maps names to paths (so "a/../b" and "a//b" would
+    # not round-trip as GCS names do).
+    "$FAKE_GCS_BIN" -scheme http -host 127.0.0.1 -port "$port" -backend memory \
         -filesystem-root "$data" -external-url "$endpoint" -public-host "127.0.0.1:$port" \
         -log-level error >"$state/fake-gcs.log" 2>&1 &
     echo $! >"$state/fake-gcs.pid"

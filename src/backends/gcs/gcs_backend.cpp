@@ -243,7 +243,8 @@ std::optional<Bytes> GcsBackend::get_with(std::string_view key, Metadata &meta) 
         call.what = what;
         call.into = &value;
         HttpResponse response = client_.send(call);
-        if ((response.status == 412 || response.status == 404) && tries < 5) continue;  // replaced meanwhile
+        // Replaced between the two requests: again (each round another writer made progress).
+        if ((response.status == 412 || response.status == 404) && tries < 1000) continue;
         if (!succeeded(response)) client_.fail_answer(response, what);
         meta = std::move(info->meta);
         return value;
@@ -262,28 +263,34 @@ void GcsBackend::remove(std::string_view key) {
     client_.fail_answer(response, what);
 }
 
+// Pages go by startOffset (GCS and fake-gcs-server both honour it; the emulator has no page
+// tokens): the token is the last name returned, and the next page starts after it.
 ListResult GcsBackend::list(std::string_view prefix, std::string_view token, size_t limit) {
     const std::string &store_prefix = client_.settings().prefix;
     std::string full_prefix = store_prefix + std::string(prefix);
+    std::string after = token.empty() ? "" : store_prefix + std::string(token);
+    size_t asked = std::min<size_t>(limit, 999) + (after.empty() ? 0 : 1);  // the one at startOffset
     Call call;
-    call.url = client_.objects_url() + "?" +
-               query({{"prefix", full_prefix}, {"maxResults", std::to_string(std::min<size_t>(limit, 1000))}});
-    if (!token.empty()) call.url += "&" + query({{"pageToken", std::string(token)}});
+    call.url = client_.objects_url() + "?" + query({{"prefix", full_prefix}, {"maxResults", std::to_string(asked)}});
+    if (!after.empty()) call.url += "&" + query({{"startOffset", after}});
     std::string what = "list " + quote(prefix);
     call.what = what;
     HttpResponse response = client_.send(call);
     if (!succeeded(response)) client_.fail_answer(response, what);
     net::JsonValue page = net::parse_json(body_text(response), "the listing");
     ListResult result;
+    size_t received = 0;
     if (const net::JsonValue *items = page.get("items"))
         for (const net::JsonValue &item : items->items) {
+            ++received;
             std::string name = item.text_of("name");
-            if (!name.starts_with(full_prefix)) continue;
+            if (!name.starts_with(full_prefix) || name <= after) continue;
             ObjectInfo info = object_info(item);
             result.entries.push_back(
                 {name.substr(store_prefix.size()), info.meta.size, info.meta.mtime_ns, info.meta.etag});
         }
-    result.next = page.text_of("nextPageToken");
+    bool more = !page.text_of("nextPageToken").empty() || received >= asked;
+    if (more && !result.entries.empty()) result.next = result.entries.back().key;
     return result;
 }
 
@@ -312,6 +319,12 @@ std::string GcsBackend::copy(std::string_view from, std::string_view to, const P
         if (!info) fail(KVPS_NOT_FOUND, "gs: " + what + ": " + quote(from) + " does not exist");
         body = resource_json(target, options.properties_over(info->meta.properties));
         params += std::string(params.empty() ? "" : "&") + "ifSourceGenerationMatch=" + info->meta.etag;
+    }
+    // GCS checks the rewrite's ifGenerationMatch; fake-gcs-server ignores conditions on rewrites,
+    // so they are also checked here, just before.
+    if (options.conditional()) {
+        std::optional<ObjectInfo> current = get_object_info(client_, target);
+        check_condition(to, options, current ? &current->meta.etag : nullptr);
     }
     std::string rewrite_token;
     for (;;) {

@@ -107,6 +107,17 @@ public:
             etag_ = upload_simple(client_, key_, user_key(), buffer_.data(), buffer_.size(), options_);
             return;
         }
+        // GCS checks the session's ifGenerationMatch when the upload completes; fake-gcs-server
+        // ignores conditions on resumable uploads, so they are also checked here, just before.
+        if (options_.conditional()) {
+            std::optional<ObjectInfo> current = get_object_info(client_, key_);
+            try {
+                check_condition(user_key(), options_, current ? &current->meta.etag : nullptr);
+            } catch (...) {
+                abort();
+                throw;
+            }
+        }
         send_chunk(true);
     }
 
@@ -164,6 +175,9 @@ private:
         std::string range = buffer_.empty() ? "*" : std::to_string(first) + "-" + std::to_string(total - 1);
         call.headers = {"Content-Range: bytes " + range + "/" + (last ? std::to_string(total) : "*")};
         if (last) call.headers.push_back("X-Goog-Hash: crc32c=" + crc32c_base64(crc_));
+        // fake-gcs-server takes the content type from the chunks (GCS from the session).
+        std::string type = options_.properties().content_type;
+        call.headers.push_back("Content-Type: " + (type.empty() ? std::string(kDefaultContentType) : type));
         HttpResponse response;
         try {
             response = client_.send(call);
