@@ -204,13 +204,14 @@ std::optional<Bytes> GcsBackend::get_range(std::string_view key, uint64_t offset
         if (!get_object_info(client_, full)) return std::nullopt;
         return Bytes();
     }
-    if (count > UINT64_MAX - offset) count = UINT64_MAX - offset;
     Bytes value;
     Call call;
     call.url = media_url(client_, full);
     call.what = what;
     call.into = &value;
-    call.headers = {range_header(offset, count)};
+    // To the end: an open range (a huge last byte is not understood by every server).
+    call.headers = {count >= UINT64_MAX - offset ? "Range: bytes=" + std::to_string(offset) + "-"
+                                                 : range_header(offset, count)};
     HttpResponse response = client_.send(call);
     if (response.status == 404) return std::nullopt;
     if (response.status == 416) {  // the range starts at or past the end
