@@ -9,6 +9,7 @@
 #include "gcs_backend.hpp"
 #include "spi/checksum.hpp"
 #include "spi/error.hpp"
+#include "spi/options.hpp"
 #include "spi/text.hpp"
 
 namespace kvps::gcs {
@@ -186,8 +187,20 @@ private:
             throw;
         }
         if (!last && response.status == 308) {
-            uploaded_ = total;
-            buffer_.resize(0);
+            // The server says how much it kept ("Range: bytes=0-N"; none: nothing); what it did not
+            // keep stays in the buffer and goes again with the next chunk.
+            std::string_view kept = response.header("range");
+            uint64_t persisted = 0;
+            if (size_t dash = kept.rfind('-'); dash != std::string_view::npos)
+                persisted = parse_integer(kept.substr(dash + 1)).value_or(-1) + 1;
+            if (persisted <= first || persisted > total) {  // nothing of this chunk kept: give up
+                abort();
+                fail(KVPS_REMOTE, "gs: " + what + ": the upload session kept " + std::to_string(persisted) +
+                                      " bytes, outside the " + std::to_string(first) + ".." +
+                                      std::to_string(total) + " just sent");
+            }
+            buffer_.slice(static_cast<size_t>(persisted - first), static_cast<size_t>(total - persisted));
+            uploaded_ = persisted;
             return;
         }
         if (last && succeeded(response)) {
