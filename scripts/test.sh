@@ -78,6 +78,18 @@ start_az_server() {
     [[ -n "${KVPS_TEST_AZ_URL:-}" ]]
 }
 stage "start Azurite" start_az_server
+# ---- a GCS emulator (tests/gcs/server.sh: fake-gcs-server) for the gs backend's tests
+gcs_state="$out/gcs-server"
+stop_gcs_server() { [[ -x tests/gcs/server.sh ]] && tests/gcs/server.sh stop "$gcs_state" >/dev/null 2>&1; }
+trap 'stop_servers; stop_pg_server; stop_az_server; stop_gcs_server' EXIT
+start_gcs_server() {
+    [[ -x tests/gcs/server.sh ]] || { echo "tests/gcs/server.sh is missing"; return 1; }
+    tests/gcs/server.sh start "$gcs_state" >"$out/gcs-env.sh" || return 1
+    # shellcheck disable=SC1090
+    source "$out/gcs-env.sh"
+    [[ -n "${KVPS_TEST_GCS_URL:-}" ]]
+}
+stage "start GCS emulator" start_gcs_server
 
 cmake_build() {  # cmake_build DIR EXTRA_ARGS...
     local dir=$1
