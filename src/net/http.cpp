@@ -12,6 +12,7 @@
 #include <exception>
 #include <memory>
 
+#include "spi/cancel.hpp"
 #include "spi/error.hpp"
 
 namespace kvps::net {
@@ -38,12 +39,25 @@ struct Exchange {
     std::chrono::steady_clock::time_point last_progress;
     curl_off_t last_up = -1, last_down = -1;
     bool stalled = false;
+    bool cancelled = false;  // stopped for kvps::cancel_requested()
 };
+
+// Whether a request may be cut now without the server acting on it: one that only reads, or
+// one whose body is not all sent yet (see "Cancellation" in kvps.h).
+bool stoppable(const Exchange &x, curl_off_t up) {
+    std::string_view method = x.request->method;
+    if (method == "GET" || method == "HEAD") return true;
+    return x.request->has_body && up < static_cast<curl_off_t>(x.request->body_size);
+}
 
 // Cuts the transfer when no byte moved for `stall` (libcurl's low-speed check averages over
 // its window, so once bytes moved a stall could last several times the limit).
 int on_progress(void *user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
     auto *x = static_cast<Exchange *>(user);
+    if (cancel_requested() && stoppable(*x, up)) {
+        x->cancelled = true;
+        return 1;
+    }
     auto now = std::chrono::steady_clock::now();
     if (up != x->last_up || down != x->last_down) {
         x->last_up = up;
@@ -200,6 +214,8 @@ void HttpClient::release(CURL *handle) {
 }
 
 bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, TransportError &error) {
+    if (cancel_requested())
+        stop_cancelled(std::string("cancelled before its ") + request.method + " request was sent");
     // The handle returns to the pool on every way out but a broken connection.
     struct Lease {
         HttpClient *owner;
@@ -267,6 +283,11 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
 
     CURLcode code = curl_easy_perform(curl);
     if (x.error) std::rethrow_exception(x.error);
+    if (x.cancelled) {
+        lease.handle = nullptr;  // cut mid-exchange: the connection cannot be reused
+        curl_easy_cleanup(curl);
+        stop_cancelled(std::string("cancelled during its ") + request.method + " request");
+    }
     if (code != CURLE_OK && response.too_large) {  // stopped on purpose: the answer is known
         lease.handle = nullptr;  // the rest of the body is unread: the connection cannot be reused
         curl_easy_cleanup(curl);
