@@ -185,6 +185,42 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
     return n;
 }
 
+// curl_easy_perform, but inside an asynchronous operation run as libcurl runs it (a multi
+// handle, here one per thread, which keeps that thread's connections) waking every 20 ms, so a
+// cancellation is seen promptly even while the server is silent (libcurl's progress callback
+// then comes only about once a second).
+CURLcode perform_transfer(CURL *curl, Exchange &x) {
+    if (!cancellable()) return curl_easy_perform(curl);
+    static thread_local CURLM *multi = curl_multi_init();  // the library's threads never end
+    if (!multi || curl_multi_add_handle(multi, curl) != CURLM_OK) return curl_easy_perform(curl);
+    CURLcode result = CURLE_OK;
+    for (;;) {
+        int running = 0;
+        if (curl_multi_perform(multi, &running) != CURLM_OK) {
+            result = CURLE_RECV_ERROR;
+            break;
+        }
+        bool done = false;
+        int left = 0;
+        while (CURLMsg *m = curl_multi_info_read(multi, &left))
+            if (m->msg == CURLMSG_DONE) {
+                result = m->data.result;
+                done = true;
+            }
+        if (done || !running) break;
+        curl_off_t up = 0;
+        curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &up);
+        if (cancel_requested() && stoppable(x, up)) {
+            x.cancelled = true;
+            result = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        curl_multi_poll(multi, nullptr, 0, 20, nullptr);
+    }
+    curl_multi_remove_handle(multi, curl);
+    return result;
+}
+
 }  // namespace
 
 HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) { global_init(); }
@@ -281,7 +317,7 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
         curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body_size));
     }
 
-    CURLcode code = curl_easy_perform(curl);
+    CURLcode code = perform_transfer(curl, x);
     if (x.error) std::rethrow_exception(x.error);
     if (x.cancelled) {
         lease.handle = nullptr;  // cut mid-exchange: the connection cannot be reused

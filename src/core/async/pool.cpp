@@ -136,6 +136,8 @@ bool cancel_requested() noexcept {
     return flag && flag->load(std::memory_order_acquire) != 0;
 }
 
+bool cancellable() noexcept { return async::t_cancel != nullptr; }
+
 void stop_cancelled(const std::string &what) {
     async::t_cancel = nullptr;
     fail(KVPS_CANCELLED, what);
