@@ -44,9 +44,13 @@ struct Exchange {
 
 // Whether a request may be cut now without the server acting on it: one that only reads, or
 // one whose body is not all sent yet (see "Cancellation" in kvps.h).
-bool stoppable(const Exchange &x, curl_off_t up) {
+bool reads_only(const Exchange &x) {
     std::string_view method = x.request->method;
-    if (method == "GET" || method == "HEAD") return true;
+    return method == "GET" || method == "HEAD";
+}
+
+bool stoppable(const Exchange &x, curl_off_t up) {
+    if (reads_only(x)) return true;
     return x.request->has_body && up < static_cast<curl_off_t>(x.request->body_size);
 }
 
@@ -76,6 +80,10 @@ int on_progress(void *user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t 
 
 size_t read_body(char *buffer, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
+    if (x->upload_left && cancel_requested()) {  // part of the body is unsent: safe to stop
+        x->cancelled = true;
+        return CURL_READFUNC_ABORT;
+    }
     size_t n = std::min(size * count, x->upload_left);
     if (n) std::memcpy(buffer, x->upload, n);
     x->upload += n;
@@ -90,6 +98,11 @@ Bytes &sink(Exchange *x) {
 size_t write_body(char *data, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
     size_t n = size * count;
+    // Between two pieces of an answer: only a read may stop here (a write's body was all sent).
+    if (cancel_requested() && reads_only(*x)) {
+        x->cancelled = true;
+        return 0;
+    }
     x->body_bytes += n;
     if (x->streaming) return (*x->request->stream)(data, n) ? n : 0;
     if (x->buffering) {
