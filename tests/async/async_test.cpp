@@ -54,7 +54,8 @@ void check_whole(const void *data, size_t size, const char *key) {
     const auto *p = static_cast<const unsigned char *>(data);
     if (size == 0) fail_msg("%s: an empty value", key);
     unsigned char b = p[0];
-    if (size != size_of(b)) fail_msg("%s: torn value: %zu bytes starting with %u (expected %zu)", key, size, b, size_of(b));
+    size_t big = (6u << 20) + b;  // rc/big on s3
+    if (size != size_of(b) && size != big) fail_msg("%s: torn value: %zu bytes starting with %u (expected %zu)", key, size, b, size_of(b));
     for (size_t i = 0; i < size; ++i)
         if (p[i] != b) fail_msg("%s: torn value: byte %zu is %u, byte 0 is %u", key, i, p[i], b);
 }

@@ -761,6 +761,12 @@ class Store(MutableMapping[str, bytes]):
 
         return await _aio.run(begin)
 
+    @overload
+    async def aget(self, key: str) -> bytes | None: ...
+
+    @overload
+    async def aget(self, key: str, default: bytes | T) -> bytes | T: ...
+
     async def aget(self, key: str, default: object = None) -> object:
         """The value of key, or default when there is none (as get)."""
         k = key_bytes(key)
