@@ -24,10 +24,10 @@ class _LoopQueue:
         self.ptr: int = handle.value  # type: ignore[assignment]
         self.fd: int = lib.kvps_queue_fd(self.ptr)
         self.waiting: dict[int, asyncio.Future[None]] = {}
-        self.loop = loop
         loop.add_reader(self.fd, self.drain)
-        # The queue goes with its loop: closing the loop removes the reader; the queue is
-        # freed when this object is collected.
+        # The queue goes with its loop (no strong reference to the loop here, so the entry of
+        # _queues goes when the loop does): closing the loop removes the reader, and the queue
+        # is freed when this object is collected.
         self._finalizer = weakref.finalize(self, lib.kvps_queue_free, self.ptr)
 
     def drain(self) -> None:
@@ -63,7 +63,7 @@ async def run(start: Callable[[AsyncOptions, ctypes.c_void_p], int]) -> int:
     if status:
         raise last_error(status)
     op: int = handle.value  # type: ignore[assignment]
-    future: asyncio.Future[None] = queue.loop.create_future()
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     queue.waiting[op] = future
     try:
         await future
