@@ -59,16 +59,19 @@ def test_cancelling_the_task_cancels_the_operation(store: kvps.Store) -> None:
         results = await asyncio.gather(*tasks, return_exceptions=True)
         assert all(r is None or isinstance(r, asyncio.CancelledError) for r in results)
         assert any(isinstance(r, asyncio.CancelledError) for r in results)
-        value = await store.aget("c")
-        assert value is not None
-        assert value == b"old" or (len(value) == 1000 and len(set(value)) == 1)
+        # (a put that had started may still be finishing: on memory:// and file:// a started
+        # operation runs to its end)
+        def whole(value: bytes | None) -> bool:
+            return value == b"old" or (value is not None and len(value) == 1000 and len(set(value)) == 1)
+
+        assert whole(await store.aget("c"))
         # A cancelled get gives its task CancelledError; the store goes on working.
         task = asyncio.ensure_future(store.aget("c"))
         await asyncio.sleep(0)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert await store.aget("c") == value
+        assert whole(await store.aget("c"))
 
     asyncio.run(main())
 
