@@ -381,6 +381,7 @@ fn rust_values() -> BTreeMap<String, String> {
         KVPS_LOG_WARN,
         KVPS_LOG_INFO,
         KVPS_LOG_DEBUG,
+        KVPS_ASYNC_OPTIONS_VERSION,
     ];
     values.extend(layouts![
         kvps_option { name => "name", value => "value" },
@@ -408,6 +409,10 @@ fn rust_values() -> BTreeMap<String, String> {
             name => "name", description => "description", schemes => "schemes",
             scheme_count => "scheme_count", option_count => "option_count",
             capabilities => "capabilities"
+        },
+        kvps_async_options {
+            version => "version", callback => "callback", user => "user", queue => "queue",
+            timeout_ms => "timeout_ms"
         },
     ]);
     values
