@@ -104,7 +104,8 @@ int main(int argc, char **argv) {
     kvps_store *s;
     check(kvps_open("memory://bench-async", &s), "kvps_open");
     std::string value(100, 'v');
-    for (int i = 0; i < kKeys; ++i) check(kvps_put(s, key(i).c_str(), value.data(), value.size()), "kvps_put");
+    for (int i = 0; i < kKeys; ++i)
+        check(kvps_put(s, key(i).c_str(), value.data(), value.size()), "kvps_put");
     double b1 = 1e9, a1 = 1e9, bn = 1e9, an = 1e9;
     for (int r = 0; r < rounds; ++r) {
         b1 = std::min(b1, blocking(s, kSingle));
@@ -112,13 +113,18 @@ int main(int argc, char **argv) {
         bn = std::min(bn, blocking(s, kInFlight));
         an = std::min(an, async_all_in_flight(s, kInFlight));
     }
-    std::printf("| memory://, 100-byte values | blocking | async | async / blocking |\n|---|---|---|---|\n");
-    std::printf("| one get at a time (round trip) | %.2f us | %.2f us | %.2f |\n", b1 / kSingle * 1e6,
-                a1 / kSingle * 1e6, a1 / b1);
-    std::printf("| %d gets, one caller thread (ops/s) | %.0f | %.0f (all in flight, one queue) | %.2f |\n",
-                kInFlight, kInFlight / bn, kInFlight / an, (kInFlight / an) / (kInFlight / bn));
-    std::printf("\npeak threads in the process with %d ops in flight: %zu (the pool's bound: 16 + 1 timer)\n",
-                kInFlight, g_peak_threads);
+    std::printf(
+        "| memory://, 100-byte values | blocking | async | async / blocking "
+        "|\n|---|---|---|---|\n");
+    std::printf("| one get at a time (round trip) | %.2f us | %.2f us | %.2f |\n",
+                b1 / kSingle * 1e6, a1 / kSingle * 1e6, a1 / b1);
+    std::printf(
+        "| %d gets, one caller thread (ops/s) | %.0f | %.0f (all in flight, one queue) | %.2f |\n",
+        kInFlight, kInFlight / bn, kInFlight / an, (kInFlight / an) / (kInFlight / bn));
+    std::printf(
+        "\npeak threads in the process with %d ops in flight: %zu (the pool's bound: 16 + 1 "
+        "timer)\n",
+        kInFlight, g_peak_threads);
     kvps_close(s);
     return 0;
 }

@@ -40,9 +40,9 @@ namespace {
 
 #include "../kvps_test.h"
 
-std::string g_url;          // the store under test
-std::string g_base;         // as given (s3: without this run's prefix)
-std::string g_prefix;       // s3: this run's prefix
+std::string g_url;     // the store under test
+std::string g_base;    // as given (s3: without this run's prefix)
+std::string g_prefix;  // s3: this run's prefix
 bool g_s3 = false;
 kvps_store *g_store = nullptr;
 
@@ -55,7 +55,9 @@ void check_whole(const void *data, size_t size, const char *key) {
     if (size == 0) fail_msg("%s: an empty value", key);
     unsigned char b = p[0];
     size_t big = (6u << 20) + b;  // rc/big on s3
-    if (size != size_of(b) && size != big) fail_msg("%s: torn value: %zu bytes starting with %u (expected %zu)", key, size, b, size_of(b));
+    if (size != size_of(b) && size != big)
+        fail_msg("%s: torn value: %zu bytes starting with %u (expected %zu)", key, size, b,
+                 size_of(b));
     for (size_t i = 0; i < size; ++i)
         if (p[i] != b) fail_msg("%s: torn value: byte %zu is %u, byte 0 is %u", key, i, p[i], b);
 }
@@ -212,7 +214,8 @@ void cancel_before_start_and_deadline(void **) {
     for (kvps_op *&op : busy) ASSERT_OK(kvps_get_async(g_store, "queued/k", &blocker, &op));
     {
         std::unique_lock lock(gate.mutex);
-        assert_true(gate.cv.wait_for(lock, std::chrono::seconds(60), [&] { return gate.inside == 16; }));
+        assert_true(
+            gate.cv.wait_for(lock, std::chrono::seconds(60), [&] { return gate.inside == 16; }));
     }
     Latch latch;
     kvps_async_options cb = KVPS_ASYNC_OPTIONS_INIT;
@@ -236,7 +239,8 @@ void cancel_before_start_and_deadline(void **) {
     auto t0 = std::chrono::steady_clock::now();
     ASSERT_OK(kvps_put_async(g_store, "queued/late", "x", 1, &timed, &late));
     assert_true(kvps_op_wait(late, 60000));
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     ASSERT_STATUS(KVPS_TIMEOUT, kvps_op_status(late));
     ASSERT_MESSAGE_HAS("50 ms");
     assert_true(ms >= 49);
@@ -432,8 +436,9 @@ void random_cancellations(void **) {
     }
     while (pending > 0) reap(60000);
     kvps_queue_free(q);
-    std::printf("[          ] %d ops: %d cancelled, %d completed ok, %d timed out, %d other results\n", finished,
-                cancelled, ok, timed, finished - cancelled - ok - timed);
+    std::printf(
+        "[          ] %d ops: %d cancelled, %d completed ok, %d timed out, %d other results\n",
+        finished, cancelled, ok, timed, finished - cancelled - ok - timed);
     assert_int_equal(finished, total);
     assert_true(cancelled > 0);
     for (const char *key : keys) {
@@ -447,7 +452,8 @@ void random_cancellations(void **) {
             unsigned char first = static_cast<unsigned char>(static_cast<char *>(data)[0]);
             assert_int_equal(size, (6u << 20) + first);
             for (size_t i = 0; i < size; ++i)
-                if (static_cast<unsigned char *>(data)[i] != first) fail_msg("rc/big is torn at %zu", i);
+                if (static_cast<unsigned char *>(data)[i] != first)
+                    fail_msg("rc/big is torn at %zu", i);
         } else {
             check_whole(data, size, key);
         }
@@ -456,7 +462,8 @@ void random_cancellations(void **) {
     if (g_s3)
         for (const char *key : keys) {
             auto uploads = open_uploads(key);
-            if (!uploads.empty()) fail_msg("%zu orphan multipart upload(s) on %s", uploads.size(), key);
+            if (!uploads.empty())
+                fail_msg("%zu orphan multipart upload(s) on %s", uploads.size(), key);
         }
 }
 
@@ -470,9 +477,11 @@ void s3_cut_in_flight(void **) {
     auto t0 = std::chrono::steady_clock::now();
     kvps_op_cancel(op);
     assert_true(kvps_op_wait(op, 60000));
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     kvps_status st = kvps_op_status(op);
-    std::printf("[          ] a 32 MiB GET cancelled 5 ms in: %s after %.1f ms\n", kvps_status_name(st), ms);
+    std::printf("[          ] a 32 MiB GET cancelled 5 ms in: %s after %.1f ms\n",
+                kvps_status_name(st), ms);
     assert_true(st == KVPS_CANCELLED || st == KVPS_OK);
     kvps_op_free(op);
 
@@ -481,7 +490,8 @@ void s3_cut_in_flight(void **) {
     ASSERT_OK(kvps_get_async(g_store, "cut/big", &o, &op));
     assert_true(kvps_op_wait(op, 60000));
     st = kvps_op_status(op);
-    std::printf("[          ] a 32 MiB GET with a 3 ms deadline: %s (%s)\n", kvps_status_name(st), kvps_last_error());
+    std::printf("[          ] a 32 MiB GET with a 3 ms deadline: %s (%s)\n", kvps_status_name(st),
+                kvps_last_error());
     assert_true(st == KVPS_TIMEOUT || st == KVPS_OK);
     kvps_op_free(op);
     ASSERT_OK(kvps_delete(g_store, "cut/big"));
@@ -501,14 +511,19 @@ std::vector<kvps::s3::MultipartUploadEntry> open_uploads(const std::string &key)
     settings.endpoint = query_value(url, "endpoint");
     settings.region = query_value(url, "region");
     settings.path_style = true;
-    settings.credentials = std::make_shared<kvps::s3::CredentialProvider>(kvps::s3::Credentials{
-        query_value(url, "access_key_id"), query_value(url, "secret_access_key"), "", "the URL", {}});
+    settings.credentials = std::make_shared<kvps::s3::CredentialProvider>(
+        kvps::s3::Credentials{query_value(url, "access_key_id"),
+                              query_value(url, "secret_access_key"),
+                              "",
+                              "the URL",
+                              {}});
     kvps::s3::Client client(settings);
     kvps::s3::Call call;
     call.query = {{"uploads", ""}, {"prefix", g_prefix + "/" + key}};
     kvps::s3::HttpResponse response = client.send(call);
     if (!kvps::s3::succeeded(response)) client.fail_answer(response, "ListMultipartUploads");
-    return kvps::s3::parse_multipart_uploads(std::string_view(response.body.data(), response.body.size()));
+    return kvps::s3::parse_multipart_uploads(
+        std::string_view(response.body.data(), response.body.size()));
 }
 
 std::string with_path(const std::string &url, const std::string &segment) {
@@ -538,7 +553,8 @@ int main(int argc, char **argv) {
         if (!v || !*v) {
             const char *ci = std::getenv("CI");
             bool in_ci = ci && std::strcmp(ci, "true") == 0;
-            std::fprintf(stderr, "async: %s is not set%s\n", arg.c_str(), in_ci ? " and CI=true: failing" : "; skipping");
+            std::fprintf(stderr, "async: %s is not set%s\n", arg.c_str(),
+                         in_ci ? " and CI=true: failing" : "; skipping");
             return in_ci ? 1 : 77;
         }
         arg = v;
@@ -553,7 +569,8 @@ int main(int argc, char **argv) {
         g_s3 = true;
         g_unit = 16 * 1024;
         g_base = arg;
-        g_prefix = "kvps-async-test-" + std::to_string(getpid()) + "-" + std::to_string(std::time(nullptr));
+        g_prefix = "kvps-async-test-" + std::to_string(getpid()) + "-" +
+                   std::to_string(std::time(nullptr));
         g_url = with_path(arg, g_prefix);
         g_url += (g_url.find('?') == std::string::npos ? "?" : "&") + std::string("part_size=5MiB");
     } else {
@@ -568,7 +585,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(random_cancellations),
     };
     const CMUnitTest s3_tests[] = {cmocka_unit_test(s3_cut_in_flight)};
-    int failed = cmocka_run_group_tests_name(g_s3 ? "async s3" : arg.c_str(), tests, setup, teardown);
+    int failed =
+        cmocka_run_group_tests_name(g_s3 ? "async s3" : arg.c_str(), tests, setup, teardown);
     if (g_s3) failed += cmocka_run_group_tests_name("async s3 only", s3_tests, setup, teardown);
     if (temp) {
         std::string rm = std::string("rm -rf ") + dir;

@@ -92,7 +92,9 @@ void unref(kvps_op *op) noexcept {
 // A counted reference, copyable so it fits in a std::function.
 class OpRef {
 public:
-    explicit OpRef(kvps_op *op) noexcept : op_(op) { op_->refs.fetch_add(1, std::memory_order_relaxed); }
+    explicit OpRef(kvps_op *op) noexcept : op_(op) {
+        op_->refs.fetch_add(1, std::memory_order_relaxed);
+    }
     OpRef(const OpRef &other) noexcept : OpRef(other.op_) {}
     OpRef &operator=(const OpRef &) = delete;
     ~OpRef() { unref(op_); }
@@ -178,7 +180,8 @@ void run(kvps_op *op) noexcept {
         kvps::async::CancelScope scope(&op->cancel);
         status = op->run(*op);
         message = kvps_last_error();
-        if (status == KVPS_CANCELLED && op->cancel.load(std::memory_order_acquire) == KVPS_TIMEOUT) {
+        if (status == KVPS_CANCELLED &&
+            op->cancel.load(std::memory_order_acquire) == KVPS_TIMEOUT) {
             status = KVPS_TIMEOUT;
             message = stopped_message(op, KVPS_TIMEOUT, "while it ran (" + message + ")");
         }
@@ -192,17 +195,19 @@ void run(kvps_op *op) noexcept {
 const kvps_async_options kDefaults = KVPS_ASYNC_OPTIONS_INIT;
 
 // Makes the op, arms its deadline and queues it; run is its blocking call.
-kvps_status start(kvps_store *store, const char *name, const char *key, const kvps_async_options *options,
-                  kvps_op **out, Kind kind, std::function<kvps_status(kvps_op &)> run_call,
+kvps_status start(kvps_store *store, const char *name, const char *key,
+                  const kvps_async_options *options, kvps_op **out, Kind kind,
+                  std::function<kvps_status(kvps_op &)> run_call,
                   const std::function<void(kvps_op &)> &fill = nullptr) {
     require(store, "store");
     require(out, "op");
     std::string_view k = key ? kvps::check_key(key) : std::string_view();
     if (!options) options = &kDefaults;
     if (options->version != KVPS_ASYNC_OPTIONS_VERSION)
-        kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_async_options.version is " + std::to_string(options->version) +
-                                              "; this library knows " + std::to_string(KVPS_ASYNC_OPTIONS_VERSION) +
-                                              " (use KVPS_ASYNC_OPTIONS_INIT)");
+        kvps::fail(KVPS_INVALID_ARGUMENT,
+                   "kvps_async_options.version is " + std::to_string(options->version) +
+                       "; this library knows " + std::to_string(KVPS_ASYNC_OPTIONS_VERSION) +
+                       " (use KVPS_ASYNC_OPTIONS_INIT)");
     auto op = std::make_unique<kvps_op>(store);
     op->name = name;
     op->key = k;
@@ -219,10 +224,12 @@ kvps_status start(kvps_store *store, const char *name, const char *key, const kv
     kvps_op *raw = op.release();
     try {
         if (raw->timeout_ms) {
-            auto when = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(std::min<uint64_t>(raw->timeout_ms, uint64_t{1} << 40));
+            auto when =
+                std::chrono::steady_clock::now() +
+                std::chrono::milliseconds(std::min<uint64_t>(raw->timeout_ms, uint64_t{1} << 40));
             std::lock_guard lock(raw->mutex);
-            raw->timer = kvps::async::arm(when, [ref = OpRef(raw)] { cancel(ref.get(), KVPS_TIMEOUT); });
+            raw->timer =
+                kvps::async::arm(when, [ref = OpRef(raw)] { cancel(ref.get(), KVPS_TIMEOUT); });
         }
         kvps::async::submit([ref = OpRef(raw)] { run(ref.get()); });
     } catch (...) {
@@ -243,17 +250,19 @@ kvps_status start(kvps_store *store, const char *name, const char *key, const kv
 // The checks every result accessor shares; returns with op->mutex held by `lock`.
 void check_done(kvps_op *op, Kind kind, const char *what) {
     if (op->state != State::done)
-        kvps::fail(KVPS_INVALID_ARGUMENT, std::string(op->name) + " " + kvps::quote(op->key) + " is still pending");
+        kvps::fail(KVPS_INVALID_ARGUMENT,
+                   std::string(op->name) + " " + kvps::quote(op->key) + " is still pending");
     if (op->kind != kind)
-        kvps::fail(KVPS_INVALID_ARGUMENT, std::string("this op is a ") + op->name + ", which has no " + what);
+        kvps::fail(KVPS_INVALID_ARGUMENT,
+                   std::string("this op is a ") + op->name + ", which has no " + what);
 }
 
 }  // namespace
 
 extern "C" {
 
-KVPS_API kvps_status kvps_get_async(kvps_store *store, const char *key, const kvps_async_options *options,
-                                    kvps_op **op) {
+KVPS_API kvps_status kvps_get_async(kvps_store *store, const char *key,
+                                    const kvps_async_options *options, kvps_op **op) {
     return guard([&] {
         require(key, "key");
         return start(store, "get", key, options, op, Kind::value, [](kvps_op &o) {
@@ -262,14 +271,16 @@ KVPS_API kvps_status kvps_get_async(kvps_store *store, const char *key, const kv
     });
 }
 
-KVPS_API kvps_status kvps_get_range_async(kvps_store *store, const char *key, uint64_t offset, uint64_t length,
-                                          const kvps_async_options *options, kvps_op **op) {
+KVPS_API kvps_status kvps_get_range_async(kvps_store *store, const char *key, uint64_t offset,
+                                          uint64_t length, const kvps_async_options *options,
+                                          kvps_op **op) {
     return guard([&] {
         require(key, "key");
         return start(
             store, "get_range", key, options, op, Kind::value,
             [](kvps_op &o) {
-                return kvps_get_range(o.raw_store, o.key.c_str(), o.offset, o.length, &o.data, &o.size);
+                return kvps_get_range(o.raw_store, o.key.c_str(), o.offset, o.length, &o.data,
+                                      &o.size);
             },
             [&](kvps_op &o) {
                 o.offset = offset;
@@ -278,22 +289,24 @@ KVPS_API kvps_status kvps_get_range_async(kvps_store *store, const char *key, ui
     });
 }
 
-KVPS_API kvps_status kvps_put_async(kvps_store *store, const char *key, const void *data, size_t size,
-                                    const kvps_async_options *options, kvps_op **op) {
+KVPS_API kvps_status kvps_put_async(kvps_store *store, const char *key, const void *data,
+                                    size_t size, const kvps_async_options *options, kvps_op **op) {
     return guard([&] {
         require(key, "key");
         if (size) require(data, "data");
         return start(
             store, "put", key, options, op, Kind::none,
-            [](kvps_op &o) { return kvps_put(o.raw_store, o.key.c_str(), o.payload.data(), o.payload.size()); },
+            [](kvps_op &o) {
+                return kvps_put(o.raw_store, o.key.c_str(), o.payload.data(), o.payload.size());
+            },
             [&](kvps_op &o) {
                 if (size) o.payload.assign(static_cast<const char *>(data), size);
             });
     });
 }
 
-KVPS_API kvps_status kvps_stat_async(kvps_store *store, const char *key, const kvps_async_options *options,
-                                     kvps_op **op) {
+KVPS_API kvps_status kvps_stat_async(kvps_store *store, const char *key,
+                                     const kvps_async_options *options, kvps_op **op) {
     return guard([&] {
         require(key, "key");
         return start(store, "stat", key, options, op, Kind::stat,
@@ -301,8 +314,8 @@ KVPS_API kvps_status kvps_stat_async(kvps_store *store, const char *key, const k
     });
 }
 
-KVPS_API kvps_status kvps_delete_async(kvps_store *store, const char *key, const kvps_async_options *options,
-                                       kvps_op **op) {
+KVPS_API kvps_status kvps_delete_async(kvps_store *store, const char *key,
+                                       const kvps_async_options *options, kvps_op **op) {
     return guard([&] {
         require(key, "key");
         return start(store, "delete", key, options, op, Kind::none,
@@ -314,14 +327,19 @@ KVPS_API kvps_status kvps_list_async(kvps_store *store, const kvps_list_options 
                                      const kvps_async_options *options, kvps_op **op) {
     return guard([&] {
         if (list_options && list_options->version != KVPS_LIST_OPTIONS_VERSION)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_list_options.version is " + std::to_string(list_options->version) +
-                                                  "; this library knows " + std::to_string(KVPS_LIST_OPTIONS_VERSION));
-        auto keep = [](const char *text) { return text ? std::optional<std::string>(text) : std::nullopt; };
+            kvps::fail(KVPS_INVALID_ARGUMENT,
+                       "kvps_list_options.version is " + std::to_string(list_options->version) +
+                           "; this library knows " + std::to_string(KVPS_LIST_OPTIONS_VERSION));
+        auto keep = [](const char *text) {
+            return text ? std::optional<std::string>(text) : std::nullopt;
+        };
         return start(
             store, "list", nullptr, options, op, Kind::page,
             [](kvps_op &o) {
                 kvps_list_options l = KVPS_LIST_OPTIONS_INIT;
-                auto view = [](const std::optional<std::string> &s) { return s ? s->c_str() : nullptr; };
+                auto view = [](const std::optional<std::string> &s) {
+                    return s ? s->c_str() : nullptr;
+                };
                 l.prefix = view(o.prefix);
                 l.cursor = view(o.cursor);
                 l.start_after = view(o.start_after);
@@ -379,8 +397,8 @@ KVPS_API kvps_status kvps_op_value(kvps_op *op, void **data, size_t *size) {
             return op->status;
         }
         if (op->taken)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "the value of " + std::string(op->name) + " " + kvps::quote(op->key) +
-                                                  " was already taken");
+            kvps::fail(KVPS_INVALID_ARGUMENT, "the value of " + std::string(op->name) + " " +
+                                                  kvps::quote(op->key) + " was already taken");
         *data = op->data;
         *size = op->size;
         op->data = nullptr;
@@ -422,8 +440,7 @@ KVPS_API kvps_status kvps_op_page(kvps_op *op, kvps_list_page **out) {
             set_error(op->message);
             return op->status;
         }
-        if (!op->page)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "the page of this list was already taken");
+        if (!op->page) kvps::fail(KVPS_INVALID_ARGUMENT, "the page of this list was already taken");
         *out = op->page;
         op->page = nullptr;
         return KVPS_OK;

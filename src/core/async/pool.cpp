@@ -44,7 +44,8 @@ Pool &pool() {
 struct Timer {
     std::mutex mutex;
     std::condition_variable wake;
-    std::multimap<std::chrono::steady_clock::time_point, std::pair<TimerId, std::function<void()>>> due;
+    std::multimap<std::chrono::steady_clock::time_point, std::pair<TimerId, std::function<void()>>>
+        due;
     std::map<TimerId, decltype(due)::iterator> by_id;
     TimerId next_id = 1;
     bool started = false;
