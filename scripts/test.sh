@@ -122,22 +122,6 @@ tsan_stress() {
     return $rc
 }
 stage "tsan: 16 threads on one handle per backend" tsan_stress
-# The asynchronous API (issue 22) under ThreadSanitizer on every backend: callbacks, queues,
-# 1,000 random cancellations, deadlines, closing with operations in flight.
-tsan_async() {
-    local dir=$out/tsan
-    cmake -S "$root" -B "$dir" -G Ninja -DKVPS_SANITIZE=thread -DKVPS_BUILD_BENCH=OFF \
-        -DKVPS_BUILD_CLI=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$dir.configure.log" 2>&1 ||
-        { cat "$dir.configure.log"; return 1; }
-    cmake --build "$dir" -j "$jobs" --target async_test || return 1
-    local url rc=0
-    for url in memory:// file:// "\$KVPS_TEST_S3_URL"; do
-        TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
-            "$dir/tests/async/async_test" "$url" || rc=1
-    done
-    return $rc
-}
-stage "tsan: the asynchronous API per backend" tsan_async
 stage "fuzz: 30 s per target" "$root/scripts/fuzz.sh" 30
 
 meson_build() {
