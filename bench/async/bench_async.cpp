@@ -122,8 +122,8 @@ int main(int argc, char **argv) {
         "| %d gets, one caller thread (ops/s) | %.0f | %.0f (all in flight, one queue) | %.2f |\n",
         kInFlight, kInFlight / bn, kInFlight / an, (kInFlight / an) / (kInFlight / bn));
     std::printf(
-        "\npeak threads in the process with %d ops in flight: %zu (the pool's bound: 16 + 1 "
-        "timer)\n",
+        "\npeak threads in the process (the caller included) with %d ops in flight: %zu (the "
+        "pool: at most 16, plus a timer thread once a deadline is used)\n",
         kInFlight, g_peak_threads);
     kvps_close(s);
     return 0;
