@@ -558,6 +558,139 @@ typedef void (*kvps_log_fn)(void *user, kvps_log_level level, const char *line);
  * default). Thread-safe; takes effect for calls that start afterwards. */
 KVPS_API void kvps_set_logger(kvps_log_fn fn, void *user, kvps_log_level max_level);
 
+/* ========================================================================== Asynchronous operations */
+
+/* Every operation below returns at once with an operation handle (kvps_op) and runs on a
+ * library-owned pool of at most 16 threads (started on first use, shared by every store), so
+ * an event loop can drive many requests without a thread of its own per request. How the
+ * caller learns that an operation completed, as it chooses per operation:
+ * - a callback (kvps_async_options.callback), called exactly once per operation on a library
+ *   thread (or, for an operation cancelled before it started, on the thread that called
+ *   kvps_op_cancel or kvps_op_free); it may start new operations and may free its op, but must
+ *   not wait for another operation (kvps_op_wait), which could need the same pool;
+ * - a completion queue (kvps_queue) whose file descriptor is readable while completed
+ *   operations wait in it (for poll/epoll, libuv, asyncio's add_reader); kvps_queue_next pops
+ *   them;
+ * - or kvps_op_wait / kvps_op_done.
+ * Results are then read from the op (kvps_op_status, kvps_op_value, kvps_op_stat,
+ * kvps_op_page), with the ownership of the blocking call: a value or a page taken from an op
+ * belongs to the caller. Each asynchronous call does what its blocking call does (same checks,
+ * same statuses, same log line) and validates its arguments before it returns: a bad key or a
+ * NULL store is returned at once, and no op is made. Inputs are copied (keys, data, options).
+ *
+ * Cancellation and deadlines: kvps_op_cancel completes an operation that has not started with
+ * KVPS_CANCELLED at once. One that is running stops where the backend can stop it safely:
+ * - s3:// (and every backend on the shared HTTP layer): a request is cut while bytes move or
+ *   while it waits for them, at libcurl's next progress check (milliseconds while data flows,
+ *   at most about a second while a server is silent), and no further request of the operation
+ *   starts. Requests that read (GET, HEAD, listings) stop at any moment; a request that sends a
+ *   body (PUT, a part of a multipart upload, CompleteMultipartUpload) stops only while part of
+ *   its body is unsent, so the server never acts on it; a request that changes something
+ *   without a body (DELETE, starting a multipart upload) runs to its answer. A cancelled
+ *   multipart write aborts its upload (no orphan parts). So a cancelled write leaves the old
+ *   value whole; a write that could no longer be stopped completes with its own status.
+ * - memory:// and file:// (and any backend not on the HTTP layer): an operation that started
+ *   runs to its end and completes with its own status.
+ * A deadline (kvps_async_options.timeout_ms) takes the same path when it passes, and the
+ * operation completes with KVPS_TIMEOUT instead of KVPS_CANCELLED.
+ *
+ * Lifetimes: an op keeps its store alive (as readers and writers do, see kvps_close): a store
+ * may be closed while its operations are in flight; they run to their end and complete
+ * normally. An op belongs to the caller from the asynchronous call to kvps_op_free, whatever
+ * queue or callback it has. Op handles and queues are safe to use from several threads. */
+
+typedef struct kvps_op kvps_op;
+typedef struct kvps_queue kvps_queue;
+
+/* Called once when op completes, on a library thread (see above). op stays valid during the
+ * call (and after, until kvps_op_free). */
+typedef void (*kvps_op_fn)(void *user, kvps_op *op);
+
+#define KVPS_ASYNC_OPTIONS_VERSION 1
+typedef struct kvps_async_options {
+    unsigned int version;   /* KVPS_ASYNC_OPTIONS_VERSION, set by KVPS_ASYNC_OPTIONS_INIT */
+    kvps_op_fn callback;    /* NULL: no callback */
+    void *user;             /* given to the callback; also kvps_op_user */
+    kvps_queue *queue;      /* NULL, or the queue the op is pushed to when it completes (both a
+                               callback and a queue may be given: the push comes first) */
+    uint64_t timeout_ms;    /* 0: no deadline; else the op is cancelled with KVPS_TIMEOUT when it
+                               has not completed timeout_ms after the asynchronous call */
+} kvps_async_options;
+#define KVPS_ASYNC_OPTIONS_INIT {KVPS_ASYNC_OPTIONS_VERSION, NULL, NULL, NULL, 0}
+
+/* The asynchronous forms of kvps_get, kvps_get_range, kvps_put, kvps_stat, kvps_delete and
+ * kvps_list_with. options may be NULL (no callback, no queue, no deadline). On KVPS_OK *op is
+ * a new operation to free with kvps_op_free; any other status means no operation was started
+ * (a bad argument, options->version unknown). kvps_put_async copies data. */
+KVPS_API kvps_status kvps_get_async(kvps_store *store, const char *key,
+                                    const kvps_async_options *options, kvps_op **op);
+KVPS_API kvps_status kvps_get_range_async(kvps_store *store, const char *key, uint64_t offset,
+                                          uint64_t length, const kvps_async_options *options,
+                                          kvps_op **op);
+KVPS_API kvps_status kvps_put_async(kvps_store *store, const char *key, const void *data,
+                                    size_t size, const kvps_async_options *options, kvps_op **op);
+KVPS_API kvps_status kvps_stat_async(kvps_store *store, const char *key,
+                                     const kvps_async_options *options, kvps_op **op);
+KVPS_API kvps_status kvps_delete_async(kvps_store *store, const char *key,
+                                       const kvps_async_options *options, kvps_op **op);
+/* list_options as for kvps_list_with (NULL: all defaults; copied). */
+KVPS_API kvps_status kvps_list_async(kvps_store *store, const kvps_list_options *list_options,
+                                     const kvps_async_options *options, kvps_op **op);
+
+/* Nonzero once op has completed (its results are then fixed). */
+KVPS_API int kvps_op_done(const kvps_op *op);
+
+/* Waits until op completes or timeout_ms passes (a negative timeout waits for ever). Returns
+ * nonzero when op has completed. Must not be called from a completion callback. */
+KVPS_API int kvps_op_wait(kvps_op *op, int64_t timeout_ms);
+
+/* The status op completed with, and sets this thread's kvps_last_error() to its message ("" on
+ * success or KVPS_NOT_FOUND). An op that has not completed yet: KVPS_INVALID_ARGUMENT, with a
+ * message saying it is pending. */
+KVPS_API kvps_status kvps_op_status(kvps_op *op);
+
+/* The value of a completed get or get_range op, handed over as kvps_get does: on KVPS_OK *data
+ * (NUL-terminated, free with kvps_free) and *size; the op no longer holds it. Returns the op's
+ * status when that is not KVPS_OK, and KVPS_INVALID_ARGUMENT when op is pending, is not a get,
+ * or its value was already taken. */
+KVPS_API kvps_status kvps_op_value(kvps_op *op, void **data, size_t *size);
+
+/* The metadata of a completed stat op, into *out as kvps_stat fills it (out->version 1 or 2).
+ * Returns the op's status when that is not KVPS_OK; KVPS_INVALID_ARGUMENT as kvps_op_value. */
+KVPS_API kvps_status kvps_op_stat(kvps_op *op, kvps_stat_info *out);
+
+/* The page of a completed list op, handed over (free it with kvps_list_page_free). Returns the
+ * op's status when that is not KVPS_OK; KVPS_INVALID_ARGUMENT as kvps_op_value. */
+KVPS_API kvps_status kvps_op_page(kvps_op *op, kvps_list_page **out);
+
+/* The user pointer of the op's options (NULL when none). */
+KVPS_API void *kvps_op_user(const kvps_op *op);
+
+/* Asks op to stop (see "Cancellation" above); returns at once. An op that has not started
+ * completes with KVPS_CANCELLED before this returns; a completed op is unchanged. Cancelling
+ * twice, or NULL, is harmless. */
+KVPS_API void kvps_op_cancel(kvps_op *op);
+
+/* Frees op. NULL is a no-op. A pending op is cancelled first, and its resources are released
+ * when it completes; its callback still runs once, and it is not pushed to its queue. An op
+ * waiting in its queue is taken out of it. A value or page not taken is freed. */
+KVPS_API void kvps_op_free(kvps_op *op);
+
+/* Makes a completion queue. KVPS_NO_MEMORY or KVPS_IO (no file descriptor) on failure. */
+KVPS_API kvps_status kvps_queue_new(kvps_queue **out);
+
+/* The queue's file descriptor (an eventfd): readable while at least one completed op waits in
+ * the queue. Owned by the queue: never read, write or close it; only wait on it. */
+KVPS_API int kvps_queue_fd(const kvps_queue *queue);
+
+/* Pops the oldest completed op, or returns NULL when none waits. Never blocks. The op still
+ * belongs to the caller (free it with kvps_op_free). */
+KVPS_API kvps_op *kvps_queue_next(kvps_queue *queue);
+
+/* Frees the queue. NULL is a no-op. Ops waiting in it are taken out (they stay the caller's);
+ * ops still pending that name it complete without being pushed anywhere. */
+KVPS_API void kvps_queue_free(kvps_queue *queue);
+
 #ifdef __cplusplus
 }
 #endif

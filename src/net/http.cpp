@@ -12,6 +12,7 @@
 #include <exception>
 #include <memory>
 
+#include "spi/cancel.hpp"
 #include "spi/error.hpp"
 
 namespace kvps::net {
@@ -38,12 +39,29 @@ struct Exchange {
     std::chrono::steady_clock::time_point last_progress;
     curl_off_t last_up = -1, last_down = -1;
     bool stalled = false;
+    bool cancelled = false;  // stopped for kvps::cancel_requested()
 };
+
+// Whether a request may be cut now without the server acting on it: one that only reads, or
+// one whose body is not all sent yet (see "Cancellation" in kvps.h).
+bool reads_only(const Exchange &x) {
+    std::string_view method = x.request->method;
+    return method == "GET" || method == "HEAD";
+}
+
+bool stoppable(const Exchange &x, curl_off_t up) {
+    if (reads_only(x)) return true;
+    return x.request->has_body && up < static_cast<curl_off_t>(x.request->body_size);
+}
 
 // Cuts the transfer when no byte moved for `stall` (libcurl's low-speed check averages over
 // its window, so once bytes moved a stall could last several times the limit).
 int on_progress(void *user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
     auto *x = static_cast<Exchange *>(user);
+    if (cancel_requested() && stoppable(*x, up)) {
+        x->cancelled = true;
+        return 1;
+    }
     auto now = std::chrono::steady_clock::now();
     if (up != x->last_up || down != x->last_down) {
         x->last_up = up;
@@ -62,6 +80,10 @@ int on_progress(void *user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t 
 
 size_t read_body(char *buffer, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
+    if (x->upload_left && cancel_requested()) {  // part of the body is unsent: safe to stop
+        x->cancelled = true;
+        return CURL_READFUNC_ABORT;
+    }
     size_t n = std::min(size * count, x->upload_left);
     if (n) std::memcpy(buffer, x->upload, n);
     x->upload += n;
@@ -76,6 +98,11 @@ Bytes &sink(Exchange *x) {
 size_t write_body(char *data, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
     size_t n = size * count;
+    // Between two pieces of an answer: only a read may stop here (a write's body was all sent).
+    if (cancel_requested() && reads_only(*x)) {
+        x->cancelled = true;
+        return 0;
+    }
     x->body_bytes += n;
     if (x->streaming) return (*x->request->stream)(data, n) ? n : 0;
     if (x->buffering) {
@@ -169,6 +196,42 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
     return n;
 }
 
+// curl_easy_perform, but inside an asynchronous operation run as libcurl runs it (a multi
+// handle, here one per thread, which keeps that thread's connections) waking every 20 ms, so a
+// cancellation is seen promptly even while the server is silent (libcurl's progress callback
+// then comes only about once a second).
+CURLcode perform_transfer(CURL *curl, Exchange &x) {
+    if (!cancellable()) return curl_easy_perform(curl);
+    static thread_local CURLM *multi = curl_multi_init();  // the library's threads never end
+    if (!multi || curl_multi_add_handle(multi, curl) != CURLM_OK) return curl_easy_perform(curl);
+    CURLcode result = CURLE_OK;
+    for (;;) {
+        int running = 0;
+        if (curl_multi_perform(multi, &running) != CURLM_OK) {
+            result = CURLE_RECV_ERROR;
+            break;
+        }
+        bool done = false;
+        int left = 0;
+        while (CURLMsg *m = curl_multi_info_read(multi, &left))
+            if (m->msg == CURLMSG_DONE) {
+                result = m->data.result;
+                done = true;
+            }
+        if (done || !running) break;
+        curl_off_t up = 0;
+        curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &up);
+        if (cancel_requested() && stoppable(x, up)) {
+            x.cancelled = true;
+            result = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        curl_multi_poll(multi, nullptr, 0, 20, nullptr);
+    }
+    curl_multi_remove_handle(multi, curl);
+    return result;
+}
+
 }  // namespace
 
 HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) { global_init(); }
@@ -198,6 +261,8 @@ void HttpClient::release(CURL *handle) {
 }
 
 bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, TransportError &error) {
+    if (cancel_requested())
+        stop_cancelled(std::string("cancelled before its ") + request.method + " request was sent");
     // The handle returns to the pool on every way out but a broken connection.
     struct Lease {
         HttpClient *owner;
@@ -263,8 +328,13 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
         curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body_size));
     }
 
-    CURLcode code = curl_easy_perform(curl);
+    CURLcode code = perform_transfer(curl, x);
     if (x.error) std::rethrow_exception(x.error);
+    if (x.cancelled) {
+        lease.handle = nullptr;  // cut mid-exchange: the connection cannot be reused
+        curl_easy_cleanup(curl);
+        stop_cancelled(std::string("cancelled during its ") + request.method + " request");
+    }
     if (code != CURLE_OK && response.too_large) {  // stopped on purpose: the answer is known
         lease.handle = nullptr;  // the rest of the body is unread: the connection cannot be reused
         curl_easy_cleanup(curl);

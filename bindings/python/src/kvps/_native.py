@@ -72,6 +72,19 @@ class PutOptions(ctypes.Structure):
     ]
 
 
+ASYNC_OPTIONS_VERSION = 1
+
+
+class AsyncOptions(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("callback", ctypes.c_void_p),
+        ("user", ctypes.c_void_p),
+        ("queue", ctypes.c_void_p),
+        ("timeout_ms", ctypes.c_uint64),
+    ]
+
+
 class OptionInfo(ctypes.Structure):
     _fields_ = [
         ("name", ctypes.c_char_p),
@@ -161,6 +174,22 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
     "kvps_copy": (_st, [_p, _s, _s, ctypes.POINTER(PutOptions)]),
     "kvps_rename": (_st, [_p, _s, _s, ctypes.POINTER(PutOptions)]),
     "kvps_stat_metadata_at": (_st, [ctypes.POINTER(StatInfo), _z, _ps, _ps]),
+    # asynchronous operations (completion through a queue's file descriptor)
+    "kvps_get_async": (_st, [_p, _s, ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_put_async": (_st, [_p, _s, _p, _z, ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_stat_async": (_st, [_p, _s, ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_delete_async": (_st, [_p, _s, ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_list_async": (_st, [_p, ctypes.POINTER(ListOptions), ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_op_status": (_st, [_p]),
+    "kvps_op_value": (_st, [_p, _pp, _pz]),
+    "kvps_op_stat": (_st, [_p, ctypes.POINTER(StatInfo)]),
+    "kvps_op_page": (_st, [_p, _pp]),
+    "kvps_op_cancel": (None, [_p]),
+    "kvps_op_free": (None, [_p]),
+    "kvps_queue_new": (_st, [_pp]),
+    "kvps_queue_fd": (ctypes.c_int, [_p]),
+    "kvps_queue_next": (_p, [_p]),
+    "kvps_queue_free": (None, [_p]),
 }
 
 

@@ -6,12 +6,13 @@ import builtins
 import ctypes
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
+from . import _aio
 from ._backends import Capability
 from ._convert import Buffer, c_string, data_pointer, datetime_from_ns, key_bytes, option_text
 from ._errors import (
@@ -30,6 +31,7 @@ from ._native import (
     PUT_OPTIONS_VERSION,
     STAT_VERSION,
     TO_END,
+    AsyncOptions,
     ListOptions,
     Option,
     PutOptions,
@@ -758,3 +760,118 @@ class Store(MutableMapping[str, bytes]):
             return text(ctypes.string_at(url.value))
         finally:
             lib.kvps_free(url)
+
+    # ------------------------------------------------------------------ asyncio (kvps's asynchronous C API)
+    # On any running asyncio loop, with no thread per call: the library's pool does the work
+    # and a completion queue's file descriptor wakes the loop. Cancelling the awaiting task
+    # cancels the operation (an S3 request in flight stops; see "Cancellation" in kvps.h).
+
+    async def _aop(self, start: Callable[[int, AsyncOptions, ctypes.c_void_p], int]) -> int:
+        def begin(options: AsyncOptions, out: ctypes.c_void_p) -> int:
+            handle = self._enter()
+            try:
+                return start(handle, options, out)
+            finally:
+                self._leave()
+
+        return await _aio.run(begin)
+
+    @overload
+    async def aget(self, key: str) -> bytes | None: ...
+
+    @overload
+    async def aget(self, key: str, default: bytes | T) -> bytes | T: ...
+
+    async def aget(self, key: str, default: object = None) -> object:
+        """The value of key, or default when there is none (as get)."""
+        k = key_bytes(key)
+        op = await self._aop(lambda h, o, out: lib.kvps_get_async(h, k, _byref(o), _byref(out)))
+        data = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        try:
+            status: int = lib.kvps_op_value(op, _byref(data), _byref(size))
+            if status == Status.NOT_FOUND:
+                return default
+            if status:
+                raise last_error(status)
+        finally:
+            lib.kvps_op_free(op)
+        try:
+            return ctypes.string_at(data.value, size.value) if size.value and data.value else b""
+        finally:
+            lib.kvps_free(data)
+
+    async def aput(self, key: str, value: Buffer) -> None:
+        """Stores value under key (as put without options); value is copied at once."""
+        k = key_bytes(key)
+        data, size = data_pointer(value)
+        op = await self._aop(lambda h, o, out: lib.kvps_put_async(h, k, data, size, _byref(o), _byref(out)))
+        try:
+            status: int = lib.kvps_op_status(op)
+            if status:
+                raise last_error(status)
+        finally:
+            lib.kvps_op_free(op)
+
+    async def astat(self, key: str) -> Stat:
+        """As stat: NotFound for a missing key."""
+        k = key_bytes(key)
+        op = await self._aop(lambda h, o, out: lib.kvps_stat_async(h, k, _byref(o), _byref(out)))
+        info = StatInfo(version=STAT_VERSION)
+        try:
+            status: int = lib.kvps_op_stat(op, _byref(info))
+            if status == Status.NOT_FOUND:
+                raise _not_found(key)
+            if status:
+                raise last_error(status)
+        finally:
+            lib.kvps_op_free(op)
+        return _stat_of(info)
+
+    async def adelete(self, key: str) -> None:
+        """As delete: removing a missing key is not an error."""
+        k = key_bytes(key)
+        op = await self._aop(lambda h, o, out: lib.kvps_delete_async(h, k, _byref(o), _byref(out)))
+        try:
+            status: int = lib.kvps_op_status(op)
+            if status:
+                raise last_error(status)
+        finally:
+            lib.kvps_op_free(op)
+
+    async def alist(self, prefix: str = "", page_size: int = 0) -> AsyncIterator[Entry]:
+        """Every key starting with prefix, in byte order, a page at a time (as list)."""
+        bad = Status.INVALID_ARGUMENT
+        p = c_string(prefix, "prefix", InvalidArgument, bad)
+        if page_size < 0:
+            raise ValueError(f"page_size must be >= 0, not {page_size}")
+        cursor: bytes | None = None
+        while True:
+            options = ListOptions(version=LIST_OPTIONS_VERSION, prefix=p, cursor=cursor, page_size=page_size)
+            op = await self._aop(lambda h, o, out: lib.kvps_list_async(h, _byref(options), _byref(o), _byref(out)))
+            page = ctypes.c_void_p()
+            try:
+                status: int = lib.kvps_op_page(op, _byref(page))
+                if status:
+                    raise last_error(status)
+            finally:
+                lib.kvps_op_free(op)
+            try:
+                entries = []
+                for i in range(lib.kvps_list_page_count(page)):
+                    raw = lib.kvps_list_page_entry(page, i).contents
+                    entries.append(
+                        Entry(
+                            key=text(raw.key),
+                            size=raw.size,
+                            modified=datetime_from_ns(raw.mtime_ns) if raw.mtime_ns else None,
+                            etag=text(raw.etag) or None,
+                        )
+                    )
+                cursor = lib.kvps_list_page_cursor(page)
+            finally:
+                lib.kvps_list_page_free(page)
+            for entry in entries:
+                yield entry
+            if cursor is None:
+                return

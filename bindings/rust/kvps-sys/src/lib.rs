@@ -299,6 +299,48 @@ pub const KVPS_LOG_DEBUG: kvps_log_level = 3;
 pub type kvps_log_fn =
     Option<unsafe extern "C" fn(user: *mut c_void, level: kvps_log_level, line: *const c_char)>;
 
+// ------------------------------------------------------------------ Asynchronous operations
+
+/// Opaque `kvps_op`: one asynchronous operation.
+#[repr(C)]
+pub struct kvps_op {
+    _private: [u8; 0],
+}
+
+/// Opaque `kvps_queue`: a completion queue with a file descriptor.
+#[repr(C)]
+pub struct kvps_queue {
+    _private: [u8; 0],
+}
+
+/// `kvps_op_fn`: called once when an operation completes, on a library thread.
+pub type kvps_op_fn = Option<unsafe extern "C" fn(user: *mut c_void, op: *mut kvps_op)>;
+
+pub const KVPS_ASYNC_OPTIONS_VERSION: c_uint = 1;
+
+/// `struct kvps_async_options`. Create it with [`kvps_async_options::INIT`]
+/// (`KVPS_ASYNC_OPTIONS_INIT`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct kvps_async_options {
+    pub version: c_uint,
+    pub callback: kvps_op_fn,
+    pub user: *mut c_void,
+    pub queue: *mut kvps_queue,
+    pub timeout_ms: u64,
+}
+
+impl kvps_async_options {
+    /// `KVPS_ASYNC_OPTIONS_INIT`.
+    pub const INIT: kvps_async_options = kvps_async_options {
+        version: KVPS_ASYNC_OPTIONS_VERSION,
+        callback: None,
+        user: core::ptr::null_mut(),
+        queue: core::ptr::null_mut(),
+        timeout_ms: 0,
+    };
+}
+
 // ------------------------------------------------------------------ Functions
 
 extern "C" {
@@ -489,4 +531,58 @@ extern "C" {
     ) -> kvps_status;
     pub fn kvps_list_page_prefix_count(page: *const kvps_list_page) -> usize;
     pub fn kvps_list_page_prefix(page: *const kvps_list_page, i: usize) -> *const c_char;
+
+    pub fn kvps_get_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_get_range_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        offset: u64,
+        length: u64,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_put_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        data: *const c_void,
+        size: usize,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_stat_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_delete_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_list_async(
+        store: *mut kvps_store,
+        list_options: *const kvps_list_options,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_op_done(op: *const kvps_op) -> c_int;
+    pub fn kvps_op_wait(op: *mut kvps_op, timeout_ms: i64) -> c_int;
+    pub fn kvps_op_status(op: *mut kvps_op) -> kvps_status;
+    pub fn kvps_op_value(op: *mut kvps_op, data: *mut *mut c_void, size: *mut usize) -> kvps_status;
+    pub fn kvps_op_stat(op: *mut kvps_op, out: *mut kvps_stat_info) -> kvps_status;
+    pub fn kvps_op_page(op: *mut kvps_op, out: *mut *mut kvps_list_page) -> kvps_status;
+    pub fn kvps_op_user(op: *const kvps_op) -> *mut c_void;
+    pub fn kvps_op_cancel(op: *mut kvps_op);
+    pub fn kvps_op_free(op: *mut kvps_op);
+    pub fn kvps_queue_new(out: *mut *mut kvps_queue) -> kvps_status;
+    pub fn kvps_queue_fd(queue: *const kvps_queue) -> c_int;
+    pub fn kvps_queue_next(queue: *mut kvps_queue) -> *mut kvps_op;
+    pub fn kvps_queue_free(queue: *mut kvps_queue);
 }

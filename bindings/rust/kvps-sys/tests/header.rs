@@ -381,6 +381,7 @@ fn rust_values() -> BTreeMap<String, String> {
         KVPS_LOG_WARN,
         KVPS_LOG_INFO,
         KVPS_LOG_DEBUG,
+        KVPS_ASYNC_OPTIONS_VERSION,
     ];
     values.extend(layouts![
         kvps_option { name => "name", value => "value" },
@@ -409,6 +410,10 @@ fn rust_values() -> BTreeMap<String, String> {
             scheme_count => "scheme_count", option_count => "option_count",
             capabilities => "capabilities"
         },
+        kvps_async_options {
+            version => "version", callback => "callback", user => "user", queue => "queue",
+            timeout_ms => "timeout_ms"
+        },
     ]);
     values
 }
@@ -423,7 +428,7 @@ fn constants_and_layouts_match_the_header() {
         "parsed only {} constants",
         constants.len()
     );
-    assert_eq!(structs.len(), 6, "parsed structs: {structs:?}");
+    assert_eq!(structs.len(), 8, "parsed structs: {structs:?}");
 
     // Every constant the Rust source declares exists in the header, and the other way round.
     let mut rust_names: Vec<String> = RUST_SOURCE

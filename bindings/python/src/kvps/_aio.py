@@ -1,0 +1,77 @@
+"""asyncio on kvps's asynchronous C API: one completion queue per event loop, watched with
+loop.add_reader on its file descriptor, so no thread is spent per call. Cancelling the task
+that awaits an operation cancels the operation (kvps_op_cancel)."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import weakref
+from collections.abc import Callable
+
+from ._errors import last_error
+from ._native import ASYNC_OPTIONS_VERSION, AsyncOptions, lib
+
+
+class _LoopQueue:
+    """A kvps_queue whose completed ops resolve futures on one event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        handle = ctypes.c_void_p()
+        status: int = lib.kvps_queue_new(ctypes.byref(handle))
+        if status:
+            raise last_error(status)
+        self.ptr: int = handle.value  # type: ignore[assignment]
+        self.fd: int = lib.kvps_queue_fd(self.ptr)
+        self.waiting: dict[int, asyncio.Future[None]] = {}
+        loop.add_reader(self.fd, self.drain)
+        # The queue goes with its loop (no strong reference to the loop here, so the entry of
+        # _queues goes when the loop does): closing the loop removes the reader, and the queue
+        # is freed when this object is collected.
+        self._finalizer = weakref.finalize(self, lib.kvps_queue_free, self.ptr)
+
+    def drain(self) -> None:
+        while True:
+            op = lib.kvps_queue_next(self.ptr)
+            if not op:
+                return
+            future = self.waiting.pop(op, None)
+            if future is None or future.done():  # its task was cancelled: nobody reads it
+                lib.kvps_op_free(op)
+            else:
+                future.set_result(None)
+
+
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = weakref.WeakKeyDictionary()
+
+
+def _queue() -> _LoopQueue:
+    loop = asyncio.get_running_loop()
+    queue = _queues.get(loop)
+    if queue is None:
+        queue = _queues[loop] = _LoopQueue(loop)
+    return queue
+
+
+async def run(start: Callable[[AsyncOptions, ctypes.c_void_p], int]) -> int:
+    """Starts an operation with start(options, op_out) and waits for it; returns the completed
+    op (the caller reads its results and frees it with kvps_op_free)."""
+    queue = _queue()
+    options = AsyncOptions(version=ASYNC_OPTIONS_VERSION, queue=queue.ptr)
+    handle = ctypes.c_void_p()
+    status = start(options, handle)
+    if status:
+        raise last_error(status)
+    op: int = handle.value  # type: ignore[assignment]
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    queue.waiting[op] = future
+    try:
+        await future
+    except asyncio.CancelledError:
+        if future.done() and not future.cancelled():
+            lib.kvps_op_free(op)  # it completed just before the task was cancelled
+        else:
+            # Completes with KVPS_CANCELLED at once if it had not started; the queue frees it.
+            lib.kvps_op_cancel(op)
+        raise
+    return op
