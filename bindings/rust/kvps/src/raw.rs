@@ -372,8 +372,9 @@ impl StoreHandle {
         let mut size = 0;
         let mut info = sys::kvps_stat_info::INIT;
         // SAFETY: key is NUL-terminated; data, size and info are written only on KVPS_OK.
-        let status =
-            unsafe { sys::kvps_get_with(self.ptr(), key.as_ptr(), &mut data, &mut size, &mut info) };
+        let status = unsafe {
+            sys::kvps_get_with(self.ptr(), key.as_ptr(), &mut data, &mut size, &mut info)
+        };
         match status {
             sys::KVPS_OK => Ok(Some((take_buffer(data, size), raw_stat(&info)))),
             sys::KVPS_NOT_FOUND => Ok(None),
@@ -441,12 +442,23 @@ impl StoreHandle {
         }
     }
 
-    pub(crate) fn presign(&self, key: &CStr, method: &CStr, expires_seconds: u64) -> Result<String> {
+    pub(crate) fn presign(
+        &self,
+        key: &CStr,
+        method: &CStr,
+        expires_seconds: u64,
+    ) -> Result<String> {
         let mut url: *mut c_char = ptr::null_mut();
         // SAFETY: key and method are NUL-terminated; url is written only on KVPS_OK, with a
         // NUL-terminated string we free once.
         let status = unsafe {
-            sys::kvps_presign(self.ptr(), key.as_ptr(), method.as_ptr(), expires_seconds, &mut url)
+            sys::kvps_presign(
+                self.ptr(),
+                key.as_ptr(),
+                method.as_ptr(),
+                expires_seconds,
+                &mut url,
+            )
         };
         check(status)?;
         let text = text(url);
@@ -477,14 +489,19 @@ impl StoreHandle {
         // page is written only on KVPS_OK.
         check(unsafe { sys::kvps_list_with(self.ptr(), &options, &mut page) })?;
         if page.is_null() {
-            return Err(Error::new(ErrorKind::Internal, "kvps_list_with returned no page"));
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "kvps_list_with returned no page",
+            ));
         }
         let page = PageGuard(page);
         // SAFETY: page is valid until the guard frees it; everything is copied before that.
         unsafe {
             let mut entries = Vec::new();
             for i in 0..sys::kvps_list_page_count(page.0) {
-                let Some(entry) = sys::kvps_list_page_entry(page.0, i).as_ref().filter(|e| !e.key.is_null())
+                let Some(entry) = sys::kvps_list_page_entry(page.0, i)
+                    .as_ref()
+                    .filter(|e| !e.key.is_null())
                 else {
                     return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
                 };

@@ -41,7 +41,10 @@ fn put_with_stores_properties_and_returns_the_etag() {
         assert_eq!(plain.content_type(), "application/octet-stream");
         assert!(plain.metadata().is_empty());
         let (value, same) = store.get_with_stat("p").unwrap().unwrap();
-        assert_eq!((value.as_slice(), same.etag()), (&b"1,2"[..], etag.as_str()));
+        assert_eq!(
+            (value.as_slice(), same.etag()),
+            (&b"1,2"[..], etag.as_str())
+        );
         assert!(store.get_with_stat("missing").unwrap().is_none());
     });
 }
@@ -90,7 +93,10 @@ fn writer_with_checks_its_condition_at_commit() {
         writer.write_all(b"value").unwrap();
         let etag = writer.commit_with_etag().unwrap().unwrap();
         let meta = store.stat("w").unwrap().unwrap();
-        assert_eq!((meta.etag(), meta.content_type()), (etag.as_str(), "text/plain"));
+        assert_eq!(
+            (meta.etag(), meta.content_type()),
+            (etag.as_str(), "text/plain")
+        );
         let mut again = store.writer_with("w", &options).unwrap();
         again.write_all(b"other").unwrap();
         let error = again.commit().unwrap_err();
@@ -110,9 +116,13 @@ fn writer_with_checks_its_condition_at_commit() {
 #[test]
 fn copy_and_rename_keep_or_replace_properties() {
     each_store(|store| {
-        let options = PutOptions::new().content_type("image/png").metadata("a", "1");
+        let options = PutOptions::new()
+            .content_type("image/png")
+            .metadata("a", "1");
         store.put_with("dir/src", "", &options).unwrap();
-        let etag = store.copy("dir/src", "other/dst", &PutOptions::new()).unwrap();
+        let etag = store
+            .copy("dir/src", "other/dst", &PutOptions::new())
+            .unwrap();
         let meta = store.stat("other/dst").unwrap().unwrap();
         assert_eq!(meta.etag(), etag);
         assert_eq!(meta.content_type(), "image/png");
@@ -126,15 +136,15 @@ fn copy_and_rename_keep_or_replace_properties() {
         let moved = store.stat("moved").unwrap().unwrap();
         assert_eq!(moved.content_type(), "image/png");
         assert!(moved.metadata().is_empty());
-        let error = store
-            .copy("missing", "x", &PutOptions::new())
-            .unwrap_err();
+        let error = store.copy("missing", "x", &PutOptions::new()).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::NotFound);
         let error = store
             .copy("dir/src", "moved", &PutOptions::new().create_only())
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::PreconditionFailed);
-        store.copy("dir/src", "dir/src", &PutOptions::new()).unwrap();
+        store
+            .copy("dir/src", "dir/src", &PutOptions::new())
+            .unwrap();
         assert_eq!(store.get("dir/src").unwrap().unwrap(), b"");
     });
 }
