@@ -18,9 +18,11 @@
 // copy started (a value rewritten meanwhile is kept, and reported).
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -141,10 +143,11 @@ class Copier {
 public:
     Copier(kvps_store *source, kvps_store *destination, bool same_backend, bool same_store,
            Mode mode, bool dry_run, std::vector<Item> items, const std::vector<Entry> &existing,
-           Progress &progress)
+           Progress &progress, std::string source_root = "", std::string destination_root = "")
         : source_(source), destination_(destination), same_backend_(same_backend),
           same_store_(same_store), move_(mode == Mode::move), dry_run_(dry_run),
-          items_(std::move(items)), progress_(progress) {
+          items_(std::move(items)), progress_(progress), source_root_(std::move(source_root)),
+          destination_root_(std::move(destination_root)) {
         for (const Entry &entry : existing)
             existing_.emplace(entry.key, entry);
     }
@@ -201,6 +204,12 @@ private:
             rename(item);
             return;
         }
+        // Two spellings of one store, or nested stores: the same value under two names. A
+        // move would copy it onto itself and then delete it.
+        if (move_ && !source_root_.empty() &&
+            source_root_ + "/" + item.source.key == destination_root_ + "/" + item.destination_key)
+            throw Failure{EXIT_USAGE, "cannot move " + item.source.key +
+                                          ": the source and the destination are the same value"};
         std::string source_etag;
         if (unchanged(item, &source_etag)) {
             if (move_ && !dry_run_) {
@@ -415,6 +424,7 @@ private:
     const std::vector<Item> items_;
     std::unordered_map<std::string, Entry> existing_;
     Progress &progress_;
+    const std::string source_root_, destination_root_;  // store_root() of each, for mv
 
     std::atomic<size_t> next_{0};
     std::atomic<bool> stop_{false};
@@ -513,10 +523,47 @@ std::string count_keys(size_t n) {
     return std::to_string(n) + (n == 1 ? " key" : " keys");
 }
 
-// Two locations are one store when they name the same URL (memory:// is a new store at each
-// open, so never).
+// Where a store's keys live, spelled one way whatever the argument's spelling: a file://
+// store (or a plain folder) is its canonical folder; another store is its URL without options
+// (but its endpoint) and trailing '/'. "" for memory://, a new store at each open.
+std::string store_root(const Location &where) {
+    std::string url = where.url;
+    size_t query = url.find('?');
+    std::string base = url.substr(0, query);
+    if (base.starts_with("memory:"))
+        return "";
+    if (base.starts_with("file://") || where.plain_path) {
+        std::string path = where.plain_path ? where.folder : "";
+        if (path.empty()) {
+            std::string encoded = base.substr(7);
+            for (size_t i = 0; i < encoded.size(); ++i) {  // percent-decoding
+                if (encoded[i] == '%' && i + 2 < encoded.size() &&
+                    std::isxdigit(static_cast<unsigned char>(encoded[i + 1])) &&
+                    std::isxdigit(static_cast<unsigned char>(encoded[i + 2]))) {
+                    path += static_cast<char>(std::stoi(encoded.substr(i + 1, 2), nullptr, 16));
+                    i += 2;
+                } else {
+                    path += encoded[i];
+                }
+            }
+        }
+        std::error_code error;
+        std::filesystem::path canonical = std::filesystem::weakly_canonical(path, error);
+        base = "file://" + (error ? path : canonical.string());
+    } else if (query != std::string::npos) {
+        std::string options = "&" + url.substr(query + 1);
+        if (size_t at = options.find("&endpoint="); at != std::string::npos)
+            base += "?" + options.substr(at + 1, options.find('&', at + 1) - at - 1);
+    }
+    while (base.ends_with('/'))
+        base.pop_back();
+    return base;
+}
+
+// Two locations are one store when they name the same store root (never memory://).
 bool one_store(const Location &from, const Location &to) {
-    return from.url == to.url && !from.url.starts_with("memory:");
+    std::string root = store_root(from);
+    return !root.empty() && root == store_root(to);
 }
 
 int copy_command(const Context &context, bool sync, Mode mode = Mode::copy) {
@@ -554,7 +601,7 @@ int copy_command(const Context &context, bool sync, Mode mode = Mode::copy) {
 
     Progress progress(context.progress && !dry_run, total, true, plan.items.size());
     Copier copier(source.get(), destination.get(), same_backend, same_store, mode, dry_run,
-                  std::move(plan.items), plan.existing, progress);
+                  std::move(plan.items), plan.existing, progress, store_root(from), store_root(to));
     copier.run(jobs);
     check_interrupted();
     if (copier.failure())

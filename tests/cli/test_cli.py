@@ -543,6 +543,19 @@ class PropertiesAndMove(CliTest):
         self.assertFalse(os.path.exists(os.path.join(folder, "a")))
         self.assertEqual(self.get("a"), b"A" * 3000)
 
+    def test_mv_never_deletes_a_value_named_twice(self):
+        # Two spellings of one folder are one store (a rename onto itself); nested stores that
+        # name the same file are refused. The value survives both.
+        folder = os.path.join(self.tmp, "same")
+        self.write_files(folder, {"f": b"keep", "sub/x": b"also"})
+        self.kvps("mv", "./same/f", file_url(folder) + "/")
+        self.kvps("mv", "./same/f", file_url(folder) + "/./?pathmapped=true")
+        self.assertEqual(self.get("f", store=folder), b"keep")
+        err = self.kvps("mv", "sub/x", "./same/sub/", store=file_url(folder) + "?pathmapped=true",
+                        rc=2).stderr.decode()
+        self.assertIn("same value", err)
+        self.assertEqual(self.get("x", store=os.path.join(folder, "sub")), b"also")
+
 
 def s3_test_url():
     """KVPS_TEST_S3_URL with a unique prefix after the bucket, or None (a failure in CI)."""

@@ -405,7 +405,6 @@ impl StoreHandle {
         check(unsafe { sys::kvps_delete(self.ptr(), key.as_ptr()) })
     }
 
-    /// One page of a listing: its entries and the cursor of the next page, if any.
     // ---- reads into the caller's memory, presigned URLs, listing by level
 
     /// `Ok(Some(n))`: n bytes copied; `Ok(None)`: no such key; a buffer too small is an
