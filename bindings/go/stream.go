@@ -189,6 +189,18 @@ type Writer struct {
 	key string
 	c   *C.kvps_writer // nil once committed or aborted
 	err error          // the first failed Write: the value can then only be aborted
+	// opts: NewWriterWith's options (their etag_out buffer is written at the commit), freed
+	// with the writer; etag: what the commit wrote there.
+	opts *cPutOptions
+	etag string
+}
+
+// freeOptions releases NewWriterWith's options once the writer is gone (w.mu held).
+func (w *Writer) freeOptions() {
+	if w.opts != nil {
+		w.opts.free()
+		w.opts = nil
+	}
 }
 
 var (
@@ -276,11 +288,16 @@ func (w *Writer) Close() error {
 	}
 	c := w.c
 	w.c = nil
+	defer w.freeOptions()
 	if w.err != nil {
 		C.kvps_writer_abort(c)
 		return w.err
 	}
-	return call("commit", w.key, func() C.kvps_status { return C.kvps_writer_commit(c) })
+	err := call("commit", w.key, func() C.kvps_status { return C.kvps_writer_commit(c) })
+	if err == nil && w.opts != nil {
+		w.etag = w.opts.etag()
+	}
+	return err
 }
 
 // Abort discards everything written and leaves the old value. It is a no-op after Close or
@@ -292,4 +309,5 @@ func (w *Writer) Abort() {
 		C.kvps_writer_abort(w.c)
 		w.c = nil
 	}
+	w.freeOptions()
 }

@@ -21,6 +21,10 @@ type Stat struct {
 	Size    int64     // bytes
 	ModTime time.Time // the zero Time when the backend cannot tell
 	ETag    string    // changes whenever the value changes; "" when the backend cannot tell
+	// ContentType: as written ("application/octet-stream" without one). Metadata: the user
+	// metadata written with the value, names in lower case (empty when none).
+	ContentType string
+	Metadata    map[string]string
 }
 
 func modTime(ns C.int64_t) time.Time {
@@ -146,16 +150,11 @@ func (s *Store) StatContext(ctx context.Context, key string) (Stat, error) {
 	}
 	var st Stat
 	err = s.run(ctx, func(c *C.kvps_store) error {
-		info := (*C.kvps_stat_info)(C.calloc(1, C.sizeof_kvps_stat_info))
+		info := newStatInfo()
 		defer C.free(unsafe.Pointer(info))
-		info.version = C.KVPS_STAT_VERSION
 		err := call("stat", key, func() C.kvps_status { return C.kvps_stat(c, ckey, info) })
 		if err == nil {
-			st = Stat{
-				Size:    int64(info.size),
-				ModTime: modTime(info.mtime_ns),
-				ETag:    C.GoString(&info.etag[0]),
-			}
+			st = statOf(info)
 		}
 		return err
 	}, func() { C.free(unsafe.Pointer(ckey)) })

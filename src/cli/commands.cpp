@@ -38,6 +38,13 @@ constexpr OptionSpec copy_options[] = {
     {"jobs", 'j', "N", "copy N values at a time (default 4, at most 64)"},
     {"prefix", 0, "P", "only keys under P, keeping their names"},
 };
+constexpr OptionSpec move_options[] = {
+    {"recursive", 'r', "", "move every key under SRC (implied when SRC is a store or a glob)"},
+    {"include", 0, "GLOB", "move only keys matching GLOB (repeatable)"},
+    {"exclude", 0, "GLOB", "skip keys matching GLOB (repeatable)"},
+    {"dry-run", 'n', "", "print what would be moved, change nothing"},
+    {"jobs", 'j', "N", "move N values at a time (default 4, at most 64)"},
+};
 constexpr OptionSpec sync_options[] = {
     {"delete", 0, "", "remove destination keys the source lacks (within the filters)"},
     {"include", 0, "GLOB", "sync only keys matching GLOB (repeatable)"},
@@ -115,11 +122,13 @@ constexpr CommandSpec commands[] = {
     {"cp", run_cp, true, "cp [-rn] [--include GLOB] [--exclude GLOB] [-j N] SRC DST",
      "copy a key, or every key under a prefix or store",
      "Copies one value, or with -r (implied when SRC is a store, a folder or a glob) every key\n"
-     "under SRC, to DST, streamed, N at a time. Keys keep their names below SRC's prefix:\n"
+     "under SRC, to DST, streamed, N at a time, with its content type and metadata (within one\n"
+     "store: kvps_copy, server-side on s3://). Keys keep their names below SRC's prefix:\n"
      "cp -r backup:2024/ ./restore puts 2024/a.jpg at ./restore/a.jpg. A key is skipped when\n"
-     "the destination already holds the same bytes (same size, and the same etag on the same\n"
-     "backend or equal bytes when compared). --include/--exclude take globs: one without '/'\n"
-     "matches a key's last segment (\"*.jpg\"), one with '/' the key below SRC's prefix.\n"
+     "the destination already holds the same value (same size, content type and metadata, and\n"
+     "the same etag on the same backend or equal bytes when compared). --include/--exclude\n"
+     "take globs: one without '/' matches a key's last segment (\"*.jpg\"), one with '/' the\n"
+     "key below SRC's prefix.\n"
      "A summary goes to standard error: copied N keys (SIZE), skipped M unchanged, in T s.\n\n"
      "Examples:\n"
      "  kvps cp ./photos s3://bucket/photos?region=eu-west-1\n"
@@ -127,6 +136,21 @@ constexpr CommandSpec commands[] = {
      "  kvps cp backup:2024/report.pdf ./\n"
      "  kvps cp -n ./photos backup:photos/           (dry run: prints \"copy KEY\" lines)\n",
      copy_options},
+    {"mv", run_mv, true, "mv [-rn] [--include GLOB] [--exclude GLOB] [-j N] SRC DST",
+     "move a key, or every key under a prefix, within or between stores",
+     "Moves one value (or with -r every key under SRC, named as cp names them) to DST, with its\n"
+     "content type and metadata. Within one store each key is renamed (kvps_rename: one atomic\n"
+     "rename on memory:// and file://, a server-side copy then a delete on s3://). Between\n"
+     "stores the value is copied, the copy is verified (size, the etag the write made, content\n"
+     "type and metadata at the destination), and only then is the source removed; a source that\n"
+     "changed meanwhile is kept and reported (exit 3). A destination already holding the same\n"
+     "value is not rewritten: the source is just removed.\n"
+     "A summary goes to standard error: moved N keys (SIZE), in T s.\n\n"
+     "Examples:\n"
+     "  kvps mv drafts/report.md reports/2024.md\n"
+     "  kvps mv -r ./outbox backup:inbox/\n"
+     "  kvps mv -n -r 'tmp/*.log' logs/              (dry run: prints \"move KEY -> DEST\" lines)\n",
+     move_options},
     {"sync", run_sync, true, "sync [--delete] [-n] [--include GLOB] [--exclude GLOB] SRC DST",
      "make DST hold what SRC holds: copy what differs",
      "Copies every key under SRC that DST lacks or holds with other bytes (as cp -r does), and\n"

@@ -43,6 +43,7 @@ int run_ls(const Context &context);
 int run_presign(const Context &context);
 int run_cp(const Context &context);
 int run_sync(const Context &context);
+int run_mv(const Context &context);
 int run_backends(const Context &context);
 int run_alias(const Context &context);
 int run_help(const Context &context);

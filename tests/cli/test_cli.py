@@ -403,6 +403,160 @@ class Copy(CliTest):
         self.assertIn("copied 0 keys", result.stderr.decode())
 
 
+class PropertiesAndMove(CliTest):
+    """put --content-type/--meta/--if-match/--create-only, stat, cp and mv keeping them."""
+
+    def stat(self, key, store=None):
+        out = self.kvps("stat", "--", key, store=store or self.store).stdout.decode()
+        fields, meta = {}, {}
+        for line in out.splitlines():
+            name, _, value = line.partition(": ")
+            if name == "meta":
+                n, _, v = value.partition("=")
+                meta[n] = v
+            else:
+                fields[name] = value
+        return fields, meta
+
+    def put_props(self, key, data, store=None):
+        self.kvps("put", "--content-type", "text/csv", "--meta", "Owner=ops", "--meta",
+                  "tier=gold", "--", key, store=store or self.store, input=data)
+
+    def assert_props(self, key, store=None, size=None):
+        fields, meta = self.stat(key, store)
+        self.assertEqual(fields["content-type"], "text/csv", key)
+        self.assertEqual(meta, {"owner": "ops", "tier": "gold"}, key)
+        if size is not None:
+            self.assertEqual(fields["size"], str(size))
+
+    def test_put_options_and_stat(self):
+        self.put_props("k", b"1,2")
+        self.assert_props("k", size=3)
+        fields, meta = self.stat("k")
+        err = self.kvps("put", "--create-only", "k", store=self.store, input=b"x", rc=3).stderr
+        self.assertIn(b"k", err)
+        err = self.kvps("put", "--if-match", "no-such-etag", "k", store=self.store, input=b"x",
+                        rc=3).stderr
+        self.assertIn(b"k", err)
+        self.assertEqual(self.get("k"), b"1,2")  # failed conditions changed nothing
+        self.kvps("put", "--if-match", fields["etag"], "k", store=self.store, input=b"new")
+        self.assertEqual(self.get("k"), b"new")
+        self.assertEqual(self.stat("k")[0]["content-type"], "application/octet-stream")
+        self.kvps("put", "--create-only", "fresh", store=self.store, input=b"f")
+        self.kvps("put", "--create-only", "--if-match", "e", "x", store=self.store, input=b"x",
+                  rc=2)
+        self.kvps("put", "--meta", "novalue", "x", store=self.store, input=b"x", rc=2)
+        self.kvps("put", "--meta", "bad name=v", "x", store=self.store, input=b"x", rc=2)
+        self.assertNotIn("x", self.keys())
+
+    def test_cp_within_a_store_keeps_properties(self):
+        self.put_props("a", b"data")
+        result = self.kvps("cp", "a", "b", store=self.store)
+        self.assertIn("copied 1 key ", result.stderr.decode())
+        self.assert_props("b", size=4)
+        self.assertEqual(self.get("b"), b"data")
+        result = self.kvps("cp", "a", "b", store=self.store)
+        self.assertIn("skipped 1 unchanged", result.stderr.decode())
+
+    def test_cp_between_stores_keeps_properties_and_compares_them(self):
+        other = file_url(os.path.join(self.tmp, "other")) + "?pathmapped=false"
+        self.put_props("dir/a", b"A" * 100)
+        self.put("dir/plain", b"P")
+        result = self.kvps("cp", "-r", self.store, other)
+        self.assertIn("copied 2 keys", result.stderr.decode())
+        self.assert_props("dir/a", store=other, size=100)
+        fields, meta = self.stat("dir/plain", store=other)
+        self.assertEqual((fields["content-type"], meta), ("application/octet-stream", {}))
+        result = self.kvps("cp", "-r", self.store, other)
+        self.assertIn("copied 0 keys", result.stderr.decode())
+        self.assertIn("skipped 2 unchanged", result.stderr.decode())
+        # Same bytes, other metadata: copied again.
+        self.kvps("put", "--content-type", "text/csv", "--meta", "owner=dev", "dir/a",
+                  store=self.store, input=b"A" * 100)
+        result = self.kvps("cp", "-r", self.store, other)
+        self.assertIn("copied 1 key ", result.stderr.decode())
+        self.assertEqual(self.stat("dir/a", store=other)[1], {"owner": "dev"})
+        # One key into a plain folder (extended attributes kept where the file system has them).
+        folder = os.path.join(self.tmp, "plain")
+        self.kvps("cp", "dir/plain", folder + "/", store=self.store)
+        with open(os.path.join(folder, "plain"), "rb") as f:
+            self.assertEqual(f.read(), b"P")
+
+    def test_mv_within_a_store_renames(self):
+        self.put_props("a", b"value")
+        etag = self.stat("a")[0]["etag"]
+        result = self.kvps("mv", "a", "sub/b", store=self.store)
+        self.assertIn("moved 1 key ", result.stderr.decode())
+        self.assertEqual(self.keys(), ["sub/b"])
+        self.assertEqual(self.get("sub/b"), b"value")
+        self.assert_props("sub/b", size=5)
+        self.assertNotEqual(etag, "")
+        # Onto an existing key: replaced; into a "folder": keeps the last segment.
+        self.put("c", b"old")
+        self.kvps("mv", "sub/b", "c", store=self.store)
+        self.assertEqual(self.get("c"), b"value")
+        self.kvps("mv", "c", "dir/", store=self.store)
+        self.assertEqual(self.keys(), ["dir/c"])
+        # A missing source is not found (exit 1), a prefix needs -r.
+        err = self.kvps("mv", "missing", "x", store=self.store, rc=1).stderr.decode()
+        self.assertIn("not found: missing", err)
+        self.kvps("mv", "dir/", "x/", store=self.store, rc=2)
+        # A key onto itself changes nothing.
+        self.kvps("mv", "dir/c", "dir/c", store=self.store)
+        self.assertEqual(self.get("dir/c"), b"value")
+
+    def test_mv_recursive_within_a_store_and_dry_run(self):
+        for key in ("in/a", "in/sub/b", "keep"):
+            self.put(key, key.encode())
+        out = self.kvps("mv", "-n", "-r", "in/", "out/", store=self.store).stdout.decode()
+        self.assertEqual(sorted(out.splitlines()), ["move in/a -> out/a", "move in/sub/b -> out/sub/b"])
+        self.assertEqual(self.keys(), ["in/a", "in/sub/b", "keep"])
+        result = self.kvps("mv", "-r", "in", "out", store=self.store)
+        self.assertIn("moved 2 keys", result.stderr.decode())
+        self.assertEqual(self.keys(), ["keep", "out/a", "out/sub/b"])
+        self.assertEqual(self.get("out/sub/b"), b"in/sub/b")
+
+    def test_mv_between_stores_copies_verifies_then_removes(self):
+        other = file_url(os.path.join(self.tmp, "other")) + "?pathmapped=false"
+        self.put_props("a", b"A" * 3000)
+        self.put("b/c", b"")
+        result = self.kvps("mv", "a", other, store=self.store)
+        self.assertIn("moved 1 key ", result.stderr.decode())
+        self.assertEqual(self.keys(), ["b/c"])
+        self.assertEqual(self.get("a", store=other), b"A" * 3000)
+        self.assert_props("a", store=other, size=3000)
+        # A whole store into another; an identical value already there is not rewritten.
+        self.put("b/c", b"", store=other)
+        before = self.stat("b/c", store=other)[0]["etag"]
+        result = self.kvps("mv", self.store, other)
+        self.assertIn("moved 1 key ", result.stderr.decode())
+        self.assertEqual(self.keys(), [])
+        self.assertEqual(self.stat("b/c", store=other)[0]["etag"], before)
+        self.assertEqual(self.keys(store=other), ["a", "b/c"])
+        # Into a plain folder and back out of it.
+        folder = os.path.join(self.tmp, "folder")
+        self.kvps("mv", "-r", other, folder)
+        self.assertEqual(self.keys(store=other), [])
+        self.assertEqual(sorted(n for n in os.listdir(folder) if not n.startswith(".")), ["a", "b"])
+        self.assertEqual(self.stat("a", store=folder)[0]["size"], "3000")
+        self.kvps("mv", os.path.join(folder, "a"), self.store)
+        self.assertFalse(os.path.exists(os.path.join(folder, "a")))
+        self.assertEqual(self.get("a"), b"A" * 3000)
+
+    def test_mv_never_deletes_a_value_named_twice(self):
+        # Two spellings of one folder are one store (a rename onto itself); nested stores that
+        # name the same file are refused. The value survives both.
+        folder = os.path.join(self.tmp, "same")
+        self.write_files(folder, {"f": b"keep", "sub/x": b"also"})
+        self.kvps("mv", "./same/f", file_url(folder) + "/")
+        self.kvps("mv", "./same/f", file_url(folder) + "/./?pathmapped=true")
+        self.assertEqual(self.get("f", store=folder), b"keep")
+        err = self.kvps("mv", "sub/x", "./same/sub/", store=file_url(folder) + "?pathmapped=true",
+                        rc=2).stderr.decode()
+        self.assertIn("same value", err)
+        self.assertEqual(self.get("x", store=os.path.join(folder, "sub")), b"also")
+
+
 def s3_test_url(variable="KVPS_TEST_S3_URL"):
     """KVPS_TEST_S3_URL (or another server's URL variable) with a unique prefix after the
     bucket (az://: after the container), or None (a failure in CI)."""
@@ -506,6 +660,30 @@ class S3(CliTest):
         self.kvps("get", "missing", store=self.s3, rc=1)
         self.kvps("rm", "big", "big", store=self.s3)
         self.kvps("stat", "big", store=self.s3, rc=1)
+
+    def test_cp_and_mv_keep_properties_on_s3(self):
+        props = ["--content-type", "text/csv", "--meta", "Owner=ops"]
+        self.kvps("put", *props, "a", store=self.s3, input=b"1,2,3")
+        # Within one S3 store: server-side CopyObject, then a rename (copy + delete).
+        self.kvps("cp", "a", "b", store=self.s3)
+        self.kvps("mv", "b", "moved/c", store=self.s3)
+        self.assertEqual(self.keys(store=self.s3), ["a", "moved/c"])
+        out = self.kvps("stat", "moved/c", store=self.s3).stdout.decode()
+        self.assertIn("content-type: text/csv\n", out)
+        self.assertIn("meta: owner=ops\n", out)
+        self.assertEqual(self.get("moved/c", store=self.s3), b"1,2,3")
+        # S3 -> an encoded folder store -> S3, by mv: the properties travel both ways.
+        self.kvps("mv", "-r", self.s3, self.store)
+        self.assertEqual(self.keys(store=self.s3), [])
+        out = self.kvps("stat", "moved/c", store=self.store).stdout.decode()
+        self.assertIn("content-type: text/csv\n", out)
+        self.assertIn("meta: owner=ops\n", out)
+        self.kvps("mv", "-r", self.store, self.s3)
+        self.assertEqual(self.keys(store=self.store), [])
+        out = self.kvps("stat", "a", store=self.s3).stdout.decode()
+        self.assertIn("content-type: text/csv\n", out)
+        self.assertIn("meta: owner=ops\n", out)
+        self.kvps("put", "--create-only", "a", store=self.s3, input=b"x", rc=3)
 
     def test_a_missing_bucket_is_a_store_error(self):
         base, _, query = self.s3.partition("?")
@@ -675,7 +853,7 @@ class Parsing(CliTest):
         self.assertEqual(self.keys(), [])
 
     def test_help_per_command_with_examples(self):
-        for command in ("put", "get", "stat", "ls", "rm", "cp", "sync", "alias", "backends"):
+        for command in ("put", "get", "stat", "ls", "rm", "cp", "mv", "sync", "alias", "backends"):
             with self.subTest(command=command):
                 a = self.kvps("help", command).stdout.decode()
                 b = self.kvps(command, "--help").stdout.decode()

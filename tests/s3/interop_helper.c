@@ -1,7 +1,11 @@
 /* kvps's side of tests/s3/interop.py, through the public API only:
  *
- *     interop_helper URL put KEY     the value is read from standard input
+ *     interop_helper URL put KEY [CONTENT_TYPE [NAME=VALUE]...]
+ *                                    the value is read from standard input; with a content type
+ *                                    (and user metadata), through kvps_put_with
  *     interop_helper URL get KEY     the value is written to standard output
+ *     interop_helper URL stat KEY    "content-type: T" then "meta: NAME=VALUE" lines
+ *     interop_helper URL copy FROM TO   kvps_copy (server-side), keeping type and metadata
  *     interop_helper URL list PREFIX every key under PREFIX, one per line
  *
  * Exit status: 0 on success, 3 for a missing key, 1 for any other failure (message on stderr). */
@@ -18,8 +22,8 @@ static int failed(const char *what, kvps_status status) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s URL put|get|list KEY\n", argv[0]);
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s URL put|get|stat|copy|list KEY [ARGS...]\n", argv[0]);
         return 2;
     }
     kvps_store *store = NULL;
@@ -37,8 +41,25 @@ int main(int argc, char **argv) {
         if (!data) {
             fprintf(stderr, "interop_helper: out of memory\n");
             rc = 1;
-        } else if ((status = kvps_put(store, key, data, size)) != KVPS_OK) {
+        } else if (argc == 4 && (status = kvps_put(store, key, data, size)) != KVPS_OK) {
             rc = failed("put", status);
+        } else if (argc > 4) {
+            /* CONTENT_TYPE then NAME=VALUE pairs, split in place. */
+            kvps_option pairs[16];
+            size_t n = 0;
+            for (int i = 5; i < argc && n < 16; ++i) {
+                char *eq = strchr(argv[i], '=');
+                if (!eq) continue;
+                *eq = '\0';
+                pairs[n].name = argv[i];
+                pairs[n++].value = eq + 1;
+            }
+            kvps_put_options options = KVPS_PUT_OPTIONS_INIT;
+            options.content_type = argv[4];
+            options.metadata = pairs;
+            options.metadata_count = n;
+            if ((status = kvps_put_with(store, key, data, size, &options)) != KVPS_OK)
+                rc = failed("put", status);
         }
         free(data);
     } else if (strcmp(command, "get") == 0) {
@@ -50,6 +71,20 @@ int main(int argc, char **argv) {
             fwrite(data, 1, size, stdout);
             kvps_free(data);
         }
+    } else if (strcmp(command, "stat") == 0) {
+        kvps_stat_info info = KVPS_STAT_INIT;
+        if ((status = kvps_stat(store, key, &info)) != KVPS_OK) {
+            rc = failed("stat", status);
+        } else {
+            printf("content-type: %s\n", info.content_type);
+            for (size_t i = 0; i < info.metadata_count; ++i) {
+                const char *name = NULL, *value = NULL;
+                if (kvps_stat_metadata_at(&info, i, &name, &value) == KVPS_OK)
+                    printf("meta: %s=%s\n", name, value);
+            }
+        }
+    } else if (strcmp(command, "copy") == 0 && argc == 5) {
+        if ((status = kvps_copy(store, key, argv[4], NULL)) != KVPS_OK) rc = failed("copy", status);
     } else if (strcmp(command, "list") == 0) {
         char *cursor = NULL;
         do {

@@ -75,3 +75,36 @@ def test_compare_and_swap_counter_threads() -> None:
         for t in threads:
             t.join()
         assert store["n"] == b"800"
+
+
+def test_writer_with_options_and_etag() -> None:
+    with kvps.open("memory://") as store:
+        with store.writer("w", content_type="text/plain", metadata={"Owner": "ops"}) as out:
+            out.write(b"hel")
+            out.write(b"lo")
+            assert out.etag is None  # known once committed
+        st = store.stat("w")
+        assert out.etag == st.etag
+        assert (st.content_type, dict(st.metadata)) == ("text/plain", {"owner": "ops"})
+        assert store["w"] == b"hello"
+        # Conditions are checked at the commit: nothing changes when they fail.
+        w = store.writer("w", create_only=True)
+        w.write(b"other")
+        with pytest.raises(kvps.PreconditionFailed):
+            w.close()
+        assert w.etag is None
+        with pytest.raises(kvps.PreconditionFailed):
+            with store.writer("w", if_match="stale") as out2:
+                out2.write(b"other")
+        assert store["w"] == b"hello"
+        with store.writer("w", if_match=st.etag) as out3:
+            out3.write(b"swapped")
+        assert store["w"] == b"swapped" and out3.etag == store.stat("w").etag
+        assert store.stat("w").content_type == "application/octet-stream"
+        with pytest.raises(kvps.InvalidArgument):
+            store.writer("w", if_match=st.etag, create_only=True)
+        with pytest.raises(kvps.InvalidArgument):
+            store.writer("w", metadata={"bad name": "v"})
+        with store.open("plain", "wb") as plain:
+            plain.write(b"p")
+        assert plain.etag is None

@@ -580,6 +580,23 @@ class Store(MutableMapping[str, bytes]):
             return Writer(self, key)
         raise ValueError(f"mode must be 'rb' or 'wb', not {mode!r}")
 
+    def writer(
+        self,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        create_only: bool = False,
+    ) -> Writer:
+        """A writer as open(key, "wb") gives, with put()'s options: the content type and
+        metadata are stored with the value; the conditions are checked when close() commits
+        (PreconditionFailed there, nothing changes). After a clean close, .etag is the etag of
+        the value written."""
+        from ._streams import Writer
+
+        return Writer(self, key, _PutOptions(content_type, metadata, if_match, create_only))
+
     # ------------------------------------------------------------------ listing
 
     def list_page(

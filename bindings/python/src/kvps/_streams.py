@@ -12,7 +12,7 @@ from ._errors import Error, NotFound, Status, last_error
 from ._native import TO_END, lib
 
 if TYPE_CHECKING:
-    from ._store import Store
+    from ._store import Store, _PutOptions
 
 
 class _Stream:
@@ -160,18 +160,22 @@ class Writer(_Stream, io.RawIOBase):
     discards it and leaves the old value. Each write goes straight to the library, which
     copies it (no buffering here)."""
 
-    def __init__(self, store: Store, key: str) -> None:
+    def __init__(self, store: Store, key: str, options: _PutOptions | None = None) -> None:
         super().__init__()
         self._store = store
         self._handle = None
         self.name = key
         self._written = 0
         self._failed: Error | None = None
+        self._options = options  # its buffers (and etag_out) must live until the commit
         k = key_bytes(key)
         out = ctypes.c_void_p()
         handle = store._enter()
         try:
-            status: int = lib.kvps_writer_open(handle, k, ctypes.byref(out))
+            if options is None:
+                status: int = lib.kvps_writer_open(handle, k, ctypes.byref(out))
+            else:
+                status = lib.kvps_writer_open_with(handle, k, ctypes.byref(options.options), ctypes.byref(out))
             if status:
                 raise last_error(status)
             self._handle = out.value
@@ -180,6 +184,14 @@ class Writer(_Stream, io.RawIOBase):
 
     def writable(self) -> bool:
         return True
+
+    @property
+    def etag(self) -> str | None:
+        """The etag of the value this writer committed, for store.writer(...) writers once
+        closed cleanly; None before that or for writers from open(key, "wb")."""
+        if self._options is None or not self.closed:
+            return None
+        return self._options.made_etag or None
 
     def tell(self) -> int:
         if self.closed:

@@ -30,7 +30,10 @@ impl ListItem {
 
 fn c_text(text: &str, what: &str) -> Result<CString> {
     CString::new(text).map_err(|_| {
-        Error::new(ErrorKind::InvalidArgument, format!("invalid {what} {text:?}: it contains a NUL byte"))
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("invalid {what} {text:?}: it contains a NUL byte"),
+        )
     })
 }
 
@@ -55,7 +58,11 @@ impl LevelList<'_> {
     fn fetch(&mut self) -> Result<()> {
         let prefix = c_text(&self.prefix, "prefix")?;
         let delimiter = c_text(&self.delimiter, "delimiter")?;
-        let start_after = self.start_after.as_deref().map(|s| c_text(s, "start_after")).transpose()?;
+        let start_after = self
+            .start_after
+            .as_deref()
+            .map(|s| c_text(s, "start_after"))
+            .transpose()?;
         let (entries, prefixes, cursor) = self.store.handle().list_level_page(
             &prefix,
             Some(&delimiter),
@@ -63,7 +70,10 @@ impl LevelList<'_> {
             self.cursor.as_deref(),
             0,
         )?;
-        let mut keys: VecDeque<ListItem> = entries.into_iter().map(|e| ListItem::Key(Entry::from_raw(e))).collect();
+        let mut keys: VecDeque<ListItem> = entries
+            .into_iter()
+            .map(|e| ListItem::Key(Entry::from_raw(e)))
+            .collect();
         let mut folders: VecDeque<ListItem> = prefixes.into_iter().map(ListItem::Prefix).collect();
         while !keys.is_empty() || !folders.is_empty() {
             let take_key = match (keys.front(), folders.front()) {
@@ -71,7 +81,11 @@ impl LevelList<'_> {
                 (Some(_), None) => true,
                 _ => false,
             };
-            let next = if take_key { keys.pop_front() } else { folders.pop_front() };
+            let next = if take_key {
+                keys.pop_front()
+            } else {
+                folders.pop_front()
+            };
             self.items.extend(next);
         }
         self.done = cursor.is_none();
@@ -142,13 +156,17 @@ impl Store {
     /// ```
     pub fn get_into(&self, key: &str, offset: u64, buffer: &mut [u8]) -> Result<Option<usize>> {
         let mut needed = 0;
-        self.handle().get_into(&c_key(key)?, offset, buffer, &mut needed)
+        self.handle()
+            .get_into(&c_key(key)?, offset, buffer, &mut needed)
     }
 
     /// The size `get_into` needs for `key` from `offset`: `Ok(None)` for a missing key.
     pub fn size_needed(&self, key: &str, offset: u64) -> Result<Option<usize>> {
         let mut needed = 0;
-        match self.handle().get_into(&c_key(key)?, offset, &mut [], &mut needed) {
+        match self
+            .handle()
+            .get_into(&c_key(key)?, offset, &mut [], &mut needed)
+        {
             Ok(found) => Ok(found),
             Err(e) if e.kind() == ErrorKind::InvalidArgument && needed > 0 => Ok(Some(needed)),
             Err(e) => Err(e),
@@ -160,6 +178,7 @@ impl Store {
     /// that cannot sign (memory://, file://).
     pub fn presign(&self, key: &str, method: &str, expires: Duration) -> Result<String> {
         let method = c_text(method, "method")?;
-        self.handle().presign(&c_key(key)?, &method, expires.as_secs())
+        self.handle()
+            .presign(&c_key(key)?, &method, expires.as_secs())
     }
 }

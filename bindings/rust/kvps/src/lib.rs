@@ -45,7 +45,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use level::{LevelList, ListItem};
 pub use list::{Entry, List, Page};
 pub use log::{clear_logger, set_logger, LogLevel};
-pub use store::{Metadata, Store};
+pub use store::{Metadata, PutOptions, Store};
 pub use stream::{Reader, Writer};
 
 /// The version of the libkvps linked at run time, e.g. "0.1.0".

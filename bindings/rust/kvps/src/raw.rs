@@ -18,7 +18,7 @@
 
 #![allow(unsafe_code)]
 
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
@@ -125,6 +125,103 @@ pub(crate) struct RawStat {
     pub size: u64,
     pub mtime_ns: i64,
     pub etag: String,
+    pub content_type: String,
+    pub metadata: Vec<(String, String)>,
+}
+
+/// A NUL-terminated string inside a fixed array; never read past the array.
+fn array_text(array: &[c_char]) -> String {
+    let bytes: Vec<u8> = array
+        .iter()
+        .map(|&c| c as u8)
+        .take_while(|&b| b != 0)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn raw_stat(info: &sys::kvps_stat_info) -> RawStat {
+    let mut metadata = Vec::with_capacity(info.metadata_count);
+    for i in 0..info.metadata_count {
+        let mut name = ptr::null();
+        let mut value = ptr::null();
+        // SAFETY: info is a version 2 stat filled by the library; name and value point into it
+        // and are copied before it goes.
+        if unsafe { sys::kvps_stat_metadata_at(info, i, &mut name, &mut value) } == sys::KVPS_OK {
+            metadata.push((text(name), text(value)));
+        }
+    }
+    RawStat {
+        size: info.size,
+        mtime_ns: info.mtime_ns,
+        etag: array_text(&info.etag),
+        content_type: array_text(&info.content_type),
+        metadata,
+    }
+}
+
+/// A `kvps_put_options` with the strings it points to and the buffer that receives the etag
+/// the write made (`etag_out`), all owned here: heap storage, so moving this value keeps every
+/// pointer valid. It lives as long as the call or the writer it was given to.
+pub(crate) struct RawPutOptions {
+    _strings: Vec<CString>,
+    _pairs: Vec<sys::kvps_option>,
+    etag: Box<[c_char; sys::KVPS_ETAG_MAX]>,
+    c: sys::kvps_put_options,
+}
+
+// SAFETY: the raw pointers point only into this value's own heap storage, never shared.
+unsafe impl Send for RawPutOptions {}
+
+impl RawPutOptions {
+    pub(crate) fn new(
+        content_type: Option<CString>,
+        metadata: Option<Vec<(CString, CString)>>,
+        if_match: Option<CString>,
+        create_only: bool,
+    ) -> RawPutOptions {
+        let mut c = sys::kvps_put_options::INIT;
+        c.create_only = c_int::from(create_only);
+        let mut strings = Vec::new();
+        if let Some(t) = content_type {
+            c.content_type = t.as_ptr();
+            strings.push(t);
+        }
+        if let Some(e) = if_match {
+            c.if_match = e.as_ptr();
+            strings.push(e);
+        }
+        let mut pairs = Vec::new();
+        if let Some(metadata) = metadata {
+            for (name, value) in metadata {
+                pairs.push(sys::kvps_option {
+                    name: name.as_ptr(),
+                    value: value.as_ptr(),
+                });
+                strings.push(name);
+                strings.push(value);
+            }
+            // A non-NULL pointer even for no pairs: an empty map replaces the source's on copy.
+            c.metadata = if pairs.is_empty() {
+                NonNull::<sys::kvps_option>::dangling().as_ptr()
+            } else {
+                pairs.as_ptr()
+            };
+            c.metadata_count = pairs.len();
+        }
+        let mut etag = Box::new([0 as c_char; sys::KVPS_ETAG_MAX]);
+        c.etag_out = etag.as_mut_ptr();
+        RawPutOptions {
+            _strings: strings,
+            _pairs: pairs,
+            etag,
+            c,
+        }
+    }
+
+    /// The etag the write made ("" before a successful write).
+    pub(crate) fn etag(&self) -> String {
+        array_text(&self.etag[..])
+    }
 }
 
 /// One listed entry as the library reports it.
@@ -249,23 +346,58 @@ impl StoreHandle {
         // SAFETY: key is NUL-terminated; info is initialized as KVPS_STAT_INIT does.
         let status = unsafe { sys::kvps_stat(self.ptr(), key.as_ptr(), &mut info) };
         match status {
-            sys::KVPS_OK => {
-                // The etag is NUL-terminated inside its array; never read past the array.
-                let bytes: Vec<u8> = info
-                    .etag
-                    .iter()
-                    .map(|&c| c as u8)
-                    .take_while(|&b| b != 0)
-                    .collect();
-                Ok(Some(RawStat {
-                    size: info.size,
-                    mtime_ns: info.mtime_ns,
-                    etag: String::from_utf8_lossy(&bytes).into_owned(),
-                }))
-            }
+            sys::KVPS_OK => Ok(Some(raw_stat(&info))),
             sys::KVPS_NOT_FOUND => Ok(None),
             _ => Err(failure(status)),
         }
+    }
+
+    // ---- conditional writes, content type, metadata, copy and rename
+
+    pub(crate) fn put_with(&self, key: &CStr, data: &[u8], options: &RawPutOptions) -> Result<()> {
+        // SAFETY: key is NUL-terminated, data readable, options points to owned live storage.
+        check(unsafe {
+            sys::kvps_put_with(
+                self.ptr(),
+                key.as_ptr(),
+                data.as_ptr().cast(),
+                data.len(),
+                &options.c,
+            )
+        })
+    }
+
+    pub(crate) fn get_with(&self, key: &CStr) -> Result<Option<(Vec<u8>, RawStat)>> {
+        let mut data = ptr::null_mut();
+        let mut size = 0;
+        let mut info = sys::kvps_stat_info::INIT;
+        // SAFETY: key is NUL-terminated; data, size and info are written only on KVPS_OK.
+        let status = unsafe {
+            sys::kvps_get_with(self.ptr(), key.as_ptr(), &mut data, &mut size, &mut info)
+        };
+        match status {
+            sys::KVPS_OK => Ok(Some((take_buffer(data, size), raw_stat(&info)))),
+            sys::KVPS_NOT_FOUND => Ok(None),
+            _ => Err(failure(status)),
+        }
+    }
+
+    /// kvps_copy, or kvps_rename when `rename`.
+    pub(crate) fn copy(
+        &self,
+        from: &CStr,
+        to: &CStr,
+        options: &RawPutOptions,
+        rename: bool,
+    ) -> Result<()> {
+        // SAFETY: both keys NUL-terminated; options points to owned live storage.
+        check(unsafe {
+            if rename {
+                sys::kvps_rename(self.ptr(), from.as_ptr(), to.as_ptr(), &options.c)
+            } else {
+                sys::kvps_copy(self.ptr(), from.as_ptr(), to.as_ptr(), &options.c)
+            }
+        })
     }
 
     pub(crate) fn delete(&self, key: &CStr) -> Result<()> {
@@ -273,7 +405,6 @@ impl StoreHandle {
         check(unsafe { sys::kvps_delete(self.ptr(), key.as_ptr()) })
     }
 
-    /// One page of a listing: its entries and the cursor of the next page, if any.
     // ---- reads into the caller's memory, presigned URLs, listing by level
 
     /// `Ok(Some(n))`: n bytes copied; `Ok(None)`: no such key; a buffer too small is an
@@ -310,12 +441,23 @@ impl StoreHandle {
         }
     }
 
-    pub(crate) fn presign(&self, key: &CStr, method: &CStr, expires_seconds: u64) -> Result<String> {
+    pub(crate) fn presign(
+        &self,
+        key: &CStr,
+        method: &CStr,
+        expires_seconds: u64,
+    ) -> Result<String> {
         let mut url: *mut c_char = ptr::null_mut();
         // SAFETY: key and method are NUL-terminated; url is written only on KVPS_OK, with a
         // NUL-terminated string we free once.
         let status = unsafe {
-            sys::kvps_presign(self.ptr(), key.as_ptr(), method.as_ptr(), expires_seconds, &mut url)
+            sys::kvps_presign(
+                self.ptr(),
+                key.as_ptr(),
+                method.as_ptr(),
+                expires_seconds,
+                &mut url,
+            )
         };
         check(status)?;
         let text = text(url);
@@ -346,14 +488,19 @@ impl StoreHandle {
         // page is written only on KVPS_OK.
         check(unsafe { sys::kvps_list_with(self.ptr(), &options, &mut page) })?;
         if page.is_null() {
-            return Err(Error::new(ErrorKind::Internal, "kvps_list_with returned no page"));
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "kvps_list_with returned no page",
+            ));
         }
         let page = PageGuard(page);
         // SAFETY: page is valid until the guard frees it; everything is copied before that.
         unsafe {
             let mut entries = Vec::new();
             for i in 0..sys::kvps_list_page_count(page.0) {
-                let Some(entry) = sys::kvps_list_page_entry(page.0, i).as_ref().filter(|e| !e.key.is_null())
+                let Some(entry) = sys::kvps_list_page_entry(page.0, i)
+                    .as_ref()
+                    .filter(|e| !e.key.is_null())
                 else {
                     return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
                 };
@@ -521,9 +668,25 @@ impl StoreHandle {
     }
 
     pub(crate) fn writer(&self, key: &CStr) -> Result<WriterHandle<'_>> {
+        self.writer_with(key, None)
+    }
+
+    /// A writer; with options, their etag_out buffer must outlive the commit (the caller keeps
+    /// the RawPutOptions beside the handle).
+    pub(crate) fn writer_with(
+        &self,
+        key: &CStr,
+        options: Option<&RawPutOptions>,
+    ) -> Result<WriterHandle<'_>> {
         let mut out = ptr::null_mut();
-        // SAFETY: key is NUL-terminated; out is written only on KVPS_OK.
-        check(unsafe { sys::kvps_writer_open(self.ptr(), key.as_ptr(), &mut out) })?;
+        // SAFETY: key is NUL-terminated; out is written only on KVPS_OK; options (copied by
+        // the library, but for etag_out) lives as long as the writer.
+        check(unsafe {
+            match options {
+                None => sys::kvps_writer_open(self.ptr(), key.as_ptr(), &mut out),
+                Some(o) => sys::kvps_writer_open_with(self.ptr(), key.as_ptr(), &o.c, &mut out),
+            }
+        })?;
         NonNull::new(out)
             .map(|ptr| WriterHandle {
                 ptr,

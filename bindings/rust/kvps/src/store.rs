@@ -7,7 +7,7 @@ use kvps_sys as sys;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::list::{self, List, Page};
-use crate::raw::{self, BatchOutcome, StoreHandle};
+use crate::raw::{self, BatchOutcome, RawPutOptions, RawStat, StoreHandle};
 use crate::stream::{Reader, Writer};
 use crate::{system_time, Capabilities};
 
@@ -34,6 +34,20 @@ pub struct Metadata {
     size: u64,
     modified: SystemTime,
     etag: String,
+    content_type: String,
+    metadata: Vec<(String, String)>,
+}
+
+impl From<RawStat> for Metadata {
+    fn from(s: RawStat) -> Metadata {
+        Metadata {
+            size: s.size,
+            modified: system_time(s.mtime_ns),
+            etag: s.etag,
+            content_type: s.content_type,
+            metadata: s.metadata,
+        }
+    }
 }
 
 impl Metadata {
@@ -47,9 +61,116 @@ impl Metadata {
         self.modified
     }
 
-    /// A tag that changes whenever the value changes.
+    /// A tag that changes whenever the value changes: what [`PutOptions::if_match`] takes.
     pub fn etag(&self) -> &str {
         &self.etag
+    }
+
+    /// The content type written with the value ("application/octet-stream" without one).
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    /// The user metadata written with the value: (name, value) pairs, names in lower case, in
+    /// byte order of the names.
+    pub fn metadata(&self) -> &[(String, String)] {
+        &self.metadata
+    }
+
+    /// The value of the user metadata named `name` (case-insensitive), if any.
+    pub fn metadata_value(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.metadata
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How a write is made ([`Store::put_with`], [`Store::writer_with`], [`Store::copy`],
+/// [`Store::rename`]): a content type and user metadata stored with the value, and a condition
+/// on the value it replaces. A failed condition is an error of kind
+/// [`ErrorKind::PreconditionFailed`] and changes nothing; `create_only` together with
+/// `if_match` is `InvalidArgument`. Built with `PutOptions::new()` and its methods, or as a
+/// struct literal with `..Default::default()`.
+///
+/// ```
+/// use kvps::{ErrorKind, PutOptions};
+/// let store = kvps::Store::open("memory://")?;
+/// let options = PutOptions::new().content_type("text/plain").metadata("owner", "ops");
+/// let etag = store.put_with("k", "v1", &options.clone().create_only())?;
+/// let again = store.put_with("k", "v2", &PutOptions::new().create_only());
+/// assert_eq!(again.unwrap_err().kind(), ErrorKind::PreconditionFailed);
+/// store.put_with("k", "v2", &options.if_match(&etag))?; // compare-and-swap
+/// assert_eq!(store.stat("k")?.unwrap().metadata_value("Owner"), Some("ops"));
+/// # Ok::<(), kvps::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    /// `None`: the backend's default ("application/octet-stream"); for copy and rename, the
+    /// source's.
+    pub content_type: Option<String>,
+    /// User metadata (name, value). `None`: none; for copy and rename, the source's (an empty
+    /// `Some` replaces them with none).
+    pub metadata: Option<Vec<(String, String)>>,
+    /// Replace only the value that has this etag.
+    pub if_match: Option<String>,
+    /// Write only if the key does not exist yet.
+    pub create_only: bool,
+}
+
+impl PutOptions {
+    /// No content type, no metadata, no condition: a plain write.
+    pub fn new() -> PutOptions {
+        PutOptions::default()
+    }
+
+    /// Stores `content_type` with the value.
+    pub fn content_type(mut self, content_type: impl Into<String>) -> PutOptions {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Adds one user metadata pair.
+    pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> PutOptions {
+        self.metadata
+            .get_or_insert_with(Vec::new)
+            .push((name.into(), value.into()));
+        self
+    }
+
+    /// Replaces only the value whose etag is `etag` (compare-and-swap).
+    pub fn if_match(mut self, etag: impl Into<String>) -> PutOptions {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    /// Writes only if the key does not exist yet.
+    pub fn create_only(mut self) -> PutOptions {
+        self.create_only = true;
+        self
+    }
+
+    fn raw(&self) -> Result<RawPutOptions> {
+        let c = |text: &str, what: &str| c_text(text, ErrorKind::InvalidArgument, what);
+        let metadata = match &self.metadata {
+            None => None,
+            Some(pairs) => Some(
+                pairs
+                    .iter()
+                    .map(|(n, v)| Ok((c(n, "metadata name")?, c(v, "metadata value")?)))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        };
+        Ok(RawPutOptions::new(
+            self.content_type
+                .as_deref()
+                .map(|t| c(t, "content type"))
+                .transpose()?,
+            metadata,
+            self.if_match.as_deref().map(|e| c(e, "etag")).transpose()?,
+            self.create_only,
+        ))
     }
 }
 
@@ -238,11 +359,64 @@ impl Store {
     /// # Ok::<(), kvps::Error>(())
     /// ```
     pub fn stat(&self, key: &str) -> Result<Option<Metadata>> {
-        Ok(self.handle.stat(&c_key(key)?)?.map(|s| Metadata {
-            size: s.size,
-            modified: system_time(s.mtime_ns),
-            etag: s.etag,
-        }))
+        Ok(self.handle.stat(&c_key(key)?)?.map(Metadata::from))
+    }
+
+    /// Stores `value` under `key` as [`Store::put`] does, with `options` (content type,
+    /// metadata, a condition); returns the etag of the value written, without another round
+    /// trip.
+    pub fn put_with(
+        &self,
+        key: &str,
+        value: impl AsRef<[u8]>,
+        options: &PutOptions,
+    ) -> Result<String> {
+        let key = c_key(key)?;
+        let raw = options.raw()?;
+        self.handle.put_with(&key, value.as_ref(), &raw)?;
+        Ok(raw.etag())
+    }
+
+    /// The value of `key` and the [`Metadata`] (etag, content type, metadata) of that same
+    /// version, or `None` when the key does not exist: the read of a compare-and-swap loop.
+    ///
+    /// ```
+    /// use kvps::{ErrorKind, PutOptions};
+    /// let store = kvps::Store::open("memory://")?;
+    /// store.put("n", "41")?;
+    /// loop {
+    ///     let (value, meta) = store.get_with_stat("n")?.unwrap();
+    ///     let next = String::from_utf8(value).unwrap().parse::<u64>().unwrap() + 1;
+    ///     match store.put_with("n", next.to_string(), &PutOptions::new().if_match(meta.etag())) {
+    ///         Err(e) if e.kind() == ErrorKind::PreconditionFailed => continue, // raced: retry
+    ///         result => break result.map(|_| ())?,
+    ///     }
+    /// }
+    /// assert_eq!(store.get("n")?.unwrap(), b"42");
+    /// # Ok::<(), kvps::Error>(())
+    /// ```
+    pub fn get_with_stat(&self, key: &str) -> Result<Option<(Vec<u8>, Metadata)>> {
+        Ok(self
+            .handle
+            .get_with(&c_key(key)?)?
+            .map(|(value, s)| (value, Metadata::from(s))))
+    }
+
+    /// Copies `from`'s value, content type and metadata to `to` (server-side on s3://).
+    /// `options`: its condition applies to `to`; a content type or metadata given replaces the
+    /// source's. Returns `to`'s new etag. A missing `from` is an error of kind `NotFound`.
+    pub fn copy(&self, from: &str, to: &str, options: &PutOptions) -> Result<String> {
+        let raw = options.raw()?;
+        self.handle.copy(&c_key(from)?, &c_key(to)?, &raw, false)?;
+        Ok(raw.etag())
+    }
+
+    /// Moves `from` to `to` as [`Store::copy`] then a delete of `from`: one atomic rename on
+    /// memory:// and file://, NOT atomic on s3:// (a copy, then a delete). Returns `to`'s etag.
+    pub fn rename(&self, from: &str, to: &str, options: &PutOptions) -> Result<String> {
+        let raw = options.raw()?;
+        self.handle.copy(&c_key(from)?, &c_key(to)?, &raw, true)?;
+        Ok(raw.etag())
     }
 
     /// Removes `key`. Removing a missing key succeeds.
@@ -396,6 +570,25 @@ impl Store {
     pub fn writer(&self, key: &str) -> Result<Writer<'_>> {
         let handle = self.handle.writer(&c_key(key)?)?;
         Ok(Writer::new(handle, key))
+    }
+
+    /// A writer as [`Store::writer`] gives, with `options`: the content type and metadata are
+    /// stored with the value, the condition is checked at the commit, atomically with making
+    /// the value visible. [`Writer::commit_with_etag`] returns the etag it made.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let store = kvps::Store::open("memory://")?;
+    /// let mut writer = store.writer_with("k", &kvps::PutOptions::new().create_only())?;
+    /// writer.write_all(b"streamed")?;
+    /// let etag = writer.commit_with_etag()?.unwrap();
+    /// assert_eq!(store.stat("k")?.unwrap().etag(), etag);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn writer_with(&self, key: &str, options: &PutOptions) -> Result<Writer<'_>> {
+        let raw = options.raw()?;
+        let handle = self.handle.writer_with(&c_key(key)?, Some(&raw))?;
+        Ok(Writer::with_options(handle, key, raw))
     }
 }
 

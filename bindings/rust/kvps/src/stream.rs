@@ -1,7 +1,7 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use crate::error::{Error, Result};
-use crate::raw::{ReaderHandle, WriterHandle};
+use crate::raw::{RawPutOptions, ReaderHandle, WriterHandle};
 
 /// Reads a value (or a range of it) as a stream: `std::io::Read + Seek`.
 /// From [`Store::reader`](crate::Store::reader). Positions are offsets in the whole value.
@@ -61,9 +61,10 @@ impl Seek for Reader<'_> {
 /// Nothing is visible until [`commit`](Writer::commit). Dropping the writer without committing
 /// (or calling [`abort`](Writer::abort)) discards what was written and leaves the old value.
 pub struct Writer<'s> {
-    handle: WriterHandle<'s>,
+    handle: WriterHandle<'s>, // dropped (aborted) before the options its commit writes into
     key: String,
     failed: Option<Error>,
+    options: Option<RawPutOptions>,
 }
 
 impl<'s> Writer<'s> {
@@ -72,7 +73,30 @@ impl<'s> Writer<'s> {
             handle,
             key: key.to_string(),
             failed: None,
+            options: None,
         }
+    }
+
+    pub(crate) fn with_options(
+        handle: WriterHandle<'s>,
+        key: &str,
+        options: RawPutOptions,
+    ) -> Writer<'s> {
+        Writer {
+            options: Some(options),
+            ..Writer::new(handle, key)
+        }
+    }
+
+    /// [`Writer::commit`], returning the etag of the value written for a writer from
+    /// [`Store::writer_with`](crate::Store::writer_with) (no extra round trip), `None` for one
+    /// from [`Store::writer`](crate::Store::writer). A failed condition of
+    /// [`PutOptions`](crate::PutOptions) is an error of kind `PreconditionFailed` here, and
+    /// nothing changes.
+    pub fn commit_with_etag(mut self) -> Result<Option<String>> {
+        let options = self.options.take();
+        self.commit()?;
+        Ok(options.map(|o| o.etag()))
     }
 
     /// Makes everything written visible atomically as the key's value. On failure the old

@@ -50,7 +50,9 @@ fn get_into_fills_the_callers_buffer() {
 #[test]
 fn presign_is_unsupported_off_s3() {
     let store = Store::open("memory://").unwrap();
-    let error = store.presign("k", "GET", Duration::from_secs(60)).unwrap_err();
+    let error = store
+        .presign("k", "GET", Duration::from_secs(60))
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unsupported);
 }
 
