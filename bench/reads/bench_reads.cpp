@@ -138,9 +138,7 @@ void bench_checksums(const std::vector<std::pair<std::string, std::string>> &sto
 // reader to its end, 1 MiB at a time, verifying on and off (s3:// only: the streaming path).
 void bench_s3_stream(const std::string &url, bool quick) {
     const size_t size = quick ? size_t{64} << 20 : size_t{1} << 30, chunk = size_t{1} << 20;
-    std::printf("## Streamed s3 reads with checksum verification on and off
-
-");
+    std::printf("## Streamed s3 reads with checksum verification on and off\n\n");
     std::printf("| store | value | verify on | verify off | on / off | throughput on | throughput off |\n"
                 "|---|---|---|---|---|---|---|\n");
     kvps_store *on = open_store(url, true), *off = open_store(url, false);

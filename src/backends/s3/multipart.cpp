@@ -56,22 +56,18 @@ MultipartUpload::MultipartUpload(Client &client, std::string full_key,
     auto with_checksum = create_headers;
     with_checksum.emplace_back("x-amz-checksum-algorithm", "CRC32C");
     with_checksum.emplace_back("x-amz-checksum-type", "FULL_OBJECT");
-    try {
-        create(std::move(with_checksum));
-    } catch (const Error &e) {
-        // A server that does not know the checksum headers may refuse them: plain uploads then,
-        // if a plain one is accepted.
-        if (e.status() != KVPS_INVALID_ARGUMENT && e.status() != KVPS_UNSUPPORTED && e.status() != KVPS_REMOTE) throw;
-        checksummed_ = false;
-        create(std::move(create_headers));
-        client_.full_object_crc32c = Client::Support::No;
-        log(KVPS_LOG_INFO, "s3: " + client_.settings().endpoint + " refused a full-object CRC32C on "
-                               "CreateMultipartUpload (" + e.message() + "); values written in parts are "
-                               "stored without a checksum and read unverified");
-    }
+    if (create(std::move(with_checksum), true)) return;
+    // A server that does not know the checksum headers refused them (HTTP 400 or 501): plain
+    // uploads from now on, if a plain one is accepted.
+    checksummed_ = false;
+    create(std::move(create_headers));
+    client_.full_object_crc32c = Client::Support::No;
+    log(KVPS_LOG_INFO, "s3: " + client_.settings().endpoint + " refused a full-object CRC32C on "
+                           "CreateMultipartUpload; values written in parts are stored without a checksum "
+                           "and read unverified");
 }
 
-void MultipartUpload::create(std::vector<std::pair<std::string, std::string>> headers) {
+bool MultipartUpload::create(std::vector<std::pair<std::string, std::string>> headers, bool tentative) {
     Call call;
     call.method = "POST";
     call.key = key_;
@@ -90,9 +86,11 @@ void MultipartUpload::create(std::vector<std::pair<std::string, std::string>> he
         if (lost) abort_uploads_since(sent);
         throw;
     }
+    if (tentative && (response.status == 400 || response.status == 501)) return false;
     std::string what = client_.describe("CreateMultipartUpload", key_);
     if (!succeeded(response)) client_.fail_answer(response, what);
     upload_id_ = parse_upload_id(std::string_view(response.body.data(), response.body.size()));
+    return true;
 }
 
 uint32_t MultipartUpload::whole_crc32c() const {

@@ -72,7 +72,9 @@ private:
     [[noreturn]] void fail_and_abort();
     void abort_uploads_since(std::chrono::system_clock::time_point sent) noexcept;
     void settle_complete(const Error &failure);
-    void create(std::vector<std::pair<std::string, std::string>> headers);
+    // CreateMultipartUpload; tentative: false instead of a failure when the server refuses the
+    // request as such (HTTP 400 or 501: headers it does not know).
+    bool create(std::vector<std::pair<std::string, std::string>> headers, bool tentative = false);
     // The whole value's CRC32C from the parts' (after every part is in).
     uint32_t whole_crc32c() const;
     void learn_full_object_support(const HttpResponse &response, const std::string &whole) noexcept;
