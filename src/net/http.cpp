@@ -154,8 +154,6 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
         x->response->etag = header_value(line, colon);
     } else if (named(line, colon, "last-modified")) {
         x->response->last_modified = header_value(line, colon);
-    } else if (named(line, colon, "content-range")) {
-        x->response->content_range = header_value(line, colon);
     } else if (named(line, colon, "x-amz-request-id") || named(line, colon, "x-ms-request-id") ||
                named(line, colon, "x-guploader-uploadid")) {
         x->response->request_id = header_value(line, colon);

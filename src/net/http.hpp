@@ -51,7 +51,7 @@ struct HttpResponse {
     long status = 0;
     Bytes body;  // error documents always land here
     std::optional<uint64_t> content_length;
-    std::string etag, last_modified, content_range;
+    std::string etag, last_modified;
     // The service's request id: x-amz-request-id, x-ms-request-id or x-guploader-uploadid.
     std::string request_id;
     uint64_t buffered = 0;        // bytes written to HttpRequest::buffer

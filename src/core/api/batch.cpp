@@ -8,6 +8,16 @@ using namespace kvps::shim;
 
 namespace {
 
+// The arguments every batch call checks, the batch's own first; false when it is empty (then
+// the arrays may be NULL and nothing is done).
+bool batch_arguments(const kvps_store *store, size_t n, const char *const *keys, const kvps_status *statuses) {
+    require(store, "store");
+    if (n == 0) return false;
+    require(keys, "keys");
+    require(statuses, "statuses");
+    return true;
+}
+
 // Checks each key of a batch; items with a bad key get their status here and are skipped.
 template <typename Item>
 std::vector<Item> batch_items(size_t n, const char *const *keys, kvps_status *statuses,
@@ -61,12 +71,9 @@ KVPS_API kvps_status kvps_put_many(kvps_store *store, size_t n, const char *cons
                                    const void *const *data, const size_t *sizes,
                                    kvps_status *statuses) {
     return guard([&] {
-        require(store, "store");
-        if (n == 0) return KVPS_OK;
-        require(keys, "keys");
+        if (!batch_arguments(store, n, keys, statuses)) return KVPS_OK;
         require(data, "data");
         require(sizes, "sizes");
-        require(statuses, "statuses");
         std::vector<size_t> index;
         std::vector<std::string> errors;
         auto items = batch_items<kvps::PutItem>(n, keys, statuses, index, errors);
@@ -92,12 +99,9 @@ KVPS_API kvps_status kvps_put_many(kvps_store *store, size_t n, const char *cons
 KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *const *keys,
                                    void **data, size_t *sizes, kvps_status *statuses) {
     return guard([&] {
-        require(store, "store");
-        if (n == 0) return KVPS_OK;
-        require(keys, "keys");
+        if (!batch_arguments(store, n, keys, statuses)) return KVPS_OK;
         require(data, "data");
         require(sizes, "sizes");
-        require(statuses, "statuses");
         for (size_t i = 0; i < n; ++i) data[i] = nullptr, sizes[i] = 0;
         std::vector<size_t> index;
         std::vector<std::string> errors;
@@ -125,10 +129,7 @@ KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *cons
 KVPS_API kvps_status kvps_delete_many(kvps_store *store, size_t n, const char *const *keys,
                                       kvps_status *statuses) {
     return guard([&] {
-        require(store, "store");
-        if (n == 0) return KVPS_OK;
-        require(keys, "keys");
-        require(statuses, "statuses");
+        if (!batch_arguments(store, n, keys, statuses)) return KVPS_OK;
         std::vector<size_t> index;
         std::vector<std::string> errors;
         auto items = batch_items<kvps::DeleteItem>(n, keys, statuses, index, errors);
