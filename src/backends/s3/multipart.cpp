@@ -332,6 +332,9 @@ void MultipartUpload::add_part_copy(std::string copy_source, uint64_t first, uin
         if (parts_ >= kMaxParts)
             fail(KVPS_INVALID_ARGUMENT, "s3: " + client_.describe("copy to", key_) +
                                             ": the value needs more than 10000 parts; raise part_size");
+        if (checksummed_)
+            fail(KVPS_INTERNAL, "s3: " + client_.describe("copy to", key_) +
+                                    ": a checksummed upload cannot take copied parts (their CRC32C is unknown)");
         int number = ++parts_;
         {
             std::lock_guard lock(mutex_);
