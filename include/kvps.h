@@ -23,7 +23,9 @@
  * - A write (kvps_put, kvps_writer_commit, an item of kvps_put_many) that fails leaves the old
  *   value in place, with one exception, KVPS_OUTCOME_UNKNOWN. When a remote store loses the
  *   answer to a write, kvps checks what is in place before it reports (S3: a HEAD comparing
- *   the ETag with the MD5 of what was sent, or the multipart ETag computed from the parts):
+ *   the ETag with the MD5 of what was sent, or the multipart ETag computed from the parts; for
+ *   a conditional write, a random write id kvps stores in the value's own metadata, since the
+ *   bytes sent may have been in place before):
  *   KVPS_OK when the new value is in place; the failure's own status (KVPS_NETWORK,
  *   KVPS_TIMEOUT, ...) when it is not, and the old value (or another writer's) stays.
  *   KVPS_OUTCOME_UNKNOWN only when the check failed too or the store cannot tell (ETags that

@@ -4,13 +4,13 @@
 # run is 600). New inputs go to a scratch folder, never into the committed seeds; a crash
 # leaves its input in the build folder and fails the run.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: url keys s3_xml cursor
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: url keys s3_xml cursor aws_config
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(url keys s3_xml cursor)
+((${#targets[@]})) || targets=(url keys s3_xml cursor aws_config)
 build=${KVPS_FUZZ_DIR:-$root/_build-fuzz}
 jobs=${KVPS_JOBS:-2}
 

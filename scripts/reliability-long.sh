@@ -6,20 +6,30 @@
 #
 #   1. 1,000 mixed S3 operations at 20% injected faults through the fault proxy, on MinIO and
 #      on versitygw (reliability_fault_run URL 1000 SEED 0.2)
-#   2. the file:// crash test five times (5 x 200 SIGKILLs, both layouts)
-#   3. ThreadSanitizer: 16 threads x 2,000 operations on one handle of each backend
-#   4. each libFuzzer target for 10 minutes (scripts/fuzz.sh 600)
+#   2. the file:// crash test with 1,000 SIGKILLs per layout (encoded and pathmapped)
+#   3. the full disk: a 1 MiB tmpfs (where mountable) and RLIMIT_FSIZE, both layouts
+#   4. ThreadSanitizer: 16 threads x 2,000 operations on one handle of each backend
+#   5. each libFuzzer target for 10 minutes (scripts/fuzz.sh 600)
 # Starts its own S3 servers (tests/s3/servers.sh) and stops them at the end.
+# KVPS_LONG_STEPS="faults crash disk tsan fuzz" picks steps; KVPS_CRASH_KILLS and
+# KVPS_FUZZ_SECONDS shorten them on a busy machine (the figures then say so).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/_build-long}
 jobs=${KVPS_JOBS:-2}
 seed=${KVPS_SEED:-$(date +%s)}
+kills=${KVPS_CRASH_KILLS:-1000}
+fuzz_seconds=${KVPS_FUZZ_SECONDS:-600}
+steps=" ${KVPS_LONG_STEPS:-faults crash disk tsan fuzz} "
+wanted() { [[ "$steps" == *" $1 "* ]]; }
+
 state=$(mktemp -d)
 trap '"$root/tests/s3/servers.sh" stop "$state" >/dev/null 2>&1; rm -rf "$state"' EXIT
-"$root/tests/s3/servers.sh" start "$state" >"$state/env.sh" || exit 1
-# shellcheck disable=SC1091
-source "$state/env.sh"
+if wanted faults || wanted tsan; then
+    "$root/tests/s3/servers.sh" start "$state" >"$state/env.sh" || exit 1
+    # shellcheck disable=SC1091
+    source "$state/env.sh"
+fi
 
 failed=()
 step() {
@@ -30,18 +40,16 @@ step() {
 }
 
 cmake -S "$root" -B "$build" -G Ninja -DKVPS_BUILD_BENCH=OFF >/dev/null && cmake --build "$build" -j "$jobs" || exit 1
-step "faults: 1000 operations on MinIO (seed $seed)" \
-    "$build/tests/reliability/reliability_fault_run" "$KVPS_TEST_S3_URL" 1000 "$seed" 0.2
-step "faults: 1000 operations on versitygw (seed $seed)" \
-    "$build/tests/reliability/reliability_fault_run" "$KVPS_TEST_S3_URL_2" 1000 "$seed" 0.2
-crash_runs() {
-    for i in 1 2 3 4 5; do
-        echo "crash run $i of 5"
-        "$build/tests/file/kvps_file_crash_test" || return 1
-    done
-}
-step "file:// crash test, 5 x 200 SIGKILLs" crash_runs
-
+if wanted faults; then
+    step "faults: 1000 operations on MinIO (seed $seed)" \
+        "$build/tests/reliability/reliability_fault_run" "$KVPS_TEST_S3_URL" 1000 "$seed" 0.2
+    step "faults: 1000 operations on versitygw (seed $seed)" \
+        "$build/tests/reliability/reliability_fault_run" "$KVPS_TEST_S3_URL_2" 1000 "$seed" 0.2
+fi
+wanted crash && step "file:// crash test, $kills SIGKILLs per layout" \
+    env KVPS_CRASH_KILLS="$kills" "$build/tests/file/kvps_file_crash_test"
+wanted disk && step "full disk (tmpfs, RLIMIT_FSIZE), both layouts" \
+    "$build/tests/reliability/reliability_full_disk_test"
 tsan_long() {
     local dir=$build-tsan
     cmake -S "$root" -B "$dir" -G Ninja -DKVPS_SANITIZE=thread -DKVPS_BUILD_BENCH=OFF \
@@ -52,8 +60,8 @@ tsan_long() {
     done
     return $rc
 }
-step "tsan: 16 threads x 2000 operations per backend" tsan_long
-step "fuzz: 10 minutes per target" "$root/scripts/fuzz.sh" 600
+wanted tsan && step "tsan: 16 threads x 2000 operations per backend" tsan_long
+wanted fuzz && step "fuzz: $fuzz_seconds s per target" "$root/scripts/fuzz.sh" "$fuzz_seconds"
 
 if ((${#failed[@]})); then
     printf 'failed: %s\n' "${failed[@]}"

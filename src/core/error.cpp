@@ -61,6 +61,7 @@ kvps_status status_from_errno(int err) {
         return KVPS_PERMISSION_DENIED;
     case ENOSPC:
     case EDQUOT:
+    case EFBIG:  // past RLIMIT_FSIZE or the file system's largest file: no room for the value
         return KVPS_NO_SPACE;
     case ENOMEM:
         return KVPS_NO_MEMORY;

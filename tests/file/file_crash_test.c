@@ -1,7 +1,8 @@
 /*
  * Crash test: a child process overwrites keys with self-checking values (key index, length
  * and checksum embedded) in a loop, by put and by streamed writer, and is killed with SIGKILL
- * at a random instant, 200 times. After each kill the store opens, every key reads as one
+ * at a random instant, 200 times (KVPS_CRASH_KILLS=N for another count; the long runs use
+ * 1000). After each kill the store opens, every key reads as one
  * complete value, the listing shows exactly the keys, no temporary file is left in the tree,
  * and the stale ones in the staging folder were removed by the open.
  */
@@ -17,7 +18,7 @@
 
 #include <cmocka.h>
 
-enum { KEYS = 8, KILLS = 200, HEADER = 32 };
+enum { KEYS = 8, DEFAULT_KILLS = 200, HEADER = 32 };
 static const uint64_t MAGIC = 0x6b7670732d637273ull;
 
 static uint64_t fnv1a(const unsigned char *p, size_t n) {
@@ -104,7 +105,14 @@ static int count_value_files(const char *path, bool top) {
     return n;
 }
 
+static int kills_wanted(void) {
+    const char *text = getenv("KVPS_CRASH_KILLS");
+    int n = text ? atoi(text) : 0;
+    return n > 0 ? n : DEFAULT_KILLS;
+}
+
 static void crash_many_times(const char *options) {
+    const int KILLS = kills_wanted();
     char *tmp = make_temp_dir();
     char *store = str("%s/store", tmp);
     char *url = str("file://%s%s", store, options);

@@ -318,6 +318,98 @@ void lost_answers_are_settled(void **) {
     kvps_close(plain);
 }
 
+// Defect 4 on the conditional path: a conditional put whose answer is lost is settled by a
+// HEAD that looks for the write's own id, never by the bytes alone (they may have been in
+// place before: a create_only or If-Match the server refused).
+void lost_conditional_answers_are_settled(void **) {
+    fault::Proxy proxy(upstream_port());
+    kvps_store *s = nullptr, *plain = nullptr;
+    ASSERT_OK(kvps_open(via(proxy, "lostc", "max_attempts=1&request_timeout=1s&part_size=5MiB").c_str(), &s));
+    ASSERT_OK(kvps_open(direct("lostc").c_str(), &plain));
+    ASSERT_OK(kvps_put(plain, "k", "old", 3));
+    kvps_put_options create = KVPS_PUT_OPTIONS_INIT;
+    create.create_only = 1;
+    ASSERT_OK(kvps_put_with(s, "warm", "w", 1, &create));  // the condition probe, unfaulted
+    auto on_put_of = [&proxy](std::string key, fault::Kind kind, double at = 0) {
+        proxy.set_rule([key, kind, at](const fault::RequestInfo &r) {
+            bool hit = r.method == "PUT" && r.target.find("/lostc/" + key) != std::string::npos;
+            return hit ? fault::Action{kind, at, 5000} : fault::Action{};
+        });
+    };
+    auto etag_of = [plain](const char *key) {
+        kvps_stat_info st = KVPS_STAT_INIT;
+        ASSERT_OK(kvps_stat(plain, key, &st));
+        return std::string(st.etag);
+    };
+
+    // create_only, stored, the answer lost (cut or stalled): success, truthfully.
+    on_put_of("fresh1", fault::Kind::CutAnswer);
+    ASSERT_OK(kvps_put_with(s, "fresh1", "new", 3, &create));
+    assert_string_equal(get_text(plain, "fresh1").c_str(), "new");
+    on_put_of("fresh2", fault::Kind::StallAnswer);
+    ASSERT_OK(kvps_put_with(s, "fresh2", "new", 3, &create));
+    assert_string_equal(get_text(plain, "fresh2").c_str(), "new");
+    // create_only on a key that already holds the very bytes sent: the server refused it and
+    // the answer was lost. Same bytes in place, but not this write's: a failure.
+    on_put_of("k", fault::Kind::CutAnswer);
+    kvps_status got = kvps_put_with(s, "k", "old", 3, &create);
+    if (got != KVPS_NETWORK) fail_msg("create_only over the same bytes: %s: %s", kvps_status_name(got), kvps_last_error());
+    ASSERT_MESSAGE_HAS("checked");
+    // If-Match, stored, answer lost: success.
+    std::string old_etag = etag_of("k");
+    kvps_put_options match = KVPS_PUT_OPTIONS_INIT;
+    match.if_match = old_etag.c_str();
+    on_put_of("k", fault::Kind::StallAnswer);
+    ASSERT_OK(kvps_put_with(s, "k", "new", 3, &match));
+    assert_string_equal(get_text(plain, "k").c_str(), "new");
+    // If-Match with a stale etag, the same bytes as in place, answer lost: a failure.
+    on_put_of("k", fault::Kind::CutAnswer);
+    got = kvps_put_with(s, "k", "new", 3, &match);
+    if (got != KVPS_NETWORK) fail_msg("stale If-Match: %s: %s", kvps_status_name(got), kvps_last_error());
+    ASSERT_MESSAGE_HAS("checked");
+    // The body never arrived whole: a failure, the old value stays.
+    std::string current = etag_of("k");
+    match.if_match = current.c_str();
+    on_put_of("k", fault::Kind::ResetRequest, 0.9);
+    got = kvps_put_with(s, "k", "newer", 5, &match);
+    if (got != KVPS_NETWORK) fail_msg("reset body: %s: %s", kvps_status_name(got), kvps_last_error());
+    assert_string_equal(get_text(plain, "k").c_str(), "new");
+    // The answer and the check both lost: the distinct status.
+    proxy.set_rule([](const fault::RequestInfo &r) {
+        if (r.method == "PUT") return fault::Action{fault::Kind::CutAnswer, 0, 0};
+        if (r.method == "HEAD") return fault::Action{fault::Kind::Reply500, 0, 0};
+        return fault::Action{};
+    });
+    ASSERT_STATUS(KVPS_OUTCOME_UNKNOWN, kvps_put_with(s, "fresh3", "new", 3, &create));
+    // A put with properties only (no condition) settles by the bytes.
+    kvps_put_options typed = KVPS_PUT_OPTIONS_INIT;
+    typed.content_type = "text/plain";
+    on_put_of("typed", fault::Kind::CutAnswer);
+    ASSERT_OK(kvps_put_with(s, "typed", "text", 4, &typed));
+    assert_string_equal(get_text(plain, "typed").c_str(), "text");
+    // A conditional multipart put whose CompleteMultipartUpload answer is lost: the same.
+    std::string big(11 << 20, 'b');
+    big[5] = 'x';
+    proxy.set_rule([](const fault::RequestInfo &r) {  // not the condition probe's upload
+        return r.method == "POST" && r.target.find("/lostc/big?uploadId=") != std::string::npos
+                   ? fault::Action{fault::Kind::CutAnswer, 0, 0}
+                   : fault::Action{};
+    });
+    ASSERT_OK(kvps_put_with(s, "big", big.data(), big.size(), &create));
+    assert_true(get_text(plain, "big") == big);
+    got = kvps_put_with(s, "big", big.data(), big.size(), &create);  // refused, answer lost
+    if (got != KVPS_NETWORK) fail_msg("create_only multipart over the same bytes: %s: %s", kvps_status_name(got), kvps_last_error());
+    ASSERT_MESSAGE_HAS("checked");
+    assert_int_equal(open_uploads(g_prefix + "/lostc/big"), 0);
+    // kvps's own write id never shows as the user's metadata.
+    kvps_stat_info st = KVPS_STAT_INIT;
+    ASSERT_OK(kvps_stat(plain, "fresh1", &st));
+    assert_int_equal(st.metadata_count, 0);
+    proxy.set_rule([](const fault::RequestInfo &) { return fault::Action{}; });
+    kvps_close(s);
+    kvps_close(plain);
+}
+
 // Defect 1: a lost CreateMultipartUpload answer leaves no upload behind.
 void lost_create_leaves_no_upload(void **) {
     fault::Proxy proxy(upstream_port());
@@ -387,6 +479,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(cut_answers_are_errors),
         cmocka_unit_test(stalls_are_cut_at_request_timeout),
         cmocka_unit_test(lost_answers_are_settled),
+        cmocka_unit_test(lost_conditional_answers_are_settled),
         cmocka_unit_test(lost_create_leaves_no_upload),
         cmocka_unit_test(invalid_token_is_permission_denied),
     };

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <string_view>
 
 namespace kvps::s3 {
 namespace {
@@ -27,26 +29,26 @@ std::string aws_file(const char *override_var, const char *name) {
     return home.empty() ? "" : home + "/.aws/" + name;
 }
 
-// Every section of an INI file by its (trimmed) header; false when the file cannot be read.
-bool read_ini(const std::string &path, std::map<std::string, IniSection> &out) {
-    if (path.empty()) return false;
-    std::ifstream in(path);
-    if (!in) return false;
+// Every section of an INI text by its (trimmed) header.
+void parse_ini(std::string_view text, std::map<std::string, IniSection> &out) {
     IniSection *section = nullptr;
     std::string parent;  // the key of a nested block ("s3 =" with its value on indented lines)
-    for (std::string line; std::getline(in, line);) {
-        std::string text = trim(line);
-        if (text.empty() || text[0] == '#' || text[0] == ';') continue;
-        if (text.front() == '[') {
+    while (!text.empty()) {
+        size_t end = text.find('\n');
+        std::string_view line = text.substr(0, end);
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+        std::string trimmed = trim(line);
+        if (trimmed.empty() || trimmed[0] == '#' || trimmed[0] == ';') continue;
+        if (trimmed.front() == '[') {
             section = nullptr;
             parent.clear();
-            if (text.back() == ']') section = &out[trim(text.substr(1, text.size() - 2))];
+            if (trimmed.back() == ']') section = &out[trim(trimmed.substr(1, trimmed.size() - 2))];
             continue;
         }
-        size_t eq = text.find('=');
+        size_t eq = trimmed.find('=');
         if (!section || eq == std::string::npos) continue;
-        std::string key = lower(trim(text.substr(0, eq)));
-        std::string value = trim(text.substr(eq + 1));
+        std::string key = lower(trim(trimmed.substr(0, eq)));
+        std::string value = trim(trimmed.substr(eq + 1));
         bool indented = line[0] == ' ' || line[0] == '\t';
         if (indented && !parent.empty()) {
             (*section)[parent + "." + key] = value;
@@ -55,6 +57,14 @@ bool read_ini(const std::string &path, std::map<std::string, IniSection> &out) {
         parent = value.empty() ? key : "";
         (*section)[key] = value;
     }
+}
+
+// The whole file; false when it cannot be read.
+bool read_file(const std::string &path, std::string &out) {
+    if (path.empty()) return false;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     return true;
 }
 
@@ -74,12 +84,24 @@ std::string env(const char *name) {
 }
 
 AwsFiles AwsFiles::load() {
+    std::string credentials, config;
+    std::string credentials_path = aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+    std::string config_path = aws_file("AWS_CONFIG_FILE", "config");
+    bool credentials_found = read_file(credentials_path, credentials);
+    bool config_found = read_file(config_path, config);
+    AwsFiles files = parse(credentials, config);
+    files.credentials_path_ = credentials_path;
+    files.config_path_ = config_path;
+    files.credentials_found_ = credentials_found;
+    files.config_found_ = config_found;
+    return files;
+}
+
+AwsFiles AwsFiles::parse(std::string_view credentials, std::string_view config) {
     AwsFiles files;
-    files.credentials_path_ = aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-    files.config_path_ = aws_file("AWS_CONFIG_FILE", "config");
-    files.credentials_found_ = read_ini(files.credentials_path_, files.credentials_);
+    parse_ini(credentials, files.credentials_);
     std::map<std::string, IniSection> raw;
-    files.config_found_ = read_ini(files.config_path_, raw);
+    parse_ini(config, raw);
     // [profile NAME] wins over a bare [NAME] (which the AWS CLI also accepts); [default] and
     // [profile default] are the same profile.
     for (auto &[header, settings] : raw) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace kvps::s3 {
 
@@ -20,6 +21,8 @@ class AwsFiles {
 public:
     // Reads both files now.
     static AwsFiles load();
+    // The same from the files' texts (the fuzz target's way in).
+    static AwsFiles parse(std::string_view credentials, std::string_view config);
 
     // True when either file has a section for the profile.
     bool has_profile(const std::string &name) const;

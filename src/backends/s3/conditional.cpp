@@ -8,6 +8,7 @@
 
 #include "spi/checksum.hpp"
 #include "spi/log.hpp"
+#include "spi/text.hpp"
 #include "multipart.hpp"
 #include "s3_backend.hpp"
 #include "sigv4.hpp"
@@ -31,12 +32,14 @@ std::string copy_source(const Client &client, std::string_view full_key) {
     return "/" + uri_encode(client.settings().bucket, false) + "/" + uri_encode(full_key, true);
 }
 
-std::string random_name() {
+std::string random_hex() {
     thread_local std::mt19937_64 random{std::random_device{}()};
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random()));
-    return std::string(".kvps-probe-") + hex;
+    return hex;
 }
+
+std::string random_name() { return ".kvps-probe-" + random_hex(); }
 
 HttpResponse put_probe(Client &client, const std::string &full_key, Headers headers) {
     Call call;
@@ -66,15 +69,21 @@ bool refused_condition(const HttpResponse &response) {
            parse_error(body_of(response)).code == "PreconditionFailed";
 }
 
-// Adds x-amz-meta-kvps-crc32c (see checksum_headers) when headers' metadata leaves room for it
-// within S3's limit (counted as kvps counts it: names with their prefix, and values); a user's
-// metadata at the limit leaves the value with x-amz-checksum-crc32c alone.
+// Adds one of kvps's own metadata headers (x-amz-meta-kvps-*) when headers' metadata leaves
+// room for it within S3's limit (counted as kvps counts it: names with their prefix, and
+// values); a user's metadata at the limit leaves the value without it. False when left out.
+bool add_own_metadata(Headers &headers, std::string_view name, std::string value) {
+    size_t total = name.size() + value.size();
+    for (const auto &[header, text] : headers)
+        if (header.starts_with("x-amz-meta-")) total += header.size() + text.size();
+    if (total > KVPS_METADATA_MAX) return false;
+    headers.emplace_back(name, std::move(value));
+    return true;
+}
+
+// x-amz-meta-kvps-crc32c (see checksum_headers), beside x-amz-checksum-crc32c.
 void add_checksum_metadata(Headers &headers, uint32_t crc) {
-    constexpr std::string_view kName = "x-amz-meta-kvps-crc32c";
-    size_t total = kName.size() + 8;
-    for (const auto &[name, value] : headers)
-        if (name.starts_with("x-amz-meta-")) total += name.size() + value.size();
-    if (total <= KVPS_METADATA_MAX) headers.emplace_back(kName, crc32c_hex(crc));
+    add_own_metadata(headers, "x-amz-meta-kvps-crc32c", crc32c_hex(crc));
 }
 
 }  // namespace
@@ -83,6 +92,42 @@ std::string plain_etag(std::string etag) {
     if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
     if (etag.size() >= KVPS_ETAG_MAX) etag.resize(KVPS_ETAG_MAX - 1);
     return etag;
+}
+
+void add_write_id(Headers &headers, const PutOptions &options) {
+    if (options.conditional()) add_own_metadata(headers, kWriteIdHeader, random_hex());
+}
+
+std::string write_id_of(const Headers &headers) {
+    for (const auto &[name, value] : headers)
+        if (name == kWriteIdHeader) return value;
+    return "";
+}
+
+std::string settle_conditional(Client &client, const std::string &full_key, const std::string &write_id,
+                               const std::string &md5, const Error &failure) {
+    HttpResponse head;
+    try {
+        Call call;
+        call.method = "HEAD";
+        call.key = full_key;
+        head = client.send(call);
+    } catch (const Error &e) {
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (" + e.message() +
+                                       "): the new value may or may not be in place");
+    }
+    if (head.status != 404 && !succeeded(head))
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (HEAD answered HTTP " +
+                                       std::to_string(head.status) + "): the new value may or may not be in place");
+    std::string etag = plain_etag(head.etag);
+    if (head.status != 404) {
+        if (!write_id.empty() && head.header(kWriteIdHeader) == write_id) return etag;
+        if (write_id.empty() && lower(etag) == md5)
+            fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; the key holds the bytes sent, but whether this "
+                                                           "conditional write or an earlier one put them there "
+                                                           "cannot be told");
+    }
+    throw Error(failure.status(), failure.message() + " (checked: the new value is not in place)");
 }
 
 // ---- the probe
@@ -210,11 +255,25 @@ std::string put_object_with(Client &client, const std::string &full_key, const v
     add_checksum_metadata(call.headers, crc);
     Headers condition = condition_headers(options);
     call.headers.insert(call.headers.end(), condition.begin(), condition.end());
-    // A replay after a lost answer would meet its own write and fail its condition.
+    // A replay after a lost answer would meet its own write and fail its condition: no
+    // replay; the write id settles a lost answer instead.
     if (options.conditional()) call.retry = Retry::ServerAnswers;
-    HttpResponse response = client.send(call);
-    if (!succeeded(response)) fail_conditional_answer(client, response, full_key, options, client.describe("PUT", full_key));
-    return plain_etag(response.etag);
+    add_write_id(call.headers, options);
+    std::string write_id = write_id_of(call.headers);
+    bool lost = false;  // an unanswered attempt may have stored the value
+    call.lost_answer = &lost;
+    try {
+        HttpResponse response = client.send(call);
+        if (!succeeded(response))
+            fail_conditional_answer(client, response, full_key, options, client.describe("PUT", full_key));
+        return plain_etag(response.etag);
+    } catch (const Error &e) {
+        if (!lost || e.status() == KVPS_INVALID_ARGUMENT) throw;
+        std::string md5 = md5_hex(data, size);
+        if (options.conditional()) return settle_conditional(client, full_key, write_id, md5, e);
+        settle_lost_answer(client, full_key, md5, e);  // returns when the value sent is in place
+        return md5;
+    }
 }
 
 // ---- the backend's operations
@@ -224,7 +283,9 @@ std::string S3Backend::put_with(std::string_view key, const void *data, size_t s
     uint64_t part = client_.settings().part_size;
     if (options.conditional()) probe_.require(client_, size > part);
     if (size <= part) return put_object_with(client_, full, data, size, options);
-    MultipartUpload upload(client_, full, property_headers(options.properties()));
+    Headers create = property_headers(options.properties());
+    add_write_id(create, options);
+    MultipartUpload upload(client_, full, std::move(create));
     upload.set_complete_headers(condition_headers(options));
     const char *bytes = static_cast<const char *>(data);
     for (size_t at = 0; at < size; at += part) upload.add_part_borrowed(bytes + at, std::min<size_t>(part, size - at));
@@ -306,6 +367,7 @@ std::string S3Backend::copy(std::string_view from, std::string_view to, const Pu
     // Large or conditional: UploadPartCopy parts of the same source version, then a
     // CompleteMultipartUpload that carries the condition.
     if (options.conditional()) probe_.require(client_, true);
+    add_write_id(target_headers, options);
     MultipartUpload upload(client_, target, target_headers, false);  // the metadata holds the checksum
     upload.set_complete_headers(condition_headers(options));
     uint64_t part = client_.settings().part_size;

@@ -8,6 +8,7 @@
 
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,23 @@ std::string plain_etag(std::string etag);
 Headers property_headers(const Properties &properties);
 // If-None-Match / If-Match for a condition; none without one.
 Headers condition_headers(const PutOptions &options);
+// A lost answer to a conditional write cannot be settled by the bytes in place: they may
+// have been there before (a create_only or an If-Match the server refused). So a conditional
+// write carries a random write id in kvps's own metadata (hidden from the user's), and only
+// a value in place with that id is this write's.
+inline constexpr std::string_view kWriteIdHeader = "x-amz-meta-kvps-write";
+// Adds a fresh write id to a conditional write's headers (PutObject or
+// CreateMultipartUpload) when the user's metadata leaves room for it within S3's limit.
+void add_write_id(Headers &headers, const PutOptions &options);
+// The write id in headers; "" when none.
+std::string write_id_of(const Headers &headers);
+// After a conditional write whose answer was lost (failure: what it would report), one HEAD
+// tells what happened. Returns the ETag when the value in place carries write_id; throws
+// `failure` (message extended) when another value or none is in place; throws
+// KVPS_OUTCOME_UNKNOWN when it cannot be told (the HEAD failed too; or no write id could be
+// sent and the key holds the bytes sent, md5: their lowercase hex MD5).
+std::string settle_conditional(Client &client, const std::string &full_key, const std::string &write_id,
+                               const std::string &md5, const Error &failure);
 // The properties an answer carries.
 Properties properties_of(const HttpResponse &response);
 // Throws KVPS_PRECONDITION_FAILED naming the key and the condition when a conditional write's

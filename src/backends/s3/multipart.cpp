@@ -6,6 +6,7 @@
 #include "spi/checksum.hpp"
 #include "spi/error.hpp"
 #include "spi/log.hpp"
+#include "conditional.hpp"
 #include "s3_backend.hpp"
 #include "xml.hpp"
 
@@ -73,6 +74,7 @@ bool MultipartUpload::create(std::vector<std::pair<std::string, std::string>> he
     call.key = key_;
     call.query = {{"uploads", ""}};
     call.headers = std::move(headers);
+    write_id_ = write_id_of(call.headers);
     call.has_body = true;
     call.retry = Retry::ServerAnswers;  // a lost answer may have created an upload: no replay
     bool lost = false;
@@ -286,7 +288,10 @@ void MultipartUpload::learn_full_object_support(const HttpResponse &response, co
 
 void MultipartUpload::settle_complete(const Error &failure) {
     try {
-        settle_lost_answer(client_, key_, multipart_etag(etags_), failure);
+        if (!write_id_.empty())
+            settle_conditional(client_, key_, write_id_, "", failure);
+        else
+            settle_lost_answer(client_, key_, multipart_etag(etags_), failure);
     } catch (const Error &e) {
         // An abort that finds the upload proves it was not completed, and now never will be.
         if (e.status() == KVPS_OUTCOME_UNKNOWN && abort_found_upload())

@@ -46,7 +46,8 @@ public:
     void add_part_borrowed(const void *data, size_t size);
 
     // Waits for every part and sends CompleteMultipartUpload; aborts and throws on failure.
-    // A lost answer is settled by a HEAD (the multipart ETag computed from the parts' MD5s):
+    // A lost answer is settled by a HEAD (the multipart ETag computed from the parts' MD5s,
+    // or for a conditional write the write id among the create headers, see add_write_id):
     // success when the value in place is this upload's, else as settle_lost_answer says.
     void complete();
     // Waits for the parts in flight and sends AbortMultipartUpload; never throws.
@@ -93,6 +94,7 @@ private:
     bool finished_ = false;
     std::vector<std::pair<std::string, std::string>> complete_headers_;
     std::string etag_;
+    std::string write_id_;  // a conditional write's (conditional.hpp), "" when none
 };
 
 }  // namespace kvps::s3

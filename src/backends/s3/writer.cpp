@@ -68,7 +68,9 @@ private:
     void flush() {
         if (!upload_ && options_) {
             if (options_->conditional()) probe_->require(client_, true);
-            upload_.emplace(client_, key_, property_headers(options_->properties()));
+            Headers create = property_headers(options_->properties());
+            add_write_id(create, *options_);
+            upload_.emplace(client_, key_, std::move(create));
             upload_->set_complete_headers(condition_headers(*options_));
         }
         if (!upload_) upload_.emplace(client_, key_);
