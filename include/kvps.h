@@ -258,8 +258,10 @@ KVPS_API kvps_status kvps_get_into(kvps_store *store, const char *key, uint64_t 
 /* End-to-end checksums. Every write (kvps_put, writers, kvps_put_many) computes the CRC32C of
  * the value and stores it with the value: memory:// beside it, file:// in the file's extended
  * attribute user.kvps.crc32c, s3:// as the object's x-amz-checksum-crc32c (or, on servers that
- * do not keep that, in the metadata x-amz-meta-kvps-crc32c). Reads verify it:
- * - kvps_get, kvps_get_many, kvps_get_into from offset 0, and kvps_get_range(0, KVPS_TO_END);
+ * do not keep that, in the metadata x-amz-meta-kvps-crc32c; a value written in parts as S3's
+ * full-object CRC32C where the server keeps one, else without a checksum). Reads verify it:
+ * - kvps_get, kvps_get_with, kvps_get_many, kvps_get_into from offset 0, and
+ *   kvps_get_range(0, KVPS_TO_END);
  * - readers opened at offset 0 over the whole value that read it in order without seeking: the
  *   read that reaches the end of a corrupted value fails instead of returning its bytes;
  * - other ranges are not verified (the checksum covers the whole value).

@@ -5,7 +5,10 @@
 //   3. listing one folder of a 100,000-key store in 1,000 folders with a delimiter, and its top
 //      level, against listing every key (file:// both layouts, memory://).
 //
-//   bench_reads DIR [quick]     DIR: an empty folder for the file stores; quick: small sizes
+//   4. a 1 GiB s3:// value streamed with a reader, verifying on and off (KVPS_BENCH_S3_URL);
+//
+//   bench_reads DIR [quick|full] [SECTIONS]   DIR: an empty folder for the file stores; quick:
+//                                             small sizes; SECTIONS: some of into,crc,stream,list
 //
 // Prints Markdown tables. Each case alternates its two sides over rounds and keeps each side's
 // best round, so a burst of load from another process skews neither.
@@ -131,6 +134,45 @@ void bench_checksums(const std::vector<std::pair<std::string, std::string>> &sto
     std::printf("\n");
 }
 
+// A 1 GiB value written with a writer (in parts: S3's full-object CRC32C) and read back with a
+// reader to its end, 1 MiB at a time, verifying on and off (s3:// only: the streaming path).
+void bench_s3_stream(const std::string &url, bool quick) {
+    const size_t size = quick ? size_t{64} << 20 : size_t{1} << 30, chunk = size_t{1} << 20;
+    std::printf("## Streamed s3 reads with checksum verification on and off\n\n");
+    std::printf("| store | value | verify on | verify off | on / off | throughput on | throughput off |\n"
+                "|---|---|---|---|---|---|---|\n");
+    kvps_store *on = open_store(url, true), *off = open_store(url, false);
+    std::vector<char> buffer(chunk);
+    kvps_writer *w = nullptr;
+    check(kvps_writer_open(on, "bench/stream", &w), "writer_open");
+    for (size_t at = 0; at < size; at += chunk) {
+        for (size_t i = 0; i < chunk; ++i) buffer[i] = static_cast<char>((at + i) * 31 + ((at + i) >> 12));
+        check(kvps_writer_write(w, buffer.data(), chunk), "writer_write");
+    }
+    check(kvps_writer_commit(w), "writer_commit");
+    auto read_all = [&](kvps_store *s) {
+        kvps_reader *r = nullptr;
+        check(kvps_reader_open(s, "bench/stream", 0, KVPS_TO_END, &r), "reader_open");
+        size_t total = 0, n = 0;
+        do {
+            check(kvps_reader_read(r, buffer.data(), chunk, &n), "reader_read");
+            total += n;
+        } while (n > 0);
+        kvps_reader_close(r);
+        if (total != size) {
+            std::fprintf(stderr, "reader read %zu of %zu bytes\n", total, size);
+            std::exit(1);
+        }
+    };
+    auto [t_on, t_off] = compare(3, [&] { read_all(on); }, [&] { read_all(off); });
+    double mib = static_cast<double>(size) / (1 << 20);
+    std::printf("| s3 | %s | %s | %s | %.2fx | %.0f MiB/s | %.0f MiB/s |\n\n", quick ? "64 MiB" : "1 GiB",
+                human(t_on).c_str(), human(t_off).c_str(), t_on / t_off, mib / t_on, mib / t_off);
+    check(kvps_delete(on, "bench/stream"), "delete");
+    kvps_close(on);
+    kvps_close(off);
+}
+
 // Lists everything options select; returns {keys, prefixes, pages}.
 struct Count {
     size_t keys = 0, prefixes = 0, pages = 0;
@@ -204,23 +246,27 @@ void bench_listing(const std::vector<std::pair<std::string, std::string>> &store
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s DIR [quick]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s DIR [quick|full] [into,crc,stream,list]\n", argv[0]);
         return 2;
     }
     std::string dir = argv[1];
     bool quick = argc > 2 && std::strcmp(argv[2], "quick") == 0;
+    // Sections to run (default all): into, crc, stream, list, comma-separated.
+    std::string only = argc > 3 ? argv[3] : "into,crc,stream,list";
+    auto wanted = [&](const char *section) { return ("," + only + ",").find(std::string(",") + section + ",") != std::string::npos; };
     std::vector<std::pair<std::string, std::string>> stores = {
         {"memory", "memory://bench-reads"},
         {"file", "file://" + dir + "/values?fsync=false"},
     };
     if (const char *s3 = std::getenv("KVPS_BENCH_S3_URL")) stores.emplace_back("s3", s3);
-    bench_get_into(stores, quick);
-    bench_checksums(stores, quick);
+    if (wanted("into")) bench_get_into(stores, quick);
+    if (wanted("crc")) bench_checksums(stores, quick);
+    if (const char *s3 = std::getenv("KVPS_BENCH_S3_URL"); s3 && wanted("stream")) bench_s3_stream(s3, quick);
     std::vector<std::pair<std::string, std::string>> trees = {
         {"memory", "memory://bench-reads-tree"},
         {"file (encoded)", "file://" + dir + "/tree-encoded?fsync=false"},
         {"file (pathmapped)", "file://" + dir + "/tree-pathmapped?fsync=false&pathmapped=true"},
     };
-    bench_listing(trees, quick);
+    if (wanted("list")) bench_listing(trees, quick);
     return 0;
 }

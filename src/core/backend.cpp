@@ -197,11 +197,13 @@ std::optional<Bytes> Backend::get_with(std::string_view key, Metadata &meta) {
     for (int attempt = 0; attempt < 16; ++attempt) {
         std::optional<Metadata> before = stat(key);
         if (!before) return std::nullopt;
-        std::optional<Bytes> value = get(key);
+        std::optional<uint32_t> crc;
+        std::optional<Bytes> value = get_checked(key, crc);
         if (!value) continue;
         std::optional<Metadata> after = stat(key);
         if (after && after->etag == before->etag && after->size == value->size()) {
             meta = std::move(*after);
+            meta.crc32c = crc;
             return value;
         }
     }

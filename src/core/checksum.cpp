@@ -124,6 +124,41 @@ uint32_t crc32c(const void *data, size_t size, uint32_t crc) {
     return ~c;
 }
 
+// Combining: appending n bytes to A multiplies A's register by x^(8n) modulo the polynomial
+// (the initial and final inversions cancel out between the two CRCs), so the register of A is
+// moved past B with one product by x^(8n), built from the squares x^(2^k).
+namespace {
+
+// a * b modulo the CRC32C polynomial, both reflected (bit 31 is x^0).
+uint32_t multiply_mod(uint32_t a, uint32_t b) {
+    uint32_t product = 0;
+    for (uint32_t bit = uint32_t{1} << 31; bit != 0; bit >>= 1) {
+        if (a & bit) product ^= b;
+        b = b & 1 ? (b >> 1) ^ kPolynomial : b >> 1;
+    }
+    return product;
+}
+
+// x^(8 * bytes) modulo the polynomial.
+uint32_t power_for_bytes(uint64_t bytes) {
+    static const auto squares = [] {  // squares[k] = x^(2^k)
+        std::array<uint32_t, 64> out{};
+        out[0] = uint32_t{1} << 30;  // x^1
+        for (size_t k = 1; k < out.size(); ++k) out[k] = multiply_mod(out[k - 1], out[k - 1]);
+        return out;
+    }();
+    uint32_t power = uint32_t{1} << 31;  // x^0
+    for (size_t k = 3; bytes != 0; bytes >>= 1, ++k)
+        if (bytes & 1) power = multiply_mod(squares[k], power);
+    return power;
+}
+
+}  // namespace
+
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t size_b) {
+    return multiply_mod(power_for_bytes(size_b), crc_a) ^ crc_b;
+}
+
 std::string crc32c_hex(uint32_t crc) {
     static const char hex[] = "0123456789abcdef";
     std::string out(8, '0');

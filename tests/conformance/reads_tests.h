@@ -289,6 +289,14 @@ static void test_checksum_paths(void **state) {
     ASSERT_OK(kvps_get_range(g_store, keys[1], 0, KVPS_TO_END, &range, &size));
     assert_int_equal(size, N);
     kvps_free(range);
+    for (int i = 0; i < 2; ++i) {
+        kvps_stat_info info = KVPS_STAT_INIT;
+        ASSERT_OK(kvps_get_with(g_store, keys[i], &range, &size, &info));
+        assert_int_equal(size, N);
+        assert_int_equal(info.size, N);
+        assert_memory_equal(range, value, N);
+        kvps_free(range);
+    }
     kvps_reader *r = NULL;
     ASSERT_OK(kvps_reader_open(g_store, keys[1], 0, KVPS_TO_END, &r));
     size_t total = 0, n = 0;

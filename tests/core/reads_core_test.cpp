@@ -46,6 +46,12 @@ void test_crc32c(void **) {
         uint32_t part = crc32c(data.data(), cut);
         assert_int_equal(crc32c(data.data() + cut, data.size() - cut, part), whole);
     }
+    // Parts' checksums combine into the whole value's (multipart uploads).
+    for (size_t cut : {size_t{0}, size_t{1}, size_t{8}, size_t{5000}, size_t{100003}}) {
+        uint32_t a = crc32c(data.data(), cut), b = crc32c(data.data() + cut, data.size() - cut);
+        assert_int_equal(crc32c_combine(a, b, data.size() - cut), whole);
+    }
+    assert_int_equal(crc32c_combine(crc32c("12345", 5), crc32c("6789", 4), 4), 0xe3069283u);
     assert_string_equal(crc32c_hex(0xe3069283u).c_str(), "e3069283");
     assert_int_equal(*crc32c_from_hex("E3069283"), 0xe3069283u);
     assert_false(crc32c_from_hex("e306928").has_value());

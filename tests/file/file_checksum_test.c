@@ -80,8 +80,15 @@ static void test_flipped_byte_is_corrupt(void **state) {
     ASSERT_MESSAGE_HAS("actual");
     assert_ptr_equal(data, (void *)1); /* nothing handed over */
 
+    kvps_stat_info info = KVPS_STAT_INIT;
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get_with(g_store, "rot/value", &data, &size, &info));
+    ASSERT_MESSAGE_HAS("rot/value");
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get_with(g_store, "rot/value", &data, &size, NULL));
+    assert_ptr_equal(data, (void *)1);
+
     unsigned char *buf = malloc(N);
     ASSERT_STATUS(KVPS_CORRUPT, kvps_get_into(g_store, "rot/value", 0, buf, N, &size));
+    ASSERT_MESSAGE_HAS("rot/value");
     ASSERT_STATUS(KVPS_CORRUPT, kvps_get_range(g_store, "rot/value", 0, KVPS_TO_END, &data, &size));
     const char *keys[1] = {"rot/value"};
     void *many[1];

@@ -208,6 +208,69 @@ static void curl_put(const char *k, const char *body, const char *header) {
     free(endpoint), free(id), free(secret), free(region), free(target), free(user), free(sigv4), free(data), free(in);
 }
 
+/* Every read path that hands over a whole value fails with KVPS_CORRUPT naming the key:
+ * kvps_get, kvps_get_with (with and without info), kvps_get_range of all of it, kvps_get_into,
+ * kvps_get_many, and a reader read to the end. */
+static void assert_corrupt_everywhere(const char *k) {
+    void *data = (void *)1;
+    size_t size = 0;
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get(g_store, k, &data, &size));
+    ASSERT_MESSAGE_HAS(k);
+    ASSERT_MESSAGE_HAS("expected CRC32C");
+    kvps_stat_info info = KVPS_STAT_INIT;
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get_with(g_store, k, &data, &size, &info));
+    ASSERT_MESSAGE_HAS(k);
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get_with(g_store, k, &data, &size, NULL));
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get_range(g_store, k, 0, KVPS_TO_END, &data, &size));
+    assert_ptr_equal(data, (void *)1); /* nothing handed over */
+    kvps_stat_info st = KVPS_STAT_INIT;
+    ASSERT_OK(kvps_stat(g_store, k, &st));
+    size_t cap = (size_t)st.size;
+    char *buf = malloc(cap ? cap : 1);
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get_into(g_store, k, 0, buf, cap, &size));
+    ASSERT_MESSAGE_HAS(k);
+    const char *keys[1] = {k};
+    void *many[1] = {NULL};
+    size_t sizes[1];
+    kvps_status statuses[1];
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get_many(g_store, 1, keys, many, sizes, statuses));
+    assert_int_equal(statuses[0], KVPS_CORRUPT);
+    assert_null(many[0]);
+    kvps_reader *r = NULL;
+    ASSERT_OK(kvps_reader_open(g_store, k, 0, KVPS_TO_END, &r));
+    size_t total = 0, n = 0;
+    kvps_status s = KVPS_OK;
+    while (total < cap) {
+        s = kvps_reader_read(r, buf + total, cap - total < 65536 ? cap - total : 65536, &n);
+        if (s != KVPS_OK) break;
+        total += n;
+    }
+    assert_int_equal(s, KVPS_CORRUPT);
+    ASSERT_MESSAGE_HAS(k);
+    assert_true(total < cap);
+    kvps_reader_close(r);
+    free(buf);
+}
+
+/* CRC32C, bit by bit: the test's own, independent of the library's. */
+static uint32_t test_crc32c(const unsigned char *p, size_t n) {
+    uint32_t c = 0xffffffffu;
+    while (n--) {
+        c ^= *p++;
+        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (c & 1 ? 0x82f63b78u : 0);
+    }
+    return ~c;
+}
+
+/* The base64 of the CRC's 4 big-endian bytes, as x-amz-checksum-crc32c carries it. */
+static void crc_base64(uint32_t crc, char out[9]) {
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint64_t bits = (uint64_t)crc << 16;
+    for (int i = 0; i < 6; ++i) out[i] = b64[(bits >> (42 - 6 * i)) & 63];
+    out[6] = out[7] = '=';
+    out[8] = '\0';
+}
+
 static void test_mismatched_checksum_is_corrupt(void **state) {
     (void)state;
     if (strchr(g_prefix, '/') == NULL) fail_msg("bad prefix");
@@ -221,6 +284,7 @@ static void test_mismatched_checksum_is_corrupt(void **state) {
     assert_ptr_equal(data, (void *)1);
     char buf[64];
     ASSERT_STATUS(KVPS_CORRUPT, kvps_get_into(g_store, k, 0, buf, sizeof buf, &size));
+    assert_corrupt_everywhere(k);
     kvps_reader *r = NULL;
     ASSERT_OK(kvps_reader_open(g_store, k, 0, KVPS_TO_END, &r));
     size_t n = 0;
@@ -264,13 +328,81 @@ static void test_flipped_byte_in_server_data(void **state) {
     char b = 'A';
     assert_int_equal(pwrite(fd, &b, 1, 100), 1);
     close(fd);
-    void *data = (void *)1;
-    size_t size = 0;
-    ASSERT_STATUS(KVPS_CORRUPT, kvps_get(g_store, k, &data, &size));
-    ASSERT_MESSAGE_HAS("crc/flipped");
-    assert_ptr_equal(data, (void *)1);
+    assert_corrupt_everywhere(k);
     free(path);
     ASSERT_OK(kvps_delete(g_store, k));
+}
+
+/* The headers of a HEAD of key with x-amz-checksum-mode: ENABLED, sent with curl's own SigV4. */
+static char *curl_head_checksum(const char *k) {
+    char *endpoint = url_option("endpoint"), *id = url_option("access_key_id"),
+         *secret = url_option("secret_access_key"), *region = url_option("region");
+    const char *bucket_start = g_url + 5;
+    size_t bucket_len = strcspn(bucket_start, "/?");
+    char *target = NULL, *user = NULL, *sigv4 = NULL;
+    if (asprintf(&target, "%s/%.*s/%s", endpoint, (int)bucket_len, bucket_start, k) < 0 ||
+        asprintf(&user, "%s:%s", id, secret) < 0 ||
+        asprintf(&sigv4, "aws:amz:%s:s3", *region ? region : "us-east-1") < 0)
+        abort();
+    const char *args[] = {"-I", "--aws-sigv4", sigv4, "--user", user, "-H", "x-amz-checksum-mode: ENABLED",
+                          "-H", "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                          target, NULL};
+    char *headers = curl(args);
+    free(endpoint), free(id), free(secret), free(region), free(target), free(user), free(sigv4);
+    return headers;
+}
+
+/* A value written in parts (kvps_put above part_size, and a writer) is stored with the CRC32C
+ * of the whole value (S3's FULL_OBJECT checksum type), which reads verify: on a server that
+ * keeps files, a byte flipped in the middle part is KVPS_CORRUPT on every path. */
+static void test_multipart_value_has_whole_checksum(void **state) {
+    (void)state;
+    enum { PART = 5 << 20, N = 2 * PART + 12345 };
+    unsigned char *value = malloc(N);
+    for (size_t i = 0; i < N; ++i) value[i] = (unsigned char)(i * 31 + (i >> 13));
+    char expected[9], line[64];
+    crc_base64(test_crc32c(value, N), expected);
+    snprintf(line, sizeof line, "x-amz-checksum-crc32c: %s", expected);
+    char *url = NULL;
+    if (asprintf(&url, "%s&part_size=5MiB", g_url) < 0) abort();
+    kvps_store *parts = NULL;
+    ASSERT_OK(kvps_open(url, &parts));
+
+    const char *k = key("crc/multipart-put"), *w = key("crc/multipart-writer");
+    ASSERT_OK(kvps_put(parts, k, value, N));
+    kvps_writer *writer = NULL;
+    ASSERT_OK(kvps_writer_open(parts, w, &writer));
+    for (size_t at = 0; at < N; at += 1000000) ASSERT_OK(kvps_writer_write(writer, value + at, N - at < 1000000 ? N - at : 1000000));
+    ASSERT_OK(kvps_writer_commit(writer));
+    for (int i = 0; i < 2; ++i) {
+        const char *name = i ? w : k;
+        char *headers = curl_head_checksum(name);
+        if (!strcasestr(headers, line) || !strcasestr(headers, "x-amz-checksum-type: FULL_OBJECT"))
+            fail_msg("%s in parts: want %s (FULL_OBJECT); HEAD answered:\n%s", name, line, headers);
+        free(headers);
+        void *data = NULL;
+        size_t size = 0;
+        ASSERT_OK(kvps_get(g_store, name, &data, &size));
+        assert_int_equal(size, N);
+        assert_memory_equal(data, value, N);
+        kvps_free(data);
+    }
+    if (g_data_dir) {
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", g_data_dir, k) < 0) abort();
+        int fd = open(path, O_RDWR);
+        if (fd < 0) fail_msg("the object's file %s is not there", path);
+        unsigned char b = value[PART + 100] ^ 0x01;
+        assert_int_equal(pwrite(fd, &b, 1, PART + 100), 1);
+        close(fd);
+        free(path);
+        assert_corrupt_everywhere(k);
+    }
+    ASSERT_OK(kvps_delete(g_store, k));
+    ASSERT_OK(kvps_delete(g_store, w));
+    kvps_close(parts);
+    free(url);
+    free(value);
 }
 
 static const char *from_env(const char *arg) {
@@ -309,6 +441,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_mismatched_checksum_is_corrupt),
         cmocka_unit_test(test_object_without_checksum_reads),
         cmocka_unit_test(test_flipped_byte_in_server_data),
+        cmocka_unit_test(test_multipart_value_has_whole_checksum),
     };
     int failed = cmocka_run_group_tests_name("s3-reads", tests, NULL, NULL);
     kvps_close(g_store);

@@ -100,6 +100,7 @@ public:
         Fd fd = store_.open_value(key, loc, st);
         if (!fd) return std::nullopt;
         meta = metadata_of(fd, st, loc);  // the open file is one version: bytes and all
+        meta.crc32c = stored_checksum(fd.get());
         return read_all(fd, static_cast<size_t>(st.st_size), key, loc);
     }
 

@@ -100,6 +100,7 @@ public:
         if (it == data_->values.end()) return std::nullopt;
         Blob blob = it->second.blob;
         meta = metadata_of(it->second);
+        meta.crc32c = blob.crc32c;
         lock.unlock();
         return Bytes::copy(blob.data(), blob.size());
     }

@@ -2,6 +2,7 @@
 // answers into kvps statuses. Thread-safe: one Client serves every thread of a store.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -83,6 +84,11 @@ public:
     std::string url_for(const Call &call, std::string &host) const;
     // "http" or "https".
     const std::string &scheme() const { return scheme_; }
+
+    // Whether the server keeps a whole-value CRC32C for multipart uploads (S3's FULL_OBJECT
+    // checksum type): learnt from the first multipart upload (see MultipartUpload).
+    enum class Support { Unknown, Yes, No };
+    std::atomic<Support> full_object_crc32c{Support::Unknown};
 
 private:
     std::string scrub(std::string text) const;

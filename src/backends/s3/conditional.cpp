@@ -307,9 +307,11 @@ std::optional<Bytes> S3Backend::get_with(std::string_view key, Metadata &meta) {
     std::string full = client_.full_key(key);
     Call call;
     call.key = full;
+    call.headers = {{"x-amz-checksum-mode", "ENABLED"}};
     HttpResponse response = client_.send(call);
     if (response.status == 404 && parse_error(body_of(response)).code != "NoSuchBucket") return std::nullopt;
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
+    meta.crc32c = answered_checksum(response);
     meta.size = response.body.size();
     meta.mtime_ns = 0;
     if (!response.last_modified.empty()) {
@@ -366,7 +368,7 @@ std::string S3Backend::copy(std::string_view from, std::string_view to, const Pu
     // CompleteMultipartUpload that carries the condition.
     if (options.conditional()) probe_.require(client_, true);
     add_write_id(target_headers, options);
-    MultipartUpload upload(client_, target, target_headers);
+    MultipartUpload upload(client_, target, target_headers, false);  // the metadata holds the checksum
     upload.set_complete_headers(condition_headers(options));
     uint64_t part = client_.settings().part_size;
     for (uint64_t at = 0; at < size; at += part)

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 
+#include "spi/checksum.hpp"
 #include "spi/error.hpp"
 #include "spi/log.hpp"
 #include "conditional.hpp"
@@ -46,13 +47,33 @@ MultipartUpload::MultipartUpload(Client &client, std::string full_key)
     : MultipartUpload(client, std::move(full_key), {{"Content-Type", "application/octet-stream"}}) {}
 
 MultipartUpload::MultipartUpload(Client &client, std::string full_key,
-                                 std::vector<std::pair<std::string, std::string>> create_headers)
+                                 std::vector<std::pair<std::string, std::string>> create_headers, bool checksummed)
     : client_(client), key_(std::move(full_key)) {
+    checksummed_ = checksummed && client_.full_object_crc32c.load() != Client::Support::No;
+    if (!checksummed_) {
+        create(std::move(create_headers));
+        return;
+    }
+    auto with_checksum = create_headers;
+    with_checksum.emplace_back("x-amz-checksum-algorithm", "CRC32C");
+    with_checksum.emplace_back("x-amz-checksum-type", "FULL_OBJECT");
+    if (create(std::move(with_checksum), true)) return;
+    // A server that does not know the checksum headers refused them (HTTP 400 or 501): plain
+    // uploads from now on, if a plain one is accepted.
+    checksummed_ = false;
+    create(std::move(create_headers));
+    client_.full_object_crc32c = Client::Support::No;
+    log(KVPS_LOG_INFO, "s3: " + client_.settings().endpoint + " refused a full-object CRC32C on "
+                           "CreateMultipartUpload; values written in parts are stored without a checksum "
+                           "and read unverified");
+}
+
+bool MultipartUpload::create(std::vector<std::pair<std::string, std::string>> headers, bool tentative) {
     Call call;
     call.method = "POST";
     call.key = key_;
     call.query = {{"uploads", ""}};
-    call.headers = std::move(create_headers);
+    call.headers = std::move(headers);
     write_id_ = write_id_of(call.headers);
     call.has_body = true;
     call.retry = Retry::ServerAnswers;  // a lost answer may have created an upload: no replay
@@ -67,9 +88,17 @@ MultipartUpload::MultipartUpload(Client &client, std::string full_key,
         if (lost) abort_uploads_since(sent);
         throw;
     }
+    if (tentative && (response.status == 400 || response.status == 501)) return false;
     std::string what = client_.describe("CreateMultipartUpload", key_);
     if (!succeeded(response)) client_.fail_answer(response, what);
     upload_id_ = parse_upload_id(std::string_view(response.body.data(), response.body.size()));
+    return true;
+}
+
+uint32_t MultipartUpload::whole_crc32c() const {
+    uint32_t crc = 0;
+    for (size_t i = 0; i < part_crcs_.size(); ++i) crc = crc32c_combine(crc, part_crcs_[i], part_sizes_[i]);
+    return crc;
 }
 
 void MultipartUpload::abort_uploads_since(std::chrono::system_clock::time_point sent) noexcept {
@@ -123,6 +152,11 @@ void MultipartUpload::upload_part(int number, const void *data, size_t size) {
     call.body = data;
     call.body_size = size;
     call.has_body = true;
+    uint32_t crc = 0;
+    if (checksummed_) {
+        crc = crc32c(data, size);
+        call.headers.emplace_back("x-amz-checksum-crc32c", crc32c_base64(crc));
+    }
     HttpResponse response = client_.send(call);
     if (!succeeded(response))
         client_.fail_answer(response, client_.describe("UploadPart " + std::to_string(number), key_));
@@ -130,6 +164,10 @@ void MultipartUpload::upload_part(int number, const void *data, size_t size) {
         fail(KVPS_REMOTE, "s3: " + client_.describe("UploadPart", key_) + ": the answer has no ETag");
     std::lock_guard lock(mutex_);
     etags_[static_cast<size_t>(number - 1)] = response.etag;
+    if (checksummed_) {
+        part_crcs_[static_cast<size_t>(number - 1)] = crc;
+        part_sizes_[static_cast<size_t>(number - 1)] = size;
+    }
 }
 
 void MultipartUpload::wait_oldest() {
@@ -147,6 +185,8 @@ void MultipartUpload::launch(const void *data, size_t size, Bytes owned) {
     {
         std::lock_guard lock(mutex_);
         etags_.resize(static_cast<size_t>(number));
+        part_crcs_.resize(static_cast<size_t>(number));
+        part_sizes_.resize(static_cast<size_t>(number));
     }
     in_flight_.push_back(std::async(std::launch::async,
                                     [this, number, data, size, keep = std::move(owned)] {
@@ -183,14 +223,21 @@ void MultipartUpload::complete() {
         while (!in_flight_.empty()) wait_oldest();
         std::string body = "<CompleteMultipartUpload>";
         for (size_t i = 0; i < etags_.size(); ++i)
-            body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
-                    xml_escape(etags_[i]) + "</ETag></Part>";
+            body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + xml_escape(etags_[i]) +
+                    "</ETag>" +
+                    (checksummed_ ? "<ChecksumCRC32C>" + crc32c_base64(part_crcs_[i]) + "</ChecksumCRC32C>" : "") +
+                    "</Part>";
         body += "</CompleteMultipartUpload>";
         Call call;
         call.method = "POST";
         call.key = key_;
         call.query = {{"uploadId", upload_id_}};
         call.headers = {{"Content-Type", "application/xml"}};
+        const std::string whole = checksummed_ ? crc32c_base64(whole_crc32c()) : "";
+        if (checksummed_) {
+            call.headers.emplace_back("x-amz-checksum-crc32c", whole);
+            call.headers.emplace_back("x-amz-checksum-type", "FULL_OBJECT");
+        }
         call.headers.insert(call.headers.end(), complete_headers_.begin(), complete_headers_.end());
         call.body = body.data();
         call.body_size = body.size();
@@ -215,9 +262,28 @@ void MultipartUpload::complete() {
         etag_ = response.etag;
         if (etag_.empty() && !answer.empty())
             etag_ = parse_xml(answer, "CompleteMultipartUploadResult").child_text("ETag");
+        if (checksummed_ && !lost && client_.full_object_crc32c.load() == Client::Support::Unknown)
+            learn_full_object_support(response, whole);
     } catch (...) {
         fail_and_abort();
     }
+}
+
+// The first checksummed upload's answer tells whether the server keeps the whole value's CRC32C.
+void MultipartUpload::learn_full_object_support(const HttpResponse &response, const std::string &whole) noexcept {
+    std::string kept(response.header("x-amz-checksum-crc32c"));
+    try {
+        std::string_view answer(response.body.data() ? response.body.data() : "", response.body.size());
+        if (kept.empty() && !answer.empty())
+            kept = parse_xml(answer, "CompleteMultipartUploadResult").child_text("ChecksumCRC32C");
+    } catch (...) {
+    }
+    bool keeps = kept == whole;
+    client_.full_object_crc32c = keeps ? Client::Support::Yes : Client::Support::No;
+    if (!keeps)
+        log(KVPS_LOG_INFO, "s3: " + client_.settings().endpoint + " completed a multipart upload without "
+                               "keeping its full-object CRC32C; values written in parts are stored without a "
+                               "checksum from now on and read unverified");
 }
 
 void MultipartUpload::settle_complete(const Error &failure) {
@@ -271,6 +337,9 @@ void MultipartUpload::add_part_copy(std::string copy_source, uint64_t first, uin
         if (parts_ >= kMaxParts)
             fail(KVPS_INVALID_ARGUMENT, "s3: " + client_.describe("copy to", key_) +
                                             ": the value needs more than 10000 parts; raise part_size");
+        if (checksummed_)
+            fail(KVPS_INTERNAL, "s3: " + client_.describe("copy to", key_) +
+                                    ": a checksummed upload cannot take copied parts (their CRC32C is unknown)");
         int number = ++parts_;
         {
             std::lock_guard lock(mutex_);

@@ -17,14 +17,24 @@
 
 namespace kvps::s3 {
 
+// End-to-end checksums: the CRC32C of the whole value is known only once every part is
+// sent, too late for CreateMultipartUpload's metadata. So a checksummed upload asks for S3's
+// full-object CRC32C (x-amz-checksum-algorithm: CRC32C, x-amz-checksum-type: FULL_OBJECT on
+// Create; each part's x-amz-checksum-crc32c, computed while it is sent; the whole value's,
+// combined from the parts' in constant memory, on Complete, where the server checks it and keeps
+// it). The first upload of a store tells whether the server does (Client::full_object_crc32c):
+// one that refuses the headers, or completes without keeping the checksum, gets plain uploads
+// from then on, and their values read unverified (the documented fallback; src/backends/s3/README.md).
 class MultipartUpload {
 public:
     // Sends CreateMultipartUpload for full_key (with extra headers: Content-Type, x-amz-meta-*).
     // When its answer is lost, the key's uploads initiated since the request went out are
     // aborted (they may be ours, and we never learnt their ids) before the failure is thrown.
+    // checksummed: store the whole value's CRC32C as above (not for UploadPartCopy uploads).
     MultipartUpload(Client &client, std::string full_key);
     MultipartUpload(Client &client, std::string full_key,
-                    std::vector<std::pair<std::string, std::string>> create_headers);
+                    std::vector<std::pair<std::string, std::string>> create_headers,
+                    bool checksummed = true);
     ~MultipartUpload();  // aborts unless completed
     MultipartUpload(const MultipartUpload &) = delete;
     MultipartUpload &operator=(const MultipartUpload &) = delete;
@@ -63,6 +73,12 @@ private:
     [[noreturn]] void fail_and_abort();
     void abort_uploads_since(std::chrono::system_clock::time_point sent) noexcept;
     void settle_complete(const Error &failure);
+    // CreateMultipartUpload; tentative: false instead of a failure when the server refuses the
+    // request as such (HTTP 400 or 501: headers it does not know).
+    bool create(std::vector<std::pair<std::string, std::string>> headers, bool tentative = false);
+    // The whole value's CRC32C from the parts' (after every part is in).
+    uint32_t whole_crc32c() const;
+    void learn_full_object_support(const HttpResponse &response, const std::string &whole) noexcept;
     bool abort_found_upload() noexcept;  // abort(); true when the server still had the upload
 
     Client &client_;
@@ -71,6 +87,9 @@ private:
     std::deque<std::future<void>> in_flight_;
     std::mutex mutex_;
     std::vector<std::string> etags_;  // by part number - 1
+    bool checksummed_ = false;          // this upload carries a full-object CRC32C
+    std::vector<uint32_t> part_crcs_;   // by part number - 1 (when checksummed_)
+    std::vector<uint64_t> part_sizes_;
     int parts_ = 0;
     bool finished_ = false;
     std::vector<std::pair<std::string, std::string>> complete_headers_;

@@ -1,6 +1,7 @@
 // The C API, section Values (and Streams): conditional writes, content type and metadata,
 // copy and rename (kvps_put_options).
 #include "api/shim.hpp"
+#include "spi/checksum.hpp"
 
 #include <strings.h>
 
@@ -114,6 +115,8 @@ KVPS_API kvps_status kvps_get_with(kvps_store *store, const char *key, void **da
             kvps::Metadata meta;
             std::optional<kvps::Bytes> value = store->backend->get_with(k, meta);
             if (!value) return KVPS_NOT_FOUND;
+            if (meta.crc32c && store->verify_checksums)
+                kvps::check_crc32c(k, *meta.crc32c, kvps::crc32c(value->data(), value->size()));
             meta.size = value->size();
             fill_stat(meta, info);
             return hand_over(std::move(value), data, size, amount);

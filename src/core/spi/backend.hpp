@@ -34,6 +34,9 @@ struct Metadata {
     int64_t mtime_ns = 0;
     std::string etag;  // changes whenever the value changes; at most KVPS_ETAG_MAX - 1 bytes
     Properties properties;  // content type and user metadata
+    // The CRC32C stored with the value (see get_checked); filled by get_with for the core to
+    // verify, and by stat where the backend has it at hand. nullopt: none (or not looked up).
+    std::optional<uint32_t> crc32c;
 
     // Constructors rather than an aggregate, so Metadata{size, mtime, etag} stays warning-free.
     Metadata() = default;
@@ -187,8 +190,9 @@ public:
                                  const PutOptions &options);
     // The options hold at commit(). Default: the value gathered in memory, put_with on commit.
     virtual std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options);
-    // The value and the metadata of that same version; nullopt = not found.
-    // Default: stat, get, stat again until the etag holds still.
+    // The value and the metadata of that same version, meta.crc32c included (the core verifies
+    // it as for get_checked); nullopt = not found.
+    // Default: stat, get_checked, stat again until the etag holds still.
     virtual std::optional<Bytes> get_with(std::string_view key, Metadata &meta);
     // Copies `from` (content type and metadata too, unless options give new ones) to `to`,
     // options' condition applying to `to`. A missing `from` throws KVPS_NOT_FOUND. The core

@@ -19,6 +19,10 @@ namespace kvps {
 // Extends crc (0 to start) with size bytes.
 uint32_t crc32c(const void *data, size_t size, uint32_t crc = 0);
 
+// The CRC32C of A followed by B, from crc_a = crc32c(A), crc_b = crc32c(B) and B's size, in
+// O(log size_b): the whole value's checksum from its parts' (multipart uploads).
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t size_b);
+
 // Eight lowercase hex digits, the form kvps stores and shows ("e3069283").
 std::string crc32c_hex(uint32_t crc);
 std::optional<uint32_t> crc32c_from_hex(std::string_view text);
