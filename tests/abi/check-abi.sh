@@ -95,10 +95,26 @@ python3 - "$baseline" "$work/current.abi" "$suppressions" <<'EOF' || failed=1
 import re, sys
 import xml.etree.ElementTree as ET
 
+def spell(types, type_id, depth=0):
+    # A member's type by name (hash-style ids may be renumbered when other types are added).
+    node = types.get(type_id)
+    if node is None or depth > 20:
+        return str(type_id)
+    inner = node.get('type-id')
+    if node.tag == 'pointer-type-def':
+        return spell(types, inner, depth + 1) + ' *'
+    if node.tag == 'qualified-type-def':
+        return ('const ' if node.get('const') == 'yes' else '') + spell(types, inner, depth + 1)
+    if node.tag == 'array-type-def':
+        return spell(types, node.get('element-type-id'), depth + 1) + f"[{node.get('size-in-bits')} bits]"
+    return node.get('name') or node.tag
+
 def structs(path):
     found = {}
-    for decl in ET.parse(path).iter('class-decl'):
-        members = [(m.get('layout-offset-in-bits'), v.get('name'), v.get('type-id'))
+    root = ET.parse(path)
+    types = {n.get('id'): n for n in root.iter() if n.get('id')}
+    for decl in root.iter('class-decl'):
+        members = [(m.get('layout-offset-in-bits'), v.get('name'), spell(types, v.get('type-id')))
                    for m in decl.findall('data-member') for v in m.findall('var-decl')]
         if members:
             found[decl.get('name')] = (int(decl.get('size-in-bits')), members)
