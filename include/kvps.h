@@ -45,6 +45,10 @@
 #ifndef KVPS_H
 #define KVPS_H
 
+/* The public header is laid out by hand for its readers (aligned comments on the status codes
+ * and struct members): clang-format leaves it as written. */
+/* clang-format off */
+
 #include <stddef.h>
 #include <stdint.h>
 

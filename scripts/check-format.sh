@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lists the C and C++ files under src/, include/, tests/ and bench/ that clang-format
-# (.clang-format) would change. With --strict it exits 1 when there is any; without, it only
-# lists them (the tree is formatted once as a whole; until then the test stage is list-only).
+# (.clang-format) would change. With --strict (as scripts/test.sh runs it) it exits 1 when there
+# is any; without, it only lists them.
 # Installs clang-format from Debian when it is missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -85,48 +85,60 @@ int main(int argc, char **argv) {
         peer.map[k] = value;
     }
 
-    std::printf("| case | kvps ns/op | std::unordered_map+mutex ns/op | ratio |\n|---|---|---|---|\n");
+    std::printf(
+        "| case | kvps ns/op | std::unordered_map+mutex ns/op | ratio |\n|---|---|---|---|\n");
     for (int threads : {1, 2}) {
-        auto [kp, mp] = compare(threads, [&](int, uint64_t n) {
-            const std::string &k = keys[n % kKeys];
-            kvps_put(store, k.c_str(), value.data(), value.size());
-        }, [&](int, uint64_t n) {
-            const std::string &k = keys[n % kKeys];
-            std::string copy(value);  // a store keeps its own copy, as kvps does
-            std::lock_guard lock(peer.mutex);
-            peer.map[k] = std::move(copy);
-        });
-        std::printf("| 1 KiB put, %d thread%s | %.0f | %.0f | %.2fx |\n", threads, threads > 1 ? "s" : "", kp, mp, kp / mp);
-        auto [kg, mg] = compare(threads, [&](int, uint64_t n) {
-            void *d = nullptr;
-            size_t size = 0;
-            kvps_get(store, keys[n % kKeys].c_str(), &d, &size);
-            kvps_free(d);
-        }, [&](int, uint64_t n) {
-            std::string copy;  // a get hands the caller its own copy, as kvps does
-            {
+        auto [kp, mp] = compare(
+            threads,
+            [&](int, uint64_t n) {
+                const std::string &k = keys[n % kKeys];
+                kvps_put(store, k.c_str(), value.data(), value.size());
+            },
+            [&](int, uint64_t n) {
+                const std::string &k = keys[n % kKeys];
+                std::string copy(value);  // a store keeps its own copy, as kvps does
                 std::lock_guard lock(peer.mutex);
-                copy = peer.map.find(keys[n % kKeys])->second;
-            }
-            asm volatile("" : : "r"(copy.data()) : "memory");
-        });
-        std::printf("| 1 KiB get, %d thread%s | %.0f | %.0f | %.2fx |\n", threads, threads > 1 ? "s" : "", kg, mg, kg / mg);
+                peer.map[k] = std::move(copy);
+            });
+        std::printf("| 1 KiB put, %d thread%s | %.0f | %.0f | %.2fx |\n", threads,
+                    threads > 1 ? "s" : "", kp, mp, kp / mp);
+        auto [kg, mg] = compare(
+            threads,
+            [&](int, uint64_t n) {
+                void *d = nullptr;
+                size_t size = 0;
+                kvps_get(store, keys[n % kKeys].c_str(), &d, &size);
+                kvps_free(d);
+            },
+            [&](int, uint64_t n) {
+                std::string copy;  // a get hands the caller its own copy, as kvps does
+                {
+                    std::lock_guard lock(peer.mutex);
+                    copy = peer.map.find(keys[n % kKeys])->second;
+                }
+                asm volatile("" : : "r"(copy.data()) : "memory");
+            });
+        std::printf("| 1 KiB get, %d thread%s | %.0f | %.0f | %.2fx |\n", threads,
+                    threads > 1 ? "s" : "", kg, mg, kg / mg);
     }
 
     // 1 MiB gets against a plain memcpy of 1 MiB into a fresh buffer.
     std::string big(1 << 20, 'b');
     kvps_put(store, "bench/1mib", big.data(), big.size());
-    auto [kb, mb] = compare(1, [&](int, uint64_t) {
-        void *d = nullptr;
-        size_t size = 0;
-        kvps_get(store, "bench/1mib", &d, &size);
-        kvps_free(d);
-    }, [&](int, uint64_t) {
-        void *d = std::malloc(big.size() + 1);
-        std::memcpy(d, big.data(), big.size());
-        asm volatile("" : : "r"(d) : "memory");
-        std::free(d);
-    });
+    auto [kb, mb] = compare(
+        1,
+        [&](int, uint64_t) {
+            void *d = nullptr;
+            size_t size = 0;
+            kvps_get(store, "bench/1mib", &d, &size);
+            kvps_free(d);
+        },
+        [&](int, uint64_t) {
+            void *d = std::malloc(big.size() + 1);
+            std::memcpy(d, big.data(), big.size());
+            asm volatile("" : : "r"(d) : "memory");
+            std::free(d);
+        });
     std::printf("| 1 MiB get (GiB/s: kvps %.2f, malloc+memcpy %.2f) | %.0f | %.0f | %.2fx |\n",
                 (1 << 20) / kb, (1 << 20) / mb, kb, mb, kb / mb);
     kvps_close(store);

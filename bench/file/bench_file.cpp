@@ -3,11 +3,13 @@
 //   - 4 KiB gets vs open + fstat + read + close
 //   - listing 100,000 keys, all pages, vs a raw readdir walk of the same store folder
 //
-//   bench_file [folder] [list-keys]     (default: a new folder under $TMPDIR, 100000; 0: no listing)
+//   bench_file [folder] [list-keys]     (default: a new folder under $TMPDIR, 100000; 0: no
+//   listing)
 //
 // Prints a Markdown report (ratio = kvps time / raw time, wall clock, and the same for this
-// process's CPU time; lower is better; goals 1.2x, 1.5x, 3x). Each case alternates kvps and raw rounds and keeps each side's best round, so load
-// from other processes on a shared machine skews neither side.
+// process's CPU time; lower is better; goals 1.2x, 1.5x, 3x). Each case alternates kvps and raw
+// rounds and keeps each side's best round, so load from other processes on a shared machine skews
+// neither side.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -66,7 +68,8 @@ Time measure(const std::function<void()> &body) {
 }
 
 // Best of `rounds` alternating rounds: {kvps, raw}, wall and CPU time each at its best.
-std::pair<Time, Time> compare(int rounds, const std::function<void()> &kvps, const std::function<void()> &raw) {
+std::pair<Time, Time> compare(int rounds, const std::function<void()> &kvps,
+                              const std::function<void()> &raw) {
     Time a, b;
     for (int r = 0; r < rounds; ++r) {
         Time ta = measure(kvps), tb = measure(raw);
@@ -90,7 +93,8 @@ std::string machine() {
             }
         std::fclose(f);
     }
-    return cpu + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " CPUs, " + u.sysname + " " + u.release;
+    return cpu + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " CPUs, " + u.sysname +
+           " " + u.release;
 }
 
 std::string filesystem_of(const std::string &path) {
@@ -158,8 +162,9 @@ size_t raw_walk(const std::string &path, bool stat) {
 void row(const char *name, Time kvps, Time raw, size_t ops, double goal) {
     double ratio = kvps.wall / raw.wall;
     std::printf("| %s | %.1f µs | %.1f µs | %.2fx | %.2fx | %.1fx | %s |\n", name,
-                kvps.wall * 1e6 / static_cast<double>(ops), raw.wall * 1e6 / static_cast<double>(ops), ratio,
-                kvps.cpu / raw.cpu, goal, ratio <= goal ? "met" : "**missed**");
+                kvps.wall * 1e6 / static_cast<double>(ops),
+                raw.wall * 1e6 / static_cast<double>(ops), ratio, kvps.cpu / raw.cpu, goal,
+                ratio <= goal ? "met" : "**missed**");
 }
 
 }  // namespace
@@ -190,8 +195,9 @@ int main(int argc, char **argv) {
     std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
     std::printf("# file:// benchmark\n\n%s, %s, folder on %s.\n\n", date, machine().c_str(),
                 filesystem_of(base).c_str());
-    std::printf("| case | kvps per op | raw per op | ratio (wall) | ratio (CPU) | goal | |\n"
-                "|---|---|---|---|---|---|---|\n");
+    std::printf(
+        "| case | kvps per op | raw per op | ratio (wall) | ratio (CPU) | goal | |\n"
+        "|---|---|---|---|---|---|---|\n");
     std::fflush(stdout);
 
     // Puts: fsync bound, so few operations per round; both overwrite a set of 20 keys.
@@ -200,7 +206,9 @@ int main(int argc, char **argv) {
         kRounds * 2,
         [&] {
             for (int i = 0; i < puts; ++i)
-                check(kvps_put(s, ("bench/put-" + std::to_string(i % 20)).c_str(), value.data(), kValue), "put");
+                check(kvps_put(s, ("bench/put-" + std::to_string(i % 20)).c_str(), value.data(),
+                               kValue),
+                      "put");
         },
         [&] {
             for (int i = 0; i < puts; ++i) raw_put(raw, i % 20, value.data());
@@ -253,7 +261,8 @@ int main(int argc, char **argv) {
             std::string cursor;
             do {
                 kvps_list_page *page = nullptr;
-                check(kvps_list(l, "", cursor.empty() ? nullptr : cursor.c_str(), 0, &page), "list");
+                check(kvps_list(l, "", cursor.empty() ? nullptr : cursor.c_str(), 0, &page),
+                      "list");
                 listed += kvps_list_page_count(page);
                 const char *next = kvps_list_page_cursor(page);
                 cursor = next ? next : "";
@@ -266,19 +275,25 @@ int main(int argc, char **argv) {
         return 1;
     }
     char name[96];
-    std::snprintf(name, sizeof name, "list %d keys, all pages of 1000 (raw: readdir walk, %zu entries)", list_keys,
+    std::snprintf(name, sizeof name,
+                  "list %d keys, all pages of 1000 (raw: readdir walk, %zu entries)", list_keys,
                   walked);
     row(name, list.first, list.second, 1, 3.0);
     // A listing returns each key's size, so it stats every file: the same walk with one
     // fstatat per file is the raw peer that does the same work.
-    auto list_stat = compare(3, [&] { listed = 0; }, [&] { raw_walk(list_dir, true); });
-    std::snprintf(name, sizeof name, "list %d keys, all pages of 1000 (raw: readdir walk + fstatat per file)", list_keys);
+    auto list_stat = compare(
+        3, [&] { listed = 0; }, [&] { raw_walk(list_dir, true); });
+    std::snprintf(name, sizeof name,
+                  "list %d keys, all pages of 1000 (raw: readdir walk + fstatat per file)",
+                  list_keys);
     row(name, list.first, list_stat.second, 1, 3.0);
     kvps_close(l);
     close(raw);
-    std::printf("\nPer-op times are the best of alternating rounds (puts: %d rounds of %d; gets: %d rounds of %d; "
-                "listing: 3 rounds). Folder: %s\n",
-                kRounds * 2, puts, kRounds * 2, gets * 5, base.c_str());
+    std::printf(
+        "\nPer-op times are the best of alternating rounds (puts: %d rounds of %d; gets: %d rounds "
+        "of %d; "
+        "listing: 3 rounds). Folder: %s\n",
+        kRounds * 2, puts, kRounds * 2, gets * 5, base.c_str());
     if (argc <= 1) std::system(("rm -rf '" + base + "'").c_str());
     return 0;
 }

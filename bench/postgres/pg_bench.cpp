@@ -37,7 +37,8 @@ using Clock = std::chrono::steady_clock;
 }
 
 void check(kvps_status st, const char *what) {
-    if (st != KVPS_OK) die(std::string(what) + ": " + kvps_status_name(st) + ": " + kvps_last_error());
+    if (st != KVPS_OK)
+        die(std::string(what) + ": " + kvps_status_name(st) + ": " + kvps_last_error());
 }
 
 double timed(const std::function<void()> &fn) {
@@ -61,29 +62,47 @@ struct Raw {
         if (PQstatus(c) != CONNECTION_OK) die(std::string("libpq: ") + PQerrorMessage(c));
         const std::string t = "\"public\".\"" + g_table + "\"";
         const std::string seq = "nextval('\"public\".\"" + g_table + "_version\"')";
-        prepare("put", "INSERT INTO " + t + " AS t (key, version, size, mtime, chunk_size, data, content_type, metadata)"
-                       " VALUES ($1::text, " + seq + ", octet_length($2::bytea), clock_timestamp(), 0, $2::bytea, NULL, NULL)"
-                       " ON CONFLICT (key) DO UPDATE SET version = excluded.version, size = excluded.size,"
-                       " mtime = excluded.mtime, chunk_size = 0, data = excluded.data, content_type = NULL,"
-                       " metadata = NULL RETURNING version");
-        prepare("get", "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4),"
-                       " content_type, metadata FROM " + t + " WHERE key = $1::text");
-        prepare("cas", "UPDATE " + t + " SET version = " + seq + ", size = octet_length($2::bytea),"
-                       " mtime = clock_timestamp(), chunk_size = 0, data = $2::bytea, content_type = NULL,"
-                       " metadata = NULL WHERE key = $1::text AND version = $3::int8 RETURNING version");
+        prepare(
+            "put",
+            "INSERT INTO " + t +
+                " AS t (key, version, size, mtime, chunk_size, data, content_type, metadata)"
+                " VALUES ($1::text, " +
+                seq +
+                ", octet_length($2::bytea), clock_timestamp(), 0, $2::bytea, NULL, NULL)"
+                " ON CONFLICT (key) DO UPDATE SET version = excluded.version, size = excluded.size,"
+                " mtime = excluded.mtime, chunk_size = 0, data = excluded.data, content_type = "
+                "NULL,"
+                " metadata = NULL RETURNING version");
+        prepare(
+            "get",
+            "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4),"
+            " content_type, metadata FROM " +
+                t + " WHERE key = $1::text");
+        prepare(
+            "cas",
+            "UPDATE " + t + " SET version = " + seq +
+                ", size = octet_length($2::bytea),"
+                " mtime = clock_timestamp(), chunk_size = 0, data = $2::bytea, content_type = NULL,"
+                " metadata = NULL WHERE key = $1::text AND version = $3::int8 RETURNING version");
         prepare("chunk", "SELECT n, data FROM \"public\".\"" + g_table +
-                         "_chunks\" WHERE version = $1::int8 AND n >= $2::int4 AND n <= $3::int4 ORDER BY n");
+                             "_chunks\" WHERE version = $1::int8 AND n >= $2::int4 AND n <= "
+                             "$3::int4 ORDER BY n");
         prepare("list", "SELECT key, size, mtime, version FROM " + t +
-                        " WHERE key >= $1::text AND key > $2::text AND key < $3::text ORDER BY key LIMIT $4::int8");
-        prepare("upsert_chunked", "INSERT INTO " + t + " AS t (key, version, size, mtime, chunk_size, data) VALUES"
-                " ($1::text, $2::int8, $3::int8, clock_timestamp(), $4::int4, NULL) ON CONFLICT (key) DO UPDATE SET"
-                " version = excluded.version, size = excluded.size, mtime = excluded.mtime,"
-                " chunk_size = excluded.chunk_size, data = NULL");
+                            " WHERE key >= $1::text AND key > $2::text AND key < $3::text ORDER BY "
+                            "key LIMIT $4::int8");
+        prepare("upsert_chunked",
+                "INSERT INTO " + t +
+                    " AS t (key, version, size, mtime, chunk_size, data) VALUES"
+                    " ($1::text, $2::int8, $3::int8, clock_timestamp(), $4::int4, NULL) ON "
+                    "CONFLICT (key) DO UPDATE SET"
+                    " version = excluded.version, size = excluded.size, mtime = excluded.mtime,"
+                    " chunk_size = excluded.chunk_size, data = NULL");
     }
     ~Raw() { PQfinish(c); }
     void prepare(const char *name, const std::string &sql) {
         PGresult *r = PQprepare(c, name, sql.c_str(), 0, nullptr);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) die(std::string("prepare: ") + PQresultErrorMessage(r));
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            die(std::string("prepare: ") + PQresultErrorMessage(r));
         PQclear(r);
     }
     PGresult *run(const char *name, std::vector<std::string> params, bool want_rows) {
@@ -94,8 +113,8 @@ struct Raw {
             lengths.push_back(static_cast<int>(p.size()));
             formats.push_back(1);
         }
-        PGresult *r = PQexecPrepared(c, name, static_cast<int>(params.size()), values.data(), lengths.data(),
-                                     formats.data(), 1);
+        PGresult *r = PQexecPrepared(c, name, static_cast<int>(params.size()), values.data(),
+                                     lengths.data(), formats.data(), 1);
         if (PQresultStatus(r) != (want_rows ? PGRES_TUPLES_OK : PGRES_COMMAND_OK))
             die(std::string(name) + ": " + PQresultErrorMessage(r));
         return r;
@@ -165,7 +184,8 @@ double small_ops(kvps_store *s, bool use_kvps, bool put, int threads, int per_th
                             kvps_free(d);
                         }
                     } else if (put) {
-                        PQclear(raws[t]->run("put", {key, std::string(value.begin(), value.end())}, true));
+                        PQclear(raws[t]->run("put", {key, std::string(value.begin(), value.end())},
+                                             true));
                     } else {
                         PQclear(raws[t]->run("get", {key, be(1, 4), be(INT32_MAX, 4)}, true));
                     }
@@ -188,8 +208,8 @@ int main(int argc, char **argv) {
     uint64_t stream_mib = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1024;
     const char *results = argc > 3 ? argv[3] : nullptr;
     g_table = "bench_" + std::to_string(getpid());
-    std::string store_url = g_url + (g_url.find('?') == std::string::npos ? "?" : "&") + "table=" + g_table +
-                            "&pool_size=16";
+    std::string store_url = g_url + (g_url.find('?') == std::string::npos ? "?" : "&") +
+                            "table=" + g_table + "&pool_size=16";
     kvps_store *s = nullptr;
     check(kvps_open(store_url.c_str(), &s), "open");
     const uint32_t chunk = 1 << 20;
@@ -210,45 +230,52 @@ int main(int argc, char **argv) {
     {
         const int threads = 8, per = 250;
         check(kvps_put(s, "cas", "0", 1), "put");
-        measure("compare-and-swap, 8 threads on one key", threads * per, "increments/s", [&](bool k) {
-            std::vector<std::unique_ptr<Raw>> raws;
-            if (!k)
-                for (int t = 0; t < threads; ++t) raws.push_back(std::make_unique<Raw>());
-            return timed([&] {
-                std::vector<std::thread> pool;
-                for (int t = 0; t < threads; ++t)
-                    pool.emplace_back([&, t] {
-                        for (int i = 0; i < per; ++i) {
-                            for (;;) {
-                                if (k) {
-                                    void *d;
-                                    size_t n;
-                                    kvps_stat_info info = KVPS_STAT_INIT;
-                                    check(kvps_get_with(s, "cas", &d, &n, &info), "get_with");
-                                    std::string next = std::to_string(std::stol(std::string(static_cast<char *>(d), n)) + 1);
-                                    kvps_free(d);
-                                    kvps_put_options o = KVPS_PUT_OPTIONS_INIT;
-                                    o.if_match = info.etag;
-                                    kvps_status st = kvps_put_with(s, "cas", next.data(), next.size(), &o);
-                                    if (st == KVPS_PRECONDITION_FAILED) continue;
-                                    check(st, "put_with");
-                                    break;
+        measure(
+            "compare-and-swap, 8 threads on one key", threads * per, "increments/s", [&](bool k) {
+                std::vector<std::unique_ptr<Raw>> raws;
+                if (!k)
+                    for (int t = 0; t < threads; ++t) raws.push_back(std::make_unique<Raw>());
+                return timed([&] {
+                    std::vector<std::thread> pool;
+                    for (int t = 0; t < threads; ++t)
+                        pool.emplace_back([&, t] {
+                            for (int i = 0; i < per; ++i) {
+                                for (;;) {
+                                    if (k) {
+                                        void *d;
+                                        size_t n;
+                                        kvps_stat_info info = KVPS_STAT_INIT;
+                                        check(kvps_get_with(s, "cas", &d, &n, &info), "get_with");
+                                        std::string next = std::to_string(
+                                            std::stol(std::string(static_cast<char *>(d), n)) + 1);
+                                        kvps_free(d);
+                                        kvps_put_options o = KVPS_PUT_OPTIONS_INIT;
+                                        o.if_match = info.etag;
+                                        kvps_status st =
+                                            kvps_put_with(s, "cas", next.data(), next.size(), &o);
+                                        if (st == KVPS_PRECONDITION_FAILED) continue;
+                                        check(st, "put_with");
+                                        break;
+                                    }
+                                    PGresult *g = raws[t]->run(
+                                        "get", {"cas", be(1, 4), be(INT32_MAX, 4)}, true);
+                                    std::string version(PQgetvalue(g, 0, 0), 8);
+                                    std::string next = std::to_string(
+                                        std::stol(std::string(
+                                            PQgetvalue(g, 0, 4),
+                                            static_cast<size_t>(PQgetlength(g, 0, 4)))) +
+                                        1);
+                                    PQclear(g);
+                                    PGresult *u = raws[t]->run("cas", {"cas", next, version}, true);
+                                    int done = PQntuples(u);
+                                    PQclear(u);
+                                    if (done) break;
                                 }
-                                PGresult *g = raws[t]->run("get", {"cas", be(1, 4), be(INT32_MAX, 4)}, true);
-                                std::string version(PQgetvalue(g, 0, 0), 8);
-                                std::string next = std::to_string(std::stol(std::string(PQgetvalue(g, 0, 4),
-                                                                                        static_cast<size_t>(PQgetlength(g, 0, 4)))) + 1);
-                                PQclear(g);
-                                PGresult *u = raws[t]->run("cas", {"cas", next, version}, true);
-                                int done = PQntuples(u);
-                                PQclear(u);
-                                if (done) break;
                             }
-                        }
-                    });
-                for (std::thread &th : pool) th.join();
+                        });
+                    for (std::thread &th : pool) th.join();
+                });
             });
-        });
     }
 
     // 1 MiB values, one row each.
@@ -261,8 +288,10 @@ int main(int argc, char **argv) {
             return timed([&] {
                 for (int i = 0; i < n; ++i) {
                     std::string key = "mib/" + std::to_string(i % 8);
-                    if (k) check(kvps_put(s, key.c_str(), mib.data(), mib.size()), "put");
-                    else PQclear(raw.run("put", {key, std::string(mib.begin(), mib.end())}, true));
+                    if (k)
+                        check(kvps_put(s, key.c_str(), mib.data(), mib.size()), "put");
+                    else
+                        PQclear(raw.run("put", {key, std::string(mib.begin(), mib.end())}, true));
                 }
             });
         });
@@ -288,69 +317,79 @@ int main(int argc, char **argv) {
         uint64_t size = stream_mib << 20;
         std::vector<unsigned char> buf(chunk);
         Raw raw;
-        measure("streamed put " + std::to_string(stream_mib) + " MiB", static_cast<double>(stream_mib), "MiB/s",
-                [&](bool k) {
-            return timed([&] {
-                if (k) {
-                    kvps_writer *w;
-                    check(kvps_writer_open(s, "stream", &w), "writer");
-                    for (uint64_t off = 0; off < size; off += chunk) {
-                        fill(buf.data(), chunk, off);
-                        check(kvps_writer_write(w, buf.data(), chunk), "write");
+        measure("streamed put " + std::to_string(stream_mib) + " MiB",
+                static_cast<double>(stream_mib), "MiB/s", [&](bool k) {
+                    return timed([&] {
+                        if (k) {
+                            kvps_writer *w;
+                            check(kvps_writer_open(s, "stream", &w), "writer");
+                            for (uint64_t off = 0; off < size; off += chunk) {
+                                fill(buf.data(), chunk, off);
+                                check(kvps_writer_write(w, buf.data(), chunk), "write");
+                            }
+                            check(kvps_writer_commit(w), "commit");
+                            return;
+                        }
+                        raw.exec("BEGIN");
+                        PGresult *v = PQexecParams(
+                            raw.c,
+                            ("SELECT nextval('\"public\".\"" + g_table + "_version\"')").c_str(), 0,
+                            nullptr, nullptr, nullptr, nullptr, 1);
+                        uint64_t version = from_be(PQgetvalue(v, 0, 0), 8);
+                        PQclear(v);
+                        raw.exec("COPY \"public\".\"" + g_table +
+                                     "_chunks\" (version, n, data) FROM STDIN (FORMAT binary)",
+                                 PGRES_COPY_IN);
+                        std::string header("PGCOPY\n\xff\r\n\0", 11);
+                        header += be(0, 4) + be(0, 4);
+                        PQputCopyData(raw.c, header.data(), static_cast<int>(header.size()));
+                        uint32_t n = 0;
+                        for (uint64_t off = 0; off < size; off += chunk, ++n) {
+                            fill(buf.data(), chunk, off);
+                            std::string row = be(3, 2) + be(8, 4) + be(version, 8) + be(4, 4) +
+                                              be(n, 4) + be(chunk, 4);
+                            PQputCopyData(raw.c, row.data(), static_cast<int>(row.size()));
+                            PQputCopyData(raw.c, reinterpret_cast<const char *>(buf.data()),
+                                          static_cast<int>(chunk));
+                        }
+                        PQputCopyData(raw.c, "\xff\xff", 2);
+                        PQputCopyEnd(raw.c, nullptr);
+                        PGresult *r = PQgetResult(raw.c);
+                        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                            die(std::string("COPY: ") + PQresultErrorMessage(r));
+                        PQclear(r);
+                        while ((r = PQgetResult(raw.c))) PQclear(r);
+                        PQclear(raw.run("upsert_chunked",
+                                        {"stream-raw", be(version, 8), be(size, 8), be(chunk, 4)},
+                                        false));
+                        raw.exec("COMMIT");
+                    });
+                });
+        measure(
+            "streamed get " + std::to_string(stream_mib) + " MiB", static_cast<double>(stream_mib),
+            "MiB/s", [&](bool k) {
+                return timed([&] {
+                    if (k) {
+                        kvps_reader *r;
+                        check(kvps_reader_open(s, "stream", 0, KVPS_TO_END, &r), "reader");
+                        size_t n;
+                        do check(kvps_reader_read(r, buf.data(), chunk, &n), "read");
+                        while (n);
+                        kvps_reader_close(r);
+                        return;
                     }
-                    check(kvps_writer_commit(w), "commit");
-                    return;
-                }
-                raw.exec("BEGIN");
-                PGresult *v = PQexecParams(raw.c, ("SELECT nextval('\"public\".\"" + g_table + "_version\"')").c_str(),
-                                           0, nullptr, nullptr, nullptr, nullptr, 1);
-                uint64_t version = from_be(PQgetvalue(v, 0, 0), 8);
-                PQclear(v);
-                raw.exec("COPY \"public\".\"" + g_table + "_chunks\" (version, n, data) FROM STDIN (FORMAT binary)",
-                         PGRES_COPY_IN);
-                std::string header("PGCOPY\n\xff\r\n\0", 11);
-                header += be(0, 4) + be(0, 4);
-                PQputCopyData(raw.c, header.data(), static_cast<int>(header.size()));
-                uint32_t n = 0;
-                for (uint64_t off = 0; off < size; off += chunk, ++n) {
-                    fill(buf.data(), chunk, off);
-                    std::string row = be(3, 2) + be(8, 4) + be(version, 8) + be(4, 4) + be(n, 4) + be(chunk, 4);
-                    PQputCopyData(raw.c, row.data(), static_cast<int>(row.size()));
-                    PQputCopyData(raw.c, reinterpret_cast<const char *>(buf.data()), static_cast<int>(chunk));
-                }
-                PQputCopyData(raw.c, "\xff\xff", 2);
-                PQputCopyEnd(raw.c, nullptr);
-                PGresult *r = PQgetResult(raw.c);
-                if (PQresultStatus(r) != PGRES_COMMAND_OK) die(std::string("COPY: ") + PQresultErrorMessage(r));
-                PQclear(r);
-                while ((r = PQgetResult(raw.c))) PQclear(r);
-                PQclear(raw.run("upsert_chunked", {"stream-raw", be(version, 8), be(size, 8), be(chunk, 4)}, false));
-                raw.exec("COMMIT");
+                    PGresult *m = raw.run("get", {"stream-raw", be(1, 4), be(1, 4)}, true);
+                    uint64_t version = from_be(PQgetvalue(m, 0, 0), 8);
+                    uint64_t sz = from_be(PQgetvalue(m, 0, 1), 8);
+                    PQclear(m);
+                    for (uint32_t n = 0; uint64_t{n} * chunk < sz; ++n) {
+                        PGresult *r = raw.run("chunk", {be(version, 8), be(n, 4), be(n, 4)}, true);
+                        std::memcpy(buf.data(), PQgetvalue(r, 0, 1),
+                                    static_cast<size_t>(PQgetlength(r, 0, 1)));
+                        PQclear(r);
+                    }
+                });
             });
-        });
-        measure("streamed get " + std::to_string(stream_mib) + " MiB", static_cast<double>(stream_mib), "MiB/s",
-                [&](bool k) {
-            return timed([&] {
-                if (k) {
-                    kvps_reader *r;
-                    check(kvps_reader_open(s, "stream", 0, KVPS_TO_END, &r), "reader");
-                    size_t n;
-                    do check(kvps_reader_read(r, buf.data(), chunk, &n), "read");
-                    while (n);
-                    kvps_reader_close(r);
-                    return;
-                }
-                PGresult *m = raw.run("get", {"stream-raw", be(1, 4), be(1, 4)}, true);
-                uint64_t version = from_be(PQgetvalue(m, 0, 0), 8);
-                uint64_t sz = from_be(PQgetvalue(m, 0, 1), 8);
-                PQclear(m);
-                for (uint32_t n = 0; uint64_t{n} * chunk < sz; ++n) {
-                    PGresult *r = raw.run("chunk", {be(version, 8), be(n, 4), be(n, 4)}, true);
-                    std::memcpy(buf.data(), PQgetvalue(r, 0, 1), static_cast<size_t>(PQgetlength(r, 0, 1)));
-                    PQclear(r);
-                }
-            });
-        });
     }
 
     // Listing 100,000 keys.
@@ -379,7 +418,9 @@ int main(int argc, char **argv) {
                     std::string cursor;
                     for (;;) {
                         kvps_list_page *page;
-                        check(kvps_list(s, "list/", cursor.empty() ? nullptr : cursor.c_str(), 1000, &page), "list");
+                        check(kvps_list(s, "list/", cursor.empty() ? nullptr : cursor.c_str(), 1000,
+                                        &page),
+                              "list");
                         seen += kvps_list_page_count(page);
                         const char *next = kvps_list_page_cursor(page);
                         cursor = next ? next : "";
@@ -392,19 +433,24 @@ int main(int argc, char **argv) {
                         PGresult *r = raw.run("list", {"list/", last, "list0", be(1001, 8)}, true);
                         int rows = std::min(PQntuples(r), 1000);
                         seen += static_cast<size_t>(rows);
-                        if (rows) last.assign(PQgetvalue(r, rows - 1, 0), static_cast<size_t>(PQgetlength(r, rows - 1, 0)));
+                        if (rows)
+                            last.assign(PQgetvalue(r, rows - 1, 0),
+                                        static_cast<size_t>(PQgetlength(r, rows - 1, 0)));
                         bool more = PQntuples(r) > 1000;
                         PQclear(r);
                         if (!more) break;
                     }
                 }
-                if (seen != static_cast<size_t>(keys)) die("listed " + std::to_string(seen) + " keys");
+                if (seen != static_cast<size_t>(keys))
+                    die("listed " + std::to_string(seen) + " keys");
             });
         });
         Raw plan;
         plan.exec("SET plan_cache_mode = force_generic_plan");
-        plan.exec("PREPARE page(text, text, text, int8) AS SELECT key, size, mtime, version FROM \"public\".\"" +
-                  g_table + "\" WHERE key >= $1 AND key > $2 AND key < $3 ORDER BY key LIMIT $4");
+        plan.exec(
+            "PREPARE page(text, text, text, int8) AS SELECT key, size, mtime, version FROM "
+            "\"public\".\"" +
+            g_table + "\" WHERE key >= $1 AND key > $2 AND key < $3 ORDER BY key LIMIT $4");
         PGresult *r = PQexec(plan.c, "EXPLAIN EXECUTE page('a%_', 'a%_x', 'a%`', 1001)");
         std::printf("\nEXPLAIN of a prefix page, generic plan (prefix 'a%%_', cursor 'a%%_x'):\n");
         for (int i = 0; i < PQntuples(r); ++i) std::printf("  %s\n", PQgetvalue(r, i, 0));
@@ -414,18 +460,22 @@ int main(int argc, char **argv) {
     // Drop what the run made.
     {
         Raw raw;
-        raw.exec("DROP TABLE \"public\".\"" + g_table + "\", \"public\".\"" + g_table + "_chunks\", \"public\".\"" +
-                 g_table + "_meta\"; DROP SEQUENCE \"public\".\"" + g_table + "_version\"; DROP FUNCTION \"public\".\"" +
-                 g_table + "_drop_chunks\"()");
+        raw.exec("DROP TABLE \"public\".\"" + g_table + "\", \"public\".\"" + g_table +
+                 "_chunks\", \"public\".\"" + g_table + "_meta\"; DROP SEQUENCE \"public\".\"" +
+                 g_table + "_version\"; DROP FUNCTION \"public\".\"" + g_table +
+                 "_drop_chunks\"()");
     }
     kvps_close(s);
 
     if (results) {
         FILE *f = std::fopen(results, "w");
         if (!f) die(std::string("cannot write ") + results);
-        std::fprintf(f, "| measure | kvps | raw libpq | ratio kvps/raw (time) |\n| --- | ---: | ---: | ---: |\n");
+        std::fprintf(f,
+                     "| measure | kvps | raw libpq | ratio kvps/raw (time) |\n| --- | ---: | ---: "
+                     "| ---: |\n");
         for (const Row &r : g_rows)
-            std::fprintf(f, "| %s | %s | %s | %.2f |\n", r.measure.c_str(), r.kvps.c_str(), r.raw.c_str(), r.ratio);
+            std::fprintf(f, "| %s | %s | %s | %.2f |\n", r.measure.c_str(), r.kvps.c_str(),
+                         r.raw.c_str(), r.ratio);
         std::fclose(f);
     }
     return 0;

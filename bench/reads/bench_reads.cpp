@@ -41,7 +41,8 @@ double seconds_of(const std::function<void()> &fn) {
 }
 
 // Best of `rounds` alternating rounds: {a seconds, b seconds}.
-std::pair<double, double> compare(int rounds, const std::function<void()> &a, const std::function<void()> &b) {
+std::pair<double, double> compare(int rounds, const std::function<void()> &a,
+                                  const std::function<void()> &b) {
     double best_a = 1e300, best_b = 1e300;
     for (int r = 0; r < rounds; ++r) {
         best_a = std::min(best_a, seconds_of(a));
@@ -52,9 +53,12 @@ std::pair<double, double> compare(int rounds, const std::function<void()> &a, co
 
 std::string human(double seconds) {
     char text[32];
-    if (seconds < 1e-3) std::snprintf(text, sizeof text, "%.2f µs", seconds * 1e6);
-    else if (seconds < 1) std::snprintf(text, sizeof text, "%.2f ms", seconds * 1e3);
-    else std::snprintf(text, sizeof text, "%.2f s", seconds);
+    if (seconds < 1e-3)
+        std::snprintf(text, sizeof text, "%.2f µs", seconds * 1e6);
+    else if (seconds < 1)
+        std::snprintf(text, sizeof text, "%.2f ms", seconds * 1e3);
+    else
+        std::snprintf(text, sizeof text, "%.2f s", seconds);
     return text;
 }
 
@@ -67,13 +71,16 @@ kvps_store *open_store(const std::string &url, bool verify = true) {
 
 void bench_get_into(const std::vector<std::pair<std::string, std::string>> &stores, bool quick) {
     std::printf("## kvps_get_into against kvps_get\n\n");
-    std::printf("| store | value | kvps_get per op | kvps_get_into per op | get_into / get |\n|---|---|---|---|---|\n");
+    std::printf(
+        "| store | value | kvps_get per op | kvps_get_into per op | get_into / get "
+        "|\n|---|---|---|---|---|\n");
     for (const auto &[name, url] : stores) {
         kvps_store *s = open_store(url);
         for (size_t size : {size_t{1} << 10, size_t{64} << 10, size_t{1} << 20}) {
             std::vector<char> value(size, 'v'), buffer(size);
             check(kvps_put(s, "bench/into", value.data(), size), "put");
-            int ops = static_cast<int>(std::max<size_t>(20, (quick ? 4 : 64) * (size_t{1} << 20) / size / 4));
+            int ops = static_cast<int>(
+                std::max<size_t>(20, (quick ? 4 : 64) * (size_t{1} << 20) / size / 4));
             if (name == "s3") ops = std::max(10, ops / 50);
             auto [get, into] = compare(
                 5,
@@ -88,11 +95,12 @@ void bench_get_into(const std::vector<std::pair<std::string, std::string>> &stor
                 [&] {
                     for (int i = 0; i < ops; ++i) {
                         size_t n;
-                        check(kvps_get_into(s, "bench/into", 0, buffer.data(), buffer.size(), &n), "get_into");
+                        check(kvps_get_into(s, "bench/into", 0, buffer.data(), buffer.size(), &n),
+                              "get_into");
                     }
                 });
-            std::printf("| %s | %zu KiB | %s | %s | %.2fx |\n", name.c_str(), size >> 10, human(get / ops).c_str(),
-                        human(into / ops).c_str(), into / get);
+            std::printf("| %s | %zu KiB | %s | %s | %.2fx |\n", name.c_str(), size >> 10,
+                        human(get / ops).c_str(), human(into / ops).c_str(), into / get);
         }
         check(kvps_delete(s, "bench/into"), "delete");
         kvps_close(s);
@@ -102,7 +110,9 @@ void bench_get_into(const std::vector<std::pair<std::string, std::string>> &stor
 
 void bench_checksums(const std::vector<std::pair<std::string, std::string>> &stores, bool quick) {
     std::printf("## Gets with checksum verification on and off\n\n");
-    std::printf("| store | value | verify on | verify off | on / off | throughput on |\n|---|---|---|---|---|---|\n");
+    std::printf(
+        "| store | value | verify on | verify off | on / off | throughput on "
+        "|\n|---|---|---|---|---|---|\n");
     for (const auto &[name, url] : stores) {
         kvps_store *on = open_store(url, true), *off = open_store(url, false);
         for (size_t size : {size_t{1} << 20, quick ? size_t{64} << 20 : size_t{1} << 30}) {
@@ -111,7 +121,9 @@ void bench_checksums(const std::vector<std::pair<std::string, std::string>> &sto
             for (size_t i = 0; i < size; ++i) value[i] = static_cast<char>(i * 31 + (i >> 12));
             check(kvps_put(on, "bench/crc", value.data(), size), "put");
             value = {};
-            int ops = size > (size_t{64} << 20) ? 1 : static_cast<int>(std::max<size_t>(3, (size_t{256} << 20) / size));
+            int ops = size > (size_t{64} << 20)
+                          ? 1
+                          : static_cast<int>(std::max<size_t>(3, (size_t{256} << 20) / size));
             if (name == "s3") ops = 20;
             auto get_all = [&](kvps_store *s) {
                 for (int i = 0; i < ops; ++i) {
@@ -121,11 +133,13 @@ void bench_checksums(const std::vector<std::pair<std::string, std::string>> &sto
                     kvps_free(data);
                 }
             };
-            auto [t_on, t_off] = compare(size > (size_t{64} << 20) ? 3 : 5, [&] { get_all(on); }, [&] { get_all(off); });
+            auto [t_on, t_off] = compare(
+                size > (size_t{64} << 20) ? 3 : 5, [&] { get_all(on); }, [&] { get_all(off); });
             double mib_s = static_cast<double>(size) * ops / t_on / (1 << 20);
-            std::printf("| %s | %s | %s | %s | %.2fx | %.0f MiB/s |\n", name.c_str(),
-                        size >= (size_t{1} << 30) ? "1 GiB" : (std::to_string(size >> 20) + " MiB").c_str(),
-                        human(t_on / ops).c_str(), human(t_off / ops).c_str(), t_on / t_off, mib_s);
+            std::printf(
+                "| %s | %s | %s | %s | %.2fx | %.0f MiB/s |\n", name.c_str(),
+                size >= (size_t{1} << 30) ? "1 GiB" : (std::to_string(size >> 20) + " MiB").c_str(),
+                human(t_on / ops).c_str(), human(t_off / ops).c_str(), t_on / t_off, mib_s);
         }
         check(kvps_delete(on, "bench/crc"), "delete");
         kvps_close(on);
@@ -139,14 +153,16 @@ void bench_checksums(const std::vector<std::pair<std::string, std::string>> &sto
 void bench_s3_stream(const std::string &url, bool quick) {
     const size_t size = quick ? size_t{64} << 20 : size_t{1} << 30, chunk = size_t{1} << 20;
     std::printf("## Streamed s3 reads with checksum verification on and off\n\n");
-    std::printf("| store | value | verify on | verify off | on / off | throughput on | throughput off |\n"
-                "|---|---|---|---|---|---|---|\n");
+    std::printf(
+        "| store | value | verify on | verify off | on / off | throughput on | throughput off |\n"
+        "|---|---|---|---|---|---|---|\n");
     kvps_store *on = open_store(url, true), *off = open_store(url, false);
     std::vector<char> buffer(chunk);
     kvps_writer *w = nullptr;
     check(kvps_writer_open(on, "bench/stream", &w), "writer_open");
     for (size_t at = 0; at < size; at += chunk) {
-        for (size_t i = 0; i < chunk; ++i) buffer[i] = static_cast<char>((at + i) * 31 + ((at + i) >> 12));
+        for (size_t i = 0; i < chunk; ++i)
+            buffer[i] = static_cast<char>((at + i) * 31 + ((at + i) >> 12));
         check(kvps_writer_write(w, buffer.data(), chunk), "writer_write");
     }
     check(kvps_writer_commit(w), "writer_commit");
@@ -164,10 +180,12 @@ void bench_s3_stream(const std::string &url, bool quick) {
             std::exit(1);
         }
     };
-    auto [t_on, t_off] = compare(3, [&] { read_all(on); }, [&] { read_all(off); });
+    auto [t_on, t_off] = compare(
+        3, [&] { read_all(on); }, [&] { read_all(off); });
     double mib = static_cast<double>(size) / (1 << 20);
-    std::printf("| s3 | %s | %s | %s | %.2fx | %.0f MiB/s | %.0f MiB/s |\n\n", quick ? "64 MiB" : "1 GiB",
-                human(t_on).c_str(), human(t_off).c_str(), t_on / t_off, mib / t_on, mib / t_off);
+    std::printf("| s3 | %s | %s | %s | %.2fx | %.0f MiB/s | %.0f MiB/s |\n\n",
+                quick ? "64 MiB" : "1 GiB", human(t_on).c_str(), human(t_off).c_str(), t_on / t_off,
+                mib / t_on, mib / t_off);
     check(kvps_delete(on, "bench/stream"), "delete");
     kvps_close(on);
     kvps_close(off);
@@ -232,9 +250,10 @@ void bench_listing(const std::vector<std::pair<std::string, std::string>> &store
             t_top = std::min(t_top, seconds_of([&] { c_top = list_all(s, top); }));
             t_one = std::min(t_one, seconds_of([&] { c_one = list_all(s, one); }));
         }
-        std::printf("| %s | all keys under tree/ | %s | %zu keys | 1x |\n", name.c_str(), human(t_all).c_str(), c_all.keys);
-        std::printf("| %s | tree/ with delimiter / (top level) | %s | %zu prefixes | %.3fx |\n", name.c_str(),
-                    human(t_top).c_str(), c_top.prefixes, t_top / t_all);
+        std::printf("| %s | all keys under tree/ | %s | %zu keys | 1x |\n", name.c_str(),
+                    human(t_all).c_str(), c_all.keys);
+        std::printf("| %s | tree/ with delimiter / (top level) | %s | %zu prefixes | %.3fx |\n",
+                    name.c_str(), human(t_top).c_str(), c_top.prefixes, t_top / t_all);
         std::printf("| %s | one folder with delimiter / | %s | %zu keys | %.4fx |\n", name.c_str(),
                     human(t_one).c_str(), c_one.keys, t_one / t_all);
         kvps_close(s);
@@ -253,7 +272,9 @@ int main(int argc, char **argv) {
     bool quick = argc > 2 && std::strcmp(argv[2], "quick") == 0;
     // Sections to run (default all): into, crc, stream, list, comma-separated.
     std::string only = argc > 3 ? argv[3] : "into,crc,stream,list";
-    auto wanted = [&](const char *section) { return ("," + only + ",").find(std::string(",") + section + ",") != std::string::npos; };
+    auto wanted = [&](const char *section) {
+        return ("," + only + ",").find(std::string(",") + section + ",") != std::string::npos;
+    };
     std::vector<std::pair<std::string, std::string>> stores = {
         {"memory", "memory://bench-reads"},
         {"file", "file://" + dir + "/values?fsync=false"},
@@ -261,7 +282,8 @@ int main(int argc, char **argv) {
     if (const char *s3 = std::getenv("KVPS_BENCH_S3_URL")) stores.emplace_back("s3", s3);
     if (wanted("into")) bench_get_into(stores, quick);
     if (wanted("crc")) bench_checksums(stores, quick);
-    if (const char *s3 = std::getenv("KVPS_BENCH_S3_URL"); s3 && wanted("stream")) bench_s3_stream(s3, quick);
+    if (const char *s3 = std::getenv("KVPS_BENCH_S3_URL"); s3 && wanted("stream"))
+        bench_s3_stream(s3, quick);
     std::vector<std::pair<std::string, std::string>> trees = {
         {"memory", "memory://bench-reads-tree"},
         {"file (encoded)", "file://" + dir + "/tree-encoded?fsync=false"},

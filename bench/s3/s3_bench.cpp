@@ -65,14 +65,19 @@ public:
 
     // One request; body from `read` (total `size` bytes) and into `write`. Returns the status.
     long request(const char *method, const std::string &key, uint64_t size,
-                 const std::string &payload_hash,
-                 const std::function<size_t(char *, size_t)> &read,
+                 const std::string &payload_hash, const std::function<size_t(char *, size_t)> &read,
                  const std::function<void(const char *, size_t)> &write) {
         std::string path = "/" + bucket_ + "/" + kvps::s3::uri_encode(key, true);
         std::string date = kvps::s3::amz_date_now();
-        kvps::s3::SigningRequest signing{method, path, {}, {{"host", host_}, {"x-amz-date", date},
-                                         {"x-amz-content-sha256", payload_hash}},
-                                         payload_hash, date, region_, "s3"};
+        kvps::s3::SigningRequest signing{
+            method,
+            path,
+            {},
+            {{"host", host_}, {"x-amz-date", date}, {"x-amz-content-sha256", payload_hash}},
+            payload_hash,
+            date,
+            region_,
+            "s3"};
         kvps::s3::Signature sig = kvps::s3::sign(signing, key_id_, secret_);
         curl_slist *headers = nullptr;
         for (std::string h : {"x-amz-date: " + date, "x-amz-content-sha256: " + payload_hash,
@@ -91,7 +96,8 @@ public:
         curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &write);
         if (std::strcmp(method, "PUT") == 0) {
             auto on_read = +[](char *data, size_t s, size_t n, void *user) {
-                return (*static_cast<const std::function<size_t(char *, size_t)> *>(user))(data, s * n);
+                return (*static_cast<const std::function<size_t(char *, size_t)> *>(user))(data,
+                                                                                           s * n);
             };
             curl_easy_setopt(curl_, CURLOPT_UPLOAD, 1L);
             curl_easy_setopt(curl_, CURLOPT_READFUNCTION, on_read);
@@ -108,14 +114,15 @@ public:
 
     void put_small(const std::string &key, const std::string &value) {
         size_t at = 0;
-        long status = request("PUT", key, value.size(), kvps::s3::sha256_hex(value),
-                              [&](char *out, size_t cap) {
-                                  size_t n = std::min(cap, value.size() - at);
-                                  std::memcpy(out, value.data() + at, n);
-                                  at += n;
-                                  return n;
-                              },
-                              [](const char *, size_t) {});
+        long status = request(
+            "PUT", key, value.size(), kvps::s3::sha256_hex(value),
+            [&](char *out, size_t cap) {
+                size_t n = std::min(cap, value.size() - at);
+                std::memcpy(out, value.data() + at, n);
+                at += n;
+                return n;
+            },
+            [](const char *, size_t) {});
         if (status != 200) die("raw PUT answered " + std::to_string(status));
     }
 
@@ -151,25 +158,26 @@ public:
             }
         }
         uint64_t at = 0;
-        long status = request("PUT", key, size, hash,
-                              [&](char *out, size_t cap) {
-                                  size_t n = static_cast<size_t>(std::min<uint64_t>(cap, size - at));
-                                  fill(reinterpret_cast<unsigned char *>(out), n, at);
-                                  at += n;
-                                  return n;
-                              },
-                              [](const char *, size_t) {});
+        long status = request(
+            "PUT", key, size, hash,
+            [&](char *out, size_t cap) {
+                size_t n = static_cast<size_t>(std::min<uint64_t>(cap, size - at));
+                fill(reinterpret_cast<unsigned char *>(out), n, at);
+                at += n;
+                return n;
+            },
+            [](const char *, size_t) {});
         if (status != 200) die("raw streamed PUT answered " + std::to_string(status));
     }
 
     uint64_t get_stream(const std::string &key) {
         uint64_t total = 0;
         unsigned sum = 0;
-        long status = request("GET", key, 0, kvps::s3::sha256_hex(""), nullptr,
-                              [&](const char *d, size_t n) {
-                                  total += n;
-                                  sum += static_cast<unsigned char>(d[n - 1]);
-                              });
+        long status =
+            request("GET", key, 0, kvps::s3::sha256_hex(""), nullptr, [&](const char *d, size_t n) {
+                total += n;
+                sum += static_cast<unsigned char>(d[n - 1]);
+            });
         if (status != 200) die("raw streamed GET answered " + std::to_string(status));
         return total + (sum & 0);
     }
@@ -242,7 +250,8 @@ void check(kvps_status status, const char *what) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    if (argc < 2) die("usage: kvps_s3_bench URL [STREAM_MIB [SMALL_COUNT [RESULTS_FILE [ROUNDS]]]]");
+    if (argc < 2)
+        die("usage: kvps_s3_bench URL [STREAM_MIB [SMALL_COUNT [RESULTS_FILE [ROUNDS]]]]");
     std::string url = argv[1];
     if (!url.empty() && url[0] == '$') {
         const char *value = std::getenv(url.c_str() + 1);
@@ -271,7 +280,9 @@ int main(int argc, char **argv) {
     auto [kvps_put_lat, raw_put_lat] = measure_pair(
         small_count,
         [&](size_t i) {
-            check(kvps_put(store, ("small/" + std::to_string(i % 16)).c_str(), small.data(), small.size()), "put");
+            check(kvps_put(store, ("small/" + std::to_string(i % 16)).c_str(), small.data(),
+                           small.size()),
+                  "put");
         },
         [&](size_t i) { raw.put_small(prefix + "/small/" + std::to_string(i % 16), small); });
     auto [kvps_get_lat, raw_get_lat] = measure_pair(
@@ -312,7 +323,8 @@ int main(int argc, char **argv) {
             kvps_reader *r = nullptr;
             check(kvps_reader_open(s, "stream", 0, KVPS_TO_END, &r), "reader_open");
             uint64_t total = 0;
-            for (size_t n = 1; n > 0; total += n) check(kvps_reader_read(r, chunk.data(), chunk.size(), &n), "read");
+            for (size_t n = 1; n > 0; total += n)
+                check(kvps_reader_read(r, chunk.data(), chunk.size(), &n), "read");
             kvps_reader_close(r);
             double elapsed = seconds_since(start);
             kvps_close(s);
@@ -331,25 +343,26 @@ int main(int argc, char **argv) {
     for (unsigned round = 0; round < rounds; ++round) {
         best(kvps_put_signed, kvps_put_stream(""));
         best(raw_put_signed, in_child([&] {
-            RawS3 peer(url);
-            auto start = Clock::now();
-            peer.put_stream(prefix + "/raw-stream", stream_size, true);
-            return seconds_since(start);
-        }));
+                 RawS3 peer(url);
+                 auto start = Clock::now();
+                 peer.put_stream(prefix + "/raw-stream", stream_size, true);
+                 return seconds_since(start);
+             }));
         best(kvps_get_res, kvps_get_stream());
         best(raw_get_res, in_child([&] {
-            RawS3 peer(url);
-            auto start = Clock::now();
-            if (peer.get_stream(prefix + "/raw-stream") != stream_size) die("raw get was short");
-            return seconds_since(start);
-        }));
+                 RawS3 peer(url);
+                 auto start = Clock::now();
+                 if (peer.get_stream(prefix + "/raw-stream") != stream_size)
+                     die("raw get was short");
+                 return seconds_since(start);
+             }));
         best(kvps_put_unsigned, kvps_put_stream("&unsigned_payload=true"));
         best(raw_put_unsigned, in_child([&] {
-            RawS3 peer(url);
-            auto start = Clock::now();
-            peer.put_stream(prefix + "/raw-stream", stream_size, false);
-            return seconds_since(start);
-        }));
+                 RawS3 peer(url);
+                 auto start = Clock::now();
+                 peer.put_stream(prefix + "/raw-stream", stream_size, false);
+                 return seconds_since(start);
+             }));
     }
 
     // ---- clean up
@@ -364,40 +377,48 @@ int main(int argc, char **argv) {
     // ---- report: ratio = kvps / raw (lower is better; 1.00 = as fast as raw libcurl)
     double mib = static_cast<double>(stream_mib);
     char report[4096];
-    std::snprintf(report, sizeof report,
+    std::snprintf(
+        report, sizeof report,
         "| measure | kvps | raw libcurl | ratio kvps/raw |\n"
         "| --- | ---: | ---: | ---: |\n"
         "| PUT 4 KiB, median latency | %.0f us | %.0f us | %.2f |\n"
         "| PUT 4 KiB, p90 latency | %.0f us | %.0f us | %.2f |\n"
         "| GET 4 KiB, median latency | %.0f us | %.0f us | %.2f |\n"
         "| GET 4 KiB, p90 latency | %.0f us | %.0f us | %.2f |\n"
-        "| streamed put %llu MiB, signed payload (time) | %.2f s (%.0f MiB/s) | %.2f s (%.0f MiB/s) | %.2f |\n"
-        "| streamed put %llu MiB, UNSIGNED-PAYLOAD (time) | %.2f s (%.0f MiB/s) | %.2f s (%.0f MiB/s) | %.2f |\n"
+        "| streamed put %llu MiB, signed payload (time) | %.2f s (%.0f MiB/s) | %.2f s (%.0f "
+        "MiB/s) | %.2f |\n"
+        "| streamed put %llu MiB, UNSIGNED-PAYLOAD (time) | %.2f s (%.0f MiB/s) | %.2f s (%.0f "
+        "MiB/s) | %.2f |\n"
         "| streamed get %llu MiB (time) | %.2f s (%.0f MiB/s) | %.2f s (%.0f MiB/s) | %.2f |\n"
         "| peak RSS, streamed put (signed) | %.0f MiB | %.0f MiB | |\n"
         "| peak RSS, streamed get | %.0f MiB | %.0f MiB | |\n",
-        kvps_put_lat.median_us, raw_put_lat.median_us, kvps_put_lat.median_us / raw_put_lat.median_us,
-        kvps_put_lat.p90_us, raw_put_lat.p90_us, kvps_put_lat.p90_us / raw_put_lat.p90_us,
-        kvps_get_lat.median_us, raw_get_lat.median_us, kvps_get_lat.median_us / raw_get_lat.median_us,
-        kvps_get_lat.p90_us, raw_get_lat.p90_us, kvps_get_lat.p90_us / raw_get_lat.p90_us,
-        (unsigned long long)stream_mib, kvps_put_signed.seconds, mib / kvps_put_signed.seconds,
-        raw_put_signed.seconds, mib / raw_put_signed.seconds, kvps_put_signed.seconds / raw_put_signed.seconds,
+        kvps_put_lat.median_us, raw_put_lat.median_us,
+        kvps_put_lat.median_us / raw_put_lat.median_us, kvps_put_lat.p90_us, raw_put_lat.p90_us,
+        kvps_put_lat.p90_us / raw_put_lat.p90_us, kvps_get_lat.median_us, raw_get_lat.median_us,
+        kvps_get_lat.median_us / raw_get_lat.median_us, kvps_get_lat.p90_us, raw_get_lat.p90_us,
+        kvps_get_lat.p90_us / raw_get_lat.p90_us, (unsigned long long)stream_mib,
+        kvps_put_signed.seconds, mib / kvps_put_signed.seconds, raw_put_signed.seconds,
+        mib / raw_put_signed.seconds, kvps_put_signed.seconds / raw_put_signed.seconds,
         (unsigned long long)stream_mib, kvps_put_unsigned.seconds, mib / kvps_put_unsigned.seconds,
-        raw_put_unsigned.seconds, mib / raw_put_unsigned.seconds, kvps_put_unsigned.seconds / raw_put_unsigned.seconds,
-        (unsigned long long)stream_mib, kvps_get_res.seconds, mib / kvps_get_res.seconds,
-        raw_get_res.seconds, mib / raw_get_res.seconds, kvps_get_res.seconds / raw_get_res.seconds,
-        kvps_put_signed.peak_rss_mib, raw_put_signed.peak_rss_mib,
-        kvps_get_res.peak_rss_mib, raw_get_res.peak_rss_mib);
+        raw_put_unsigned.seconds, mib / raw_put_unsigned.seconds,
+        kvps_put_unsigned.seconds / raw_put_unsigned.seconds, (unsigned long long)stream_mib,
+        kvps_get_res.seconds, mib / kvps_get_res.seconds, raw_get_res.seconds,
+        mib / raw_get_res.seconds, kvps_get_res.seconds / raw_get_res.seconds,
+        kvps_put_signed.peak_rss_mib, raw_put_signed.peak_rss_mib, kvps_get_res.peak_rss_mib,
+        raw_get_res.peak_rss_mib);
     std::fputs(report, stdout);
     if (results) {
         FILE *f = std::fopen(results, "w");
         if (!f) die(std::string("cannot write ") + results);
-        std::fprintf(f,
+        std::fprintf(
+            f,
             "# s3 backend vs raw libcurl\n\n"
-            "Same server, same run: `kvps_s3_bench` (bench/s3/) against raw libcurl requests of ours\n"
+            "Same server, same run: `kvps_s3_bench` (bench/s3/) against raw libcurl requests of "
+            "ours\n"
             "signed with the same SigV4 code on one reused connection. Defaults: part_size 8 MiB,\n"
             "concurrency 4 (the memory bound is part_size x concurrency + 32 MiB = 64 MiB).\n"
-            "The raw signed put must read the data twice (hash, then send); kvps hashes each part.\n"
+            "The raw signed put must read the data twice (hash, then send); kvps hashes each "
+            "part.\n"
             "Small objects: %zu requests each. Streams: best of %u alternating rounds.\n"
             "Ratio: kvps / raw, lower is better.\n\n%s",
             small_count, rounds, report);

@@ -39,9 +39,8 @@ bool valid_alias_name(const std::string &name) {
 std::string aliases_file() {
     // The XDG base directory rules: a relative XDG_CONFIG_HOME is invalid and ignored.
     const char *config_home = std::getenv("XDG_CONFIG_HOME");
-    std::string base = config_home != nullptr && config_home[0] == '/'
-                           ? std::string(config_home)
-                           : home_folder() + "/.config";
+    std::string base = config_home != nullptr && config_home[0] == '/' ? std::string(config_home)
+                                                                       : home_folder() + "/.config";
     return base + "/kvps/aliases";
 }
 
@@ -51,8 +50,7 @@ std::map<std::string, std::string> load_aliases() {
     std::string line;
     while (std::getline(in, line)) {
         size_t space = line.find(' ');
-        if (line.empty() || line[0] == '#' || space == std::string::npos)
-            continue;
+        if (line.empty() || line[0] == '#' || space == std::string::npos) continue;
         aliases[line.substr(0, space)] = line.substr(space + 1);
     }
     return aliases;
@@ -61,8 +59,7 @@ std::map<std::string, std::string> load_aliases() {
 std::optional<std::string> find_alias(const std::string &name) {
     static const std::map<std::string, std::string> aliases = load_aliases();
     auto found = aliases.find(name);
-    if (found == aliases.end())
-        return std::nullopt;
+    if (found == aliases.end()) return std::nullopt;
     return found->second;
 }
 
@@ -71,11 +68,9 @@ void save_aliases(const std::map<std::string, std::string> &aliases) {
     std::string folder = path.substr(0, path.rfind('/'));
     std::error_code error;
     std::filesystem::create_directories(folder, error);
-    if (error)
-        throw Failure{EXIT_STORAGE, "cannot create " + folder + ": " + error.message()};
+    if (error) throw Failure{EXIT_STORAGE, "cannot create " + folder + ": " + error.message()};
     std::string text = "# kvps aliases: NAME URL (kvps alias set/rm edit this file)\n";
-    for (const auto &[name, url] : aliases)
-        text += name + " " + url + "\n";
+    for (const auto &[name, url] : aliases) text += name + " " + url + "\n";
     // Written beside, then renamed: never half a file; 0600 from the start, as URLs may hold
     // secret keys.
     std::string temp = path + "." + std::to_string(::getpid()) + ".tmp";
@@ -100,8 +95,7 @@ void save_aliases(const std::map<std::string, std::string> &aliases) {
 std::string redact_url(const std::string &url) {
     std::string out = url;
     size_t scheme_end = out.find("://");
-    if (scheme_end == std::string::npos)
-        return out;
+    if (scheme_end == std::string::npos) return out;
     const kvps_backend_info *backend = kvps_backend_find(out.substr(0, scheme_end).c_str());
     // user:password@ in the authority
     size_t authority = scheme_end + 3;
@@ -109,27 +103,23 @@ std::string redact_url(const std::string &url) {
     size_t at = out.rfind('@', authority_end);
     if (at != std::string::npos && at >= authority) {
         size_t colon = out.find(':', authority);
-        if (colon != std::string::npos && colon < at)
-            out.replace(colon + 1, at - colon - 1, "***");
+        if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
     }
     // secret options in the query
     size_t query = out.find('?');
-    if (query == std::string::npos)
-        return out;
+    if (query == std::string::npos) return out;
     std::string result = out.substr(0, query + 1);
     std::string rest = out.substr(query + 1);
     size_t start = 0;
     while (start <= rest.size()) {
         size_t end = rest.find('&', start);
-        if (end == std::string::npos)
-            end = rest.size();
+        if (end == std::string::npos) end = rest.size();
         std::string pair = rest.substr(start, end - start);
         size_t eq = pair.find('=');
         if (eq != std::string::npos && is_secret_option(backend, pair.substr(0, eq)))
             pair = pair.substr(0, eq + 1) + "***";
         result += pair;
-        if (end < rest.size())
-            result += '&';
+        if (end < rest.size()) result += '&';
         start = end + 1;
     }
     return result;

@@ -48,17 +48,14 @@ private:
     // The command's options first: its short letters win over the global ones.
     const OptionSpec *find(auto matches) const {
         for (const auto &spec : own_)
-            if (matches(spec))
-                return &spec;
+            if (matches(spec)) return &spec;
         for (const auto &spec : globals)
-            if (matches(spec))
-                return &spec;
+            if (matches(spec)) return &spec;
         return nullptr;
     }
 
     std::string next_value(const std::string &spelling) {
-        if (i_ + 1 >= argc_)
-            usage_error("option " + spelling + " needs a value");
+        if (i_ + 1 >= argc_) usage_error("option " + spelling + " needs a value");
         return argv_[++i_];
     }
 
@@ -70,23 +67,21 @@ private:
         }
         const OptionSpec *spec = find([&](const OptionSpec &s) { return s.long_name == name; });
         std::string spelling = "--" + name;
-        if (spec == nullptr)
-            unknown(spelling);
+        if (spec == nullptr) unknown(spelling);
         if (spec->value_name.empty() && inline_value)
             usage_error("option " + spelling + " takes no value");
         std::string value;
-        if (!spec->value_name.empty())
-            value = inline_value ? *inline_value : next_value(spelling);
+        if (!spec->value_name.empty()) value = inline_value ? *inline_value : next_value(spelling);
         apply(*spec, std::move(value));
     }
 
     void short_options(const std::string &arg) {
         for (size_t k = 1; k < arg.size(); ++k) {
             char letter = arg[k];
-            const OptionSpec *spec = find([&](const OptionSpec &s) { return s.short_name == letter; });
+            const OptionSpec *spec =
+                find([&](const OptionSpec &s) { return s.short_name == letter; });
             std::string spelling = std::string("-") + letter;
-            if (spec == nullptr)
-                unknown(spelling);
+            if (spec == nullptr) unknown(spelling);
             std::string value;
             if (!spec->value_name.empty()) {
                 value = k + 1 < arg.size() ? arg.substr(k + 1) : next_value(spelling);
@@ -97,8 +92,7 @@ private:
     }
 
     [[noreturn]] void unknown(const std::string &spelling) const {
-        if (args_.command.empty())
-            usage_error("unknown option '" + spelling + "'");
+        if (args_.command.empty()) usage_error("unknown option '" + spelling + "'");
         throw Failure{EXIT_USAGE, "unknown option '" + spelling + "' for '" + args_.command +
                                       "' (see 'kvps help " + args_.command + "')"};
     }
@@ -133,8 +127,7 @@ private:
 
 std::optional<std::string> Args::value(std::string_view name) const {
     auto found = options.find(name);
-    if (found == options.end() || found->second.empty())
-        return std::nullopt;
+    if (found == options.end() || found->second.empty()) return std::nullopt;
     return found->second.back();
 }
 
@@ -143,9 +136,7 @@ std::vector<std::string> Args::values(std::string_view name) const {
     return found == options.end() ? std::vector<std::string>{} : found->second;
 }
 
-std::span<const OptionSpec> global_options() {
-    return globals;
-}
+std::span<const OptionSpec> global_options() { return globals; }
 
 Args parse_args(int argc, char **argv,
                 std::span<const OptionSpec> (*options_of)(std::string_view command)) {
@@ -153,8 +144,7 @@ Args parse_args(int argc, char **argv,
 }
 
 void expect_operands(const Args &args, size_t min, size_t max) {
-    if (args.operands.size() < min)
-        usage_error("'" + args.command + "' needs more arguments");
+    if (args.operands.size() < min) usage_error("'" + args.command + "' needs more arguments");
     if (args.operands.size() > max)
         usage_error("too many arguments for '" + args.command + "': '" + args.operands[max] + "'");
 }

@@ -14,8 +14,7 @@ int run_alias(const Context &context) {
     if (action == "ls" || action == "list") {
         expect_operands(args, 1, 1);
         std::string text;
-        for (const auto &[name, url] : aliases)
-            text += name + "\t" + redact_url(url) + "\n";
+        for (const auto &[name, url] : aliases) text += name + "\t" + redact_url(url) + "\n";
         write_stdout(text);
         return EXIT_OK;
     }
@@ -24,8 +23,9 @@ int run_alias(const Context &context) {
         const std::string &name = operands[1];
         const std::string &url = operands[2];
         if (!valid_alias_name(name))
-            usage_error("alias name '" + name +
-                        "' must be letters, digits, '_', '-' or '.', starting with a letter or digit");
+            usage_error(
+                "alias name '" + name +
+                "' must be letters, digits, '_', '-' or '.', starting with a letter or digit");
         if (url.find("://") == std::string::npos || url.find_first_of("\n\r") != std::string::npos)
             usage_error("alias '" + name + "': '" + redact_url(url) +
                         "' is not a store URL (scheme://...)");

@@ -60,8 +60,7 @@ const kvps_backend_info *backend_of(const std::string &url) {
 }
 
 unsigned parse_jobs(const std::optional<std::string> &text) {
-    if (!text)
-        return default_jobs;
+    if (!text) return default_jobs;
     unsigned jobs = 0;
     auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), jobs);
     if (error != std::errc() || end != text->data() + text->size() || jobs < 1 || jobs > max_jobs)
@@ -99,8 +98,7 @@ size_t read_full(kvps_reader *reader, char *buffer, size_t capacity, const std::
         if (kvps_status status = kvps_reader_read(reader, buffer + filled, capacity - filled, &n);
             status != KVPS_OK)
             library_error(status, context);
-        if (n == 0)
-            break;
+        if (n == 0) break;
         filled += n;
     }
     return filled;
@@ -130,10 +128,8 @@ bool stat_key(kvps_store *store, const std::string &key, kvps_stat_info &info,
               const std::string &context) {
     info = KVPS_STAT_INIT;
     kvps_status status = kvps_stat(store, key.c_str(), &info);
-    if (status == KVPS_NOT_FOUND)
-        return false;
-    if (status != KVPS_OK)
-        library_error(status, context);
+    if (status == KVPS_NOT_FOUND) return false;
+    if (status != KVPS_OK) library_error(status, context);
     return true;
 }
 
@@ -144,12 +140,17 @@ public:
     Copier(kvps_store *source, kvps_store *destination, bool same_backend, bool same_store,
            Mode mode, bool dry_run, std::vector<Item> items, const std::vector<Entry> &existing,
            Progress &progress, std::string source_root = "", std::string destination_root = "")
-        : source_(source), destination_(destination), same_backend_(same_backend),
-          same_store_(same_store), move_(mode == Mode::move), dry_run_(dry_run),
-          items_(std::move(items)), progress_(progress), source_root_(std::move(source_root)),
+        : source_(source),
+          destination_(destination),
+          same_backend_(same_backend),
+          same_store_(same_store),
+          move_(mode == Mode::move),
+          dry_run_(dry_run),
+          items_(std::move(items)),
+          progress_(progress),
+          source_root_(std::move(source_root)),
           destination_root_(std::move(destination_root)) {
-        for (const Entry &entry : existing)
-            existing_.emplace(entry.key, entry);
+        for (const Entry &entry : existing) existing_.emplace(entry.key, entry);
     }
 
     // Runs jobs workers until every key is done, one fails or a signal arrives.
@@ -159,14 +160,13 @@ public:
             SignalsBlocked blocked;  // the signal goes to this thread; workers poll the flag
             unsigned count = static_cast<unsigned>(std::min<size_t>(jobs, items_.size()));
             try {
-                for (unsigned i = 0; i < count; ++i)
-                    workers.emplace_back([this] { work(); });
+                for (unsigned i = 0; i < count; ++i) workers.emplace_back([this] { work(); });
             } catch (const std::system_error &error) {  // no more threads: stop the others
-                record(Failure{EXIT_STORAGE, std::string("cannot start a worker: ") + error.what()});
+                record(
+                    Failure{EXIT_STORAGE, std::string("cannot start a worker: ") + error.what()});
             }
         }
-        for (std::thread &worker : workers)
-            worker.join();
+        for (std::thread &worker : workers) worker.join();
     }
 
     const std::optional<Failure> &failure() const { return failure_; }
@@ -179,8 +179,7 @@ private:
     void work() {
         while (!stop_ && !interrupted()) {
             size_t i = next_++;
-            if (i >= items_.size())
-                return;
+            if (i >= items_.size()) return;
             try {
                 process(items_[i]);
             } catch (const Failure &failure) {
@@ -194,8 +193,7 @@ private:
 
     void record(const Failure &failure) {
         std::lock_guard guard(lock_);
-        if (!failure_)
-            failure_ = failure;
+        if (!failure_) failure_ = failure;
         stop_ = true;
     }
 
@@ -223,9 +221,10 @@ private:
             }
             progress_.skip_key(item.source.size);
         } else if (dry_run_) {
-            write_stdout((move_ ? "move " : "copy ") + item.source.key +
-                         (item.destination_key == item.source.key ? "" : " -> " + item.destination_key) +
-                         "\n");
+            write_stdout(
+                (move_ ? "move " : "copy ") + item.source.key +
+                (item.destination_key == item.source.key ? "" : " -> " + item.destination_key) +
+                "\n");
             copied_ += 1;
             bytes_ += item.source.size;
             progress_.skip_key(item.source.size);
@@ -242,16 +241,14 @@ private:
     // the same bytes.
     bool unchanged(const Item &item, std::string *source_etag = nullptr) {
         auto found = existing_.find(item.destination_key);
-        if (found == existing_.end() || found->second.size != item.source.size)
-            return false;
+        if (found == existing_.end() || found->second.size != item.source.size) return false;
         std::string context = "cannot copy " + item.source.key + ": ";
         kvps_stat_info ours, theirs;
         if (!stat_key(source_, item.source.key, ours, context) ||
             !stat_key(destination_, item.destination_key, theirs, context) ||
             ours.size != theirs.size || properties_of(ours) != properties_of(theirs))
             return false;
-        if (source_etag != nullptr)
-            *source_etag = ours.etag;
+        if (source_etag != nullptr) *source_etag = ours.etag;
         if (same_backend_ && theirs.etag[0] != '\0' && std::string(theirs.etag) == ours.etag)
             return true;
         return same_bytes(item);
@@ -270,8 +267,7 @@ private:
                 progress_.skip_key(item.source.size);
                 return;
             }
-            if (status != KVPS_OK)
-                library_error(status, "cannot move " + item.source.key + ": ");
+            if (status != KVPS_OK) library_error(status, "cannot move " + item.source.key + ": ");
         }
         copied_ += 1;
         bytes_ += item.source.size;
@@ -283,11 +279,12 @@ private:
     void remove_source(const Item &item, const std::string &etag) {
         std::string context = "cannot move " + item.source.key + ": ";
         kvps_stat_info now;
-        if (!stat_key(source_, item.source.key, now, context))
-            return;
+        if (!stat_key(source_, item.source.key, now, context)) return;
         if (!etag.empty() && etag != now.etag)
-            throw Failure{EXIT_STORAGE, "cannot move " + item.source.key + ": it changed while it "
-                                        "was copied; it is kept (the destination has the older value)"};
+            throw Failure{EXIT_STORAGE,
+                          "cannot move " + item.source.key +
+                              ": it changed while it "
+                              "was copied; it is kept (the destination has the older value)"};
         if (kvps_status status = kvps_delete(source_, item.source.key.c_str()); status != KVPS_OK)
             store_error(status, context);
     }
@@ -297,7 +294,8 @@ private:
                 const Properties &properties) {
         kvps_stat_info there;
         std::string problem;
-        if (!stat_key(destination_, item.destination_key, there, "cannot move " + item.source.key + ": "))
+        if (!stat_key(destination_, item.destination_key, there,
+                      "cannot move " + item.source.key + ": "))
             problem = "it is missing from the destination";
         else if (there.size != size)
             problem = "the destination holds " + std::to_string(there.size) + " bytes, not " +
@@ -308,25 +306,22 @@ private:
             problem = "the destination lacks its content type or metadata";
         if (!problem.empty())
             throw Failure{EXIT_STORAGE, "cannot move " + item.source.key + ": " + problem +
-                                        "; the source is kept"};
+                                            "; the source is kept"};
     }
 
     // Opens a reader over the whole value; NULL when the key does not exist.
     Reader open_reader(kvps_store *store, const std::string &key) {
         kvps_reader *raw = nullptr;
         kvps_status status = kvps_reader_open(store, key.c_str(), 0, KVPS_TO_END, &raw);
-        if (status == KVPS_NOT_FOUND)
-            return nullptr;
-        if (status != KVPS_OK)
-            library_error(status, "cannot copy " + key + ": ");
+        if (status == KVPS_NOT_FOUND) return nullptr;
+        if (status != KVPS_OK) library_error(status, "cannot copy " + key + ": ");
         return Reader(raw);
     }
 
     bool same_bytes(const Item &item) {
         Reader ours = open_reader(source_, item.source.key);
         Reader theirs = open_reader(destination_, item.destination_key);
-        if (!ours || !theirs)
-            return false;
+        if (!ours || !theirs) return false;
         std::string context = "cannot copy " + item.source.key + ": ";
         std::vector<char> a(chunk_size), b(chunk_size);
         for (;;) {
@@ -335,20 +330,17 @@ private:
             size_t m = read_full(theirs.get(), b.data(), b.size(), context);
             if (n != m || !std::equal(a.begin(), a.begin() + static_cast<ptrdiff_t>(n), b.begin()))
                 return false;
-            if (n == 0)
-                return true;
+            if (n == 0) return true;
         }
     }
 
     // cp within one store: kvps_copy (server-side on s3://, keeps the properties).
     bool copy_in_store(const Item &item) {
         check_interrupted();
-        kvps_status status = kvps_copy(destination_, item.source.key.c_str(),
-                                       item.destination_key.c_str(), nullptr);
-        if (status == KVPS_NOT_FOUND)
-            return false;
-        if (status != KVPS_OK)
-            library_error(status, "cannot copy " + item.source.key + ": ");
+        kvps_status status =
+            kvps_copy(destination_, item.source.key.c_str(), item.destination_key.c_str(), nullptr);
+        if (status == KVPS_NOT_FOUND) return false;
+        if (status != KVPS_OK) library_error(status, "cannot copy " + item.source.key + ": ");
         progress_.add_bytes(item.source.size);
         bytes_ += item.source.size;
         return true;
@@ -358,15 +350,13 @@ private:
     // false when the key vanished from the source meanwhile. mv then verifies the copy and
     // removes the source.
     bool copy(const Item &item) {
-        if (same_store_)
-            return copy_in_store(item);
-        std::string context = std::string(move_ ? "cannot move " : "cannot copy ") + item.source.key + ": ";
+        if (same_store_) return copy_in_store(item);
+        std::string context =
+            std::string(move_ ? "cannot move " : "cannot copy ") + item.source.key + ": ";
         kvps_stat_info info;
-        if (!stat_key(source_, item.source.key, info, context))
-            return false;
+        if (!stat_key(source_, item.source.key, info, context)) return false;
         Reader reader = open_reader(source_, item.source.key);
-        if (!reader)
-            return false;
+        if (!reader) return false;
         // The source's properties go with the value (a plain value is a plain write, so a
         // folder without extended attributes can still receive it).
         Properties properties = properties_of(info);
@@ -382,8 +372,8 @@ private:
         }
         options.etag_out = made_etag;
         kvps_writer *raw = nullptr;
-        if (kvps_status status = kvps_writer_open_with(destination_, item.destination_key.c_str(),
-                                                       &options, &raw);
+        if (kvps_status status =
+                kvps_writer_open_with(destination_, item.destination_key.c_str(), &options, &raw);
             status != KVPS_OK)
             store_error(status, context);
         Writer writer(raw);  // aborted on any exit but the commit below
@@ -391,14 +381,13 @@ private:
         std::vector<char> buffer(chunk_size);
         for (;;) {
             check_interrupted();
-            if (stop_)
-                throw Failure{EXIT_STORAGE, ""};  // another key failed: leave this one alone
+            if (stop_) throw Failure{EXIT_STORAGE, ""};  // another key failed: leave this one alone
             size_t n = 0;
-            if (kvps_status status = kvps_reader_read(reader.get(), buffer.data(), buffer.size(), &n);
+            if (kvps_status status =
+                    kvps_reader_read(reader.get(), buffer.data(), buffer.size(), &n);
                 status != KVPS_OK)
                 library_error(status, context);
-            if (n == 0)
-                break;
+            if (n == 0) break;
             if (kvps_status status = kvps_writer_write(writer.get(), buffer.data(), n);
                 status != KVPS_OK)
                 store_error(status, context);
@@ -435,8 +424,7 @@ private:
 };
 
 std::string as_folder(std::string prefix) {
-    if (!prefix.empty() && !prefix.ends_with('/'))
-        prefix += '/';
+    if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
     return prefix;
 }
 
@@ -464,12 +452,11 @@ Plan plan_recursive(const Args &args, kvps_store *source, const Location &from,
     list_each(source, glob ? literal : source_prefix + only, [&](const kvps_entry &entry) {
         std::string key = entry.key;
         std::string relative = key.substr(source_prefix.size());
-        if ((glob && !glob_match(pattern, key)) || !filter.accepts(relative))
-            return;
+        if ((glob && !glob_match(pattern, key)) || !filter.accepts(relative)) return;
         std::string target = destination_prefix + relative;
         wanted.insert(target);
-        plan.items.push_back({{key, entry.size, entry.mtime_ns, entry.etag ? entry.etag : ""},
-                              std::move(target)});
+        plan.items.push_back(
+            {{key, entry.size, entry.mtime_ns, entry.etag ? entry.etag : ""}, std::move(target)});
     });
     plan.existing = list_all(destination, destination_prefix + only);
     if (deleting)
@@ -483,14 +470,11 @@ Plan plan_recursive(const Args &args, kvps_store *source, const Location &from,
 Plan plan_one(kvps_store *source, const Location &from, kvps_store *destination,
               const Location &to) {
     std::string target = to.key;
-    if (target.empty() || target.ends_with('/'))
-        target += base_name(from.key);
+    if (target.empty() || target.ends_with('/')) target += base_name(from.key);
     kvps_stat_info info = KVPS_STAT_INIT;
     kvps_status status = kvps_stat(source, from.key.c_str(), &info);
-    if (status == KVPS_NOT_FOUND)
-        key_not_found(source, from.key);
-    if (status != KVPS_OK)
-        library_error(status);
+    if (status == KVPS_NOT_FOUND) key_not_found(source, from.key);
+    if (status != KVPS_OK) library_error(status);
     Plan plan;
     plan.items.push_back({{from.key, info.size, info.mtime_ns, info.etag}, target});
     kvps_stat_info theirs = KVPS_STAT_INIT;
@@ -509,8 +493,7 @@ size_t delete_keys(kvps_store *store, const std::vector<std::string> &keys) {
         check_interrupted();
         size_t n = std::min(batch, keys.size() - start);
         std::vector<const char *> names(n);
-        for (size_t i = 0; i < n; ++i)
-            names[i] = keys[start + i].c_str();
+        for (size_t i = 0; i < n; ++i) names[i] = keys[start + i].c_str();
         std::vector<kvps_status> statuses(n, KVPS_OK);
         if (kvps_status status = kvps_delete_many(store, n, names.data(), statuses.data());
             status != KVPS_OK)
@@ -519,9 +502,7 @@ size_t delete_keys(kvps_store *store, const std::vector<std::string> &keys) {
     return keys.size();
 }
 
-std::string count_keys(size_t n) {
-    return std::to_string(n) + (n == 1 ? " key" : " keys");
-}
+std::string count_keys(size_t n) { return std::to_string(n) + (n == 1 ? " key" : " keys"); }
 
 // Where a store's keys live, spelled one way whatever the argument's spelling: a file://
 // store (or a plain folder) is its canonical folder; another store is its URL without options
@@ -530,8 +511,7 @@ std::string store_root(const Location &where) {
     std::string url = where.url;
     size_t query = url.find('?');
     std::string base = url.substr(0, query);
-    if (base.starts_with("memory:"))
-        return "";
+    if (base.starts_with("memory:")) return "";
     if (base.starts_with("file://") || where.plain_path) {
         std::string path = where.plain_path ? where.folder : "";
         if (path.empty()) {
@@ -555,8 +535,7 @@ std::string store_root(const Location &where) {
         if (size_t at = options.find("&endpoint="); at != std::string::npos)
             base += "?" + options.substr(at + 1, options.find('&', at + 1) - at - 1);
     }
-    while (base.ends_with('/'))
-        base.pop_back();
+    while (base.ends_with('/')) base.pop_back();
     return base;
 }
 
@@ -579,8 +558,8 @@ int copy_command(const Context &context, bool sync, Mode mode = Mode::copy) {
     Location from = locate(args.operands[0], args.store, MissingPath::file);
     bool recursive = sync || args.flag("recursive") || from.whole_store ||
                      has_wildcards(from.key) || args.value("prefix").has_value();
-    Location to = locate(args.operands[1], args.store,
-                         recursive ? MissingPath::folder : MissingPath::file);
+    Location to =
+        locate(args.operands[1], args.store, recursive ? MissingPath::folder : MissingPath::file);
     if (!recursive && from.key.ends_with('/'))
         usage_error("'" + args.operands[0] + "' is a prefix: use " + verb + " -r to " +
                     (moving ? "move" : "copy") + " the keys under it");
@@ -593,23 +572,21 @@ int copy_command(const Context &context, bool sync, Mode mode = Mode::copy) {
     bool same_store = one_store(from, to);
 
     auto started = std::chrono::steady_clock::now();
-    Plan plan = recursive ? plan_recursive(args, source.get(), from, destination.get(), to, deleting)
-                          : plan_one(source.get(), from, destination.get(), to);
+    Plan plan = recursive
+                    ? plan_recursive(args, source.get(), from, destination.get(), to, deleting)
+                    : plan_one(source.get(), from, destination.get(), to);
     uint64_t total = 0;
-    for (const Item &item : plan.items)
-        total += item.source.size;
+    for (const Item &item : plan.items) total += item.source.size;
 
     Progress progress(context.progress && !dry_run, total, true, plan.items.size());
     Copier copier(source.get(), destination.get(), same_backend, same_store, mode, dry_run,
                   std::move(plan.items), plan.existing, progress, store_root(from), store_root(to));
     copier.run(jobs);
     check_interrupted();
-    if (copier.failure())
-        throw *copier.failure();
+    if (copier.failure()) throw *copier.failure();
     size_t deleted = 0;
     if (dry_run) {
-        for (const std::string &key : plan.extra)
-            write_stdout("delete " + key + "\n");
+        for (const std::string &key : plan.extra) write_stdout("delete " + key + "\n");
         deleted = plan.extra.size();
     } else {
         deleted = delete_keys(destination.get(), plan.extra);
@@ -625,11 +602,10 @@ int copy_command(const Context &context, bool sync, Mode mode = Mode::copy) {
                                                   : (moving ? "moved " : "copied ")) +
                               count_keys(copier.copied()) + " (" +
                               format_bytes(static_cast<double>(copier.bytes())) + ")";
-        if (!moving)
-            summary += ", skipped " + std::to_string(copier.skipped()) + " unchanged";
+        if (!moving) summary += ", skipped " + std::to_string(copier.skipped()) + " unchanged";
         if (deleting)
-            summary += std::string(dry_run ? ", would delete " : ", deleted ") +
-                       std::to_string(deleted);
+            summary +=
+                std::string(dry_run ? ", would delete " : ", deleted ") + std::to_string(deleted);
         if (copier.vanished() > 0)
             summary += ", " + count_keys(copier.vanished()) + " removed from the source meanwhile";
         print_line(summary + ", in " + elapsed);
@@ -639,16 +615,10 @@ int copy_command(const Context &context, bool sync, Mode mode = Mode::copy) {
 
 }  // namespace
 
-int run_cp(const Context &context) {
-    return copy_command(context, false);
-}
+int run_cp(const Context &context) { return copy_command(context, false); }
 
-int run_sync(const Context &context) {
-    return copy_command(context, true);
-}
+int run_sync(const Context &context) { return copy_command(context, true); }
 
-int run_mv(const Context &context) {
-    return copy_command(context, false, Mode::move);
-}
+int run_mv(const Context &context) { return copy_command(context, false, Mode::move); }
 
 }  // namespace cli

@@ -17,21 +17,22 @@ namespace {
 
 std::string capability_names(uint64_t bits) {
     static const std::pair<uint64_t, const char *> names[] = {
-        {KVPS_CAP_RANGE, "range"},           {KVPS_CAP_READ_STREAM, "read-stream"},
-        {KVPS_CAP_WRITE_STREAM, "write-stream"}, {KVPS_CAP_LIST, "list"},
-        {KVPS_CAP_BATCH, "batch"},           {KVPS_CAP_PERSISTENT, "persistent"},
+        {KVPS_CAP_RANGE, "range"},
+        {KVPS_CAP_READ_STREAM, "read-stream"},
+        {KVPS_CAP_WRITE_STREAM, "write-stream"},
+        {KVPS_CAP_LIST, "list"},
+        {KVPS_CAP_BATCH, "batch"},
+        {KVPS_CAP_PERSISTENT, "persistent"},
         {KVPS_CAP_SHARED, "shared"},
     };
     std::string out;
     for (const auto &[bit, name] : names)
-        if (bits & bit)
-            out += (out.empty() ? "" : ", ") + std::string(name);
+        if (bits & bit) out += (out.empty() ? "" : ", ") + std::string(name);
     return out.empty() ? "none" : out;
 }
 
 std::string padded(std::string text, size_t width) {
-    if (text.size() < width)
-        text.append(width - text.size(), ' ');
+    if (text.size() < width) text.append(width - text.size(), ' ');
     return text;
 }
 
@@ -41,8 +42,7 @@ std::string describe_backend(const kvps_backend_info &backend) {
     for (size_t i = 0; i < backend.scheme_count; ++i)
         out += (i ? ", " : "") + std::string(backend.schemes[i]) + "://";
     out += "\n  capabilities: " + capability_names(backend.capabilities) + "\n";
-    if (backend.option_count == 0)
-        return out + "  options: none\n";
+    if (backend.option_count == 0) return out + "  options: none\n";
 
     struct Row {
         std::string name, type, value, description;
@@ -51,8 +51,7 @@ std::string describe_backend(const kvps_backend_info &backend) {
     size_t widths[3] = {0, 0, 0};
     for (size_t i = 0; i < backend.option_count; ++i) {
         const kvps_option_info *option = kvps_backend_option(&backend, i);
-        if (option == nullptr)
-            continue;
+        if (option == nullptr) continue;
         Row row{option->name, kvps_option_type_name(option->type),
                 option->required        ? "required"
                 : option->default_value ? std::string("default ") + option->default_value
@@ -98,20 +97,24 @@ std::string json_string(std::string_view text) {
 class Printer {
 public:
     explicit Printer(const Args &args)
-        : human_(args.flag("human")), long_(args.flag("long") || human_), json_(args.flag("json")) {}
+        : human_(args.flag("human")),
+          long_(args.flag("long") || human_),
+          json_(args.flag("json")) {}
 
     void key(const kvps_entry &entry) {
         if (json_) {
-            text_ += "{\"key\":" + json_string(entry.key) + ",\"size\":" + std::to_string(entry.size) +
-                     ",\"mtime\":" +
-                     (entry.mtime_ns == 0 ? "null" : json_string(format_time(entry.mtime_ns, true))) +
-                     ",\"etag\":" + json_string(entry.etag ? entry.etag : "") + "}\n";
+            text_ +=
+                "{\"key\":" + json_string(entry.key) + ",\"size\":" + std::to_string(entry.size) +
+                ",\"mtime\":" +
+                (entry.mtime_ns == 0 ? "null" : json_string(format_time(entry.mtime_ns, true))) +
+                ",\"etag\":" + json_string(entry.etag ? entry.etag : "") + "}\n";
             return;
         }
         text_ += entry.key;
         if (long_)
-            text_ += "\t" + (human_ ? format_bytes(static_cast<double>(entry.size))
-                                    : std::to_string(entry.size)) +
+            text_ += "\t" +
+                     (human_ ? format_bytes(static_cast<double>(entry.size))
+                             : std::to_string(entry.size)) +
                      "\t" + format_time(entry.mtime_ns, false);
         text_ += '\n';
     }
@@ -135,9 +138,9 @@ private:
 
 // One level under prefix, folded at delimiter by the store itself (kvps_list_with): keys and
 // folders ("2024/") in one byte order, a page at a time.
-void list_level(kvps_store *store, const std::string &prefix, const std::string &delimiter, Printer &printer) {
-    if (delimiter.empty())
-        usage_error("ls: the delimiter is empty");
+void list_level(kvps_store *store, const std::string &prefix, const std::string &delimiter,
+                Printer &printer) {
+    if (delimiter.empty()) usage_error("ls: the delimiter is empty");
     std::string cursor;
     for (;;) {
         kvps_list_options options = KVPS_LIST_OPTIONS_INIT;
@@ -149,7 +152,8 @@ void list_level(kvps_store *store, const std::string &prefix, const std::string 
         if (status != KVPS_OK)
             store_error(status, std::string("cannot list ") + kvps_store_url(store) + ": ");
         Page page(raw);
-        size_t keys = kvps_list_page_count(page.get()), folders = kvps_list_page_prefix_count(page.get());
+        size_t keys = kvps_list_page_count(page.get()),
+               folders = kvps_list_page_prefix_count(page.get());
         for (size_t i = 0, j = 0; i < keys || j < folders;) {
             const kvps_entry *entry = i < keys ? kvps_list_page_entry(page.get(), i) : nullptr;
             const char *folder = j < folders ? kvps_list_page_prefix(page.get(), j) : nullptr;
@@ -163,8 +167,7 @@ void list_level(kvps_store *store, const std::string &prefix, const std::string 
         }
         printer.flush();
         const char *next = kvps_list_page_cursor(page.get());
-        if (next == nullptr)
-            return;
+        if (next == nullptr) return;
         cursor = next;
     }
 }
@@ -199,8 +202,7 @@ int run_ls(const Context &context) {
         [&](const kvps_entry &entry) {
             std::string_view key = entry.key;
             if (glob) {
-                if (glob_match(pattern, key))
-                    printer.key(entry);
+                if (glob_match(pattern, key)) printer.key(entry);
                 return;
             }
             size_t slash = key.find('/', prefix.size());
@@ -210,8 +212,7 @@ int run_ls(const Context &context) {
             }
             // Keys under one folder are adjacent in byte order: one line for them all.
             std::string folder(key.substr(0, slash + 1));
-            if (folder != last_folder)
-                printer.folder(folder);
+            if (folder != last_folder) printer.folder(folder);
             last_folder = std::move(folder);
         },
         [&] { printer.flush(); });

@@ -34,14 +34,12 @@ public:
     explicit Input(const std::string &path) : name_(path == "-" ? "standard input" : path) {
         if (path != "-") {
             fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd_ < 0)
-                throw Failure{EXIT_USAGE, system_message("cannot open", path)};
+            if (fd_ < 0) throw Failure{EXIT_USAGE, system_message("cannot open", path)};
             owned_ = true;
         }
         struct stat info {};
         if (fstat(fd_, &info) == 0 && S_ISDIR(info.st_mode)) {
-            if (owned_)
-                ::close(fd_);
+            if (owned_) ::close(fd_);
             throw Failure{EXIT_USAGE, "cannot read " + name_ + ": it is a folder"};
         }
         if (fstat(fd_, &info) == 0 && S_ISREG(info.st_mode))
@@ -50,8 +48,7 @@ public:
             size_known_ = false;
     }
     ~Input() {
-        if (owned_)
-            ::close(fd_);
+        if (owned_) ::close(fd_);
     }
     Input(const Input &) = delete;
     Input &operator=(const Input &) = delete;
@@ -66,11 +63,9 @@ public:
             check_interrupted();
             pollfd wait{fd_, POLLIN, 0};
             int ready = ::poll(&wait, 1, 200);
-            if (ready == 0 || (ready < 0 && errno == EINTR))
-                continue;
+            if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
             ssize_t n = ::read(fd_, buffer, capacity);
-            if (n >= 0)
-                return static_cast<size_t>(n);
+            if (n >= 0) return static_cast<size_t>(n);
             if (errno != EINTR && errno != EAGAIN)
                 throw Failure{EXIT_STORAGE, system_message("cannot read", name_)};
         }
@@ -89,12 +84,10 @@ private:
 class Output {
 public:
     explicit Output(const std::string &path) : path_(path) {
-        if (path == "-")
-            return;
+        if (path == "-") return;
         temp_ = path + ".kvps-" + std::to_string(::getpid()) + ".tmp";
         fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd_ < 0)
-            throw Failure{EXIT_STORAGE, system_message("cannot create", path)};
+        if (fd_ < 0) throw Failure{EXIT_STORAGE, system_message("cannot create", path)};
     }
     ~Output() {
         if (!temp_.empty()) {
@@ -110,8 +103,7 @@ public:
             throw Failure{EXIT_STORAGE, system_message("cannot write", name())};
     }
     void finish() {
-        if (temp_.empty())
-            return;
+        if (temp_.empty()) return;
         int fd = fd_;
         fd_ = -1;
         if (::close(fd) != 0 || ::rename(temp_.c_str(), path_.c_str()) != 0) {
@@ -135,8 +127,7 @@ private:
 // The key an argument names (a key in the current store, ALIAS:KEY, or a file path).
 Location key_location(const Args &args, const std::string &argument) {
     Location where = locate(argument, args.store, MissingPath::file);
-    if (where.whole_store)
-        usage_error("'" + argument + "' names a store, not a key");
+    if (where.whole_store) usage_error("'" + argument + "' names a store, not a key");
     return where;
 }
 
@@ -163,7 +154,8 @@ int run_put(const Context &context) {
         values.push_back(m.substr(eq + 1));
     }
     std::vector<kvps_option> pairs;
-    for (size_t i = 0; i < names.size(); ++i) pairs.push_back({names[i].c_str(), values[i].c_str()});
+    for (size_t i = 0; i < names.size(); ++i)
+        pairs.push_back({names[i].c_str(), values[i].c_str()});
     kvps_put_options options = KVPS_PUT_OPTIONS_INIT;
     options.create_only = args.flag("create-only");
     options.if_match = if_match ? if_match->c_str() : nullptr;
@@ -172,7 +164,8 @@ int run_put(const Context &context) {
     options.metadata_count = pairs.size();
 
     kvps_writer *raw = nullptr;
-    if (kvps_status status = kvps_writer_open_with(store.get(), key.c_str(), &options, &raw); status != KVPS_OK)
+    if (kvps_status status = kvps_writer_open_with(store.get(), key.c_str(), &options, &raw);
+        status != KVPS_OK)
         store_error(status);
     Writer writer(raw);
 
@@ -202,10 +195,8 @@ int run_get(const Context &context) {
 
     kvps_reader *raw = nullptr;
     kvps_status status = kvps_reader_open(store.get(), key.c_str(), 0, KVPS_TO_END, &raw);
-    if (status == KVPS_NOT_FOUND)
-        key_not_found(store.get(), key);
-    if (status != KVPS_OK)
-        library_error(status);
+    if (status == KVPS_NOT_FOUND) key_not_found(store.get(), key);
+    if (status != KVPS_OK) library_error(status);
     Reader reader(raw);
 
     Output output(args.operands.size() > 1 ? args.operands[1] : "-");
@@ -219,8 +210,7 @@ int run_get(const Context &context) {
             check_interrupted();
             library_error(status);
         }
-        if (n == 0)
-            break;
+        if (n == 0) break;
         output.write(buffer.data(), n);
         progress.add_bytes(n);
     }
@@ -239,12 +229,11 @@ int run_stat(const Context &context) {
 
     kvps_stat_info info = KVPS_STAT_INIT;
     kvps_status status = kvps_stat(store.get(), key.c_str(), &info);
-    if (status == KVPS_NOT_FOUND)
-        key_not_found(store.get(), key);
-    if (status != KVPS_OK)
-        library_error(status);
-    std::string text = "size: " + std::to_string(info.size) + "\n" + "mtime: " + format_time(info.mtime_ns, true) +
-                       "\n" + "etag: " + info.etag + "\n" + "content-type: " + info.content_type + "\n";
+    if (status == KVPS_NOT_FOUND) key_not_found(store.get(), key);
+    if (status != KVPS_OK) library_error(status);
+    std::string text = "size: " + std::to_string(info.size) + "\n" +
+                       "mtime: " + format_time(info.mtime_ns, true) + "\n" + "etag: " + info.etag +
+                       "\n" + "content-type: " + info.content_type + "\n";
     for (size_t i = 0; i < info.metadata_count; ++i) {
         const char *name = nullptr, *value = nullptr;
         if (kvps_stat_metadata_at(&info, i, &name, &value) == KVPS_OK)
@@ -258,15 +247,14 @@ namespace {
 
 // The keys one rm argument names: itself, the keys a glob matches, or with -r every key under
 // a prefix.
-std::vector<std::string> keys_to_remove(const Args &args, kvps_store *store,
-                                        const Location &where, const std::string &argument) {
+std::vector<std::string> keys_to_remove(const Args &args, kvps_store *store, const Location &where,
+                                        const std::string &argument) {
     bool recursive = args.flag("recursive");
     const std::string &pattern = where.key;
     if (has_wildcards(pattern)) {
         std::vector<std::string> keys;
         list_each(store, literal_prefix(pattern), [&](const kvps_entry &entry) {
-            if (glob_match(pattern, entry.key))
-                keys.push_back(entry.key);
+            if (glob_match(pattern, entry.key)) keys.push_back(entry.key);
         });
         return keys;
     }
@@ -278,8 +266,9 @@ std::vector<std::string> keys_to_remove(const Args &args, kvps_store *store,
         return {pattern};
     }
     if (pattern.empty() && !args.flag("all"))
-        usage_error("rm -r of an empty prefix would remove every key of the store: add --all "
-                    "to mean it");
+        usage_error(
+            "rm -r of an empty prefix would remove every key of the store: add --all "
+            "to mean it");
     std::vector<std::string> keys;
     list_each(store, pattern, [&](const kvps_entry &entry) { keys.push_back(entry.key); });
     return keys;
@@ -294,8 +283,7 @@ int run_rm(const Context &context) {
         usage_error("--all goes with -r: rm -r --all empties the store");
     std::vector<std::string> arguments = args.operands;
     bool whole_current_store = arguments.empty() && everything;
-    if (whole_current_store)
-        arguments.push_back("");
+    if (whole_current_store) arguments.push_back("");
     if (arguments.empty())
         usage_error(args.flag("recursive")
                         ? "rm -r needs a PREFIX, or --all to remove every key of the store"
@@ -317,8 +305,7 @@ int run_rm(const Context &context) {
             check_interrupted();
             size_t n = std::min(batch, keys.size() - start);
             std::vector<const char *> names(n);
-            for (size_t i = 0; i < n; ++i)
-                names[i] = keys[start + i].c_str();
+            for (size_t i = 0; i < n; ++i) names[i] = keys[start + i].c_str();
             std::vector<kvps_status> statuses(n, KVPS_OK);
             if (kvps_delete_many(store.get(), n, names.data(), statuses.data()) == KVPS_OK) {
                 removed += n;
@@ -337,15 +324,14 @@ int run_rm(const Context &context) {
                                            : message);
                 message.clear();
                 if (exit_code == EXIT_OK)
-                    exit_code = statuses[i] == KVPS_NOT_FOUND ? EXIT_STORAGE
-                                                              : exit_code_for(statuses[i]);
+                    exit_code =
+                        statuses[i] == KVPS_NOT_FOUND ? EXIT_STORAGE : exit_code_for(statuses[i]);
             }
         }
     }
     if (counted && !args.quiet)
         print_line("removed " + std::to_string(removed) + (removed == 1 ? " key" : " keys"));
-    if (exit_code != EXIT_OK)
-        throw Failure{exit_code, ""};
+    if (exit_code != EXIT_OK) throw Failure{exit_code, ""};
     return EXIT_OK;
 }
 
@@ -358,9 +344,14 @@ uint64_t duration_seconds(const std::string &text) {
     size_t digits = 0;
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
     std::string unit = text.substr(digits);
-    uint64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    uint64_t scale = unit.empty() || unit == "s" ? 1
+                     : unit == "m"               ? 60
+                     : unit == "h"               ? 3600
+                     : unit == "d"               ? 86400
+                                                 : 0;
     if (digits == 0 || digits > 9 || scale == 0)
-        usage_error("presign: --expires takes a duration such as 90s, 15m, 1h or 7d, not '" + text + "'");
+        usage_error("presign: --expires takes a duration such as 90s, 15m, 1h or 7d, not '" + text +
+                    "'");
     return std::stoull(text.substr(0, digits)) * scale;
 }
 
@@ -373,10 +364,9 @@ int run_presign(const Context &context) {
     uint64_t seconds = duration_seconds(args.value("expires").value_or("1h"));
     Store store = open_store(where, Role::source, args.verbose);
     char *url = nullptr;
-    kvps_status status =
-        kvps_presign(store.get(), where.key.c_str(), args.flag("put") ? "PUT" : "GET", seconds, &url);
-    if (status != KVPS_OK)
-        library_error(status);
+    kvps_status status = kvps_presign(store.get(), where.key.c_str(),
+                                      args.flag("put") ? "PUT" : "GET", seconds, &url);
+    if (status != KVPS_OK) library_error(status);
     write_stdout(std::string(url) + "\n");
     kvps_free(url);
     return EXIT_OK;

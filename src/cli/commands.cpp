@@ -13,8 +13,10 @@ constexpr OptionSpec ls_options[] = {
     {"long", 'l', "", "add the size and modified time (KEY<TAB>SIZE<TAB>MTIME)"},
     {"human", 'h', "", "sizes as 1.5 KiB, 12.3 MiB (implies -l)"},
     {"recursive", 'r', "", "every key below the prefix, not one level"},
-    {"json", 0, "", "one JSON object a line: {\"key\",\"size\",\"mtime\",\"etag\"} or {\"prefix\"}"},
-    {"delimiter", 'd', "D", "fold keys into folders at D instead of '/' (the store does the folding)"},
+    {"json", 0, "",
+     "one JSON object a line: {\"key\",\"size\",\"mtime\",\"etag\"} or {\"prefix\"}"},
+    {"delimiter", 'd', "D",
+     "fold keys into folders at D instead of '/' (the store does the folding)"},
 };
 constexpr OptionSpec presign_options[] = {
     {"put", 0, "", "a URL that writes the value (HTTP PUT) instead of reading it"},
@@ -55,7 +57,8 @@ constexpr OptionSpec sync_options[] = {
 };
 
 constexpr CommandSpec commands[] = {
-    {"put", run_put, true, "put KEY [FILE] [--content-type T] [--meta N=V]... [--if-match ETAG | --create-only]",
+    {"put", run_put, true,
+     "put KEY [FILE] [--content-type T] [--meta N=V]... [--if-match ETAG | --create-only]",
      "store FILE (or standard input) as KEY's value, streamed",
      "Stores FILE as KEY's value, or standard input when FILE is absent or \"-\". The value is\n"
      "streamed and appears only once complete: an error or Ctrl-C leaves the old value.\n"
@@ -68,7 +71,11 @@ constexpr CommandSpec commands[] = {
      "  kvps put backup:2024/notes.md notes.md      (alias 'backup', see kvps help alias)\n"
      "  kvps put --create-only --content-type text/plain --meta owner=ops lock.txt lock.txt\n",
      put_options},
-    {"get", run_get, true, "get KEY [FILE]", "write KEY's value to FILE or standard output",
+    {"get",
+     run_get,
+     true,
+     "get KEY [FILE]",
+     "write KEY's value to FILE or standard output",
      "Writes KEY's value to FILE (through a temporary file renamed at the end, so FILE is never\n"
      "half-written), or to standard output when FILE is absent or \"-\".\n\n"
      "Examples:\n"
@@ -76,7 +83,11 @@ constexpr CommandSpec commands[] = {
      "  kvps get backups/photos.tar | tar x\n"
      "  kvps get ./photos/cat.jpg cat-copy.jpg       (a file of a plain folder)\n",
      {}},
-    {"stat", run_stat, false, "stat KEY", "print a value's size, modified time, etag, type and metadata",
+    {"stat",
+     run_stat,
+     false,
+     "stat KEY",
+     "print a value's size, modified time, etag, type and metadata",
      "Prints size: N, mtime: ISO 8601 UTC (with nanoseconds when the backend keeps them),\n"
      "etag: ..., content-type: ... and one meta: NAME=VALUE line per metadata pair.\n\n"
      "Examples:\n"
@@ -149,7 +160,8 @@ constexpr CommandSpec commands[] = {
      "Examples:\n"
      "  kvps mv drafts/report.md reports/2024.md\n"
      "  kvps mv -r ./outbox backup:inbox/\n"
-     "  kvps mv -n -r 'tmp/*.log' logs/              (dry run: prints \"move KEY -> DEST\" lines)\n",
+     "  kvps mv -n -r 'tmp/*.log' logs/              (dry run: prints \"move KEY -> DEST\" "
+     "lines)\n",
      move_options},
     {"sync", run_sync, true, "sync [--delete] [-n] [--include GLOB] [--exclude GLOB] SRC DST",
      "make DST hold what SRC holds: copy what differs",
@@ -160,7 +172,10 @@ constexpr CommandSpec commands[] = {
      "  kvps sync ./site s3://www-bucket?region=eu-west-1 --delete\n"
      "  kvps sync -n --delete backup:photos/ ./photos\n",
      sync_options},
-    {"alias", run_alias, false, "alias set NAME URL | alias ls | alias rm NAME",
+    {"alias",
+     run_alias,
+     false,
+     "alias set NAME URL | alias ls | alias rm NAME",
      "name a store: NAME:KEY and --store NAME",
      "Keeps named stores in ${XDG_CONFIG_HOME:-~/.config}/kvps/aliases (mode 0600: a URL may\n"
      "hold a secret key). NAME:KEY then means KEY in that store, NAME: the whole store, and\n"
@@ -171,13 +186,21 @@ constexpr CommandSpec commands[] = {
      "  kvps --store backup get 2024/notes.md\n"
      "  kvps alias rm backup\n",
      {}},
-    {"backends", run_backends, false, "backends", "list schemes, descriptions and options",
+    {"backends",
+     run_backends,
+     false,
+     "backends",
+     "list schemes, descriptions and options",
      "Lists every backend compiled in: its schemes, description, capabilities and options\n"
      "with their type and default.\n\n"
      "Example:\n"
      "  kvps backends\n",
      {}},
-    {"help", run_help, false, "help [COMMAND]", "this help, or a command's",
+    {"help",
+     run_help,
+     false,
+     "help [COMMAND]",
+     "this help, or a command's",
      "Prints the general help, or COMMAND's (the same as kvps COMMAND --help).\n\n"
      "Example:\n"
      "  kvps help cp\n",
@@ -190,8 +213,7 @@ std::string option_lines(std::span<const OptionSpec> options) {
         std::string left = "  ";
         left += option.short_name ? std::string("-") + option.short_name + ", " : "    ";
         left += "--" + std::string(option.long_name);
-        if (!option.value_name.empty())
-            left += " " + std::string(option.value_name);
+        if (!option.value_name.empty()) left += " " + std::string(option.value_name);
         if (left.size() < 24)
             left.append(24 - left.size(), ' ');
         else
@@ -203,14 +225,11 @@ std::string option_lines(std::span<const OptionSpec> options) {
 
 }  // namespace
 
-std::span<const CommandSpec> all_commands() {
-    return commands;
-}
+std::span<const CommandSpec> all_commands() { return commands; }
 
 const CommandSpec *find_command(std::string_view name) {
     for (const CommandSpec &command : commands)
-        if (command.name == name)
-            return &command;
+        if (command.name == name) return &command;
     return nullptr;
 }
 
@@ -222,14 +241,14 @@ std::span<const OptionSpec> command_options(std::string_view name) {
 std::string command_help(const CommandSpec &command) {
     std::string out = "Usage: kvps [--store STORE] " + std::string(command.synopsis) + "\n\n" +
                       std::string(command.details);
-    if (!command.options.empty())
-        out += "\nOptions:\n" + option_lines(command.options);
+    if (!command.options.empty()) out += "\nOptions:\n" + option_lines(command.options);
     out += "\nGlobal options (kvps --help): --store STORE, -v, -q, --help.\n";
     return out;
 }
 
 std::string general_help() {
-    std::string out = "Usage: kvps [--store STORE] [-v] [-q] COMMAND [OPTIONS] ARGS...\n\nCommands:\n";
+    std::string out =
+        "Usage: kvps [--store STORE] [-v] [-q] COMMAND [OPTIONS] ARGS...\n\nCommands:\n";
     for (const CommandSpec &command : commands) {
         std::string left = "  " + std::string(command.name);
         left.append(left.size() < 12 ? 12 - left.size() : 1, ' ');
@@ -281,8 +300,7 @@ int run_help(const Context &context) {
         return EXIT_OK;
     }
     const CommandSpec *command = find_command(args.operands[0]);
-    if (command == nullptr)
-        usage_error("unknown command '" + args.operands[0] + "'");
+    if (command == nullptr) usage_error("unknown command '" + args.operands[0] + "'");
     write_stdout(command_help(*command));
     return EXIT_OK;
 }

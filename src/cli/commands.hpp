@@ -19,10 +19,10 @@ struct Context {
 struct CommandSpec {
     std::string_view name;
     int (*run)(const Context &);
-    bool interruptible;          // moves bytes: catch Ctrl-C so writers can be aborted
-    std::string_view synopsis;   // "ls [-lhr] [--json] [PATTERN]"
-    std::string_view summary;    // one line for kvps --help
-    std::string_view details;    // kvps help COMMAND: what it does, then examples
+    bool interruptible;         // moves bytes: catch Ctrl-C so writers can be aborted
+    std::string_view synopsis;  // "ls [-lhr] [--json] [PATTERN]"
+    std::string_view summary;   // one line for kvps --help
+    std::string_view details;   // kvps help COMMAND: what it does, then examples
     std::span<const OptionSpec> options;
 };
 

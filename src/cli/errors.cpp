@@ -4,18 +4,14 @@ namespace cli {
 
 int exit_code_for(kvps_status status) {
     switch (status) {
-    case KVPS_OK:
-        return EXIT_OK;
-    case KVPS_NOT_FOUND:
-        return EXIT_NOT_FOUND;
+    case KVPS_OK: return EXIT_OK;
+    case KVPS_NOT_FOUND: return EXIT_NOT_FOUND;
     case KVPS_INVALID_ARGUMENT:
     case KVPS_INVALID_URL:
     case KVPS_UNKNOWN_SCHEME:
     case KVPS_INVALID_OPTION:
-    case KVPS_INVALID_KEY:
-        return EXIT_USAGE;
-    default:
-        return EXIT_STORAGE;
+    case KVPS_INVALID_KEY: return EXIT_USAGE;
+    default: return EXIT_STORAGE;
     }
 }
 
@@ -25,8 +21,7 @@ void usage_error(const std::string &message) {
 
 void library_error(kvps_status status, const std::string &context) {
     std::string message = kvps_last_error();
-    if (message.empty())
-        message = kvps_status_name(status);
+    if (message.empty()) message = kvps_status_name(status);
     throw Failure{exit_code_for(status), context + message};
 }
 
@@ -34,14 +29,11 @@ void store_error(kvps_status status, const std::string &context) {
     try {
         library_error(status, context);
     } catch (Failure &failure) {
-        if (status == KVPS_NOT_FOUND)
-            failure.code = EXIT_STORAGE;
+        if (status == KVPS_NOT_FOUND) failure.code = EXIT_STORAGE;
         throw;
     }
 }
 
-void not_found(const std::string &key) {
-    throw Failure{EXIT_NOT_FOUND, "not found: " + key};
-}
+void not_found(const std::string &key) { throw Failure{EXIT_NOT_FOUND, "not found: " + key}; }
 
 }  // namespace cli

@@ -11,15 +11,12 @@ volatile sig_atomic_t received = 0;
 
 const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
-void on_signal(int signal) {
-    received = signal;
-}
+void on_signal(int signal) { received = signal; }
 
 sigset_t handled_set() {
     sigset_t set;
     sigemptyset(&set);
-    for (int signal : handled_signals)
-        sigaddset(&set, signal);
+    for (int signal : handled_signals) sigaddset(&set, signal);
     return set;
 }
 
@@ -30,17 +27,12 @@ void install_interrupt_handlers() {
     action.sa_handler = on_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = 0;
-    for (int signal : handled_signals)
-        sigaction(signal, &action, nullptr);
+    for (int signal : handled_signals) sigaction(signal, &action, nullptr);
 }
 
-bool interrupted() {
-    return received != 0;
-}
+bool interrupted() { return received != 0; }
 
-int received_signal() {
-    return received;
-}
+int received_signal() { return received; }
 
 void unblock_signal(int signal) {
     sigset_t set;
@@ -50,8 +42,7 @@ void unblock_signal(int signal) {
 }
 
 void check_interrupted() {
-    if (received != 0)
-        throw Failure{128 + received, "interrupted"};
+    if (received != 0) throw Failure{128 + received, "interrupted"};
 }
 
 SignalsBlocked::SignalsBlocked() {
@@ -59,8 +50,6 @@ SignalsBlocked::SignalsBlocked() {
     pthread_sigmask(SIG_BLOCK, &set, &old_);
 }
 
-SignalsBlocked::~SignalsBlocked() {
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-}
+SignalsBlocked::~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
 
 }  // namespace cli

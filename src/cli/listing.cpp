@@ -13,19 +13,16 @@ void list_each(kvps_store *store, const std::string &prefix,
     for (;;) {
         check_interrupted();
         kvps_list_page *raw = nullptr;
-        kvps_status status = kvps_list(store, prefix.c_str(),
-                                       cursor.empty() ? nullptr : cursor.c_str(), 0, &raw);
+        kvps_status status =
+            kvps_list(store, prefix.c_str(), cursor.empty() ? nullptr : cursor.c_str(), 0, &raw);
         if (status != KVPS_OK)
             store_error(status, std::string("cannot list ") + kvps_store_url(store) + ": ");
         Page page(raw);
         size_t count = kvps_list_page_count(page.get());
-        for (size_t i = 0; i < count; ++i)
-            each(*kvps_list_page_entry(page.get(), i));
-        if (page_done)
-            page_done();
+        for (size_t i = 0; i < count; ++i) each(*kvps_list_page_entry(page.get(), i));
+        if (page_done) page_done();
         const char *next = kvps_list_page_cursor(page.get());
-        if (next == nullptr)
-            return;
+        if (next == nullptr) return;
         cursor = next;
     }
 }

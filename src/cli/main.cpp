@@ -27,14 +27,10 @@ int run(int argc, char **argv) {
                      ")\n");
         return EXIT_OK;
     }
-    if (args.command.empty())
-        usage_error("no command given");
-    if (command == nullptr)
-        usage_error("unknown command '" + args.command + "'");
-    if (command->interruptible)
-        install_interrupt_handlers();
-    if (args.verbose)
-        enable_debug_log();
+    if (args.command.empty()) usage_error("no command given");
+    if (command == nullptr) usage_error("unknown command '" + args.command + "'");
+    if (command->interruptible) install_interrupt_handlers();
+    if (args.verbose) enable_debug_log();
     Context context{args, !args.quiet && isatty(STDERR_FILENO) == 1};
     return command->run(context);
 }
@@ -47,8 +43,7 @@ int main(int argc, char **argv) {
     try {
         code = cli::run(argc, argv);
     } catch (const cli::Failure &failure) {
-        if (!failure.message.empty())
-            cli::print_line(failure.message);
+        if (!failure.message.empty()) cli::print_line(failure.message);
         code = failure.code;
     } catch (const std::bad_alloc &) {
         cli::print_line("out of memory");

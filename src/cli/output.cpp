@@ -21,21 +21,16 @@ void write_stderr(std::string_view text) {
 }
 
 void erase_status_locked() {
-    if (status_shown)
-        write_stderr("\r\x1b[K");
+    if (status_shown) write_stderr("\r\x1b[K");
     status_shown = false;
 }
 
 const char *level_name(kvps_log_level level) {
     switch (level) {
-    case KVPS_LOG_ERROR:
-        return "error";
-    case KVPS_LOG_WARN:
-        return "warning";
-    case KVPS_LOG_INFO:
-        return "info";
-    default:
-        return "debug";
+    case KVPS_LOG_ERROR: return "error";
+    case KVPS_LOG_WARN: return "warning";
+    case KVPS_LOG_INFO: return "info";
+    default: return "debug";
     }
 }
 
@@ -71,21 +66,16 @@ void end_status(bool keep) {
     status_shown = false;
 }
 
-void enable_debug_log() {
-    kvps_set_logger(log_to_stderr, nullptr, KVPS_LOG_DEBUG);
-}
+void enable_debug_log() { kvps_set_logger(log_to_stderr, nullptr, KVPS_LOG_DEBUG); }
 
-void disable_log() {
-    kvps_set_logger(nullptr, nullptr, KVPS_LOG_ERROR);
-}
+void disable_log() { kvps_set_logger(nullptr, nullptr, KVPS_LOG_ERROR); }
 
 bool write_all(int fd, const void *data, size_t size) {
     auto *p = static_cast<const char *>(data);
     while (size > 0) {
         ssize_t n = ::write(fd, p, size);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return false;
         }
         p += n;
@@ -96,13 +86,12 @@ bool write_all(int fd, const void *data, size_t size) {
 
 void write_stdout(std::string_view text) {
     if (!write_all(STDOUT_FILENO, text.data(), text.size()))
-        throw Failure{EXIT_STORAGE, std::string("cannot write to standard output: ") +
-                                        std::strerror(errno)};
+        throw Failure{EXIT_STORAGE,
+                      std::string("cannot write to standard output: ") + std::strerror(errno)};
 }
 
 std::string format_time(int64_t ns_since_epoch, bool fraction) {
-    if (ns_since_epoch == 0)
-        return "-";
+    if (ns_since_epoch == 0) return "-";
     int64_t seconds = ns_since_epoch / 1000000000;
     int64_t nanos = ns_since_epoch % 1000000000;
     if (nanos < 0) {

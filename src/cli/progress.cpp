@@ -16,14 +16,12 @@ constexpr auto redraw_every = 200ms;
 
 size_t terminal_width() {
     winsize size{};
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
-        return size.ws_col;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
     return 80;
 }
 
 std::string format_duration(double seconds) {
-    if (seconds < 0 || seconds > 99 * 3600)
-        return "--:--";
+    if (seconds < 0 || seconds > 99 * 3600) return "--:--";
     auto total = static_cast<long>(seconds + 0.5);
     char text[32];
     if (total >= 3600)
@@ -37,10 +35,11 @@ std::string format_duration(double seconds) {
 }  // namespace
 
 Progress::Progress(bool enabled, uint64_t total_bytes, bool bytes_known, uint64_t total_keys)
-    : total_bytes_(total_bytes), bytes_known_(bytes_known), total_keys_(total_keys),
+    : total_bytes_(total_bytes),
+      bytes_known_(bytes_known),
+      total_keys_(total_keys),
       start_(std::chrono::steady_clock::now()) {
-    if (enabled)
-        drawer_ = std::thread([this] { run(); });
+    if (enabled) drawer_ = std::thread([this] { run(); });
 }
 
 Progress::~Progress() {
@@ -62,14 +61,12 @@ void Progress::stop() {
         stopping_ = true;
     }
     wake_.notify_all();
-    if (drawer_.joinable())
-        drawer_.join();
+    if (drawer_.joinable()) drawer_.join();
 }
 
 void Progress::run() {
     std::unique_lock guard(lock_);
-    if (wake_.wait_for(guard, first_draw_after, [this] { return stopping_; }))
-        return;
+    if (wake_.wait_for(guard, first_draw_after, [this] { return stopping_; })) return;
     do {
         draw_status(render());
         shown_ = true;
@@ -77,15 +74,15 @@ void Progress::run() {
 }
 
 std::string Progress::render() const {
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     uint64_t done = bytes_;
     uint64_t total = std::max<uint64_t>(total_bytes_, done);
     double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
 
     // The numbers first; the bar goes in front when the terminal is wide enough.
     std::string text = format_bytes(static_cast<double>(done));
-    if (bytes_known_)
-        text += " / " + format_bytes(static_cast<double>(total));
+    if (bytes_known_) text += " / " + format_bytes(static_cast<double>(total));
     text += "  " + format_bytes(rate) + "/s";
     text += "  keys " + std::to_string(keys_.load()) + "/" + std::to_string(total_keys_);
     if (bytes_known_ && rate > 0)
@@ -105,8 +102,7 @@ std::string Progress::render() const {
             text = "[" + std::string(filled, '#') + std::string(bar - filled, '.') + "] " + text;
         }
     }
-    if (text.size() > width)
-        text.resize(width);
+    if (text.size() > width) text.resize(width);
     return text;
 }
 

@@ -21,29 +21,24 @@ std::string encode_path(const std::string &path) { return kvps::percent_encode(p
 
 bool is_plain_path(const std::string &arg) {
     for (std::string_view start : {"/", "./", "../", "~/"})
-        if (arg.starts_with(start))
-            return true;
+        if (arg.starts_with(start)) return true;
     return arg == "." || arg == "..";
 }
 
 // ~ expanded, made absolute and lexically normal ("./a/../b/" -> "/cwd/b"), no trailing '/'.
 std::string absolute_path(const std::string &arg) {
     std::string path = arg;
-    if (path == "~" || path.starts_with("~/"))
-        path = home_folder() + path.substr(1);
+    if (path == "~" || path.starts_with("~/")) path = home_folder() + path.substr(1);
     std::error_code error;
     std::filesystem::path absolute = std::filesystem::absolute(path, error);
     if (error)
         throw Failure{EXIT_USAGE, "cannot resolve the path '" + arg + "': " + error.message()};
     std::string out = absolute.lexically_normal().string();
-    while (out.size() > 1 && out.back() == '/')
-        out.pop_back();
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
     return out;
 }
 
-std::string folder_url(const std::string &folder) {
-    return "file://" + encode_path(folder);
-}
+std::string folder_url(const std::string &folder) { return "file://" + encode_path(folder); }
 
 Location plain_path(const std::string &arg, MissingPath missing) {
     // "./photos/2024/*.jpg": the folder before the first wildcard, and a pattern on its keys.
@@ -61,11 +56,9 @@ Location plain_path(const std::string &arg, MissingPath missing) {
     bool exists = ::stat(path.c_str(), &info) == 0;
     bool folder = arg.ends_with('/') || arg == "." || arg == ".." ||
                   (exists ? S_ISDIR(info.st_mode) : missing == MissingPath::folder);
-    if (folder || path == "/")
-        return {folder_url(path), "", true, false, true, path};
+    if (folder || path == "/") return {folder_url(path), "", true, false, true, path};
     std::string parent = path.substr(0, path.rfind('/'));
-    if (parent.empty())
-        parent = "/";
+    if (parent.empty()) parent = "/";
     return {folder_url(parent), base_name(path), false, false, true, parent};
 }
 
@@ -75,24 +68,20 @@ std::optional<Location> alias_location(const std::string &arg) {
     if (colon == std::string::npos || colon == 0 || arg.compare(colon, 3, "://") == 0)
         return std::nullopt;
     std::string name = arg.substr(0, colon);
-    if (!valid_alias_name(name))
-        return std::nullopt;
+    if (!valid_alias_name(name)) return std::nullopt;
     std::optional<std::string> url = find_alias(name);
-    if (!url)
-        return std::nullopt;
+    if (!url) return std::nullopt;
     std::string key = arg.substr(colon + 1);
     return Location{*url, key, key.empty(), false, false, ""};
 }
 
 bool has_option(const std::string &url, std::string_view name) {
     size_t query = url.find('?');
-    if (query == std::string::npos)
-        return false;
+    if (query == std::string::npos) return false;
     std::string_view rest = std::string_view(url).substr(query + 1);
     while (!rest.empty()) {
         std::string_view pair = rest.substr(0, rest.find('&'));
-        if (pair.substr(0, pair.find('=')) == name)
-            return true;
+        if (pair.substr(0, pair.find('=')) == name) return true;
         rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
     }
     return false;
@@ -120,10 +109,9 @@ kvps_status try_open(const std::string &url, kvps_store **out) {
 
 std::string home_folder() {
     const char *home = std::getenv("HOME");
-    if (home != nullptr && home[0] == '/')
-        return home;
-    if (const passwd *entry = getpwuid(getuid()); entry != nullptr && entry->pw_dir != nullptr &&
-                                                  entry->pw_dir[0] == '/')
+    if (home != nullptr && home[0] == '/') return home;
+    if (const passwd *entry = getpwuid(getuid());
+        entry != nullptr && entry->pw_dir != nullptr && entry->pw_dir[0] == '/')
         return entry->pw_dir;
     throw Failure{EXIT_USAGE, "no home folder: set HOME, or give --store"};
 }
@@ -149,22 +137,22 @@ Location current_store(const std::optional<std::string> &store_flag) {
     else if (const char *env = std::getenv("KVPS_STORE"); env != nullptr && env[0] != '\0')
         given = env;
     else  // the tool's own store keeps the encoded layout it always had
-        return {folder_url(default_store_folder()) + "?pathmapped=false", "", true, true, false, ""};
+        return {
+            folder_url(default_store_folder()) + "?pathmapped=false", "", true, true, false, ""};
 
-    if (given.find("://") != std::string::npos)
-        return {given, "", true, false, false, ""};
+    if (given.find("://") != std::string::npos) return {given, "", true, false, false, ""};
     if (valid_alias_name(given))
         if (std::optional<std::string> url = find_alias(given))
             return {*url, "", true, false, false, ""};
     struct stat info {};
-    if (is_plain_path(given) || (::stat(given.c_str(), &info) == 0 && S_ISDIR(info.st_mode)))
-    {
+    if (is_plain_path(given) || (::stat(given.c_str(), &info) == 0 && S_ISDIR(info.st_mode))) {
         std::string folder = absolute_path(given);
         return {folder_url(folder), "", true, false, true, folder};
     }
     // Text with an '@' may carry a password (user:secret@host without its scheme): not shown.
-    std::string shown = given.find('@') == std::string::npos ? "'" + given + "'"
-                                                              : "(not shown: it may hold a password)";
+    std::string shown = given.find('@') == std::string::npos
+                            ? "'" + given + "'"
+                            : "(not shown: it may hold a password)";
     throw Failure{EXIT_USAGE, "store " + shown +
                                   " is not a URL (scheme://...), an alias (kvps alias ls) or a "
                                   "folder path (./dir, /abs/dir, ~/dir)"};
@@ -172,12 +160,9 @@ Location current_store(const std::optional<std::string> &store_flag) {
 
 Location locate(const std::string &argument, const std::optional<std::string> &store_flag,
                 MissingPath missing) {
-    if (argument.find("://") != std::string::npos)
-        return {argument, "", true, false, false, ""};
-    if (std::optional<Location> alias = alias_location(argument))
-        return *alias;
-    if (is_plain_path(argument))
-        return plain_path(argument, missing);
+    if (argument.find("://") != std::string::npos) return {argument, "", true, false, false, ""};
+    if (std::optional<Location> alias = alias_location(argument)) return *alias;
+    if (is_plain_path(argument)) return plain_path(argument, missing);
     Location store = current_store(store_flag);
     store.key = argument;
     store.whole_store = false;
@@ -191,27 +176,28 @@ Store open_store(const Location &where, Role role, bool verbose, const char *nam
     const kvps_backend_info *backend = kvps_backend_find(scheme.c_str());
     // The default store before its first write, or a new folder in a dry run: empty, and
     // not created by reading it.
-    bool default_missing = role == Role::source &&
-                           ((where.is_default && !std::filesystem::exists(default_store_folder())) ||
-                            (where.plain_path && where.whole_store && empty_is_fine &&
-                             !std::filesystem::exists(where.folder)));
+    bool default_missing =
+        role == Role::source &&
+        ((where.is_default && !std::filesystem::exists(default_store_folder())) ||
+         (where.plain_path && where.whole_store && empty_is_fine &&
+          !std::filesystem::exists(where.folder)));
     if (default_missing) {
         url = "memory://";
         backend = kvps_backend_find("memory");
-    }
-    else if (role == Role::source && backend_has_option(backend, "create") &&
-             !has_option(url, "create"))
+    } else if (role == Role::source && backend_has_option(backend, "create") &&
+               !has_option(url, "create"))
         url = with_option(url, "create", "false");
-    bool layout_chosen = !backend_has_option(backend, "pathmapped") || has_option(url, "pathmapped");
+    bool layout_chosen =
+        !backend_has_option(backend, "pathmapped") || has_option(url, "pathmapped");
 
     kvps_store *raw = nullptr;
-    kvps_status status = try_open(layout_chosen ? url : with_option(url, "pathmapped", "true"), &raw);
+    kvps_status status =
+        try_open(layout_chosen ? url : with_option(url, "pathmapped", "true"), &raw);
     if (status == KVPS_INVALID_OPTION && !layout_chosen)  // already an encoded store
         status = try_open(with_option(url, "pathmapped", "false"), &raw);
     if (status != KVPS_OK) {
         std::string message = kvps_last_error();
-        if (message.empty())
-            message = kvps_status_name(status);
+        if (message.empty()) message = kvps_status_name(status);
         // Opening names no key: a store that does not exist is a store error, not "not found".
         throw Failure{status == KVPS_NOT_FOUND ? EXIT_STORAGE : exit_code_for(status), message};
     }

@@ -35,12 +35,12 @@ using Page = std::unique_ptr<kvps_list_page, PageFreer>;
 //                       the key named by its file name in its folder
 //   anything else       a key in the current store (--store, $KVPS_STORE, the default one)
 struct Location {
-    std::string url;            // the store, before the tool's defaults (see open_store)
-    std::string key;            // the key or prefix; "" for the whole store
-    bool whole_store = false;   // the argument named a store, not a key
-    bool is_default = false;    // the tool's own default store
-    bool plain_path = false;    // a folder named by a path
-    std::string folder;         // that folder, absolute
+    std::string url;           // the store, before the tool's defaults (see open_store)
+    std::string key;           // the key or prefix; "" for the whole store
+    bool whole_store = false;  // the argument named a store, not a key
+    bool is_default = false;   // the tool's own default store
+    bool plain_path = false;   // a folder named by a path
+    std::string folder;        // that folder, absolute
 };
 
 // How a plain path that names no existing folder is read.

@@ -12,7 +12,10 @@ namespace {
 class MemoryRangeReader final : public Reader {
 public:
     MemoryRangeReader(Bytes range, uint64_t start, uint64_t value_size, std::string etag)
-        : range_(std::move(range)), start_(start), end_(range_.size()), value_size_(value_size),
+        : range_(std::move(range)),
+          start_(start),
+          end_(range_.size()),
+          value_size_(value_size),
           etag_(std::move(etag)) {}
     std::string etag() const override { return etag_; }
     size_t read(void *buffer, size_t capacity) override {
@@ -72,7 +75,8 @@ std::optional<Bytes> Backend::get_range(std::string_view key, uint64_t offset, u
     return value;
 }
 
-std::unique_ptr<Reader> Backend::open_reader(std::string_view key, uint64_t offset, uint64_t length) {
+std::unique_ptr<Reader> Backend::open_reader(std::string_view key, uint64_t offset,
+                                             uint64_t length) {
     // get() carries no etag: stat before and after tells which version was fetched, so a
     // reader that reopens after a seek can tell when the value changed in between.
     for (int attempt = 0; attempt < 3; ++attempt) {
@@ -85,7 +89,8 @@ std::unique_ptr<Reader> Backend::open_reader(std::string_view key, uint64_t offs
         uint64_t size = value->size();
         Span64 span = clamp_range(size, offset, length);
         value->slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
-        return std::make_unique<MemoryRangeReader>(std::move(*value), span.start, size, after->etag);
+        return std::make_unique<MemoryRangeReader>(std::move(*value), span.start, size,
+                                                   after->etag);
     }
     fail(KVPS_PRECONDITION_FAILED, "key " + quote(key) + " kept changing while a reader opened it");
 }
@@ -164,7 +169,9 @@ public:
     BufferingOptionsWriter(Backend &backend, std::string key, PutOptions options)
         : backend_(backend), key_(std::move(key)), options_(std::move(options)) {}
     void write(const void *data, size_t size) override { buffer_.append(data, size); }
-    void commit() override { etag_ = backend_.put_with(key_, buffer_.data(), buffer_.size(), options_); }
+    void commit() override {
+        etag_ = backend_.put_with(key_, buffer_.data(), buffer_.size(), options_);
+    }
     void abort() noexcept override { buffer_ = Bytes(); }
     std::string etag() const override { return etag_; }
 
@@ -178,12 +185,14 @@ private:
 
 }  // namespace
 
-std::string Backend::put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) {
+std::string Backend::put_with(std::string_view key, const void *data, size_t size,
+                              const PutOptions &options) {
     if (options.conditional())
         fail(KVPS_UNSUPPORTED, "key " + quote(key) + ": this backend cannot check " +
                                    describe_condition(options) + " atomically with a write");
     if (options.sets_properties())
-        fail(KVPS_UNSUPPORTED, "key " + quote(key) + ": this backend cannot store a content type or metadata");
+        fail(KVPS_UNSUPPORTED,
+             "key " + quote(key) + ": this backend cannot store a content type or metadata");
     put(key, data, size);
     std::optional<Metadata> meta = stat(key);
     return meta ? meta->etag : std::string();
@@ -207,7 +216,8 @@ std::optional<Bytes> Backend::get_with(std::string_view key, Metadata &meta) {
             return value;
         }
     }
-    fail(KVPS_PRECONDITION_FAILED, "key " + quote(key) + " kept changing while being read with its etag");
+    fail(KVPS_PRECONDITION_FAILED,
+         "key " + quote(key) + " kept changing while being read with its etag");
 }
 
 std::string Backend::copy(std::string_view from, std::string_view to, const PutOptions &options) {
@@ -216,9 +226,11 @@ std::string Backend::copy(std::string_view from, std::string_view to, const PutO
     if (!value) fail(KVPS_NOT_FOUND, "cannot copy key " + quote(from) + ": it does not exist");
     PutOptions write = options;
     Properties properties = options.properties_over(meta.properties);
-    write.content_type = properties.content_type.empty() ? std::nullopt
-                                                         : std::optional<std::string>(properties.content_type);
-    write.metadata = properties.metadata.empty() ? std::nullopt : std::optional<MetadataList>(properties.metadata);
+    write.content_type = properties.content_type.empty()
+                             ? std::nullopt
+                             : std::optional<std::string>(properties.content_type);
+    write.metadata = properties.metadata.empty() ? std::nullopt
+                                                 : std::optional<MetadataList>(properties.metadata);
     return put_with(to, value->data(), value->size(), write);
 }
 
@@ -230,7 +242,8 @@ std::string Backend::rename(std::string_view from, std::string_view to, const Pu
 
 // ---- listing by level, reads into the caller's memory, presigned URLs
 
-std::string_view common_prefix(std::string_view key, std::string_view prefix, std::string_view delimiter) {
+std::string_view common_prefix(std::string_view key, std::string_view prefix,
+                               std::string_view delimiter) {
     if (delimiter.empty() || !key.starts_with(prefix)) return {};
     size_t at = key.find(delimiter, prefix.size());
     return at == std::string_view::npos ? std::string_view() : key.substr(0, at + delimiter.size());
@@ -244,7 +257,8 @@ ListResult Backend::list_with(const ListQuery &query) {
     std::string after(query.start_after), inner;
     if (!query.token.empty()) {
         size_t nul = query.token.find('\0');
-        if (nul == std::string_view::npos) fail(KVPS_INVALID_ARGUMENT, "invalid list cursor: not a listing of this store");
+        if (nul == std::string_view::npos)
+            fail(KVPS_INVALID_ARGUMENT, "invalid list cursor: not a listing of this store");
         after = query.token.substr(0, nul);
         inner = query.token.substr(nul + 1);
     }
@@ -258,8 +272,10 @@ ListResult Backend::list_with(const ListQuery &query) {
             std::string_view item = folded.empty() ? std::string_view(e.key) : folded;
             if (item <= after) continue;
             after = item;
-            if (folded.empty()) out.entries.push_back(std::move(e));
-            else out.prefixes.push_back(std::string(folded));
+            if (folded.empty())
+                out.entries.push_back(std::move(e));
+            else
+                out.prefixes.push_back(std::string(folded));
             ++items;
         }
         inner = std::move(page.next);
@@ -276,12 +292,14 @@ std::optional<Bytes> Backend::get_checked(std::string_view key, std::optional<ui
     return get(key);
 }
 
-std::optional<uint64_t> Backend::get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
-                                          std::optional<uint32_t> &crc32c) {
+std::optional<uint64_t> Backend::get_into(std::string_view key, uint64_t offset, void *buffer,
+                                          size_t capacity, std::optional<uint32_t> &crc32c) {
     crc32c.reset();
-    std::optional<Bytes> value = offset == 0 ? get_checked(key, crc32c) : get_range(key, offset, KVPS_TO_END);
+    std::optional<Bytes> value =
+        offset == 0 ? get_checked(key, crc32c) : get_range(key, offset, KVPS_TO_END);
     if (!value) return std::nullopt;
-    if (value->size() <= capacity && value->size()) std::memcpy(buffer, value->data(), value->size());
+    if (value->size() <= capacity && value->size())
+        std::memcpy(buffer, value->data(), value->size());
     return value->size();
 }
 

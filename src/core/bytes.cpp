@@ -10,7 +10,8 @@ void Bytes::reserve(size_t capacity) {
     if (capacity <= capacity_ && data_) return;
     if (capacity == SIZE_MAX) fail(KVPS_NO_MEMORY, "value too large for memory");
     auto *grown = static_cast<char *>(std::realloc(data_, capacity + 1));
-    if (!grown) fail(KVPS_NO_MEMORY, "out of memory allocating " + std::to_string(capacity) + " bytes");
+    if (!grown)
+        fail(KVPS_NO_MEMORY, "out of memory allocating " + std::to_string(capacity) + " bytes");
     data_ = grown;
     capacity_ = capacity;
 }

@@ -31,8 +31,9 @@ uint32_t crc_software(const unsigned char *p, size_t n, uint32_t c) {
         uint64_t w;
         std::memcpy(&w, p, 8);  // little-endian hosts only: guarded below
         w ^= c;
-        c = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^ t[5][(w >> 16) & 0xff] ^ t[4][(w >> 24) & 0xff] ^
-            t[3][(w >> 32) & 0xff] ^ t[2][(w >> 40) & 0xff] ^ t[1][(w >> 48) & 0xff] ^ t[0][w >> 56];
+        c = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^ t[5][(w >> 16) & 0xff] ^
+            t[4][(w >> 24) & 0xff] ^ t[3][(w >> 32) & 0xff] ^ t[2][(w >> 40) & 0xff] ^
+            t[1][(w >> 48) & 0xff] ^ t[0][w >> 56];
         p += 8;
         n -= 8;
     }
@@ -71,7 +72,8 @@ struct LaneShift {
     }
 };
 
-__attribute__((target("sse4.2"))) uint32_t crc_hardware(const unsigned char *p, size_t n, uint32_t c) {
+__attribute__((target("sse4.2"))) uint32_t crc_hardware(const unsigned char *p, size_t n,
+                                                        uint32_t c) {
     if (n >= 3 * kLane) {
         static const LaneShift shift;
         while (n >= 3 * kLane) {
@@ -85,7 +87,8 @@ __attribute__((target("sse4.2"))) uint32_t crc_hardware(const unsigned char *p, 
                 b = __builtin_ia32_crc32di(b, wb);
                 d = __builtin_ia32_crc32di(d, wd);
             }
-            c = shift(shift(static_cast<uint32_t>(a)) ^ static_cast<uint32_t>(b)) ^ static_cast<uint32_t>(d);
+            c = shift(shift(static_cast<uint32_t>(a)) ^ static_cast<uint32_t>(b)) ^
+                static_cast<uint32_t>(d);
             p += 3 * kLane;
             n -= 3 * kLane;
         }
@@ -107,11 +110,14 @@ bool have_hardware() {
     return yes;
 }
 #else
-uint32_t crc_hardware(const unsigned char *p, size_t n, uint32_t c) { return crc_software(p, n, c); }
+uint32_t crc_hardware(const unsigned char *p, size_t n, uint32_t c) {
+    return crc_software(p, n, c);
+}
 bool have_hardware() { return false; }
 #endif
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "crc32c: slicing-by-8 assumes little-endian");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "crc32c: slicing-by-8 assumes little-endian");
 
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -170,7 +176,10 @@ std::optional<uint32_t> crc32c_from_hex(std::string_view text) {
     if (text.size() != 8) return std::nullopt;
     uint32_t v = 0;
     for (char c : text) {
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0) return std::nullopt;
         v = (v << 4) | static_cast<uint32_t>(d);
     }
@@ -199,8 +208,9 @@ std::optional<uint32_t> crc32c_from_base64(std::string_view text) {
 
 void check_crc32c(std::string_view key, uint32_t expected, uint32_t actual) {
     if (expected == actual) return;
-    fail(KVPS_CORRUPT, "value of key " + quote(key) + " failed its checksum: expected CRC32C " + crc32c_hex(expected) +
-                           ", actual " + crc32c_hex(actual) + " (the value is corrupt in the store)");
+    fail(KVPS_CORRUPT, "value of key " + quote(key) + " failed its checksum: expected CRC32C " +
+                           crc32c_hex(expected) + ", actual " + crc32c_hex(actual) +
+                           " (the value is corrupt in the store)");
 }
 
 }  // namespace kvps

@@ -53,9 +53,8 @@ std::optional<uint64_t> parse_size(std::string_view text) {
     auto nu = number_and_unit(text);
     if (!nu) return std::nullopt;
     static const std::pair<const char *, int> units[] = {
-        {"", 0},    {"b", 0},   {"k", 1},   {"kb", 1},  {"kib", 1}, {"m", 2},
-        {"mb", 2},  {"mib", 2}, {"g", 3},   {"gb", 3},  {"gib", 3}, {"t", 4},
-        {"tb", 4},  {"tib", 4}};
+        {"", 0},    {"b", 0}, {"k", 1},  {"kb", 1},  {"kib", 1}, {"m", 2},  {"mb", 2},
+        {"mib", 2}, {"g", 3}, {"gb", 3}, {"gib", 3}, {"t", 4},   {"tb", 4}, {"tib", 4}};
     for (const auto &[name, power] : units) {
         if (nu->second != name) continue;
         uint64_t n = nu->first;
@@ -112,7 +111,9 @@ bool Config::boolean(std::string_view name) const {
     return v.empty() ? true : parse_bool(v).value_or(false);
 }
 
-int64_t Config::integer(std::string_view name) const { return parse_integer(string(name)).value_or(0); }
+int64_t Config::integer(std::string_view name) const {
+    return parse_integer(string(name)).value_or(0);
+}
 
 uint64_t Config::size(std::string_view name) const { return parse_size(string(name)).value_or(0); }
 
@@ -190,7 +191,8 @@ std::string range_miss(const OptionSpec &spec, const std::string &value) {
     if (!v) return "";
     auto below = [&](const std::optional<std::string> &bound) {
         auto b = bound ? magnitude(spec.type, *bound) : std::nullopt;
-        if (bound && !b) fail(KVPS_INTERNAL, "option \"" + spec.name + "\" has a bad bound \"" + *bound + "\"");
+        if (bound && !b)
+            fail(KVPS_INTERNAL, "option \"" + spec.name + "\" has a bad bound \"" + *bound + "\"");
         return b;
     };
     std::optional<long double> low = below(spec.min), high = below(spec.max);
@@ -214,12 +216,13 @@ std::map<std::string, std::string> check_options(
         std::string as_given = lower(given_name);
         const OptionSpec *spec = nullptr;
         for (const OptionSpec &s : specs)
-            if (s.name == as_given || std::find(s.aliases.begin(), s.aliases.end(), as_given) != s.aliases.end())
+            if (s.name == as_given ||
+                std::find(s.aliases.begin(), s.aliases.end(), as_given) != s.aliases.end())
                 spec = &s;
         std::string name = spec ? spec->name : as_given;
         if (!spec) {
-            std::string message = "unknown option \"" + given_name + "\" for " +
-                                  std::string(scheme) + "://";
+            std::string message =
+                "unknown option \"" + given_name + "\" for " + std::string(scheme) + "://";
             const OptionSpec *nearest = nullptr;
             size_t best = SIZE_MAX;
             for (const OptionSpec &s : specs) {
@@ -234,11 +237,12 @@ std::map<std::string, std::string> check_options(
         // header line. The value is not repeated (it may be a secret).
         for (unsigned char c : value)
             if (c < 0x20 || c == 0x7f)
-                fail(KVPS_INVALID_OPTION, "option \"" + name +
-                                              "\" contains a control character (CR, LF, tab...)");
+                fail(KVPS_INVALID_OPTION,
+                     "option \"" + name + "\" contains a control character (CR, LF, tab...)");
         if (from_url && values.count(name))
-            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" is given more than once in the URL" +
-                                          (as_given != name ? " (once as its alias \"" + as_given + "\")" : ""));
+            fail(KVPS_INVALID_OPTION,
+                 "option \"" + name + "\" is given more than once in the URL" +
+                     (as_given != name ? " (once as its alias \"" + as_given + "\")" : ""));
         if (!value_fits(spec->type, value)) {
             std::string shown = spec->type == KVPS_OPTION_SECRET ? "(secret)" : "\"" + value + "\"";
             fail(KVPS_INVALID_OPTION, "option \"" + name + "\" has value " + shown + ", expected " +
@@ -248,8 +252,8 @@ std::map<std::string, std::string> check_options(
         std::string noun(type_hint(spec->type));
         noun = noun.substr(0, noun.find(" ("));
         if (!expected.empty())
-            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" has value \"" + value + "\", expected " +
-                                          noun + " " + expected);
+            fail(KVPS_INVALID_OPTION, "option \"" + name + "\" has value \"" + value +
+                                          "\", expected " + noun + " " + expected);
         values[name] = value;
     };
     for (const auto &[name, value] : url_options) take(name, value, true);

@@ -20,7 +20,8 @@ uint32_t fnv1a(std::string_view data) {
 
 }  // namespace
 
-std::string make_cursor(std::string_view store_id, std::string_view prefix, std::string_view token) {
+std::string make_cursor(std::string_view store_id, std::string_view prefix,
+                        std::string_view token) {
     std::string payload;
     payload.append(store_id).append(1, '\0').append(prefix).append(1, '\0').append(token);
     uint32_t sum = fnv1a(payload);
@@ -29,10 +30,11 @@ std::string make_cursor(std::string_view store_id, std::string_view prefix, std:
     return std::string(kMagic) + base64_encode(sum_bytes + payload, true);
 }
 
-std::string read_cursor(std::string_view cursor, std::string_view store_id, std::string_view prefix) {
+std::string read_cursor(std::string_view cursor, std::string_view store_id,
+                        std::string_view prefix) {
     auto garbled = [&]() {
-        fail(KVPS_INVALID_ARGUMENT,
-             "invalid cursor " + quote(cursor) + ": not a cursor this library made (garbled or truncated)");
+        fail(KVPS_INVALID_ARGUMENT, "invalid cursor " + quote(cursor) +
+                                        ": not a cursor this library made (garbled or truncated)");
     };
     if (cursor.substr(0, kMagic.size()) != kMagic) garbled();
     std::optional<std::string> decoded = base64_decode(cursor.substr(kMagic.size()), true);
@@ -49,7 +51,8 @@ std::string read_cursor(std::string_view cursor, std::string_view store_id, std:
         fail(KVPS_INVALID_ARGUMENT, "invalid cursor: it belongs to another store");
     if (payload.substr(a + 1, b - a - 1) != prefix)
         fail(KVPS_INVALID_ARGUMENT, "invalid cursor: it was made for prefix " +
-                                        quote(payload.substr(a + 1, b - a - 1)) + ", not " + quote(prefix));
+                                        quote(payload.substr(a + 1, b - a - 1)) + ", not " +
+                                        quote(prefix));
     return std::string(payload.substr(b + 1));
 }
 

@@ -11,6 +11,7 @@ namespace kvps {
 std::string make_cursor(std::string_view store_id, std::string_view prefix, std::string_view token);
 
 // Returns the token; throws KVPS_INVALID_ARGUMENT naming what is wrong.
-std::string read_cursor(std::string_view cursor, std::string_view store_id, std::string_view prefix);
+std::string read_cursor(std::string_view cursor, std::string_view store_id,
+                        std::string_view prefix);
 
 }  // namespace kvps

@@ -38,7 +38,8 @@ std::string quote(std::string_view text) {
         // Cut on character boundaries (never inside a UTF-8 sequence).
         size_t head = kMax / 2, tail = text.size() - kMax / 2;
         while (head > 0 && (static_cast<unsigned char>(text[head]) & 0xc0) == 0x80) --head;
-        while (tail < text.size() && (static_cast<unsigned char>(text[tail]) & 0xc0) == 0x80) ++tail;
+        while (tail < text.size() && (static_cast<unsigned char>(text[tail]) & 0xc0) == 0x80)
+            ++tail;
         add(text.substr(0, head));
         shown += "...";
         add(text.substr(tail));
@@ -53,26 +54,19 @@ std::string quote(std::string_view text) {
 kvps_status status_from_errno(int err) {
     switch (err) {
     case ENOENT:
-    case ENOTDIR:
-        return KVPS_NOT_FOUND;
+    case ENOTDIR: return KVPS_NOT_FOUND;
     case EACCES:
     case EPERM:
-    case EROFS:
-        return KVPS_PERMISSION_DENIED;
+    case EROFS: return KVPS_PERMISSION_DENIED;
     case ENOSPC:
     case EDQUOT:
     case EFBIG:  // past RLIMIT_FSIZE or the file system's largest file: no room for the value
         return KVPS_NO_SPACE;
-    case ENOMEM:
-        return KVPS_NO_MEMORY;
-    case ENAMETOOLONG:
-        return KVPS_INVALID_KEY;
-    case ETIMEDOUT:
-        return KVPS_TIMEOUT;
-    case EINTR:
-        return KVPS_CANCELLED;
-    default:
-        return KVPS_IO;
+    case ENOMEM: return KVPS_NO_MEMORY;
+    case ENAMETOOLONG: return KVPS_INVALID_KEY;
+    case ETIMEDOUT: return KVPS_TIMEOUT;
+    case EINTR: return KVPS_CANCELLED;
+    default: return KVPS_IO;
     }
 }
 

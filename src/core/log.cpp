@@ -32,7 +32,8 @@ void log(kvps_log_level level, std::string_view line) noexcept {
         std::string text(line);
         Logger &l = logger();
         std::shared_lock lock(l.mutex);
-        if (l.fn && static_cast<int>(level) <= l.max_level.load()) l.fn(l.user, level, text.c_str());
+        if (l.fn && static_cast<int>(level) <= l.max_level.load())
+            l.fn(l.user, level, text.c_str());
     } catch (...) {
         // Logging must never fail an operation.
     }

@@ -30,7 +30,8 @@ Registrar::Registrar(BackendSpec spec) {
         option.name = lower(option.name);
         for (std::string &alias : option.aliases) alias = lower(alias);
     }
-    for (const std::string &scheme : entry->spec.schemes) entry->scheme_names.push_back(scheme.c_str());
+    for (const std::string &scheme : entry->spec.schemes)
+        entry->scheme_names.push_back(scheme.c_str());
     for (const OptionSpec &o : entry->spec.options) {
         std::vector<const char *> &aliases = entry->option_aliases.emplace_back();
         for (const std::string &alias : o.aliases) aliases.push_back(alias.c_str());
@@ -55,13 +56,14 @@ Registrar::Registrar(BackendSpec spec) {
         for (const std::string &scheme : entry->spec.schemes)
             for (const std::string &taken : existing->spec.schemes)
                 if (scheme == taken) {
-                    std::fprintf(stderr, "kvps: scheme \"%s\" of backend %s is already taken by %s\n",
-                                 scheme.c_str(), entry->spec.name.c_str(),
-                                 existing->spec.name.c_str());
+                    std::fprintf(
+                        stderr, "kvps: scheme \"%s\" of backend %s is already taken by %s\n",
+                        scheme.c_str(), entry->spec.name.c_str(), existing->spec.name.c_str());
                     return;
                 }
-    auto at = std::lower_bound(r.backends.begin(), r.backends.end(), entry,
-                               [](const auto &a, const auto &b) { return a->spec.name < b->spec.name; });
+    auto at =
+        std::lower_bound(r.backends.begin(), r.backends.end(), entry,
+                         [](const auto &a, const auto &b) { return a->spec.name < b->spec.name; });
     r.backends.insert(at, std::move(entry));
 }
 
@@ -80,7 +82,8 @@ std::string known_schemes() {
     std::lock_guard lock(r.mutex);
     std::string out;
     for (const auto &entry : r.backends)
-        for (const std::string &s : entry->spec.schemes) out += (out.empty() ? "" : ", ") + s + "://";
+        for (const std::string &s : entry->spec.schemes)
+            out += (out.empty() ? "" : ", ") + s + "://";
     return out;
 }
 

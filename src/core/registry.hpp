@@ -17,7 +17,8 @@ struct RegisteredBackend {
     kvps_backend_info info{};
     std::vector<const char *> scheme_names;
     std::vector<kvps_option_info> option_infos;
-    std::vector<std::vector<const char *>> option_aliases;  // the names behind option_infos[i].aliases
+    std::vector<std::vector<const char *>>
+        option_aliases;  // the names behind option_infos[i].aliases
 };
 
 // nullptr when no backend has the scheme (compared case-insensitively).

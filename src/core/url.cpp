@@ -100,8 +100,8 @@ Url parse_url(std::string_view text) {
     std::string_view rest = text.substr(colon + 1);
     if (rest.substr(0, 2) != "//") {
         if (secret(scheme)) fail(KVPS_INVALID_URL, "invalid URL: expected scheme://...");
-        fail(KVPS_INVALID_URL, "invalid URL: expected \"//\" after \"" + url.scheme +
-                                   ":\", e.g. " + url.scheme + "://...");
+        fail(KVPS_INVALID_URL, "invalid URL: expected \"//\" after \"" + url.scheme + ":\", e.g. " +
+                                   url.scheme + "://...");
     }
     rest.remove_prefix(2);
 
@@ -116,8 +116,9 @@ Url parse_url(std::string_view text) {
         bool port = !after.empty() && rest[delimiter] == '/' &&
                     after.find_first_not_of("0123456789") == std::string_view::npos;
         if (!port)
-            fail(KVPS_INVALID_URL, "invalid URL: the user info (before '@') holds a '/', '?' or "
-                                   "'#': percent-encode them in the password (%2F, %3F, %23)");
+            fail(KVPS_INVALID_URL,
+                 "invalid URL: the user info (before '@') holds a '/', '?' or "
+                 "'#': percent-encode them in the password (%2F, %3F, %23)");
     }
 
     size_t hash = rest.find('#');
@@ -175,7 +176,8 @@ Url parse_url(std::string_view text) {
         bool ok = !url.port.empty() && url.port.size() <= 5;
         for (char c : url.port) ok = ok && std::isdigit(static_cast<unsigned char>(c));
         if (ok && (std::stoi(url.port) > 65535 || std::stoi(url.port) < 1)) ok = false;
-        if (!ok) fail(KVPS_INVALID_URL, "invalid URL: bad port " + shown(port) + " (expected 1-65535)");
+        if (!ok)
+            fail(KVPS_INVALID_URL, "invalid URL: bad port " + shown(port) + " (expected 1-65535)");
     }
     url.host = decode(host, "host");
     for (unsigned char c : url.host)
@@ -196,8 +198,8 @@ Url parse_url(std::string_view text) {
                 value = percent_decode(pair.substr(eq + 1), "query");
             } catch (const Error &) {
                 // The value may be a secret: name only the option.
-                fail(KVPS_INVALID_URL, "invalid URL: bad percent escape in the value of option \"" +
-                                           name + "\"");
+                fail(KVPS_INVALID_URL,
+                     "invalid URL: bad percent escape in the value of option \"" + name + "\"");
             }
             if (value.find('\0') != std::string::npos)
                 fail(KVPS_INVALID_URL, "invalid URL: the value of option \"" + name +

@@ -30,7 +30,7 @@ struct Exchange {
     size_t upload_left = 0;
     bool into_target = false;  // decided once the status line is known
     bool streaming = false;
-    bool buffering = false;  // a 2xx body goes to HttpRequest::buffer
+    bool buffering = false;     // a 2xx body goes to HttpRequest::buffer
     bool headers_done = false;  // the blank line after the headers arrived
     uint64_t body_bytes = 0;
     std::exception_ptr error;
@@ -91,9 +91,7 @@ size_t read_body(char *buffer, size_t size, size_t count, void *user) {
     return n;
 }
 
-Bytes &sink(Exchange *x) {
-    return x->into_target ? *x->request->into : x->response->body;
-}
+Bytes &sink(Exchange *x) { return x->into_target ? *x->request->into : x->response->body; }
 
 size_t write_body(char *data, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
@@ -260,7 +258,8 @@ void HttpClient::release(CURL *handle) {
     idle_.push_back(handle);
 }
 
-bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, TransportError &error) {
+bool HttpClient::perform(const HttpRequest &request, HttpResponse &response,
+                         TransportError &error) {
     if (cancel_requested())
         stop_cancelled(std::string("cancelled before its ") + request.method + " request was sent");
     // The handle returns to the pool on every way out but a broken connection.
@@ -325,7 +324,8 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response, Tra
         curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
         curl_easy_setopt(curl, CURLOPT_READDATA, &x);
-        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body_size));
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                         static_cast<curl_off_t>(request.body_size));
     }
 
     CURLcode code = perform_transfer(curl, x);

@@ -33,10 +33,10 @@ struct HttpRequest {
     const char *method = "GET";
     std::string url;
     std::vector<std::string> headers;  // "Name: value"
-    const void *body = nullptr;         // kept by the caller until the exchange ends
+    const void *body = nullptr;        // kept by the caller until the exchange ends
     size_t body_size = 0;
-    bool has_body = false;              // PUT/POST send Content-Length even when 0
-    Bytes *into = nullptr;              // where a 2xx body goes (cleared first); else response.body
+    bool has_body = false;  // PUT/POST send Content-Length even when 0
+    Bytes *into = nullptr;  // where a 2xx body goes (cleared first); else response.body
     // When set, a 206 body is handed over piece by piece instead (returning false stops the
     // transfer); other answers still land in response.body.
     const std::function<bool(const char *, size_t)> *stream = nullptr;
@@ -54,9 +54,9 @@ struct HttpResponse {
     std::string etag, last_modified;
     // The service's request id: x-amz-request-id, x-ms-request-id or x-guploader-uploadid.
     std::string request_id;
-    uint64_t buffered = 0;        // bytes written to HttpRequest::buffer
-    bool too_large = false;       // the 2xx body did not fit HttpRequest::buffer
-    std::string date;  // the server's clock (Date header)
+    uint64_t buffered = 0;   // bytes written to HttpRequest::buffer
+    bool too_large = false;  // the 2xx body did not fit HttpRequest::buffer
+    std::string date;        // the server's clock (Date header)
     std::string content_type;
     // Every other header, its name lower-cased, in the order received.
     std::vector<std::pair<std::string, std::string>> headers;
@@ -64,7 +64,8 @@ struct HttpResponse {
     // The value of another header (name lower-case), "" when absent.
     std::string_view header(std::string_view name) const;
     // The headers whose names start with prefix (lower-case), with the prefix removed.
-    std::vector<std::pair<std::string, std::string>> headers_with_prefix(std::string_view prefix) const;
+    std::vector<std::pair<std::string, std::string>> headers_with_prefix(
+        std::string_view prefix) const;
 };
 
 // The outcome of a transfer that did not get an answer.

@@ -20,7 +20,8 @@ struct Parser {
     }
 
     void space() {
-        while (at < in.size() && (in[at] == ' ' || in[at] == '\t' || in[at] == '\n' || in[at] == '\r'))
+        while (at < in.size() &&
+               (in[at] == ' ' || in[at] == '\t' || in[at] == '\n' || in[at] == '\r'))
             ++at;
     }
 
@@ -61,10 +62,14 @@ struct Parser {
         for (int i = 0; i < 4; ++i) {
             char c = in[at++];
             v <<= 4;
-            if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-            else bad("a bad \\u escape");
+            if (c >= '0' && c <= '9')
+                v |= static_cast<uint32_t>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= static_cast<uint32_t>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                v |= static_cast<uint32_t>(c - 'A' + 10);
+            else
+                bad("a bad \\u escape");
         }
         return v;
     }
@@ -83,7 +88,9 @@ struct Parser {
             }
             if (at >= in.size()) bad("an unterminated string");
             switch (char e = in[at++]) {
-            case '"': case '\\': case '/': out += e; break;
+            case '"':
+            case '\\':
+            case '/': out += e; break;
             case 'b': out += '\b'; break;
             case 'f': out += '\f'; break;
             case 'n': out += '\n'; break;
@@ -138,7 +145,8 @@ struct Parser {
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             v.kind = JsonValue::Kind::Number;
             size_t start = at;
-            while (at < in.size() && std::string_view("+-.eE0123456789").find(in[at]) != std::string_view::npos)
+            while (at < in.size() &&
+                   std::string_view("+-.eE0123456789").find(in[at]) != std::string_view::npos)
                 ++at;
             v.text = std::string(in.substr(start, at - start));
         } else {

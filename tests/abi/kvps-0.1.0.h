@@ -51,7 +51,8 @@ extern "C" {
 #define KVPS_VERSION_PATCH 0
 #define KVPS_VERSION_STRING "0.1.0"
 /* MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
-#define KVPS_VERSION_NUMBER (KVPS_VERSION_MAJOR * 10000 + KVPS_VERSION_MINOR * 100 + KVPS_VERSION_PATCH)
+#define KVPS_VERSION_NUMBER \
+    (KVPS_VERSION_MAJOR * 10000 + KVPS_VERSION_MINOR * 100 + KVPS_VERSION_PATCH)
 
 /* The version of the library linked at run time ("0.1.0"); static storage. */
 KVPS_API const char *kvps_version(void);
@@ -62,23 +63,23 @@ KVPS_API int kvps_version_number(void);
 
 typedef enum kvps_status {
     KVPS_OK = 0,
-    KVPS_NOT_FOUND = 1,            /* the key (or a store folder with create=false) does not exist */
-    KVPS_INVALID_ARGUMENT = 2,     /* NULL where a value is required, a bad cursor, a bad size */
-    KVPS_INVALID_URL = 3,          /* the store URL cannot be parsed */
-    KVPS_UNKNOWN_SCHEME = 4,       /* no backend registered for the URL's scheme */
-    KVPS_INVALID_OPTION = 5,       /* unknown option, missing required one, or a mistyped value */
-    KVPS_INVALID_KEY = 6,          /* empty, too long, not UTF-8, control characters, escaping */
-    KVPS_PERMISSION_DENIED = 7,    /* the OS or the server refused access (bad credentials too) */
-    KVPS_PRECONDITION_FAILED = 8,  /* a condition on the value did not hold */
-    KVPS_IO = 9,                   /* a local I/O failure */
-    KVPS_NETWORK = 10,             /* the server could not be reached or the connection broke */
-    KVPS_TIMEOUT = 11,             /* a deadline passed */
-    KVPS_REMOTE = 12,              /* the server answered with an error not covered above */
-    KVPS_UNSUPPORTED = 13,         /* the backend cannot do this operation */
-    KVPS_NO_MEMORY = 14,           /* an allocation failed */
-    KVPS_INTERNAL = 15,            /* a bug in kvps: please report it with the message */
-    KVPS_NO_SPACE = 16,            /* the disk or the quota is full */
-    KVPS_CANCELLED = 17            /* the operation was cancelled */
+    KVPS_NOT_FOUND = 1,           /* the key (or a store folder with create=false) does not exist */
+    KVPS_INVALID_ARGUMENT = 2,    /* NULL where a value is required, a bad cursor, a bad size */
+    KVPS_INVALID_URL = 3,         /* the store URL cannot be parsed */
+    KVPS_UNKNOWN_SCHEME = 4,      /* no backend registered for the URL's scheme */
+    KVPS_INVALID_OPTION = 5,      /* unknown option, missing required one, or a mistyped value */
+    KVPS_INVALID_KEY = 6,         /* empty, too long, not UTF-8, control characters, escaping */
+    KVPS_PERMISSION_DENIED = 7,   /* the OS or the server refused access (bad credentials too) */
+    KVPS_PRECONDITION_FAILED = 8, /* a condition on the value did not hold */
+    KVPS_IO = 9,                  /* a local I/O failure */
+    KVPS_NETWORK = 10,            /* the server could not be reached or the connection broke */
+    KVPS_TIMEOUT = 11,            /* a deadline passed */
+    KVPS_REMOTE = 12,             /* the server answered with an error not covered above */
+    KVPS_UNSUPPORTED = 13,        /* the backend cannot do this operation */
+    KVPS_NO_MEMORY = 14,          /* an allocation failed */
+    KVPS_INTERNAL = 15,           /* a bug in kvps: please report it with the message */
+    KVPS_NO_SPACE = 16,           /* the disk or the quota is full */
+    KVPS_CANCELLED = 17           /* the operation was cancelled */
 } kvps_status;
 
 /* The enumerator's name, e.g. "KVPS_NOT_FOUND"; "KVPS_UNKNOWN_STATUS" for other values.
@@ -172,12 +173,15 @@ KVPS_API kvps_status kvps_get_range(kvps_store *store, const char *key, uint64_t
 #define KVPS_STAT_VERSION 1
 /* Metadata of one value. Initialize with KVPS_STAT_INIT before passing it in. */
 typedef struct kvps_stat_info {
-    unsigned int version;           /* KVPS_STAT_VERSION: set by KVPS_STAT_INIT */
-    uint64_t size;                  /* bytes */
-    int64_t mtime_ns;               /* modification time, ns since 1970-01-01 UTC */
-    char etag[KVPS_ETAG_MAX];       /* NUL-terminated; changes whenever the value changes */
+    unsigned int version;     /* KVPS_STAT_VERSION: set by KVPS_STAT_INIT */
+    uint64_t size;            /* bytes */
+    int64_t mtime_ns;         /* modification time, ns since 1970-01-01 UTC */
+    char etag[KVPS_ETAG_MAX]; /* NUL-terminated; changes whenever the value changes */
 } kvps_stat_info;
-#define KVPS_STAT_INIT {KVPS_STAT_VERSION, 0, 0, {0}}
+#define KVPS_STAT_INIT                 \
+    {                                  \
+        KVPS_STAT_VERSION, 0, 0, { 0 } \
+    }
 
 /* Fills *out with key's metadata. Returns KVPS_NOT_FOUND for a missing key, and
  * KVPS_INVALID_ARGUMENT when out->version is not one this library knows. */
@@ -234,10 +238,10 @@ KVPS_API void kvps_writer_abort(kvps_writer *writer);
 
 /* One listed value. Owned by its page. */
 typedef struct kvps_entry {
-    const char *key;    /* NUL-terminated */
-    uint64_t size;      /* bytes */
-    int64_t mtime_ns;   /* ns since the epoch; 0 if the backend cannot tell cheaply */
-    const char *etag;   /* "" if the backend cannot tell cheaply */
+    const char *key;  /* NUL-terminated */
+    uint64_t size;    /* bytes */
+    int64_t mtime_ns; /* ns since the epoch; 0 if the backend cannot tell cheaply */
+    const char *etag; /* "" if the backend cannot tell cheaply */
 } kvps_entry;
 
 typedef struct kvps_list_page kvps_list_page;
@@ -285,7 +289,8 @@ KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *cons
 KVPS_API kvps_status kvps_delete_many(kvps_store *store, size_t n, const char *const *keys,
                                       kvps_status *statuses);
 
-/* ========================================================================== Backends and options */
+/* ========================================================================== Backends and options
+ */
 
 typedef enum kvps_option_type {
     KVPS_OPTION_STRING = 0,
@@ -311,12 +316,12 @@ typedef struct kvps_option_info {
 
 /* One registered backend. Static storage, valid for the life of the process. */
 typedef struct kvps_backend_info {
-    const char *name;             /* e.g. "file" */
-    const char *description;      /* one line */
-    const char *const *schemes;   /* scheme_count names: the primary first, then aliases */
+    const char *name;           /* e.g. "file" */
+    const char *description;    /* one line */
+    const char *const *schemes; /* scheme_count names: the primary first, then aliases */
     size_t scheme_count;
-    size_t option_count;          /* options through kvps_backend_option */
-    uint64_t capabilities;        /* KVPS_CAP_* */
+    size_t option_count;   /* options through kvps_backend_option */
+    uint64_t capabilities; /* KVPS_CAP_* */
 } kvps_backend_info;
 
 /* The number of registered backends; they are numbered 0..count-1 in name order. */
@@ -336,8 +341,8 @@ KVPS_API const kvps_option_info *kvps_backend_option(const kvps_backend_info *ba
 typedef enum kvps_log_level {
     KVPS_LOG_ERROR = 0,
     KVPS_LOG_WARN = 1,
-    KVPS_LOG_INFO = 2,  /* one line per store operation: op, key, status, bytes, duration */
-    KVPS_LOG_DEBUG = 3  /* one line per backend request, e.g. an HTTP method, path and status */
+    KVPS_LOG_INFO = 2, /* one line per store operation: op, key, status, bytes, duration */
+    KVPS_LOG_DEBUG = 3 /* one line per backend request, e.g. an HTTP method, path and status */
 } kvps_log_level;
 
 /* Receives one log line (no trailing newline), valid only during the call. Called from

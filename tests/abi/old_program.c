@@ -19,24 +19,29 @@ static int failures;
 static void check_at(int ok, const char *what, int line) {
     if (ok) return;
     ++failures;
-    fprintf(stderr, "old_program.c:%d: FAILED: %s (last error: %s)\n", line, what, kvps_last_error());
+    fprintf(stderr, "old_program.c:%d: FAILED: %s (last error: %s)\n", line, what,
+            kvps_last_error());
 }
 #define CHECK(cond) check_at((cond) ? 1 : 0, #cond, __LINE__)
-#define CHECK_STATUS(expected, call) check_at((call) == (expected), #call " == " #expected, __LINE__)
+#define CHECK_STATUS(expected, call) \
+    check_at((call) == (expected), #call " == " #expected, __LINE__)
 
 /* The 0.1.0 statuses by value: their numbers and names must never change. */
 static void statuses(void) {
     static const char *const names[] = {
-        "KVPS_OK", "KVPS_NOT_FOUND", "KVPS_INVALID_ARGUMENT", "KVPS_INVALID_URL",
-        "KVPS_UNKNOWN_SCHEME", "KVPS_INVALID_OPTION", "KVPS_INVALID_KEY", "KVPS_PERMISSION_DENIED",
-        "KVPS_PRECONDITION_FAILED", "KVPS_IO", "KVPS_NETWORK", "KVPS_TIMEOUT", "KVPS_REMOTE",
-        "KVPS_UNSUPPORTED", "KVPS_NO_MEMORY", "KVPS_INTERNAL", "KVPS_NO_SPACE", "KVPS_CANCELLED",
+        "KVPS_OK",          "KVPS_NOT_FOUND",         "KVPS_INVALID_ARGUMENT",
+        "KVPS_INVALID_URL", "KVPS_UNKNOWN_SCHEME",    "KVPS_INVALID_OPTION",
+        "KVPS_INVALID_KEY", "KVPS_PERMISSION_DENIED", "KVPS_PRECONDITION_FAILED",
+        "KVPS_IO",          "KVPS_NETWORK",           "KVPS_TIMEOUT",
+        "KVPS_REMOTE",      "KVPS_UNSUPPORTED",       "KVPS_NO_MEMORY",
+        "KVPS_INTERNAL",    "KVPS_NO_SPACE",          "KVPS_CANCELLED",
     };
     CHECK(sizeof names / sizeof *names == KVPS_CANCELLED + 1);
     for (int i = 0; i <= KVPS_CANCELLED; ++i) {
         if (strcmp(kvps_status_name((kvps_status)i), names[i]) != 0) {
             ++failures;
-            fprintf(stderr, "status %d is now named %s, was %s\n", i, kvps_status_name((kvps_status)i), names[i]);
+            fprintf(stderr, "status %d is now named %s, was %s\n", i,
+                    kvps_status_name((kvps_status)i), names[i]);
         }
     }
     CHECK(strcmp(kvps_status_name((kvps_status)-1), "KVPS_UNKNOWN_STATUS") == 0);
@@ -142,7 +147,8 @@ static void backends(void) {
     if (!file) return;
     CHECK(strcmp(file->name, "file") == 0 && file->description[0] != '\0');
     CHECK(file->scheme_count >= 1 && strcmp(file->schemes[0], "file") == 0);
-    CHECK((file->capabilities & (KVPS_CAP_LIST | KVPS_CAP_PERSISTENT)) == (KVPS_CAP_LIST | KVPS_CAP_PERSISTENT));
+    CHECK((file->capabilities & (KVPS_CAP_LIST | KVPS_CAP_PERSISTENT)) ==
+          (KVPS_CAP_LIST | KVPS_CAP_PERSISTENT));
     int saw_create = 0;
     for (size_t i = 0; i < file->option_count; ++i) {
         const kvps_option_info *o = kvps_backend_option(file, i);

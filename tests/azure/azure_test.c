@@ -22,7 +22,8 @@
 static const char *g_endpoint, *g_key, *g_connection, *g_container;
 /* A well-formed key the emulator does not know, and a SAS token it cannot verify. */
 static const char *kWrongKey = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXlXcm9uZ0tleQ==";
-static const char *kWrongSas = "sv=2021-12-02&ss=b&srt=sco&sp=rwdl&se=2099-01-01T00:00:00Z&sig=S3cretSignatureValue0123456789";
+static const char *kWrongSas =
+    "sv=2021-12-02&ss=b&srt=sco&sp=rwdl&se=2099-01-01T00:00:00Z&sig=S3cretSignatureValue0123456789";
 
 static char g_log[1 << 16];
 static size_t g_log_used;
@@ -117,7 +118,8 @@ static void test_secrets_never_shown(void **state) {
     ASSERT_OK(kvps_open_with(url, &key, 1, &s));
     assert_hidden(kvps_store_url(s), kWrongKey);
     ASSERT_STATUS(KVPS_PERMISSION_DENIED, kvps_put(s, "azure-test/denied", "x", 1));
-    ASSERT_MESSAGE_HAS("HTTP 403"); /* AuthenticationFailed (Azure) or AuthorizationFailure (Azurite) */
+    ASSERT_MESSAGE_HAS(
+        "HTTP 403"); /* AuthenticationFailed (Azure) or AuthorizationFailure (Azurite) */
     ASSERT_MESSAGE_HAS("request id");
     assert_hidden(kvps_last_error(), kWrongKey);
     kvps_close(s);
@@ -135,7 +137,7 @@ static void test_secrets_never_shown(void **state) {
     ASSERT_STATUS(KVPS_INVALID_OPTION, kvps_open_with(url, &bad, 1, &s));
     assert_hidden(kvps_last_error(), "not*base64*secret");
     kvps_set_logger(NULL, NULL, KVPS_LOG_DEBUG);
-    assert_true(g_log_used > 0); /* the requests were logged... */
+    assert_true(g_log_used > 0);     /* the requests were logged... */
     assert_hidden(g_log, kWrongKey); /* ...without the secrets */
     assert_hidden(g_log, "S3cretSignatureValue");
     assert_hidden(g_log, g_key);
@@ -167,10 +169,12 @@ int main(void) {
     if (!g_endpoint || !g_key || !g_connection || !g_container) {
         const char *ci = getenv("CI");
         if (ci && strcmp(ci, "true") == 0) {
-            fprintf(stderr, "azure_test: KVPS_TEST_AZ_* are not set and CI=true: failing, not skipping\n");
+            fprintf(stderr,
+                    "azure_test: KVPS_TEST_AZ_* are not set and CI=true: failing, not skipping\n");
             return 1;
         }
-        fprintf(stderr, "azure_test: KVPS_TEST_AZ_* are not set (tests/azure/server.sh start); skipping\n");
+        fprintf(stderr,
+                "azure_test: KVPS_TEST_AZ_* are not set (tests/azure/server.sh start); skipping\n");
         return 77;
     }
     unsetenv("AZURE_STORAGE_CONNECTION_STRING");

@@ -20,7 +20,8 @@ extern "C" {
 
 using namespace kvps::azure;
 
-static const char *kKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+static const char *kKey =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 static std::string key() { return *kvps::base64_decode(kKey); }
 
@@ -33,13 +34,16 @@ static void test_put_block(void **) {
                      {"x-ms-version", "2021-12-02"},
                      {"X-MS-Meta-Color", "  blue   sky "},
                      {"x-ms-date", "Tue, 01 Dec 2026 10:00:00 GMT"}};
-    SignedRequest r{"PUT", "devstoreaccount1", "/devstoreaccount1/mycontainer/a%20b", query, headers, 11};
+    SignedRequest r{
+        "PUT", "devstoreaccount1", "/devstoreaccount1/mycontainer/a%20b", query, headers, 11};
     const char *expected =
         "PUT\n\n\n11\n\ntext/plain\n\n\n\"0x1\"\n\n\n\n"
-        "x-ms-date:Tue, 01 Dec 2026 10:00:00 GMT\nx-ms-meta-color:blue sky\nx-ms-version:2021-12-02\n"
+        "x-ms-date:Tue, 01 Dec 2026 10:00:00 GMT\nx-ms-meta-color:blue "
+        "sky\nx-ms-version:2021-12-02\n"
         "/devstoreaccount1/devstoreaccount1/mycontainer/a%20b\nblockid:AAAA\ncomp:block";
     assert_string_equal(string_to_sign(r).c_str(), expected);
-    assert_string_equal(shared_key_signature(key(), expected).c_str(), "IhNsPx20fFjEL4rPMrAvCCWj4BW6LST2czFbtyWBSWY=");
+    assert_string_equal(shared_key_signature(key(), expected).c_str(),
+                        "IhNsPx20fFjEL4rPMrAvCCWj4BW6LST2czFbtyWBSWY=");
     assert_string_equal(shared_key_authorization(r, key()).c_str(),
                         "SharedKey devstoreaccount1:IhNsPx20fFjEL4rPMrAvCCWj4BW6LST2czFbtyWBSWY=");
 }
@@ -48,14 +52,17 @@ static void test_put_block(void **) {
 // joined by a comma), names sorted.
 static void test_list(void **) {
     Pairs query = {{"restype", "container"}, {"prefix", "c"}, {"comp", "list"}, {"prefix", "a b"}};
-    Pairs headers = {{"x-ms-version", "2021-12-02"}, {"x-ms-date", "Tue, 01 Dec 2026 10:00:00 GMT"}};
+    Pairs headers = {{"x-ms-version", "2021-12-02"},
+                     {"x-ms-date", "Tue, 01 Dec 2026 10:00:00 GMT"}};
     SignedRequest r{"GET", "devstoreaccount1", "/devstoreaccount1/mycontainer", query, headers, 0};
     const char *expected =
         "GET\n\n\n\n\n\n\n\n\n\n\n\n"
         "x-ms-date:Tue, 01 Dec 2026 10:00:00 GMT\nx-ms-version:2021-12-02\n"
-        "/devstoreaccount1/devstoreaccount1/mycontainer\ncomp:list\nprefix:a b,c\nrestype:container";
+        "/devstoreaccount1/devstoreaccount1/mycontainer\ncomp:list\nprefix:a "
+        "b,c\nrestype:container";
     assert_string_equal(string_to_sign(r).c_str(), expected);
-    assert_string_equal(shared_key_signature(key(), expected).c_str(), "IySsobmlyhR87zn0aM47bYa08E2mfdccOAG8pqN8+GM=");
+    assert_string_equal(shared_key_signature(key(), expected).c_str(),
+                        "IySsobmlyhR87zn0aM47bYa08E2mfdccOAG8pqN8+GM=");
 }
 
 int main() {

@@ -63,9 +63,7 @@ static void put_and_check(const char *k, const void *data, size_t size) {
 /* Listing is optional: a store without KVPS_CAP_LIST (such as the test-only fallback-test://,
  * which has only put/get/stat/remove) must refuse kvps_list with KVPS_UNSUPPORTED, and the checks
  * that need a listing are left out. */
-static bool can_list(void) {
-    return (kvps_capabilities(g_store) & KVPS_CAP_LIST) != 0;
-}
+static bool can_list(void) { return (kvps_capabilities(g_store) & KVPS_CAP_LIST) != 0; }
 
 static void delete_prefix(const char *prefix) {
     char *cursor = NULL;
@@ -143,7 +141,8 @@ static void test_stream_64mib(void **state) {
         ASSERT_OK(kvps_reader_read(r, buf, chunk, &n));
         if (n == 0) break;
         fill_pattern(expect, n, 7, pos);
-        if (memcmp(buf, expect, n) != 0) fail_msg("64 MiB stream differs near offset %llu", (unsigned long long)pos);
+        if (memcmp(buf, expect, n) != 0)
+            fail_msg("64 MiB stream differs near offset %llu", (unsigned long long)pos);
         pos += n;
     }
     assert_int_equal(pos, total);
@@ -255,10 +254,12 @@ static bool refuses_path_key(const char *name) {
     bool s3 = strncmp(g_url, "s3://", 5) == 0 || strncmp(g_url, "aws://", 6) == 0;
     if (!s3 && !strstr(g_url, "pathmapped=true")) return false;
     bool bad = false;
-    for (const char *seg = name;; ) {
+    for (const char *seg = name;;) {
         const char *end = strchr(seg, '/');
         size_t len = end ? (size_t)(end - seg) : strlen(seg);
-        if (len == 0 || len > 255 || (len == 1 && seg[0] == '.') || (len == 2 && !strncmp(seg, "..", 2))) bad = true;
+        if (len == 0 || len > 255 || (len == 1 && seg[0] == '.') ||
+            (len == 2 && !strncmp(seg, "..", 2)))
+            bad = true;
         if (!end) break;
         seg = end + 1;
     }
@@ -273,10 +274,19 @@ static bool refuses_path_key(const char *name) {
 static void test_keys_at_the_limits(void **state) {
     (void)state;
     const char *names[] = {
-        "slash/in/key", "trailing/", "space in key", "percent%20and%", "plus+plus",
-        "tilde~star*quote'", "utf8-\xc3\xa9\xe6\x97\xa5\xe6\x9c\xac\xf0\x9f\x8e\x89",
-        "dots/../not/./special", "colon:semicolon;comma,", "a//double", "hash#question?amp&eq=",
-        "back\\slash", "\"dq\"<lt>|pipe",
+        "slash/in/key",
+        "trailing/",
+        "space in key",
+        "percent%20and%",
+        "plus+plus",
+        "tilde~star*quote'",
+        "utf8-\xc3\xa9\xe6\x97\xa5\xe6\x9c\xac\xf0\x9f\x8e\x89",
+        "dots/../not/./special",
+        "colon:semicolon;comma,",
+        "a//double",
+        "hash#question?amp&eq=",
+        "back\\slash",
+        "\"dq\"<lt>|pipe",
     };
     for (size_t i = 0; i < sizeof names / sizeof *names; ++i) {
         char value[64];
@@ -337,7 +347,8 @@ static void test_bad_keys(void **state) {
         kvps_reader *r = NULL;
         ASSERT_STATUS(KVPS_INVALID_KEY, kvps_put(g_store, bad[i].key, "v", 1));
         if (!strstr(kvps_last_error(), bad[i].must_mention))
-            fail_msg("message for bad key %zu does not say \"%s\": %s", i, bad[i].must_mention, kvps_last_error());
+            fail_msg("message for bad key %zu does not say \"%s\": %s", i, bad[i].must_mention,
+                     kvps_last_error());
         if (!strstr(kvps_last_error(), "key"))
             fail_msg("message does not name the key: %s", kvps_last_error());
         ASSERT_STATUS(KVPS_INVALID_KEY, kvps_get(g_store, bad[i].key, &d, &n));
@@ -421,7 +432,8 @@ static void test_bad_urls_and_options(void **state) {
         kvps_option wrong = {o->name, "maybe-not"};
         ASSERT_STATUS(KVPS_INVALID_OPTION, kvps_open_with(g_url, &wrong, 1, &s));
         if (!strstr(kvps_last_error(), o->name) || !strstr(kvps_last_error(), "maybe-not"))
-            fail_msg("mistyped %s: message names neither option nor value: %s", o->name, kvps_last_error());
+            fail_msg("mistyped %s: message names neither option nor value: %s", o->name,
+                     kvps_last_error());
     }
 }
 
@@ -435,9 +447,15 @@ static void test_ranges(void **state) {
         uint64_t offset, length;
         const char *expect;
     } cases[] = {
-        {0, 10, "0123456789"}, {0, 3, "012"},        {4, 2, "45"},
-        {7, KVPS_TO_END, "789"}, {8, 100, "89"},     {9, 1, "9"},
-        {10, 5, ""},           {1000, 1, ""},        {0, 0, ""},
+        {0, 10, "0123456789"},
+        {0, 3, "012"},
+        {4, 2, "45"},
+        {7, KVPS_TO_END, "789"},
+        {8, 100, "89"},
+        {9, 1, "9"},
+        {10, 5, ""},
+        {1000, 1, ""},
+        {0, 0, ""},
         {3, KVPS_TO_END - 1, "3456789"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
@@ -523,7 +541,8 @@ static void test_delete_is_idempotent(void **state) {
 #define LIST_KEYS 2500
 
 static int compare_bytes(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b); /* strcmp compares as unsigned char */
+    return strcmp(*(const char *const *)a,
+                  *(const char *const *)b); /* strcmp compares as unsigned char */
 }
 
 static void test_list_paging(void **state) {
@@ -716,7 +735,8 @@ static void *thread_main(void *arg) {
         if (kvps_put(g_store, shared, buf, n) != KVPS_OK) ++failures;
         void *d = NULL;
         size_t m = 0;
-        if (kvps_get(g_store, own, &d, &m) != KVPS_OK || m != n || memcmp(d, buf, n) != 0) ++failures;
+        if (kvps_get(g_store, own, &d, &m) != KVPS_OK || m != n || memcmp(d, buf, n) != 0)
+            ++failures;
         kvps_free(d);
         if (kvps_get(g_store, shared, &d, &m) != KVPS_OK || !value_ok(d, m)) ++failures;
         kvps_free(d);
@@ -734,7 +754,8 @@ static void *thread_main(void *arg) {
 static void test_threads_share_one_handle(void **state) {
     (void)state;
     pthread_t threads[THREADS];
-    for (intptr_t i = 0; i < THREADS; ++i) assert_int_equal(pthread_create(&threads[i], NULL, thread_main, (void *)i), 0);
+    for (intptr_t i = 0; i < THREADS; ++i)
+        assert_int_equal(pthread_create(&threads[i], NULL, thread_main, (void *)i), 0);
     intptr_t failures = 0;
     for (int i = 0; i < THREADS; ++i) {
         void *ret = NULL;
@@ -798,7 +819,8 @@ static void test_introspection(void **state) {
     kvps_close(NULL);
 }
 
-/* ------------------------------------------------------------------ conditional writes, copy, rename */
+/* ------------------------------------------------------------------ conditional writes, copy,
+ * rename */
 
 #include "writes.c"
 
@@ -837,7 +859,8 @@ int main(int argc, char **argv) {
         if (!g_url || !*g_url) {
             const char *ci = getenv("CI");
             if (ci && strcmp(ci, "true") == 0) {
-                fprintf(stderr, "conformance: %s is not set and CI=true: failing, not skipping\n", arg + 1);
+                fprintf(stderr, "conformance: %s is not set and CI=true: failing, not skipping\n",
+                        arg + 1);
                 return 1;
             }
             fprintf(stderr, "conformance: %s is not set; skipping\n", arg + 1);
@@ -855,27 +878,27 @@ int main(int argc, char **argv) {
     }
     snprintf(g_prefix, sizeof g_prefix, "conformance-%ld-%ld/", (long)getpid(), (long)time(NULL));
 
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_small),
-        cmocka_unit_test(test_round_trip_1mib),
-        cmocka_unit_test(test_stream_64mib),
-        cmocka_unit_test(test_writer_abort_and_atomic_commit),
-        cmocka_unit_test(test_reader_keeps_its_version),
-        cmocka_unit_test(test_keys_at_the_limits),
-        cmocka_unit_test(test_bad_keys),
-        cmocka_unit_test(test_bad_urls_and_options),
-        cmocka_unit_test(test_ranges),
-        cmocka_unit_test(test_stat_and_etag),
-        cmocka_unit_test(test_delete_is_idempotent),
-        cmocka_unit_test(test_list_paging),
-        cmocka_unit_test(test_batch_mixed),
-        cmocka_unit_test(test_threads_share_one_handle),
-        cmocka_unit_test(test_introspection),
-        READS_TESTS
-    };
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_round_trip_small),
+                                       cmocka_unit_test(test_round_trip_1mib),
+                                       cmocka_unit_test(test_stream_64mib),
+                                       cmocka_unit_test(test_writer_abort_and_atomic_commit),
+                                       cmocka_unit_test(test_reader_keeps_its_version),
+                                       cmocka_unit_test(test_keys_at_the_limits),
+                                       cmocka_unit_test(test_bad_keys),
+                                       cmocka_unit_test(test_bad_urls_and_options),
+                                       cmocka_unit_test(test_ranges),
+                                       cmocka_unit_test(test_stat_and_etag),
+                                       cmocka_unit_test(test_delete_is_idempotent),
+                                       cmocka_unit_test(test_list_paging),
+                                       cmocka_unit_test(test_batch_mixed),
+                                       cmocka_unit_test(test_threads_share_one_handle),
+                                       cmocka_unit_test(test_introspection),
+                                       READS_TESTS};
     /* KVPS_CONFORMANCE_GROUP=writes runs only the second group (for quick runs by hand). */
     const char *only = getenv("KVPS_CONFORMANCE_GROUP");
-    int failed = only && strcmp(only, "writes") == 0 ? 0 : cmocka_run_group_tests_name("conformance", tests, setup, teardown);
+    int failed = only && strcmp(only, "writes") == 0
+                     ? 0
+                     : cmocka_run_group_tests_name("conformance", tests, setup, teardown);
     const struct CMUnitTest writes_tests[] = {
         cmocka_unit_test(test_properties_round_trip),
         cmocka_unit_test(test_bad_put_options),

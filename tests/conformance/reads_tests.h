@@ -58,7 +58,8 @@ static char *list_all(kvps_list_options options, const char *strip) {
             const char *p = j < np ? kvps_list_page_prefix(page, j) : NULL;
             int take_key = k && (!p || strcmp(k, p) < 0);
             const char *item = take_key ? k : p;
-            if (*last && strcmp(item, last) <= 0) fail_msg("\"%s\" listed after \"%s\"", item, last);
+            if (*last && strcmp(item, last) <= 0)
+                fail_msg("\"%s\" listed after \"%s\"", item, last);
             snprintf(last, sizeof last, "%s", item);
             take_key ? ++i : ++j;
             size_t need = len + strlen(item) + 4;
@@ -81,9 +82,11 @@ static void expect_listing(kvps_list_options options, const char *strip, const c
         options.page_size = sizes[s];
         char *got = list_all(options, strip);
         if (strcmp(got, expected) != 0)
-            fail_msg("prefix \"%s\", delimiter \"%s\", start_after \"%s\", page size %zu:\n got  %s\n want %s",
-                     options.prefix ? options.prefix : "", options.delimiter ? options.delimiter : "",
-                     options.start_after ? options.start_after : "", sizes[s], got, expected);
+            fail_msg(
+                "prefix \"%s\", delimiter \"%s\", start_after \"%s\", page size %zu:\n got  %s\n "
+                "want %s",
+                options.prefix ? options.prefix : "", options.delimiter ? options.delimiter : "",
+                options.start_after ? options.start_after : "", sizes[s], got, expected);
         free(got);
     }
 }
@@ -346,18 +349,18 @@ static void test_presign_arguments(void **state) {
         ASSERT_STATUS(KVPS_UNSUPPORTED, s);
         assert_null(url);
     }
-    ASSERT_STATUS(KVPS_INVALID_ARGUMENT, kvps_presign(g_store, key("presign/x"), "DELETE", 60, &url));
+    ASSERT_STATUS(KVPS_INVALID_ARGUMENT,
+                  kvps_presign(g_store, key("presign/x"), "DELETE", 60, &url));
     ASSERT_MESSAGE_HAS("DELETE");
     ASSERT_STATUS(KVPS_INVALID_ARGUMENT, kvps_presign(g_store, key("presign/x"), "GET", 0, &url));
-    ASSERT_STATUS(KVPS_INVALID_ARGUMENT, kvps_presign(g_store, key("presign/x"), "GET", 604801, &url));
+    ASSERT_STATUS(KVPS_INVALID_ARGUMENT,
+                  kvps_presign(g_store, key("presign/x"), "GET", 604801, &url));
     ASSERT_STATUS(KVPS_INVALID_ARGUMENT, kvps_presign(g_store, key("presign/x"), NULL, 60, &url));
     ASSERT_STATUS(KVPS_INVALID_KEY, kvps_presign(g_store, "", "GET", 60, &url));
     assert_null(url);
 }
 
-#define READS_TESTS                                   \
-    cmocka_unit_test(test_list_delimiter),            \
-        cmocka_unit_test(test_list_start_after),      \
-        cmocka_unit_test(test_get_into),              \
-        cmocka_unit_test(test_checksum_paths),        \
+#define READS_TESTS                                                                 \
+    cmocka_unit_test(test_list_delimiter), cmocka_unit_test(test_list_start_after), \
+        cmocka_unit_test(test_get_into), cmocka_unit_test(test_checksum_paths),     \
         cmocka_unit_test(test_presign_arguments),

@@ -11,8 +11,10 @@ static int supports(int properties) {
     if (known[properties] >= 0) return known[properties];
     const char *k = key(properties ? "probe/properties" : "probe/conditions");
     kvps_put_options o = KVPS_PUT_OPTIONS_INIT;
-    if (properties) o.content_type = "text/plain";
-    else o.create_only = 1;
+    if (properties)
+        o.content_type = "text/plain";
+    else
+        o.create_only = 1;
     kvps_status st = kvps_put_with(g_store, k, "p", 1, &o);
     kvps_stat_info info = KVPS_STAT_INIT;
     if (st == KVPS_UNSUPPORTED) {
@@ -23,8 +25,20 @@ static int supports(int properties) {
     ASSERT_OK(kvps_delete(g_store, k));
     return known[properties] = 1;
 }
-#define REQUIRE_CONDITIONS() do { if (!supports(0)) { skip(); return; } } while (0)
-#define REQUIRE_PROPERTIES() do { if (!supports(1)) { skip(); return; } } while (0)
+#define REQUIRE_CONDITIONS() \
+    do {                     \
+        if (!supports(0)) {  \
+            skip();          \
+            return;          \
+        }                    \
+    } while (0)
+#define REQUIRE_PROPERTIES() \
+    do {                     \
+        if (!supports(1)) {  \
+            skip();          \
+            return;          \
+        }                    \
+    } while (0)
 
 /* The value, content type, metadata and etag of k, checked against what is expected. */
 static void expect_stored(const char *k, const void *data, size_t size, const char *content_type) {
@@ -85,7 +99,8 @@ static void test_properties_round_trip(void **state) {
     assert_string_equal(info.etag, etag);
     assert_string_equal(info.content_type, "text/plain; charset=utf-8");
     assert_int_equal(info.metadata_count, 3);
-    ASSERT_STATUS(KVPS_NOT_FOUND, kvps_get_with(g_store, key("props/missing"), &data, &size, &info));
+    ASSERT_STATUS(KVPS_NOT_FOUND,
+                  kvps_get_with(g_store, key("props/missing"), &data, &size, &info));
 
     /* A plain put replaces the properties with none. */
     ASSERT_OK(kvps_put(g_store, key("props/a"), "x", 1));
@@ -207,7 +222,8 @@ static void test_conditions(void **state) {
     ASSERT_STATUS(KVPS_PRECONDITION_FAILED, kvps_put_with(g_store, k, "three", 5, &match));
     expect_stored(k, "two", 3, NULL);
     /* if_match on a missing key fails. */
-    ASSERT_STATUS(KVPS_PRECONDITION_FAILED, kvps_put_with(g_store, key("cond/missing"), "x", 1, &match));
+    ASSERT_STATUS(KVPS_PRECONDITION_FAILED,
+                  kvps_put_with(g_store, key("cond/missing"), "x", 1, &match));
     kvps_stat_info st = KVPS_STAT_INIT;
     ASSERT_STATUS(KVPS_NOT_FOUND, kvps_stat(g_store, key("cond/missing"), &st));
 
@@ -402,8 +418,10 @@ static void test_create_only_race(void **state) {
     int winners = 0, winner = -1;
     for (int i = 0; i < RACE_THREADS; ++i) {
         pthread_join(threads[i], NULL);
-        if (args[i].status == KVPS_OK) ++winners, winner = i;
-        else assert_int_equal(args[i].status, KVPS_PRECONDITION_FAILED);
+        if (args[i].status == KVPS_OK)
+            ++winners, winner = i;
+        else
+            assert_int_equal(args[i].status, KVPS_PRECONDITION_FAILED);
     }
     pthread_barrier_destroy(&g_race_barrier);
     assert_int_equal(winners, 1);

@@ -43,10 +43,11 @@ static void test_good_urls(void **) {
         {"file:///var/lib/app", "file", "", "", "/var/lib/app", 0},
         {"file://./relative/dir", "file", ".", "", "/relative/dir", 0},
         {"file:///with%20space/and%2Fslash", "file", "", "", "/with space/and/slash", 0},
-        {"s3://bucket/pre/fix?region=us-east-1&endpoint=http%3A%2F%2F127.0.0.1%3A9000", "s3", "bucket", "",
-         "/pre/fix", 2},
+        {"s3://bucket/pre/fix?region=us-east-1&endpoint=http%3A%2F%2F127.0.0.1%3A9000", "s3",
+         "bucket", "", "/pre/fix", 2},
         {"s3://bucket?a=1&&b=", "s3", "bucket", "", "", 2},
-        {"postgres://user:p%40ss@db.example:5432/kvps", "postgres", "db.example", "5432", "/kvps", 0},
+        {"postgres://user:p%40ss@db.example:5432/kvps", "postgres", "db.example", "5432", "/kvps",
+         0},
         {"x+y.z-w://[::1]:80/p", "x+y.z-w", "[::1]", "80", "/p", 0},
     };
     for (const Case &c : cases) {
@@ -136,26 +137,38 @@ static void test_option_checks(void **) {
     using Pairs = std::vector<std::pair<std::string, std::string>>;
     std::string message;
     // Unknown option: named, nearest suggested, valid ones listed.
-    assert_int_equal(status_of([&] { check_options("x", specs, Pairs{{"pathmaped", "1"}}, {}); }, &message),
+    assert_int_equal(status_of(
+                         [&] {
+                             check_options("x", specs, Pairs{{"pathmaped", "1"}}, {});
+                         },
+                         &message),
                      KVPS_INVALID_OPTION);
     assert_non_null(std::strstr(message.c_str(), "\"pathmaped\""));
     assert_non_null(std::strstr(message.c_str(), "did you mean \"pathmapped\""));
     assert_non_null(std::strstr(message.c_str(), "part_size"));
     // Wrong type: option, value and type named.
-    assert_int_equal(status_of([&] { check_options("x", specs, Pairs{{"pathmapped", "maybe"}, {"region", "r"}}, {}); },
-                               &message),
-                     KVPS_INVALID_OPTION);
+    assert_int_equal(
+        status_of(
+            [&] {
+                check_options("x", specs, Pairs{{"pathmapped", "maybe"}, {"region", "r"}}, {});
+            },
+            &message),
+        KVPS_INVALID_OPTION);
     assert_non_null(std::strstr(message.c_str(), "pathmapped"));
     assert_non_null(std::strstr(message.c_str(), "maybe"));
     assert_non_null(std::strstr(message.c_str(), "bool"));
     // Missing required option.
-    assert_int_equal(status_of([&] { check_options("x", specs, Pairs{}, {}); }, &message), KVPS_INVALID_OPTION);
+    assert_int_equal(status_of([&] { check_options("x", specs, Pairs{}, {}); }, &message),
+                     KVPS_INVALID_OPTION);
     assert_non_null(std::strstr(message.c_str(), "region"));
     // Duplicate in the URL.
-    assert_int_equal(status_of([&] { check_options("x", specs, Pairs{{"region", "a"}, {"REGION", "b"}}, {}); }),
+    assert_int_equal(status_of([&] {
+                         check_options("x", specs, Pairs{{"region", "a"}, {"REGION", "b"}}, {});
+                     }),
                      KVPS_INVALID_OPTION);
     // Names are case-insensitive; options outside the URL win.
-    auto values = check_options("x", specs, Pairs{{"Region", "a"}, {"PATHMAPPED", "yes"}}, Pairs{{"region", "b"}});
+    auto values = check_options("x", specs, Pairs{{"Region", "a"}, {"PATHMAPPED", "yes"}},
+                                Pairs{{"region", "b"}});
     assert_string_equal(values["region"].c_str(), "b");
     Config config(parse_url("x://h"), values, &specs);
     assert_true(config.boolean("pathmapped"));
@@ -181,7 +194,8 @@ static void test_option_ranges(void **) {
     assert_int_equal(check("workers", "1"), KVPS_OK);
     assert_int_equal(check("workers", "64"), KVPS_OK);
     assert_int_equal(check("workers", "0"), KVPS_INVALID_OPTION);
-    assert_non_null(std::strstr(message.c_str(), "\"workers\" has value \"0\", expected an integer between 1 and 64"));
+    assert_non_null(std::strstr(
+        message.c_str(), "\"workers\" has value \"0\", expected an integer between 1 and 64"));
     assert_int_equal(check("workers", "65"), KVPS_INVALID_OPTION);
     assert_int_equal(check("part_size", "5MiB"), KVPS_OK);
     assert_int_equal(check("part_size", "5242879"), KVPS_INVALID_OPTION);
@@ -194,7 +208,9 @@ static void test_option_ranges(void **) {
     assert_int_equal(check("retries", "-2"), KVPS_INVALID_OPTION);
     assert_non_null(std::strstr(message.c_str(), "at least -1"));
     // Given outside the URL too.
-    assert_int_equal(status_of([&] { check_options("x", specs, {}, Pairs{{"workers", "100"}}); }),
+    assert_int_equal(status_of([&] {
+                         check_options("x", specs, {}, Pairs{{"workers", "100"}});
+                     }),
                      KVPS_INVALID_OPTION);
 }
 
@@ -208,8 +224,8 @@ static void test_text_helpers(void **) {
     assert_string_equal(base64_encode("hello").c_str(), "aGVsbG8=");
     assert_string_equal(base64_encode("\xfb\xff", true).c_str(), "-_8");
     for (bool url : {false, true})
-        for (const std::string &text :
-             std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xfe\xff\x80", 4)})
+        for (const std::string &text : std::vector<std::string>{"", "a", "ab", "abc", "abcd",
+                                                                std::string("\0\xfe\xff\x80", 4)})
             assert_true(base64_decode(base64_encode(text, url), url) == text);
     assert_false(base64_decode("a*b").has_value());
     assert_string_equal(lower("MiXeD-\xc3\x84").c_str(), "mixed-\xc3\x84");
@@ -221,13 +237,16 @@ static void test_cursors(void **) {
     std::string c = make_cursor("store-a", "pre/", std::string("last\0key", 8));
     assert_true(read_cursor(c, "store-a", "pre/") == std::string("last\0key", 8));
     assert_int_equal(status_of([&] { read_cursor(c, "store-b", "pre/"); }), KVPS_INVALID_ARGUMENT);
-    assert_int_equal(status_of([&] { read_cursor(c, "store-a", "other/"); }), KVPS_INVALID_ARGUMENT);
+    assert_int_equal(status_of([&] { read_cursor(c, "store-a", "other/"); }),
+                     KVPS_INVALID_ARGUMENT);
     assert_int_equal(status_of([&] { read_cursor("", "store-a", "pre/"); }), KVPS_INVALID_ARGUMENT);
-    assert_int_equal(status_of([&] { read_cursor("kv1.!!!!", "store-a", "pre/"); }), KVPS_INVALID_ARGUMENT);
+    assert_int_equal(status_of([&] { read_cursor("kv1.!!!!", "store-a", "pre/"); }),
+                     KVPS_INVALID_ARGUMENT);
     for (size_t i = 4; i < c.size(); ++i) {  // every single-character corruption is caught
         std::string bad = c;
         bad[i] = bad[i] == 'x' ? 'y' : 'x';
-        assert_int_equal(status_of([&] { read_cursor(bad, "store-a", "pre/"); }), KVPS_INVALID_ARGUMENT);
+        assert_int_equal(status_of([&] { read_cursor(bad, "store-a", "pre/"); }),
+                         KVPS_INVALID_ARGUMENT);
     }
 }
 
@@ -271,11 +290,10 @@ static void test_logging(void **) {
 
 int main() {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_urls),   cmocka_unit_test(test_bad_urls),
-        cmocka_unit_test(test_option_types), cmocka_unit_test(test_option_checks),
-        cmocka_unit_test(test_option_ranges),
-        cmocka_unit_test(test_text_helpers),
-        cmocka_unit_test(test_cursors),     cmocka_unit_test(test_keys_and_quote),
+        cmocka_unit_test(test_good_urls),     cmocka_unit_test(test_bad_urls),
+        cmocka_unit_test(test_option_types),  cmocka_unit_test(test_option_checks),
+        cmocka_unit_test(test_option_ranges), cmocka_unit_test(test_text_helpers),
+        cmocka_unit_test(test_cursors),       cmocka_unit_test(test_keys_and_quote),
         cmocka_unit_test(test_logging),
     };
     return cmocka_run_group_tests_name("core", tests, nullptr, nullptr);

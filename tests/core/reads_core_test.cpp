@@ -39,7 +39,8 @@ void test_crc32c(void **) {
     assert_int_equal(crc32c("123456789", 9), 0xe3069283u);  // the standard check value
     assert_int_equal(crc32c("", 0), 0);
     std::vector<unsigned char> data(100003);
-    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<unsigned char>(i * 131 + (i >> 7));
+    for (size_t i = 0; i < data.size(); ++i)
+        data[i] = static_cast<unsigned char>(i * 131 + (i >> 7));
     uint32_t whole = crc32c(data.data(), data.size());
     assert_int_equal(whole, reference_crc32c(data.data(), data.size()));
     for (size_t cut : {size_t{0}, size_t{1}, size_t{7}, size_t{4096}, size_t{99999}}) {
@@ -68,7 +69,8 @@ void test_crc32c(void **) {
     } catch (const Error &e) {
         assert_int_equal(e.status(), KVPS_CORRUPT);
         for (const char *part : {"some/key", "12345678", "9abcdef0"})
-            if (!strstr(e.message().c_str(), part)) fail_msg("message lacks %s: %s", part, e.message().c_str());
+            if (!strstr(e.message().c_str(), part))
+                fail_msg("message lacks %s: %s", part, e.message().c_str());
     }
     check_crc32c("k", 7, 7);
 }
@@ -91,7 +93,8 @@ public:
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
         ++list_calls;
         ListResult out;
-        auto it = token.empty() ? values.lower_bound(std::string(prefix)) : values.upper_bound(std::string(token));
+        auto it = token.empty() ? values.lower_bound(std::string(prefix))
+                                : values.upper_bound(std::string(token));
         for (; it != values.end() && it->first.starts_with(prefix); ++it) {
             if (out.entries.size() == limit) {
                 out.next = out.entries.back().key;
@@ -104,11 +107,12 @@ public:
 };
 
 // Every item of a listing, page by page: "k:KEY" and "p:PREFIX" in byte order.
-std::string fold_all(Backend &b, std::string_view prefix, std::string_view delimiter, std::string_view after,
-                     size_t limit) {
+std::string fold_all(Backend &b, std::string_view prefix, std::string_view delimiter,
+                     std::string_view after, size_t limit) {
     std::string out, token;
     for (int pages = 0; pages < 100; ++pages) {
-        ListResult r = b.list_with(ListQuery{prefix, token, token.empty() ? after : "", delimiter, limit});
+        ListResult r =
+            b.list_with(ListQuery{prefix, token, token.empty() ? after : "", delimiter, limit});
         assert_true(r.entries.size() + r.prefixes.size() <= limit);
         std::vector<std::string> items;
         for (const Entry &e : r.entries) items.push_back("k:" + e.key);
@@ -132,7 +136,8 @@ void test_generic_fold(void **) {
         assert_string_equal(fold_all(b, "b/", "/", "", limit).c_str(), "k:b/1 k:b/2 p:b/c/");
         assert_string_equal(fold_all(b, "", "/", "b/1", limit).c_str(), "k:c-d p:c/ k:z");
         assert_string_equal(fold_all(b, "", "", "b/2", limit).c_str(), "k:b/c/3 k:c-d k:c/x k:z");
-        assert_string_equal(fold_all(b, "", "-", "", limit).c_str(), "k:a k:b/1 k:b/2 k:b/c/3 p:c- k:c/x k:z");
+        assert_string_equal(fold_all(b, "", "-", "", limit).c_str(),
+                            "k:a k:b/1 k:b/2 k:b/c/3 p:c- k:c/x k:z");
     }
     // A flat listing without start_after is the backend's own list(), tokens and all.
     b.list_calls = 0;

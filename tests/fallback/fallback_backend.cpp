@@ -63,7 +63,8 @@ public:
 private:
     void maybe_fail(const char *op, std::string_view key) const {
         if (!fail_prefix_.empty() && key.starts_with(fail_prefix_))
-            fail(KVPS_IO, std::string("fallback-test: injected failure of ") + op + " " + quote(key));
+            fail(KVPS_IO,
+                 std::string("fallback-test: injected failure of ") + op + " " + quote(key));
     }
 
     const std::string fail_prefix_;

@@ -37,7 +37,8 @@ static void check_bytes(const unsigned char *buf, uint64_t off, size_t n) {
         uint64_t at = off + i;
         uint64_t w = word_at(at & ~7ull);
         unsigned char expected = ((const unsigned char *)&w)[at & 7];
-        if (buf[i] != expected) fail_msg("byte %llu is %u, expected %u", (unsigned long long)at, buf[i], expected);
+        if (buf[i] != expected)
+            fail_msg("byte %llu is %u, expected %u", (unsigned long long)at, buf[i], expected);
     }
 }
 

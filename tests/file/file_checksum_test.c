@@ -31,7 +31,9 @@ static int teardown(void **state) {
     return 0;
 }
 
-static void path_of(const char *key, char *out, size_t size) { snprintf(out, size, "%s/store/%s", g_dir, key); }
+static void path_of(const char *key, char *out, size_t size) {
+    snprintf(out, size, "%s/store/%s", g_dir, key);
+}
 
 /* Flips one byte of the key's file in place, keeping its checksum attribute. */
 static void flip(const char *key, off_t at) {

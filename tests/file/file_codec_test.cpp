@@ -27,7 +27,8 @@ namespace {
 std::string random_bytes(std::mt19937_64 &rng, size_t max_len) {
     std::string s(rng() % (max_len + 1), '\0');
     // Few distinct bytes, so that long shared prefixes and prefix relations are common.
-    for (char &c : s) c = static_cast<char>(rng() % 4 == 0 ? rng() % 256 : "\x00\x01\x7f\x80\xff"[rng() % 5]);
+    for (char &c : s)
+        c = static_cast<char>(rng() % 4 == 0 ? rng() % 256 : "\x00\x01\x7f\x80\xff"[rng() % 5]);
     return s;
 }
 
@@ -60,10 +61,10 @@ void test_round_trip_and_order(void **) {
 }
 
 void test_refuses_non_encodings(void **) {
-    assert_false(ob64_decode("N").has_value());     // 4n+1 symbols
-    assert_false(ob64_decode("NG").has_value());    // non-zero padding bits
-    assert_false(ob64_decode("N.").has_value());    // not a symbol
-    assert_false(ob64_decode("NF+").has_value());   // a directory suffix is not part of a name
+    assert_false(ob64_decode("N").has_value());    // 4n+1 symbols
+    assert_false(ob64_decode("NG").has_value());   // non-zero padding bits
+    assert_false(ob64_decode("N.").has_value());   // not a symbol
+    assert_false(ob64_decode("NF+").has_value());  // a directory suffix is not part of a name
     assert_true(ob64_decode("NF").has_value());
 }
 

@@ -134,7 +134,8 @@ static void test_release_store_opens(void **state) {
 }
 
 int main(void) {
-    snprintf(g_dir, sizeof g_dir, "%s/kvps-file-cond-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(g_dir, sizeof g_dir, "%s/kvps-file-cond-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(g_dir)) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cas_across_processes),

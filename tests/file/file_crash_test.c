@@ -39,7 +39,9 @@ static void key_name(char *buf, size_t cap, int i) { snprintf(buf, cap, "crash/k
 /* A value: magic, key index, payload length, payload checksum, payload. */
 static unsigned char *make_value(uint64_t *rng, int index, size_t *size) {
     uint64_t r = rng_next(rng) % 100;
-    size_t len = r < 70 ? rng_next(rng) % 4096 : r < 95 ? rng_next(rng) % (256 << 10) : rng_next(rng) % (2 << 20);
+    size_t len = r < 70   ? rng_next(rng) % 4096
+                 : r < 95 ? rng_next(rng) % (256 << 10)
+                          : rng_next(rng) % (2 << 20);
     unsigned char *v = malloc(HEADER + len);
     for (size_t i = 0; i < len; ++i) v[HEADER + i] = (unsigned char)rng_next(rng);
     uint64_t header[4] = {MAGIC, (uint64_t)index, len, fnv1a(v + HEADER, len)};
@@ -77,7 +79,9 @@ static void child_loop(const char *url, uint64_t seed, int ready_fd) {
             kvps_writer *w = NULL;
             if (kvps_writer_open(s, key, &w) != KVPS_OK) _exit(6);
             for (size_t off = 0; off < size; off += 65536)
-                if (kvps_writer_write(w, v + off, size - off < 65536 ? size - off : 65536) != KVPS_OK) _exit(7);
+                if (kvps_writer_write(w, v + off, size - off < 65536 ? size - off : 65536) !=
+                    KVPS_OK)
+                    _exit(7);
             if (kvps_writer_commit(w) != KVPS_OK) _exit(8);
         }
         free(v);
@@ -92,12 +96,15 @@ static int count_value_files(const char *path, bool top) {
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        if (top && (!strcmp(e->d_name, ".kvps-format") || !strcmp(e->d_name, ".kvps-staging"))) continue;
+        if (top && (!strcmp(e->d_name, ".kvps-format") || !strcmp(e->d_name, ".kvps-staging")))
+            continue;
         char *sub = str("%s/%s", path, e->d_name);
         struct stat st;
         if (lstat(sub, &st) == 0) {
-            if (S_ISDIR(st.st_mode)) n += count_value_files(sub, false);
-            else ++n;
+            if (S_ISDIR(st.st_mode))
+                n += count_value_files(sub, false);
+            else
+                ++n;
         }
         free(sub);
     }
@@ -152,7 +159,8 @@ static void crash_many_times(const char *options) {
         assert_int_equal(kill(pid, SIGKILL), 0);
         int status = 0;
         assert_int_equal(waitpid(pid, &status, 0), pid);
-        if (!WIFSIGNALED(status)) fail_msg("writer exited by itself with status %d", WEXITSTATUS(status));
+        if (!WIFSIGNALED(status))
+            fail_msg("writer exited by itself with status %d", WEXITSTATUS(status));
 
         stale_seen += count_entries(staging) > 0;
         ASSERT_OK(kvps_open(url, &s));
@@ -177,7 +185,8 @@ static void crash_many_times(const char *options) {
         kvps_close(s);
         assert_int_equal(count_value_files(store, true), KEYS);
     }
-    printf("%d kills, %d left a temporary file behind (removed on the next open)\n", KILLS, stale_seen);
+    printf("%d kills, %d left a temporary file behind (removed on the next open)\n", KILLS,
+           stale_seen);
     remove_tree(tmp);
     free(staging);
     free(url);

@@ -95,8 +95,8 @@ static void test_url_forms(void **state) {
     assert_true(exists(marker));
     free(marker);
 
-    const char *forms[] = {"file://%s/rel/store", "file://localhost%s/rel/store", "local://%s/rel/store",
-                           "path://%s/rel/store", "file://%s/rel/store/"};
+    const char *forms[] = {"file://%s/rel/store", "file://localhost%s/rel/store",
+                           "local://%s/rel/store", "path://%s/rel/store", "file://%s/rel/store/"};
     for (size_t i = 0; i < sizeof forms / sizeof *forms; ++i) {
         char *url = str(forms[i], g_tmp);
         s = open_ok(url);
@@ -203,13 +203,13 @@ static int run_child(int (*fn)(void), bool drop_root) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-#define CHILD_CHECK(cond)                                                                         \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "child check failed at line %d: %s (last error: %s)\n", __LINE__, #cond, \
-                    kvps_last_error());                                                          \
-            return 1;                                                                            \
-        }                                                                                        \
+#define CHILD_CHECK(cond)                                                                     \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            fprintf(stderr, "child check failed at line %d: %s (last error: %s)\n", __LINE__, \
+                    #cond, kvps_last_error());                                                \
+            return 1;                                                                         \
+        }                                                                                     \
     } while (0)
 
 static int permission_child(void) {
@@ -298,12 +298,15 @@ static int no_space_child(void) {
     CHILD_CHECK(kvps_writer_open(s, "streamed", &w) == KVPS_OK);
     kvps_status st = KVPS_OK;
     for (int i = 0; i < 8 && st == KVPS_OK; ++i) st = kvps_writer_write(w, data, big / 8);
-    if (st == KVPS_OK) st = kvps_writer_commit(w);
-    else kvps_writer_abort(w);
+    if (st == KVPS_OK)
+        st = kvps_writer_commit(w);
+    else
+        kvps_writer_abort(w);
     CHILD_CHECK(st == KVPS_NO_SPACE);
     void *got = NULL;
     size_t size = 0;
-    CHILD_CHECK(kvps_get(s, "key", &got, &size) == KVPS_OK && size == 3 && memcmp(got, "old", 3) == 0);
+    CHILD_CHECK(kvps_get(s, "key", &got, &size) == KVPS_OK && size == 3 &&
+                memcmp(got, "old", 3) == 0);
     kvps_free(got);
     CHILD_CHECK(kvps_get(s, "other", &got, &size) == KVPS_NOT_FOUND);
     CHILD_CHECK(kvps_get(s, "streamed", &got, &size) == KVPS_NOT_FOUND);
@@ -537,8 +540,9 @@ static void test_traversal_pathmapped(void **state) {
     char *store = str("%s/store", g_tmp);
     char *url = str("file://%s?pathmapped=true", store);
     kvps_store *s = open_ok(url);
-    const char *escapes[] = {"../x", "/etc/passwd", "a/../../x", "..", ".", "a/./b", "a//b", "a/", "./x",
-                             "../outside/secret", ".kvps-staging/x", ".kvps-format"};
+    const char *escapes[] = {
+        "../x", "/etc/passwd",       "a/../../x",       "..",          ".", "a/./b", "a//b", "a/",
+        "./x",  "../outside/secret", ".kvps-staging/x", ".kvps-format"};
     for (size_t i = 0; i < sizeof escapes / sizeof *escapes; ++i) {
         void *d = NULL;
         size_t n = 0;
@@ -600,7 +604,8 @@ static void test_traversal_encoded(void **state) {
     char *url = str("file://%s", store);
     kvps_store *s = open_ok(url);
     /* In the encoded layout these are ordinary keys, stored inside the folder. */
-    const char *keys[] = {"../x", "/etc/passwd", "a/../../x", "..", "../outside/secret", ".kvps-format"};
+    const char *keys[] = {"../x", "/etc/passwd",       "a/../../x",
+                          "..",   "../outside/secret", ".kvps-format"};
     size_t nkeys = sizeof keys / sizeof *keys;
     for (size_t i = 0; i < nkeys; ++i) ASSERT_OK(kvps_put(s, keys[i], keys[i], strlen(keys[i])));
     for (size_t i = 0; i < nkeys; ++i) get_equals(s, keys[i], keys[i]);
@@ -637,13 +642,16 @@ static uint64_t next_random(void) {
     return g_rng;
 }
 
-static int compare_strings(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int compare_strings(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* Random keys: short ones, shared prefixes, UTF-8, and long ones whose encoded names span
  * several directory segments. In pathmapped form, every segment is a valid name and no key
  * is the folder of another (dir/ and file names differ). */
 static char *random_key(bool pathmapped) {
-    static const char *pieces[] = {"a", "b", "ab", "a-b", "a b", "0", "Z", "\xc3\xa9", "~", "~~", ":", "+", "x.y"};
+    static const char *pieces[] = {"a",        "b", "ab", "a-b", "a b", "0",  "Z",
+                                   "\xc3\xa9", "~", "~~", ":",   "+",   "x.y"};
     char buf[KVPS_KEY_MAX + 1];
     size_t len = 0;
     int kind = (int)(next_random() % 10);
@@ -675,7 +683,9 @@ static char *random_key(bool pathmapped) {
         while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80) { /* drop a cut character */
             size_t start = o - 1;
             while (start > 0 && ((unsigned char)out[start] & 0xC0) == 0x80) --start;
-            size_t need = ((unsigned char)out[start] & 0xE0) == 0xC0 ? 2 : ((unsigned char)out[start] & 0xF0) == 0xE0 ? 3 : 4;
+            size_t need = ((unsigned char)out[start] & 0xE0) == 0xC0   ? 2
+                          : ((unsigned char)out[start] & 0xF0) == 0xE0 ? 3
+                                                                       : 4;
             if (o - start == need) break;
             o = start;
         }
@@ -707,7 +717,8 @@ static bool all_names_fit(const char *path) {
 }
 
 static void check_listing(bool pathmapped) {
-    char *url = str("file://%s/s%s", g_tmp, pathmapped ? "?pathmapped=true&fsync=false" : "?fsync=false");
+    char *url =
+        str("file://%s/s%s", g_tmp, pathmapped ? "?pathmapped=true&fsync=false" : "?fsync=false");
     kvps_store *s = open_ok(url);
     enum { N = 1500 };
     char **keys = calloc(N, sizeof *keys);
@@ -740,7 +751,8 @@ static void check_listing(bool pathmapped) {
         char **got = list_all(s, "", page_sizes[p], &got_n);
         assert_int_equal(got_n, n);
         for (size_t i = 0; i < n; ++i)
-            if (strcmp(got[i], keys[i])) fail_msg("entry %zu: \"%s\", expected \"%s\"", i, got[i], keys[i]);
+            if (strcmp(got[i], keys[i]))
+                fail_msg("entry %zu: \"%s\", expected \"%s\"", i, got[i], keys[i]);
         free_keys(got, got_n);
     }
     for (int t = 0; t < 60; ++t) {
@@ -755,7 +767,8 @@ static void check_listing(bool pathmapped) {
         for (size_t i = 0; i < n; ++i) expected += strncmp(keys[i], prefix, plen) == 0;
         size_t got_n;
         char **got = list_all(s, prefix, 1 + next_random() % 50, &got_n);
-        if (got_n != expected) fail_msg("prefix \"%s\": %zu keys, expected %zu", prefix, got_n, expected);
+        if (got_n != expected)
+            fail_msg("prefix \"%s\": %zu keys, expected %zu", prefix, got_n, expected);
         for (size_t i = 0; i < got_n; ++i) {
             assert_int_equal(strncmp(got[i], prefix, plen), 0);
             if (i) assert_true(strcmp(got[i - 1], got[i]) < 0);

@@ -36,14 +36,22 @@ extern "C" {
 #include <cmocka.h>
 }
 
-
 namespace {
 
 std::string g_key_path, g_key, g_gcs_url;
 
-// Computed with: printf '%s' "$HEADER_B64.$CLAIMS_B64" | openssl dgst -sha256 -sign test-only-key.pem
-// (base64url without padding throughout), for the claims below.
-const char *kExpectedJwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJrdnBzLXRlc3RAZXhhbXBsZS5pYW0uZ3NlcnZpY2VhY2NvdW50LmNvbSIsInNjb3BlIjoiaHR0cHM6Ly93d3cuZ29vZ2xlYXBpcy5jb20vYXV0aC9kZXZzdG9yYWdlLnJlYWRfd3JpdGUiLCJhdWQiOiJodHRwczovL29hdXRoMi5nb29nbGVhcGlzLmNvbS90b2tlbiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAzNjAwfQ.to6FHOFVCy-NgdtZtshKSBzaFDH8ILpmQ4XF67uazKjGsXMpZMc_HdruB34Sby6dQctnRePlNMaPTLwKQH-r9okxE-Dh2_r9rB9G86a4zhKXomuLUJwlDjCLCb4fDcK1UM14LJ9PQPvmwNcKhl3UBUuzLez7ulBHRmU1qfoIxSmTD4PBx4azJxokhUmrAgSRGsGFNQ7yaIRyQDqWhb6A8_0AvIfAH0_olsu4cKCLAZwx30reWDhHQWnC06wFafLNoe9T58FWaaafMLFeeVReDThScOX3vCnXZ4bYUzdW2kdWmdGnuBsZdD3SmZOCU-jUrreL9MbaFZQ7CKEeq-Wqng";
+// Computed with: printf '%s' "$HEADER_B64.$CLAIMS_B64" | openssl dgst -sha256 -sign
+// test-only-key.pem (base64url without padding throughout), for the claims below.
+const char *kExpectedJwt =
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJpc3MiOiJrdnBzLXRlc3RAZXhhbXBsZS5pYW0uZ3NlcnZpY2VhY2NvdW50LmNvbSIsInNjb3BlIjoiaHR0cHM6Ly93d3"
+    "cuZ29vZ2xlYXBpcy5jb20vYXV0aC9kZXZzdG9yYWdlLnJlYWRfd3JpdGUiLCJhdWQiOiJodHRwczovL29hdXRoMi5nb29n"
+    "bGVhcGlzLmNvbS90b2tlbiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAzNjAwfQ.to6FHOFVCy-"
+    "NgdtZtshKSBzaFDH8ILpmQ4XF67uazKjGsXMpZMc_HdruB34Sby6dQctnRePlNMaPTLwKQH-r9okxE-Dh2_"
+    "r9rB9G86a4zhKXomuLUJwlDjCLCb4fDcK1UM14LJ9PQPvmwNcKhl3UBUuzLez7ulBHRmU1qfoIxSmTD4PBx4azJxokhUmr"
+    "AgSRGsGFNQ7yaIRyQDqWhb6A8_0AvIfAH0_"
+    "olsu4cKCLAZwx30reWDhHQWnC06wFafLNoe9T58FWaaafMLFeeVReDThScOX3vCnXZ4bYUzdW2kdWmdGnuBsZdD3SmZOCU"
+    "-jUrreL9MbaFZQ7CKEeq-Wqng";
 
 std::string read_all(const std::string &path) {
     std::ifstream in(path);
@@ -58,7 +66,8 @@ std::string read_all(const std::string &path) {
 class TokenEndpoint {
 public:
     enum Mode { Grant, Refuse };
-    explicit TokenEndpoint(Mode mode, int expires_in = 3600) : mode_(mode), expires_in_(expires_in) {
+    explicit TokenEndpoint(Mode mode, int expires_in = 3600)
+        : mode_(mode), expires_in_(expires_in) {
         fd_ = socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
@@ -97,30 +106,38 @@ private:
                 ssize_t n = recv(c, buf, sizeof buf, 0);
                 if (n <= 0) break;
                 request.append(buf, size_t(n));
-                if (header_end == std::string::npos && (header_end = request.find("\r\n\r\n")) != std::string::npos) {
+                if (header_end == std::string::npos &&
+                    (header_end = request.find("\r\n\r\n")) != std::string::npos) {
                     size_t at = kvps::lower(request).find("content-length:");
-                    want = at == std::string::npos ? 0 : std::strtoul(request.c_str() + at + 15, nullptr, 10);
+                    want = at == std::string::npos
+                               ? 0
+                               : std::strtoul(request.c_str() + at + 15, nullptr, 10);
                 }
-                if (header_end != std::string::npos && request.size() >= header_end + 4 + want) break;
+                if (header_end != std::string::npos && request.size() >= header_end + 4 + want)
+                    break;
             }
             ++hits_;
             {
                 std::lock_guard lock(mutex_);
                 last_ = request;
             }
-            std::string body = header_end == std::string::npos ? "" : request.substr(header_end + 4);
+            std::string body =
+                header_end == std::string::npos ? "" : request.substr(header_end + 4);
             size_t at = body.find("assertion=");
             if (at != std::string::npos) check_jwt(body.substr(at + 10));
             std::string answer, status = "200 OK";
             if (mode_ == Refuse) {
                 status = "400 Bad Request";
-                answer = R"({"error":"invalid_grant","error_description":"Invalid JWT Signature."})";
+                answer =
+                    R"({"error":"invalid_grant","error_description":"Invalid JWT Signature."})";
             } else {
-                answer = R"({"access_token":"ya29.local-)" + std::to_string(hits_) + R"(","expires_in":)" +
-                         std::to_string(expires_in_) + R"(,"token_type":"Bearer"})";
+                answer = R"({"access_token":"ya29.local-)" + std::to_string(hits_) +
+                         R"(","expires_in":)" + std::to_string(expires_in_) +
+                         R"(,"token_type":"Bearer"})";
             }
-            std::string reply = "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                                std::to_string(answer.size()) + "\r\nConnection: close\r\n\r\n" + answer;
+            std::string reply =
+                "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                std::to_string(answer.size()) + "\r\nConnection: close\r\n\r\n" + answer;
             send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
             close(c);
         }
@@ -132,8 +149,10 @@ private:
         EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
         BIO_free(bio);
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        bool ok = signature && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-                  EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char *>(signature->data()), signature->size(),
+        bool ok = signature &&
+                  EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+                  EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char *>(signature->data()),
+                                   signature->size(),
                                    reinterpret_cast<const unsigned char *>(jwt.data()), dot) == 1;
         EVP_MD_CTX_free(ctx);
         EVP_PKEY_free(key);
@@ -156,9 +175,10 @@ std::string json_string(const std::string &text) { return kvps::gcs::json_string
 // A service account file naming the test key and token_uri.
 std::string write_service_account(const std::string &dir, const std::string &token_uri) {
     std::string path = dir + "/sa.json";
-    std::ofstream(path) << R"({"type":"service_account","client_email":"kvps-test@example.iam.gserviceaccount.com",)"
-                        << R"("private_key":)" << json_string(g_key) << R"(,"token_uri":)" << json_string(token_uri)
-                        << "}";
+    std::ofstream(path)
+        << R"({"type":"service_account","client_email":"kvps-test@example.iam.gserviceaccount.com",)"
+        << R"("private_key":)" << json_string(g_key) << R"(,"token_uri":)" << json_string(token_uri)
+        << "}";
     return path;
 }
 
@@ -168,15 +188,19 @@ std::string temp_dir() {
 }
 
 void test_jwt_known_answer(void **) {
-    std::string claims = kvps::gcs::service_account_claims("kvps-test@example.iam.gserviceaccount.com",
-                                                           "https://oauth2.googleapis.com/token", 1700000000);
-    assert_string_equal(claims.c_str(),
-                        R"({"iss":"kvps-test@example.iam.gserviceaccount.com","scope":"https://www.googleapis.com/auth/devstorage.read_write","aud":"https://oauth2.googleapis.com/token","iat":1700000000,"exp":1700003600})");
+    std::string claims =
+        kvps::gcs::service_account_claims("kvps-test@example.iam.gserviceaccount.com",
+                                          "https://oauth2.googleapis.com/token", 1700000000);
+    assert_string_equal(
+        claims.c_str(),
+        R"({"iss":"kvps-test@example.iam.gserviceaccount.com","scope":"https://www.googleapis.com/auth/devstorage.read_write","aud":"https://oauth2.googleapis.com/token","iat":1700000000,"exp":1700003600})");
     std::string jwt = kvps::gcs::sign_jwt(g_key, claims, "the test key");
     assert_string_equal(jwt.c_str(), kExpectedJwt);
     // Not a key: refused, naming the source and never echoing the text.
     try {
-        kvps::gcs::sign_jwt("-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----\n", claims, "sa.json");
+        kvps::gcs::sign_jwt(
+            "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----\n", claims,
+            "sa.json");
         fail_msg("a garbled key was accepted");
     } catch (const kvps::Error &e) {
         assert_int_equal(e.status(), KVPS_INVALID_OPTION);
@@ -194,7 +218,8 @@ void test_service_account_exchange(void **) {
     assert_int_equal(endpoint.hits(), 1);
     assert_false(endpoint.bad_signature());
     std::string request = endpoint.last_request();
-    assert_non_null(std::strstr(request.c_str(), "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"));
+    assert_non_null(std::strstr(
+        request.c_str(), "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"));
     source->invalidate("ya29.local-1");  // the server refused it: fetched again
     assert_string_equal(source->get().c_str(), "ya29.local-2");
     assert_false(endpoint.bad_signature());
@@ -202,7 +227,8 @@ void test_service_account_exchange(void **) {
 }
 
 void test_refresh_before_expiry(void **) {
-    TokenEndpoint endpoint(TokenEndpoint::Grant, 60);  // inside the 5-minute margin: renewed each time
+    TokenEndpoint endpoint(TokenEndpoint::Grant,
+                           60);  // inside the 5-minute margin: renewed each time
     std::string dir = temp_dir();
     auto source = kvps::gcs::credentials_from_file(write_service_account(dir, endpoint.url()), {});
     assert_string_equal(source->get().c_str(), "ya29.local-1");
@@ -215,15 +241,19 @@ void test_authorized_user_and_refusal(void **) {
     std::string path = dir + "/adc.json";
     {
         TokenEndpoint endpoint(TokenEndpoint::Grant);
-        std::ofstream(path) << R"({"type":"authorized_user","client_id":"cid","client_secret":"Cl1entS3cretXyz",)"
-                            << R"("refresh_token":"1//R3freshT0kenQz","token_uri":)" << json_string(endpoint.url()) << "}";
+        std::ofstream(path)
+            << R"({"type":"authorized_user","client_id":"cid","client_secret":"Cl1entS3cretXyz",)"
+            << R"("refresh_token":"1//R3freshT0kenQz","token_uri":)" << json_string(endpoint.url())
+            << "}";
         auto source = kvps::gcs::credentials_from_file(path, {});
         assert_string_equal(source->get().c_str(), "ya29.local-1");
         assert_non_null(std::strstr(endpoint.last_request().c_str(), "grant_type=refresh_token"));
     }
     TokenEndpoint refusing(TokenEndpoint::Refuse);
-    std::ofstream(path) << R"({"type":"authorized_user","client_id":"cid","client_secret":"Cl1entS3cretXyz",)"
-                        << R"("refresh_token":"1//R3freshT0kenQz","token_uri":)" << json_string(refusing.url()) << "}";
+    std::ofstream(path)
+        << R"({"type":"authorized_user","client_id":"cid","client_secret":"Cl1entS3cretXyz",)"
+        << R"("refresh_token":"1//R3freshT0kenQz","token_uri":)" << json_string(refusing.url())
+        << "}";
     auto source = kvps::gcs::credentials_from_file(path, {});
     try {
         source->get();
@@ -255,7 +285,8 @@ void round_trip(const std::string &url) {
 
 void test_stores_through_each_source(void **) {
     if (g_gcs_url.empty()) {
-        if (const char *ci = std::getenv("CI"); ci && std::string(ci) == "true") fail_msg("KVPS_TEST_GCS_URL is not set and CI=true");
+        if (const char *ci = std::getenv("CI"); ci && std::string(ci) == "true")
+            fail_msg("KVPS_TEST_GCS_URL is not set and CI=true");
         skip();
     }
     std::string dir = temp_dir();
@@ -264,7 +295,8 @@ void test_stores_through_each_source(void **) {
     unsetenv("STORAGE_EMULATOR_HOST");
     {  // GOOGLE_APPLICATION_CREDENTIALS: a service account whose JWT the local endpoint exchanges
         TokenEndpoint endpoint(TokenEndpoint::Grant);
-        setenv("GOOGLE_APPLICATION_CREDENTIALS", write_service_account(dir, endpoint.url()).c_str(), 1);
+        setenv("GOOGLE_APPLICATION_CREDENTIALS", write_service_account(dir, endpoint.url()).c_str(),
+               1);
         round_trip(url_without_anonymous(""));
         assert_int_equal(endpoint.hits(), 1);
         unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
@@ -285,7 +317,8 @@ void test_stores_through_each_source(void **) {
         round_trip(url_without_anonymous(""));
         assert_int_equal(endpoint.hits(), 1);
         assert_non_null(std::strstr(endpoint.last_request().c_str(), "Metadata-Flavor: Google"));
-        assert_non_null(std::strstr(endpoint.last_request().c_str(), "/computeMetadata/v1/instance/service-accounts/default/token"));
+        assert_non_null(std::strstr(endpoint.last_request().c_str(),
+                                    "/computeMetadata/v1/instance/service-accounts/default/token"));
     }
     {  // nowhere: KVPS_NO_CREDENTIALS naming where it looked
         TokenEndpoint closed(TokenEndpoint::Grant);

@@ -38,7 +38,8 @@ static void check_bytes(const unsigned char *buf, uint64_t off, size_t n) {
         uint64_t at = off + i;
         uint64_t w = word_at(at & ~7ull);
         unsigned char expected = ((const unsigned char *)&w)[at & 7];
-        if (buf[i] != expected) fail_msg("byte %llu is %u, expected %u", (unsigned long long)at, buf[i], expected);
+        if (buf[i] != expected)
+            fail_msg("byte %llu is %u, expected %u", (unsigned long long)at, buf[i], expected);
     }
 }
 
@@ -102,8 +103,8 @@ static void test_big_value_streams_in_constant_memory(void **state) {
 
     struct rusage ru;
     assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
-    printf("value %llu bytes: written in %lld s, read in %lld s, peak RSS %ld KiB\n", (unsigned long long)size,
-           (long long)(t1 - t0), (long long)(t2 - t1), ru.ru_maxrss);
+    printf("value %llu bytes: written in %lld s, read in %lld s, peak RSS %ld KiB\n",
+           (unsigned long long)size, (long long)(t1 - t0), (long long)(t2 - t1), ru.ru_maxrss);
     assert_true(ru.ru_maxrss < 64 * 1024);
     ASSERT_OK(kvps_delete(s, key));
     kvps_close(s);

@@ -50,7 +50,8 @@ static PGconn *sql_connect(void) {
 static char *sql_value(PGconn *c, const char *sql) {
     PGresult *r = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
     char *out = strdup(PQntuples(r) > 0 && PQnfields(r) > 0 ? PQgetvalue(r, 0, 0) : "");
     PQclear(r);
     return out;
@@ -100,7 +101,8 @@ static void test_reconnects_after_restart(void **state) {
     assert_int_equal(system(cmd), 0);
     kvps_status first = kvps_put(s, "restart/after", "2", 1);
     if (first != KVPS_OK && first != KVPS_NETWORK)
-        fail_msg("first call after the restart: %s: %s", kvps_status_name(first), kvps_last_error());
+        fail_msg("first call after the restart: %s: %s", kvps_status_name(first),
+                 kvps_last_error());
     ASSERT_OK(kvps_put(s, "restart/after", "2", 1));
     check_value(s, "restart/before", "1", 1);
     check_value(s, "restart/a", "a", 1);
@@ -114,7 +116,8 @@ static void test_reconnects_after_restart(void **state) {
     memset(value, 'z', big);
     first = kvps_put(s, "restart/big", value, big);
     if (first != KVPS_OK && first != KVPS_NETWORK)
-        fail_msg("first streamed put after the restart: %s: %s", kvps_status_name(first), kvps_last_error());
+        fail_msg("first streamed put after the restart: %s: %s", kvps_status_name(first),
+                 kvps_last_error());
     ASSERT_OK(kvps_put(s, "restart/big", value, big));
     check_value(s, "restart/big", value, big);
     free(value);
@@ -174,9 +177,10 @@ static void test_schema_is_created_once_with_its_version(void **state) {
     url = url_with(query);
     ASSERT_STATUS(KVPS_INVALID_ARGUMENT, kvps_open(url, &a));
     ASSERT_MESSAGE_HAS("not a kvps store");
-    sql = str("DROP TABLE stranger_%s; DROP TABLE schema_%s, schema_%s_chunks, schema_%s_meta CASCADE;"
-              " DROP SEQUENCE schema_%s_version; DROP FUNCTION schema_%s_drop_chunks()",
-              g_tag, g_tag, g_tag, g_tag, g_tag, g_tag);
+    sql = str(
+        "DROP TABLE stranger_%s; DROP TABLE schema_%s, schema_%s_chunks, schema_%s_meta CASCADE;"
+        " DROP SEQUENCE schema_%s_version; DROP FUNCTION schema_%s_drop_chunks()",
+        g_tag, g_tag, g_tag, g_tag, g_tag, g_tag);
     free(sql_value(c, sql));
     free(sql);
     PQfinish(c);
@@ -189,24 +193,28 @@ static void test_schema_is_created_once_with_its_version(void **state) {
 static void test_schema_1_is_migrated(void **state) {
     (void)state;
     PGconn *c = sql_connect();
-    char *sql = str("BEGIN;"
-                    "CREATE TABLE v1_%1$s (key text COLLATE \"C\" PRIMARY KEY, version bigint NOT NULL,"
-                    " size bigint NOT NULL, mtime timestamptz NOT NULL, chunk_size integer NOT NULL, data bytea,"
-                    " CHECK ((chunk_size = 0) = (data IS NOT NULL)));"
-                    "CREATE TABLE v1_%1$s_chunks (version bigint NOT NULL, n integer NOT NULL, data bytea NOT NULL,"
-                    " PRIMARY KEY (version, n));"
-                    "CREATE SEQUENCE v1_%1$s_version START 100;"
-                    "CREATE FUNCTION v1_%1$s_drop_chunks() RETURNS trigger LANGUAGE plpgsql AS $$"
-                    " BEGIN DELETE FROM v1_%1$s_chunks WHERE version = OLD.version; RETURN NULL; END $$;"
-                    "CREATE TRIGGER kvps_drop_chunks_on_delete AFTER DELETE ON v1_%1$s FOR EACH ROW"
-                    " WHEN (OLD.chunk_size > 0) EXECUTE FUNCTION v1_%1$s_drop_chunks();"
-                    "CREATE TRIGGER kvps_drop_chunks_on_update AFTER UPDATE ON v1_%1$s FOR EACH ROW"
-                    " WHEN (OLD.chunk_size > 0 AND OLD.version <> NEW.version) EXECUTE FUNCTION v1_%1$s_drop_chunks();"
-                    "CREATE TABLE v1_%1$s_meta (name text PRIMARY KEY, value text NOT NULL);"
-                    "INSERT INTO v1_%1$s_meta VALUES ('schema_version', '1'), ('created_by', 'kvps 0.1.0');"
-                    "INSERT INTO v1_%1$s VALUES ('old', 7, 3, now(), 0, 'old');"
-                    "COMMIT",
-                    g_tag);
+    char *sql =
+        str("BEGIN;"
+            "CREATE TABLE v1_%1$s (key text COLLATE \"C\" PRIMARY KEY, version bigint NOT NULL,"
+            " size bigint NOT NULL, mtime timestamptz NOT NULL, chunk_size integer NOT NULL, data "
+            "bytea,"
+            " CHECK ((chunk_size = 0) = (data IS NOT NULL)));"
+            "CREATE TABLE v1_%1$s_chunks (version bigint NOT NULL, n integer NOT NULL, data bytea "
+            "NOT NULL,"
+            " PRIMARY KEY (version, n));"
+            "CREATE SEQUENCE v1_%1$s_version START 100;"
+            "CREATE FUNCTION v1_%1$s_drop_chunks() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN DELETE FROM v1_%1$s_chunks WHERE version = OLD.version; RETURN NULL; END $$;"
+            "CREATE TRIGGER kvps_drop_chunks_on_delete AFTER DELETE ON v1_%1$s FOR EACH ROW"
+            " WHEN (OLD.chunk_size > 0) EXECUTE FUNCTION v1_%1$s_drop_chunks();"
+            "CREATE TRIGGER kvps_drop_chunks_on_update AFTER UPDATE ON v1_%1$s FOR EACH ROW"
+            " WHEN (OLD.chunk_size > 0 AND OLD.version <> NEW.version) EXECUTE FUNCTION "
+            "v1_%1$s_drop_chunks();"
+            "CREATE TABLE v1_%1$s_meta (name text PRIMARY KEY, value text NOT NULL);"
+            "INSERT INTO v1_%1$s_meta VALUES ('schema_version', '1'), ('created_by', 'kvps 0.1.0');"
+            "INSERT INTO v1_%1$s VALUES ('old', 7, 3, now(), 0, 'old');"
+            "COMMIT",
+            g_tag);
     free(sql_value(c, sql));
     free(sql);
     char *query = str("table=v1_%s", g_tag);
@@ -230,8 +238,10 @@ static void test_schema_1_is_migrated(void **state) {
     assert_string_equal(st.content_type, "text/plain");
     assert_string_equal(kvps_stat_metadata_get(&st, "owner"), "v\"1\\");
     kvps_close(s);
-    sql = str("SELECT (SELECT value FROM v1_%1$s_meta WHERE name = 'schema_version') || ':' ||"
-              " (SELECT metadata->>'owner' FROM v1_%1$s WHERE key = 'old')", g_tag);
+    sql =
+        str("SELECT (SELECT value FROM v1_%1$s_meta WHERE name = 'schema_version') || ':' ||"
+            " (SELECT metadata->>'owner' FROM v1_%1$s WHERE key = 'old')",
+            g_tag);
     char *v = sql_value(c, sql);
     assert_string_equal(v, "2:v\"1\\");
     free(v);
@@ -240,8 +250,10 @@ static void test_schema_1_is_migrated(void **state) {
     ASSERT_OK(kvps_open(url, &s));
     check_value(s, "old", "new", 3);
     kvps_close(s);
-    sql = str("DROP TABLE v1_%1$s, v1_%1$s_chunks, v1_%1$s_meta CASCADE; DROP SEQUENCE v1_%1$s_version;"
-              " DROP FUNCTION v1_%1$s_drop_chunks()", g_tag);
+    sql = str(
+        "DROP TABLE v1_%1$s, v1_%1$s_chunks, v1_%1$s_meta CASCADE; DROP SEQUENCE v1_%1$s_version;"
+        " DROP FUNCTION v1_%1$s_drop_chunks()",
+        g_tag);
     free(sql_value(c, sql));
     free(sql);
     PQfinish(c);
@@ -271,14 +283,16 @@ static void test_password_stays_secret(void **state) {
 }
 
 static void restore_env(const char *name, char *saved) {
-    if (saved) setenv(name, saved, 1), free(saved);
-    else unsetenv(name);
+    if (saved)
+        setenv(name, saved, 1), free(saved);
+    else
+        unsetenv(name);
 }
 
 static void test_libpq_sources_are_honoured(void **state) {
     (void)state;
-    const char *names[] = {"PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGPASSFILE",
-                           "PGSERVICE", "PGSERVICEFILE"};
+    const char *names[] = {"PGHOST",     "PGPORT",     "PGUSER",    "PGPASSWORD",
+                           "PGDATABASE", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE"};
     char *saved[8];
     for (int i = 0; i < 8; ++i) saved[i] = getenv(names[i]) ? strdup(getenv(names[i])) : NULL;
     kvps_store *s = NULL;
@@ -314,7 +328,8 @@ static void test_libpq_sources_are_honoured(void **state) {
     unsetenv("PGDATABASE");
     char *servicefile = str("%s/pg_service.conf", dir);
     f = fopen(servicefile, "w");
-    fprintf(f, "[kvpstest]\nhost=%s\nport=%s\nuser=%s\ndbname=%s\nsslmode=disable\n", g_host, g_port, g_user, g_db);
+    fprintf(f, "[kvpstest]\nhost=%s\nport=%s\nuser=%s\ndbname=%s\nsslmode=disable\n", g_host,
+            g_port, g_user, g_db);
     fclose(f);
     setenv("PGSERVICEFILE", servicefile, 1);
     setenv("PGSERVICE", "kvpstest", 1);
@@ -338,7 +353,8 @@ static size_t list_keys(kvps_store *s, const char *prefix, char keys[][32], size
     kvps_list_page *page = NULL;
     ASSERT_OK(kvps_list(s, prefix, NULL, 100, &page));
     size_t n = kvps_list_page_count(page);
-    for (size_t i = 0; i < n && i < max; ++i) snprintf(keys[i], 32, "%s", kvps_list_page_entry(page, i)->key);
+    for (size_t i = 0; i < n && i < max; ++i)
+        snprintf(keys[i], 32, "%s", kvps_list_page_entry(page, i)->key);
     kvps_list_page_free(page);
     return n;
 }
@@ -349,7 +365,15 @@ static void test_prefixes_with_wildcards(void **state) {
     char *url = url_with(query);
     kvps_store *s = NULL;
     ASSERT_OK(kvps_open(url, &s));
-    const char *keys[] = {"a%b/1", "a_b/1", "axb/1", "a%c", "a\\b/1", "ab", "a%", "\xf4\x8f\xbf\xbf" "x",
+    const char *keys[] = {"a%b/1",
+                          "a_b/1",
+                          "axb/1",
+                          "a%c",
+                          "a\\b/1",
+                          "ab",
+                          "a%",
+                          "\xf4\x8f\xbf\xbf"
+                          "x",
                           "\xf4\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; ++i) ASSERT_OK(kvps_put(s, keys[i], "v", 1));
     char got[16][32];
@@ -369,8 +393,10 @@ static void test_prefixes_with_wildcards(void **state) {
     PGconn *c = sql_connect();
     /* A handful of rows: make the planner show the plan it would take on a big table. */
     free(sql_value(c, "SET enable_seqscan = off; SET enable_bitmapscan = off"));
-    char *sql = str("EXPLAIN SELECT key, size, mtime, version FROM wild_%s WHERE key >= 'a%%_' AND key > ''"
-                    " AND key < 'a%%`' ORDER BY key LIMIT 1001", g_tag);
+    char *sql =
+        str("EXPLAIN SELECT key, size, mtime, version FROM wild_%s WHERE key >= 'a%%_' AND key > ''"
+            " AND key < 'a%%`' ORDER BY key LIMIT 1001",
+            g_tag);
     char *plan = sql_lines(c, sql);
     if (!strstr(plan, "Index Scan using wild_") || strstr(plan, "Seq Scan") || strstr(plan, "Sort"))
         fail_msg("the prefix query does not use the index:\n%s", plan);
@@ -486,9 +512,10 @@ static void test_chunked_values_and_their_rows(void **state) {
 static void test_kvpsbutter_table(void **state) {
     (void)state;
     PGconn *c = sql_connect();
-    char *sql = str("CREATE TABLE kb_%s (keyname TEXT PRIMARY KEY, keyvalue BYTEA NOT NULL,"
-                    " size BIGINT NOT NULL, last_modified TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP)",
-                    g_tag);
+    char *sql = str(
+        "CREATE TABLE kb_%s (keyname TEXT PRIMARY KEY, keyvalue BYTEA NOT NULL,"
+        " size BIGINT NOT NULL, last_modified TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP)",
+        g_tag);
     free(sql_value(c, sql));
     free(sql);
     const char *keys[] = {"b", "a/1", "B", "\xc3\xa9t\xc3\xa9", "a-2", "empty"};
@@ -497,25 +524,30 @@ static void test_kvpsbutter_table(void **state) {
         const char *params[] = {keys[i], values[i]};
         int lengths[] = {(int)strlen(keys[i]), (int)strlen(values[i])};
         int formats[] = {0, 1};
-        char *insert = str("INSERT INTO kb_%s (keyname, keyvalue, size, last_modified) VALUES ($1, $2::bytea,"
-                           " octet_length($2::bytea), '2024-05-06 07:08:09+00')", g_tag);
+        char *insert =
+            str("INSERT INTO kb_%s (keyname, keyvalue, size, last_modified) VALUES ($1, $2::bytea,"
+                " octet_length($2::bytea), '2024-05-06 07:08:09+00')",
+                g_tag);
         PGresult *r = PQexecParams(c, insert, 2, NULL, params, lengths, formats, 0);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("insert: %s", PQresultErrorMessage(r));
         PQclear(r);
         free(insert);
     }
-    char *url = str("postgres://?username=%s&password=%s&host=%s&port=%s&database=%s&tablename=kb_%s"
-                    "&layout=kvpsbutter&connectionoptions=SSL Mode=Disable;Application Name=kb-test&commandtimeout=30",
-                    g_user, g_password, g_host, g_port, g_db, g_tag);
+    char *url =
+        str("postgres://?username=%s&password=%s&host=%s&port=%s&database=%s&tablename=kb_%s"
+            "&layout=kvpsbutter&connectionoptions=SSL Mode=Disable;Application "
+            "Name=kb-test&commandtimeout=30",
+            g_user, g_password, g_host, g_port, g_db, g_tag);
     kvps_store *s = NULL;
     ASSERT_OK(kvps_open(url, &s));
     assert_null(strstr(kvps_store_url(s), g_password));
     assert_null(strstr(kvps_store_url(s), "Application Name")); /* connectionoptions is a secret */
     kvps_close(s);
     /* The password inside Npgsql's settings, as KVPSButter users may write it. */
-    char *in_options = str("postgres://?username=%s&host=%s&port=%s&database=%s&tablename=kb_%s&layout=kvpsbutter"
-                           "&connectionoptions=Password=%s;SSL Mode=Disable", g_user, g_host, g_port, g_db, g_tag,
-                           g_password);
+    char *in_options =
+        str("postgres://?username=%s&host=%s&port=%s&database=%s&tablename=kb_%s&layout=kvpsbutter"
+            "&connectionoptions=Password=%s;SSL Mode=Disable",
+            g_user, g_host, g_port, g_db, g_tag, g_password);
     ASSERT_OK(kvps_open(in_options, &s));
     assert_null(strstr(kvps_store_url(s), g_password));
     free(in_options);
@@ -534,7 +566,10 @@ static void test_kvpsbutter_table(void **state) {
     assert_int_equal(list_keys(s, "a", got, 16), 2);
     /* kvps writes rows KVPSButter reads: size and last_modified filled. */
     ASSERT_OK(kvps_put(s, "new", "fresh", 5));
-    sql = str("SELECT size || ':' || (last_modified > now() - interval '1 hour') FROM kb_%s WHERE keyname = 'new'", g_tag);
+    sql =
+        str("SELECT size || ':' || (last_modified > now() - interval '1 hour') FROM kb_%s WHERE "
+            "keyname = 'new'",
+            g_tag);
     char *v = sql_value(c, sql);
     assert_string_equal(v, "5:true");
     free(v);
@@ -574,9 +609,10 @@ static void test_kvpsbutter_table(void **state) {
     ASSERT_OK(kvps_rename(s, "b-moved", "b", NULL));
     kvps_close(s);
     /* A mistyped Npgsql setting is named. */
-    char *bad = str("postgres://?username=%s&password=%s&host=%s&port=%s&database=%s&tablename=kb_%s"
-                    "&layout=kvpsbutter&connectionoptions=SSL Mode=Disable;Bogus Setting=1",
-                    g_user, g_password, g_host, g_port, g_db, g_tag);
+    char *bad =
+        str("postgres://?username=%s&password=%s&host=%s&port=%s&database=%s&tablename=kb_%s"
+            "&layout=kvpsbutter&connectionoptions=SSL Mode=Disable;Bogus Setting=1",
+            g_user, g_password, g_host, g_port, g_db, g_tag);
     ASSERT_STATUS(KVPS_INVALID_OPTION, kvps_open(bad, &s));
     ASSERT_MESSAGE_HAS("Bogus Setting");
     free(bad);
@@ -605,12 +641,14 @@ static void test_bad_options(void **state) {
     u = url_with("table=a&tablename=b");
     ASSERT_STATUS(KVPS_INVALID_OPTION, kvps_open(u, &s));
     free(u);
-    char *nodb = str("postgres://%s:%s@%s:%s/no_such_db_%s?sslmode=disable", g_user, g_password, g_host, g_port, g_tag);
+    char *nodb = str("postgres://%s:%s@%s:%s/no_such_db_%s?sslmode=disable", g_user, g_password,
+                     g_host, g_port, g_tag);
     ASSERT_STATUS(KVPS_NOT_FOUND, kvps_open(nodb, &s));
     ASSERT_MESSAGE_HAS("no_such_db_");
     assert_null(strstr(kvps_last_error(), g_password));
     free(nodb);
-    char *noserver = str("postgres://%s:%s@127.0.0.1:1/%s?sslmode=disable&connect_timeout=5", g_user, g_password, g_db);
+    char *noserver = str("postgres://%s:%s@127.0.0.1:1/%s?sslmode=disable&connect_timeout=5",
+                         g_user, g_password, g_db);
     ASSERT_STATUS(KVPS_NETWORK, kvps_open(noserver, &s));
     assert_null(strstr(kvps_last_error(), g_password));
     free(noserver);
@@ -620,7 +658,8 @@ int main(void) {
     g_url = getenv("KVPS_TEST_PG_URL");
     if (!g_url || !*g_url) {
         const char *ci = getenv("CI");
-        fprintf(stderr, "postgres tests: KVPS_TEST_PG_URL is not set (start tests/postgres/server.sh)\n");
+        fprintf(stderr,
+                "postgres tests: KVPS_TEST_PG_URL is not set (start tests/postgres/server.sh)\n");
         return ci && strcmp(ci, "true") == 0 ? 1 : 77;
     }
     g_host = getenv("KVPS_TEST_PG_HOST");
@@ -629,7 +668,8 @@ int main(void) {
     g_password = getenv("KVPS_TEST_PG_PASSWORD");
     g_db = getenv("KVPS_TEST_PG_DATABASE");
     if (!g_host || !g_port || !g_user || !g_password || !g_db) {
-        fprintf(stderr, "postgres tests: KVPS_TEST_PG_HOST/PORT/USER/PASSWORD/DATABASE are needed too\n");
+        fprintf(stderr,
+                "postgres tests: KVPS_TEST_PG_HOST/PORT/USER/PASSWORD/DATABASE are needed too\n");
         return 1;
     }
     snprintf(g_tag, sizeof g_tag, "t%ld_%ld", (long)getpid(), (long)time(NULL));

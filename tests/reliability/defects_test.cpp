@@ -62,8 +62,8 @@ void nul_in_url_parts(void **) {
     ASSERT_MESSAGE_HAS("NUL");
     struct stat st;
     assert_int_not_equal(stat((std::string(folder) + "/nul").c_str(), &st), 0);  // nothing made
-    for (const char *bad : {"memory://h%00x", "memory://h?x=a%00b", "memory://u%00:p@h",
-                            "s3://b?region=us%00east"})
+    for (const char *bad :
+         {"memory://h%00x", "memory://h?x=a%00b", "memory://u%00:p@h", "s3://b?region=us%00east"})
         ASSERT_STATUS(KVPS_INVALID_URL, kvps_open(bad, &s));
     rmdir(folder);
 }
@@ -114,7 +114,8 @@ void control_characters_in_options(void **) {
             options.push_back({"secret_access_key", "x"});
         ASSERT_STATUS(KVPS_INVALID_OPTION, open_with(base, options, &s));
         ASSERT_MESSAGE_HAS(c.name);
-        if (std::strstr(kvps_last_error(), "X-Evil")) fail_msg("value shown: %s", kvps_last_error());
+        if (std::strstr(kvps_last_error(), "X-Evil"))
+            fail_msg("value shown: %s", kvps_last_error());
         assert_no_secret(kvps_last_error());
     }
     kvps_store *s = nullptr;
@@ -125,8 +126,9 @@ void control_characters_in_options(void **) {
                   kvps_open("s3://AK%0d%0aX-Evil:%201:secret@b?endpoint=http://127.0.0.1:1", &s));
     // From the environment: the s3 client refuses it by the option's name.
     setenv("AWS_REGION", "us-east-1\r\nX-Evil: 1", 1);
-    ASSERT_STATUS(KVPS_INVALID_OPTION,
-                  kvps_open("s3://b?endpoint=http://127.0.0.1:1&access_key_id=a&secret_access_key=b", &s));
+    ASSERT_STATUS(
+        KVPS_INVALID_OPTION,
+        kvps_open("s3://b?endpoint=http://127.0.0.1:1&access_key_id=a&secret_access_key=b", &s));
     ASSERT_MESSAGE_HAS("region");
     unsetenv("AWS_REGION");
 }
@@ -185,7 +187,11 @@ kvps::s3::Client raw_client() {
     settings.endpoint = query_value(url, "endpoint");
     settings.region = query_value(url, "region");
     settings.credentials = std::make_shared<kvps::s3::CredentialProvider>(
-        kvps::s3::Credentials{query_value(url, "access_key_id"), query_value(url, "secret_access_key"), "", "the URL", {}});
+        kvps::s3::Credentials{query_value(url, "access_key_id"),
+                              query_value(url, "secret_access_key"),
+                              "",
+                              "the URL",
+                              {}});
     return kvps::s3::Client(settings);
 }
 
@@ -233,7 +239,8 @@ void cut_answers_are_errors(void **) {
         void *data = nullptr;
         size_t n = 0;
         got = kvps_get(s, "k", &data, &n);
-        if (got != KVPS_NETWORK) fail_msg("get with its answer cut at byte %d: %s", k, kvps_status_name(got));
+        if (got != KVPS_NETWORK)
+            fail_msg("get with its answer cut at byte %d: %s", k, kvps_status_name(got));
     }
     kvps_close(s);
 }
@@ -255,11 +262,13 @@ void stalls_are_cut_at_request_timeout(void **) {
         auto start = std::chrono::steady_clock::now();
         ASSERT_STATUS(KVPS_TIMEOUT, kvps_get(s, "big", &data, &n));
         double took = seconds_since(start);
-        if (took > 2.6) fail_msg("a stall after %.0f%% of the answer was cut after %.1f s", at * 100, took);
+        if (took > 2.6)
+            fail_msg("a stall after %.0f%% of the answer was cut after %.1f s", at * 100, took);
     }
     // A stall in the middle of sending a body.
     proxy.set_rule([](const fault::RequestInfo &r) {
-        return r.method == "PUT" ? fault::Action{fault::Kind::StallRequest, 0.5, 20000} : fault::Action{};
+        return r.method == "PUT" ? fault::Action{fault::Kind::StallRequest, 0.5, 20000}
+                                 : fault::Action{};
     });
     std::string huge(8 << 20, 'y');
     auto start = std::chrono::steady_clock::now();
@@ -274,7 +283,8 @@ void stalls_are_cut_at_request_timeout(void **) {
 void lost_answers_are_settled(void **) {
     fault::Proxy proxy(upstream_port());
     kvps_store *s = nullptr, *plain = nullptr;
-    ASSERT_OK(kvps_open(via(proxy, "lost", "max_attempts=1&request_timeout=1s&part_size=5MiB").c_str(), &s));
+    ASSERT_OK(kvps_open(
+        via(proxy, "lost", "max_attempts=1&request_timeout=1s&part_size=5MiB").c_str(), &s));
     ASSERT_OK(kvps_open(direct("lost").c_str(), &plain));
     ASSERT_OK(kvps_put(plain, "k", "old", 3));
 
@@ -289,7 +299,8 @@ void lost_answers_are_settled(void **) {
     }
     // The server never got the whole body: failure, the old value stays.
     proxy.set_rule([](const fault::RequestInfo &r) {
-        return r.method == "PUT" ? fault::Action{fault::Kind::ResetRequest, 0.9, 0} : fault::Action{};
+        return r.method == "PUT" ? fault::Action{fault::Kind::ResetRequest, 0.9, 0}
+                                 : fault::Action{};
     });
     kvps_status got = kvps_put(s, "k", "new", 3);
     if (got != KVPS_NETWORK) fail_msg("put: %s: %s", kvps_status_name(got), kvps_last_error());
@@ -324,7 +335,8 @@ void lost_answers_are_settled(void **) {
 void lost_conditional_answers_are_settled(void **) {
     fault::Proxy proxy(upstream_port());
     kvps_store *s = nullptr, *plain = nullptr;
-    ASSERT_OK(kvps_open(via(proxy, "lostc", "max_attempts=1&request_timeout=1s&part_size=5MiB").c_str(), &s));
+    ASSERT_OK(kvps_open(
+        via(proxy, "lostc", "max_attempts=1&request_timeout=1s&part_size=5MiB").c_str(), &s));
     ASSERT_OK(kvps_open(direct("lostc").c_str(), &plain));
     ASSERT_OK(kvps_put(plain, "k", "old", 3));
     kvps_put_options create = KVPS_PUT_OPTIONS_INIT;
@@ -353,7 +365,9 @@ void lost_conditional_answers_are_settled(void **) {
     // the answer was lost. Same bytes in place, but not this write's: a failure.
     on_put_of("k", fault::Kind::CutAnswer);
     kvps_status got = kvps_put_with(s, "k", "old", 3, &create);
-    if (got != KVPS_NETWORK) fail_msg("create_only over the same bytes: %s: %s", kvps_status_name(got), kvps_last_error());
+    if (got != KVPS_NETWORK)
+        fail_msg("create_only over the same bytes: %s: %s", kvps_status_name(got),
+                 kvps_last_error());
     ASSERT_MESSAGE_HAS("checked");
     // If-Match, stored, answer lost: success.
     std::string old_etag = etag_of("k");
@@ -365,14 +379,16 @@ void lost_conditional_answers_are_settled(void **) {
     // If-Match with a stale etag, the same bytes as in place, answer lost: a failure.
     on_put_of("k", fault::Kind::CutAnswer);
     got = kvps_put_with(s, "k", "new", 3, &match);
-    if (got != KVPS_NETWORK) fail_msg("stale If-Match: %s: %s", kvps_status_name(got), kvps_last_error());
+    if (got != KVPS_NETWORK)
+        fail_msg("stale If-Match: %s: %s", kvps_status_name(got), kvps_last_error());
     ASSERT_MESSAGE_HAS("checked");
     // The body never arrived whole: a failure, the old value stays.
     std::string current = etag_of("k");
     match.if_match = current.c_str();
     on_put_of("k", fault::Kind::ResetRequest, 0.9);
     got = kvps_put_with(s, "k", "newer", 5, &match);
-    if (got != KVPS_NETWORK) fail_msg("reset body: %s: %s", kvps_status_name(got), kvps_last_error());
+    if (got != KVPS_NETWORK)
+        fail_msg("reset body: %s: %s", kvps_status_name(got), kvps_last_error());
     assert_string_equal(get_text(plain, "k").c_str(), "new");
     // The answer and the check both lost: the distinct status.
     proxy.set_rule([](const fault::RequestInfo &r) {
@@ -398,7 +414,9 @@ void lost_conditional_answers_are_settled(void **) {
     ASSERT_OK(kvps_put_with(s, "big", big.data(), big.size(), &create));
     assert_true(get_text(plain, "big") == big);
     got = kvps_put_with(s, "big", big.data(), big.size(), &create);  // refused, answer lost
-    if (got != KVPS_NETWORK) fail_msg("create_only multipart over the same bytes: %s: %s", kvps_status_name(got), kvps_last_error());
+    if (got != KVPS_NETWORK)
+        fail_msg("create_only multipart over the same bytes: %s: %s", kvps_status_name(got),
+                 kvps_last_error());
     ASSERT_MESSAGE_HAS("checked");
     assert_int_equal(open_uploads(g_prefix + "/lostc/big"), 0);
     // kvps's own write id never shows as the user's metadata.

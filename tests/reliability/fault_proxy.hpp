@@ -57,7 +57,7 @@ struct Action {
 
 struct RequestInfo {
     std::string method;
-    std::string target;  // path and query as sent
+    std::string target;   // path and query as sent
     uint64_t number = 0;  // 1, 2, ... over the proxy's life
 };
 
@@ -235,7 +235,8 @@ private:
         addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
         int one = 1;
         setsockopt(client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (server_fd < 0 || connect(server_fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
+        if (server_fd < 0 ||
+            connect(server_fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
             close(client_fd);
             if (server_fd >= 0) close(server_fd);
             return;
@@ -283,17 +284,18 @@ private:
         case Kind::Reply503:
         case Kind::Reply500: {
             bool slow = action.kind == Kind::Reply503;
-            std::string xml = std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>") +
-                              (slow ? "SlowDown" : "InternalError") +
-                              "</Code><Message>injected by the fault proxy</Message>"
-                              "<RequestId>fault</RequestId></Error>";
-            std::string answer = std::string("HTTP/1.1 ") + (slow ? "503 Slow Down" : "500 Internal Server Error") +
+            std::string xml =
+                std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>") +
+                (slow ? "SlowDown" : "InternalError") +
+                "</Code><Message>injected by the fault proxy</Message>"
+                "<RequestId>fault</RequestId></Error>";
+            std::string answer = std::string("HTTP/1.1 ") +
+                                 (slow ? "503 Slow Down" : "500 Internal Server Error") +
                                  "\r\nContent-Type: application/xml\r\nContent-Length: " +
                                  std::to_string(xml.size()) + "\r\n\r\n" + xml;
             return send_all(client.fd, answer.data(), answer.size());
         }
-        default:
-            break;
+        default: break;
         }
 
         if (!send_all(server.fd, request.data(), request.size())) return false;
@@ -334,7 +336,7 @@ inline Rule random_faults(double rate, uint64_t seed, int stall_ms) {
         std::lock_guard lock(*mutex);
         std::uniform_real_distribution<double> u(0, 1);
         if (u(*random) >= rate) return Action{};
-        static const Kind kinds[] = {Kind::Reply503, Kind::Reply500, Kind::ResetRequest,
+        static const Kind kinds[] = {Kind::Reply503,     Kind::Reply500,  Kind::ResetRequest,
                                      Kind::StallRequest, Kind::CutAnswer, Kind::StallAnswer};
         Action a;
         a.kind = kinds[(*random)() % 6];

@@ -111,7 +111,8 @@ int main(int argc, char **argv) {
         if (!value || !*value) {
             const char *ci = std::getenv("CI");
             bool in_ci = ci && std::strcmp(ci, "true") == 0;
-            std::fprintf(stderr, "%s is not set: %s\n", argv[1], in_ci ? "failing (CI=true)" : "skipping");
+            std::fprintf(stderr, "%s is not set: %s\n", argv[1],
+                         in_ci ? "failing (CI=true)" : "skipping");
             return in_ci ? 1 : 77;
         }
         g_base = value;
@@ -128,9 +129,11 @@ int main(int argc, char **argv) {
     std::string faulty_url = with_prefix(g_base);
     faulty_url.replace(faulty_url.find(endpoint), endpoint.size(),
                        "http://127.0.0.1:" + std::to_string(proxy.port()));
-    faulty_url += "&max_attempts=" + std::to_string(kMaxAttempts) + "&request_timeout=1s&part_size=5MiB&concurrency=2";
+    faulty_url += "&max_attempts=" + std::to_string(kMaxAttempts) +
+                  "&request_timeout=1s&part_size=5MiB&concurrency=2";
     kvps_store *store = nullptr, *plain = nullptr;
-    if (kvps_open(faulty_url.c_str(), &store) != KVPS_OK || kvps_open(with_prefix(g_base).c_str(), &plain) != KVPS_OK) {
+    if (kvps_open(faulty_url.c_str(), &store) != KVPS_OK ||
+        kvps_open(with_prefix(g_base).c_str(), &plain) != KVPS_OK) {
         std::fprintf(stderr, "open: %s\n", kvps_last_error());
         return 1;
     }
@@ -149,8 +152,8 @@ int main(int argc, char **argv) {
     auto record = [&](const char *op, kvps_status st, double seconds) {
         by_status[std::string(op) + " " + kvps_status_name(st)]++;
         slowest[op] = std::max(slowest[op], seconds);
-        CHECK(st == KVPS_OK || st == KVPS_NOT_FOUND || clear_failure(st), "%s: unclear status %s: %s",
-              op, kvps_status_name(st), kvps_last_error());
+        CHECK(st == KVPS_OK || st == KVPS_NOT_FOUND || clear_failure(st),
+              "%s: unclear status %s: %s", op, kvps_status_name(st), kvps_last_error());
     };
     // After any write: what the server holds must be allowed (never a partial value).
     auto verify = [&](const std::string &key) {
@@ -160,7 +163,8 @@ int main(int argc, char **argv) {
             CHECK(a.absent, "key %s is missing, the model says it must exist", key.c_str());
         } else if (!allowed_bytes(a, *v)) {
             ++partial_values;
-            CHECK(false, "key %s holds %zu bytes that were never written whole", key.c_str(), v->size());
+            CHECK(false, "key %s holds %zu bytes that were never written whole", key.c_str(),
+                  v->size());
         } else {
             model[key] = Allowed{{*v}, false};  // settle the model to what is there
         }
@@ -256,7 +260,8 @@ int main(int argc, char **argv) {
                 st = kvps_reader_seek(r, seek_to);
                 std::vector<char> buffer(256 << 10);
                 size_t n = 0;
-                while (st == KVPS_OK && (st = kvps_reader_read(r, buffer.data(), buffer.size(), &n)) == KVPS_OK && n)
+                while (st == KVPS_OK &&
+                       (st = kvps_reader_read(r, buffer.data(), buffer.size(), &n)) == KVPS_OK && n)
                     got.append(buffer.data(), n);
                 kvps_reader_close(r);
             }
@@ -278,8 +283,8 @@ int main(int argc, char **argv) {
             if (st == KVPS_OK) {
                 bool ok = false;
                 for (const std::string &v : model[key].values) ok = ok || v.size() == info.size;
-                CHECK(ok && info.etag[0], "stat %s: size %llu / etag '%s' match no value", key.c_str(),
-                      (unsigned long long)info.size, info.etag);
+                CHECK(ok && info.etag[0], "stat %s: size %llu / etag '%s' match no value",
+                      key.c_str(), (unsigned long long)info.size, info.etag);
             } else if (st == KVPS_NOT_FOUND) {
                 CHECK(model[key].absent, "stat %s: not found, but it exists", key.c_str());
             }
@@ -308,8 +313,10 @@ int main(int argc, char **argv) {
         } else if (kind == 11) {  // delete
             kvps_status st = kvps_delete(store, key.c_str());
             record("delete", st, since(t0));
-            if (st == KVPS_OK) model[key] = Allowed{{}, true};
-            else model[key].absent = true;  // may have happened
+            if (st == KVPS_OK)
+                model[key] = Allowed{{}, true};
+            else
+                model[key].absent = true;  // may have happened
             verify(key);
         } else if (kind == 12) {  // batch put + get
             const char *keys[3];
@@ -334,14 +341,17 @@ int main(int argc, char **argv) {
         } else {  // batch delete
             const char *keys[2];
             int first = static_cast<int>(random() % kKeys);
-            std::string names[2] = {"k" + std::to_string(first), "k" + std::to_string((first + 7) % kKeys)};
+            std::string names[2] = {"k" + std::to_string(first),
+                                    "k" + std::to_string((first + 7) % kKeys)};
             for (int i = 0; i < 2; ++i) keys[i] = names[i].c_str();
             kvps_status statuses[2];
             kvps_status st = kvps_delete_many(store, 2, keys, statuses);
             record("delete_many", st, since(t0));
             for (int i = 0; i < 2; ++i) {
-                if (statuses[i] == KVPS_OK) model[names[i]] = Allowed{{}, true};
-                else model[names[i]].absent = true;
+                if (statuses[i] == KVPS_OK)
+                    model[names[i]] = Allowed{{}, true};
+                else
+                    model[names[i]].absent = true;
                 verify(names[i]);
             }
         }
@@ -353,14 +363,20 @@ int main(int argc, char **argv) {
     settings.endpoint = endpoint;
     settings.region = query_value(parsed, "region");
     settings.credentials = std::make_shared<kvps::s3::CredentialProvider>(
-        kvps::s3::Credentials{query_value(parsed, "access_key_id"), query_value(parsed, "secret_access_key"), "", "the URL", {}});
+        kvps::s3::Credentials{query_value(parsed, "access_key_id"),
+                              query_value(parsed, "secret_access_key"),
+                              "",
+                              "the URL",
+                              {}});
     kvps::s3::Client client(settings);
     size_t left = 0;
     for (const std::string &key : multipart_keys) {
         kvps::s3::Call call;
         call.query = {{"uploads", ""}, {"prefix", g_prefix + "/" + key}};
         kvps::s3::HttpResponse response = client.send(call);
-        left += kvps::s3::parse_multipart_uploads(std::string_view(response.body.data(), response.body.size())).size();
+        left += kvps::s3::parse_multipart_uploads(
+                    std::string_view(response.body.data(), response.body.size()))
+                    .size();
     }
     CHECK(left == 0, "%zu multipart uploads left", left);
     // Clean up.
@@ -368,14 +384,16 @@ int main(int argc, char **argv) {
     kvps_close(store);
     kvps_close(plain);
 
-    std::printf("fault run: %d operations, seed %llu, fault rate %.0f%%, %llu requests, faults:", ops,
-                (unsigned long long)seed, rate * 100, (unsigned long long)proxy.requests());
-    for (fault::Kind k : {fault::Kind::Reply503, fault::Kind::Reply500, fault::Kind::ResetRequest,
-                          fault::Kind::StallRequest, fault::Kind::CutAnswer, fault::Kind::StallAnswer})
+    std::printf("fault run: %d operations, seed %llu, fault rate %.0f%%, %llu requests, faults:",
+                ops, (unsigned long long)seed, rate * 100, (unsigned long long)proxy.requests());
+    for (fault::Kind k :
+         {fault::Kind::Reply503, fault::Kind::Reply500, fault::Kind::ResetRequest,
+          fault::Kind::StallRequest, fault::Kind::CutAnswer, fault::Kind::StallAnswer})
         std::printf(" %s=%llu", fault::kind_name(k), (unsigned long long)proxy.injected(k));
-    std::printf("\n  bytes checked %llu, wrong bytes %d, partial values %d, outcome unknown %d, "
-                "multipart uploads left %zu, failures %d\n",
-                (unsigned long long)bytes_checked, wrong_bytes, partial_values, unknowns, left, g_failures);
+    std::printf(
+        "\n  bytes checked %llu, wrong bytes %d, partial values %d, outcome unknown %d, "
+        "multipart uploads left %zu, failures %d\n",
+        (unsigned long long)bytes_checked, wrong_bytes, partial_values, unknowns, left, g_failures);
     std::printf("  slowest (s):");
     for (const auto &[op, s] : slowest) std::printf(" %s=%.2f", op.c_str(), s);
     std::printf("\n  results:");

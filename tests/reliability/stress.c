@@ -129,8 +129,10 @@ static void *worker(void *arg) {
             st = kvps_writer_open(g_store, key, &w);
             if (st == KVPS_OK) st = kvps_writer_write(w, buf, n / 2);
             if (st == KVPS_OK) st = kvps_writer_write(w, buf + n / 2, n - n / 2);
-            if (st == KVPS_OK) st = kvps_writer_commit(w);
-            else kvps_writer_abort(w);
+            if (st == KVPS_OK)
+                st = kvps_writer_commit(w);
+            else
+                kvps_writer_abort(w);
             if (st != KVPS_OK) report("writer", key, st);
             break;
         }
@@ -168,7 +170,8 @@ int main(int argc, char **argv) {
         if (!url || !*url) {
             const char *ci = getenv("CI");
             int in_ci = ci && strcmp(ci, "true") == 0;
-            fprintf(stderr, "%s is not set: %s\n", argv[1], in_ci ? "failing (CI=true)" : "skipping");
+            fprintf(stderr, "%s is not set: %s\n", argv[1],
+                    in_ci ? "failing (CI=true)" : "skipping");
             return in_ci ? 1 : 77;
         }
     }

@@ -23,7 +23,9 @@
 class BreakingProxy {
 public:
     BreakingProxy(int upstream_port, uint64_t cut_down_after, int down_cuts, uint64_t cut_up_after)
-        : upstream_port_(upstream_port), cut_down_after_(cut_down_after), down_cuts_(down_cuts),
+        : upstream_port_(upstream_port),
+          cut_down_after_(cut_down_after),
+          down_cuts_(down_cuts),
           cut_up_after_(cut_up_after) {
         listener_ = socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};

@@ -83,13 +83,14 @@ std::string read_file(const std::string &path) {
 // the sources that have no MinIO of their own.
 Credentials mint() {
     kvps::s3::StsTarget sts{g_endpoint, "us-east-1", {}};
-    return kvps::s3::sts_assume_role(
-        sts, Credentials{g_root_id, g_root_secret, "", "root", {}},
-        {"arn:aws:iam::123456789012:role/kvps-test", "kvps-test-mint", "", "3600", "the test's minting"});
+    return kvps::s3::sts_assume_role(sts, Credentials{g_root_id, g_root_secret, "", "root", {}},
+                                     {"arn:aws:iam::123456789012:role/kvps-test", "kvps-test-mint",
+                                      "", "3600", "the test's minting"});
 }
 
 std::string iso8601(std::optional<kvps::s3::Clock::time_point> t) {
-    std::time_t when = kvps::s3::Clock::to_time_t(t.value_or(kvps::s3::Clock::now() + std::chrono::hours(1)));
+    std::time_t when =
+        kvps::s3::Clock::to_time_t(t.value_or(kvps::s3::Clock::now() + std::chrono::hours(1)));
     char text[32];
     std::tm tm{};
     gmtime_r(&when, &tm);
@@ -198,7 +199,8 @@ private:
                 std::lock_guard lock(mutex_);
                 requests_.push_back(request);
             }
-            std::string answer = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: "
+            std::string answer = "HTTP/1.1 " + std::to_string(status_) +
+                                 " X\r\nContent-Type: "
                                  "application/json\r\nConnection: close\r\nContent-Length: " +
                                  std::to_string(body_.size()) + "\r\n\r\n" + body_;
             send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
@@ -259,13 +261,15 @@ void environment_keys(void **) {
 void assume_role_with_source_profile(void **) {
     write_file("credentials", "[base]\naws_access_key_id = " + g_root_id +
                                   "\naws_secret_access_key = " + g_root_secret + "\n");
-    write_file("config", "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/kvps-test\n"
-                         "source_profile = base\nrole_session_name = kvps-test-session\n");
+    write_file("config",
+               "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/kvps-test\n"
+               "source_profile = base\nrole_session_name = kvps-test-session\n");
     Credentials c = chain("role");
     assert_false(c.session_token.empty());
     assert_true(c.access_key_id != g_root_id);
     assert_true(c.expiration.has_value());
-    if (c.source.find("STS AssumeRole") == std::string::npos) fail_msg("source: %s", c.source.c_str());
+    if (c.source.find("STS AssumeRole") == std::string::npos)
+        fail_msg("source: %s", c.source.c_str());
     round_trip("&profile=role", {g_root_secret, c.secret_access_key, c.session_token});
 }
 
@@ -275,8 +279,10 @@ void assume_role_chained_reaches_the_second_hop(void **) {
     // proves it was made, with hop1's credentials, and names the profile.
     write_file("credentials", "[base]\naws_access_key_id = " + g_root_id +
                                   "\naws_secret_access_key = " + g_root_secret + "\n");
-    write_file("config", "[profile hop1]\nrole_arn = arn:aws:iam::123456789012:role/one\nsource_profile = base\n"
-                         "[profile hop2]\nrole_arn = arn:aws:iam::123456789012:role/two\nsource_profile = hop1\n");
+    write_file(
+        "config",
+        "[profile hop1]\nrole_arn = arn:aws:iam::123456789012:role/one\nsource_profile = base\n"
+        "[profile hop2]\nrole_arn = arn:aws:iam::123456789012:role/two\nsource_profile = hop1\n");
     try {
         chain("hop2");
         fail_msg("MinIO accepted AssumeRole from temporary credentials");
@@ -294,8 +300,9 @@ void assume_role_with_credential_source(void **) {
     // profile option keeps those keys from being used directly.
     setenv("AWS_ACCESS_KEY_ID", g_root_id.c_str(), 1);
     setenv("AWS_SECRET_ACCESS_KEY", g_root_secret.c_str(), 1);
-    write_file("config", "[profile envrole]\nrole_arn = arn:aws:iam::123456789012:role/kvps-test\n"
-                         "credential_source = Environment\n");
+    write_file("config",
+               "[profile envrole]\nrole_arn = arn:aws:iam::123456789012:role/kvps-test\n"
+               "credential_source = Environment\n");
     Credentials c = chain("envrole");
     assert_false(c.session_token.empty());
     round_trip("&profile=envrole", {g_root_secret, c.secret_access_key, c.session_token});
@@ -343,15 +350,18 @@ void expired_credentials_are_renewed_once(void **) {
     write_file("good.json", "{\"Version\": 1, \"AccessKeyId\": \"" + minted.access_key_id +
                                 "\", \"SecretAccessKey\": \"" + minted.secret_access_key +
                                 "\", \"SessionToken\": \"" + minted.session_token + "\"}\n");
-    write_file("stale.json", "{\"Version\": 1, \"AccessKeyId\": \"KVPSSTALEKEY000000\", "
-                             "\"SecretAccessKey\": \"stale-secret-kvps\", \"SessionToken\": \"stale-token-kvps\"}\n");
+    write_file(
+        "stale.json",
+        "{\"Version\": 1, \"AccessKeyId\": \"KVPSSTALEKEY000000\", "
+        "\"SecretAccessKey\": \"stale-secret-kvps\", \"SessionToken\": \"stale-token-kvps\"}\n");
     std::string calls = g_dir + "/calls";
     std::remove(calls.c_str());
-    write_file("rotate.sh", "echo x >> " + calls + "\nif [ $(wc -l < " + calls + ") -eq 1 ]; then cat " +
-                                g_dir + "/stale.json; else cat " + g_dir + "/good.json; fi\n");
+    write_file("rotate.sh", "echo x >> " + calls + "\nif [ $(wc -l < " + calls +
+                                ") -eq 1 ]; then cat " + g_dir + "/stale.json; else cat " + g_dir +
+                                "/good.json; fi\n");
     write_file("config", "[default]\ncredential_process = sh " + g_dir + "/rotate.sh\n");
-    round_trip("&max_attempts=1", {minted.secret_access_key, minted.session_token, "stale-secret-kvps",
-                                   "stale-token-kvps"});
+    round_trip("&max_attempts=1", {minted.secret_access_key, minted.session_token,
+                                   "stale-secret-kvps", "stale-token-kvps"});
     std::string log = read_file(calls);
     assert_int_equal(std::count(log.begin(), log.end(), '\n'), 2);
 }
@@ -363,13 +373,13 @@ void credentials_near_expiry_are_refreshed_ahead(void **) {
     Credentials minted = mint();
     std::string calls = g_dir + "/ahead-calls";
     std::remove(calls.c_str());
-    write_file("ahead.json", "{\"Version\": 1, \"AccessKeyId\": \"" + minted.access_key_id +
-                                 "\", \"SecretAccessKey\": \"" + minted.secret_access_key +
-                                 "\", \"SessionToken\": \"" + minted.session_token +
-                                 "\", \"Expiration\": \"" +
-                                 iso8601(kvps::s3::Clock::now() + std::chrono::minutes(3)) + "\"}\n");
-    write_file("config", "[default]\ncredential_process = sh -c 'echo x >> " + calls + "; cat " + g_dir +
-                             "/ahead.json'\n");
+    write_file("ahead.json",
+               "{\"Version\": 1, \"AccessKeyId\": \"" + minted.access_key_id +
+                   "\", \"SecretAccessKey\": \"" + minted.secret_access_key +
+                   "\", \"SessionToken\": \"" + minted.session_token + "\", \"Expiration\": \"" +
+                   iso8601(kvps::s3::Clock::now() + std::chrono::minutes(3)) + "\"}\n");
+    write_file("config", "[default]\ncredential_process = sh -c 'echo x >> " + calls + "; cat " +
+                             g_dir + "/ahead.json'\n");
     kvps_store *s = nullptr;
     ASSERT_OK(kvps_open(g_store.c_str(), &s));
     std::string opened = read_file(calls);
@@ -385,16 +395,18 @@ void credentials_near_expiry_are_refreshed_ahead(void **) {
 
 void sso_end_to_end(void **) {
     Credentials minted = mint();
-    long long expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               minted.expiration->time_since_epoch()).count();
+    long long expires_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(minted.expiration->time_since_epoch())
+            .count();
     LocalResponder portal(200, "{\"roleCredentials\": {\"accessKeyId\": \"" + minted.access_key_id +
                                    "\", \"secretAccessKey\": \"" + minted.secret_access_key +
                                    "\", \"sessionToken\": \"" + minted.session_token +
                                    "\", \"expiration\": " + std::to_string(expires_ms) + "}}");
     setenv("AWS_ENDPOINT_URL_SSO", portal.url().c_str(), 1);
-    write_file("config", "[profile sso]\nsso_session = kvps\nsso_account_id = 111122223333\n"
-                         "sso_role_name = Reader\n[sso-session kvps]\nsso_region = eu-west-1\n"
-                         "sso_start_url = https://kvps.awsapps.com/start\n");
+    write_file("config",
+               "[profile sso]\nsso_session = kvps\nsso_account_id = 111122223333\n"
+               "sso_role_name = Reader\n[sso-session kvps]\nsso_region = eu-west-1\n"
+               "sso_start_url = https://kvps.awsapps.com/start\n");
     // The cache file `aws sso login --sso-session kvps` writes: SHA-1 of the session name.
     std::system(("mkdir -p " + g_dir + "/.aws/sso/cache").c_str());
     const std::string token = "kvps-sso-access-token-0123456789";

@@ -109,7 +109,8 @@ int clean_environment(void **) {
 void options_come_first(void **) {
     setenv("AWS_ACCESS_KEY_ID", "ENVID", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
-    auto c = resolve("s3://URLID:urlsecret@bucket", {{"access_key_id", "OPTID"}, {"secret_access_key", "optsecret"}});
+    auto c = resolve("s3://URLID:urlsecret@bucket",
+                     {{"access_key_id", "OPTID"}, {"secret_access_key", "optsecret"}});
     assert_string_equal(c.access_key_id.c_str(), "OPTID");
     assert_string_equal(c.secret_access_key.c_str(), "optsecret");
 }
@@ -133,10 +134,12 @@ void environment_before_files(void **) {
 }
 
 void profile_from_shared_files(void **) {
-    write_file("credentials", "[default]\naws_access_key_id = DEFID\naws_secret_access_key = d\n"
-                              "[work]\n  aws_access_key_id=WORKID  \naws_secret_access_key = w s\n");
-    write_file("config", "[profile work]\nregion = eu-west-3\nendpoint_url = http://127.0.0.1:9\n"
-                         "s3 =\n  addressing_style = path\n  region = nested-must-not-win\n");
+    write_file("credentials",
+               "[default]\naws_access_key_id = DEFID\naws_secret_access_key = d\n"
+               "[work]\n  aws_access_key_id=WORKID  \naws_secret_access_key = w s\n");
+    write_file("config",
+               "[profile work]\nregion = eu-west-3\nendpoint_url = http://127.0.0.1:9\n"
+               "s3 =\n  addressing_style = path\n  region = nested-must-not-win\n");
     assert_string_equal(resolve("s3://bucket").access_key_id.c_str(), "DEFID");
     setenv("AWS_PROFILE", "work", 1);
     auto c = resolve("s3://bucket");
@@ -146,7 +149,8 @@ void profile_from_shared_files(void **) {
     assert_string_equal(kvps::s3::resolve_endpoint(config("s3://bucket")).value().c_str(),
                         "http://127.0.0.1:9");
     // The profile option wins over AWS_PROFILE.
-    assert_string_equal(resolve("s3://bucket", {{"profile", "default"}}).access_key_id.c_str(), "DEFID");
+    assert_string_equal(resolve("s3://bucket", {{"profile", "default"}}).access_key_id.c_str(),
+                        "DEFID");
 }
 
 void credentials_in_config_file(void **) {
@@ -160,7 +164,8 @@ void profile_option_skips_the_environment(void **) {
     setenv("AWS_ACCESS_KEY_ID", "ENVID", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
     write_file("credentials", "[dev]\naws_access_key_id = DEVID\naws_secret_access_key = d\n");
-    assert_string_equal(resolve("s3://bucket", {{"profile", "dev"}}).access_key_id.c_str(), "DEVID");
+    assert_string_equal(resolve("s3://bucket", {{"profile", "dev"}}).access_key_id.c_str(),
+                        "DEVID");
     setenv("AWS_PROFILE", "dev", 1);
     assert_string_equal(resolve("s3://bucket").access_key_id.c_str(), "ENVID");
 }
@@ -178,13 +183,15 @@ void nothing_found_lists_every_place_in_order(void **) {
     kvps::Error e = error_of([] { resolve("s3://bucket"); });
     assert_int_equal(e.status(), KVPS_NO_CREDENTIALS);
     const std::string &m = e.message();
-    std::vector<std::string> places = {"options access_key_id", "URL", "environment", "web identity",
-                                       "profile 'default'", g_dir + "/credentials (missing)",
+    std::vector<std::string> places = {"options access_key_id", "URL",
+                                       "environment",           "web identity",
+                                       "profile 'default'",     g_dir + "/credentials (missing)",
                                        "container credentials", "instance metadata (skipped"};
     size_t at = 0;
     for (const std::string &place : places) {
         size_t found = m.find(place, at);
-        if (found == std::string::npos) fail_msg("'%s' missing or out of order in: %s", place.c_str(), m.c_str());
+        if (found == std::string::npos)
+            fail_msg("'%s' missing or out of order in: %s", place.c_str(), m.c_str());
         at = found;
     }
     assert_contains(m, "anonymous=true");
@@ -212,7 +219,8 @@ void anonymous_only_when_asked(void **) {
     auto c = resolve("s3://bucket", {{"anonymous", "true"}});
     assert_true(c.anonymous());
     kvps::Error e = error_of([] {
-        resolve("s3://bucket", {{"anonymous", "true"}, {"access_key_id", "A"}, {"secret_access_key", "s"}});
+        resolve("s3://bucket",
+                {{"anonymous", "true"}, {"access_key_id", "A"}, {"secret_access_key", "s"}});
     });
     assert_int_equal(e.status(), KVPS_INVALID_OPTION);
     assert_contains(e.message(), "anonymous");
@@ -234,11 +242,12 @@ void missing_profile_names_profile_and_files(void **) {
 // --- profile forms refused with a message naming them
 
 void role_profiles_that_cannot_work(void **) {
-    write_file("config", "[profile lonely]\nrole_arn = arn:aws:iam::1:role/r\n"
-                         "[profile a]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = b\n"
-                         "[profile b]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = a\n"
-                         "[profile odd]\nrole_arn = arn:aws:iam::1:role/r\ncredential_source = Floppy\n"
-                         "[profile ghost]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = gone\n");
+    write_file("config",
+               "[profile lonely]\nrole_arn = arn:aws:iam::1:role/r\n"
+               "[profile a]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = b\n"
+               "[profile b]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = a\n"
+               "[profile odd]\nrole_arn = arn:aws:iam::1:role/r\ncredential_source = Floppy\n"
+               "[profile ghost]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = gone\n");
     kvps::Error e = error_of([] { resolve("s3://bucket", {{"profile", "lonely"}}); });
     assert_int_equal(e.status(), KVPS_INVALID_OPTION);
     assert_contains(e.message(), "neither source_profile nor credential_source");
@@ -251,10 +260,12 @@ void role_profiles_that_cannot_work(void **) {
 }
 
 void sso_without_login_says_to_log_in(void **) {
-    write_file("config", "[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\n"
-                         "sso_role_name = Reader\n[sso-session corp]\nsso_region = eu-west-1\n"
-                         "sso_start_url = https://corp.awsapps.com/start\n"
-                         "[profile nosection]\nsso_session = absent\nsso_account_id = 1\nsso_role_name = r\n");
+    write_file(
+        "config",
+        "[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\n"
+        "sso_role_name = Reader\n[sso-session corp]\nsso_region = eu-west-1\n"
+        "sso_start_url = https://corp.awsapps.com/start\n"
+        "[profile nosection]\nsso_session = absent\nsso_account_id = 1\nsso_role_name = r\n");
     kvps::Error e = error_of([] { resolve("s3://bucket", {{"profile", "sso"}}); });
     assert_int_equal(e.status(), KVPS_NO_CREDENTIALS);
     assert_contains(e.message(), "aws sso login --profile sso");
@@ -264,7 +275,8 @@ void sso_without_login_says_to_log_in(void **) {
     std::string cache = dir + "/ee0bfd2552fbd840c02cc48b6e823320543c450f.json";
     assert_contains(e.message(), cache);
     std::system(("mkdir -p " + dir).c_str());
-    std::ofstream(cache) << R"({"accessToken": "sso-secret-token-123", "expiresAt": "2020-01-01T00:00:00Z"})";
+    std::ofstream(cache)
+        << R"({"accessToken": "sso-secret-token-123", "expiresAt": "2020-01-01T00:00:00Z"})";
     e = error_of([] { resolve("s3://bucket", {{"profile", "sso"}}); });
     assert_contains(e.message(), "expired at 2020-01-01T00:00:00Z");
     assert_lacks(e.message(), "sso-secret-token-123");
@@ -290,16 +302,24 @@ void web_identity_needs_both_variables(void **) {
 // --- credential_process (a real process; no server needed)
 
 void credential_process_output_and_expiration(void **) {
-    write_file("proc.sh", "#!/bin/sh\necho \"$1\" >> " + g_dir + "/proc.calls\n"
-                          "printf '{\"Version\": 1, \"AccessKeyId\": \"PROCID\", \"SecretAccessKey\": "
-                          "\"proc-secret-xyz\", \"SessionToken\": \"proc-token\", "
-                          "\"Expiration\": \"2199-01-02T03:04:05Z\"}'\n");
-    write_file("bad.sh", "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"X\", "
-                         "\"SecretAccessKey\": \"bad-secret-xyz\"' ; exit 0\n");
-    write_file("fails.sh", "#!/bin/sh\necho '{\"SecretAccessKey\": \"fail-secret-xyz\"}'; exit 3\n");
-    write_file("config", "[profile p]\ncredential_process = sh " + g_dir + "/proc.sh arg\n"
-                         "[profile bad]\ncredential_process = sh " + g_dir + "/bad.sh\n"
-                         "[profile fails]\ncredential_process = sh " + g_dir + "/fails.sh\n");
+    write_file("proc.sh",
+               "#!/bin/sh\necho \"$1\" >> " + g_dir +
+                   "/proc.calls\n"
+                   "printf '{\"Version\": 1, \"AccessKeyId\": \"PROCID\", \"SecretAccessKey\": "
+                   "\"proc-secret-xyz\", \"SessionToken\": \"proc-token\", "
+                   "\"Expiration\": \"2199-01-02T03:04:05Z\"}'\n");
+    write_file("bad.sh",
+               "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"X\", "
+               "\"SecretAccessKey\": \"bad-secret-xyz\"' ; exit 0\n");
+    write_file("fails.sh",
+               "#!/bin/sh\necho '{\"SecretAccessKey\": \"fail-secret-xyz\"}'; exit 3\n");
+    write_file("config", "[profile p]\ncredential_process = sh " + g_dir +
+                             "/proc.sh arg\n"
+                             "[profile bad]\ncredential_process = sh " +
+                             g_dir +
+                             "/bad.sh\n"
+                             "[profile fails]\ncredential_process = sh " +
+                             g_dir + "/fails.sh\n");
     auto c = resolve("s3://bucket", {{"profile", "p"}});
     assert_string_equal(c.access_key_id.c_str(), "PROCID");
     assert_string_equal(c.session_token.c_str(), "proc-token");
@@ -391,7 +411,8 @@ void renew_once_for_all_who_saw_the_refusal(void **) {
     std::shared_ptr<const Credentials> used = p.get();
     std::vector<std::future<std::string>> callers;
     for (int i = 0; i < 8; ++i)
-        callers.push_back(std::async(std::launch::async, [&] { return p.renew(used)->access_key_id; }));
+        callers.push_back(
+            std::async(std::launch::async, [&] { return p.renew(used)->access_key_id; }));
     for (auto &c : callers) assert_string_equal(c.get().c_str(), "NEW1");
     assert_int_equal(fetches.load(), 1);
 }
@@ -412,8 +433,9 @@ void json_reader(void **) {
 }
 
 void config_file_forms(void **) {
-    write_file("config", "# comment\n[default]\nregion = r0\n[profile x]\nregion = r1\n[x]\nregion = bare\n"
-                         "[y]\nregion = r2\n[sso-session s]\nsso_region = r3\n");
+    write_file("config",
+               "# comment\n[default]\nregion = r0\n[profile x]\nregion = r1\n[x]\nregion = bare\n"
+               "[y]\nregion = r2\n[sso-session s]\nsso_region = r3\n");
     kvps::s3::AwsFiles files = kvps::s3::AwsFiles::load();
     assert_string_equal(files.from_config("default", "region").c_str(), "r0");
     assert_string_equal(files.from_config("x", "region").c_str(), "r1");
@@ -429,11 +451,14 @@ void region_and_endpoint_order(void **) {
     assert_string_equal(kvps::s3::resolve_region(config("s3://bucket")).c_str(), "ap-south-1");
     setenv("AWS_REGION", "eu-north-1", 1);
     assert_string_equal(kvps::s3::resolve_region(config("s3://bucket")).c_str(), "eu-north-1");
-    assert_string_equal(kvps::s3::resolve_region(config("s3://bucket", {{"region", "x-1"}})).c_str(), "x-1");
+    assert_string_equal(
+        kvps::s3::resolve_region(config("s3://bucket", {{"region", "x-1"}})).c_str(), "x-1");
     setenv("AWS_ENDPOINT_URL", "http://general", 1);
-    assert_string_equal(kvps::s3::resolve_endpoint(config("s3://bucket")).value().c_str(), "http://general");
+    assert_string_equal(kvps::s3::resolve_endpoint(config("s3://bucket")).value().c_str(),
+                        "http://general");
     setenv("AWS_ENDPOINT_URL_S3", "http://s3-only", 1);
-    assert_string_equal(kvps::s3::resolve_endpoint(config("s3://bucket")).value().c_str(), "http://s3-only");
+    assert_string_equal(kvps::s3::resolve_endpoint(config("s3://bucket")).value().c_str(),
+                        "http://s3-only");
 }
 
 }  // namespace

@@ -76,8 +76,12 @@ kvps::s3::Client raw_client() {
     settings.endpoint = query_value(url, "endpoint");
     settings.region = query_value(url, "region");
     settings.path_style = true;
-    settings.credentials = std::make_shared<kvps::s3::CredentialProvider>(kvps::s3::Credentials{
-        query_value(url, "access_key_id"), query_value(url, "secret_access_key"), "", "the URL", {}});
+    settings.credentials = std::make_shared<kvps::s3::CredentialProvider>(
+        kvps::s3::Credentials{query_value(url, "access_key_id"),
+                              query_value(url, "secret_access_key"),
+                              "",
+                              "the URL",
+                              {}});
     return kvps::s3::Client(settings);
 }
 
@@ -140,7 +144,8 @@ void multipart_round_trip(void **) {
         ASSERT_OK(kvps_reader_read(r, chunk.data(), chunk.size(), &n));
         if (n == 0) break;
         for (size_t i = 0; i < n; ++i)
-            if (chunk[i] != pattern(seen + i)) fail_msg("byte %llu differs", (unsigned long long)(seen + i));
+            if (chunk[i] != pattern(seen + i))
+                fail_msg("byte %llu differs", (unsigned long long)(seen + i));
         seen += n;
     }
     kvps_reader_close(r);
@@ -184,7 +189,8 @@ void listing_and_batch_delete(void **) {
     }
     std::vector<kvps_status> st(keys.size());
     ASSERT_OK(kvps_put_many(g_store, keys.size(), names.data(),
-                            reinterpret_cast<const void *const *>(data.data()), sizes.data(), st.data()));
+                            reinterpret_cast<const void *const *>(data.data()), sizes.data(),
+                            st.data()));
 
     size_t seen = 0, pages = 0;
     std::string cursor;
@@ -239,7 +245,8 @@ void debug_log_has_no_secret(void **) {
     kvps_set_logger(nullptr, nullptr, KVPS_LOG_ERROR);
     size_t requests = 0;
     for (const std::string &line : log.lines) {
-        if (line.find(secret) != std::string::npos) fail_msg("a log line has the secret: %s", line.c_str());
+        if (line.find(secret) != std::string::npos)
+            fail_msg("a log line has the secret: %s", line.c_str());
         if (line.rfind("s3: ", 0) == 0 && line.find(" ms") != std::string::npos) ++requests;
     }
     if (requests < 3) fail_msg("expected a DEBUG line per request, got %zu", requests);
@@ -288,7 +295,8 @@ void server_not_listening(void **) {
     ASSERT_OK(kvps_open(url.c_str(), &s));
     auto started = std::chrono::steady_clock::now();
     ASSERT_STATUS(KVPS_NETWORK, kvps_put(s, "k", "x", 1));
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (seconds > 20) fail_msg("a refused connection took %.1f s to report", seconds);
     if (!std::strstr(kvps_last_error(), "127.0.0.1:1"))
         fail_msg("the message does not name the endpoint: %s", kvps_last_error());
@@ -323,7 +331,9 @@ void reader_resumes_after_broken_connections(void **) {
 
     BreakingProxy proxy(server_port(), 3 << 20, 2, 0);  // the first two cut after 3 MiB down
     kvps_store *s = nullptr;
-    ASSERT_OK(kvps_open(with_option(g_url, "endpoint", "http://127.0.0.1:" + std::to_string(proxy.port())).c_str(), &s));
+    ASSERT_OK(kvps_open(
+        with_option(g_url, "endpoint", "http://127.0.0.1:" + std::to_string(proxy.port())).c_str(),
+        &s));
     kvps_reader *r = nullptr;
     ASSERT_OK(kvps_reader_open(s, "resume/value", 0, KVPS_TO_END, &r));
     std::vector<unsigned char> got;
@@ -346,7 +356,8 @@ void reader_resumes_after_broken_connections(void **) {
 // cut) fails with KVPS_NETWORK, and kvps aborts it on the server: no upload is left.
 void failed_upload_is_aborted_on_the_server(void **) {
     BreakingProxy proxy(server_port(), UINT64_MAX, 0, 1 << 20);
-    std::string url = with_option(g_url, "endpoint", "http://127.0.0.1:" + std::to_string(proxy.port()));
+    std::string url =
+        with_option(g_url, "endpoint", "http://127.0.0.1:" + std::to_string(proxy.port()));
     url = with_option(url, "part_size", "5MiB");
     kvps_store *s = nullptr;
     ASSERT_OK(kvps_open(url.c_str(), &s));
@@ -354,13 +365,15 @@ void failed_upload_is_aborted_on_the_server(void **) {
     ASSERT_OK(kvps_writer_open(s, "cut/value", &w));
     std::vector<unsigned char> chunk(4 << 20, 'c');
     kvps_status status = KVPS_OK;
-    for (int i = 0; i < 4 && status == KVPS_OK; ++i) status = kvps_writer_write(w, chunk.data(), chunk.size());
+    for (int i = 0; i < 4 && status == KVPS_OK; ++i)
+        status = kvps_writer_write(w, chunk.data(), chunk.size());
     if (status == KVPS_OK) {
         status = kvps_writer_commit(w);
     } else {
         kvps_writer_abort(w);
     }
-    if (status != KVPS_NETWORK) fail_msg("expected KVPS_NETWORK, got %s: %s", kvps_status_name(status), kvps_last_error());
+    if (status != KVPS_NETWORK)
+        fail_msg("expected KVPS_NETWORK, got %s: %s", kvps_status_name(status), kvps_last_error());
     assert_true(proxy.cuts() >= 1);
     assert_int_equal(open_uploads("cut/value").size(), 0);
     void *d = nullptr;
@@ -370,8 +383,14 @@ void failed_upload_is_aborted_on_the_server(void **) {
 }
 
 void special_keys(void **) {
-    const char *names[] = {"space in key", "plus+plus", "percent%25and%", "tilde~", "star*",
-                           "quote'", "utf8-\xc3\xa9\xe6\x97\xa5\xf0\x9f\x8e\x89", "slash/in/key",
+    const char *names[] = {"space in key",
+                           "plus+plus",
+                           "percent%25and%",
+                           "tilde~",
+                           "star*",
+                           "quote'",
+                           "utf8-\xc3\xa9\xe6\x97\xa5\xf0\x9f\x8e\x89",
+                           "slash/in/key",
                            "all + % ~ * ' \xc3\xa9/x"};
     for (const char *name : names) {
         std::string k = std::string("special/") + name;
@@ -411,7 +430,8 @@ int main(int argc, char **argv) {
         }
         g_base = value;
     }
-    g_prefix = "kvps-s3-test-" + std::to_string(getpid()) + "-" + std::to_string(std::time(nullptr));
+    g_prefix =
+        "kvps-s3-test-" + std::to_string(getpid()) + "-" + std::to_string(std::time(nullptr));
     g_url = with_path(g_base, g_prefix);
 
     const CMUnitTest tests[] = {

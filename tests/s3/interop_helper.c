@@ -17,7 +17,8 @@
 #include <string.h>
 
 static int failed(const char *what, kvps_status status) {
-    fprintf(stderr, "interop_helper: %s: %s: %s\n", what, kvps_status_name(status), kvps_last_error());
+    fprintf(stderr, "interop_helper: %s: %s: %s\n", what, kvps_status_name(status),
+            kvps_last_error());
     return status == KVPS_NOT_FOUND ? 3 : 1;
 }
 

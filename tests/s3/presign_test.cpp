@@ -83,14 +83,20 @@ void path_style_prefix_and_token(void **) {
     s.prefix = "data/";
     sign_with(s, "AKID", "SECRET", "TOKEN/with+chars");
     kvps::s3::Client client(s);
-    std::string url = kvps::s3::presign_url(client, "PUT", client.full_key("a b/c"), 60, "20260101T000000Z");
-    assert_true(url.rfind("http://127.0.0.1:9000/examplebucket/data/a%20b/c?X-Amz-Algorithm=AWS4-HMAC-SHA256&", 0) == 0);
+    std::string url =
+        kvps::s3::presign_url(client, "PUT", client.full_key("a b/c"), 60, "20260101T000000Z");
+    assert_true(
+        url.rfind(
+            "http://127.0.0.1:9000/examplebucket/data/a%20b/c?X-Amz-Algorithm=AWS4-HMAC-SHA256&",
+            0) == 0);
     assert_non_null(strstr(url.c_str(), "X-Amz-Security-Token=TOKEN%2Fwith%2Bchars"));
     assert_non_null(strstr(url.c_str(), "X-Amz-Expires=60&"));
     assert_null(strstr(url.c_str(), "SECRET"));
     // A different method signs differently.
-    std::string get = kvps::s3::presign_url(client, "GET", client.full_key("a b/c"), 60, "20260101T000000Z");
-    assert_true(get.substr(get.find("X-Amz-Signature=")) != url.substr(url.find("X-Amz-Signature=")));
+    std::string get =
+        kvps::s3::presign_url(client, "GET", client.full_key("a b/c"), 60, "20260101T000000Z");
+    assert_true(get.substr(get.find("X-Amz-Signature=")) !=
+                url.substr(url.find("X-Amz-Signature=")));
 }
 
 void no_credentials(void **) {

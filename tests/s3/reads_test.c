@@ -82,7 +82,8 @@ static char *curl(const char *const *args) {
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_addclose(&fa, out[0]);
     pid_t pid;
-    if (posix_spawnp(&pid, "curl", &fa, NULL, (char *const *)argv, environ) != 0) fail_msg("cannot run curl");
+    if (posix_spawnp(&pid, "curl", &fa, NULL, (char *const *)argv, environ) != 0)
+        fail_msg("cannot run curl");
     posix_spawn_file_actions_destroy(&fa);
     close(out[1]);
     char *text = calloc(4096, 1);
@@ -144,7 +145,8 @@ static void test_presigned_put_writes(void **state) {
     char *in = temp_path("body"), *data = NULL;
     if (asprintf(&data, "@%s", in) < 0) abort();
     write_file(in, "uploaded by curl", 16);
-    const char *args[] = {"-X", "PUT", "--data-binary", data, "-o", "/dev/null", "-w", "%{http_code}", url, NULL};
+    const char *args[] = {"-X",        "PUT", "--data-binary", data, "-o",
+                          "/dev/null", "-w",  "%{http_code}",  url,  NULL};
     char *code = curl(args);
     if (strcmp(code, "200") != 0) fail_msg("PUT %s answered %s", url, code);
     void *got = NULL;
@@ -197,15 +199,32 @@ static void curl_put(const char *k, const char *body, const char *header) {
     write_file(in, body, strlen(body));
     if (asprintf(&target, "%s/%.*s/%s", endpoint, (int)bucket_len, bucket_start, k) < 0 ||
         asprintf(&user, "%s:%s", id, secret) < 0 ||
-        asprintf(&sigv4, "aws:amz:%s:s3", *region ? region : "us-east-1") < 0 || asprintf(&data, "@%s", in) < 0)
+        asprintf(&sigv4, "aws:amz:%s:s3", *region ? region : "us-east-1") < 0 ||
+        asprintf(&data, "@%s", in) < 0)
         abort();
-    const char *args[] = {"-X", "PUT", "--aws-sigv4", sigv4, "--user", user, "-H",
-                          "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-H", header ? header : "x-kvps-test: 1",
-                          "--data-binary", data, "-o", "/dev/null", "-w", "%{http_code}", target, NULL};
+    const char *args[] = {"-X",
+                          "PUT",
+                          "--aws-sigv4",
+                          sigv4,
+                          "--user",
+                          user,
+                          "-H",
+                          "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                          "-H",
+                          header ? header : "x-kvps-test: 1",
+                          "--data-binary",
+                          data,
+                          "-o",
+                          "/dev/null",
+                          "-w",
+                          "%{http_code}",
+                          target,
+                          NULL};
     char *code = curl(args);
     if (strcmp(code, "200") != 0) fail_msg("curl PUT %s answered %s", target, code);
     free(code);
-    free(endpoint), free(id), free(secret), free(region), free(target), free(user), free(sigv4), free(data), free(in);
+    free(endpoint), free(id), free(secret), free(region), free(target), free(user), free(sigv4),
+        free(data), free(in);
 }
 
 /* Every read path that hands over a whole value fails with KVPS_CORRUPT naming the key:
@@ -344,9 +363,18 @@ static char *curl_head_checksum(const char *k) {
         asprintf(&user, "%s:%s", id, secret) < 0 ||
         asprintf(&sigv4, "aws:amz:%s:s3", *region ? region : "us-east-1") < 0)
         abort();
-    const char *args[] = {"-I", "--aws-sigv4", sigv4, "--user", user, "-H", "x-amz-checksum-mode: ENABLED",
-                          "-H", "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-                          target, NULL};
+    const char *args[] = {
+        "-I",
+        "--aws-sigv4",
+        sigv4,
+        "--user",
+        user,
+        "-H",
+        "x-amz-checksum-mode: ENABLED",
+        "-H",
+        "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        target,
+        NULL};
     char *headers = curl(args);
     free(endpoint), free(id), free(secret), free(region), free(target), free(user), free(sigv4);
     return headers;
@@ -372,7 +400,8 @@ static void test_multipart_value_has_whole_checksum(void **state) {
     ASSERT_OK(kvps_put(parts, k, value, N));
     kvps_writer *writer = NULL;
     ASSERT_OK(kvps_writer_open(parts, w, &writer));
-    for (size_t at = 0; at < N; at += 1000000) ASSERT_OK(kvps_writer_write(writer, value + at, N - at < 1000000 ? N - at : 1000000));
+    for (size_t at = 0; at < N; at += 1000000)
+        ASSERT_OK(kvps_writer_write(writer, value + at, N - at < 1000000 ? N - at : 1000000));
     ASSERT_OK(kvps_writer_commit(writer));
     for (int i = 0; i < 2; ++i) {
         const char *name = i ? w : k;
@@ -420,7 +449,8 @@ int main(int argc, char **argv) {
     int in_ci = ci && strcmp(ci, "true") == 0;
     g_url = from_env(argv[1]);
     if (!g_url) {
-        fprintf(stderr, "s3-reads: %s is not set%s\n", argv[1], in_ci ? " and CI=true: failing" : "; skipping");
+        fprintf(stderr, "s3-reads: %s is not set%s\n", argv[1],
+                in_ci ? " and CI=true: failing" : "; skipping");
         return in_ci ? 1 : 77;
     }
     g_data_dir = argc > 2 ? from_env(argv[2]) : NULL;

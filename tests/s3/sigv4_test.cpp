@@ -50,9 +50,7 @@ bool json_true(const std::string &json, const std::string &name) {
     return json.compare(value, 4, "true") == 0;
 }
 
-int hex_value(char c) {
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
+int hex_value(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 
 std::string percent_decode(const std::string &text) {
     std::string out;
@@ -76,8 +74,7 @@ struct Case {
 // dot segments or repeated slashes do not apply.
 bool changed_by_normalization(const std::string &path) {
     return path.find("//") != std::string::npos || path.find("/./") != std::string::npos ||
-           path.find("/../") != std::string::npos || path.ends_with("/.") ||
-           path.ends_with("/..");
+           path.find("/../") != std::string::npos || path.ends_with("/.") || path.ends_with("/..");
 }
 
 struct ParsedRequest {
@@ -148,8 +145,9 @@ void check_case(void **state) {
     for (std::string part; std::getline(query, part, '&');) {
         if (part.empty()) continue;
         size_t eq = part.find('=');
-        signing.query.emplace_back(percent_decode(part.substr(0, eq)),
-                                   eq == std::string::npos ? "" : percent_decode(part.substr(eq + 1)));
+        signing.query.emplace_back(
+            percent_decode(part.substr(0, eq)),
+            eq == std::string::npos ? "" : percent_decode(part.substr(eq + 1)));
     }
     signing.headers = request.headers;
     signing.headers.emplace_back("X-Amz-Date", amz_date);
@@ -201,7 +199,8 @@ int main(int argc, char **argv) {
     for (const auto &entry : fs::directory_iterator(root))
         if (entry.is_directory() && fs::exists(entry.path() / "header-canonical-request.txt"))
             cases.push_back({entry.path(), entry.path().filename().string()});
-    std::sort(cases.begin(), cases.end(), [](const Case &a, const Case &b) { return a.name < b.name; });
+    std::sort(cases.begin(), cases.end(),
+              [](const Case &a, const Case &b) { return a.name < b.name; });
     if (cases.empty()) {
         fprintf(stderr, "%s: no cases in %s\n", argv[0], root.c_str());
         return 1;

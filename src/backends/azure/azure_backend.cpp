@@ -14,13 +14,15 @@ namespace kvps::azure {
 namespace {
 
 Metadata metadata_of(const HttpResponse &response, uint64_t size) {
-    return Metadata(size, http_date_ns(response.last_modified), plain_etag(response.etag), properties_of(response));
+    return Metadata(size, http_date_ns(response.last_modified), plain_etag(response.etag),
+                    properties_of(response));
 }
 
 // A failed write's answer: a failed condition names the key and the condition; anything else
 // is the answer's own error.
-[[noreturn]] void fail_write_answer(Client &client, const HttpResponse &response, const std::string &full_key,
-                                    const PutOptions *options, std::string_view what) {
+[[noreturn]] void fail_write_answer(Client &client, const HttpResponse &response,
+                                    const std::string &full_key, const PutOptions *options,
+                                    std::string_view what) {
     std::string code = Client::error_code(response);
     if (options && options->conditional()) {
         std::string key = client.user_key(full_key);
@@ -44,17 +46,19 @@ std::string settle_lost_answer(Client &client, const std::string &full_key, cons
     try {
         response = client.send(call);
     } catch (const Error &e) {
-        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (" + e.message() +
-                                       "): the new value may or may not be in place");
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (" +
+                                       e.message() + "): the new value may or may not be in place");
     }
     if (!succeeded(response) && !missing_blob(response))
-        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (HTTP " +
-                                       std::to_string(response.status) + "): the new value may or may not be in place");
+        fail(KVPS_OUTCOME_UNKNOWN,
+             failure.message() + "; checking what is in place failed too (HTTP " +
+                 std::to_string(response.status) + "): the new value may or may not be in place");
     bool same = succeeded(response) && response.header("content-md5") == md5;
     if (same && !(options && options->conditional())) return plain_etag(response.etag);
     if (same)  // an equal value may have been there before: whose write it is cannot be told
-        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; a value with the same content is in place, "
-                                                       "and whether this conditional write made it cannot be told");
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() +
+                                       "; a value with the same content is in place, "
+                                       "and whether this conditional write made it cannot be told");
     throw Error(failure.status(), failure.message() + " (checked: the new value is not in place)");
 }
 
@@ -73,7 +77,8 @@ Pairs write_headers(const PutOptions *options, bool block_list) {
 }
 
 std::string finish_write(Client &client, const std::string &full_key, const PutOptions *options,
-                         const std::function<HttpResponse(bool *lost)> &send, const std::string &md5) {
+                         const std::function<HttpResponse(bool *lost)> &send,
+                         const std::string &md5) {
     bool lost = false;
     HttpResponse response;
     try {
@@ -82,7 +87,8 @@ std::string finish_write(Client &client, const std::string &full_key, const PutO
         if (!lost || e.status() == KVPS_INVALID_ARGUMENT) throw;
         return settle_lost_answer(client, full_key, md5, options, e);
     }
-    if (!succeeded(response)) fail_write_answer(client, response, full_key, options, client.describe("PUT", full_key));
+    if (!succeeded(response))
+        fail_write_answer(client, response, full_key, options, client.describe("PUT", full_key));
     return plain_etag(response.etag);
 }
 
@@ -100,13 +106,17 @@ std::string put_blob(Client &client, const std::string &full_key, const void *da
     call.has_body = true;
     // A replay after a lost answer would meet its own write and fail its condition.
     if (options && options->conditional()) call.retry = Retry::ServerAnswers;
-    return finish_write(client, full_key, options, [&](bool *lost) {
-        call.lost_answer = lost;
-        return client.send(call);
-    }, md5);
+    return finish_write(
+        client, full_key, options,
+        [&](bool *lost) {
+            call.lost_answer = lost;
+            return client.send(call);
+        },
+        md5);
 }
 
-std::optional<Metadata> head_blob(Client &client, const std::string &full_key, std::string *raw_etag) {
+std::optional<Metadata> head_blob(Client &client, const std::string &full_key,
+                                  std::string *raw_etag) {
     Call call;
     call.method = "HEAD";
     call.blob = full_key;
@@ -118,25 +128,29 @@ std::optional<Metadata> head_blob(Client &client, const std::string &full_key, s
 }
 
 // Put Blob up to block_size; above it, blocks in parallel and one Put Block List.
-static std::string write_value(Client &client, const std::string &full, const void *data, size_t size,
-                               const PutOptions *options) {
+static std::string write_value(Client &client, const std::string &full, const void *data,
+                               size_t size, const PutOptions *options) {
     uint64_t block = client.settings().block_size;
     if (size <= block) return put_blob(client, full, data, size, options);
     std::string md5 = md5_base64(data, size);
     BlockUpload upload(client, full);
     const char *bytes = static_cast<const char *>(data);
-    for (size_t at = 0; at < size; at += block) upload.add_borrowed(bytes + at, std::min<size_t>(block, size - at));
+    for (size_t at = 0; at < size; at += block)
+        upload.add_borrowed(bytes + at, std::min<size_t>(block, size - at));
     Pairs headers = write_headers(options, true);
     headers.emplace_back("x-ms-blob-content-md5", md5);
     Retry retry = options && options->conditional() ? Retry::ServerAnswers : Retry::Always;
-    return finish_write(client, full, options, [&](bool *lost) { return upload.commit(headers, retry, lost); }, md5);
+    return finish_write(
+        client, full, options, [&](bool *lost) { return upload.commit(headers, retry, lost); },
+        md5);
 }
 
 void AzureBackend::put(std::string_view key, const void *data, size_t size) {
     write_value(client_, client_.full_key(key), data, size, nullptr);
 }
 
-std::string AzureBackend::put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) {
+std::string AzureBackend::put_with(std::string_view key, const void *data, size_t size,
+                                   const PutOptions &options) {
     return write_value(client_, client_.full_key(key), data, size, &options);
 }
 
@@ -161,14 +175,16 @@ std::optional<Bytes> AzureBackend::get_with(std::string_view key, Metadata &meta
     return std::move(response.body);
 }
 
-std::optional<Bytes> AzureBackend::get_range(std::string_view key, uint64_t offset, uint64_t length) {
+std::optional<Bytes> AzureBackend::get_range(std::string_view key, uint64_t offset,
+                                             uint64_t length) {
     std::string full = client_.full_key(key);
     if (length == 0) {
         if (!head_blob(client_, full)) return std::nullopt;
         return Bytes();
     }
     std::string range = "bytes=" + std::to_string(offset) + "-";
-    if (length != KVPS_TO_END && length - 1 <= UINT64_MAX - offset) range += std::to_string(offset + length - 1);
+    if (length != KVPS_TO_END && length - 1 <= UINT64_MAX - offset)
+        range += std::to_string(offset + length - 1);
     Call call;
     call.blob = full;
     call.headers = {{"Range", range}};
@@ -183,8 +199,8 @@ std::optional<Bytes> AzureBackend::get_range(std::string_view key, uint64_t offs
     return std::move(response.body);
 }
 
-std::optional<uint64_t> AzureBackend::get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
-                                               std::optional<uint32_t> &crc32c) {
+std::optional<uint64_t> AzureBackend::get_into(std::string_view key, uint64_t offset, void *buffer,
+                                               size_t capacity, std::optional<uint32_t> &crc32c) {
     std::string full = client_.full_key(key);
     Call call;
     call.blob = full;
@@ -196,16 +212,20 @@ std::optional<uint64_t> AzureBackend::get_into(std::string_view key, uint64_t of
     if (missing_blob(response)) return std::nullopt;
     if (offset > 0 && response.status == 416) return 0;  // the offset is at or past the end
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
-    if (offset > 0 && response.status == 200) return Backend::get_into(key, offset, buffer, capacity, crc32c);
+    if (offset > 0 && response.status == 200)
+        return Backend::get_into(key, offset, buffer, capacity, crc32c);
     if (response.too_large) {
         if (!response.content_length)
-            fail(KVPS_REMOTE, "az: " + client_.describe("GET", full) + ": the answer has no Content-Length");
+            fail(KVPS_REMOTE,
+                 "az: " + client_.describe("GET", full) + ": the answer has no Content-Length");
         return *response.content_length;
     }
     return response.buffered;
 }
 
-std::optional<Metadata> AzureBackend::stat(std::string_view key) { return head_blob(client_, client_.full_key(key)); }
+std::optional<Metadata> AzureBackend::stat(std::string_view key) {
+    return head_blob(client_, client_.full_key(key));
+}
 
 void AzureBackend::remove(std::string_view key) {
     std::string full = client_.full_key(key);
@@ -228,18 +248,20 @@ ListResult AzureBackend::list(std::string_view prefix, std::string_view token, s
     if (!token.empty()) call.query.emplace_back("marker", std::string(token));
     HttpResponse response = client_.send(call);
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("List Blobs", ""));
-    ListBlobsPage page = parse_list_blobs(std::string_view(response.body.data() ? response.body.data() : "",
-                                                           response.body.size()));
+    ListBlobsPage page = parse_list_blobs(
+        std::string_view(response.body.data() ? response.body.data() : "", response.body.size()));
     ListResult out;
     for (ListedBlob &b : page.blobs) {
         if (!std::string_view(b.name).starts_with(store_prefix)) continue;
-        out.entries.push_back(Entry{b.name.substr(store_prefix.size()), b.size, b.mtime_ns, plain_etag(b.etag)});
+        out.entries.push_back(
+            Entry{b.name.substr(store_prefix.size()), b.size, b.mtime_ns, plain_etag(b.etag)});
     }
     out.next = page.next_marker;
     return out;
 }
 
-std::unique_ptr<Reader> AzureBackend::open_reader(std::string_view key, uint64_t offset, uint64_t length) {
+std::unique_ptr<Reader> AzureBackend::open_reader(std::string_view key, uint64_t offset,
+                                                  uint64_t length) {
     return make_reader(client_, client_.full_key(key), offset, length);
 }
 
@@ -247,14 +269,16 @@ std::unique_ptr<Writer> AzureBackend::open_writer(std::string_view key) {
     return make_writer(client_, client_.full_key(key), std::nullopt);
 }
 
-std::unique_ptr<Writer> AzureBackend::open_writer_with(std::string_view key, const PutOptions &options) {
+std::unique_ptr<Writer> AzureBackend::open_writer_with(std::string_view key,
+                                                       const PutOptions &options) {
     return make_writer(client_, client_.full_key(key), options);
 }
 
 // Copy Blob within the account, of the version Get Blob Properties saw (x-ms-source-if-match),
 // with the target's condition. Copy Blob keeps the source's content type and can replace only
 // the metadata: new content type, or metadata cleared, go the generic way (get, then put).
-std::string AzureBackend::copy(std::string_view from, std::string_view to, const PutOptions &options) {
+std::string AzureBackend::copy(std::string_view from, std::string_view to,
+                               const PutOptions &options) {
     if (options.content_type || (options.metadata && options.metadata->empty()))
         return Backend::copy(from, to, options);
     std::string source = client_.full_key(from), target = client_.full_key(to);
@@ -264,7 +288,8 @@ std::string AzureBackend::copy(std::string_view from, std::string_view to, const
     Call call;
     call.method = "PUT";
     call.blob = target;
-    call.headers = {{"x-ms-copy-source", client_.readable_url(source)}, {"x-ms-source-if-match", source_etag}};
+    call.headers = {{"x-ms-copy-source", client_.readable_url(source)},
+                    {"x-ms-source-if-match", source_etag}};
     if (options.metadata) {
         Pairs meta = metadata_headers(*options.metadata);
         call.headers.insert(call.headers.end(), meta.begin(), meta.end());
@@ -277,8 +302,10 @@ std::string AzureBackend::copy(std::string_view from, std::string_view to, const
     if (!succeeded(response)) {
         std::string code = Client::error_code(response);
         if (code == "SourceConditionNotMet" || code == "CannotVerifyCopySource")
-            fail(KVPS_PRECONDITION_FAILED, "cannot copy key " + quote(from) + ": it changed during the copy (" + code + ")");
-        fail_write_answer(client_, response, target, &options, client_.describe("Copy Blob to", target));
+            fail(KVPS_PRECONDITION_FAILED,
+                 "cannot copy key " + quote(from) + ": it changed during the copy (" + code + ")");
+        fail_write_answer(client_, response, target, &options,
+                          client_.describe("Copy Blob to", target));
     }
     std::string etag = plain_etag(response.etag);
     // Within an account the copy is done when the answer comes; when the service says pending,
@@ -295,7 +322,8 @@ std::string AzureBackend::copy(std::string_view from, std::string_view to, const
         etag = plain_etag(progress.etag);
     }
     if (!status.empty() && status != "success")
-        fail(KVPS_REMOTE, "az: copying " + quote(from) + " to " + quote(to) + " ended with copy status '" + status + "'");
+        fail(KVPS_REMOTE, "az: copying " + quote(from) + " to " + quote(to) +
+                              " ended with copy status '" + status + "'");
     return etag;
 }
 

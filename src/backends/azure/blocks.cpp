@@ -20,7 +20,8 @@ Md5::Md5() : ctx_(EVP_MD_CTX_new()) {
 Md5::~Md5() { EVP_MD_CTX_free(ctx_); }
 
 void Md5::update(const void *data, size_t size) {
-    if (size && !EVP_DigestUpdate(ctx_, data, size)) fail(KVPS_INTERNAL, "az: MD5 failed in OpenSSL");
+    if (size && !EVP_DigestUpdate(ctx_, data, size))
+        fail(KVPS_INTERNAL, "az: MD5 failed in OpenSSL");
 }
 
 std::string Md5::base64() {
@@ -36,7 +37,8 @@ std::string md5_base64(const void *data, size_t size) {
     return md5.base64();
 }
 
-BlockUpload::BlockUpload(Client &client, std::string full_key) : client_(client), key_(std::move(full_key)) {
+BlockUpload::BlockUpload(Client &client, std::string full_key)
+    : client_(client), key_(std::move(full_key)) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     char stem[17];
     std::snprintf(stem, sizeof stem, "%016llx", static_cast<unsigned long long>(random()));
@@ -68,9 +70,10 @@ void BlockUpload::launch(const void *data, size_t size, Bytes owned) {
     std::snprintf(number, sizeof number, "%08zu", ids_.size());
     std::string id = base64_encode("kvps" + id_stem_ + number);
     ids_.push_back(id);
-    in_flight_.push_back(std::async(std::launch::async, [this, id, data, size, owned = std::move(owned)] {
-        put_block(id, owned.size() ? owned.data() : data, owned.size() ? owned.size() : size);
-    }));
+    in_flight_.push_back(
+        std::async(std::launch::async, [this, id, data, size, owned = std::move(owned)] {
+            put_block(id, owned.size() ? owned.data() : data, owned.size() ? owned.size() : size);
+        }));
 }
 
 void BlockUpload::add(Bytes data) {

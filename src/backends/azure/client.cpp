@@ -32,8 +32,9 @@ std::string http_date_now() {
     std::tm tm{};
     gmtime_r(&now, &tm);
     char out[40];
-    std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                  tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
     return out;
 }
 
@@ -67,15 +68,16 @@ Client::Client(Settings settings) : settings_(std::move(settings)), http_(settin
     origin_ = std::string(e.substr(0, slash));
     base_path_ = slash == std::string_view::npos ? "" : std::string(e.substr(slash));
     if (!settings_.http.verify_tls && settings_.endpoint.starts_with("https://"))
-        log(KVPS_LOG_WARN, "az: verify_tls=false: the certificate of " + settings_.endpoint +
-                               " is not checked, so anyone on the way can read and change the data");
+        log(KVPS_LOG_WARN,
+            "az: verify_tls=false: the certificate of " + settings_.endpoint +
+                " is not checked, so anyone on the way can read and change the data");
 }
 
 std::string Client::full_key(std::string_view key) const {
     std::string full = settings_.prefix + std::string(key);
     if (full.size() > 1024)
-        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": with the store's prefix \"" + settings_.prefix +
-                                   "\" it is " + std::to_string(full.size()) +
+        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": with the store's prefix \"" +
+                                   settings_.prefix + "\" it is " + std::to_string(full.size()) +
                                    " bytes, and blob names are at most 1024");
     return full;
 }
@@ -91,21 +93,25 @@ std::string Client::path_of(std::string_view full_key) const {
     return path;
 }
 
-std::string Client::blob_url(std::string_view full_key) const { return origin_ + path_of(full_key); }
+std::string Client::blob_url(std::string_view full_key) const {
+    return origin_ + path_of(full_key);
+}
 
 std::string Client::readable_url(std::string_view full_key) const {
     return blob_url(full_key) + (settings_.sas.empty() ? "" : "?" + settings_.sas);
 }
 
 std::string Client::describe(std::string_view method, std::string_view full_key) const {
-    if (full_key.empty()) return std::string(method) + " on container '" + settings_.container + "'";
+    if (full_key.empty())
+        return std::string(method) + " on container '" + settings_.container + "'";
     return std::string(method) + " " + quote(user_key(full_key));
 }
 
 std::string Client::scrub(std::string text) const {
     for (const std::string *secret : {&settings_.key_text, &settings_.sas}) {
         if (secret->size() < 8) continue;
-        for (size_t at; (at = text.find(*secret)) != std::string::npos;) text.replace(at, secret->size(), "***");
+        for (size_t at; (at = text.find(*secret)) != std::string::npos;)
+            text.replace(at, secret->size(), "***");
     }
     return text;
 }
@@ -139,8 +145,9 @@ HttpResponse Client::send(const Call &call) {
         headers.emplace_back("x-ms-version", kApiVersion);
         headers.emplace_back("x-ms-date", http_date_now());
         if (!settings_.key.empty()) {
-            SignedRequest signing{call.method, settings_.account, path, call.query, headers,
-                                  call.has_body ? call.body_size : 0};
+            SignedRequest signing{call.method, settings_.account,
+                                  path,        call.query,
+                                  headers,     call.has_body ? call.body_size : 0};
             headers.emplace_back("Authorization", shared_key_authorization(signing, settings_.key));
         }
         request.headers.clear();
@@ -152,12 +159,15 @@ HttpResponse Client::send(const Call &call) {
         net::TransportError transport;
         bool answered = http_.perform(request, response, transport);
         if (log_enabled(KVPS_LOG_DEBUG)) {  // never the SAS token: the query as kvps built it
-            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                  started)
+                            .count();
             char line[200];
-            std::snprintf(line, sizeof line, " -> %s, %zu bytes up, %zu down, %.1f ms, attempt %u",
-                          answered ? std::to_string(response.status).c_str() : transport.message.c_str(),
-                          call.has_body ? call.body_size : size_t{0},
-                          static_cast<size_t>(response.body.size() + response.buffered), ms, attempt);
+            std::snprintf(
+                line, sizeof line, " -> %s, %zu bytes up, %zu down, %.1f ms, attempt %u",
+                answered ? std::to_string(response.status).c_str() : transport.message.c_str(),
+                call.has_body ? call.body_size : size_t{0},
+                static_cast<size_t>(response.body.size() + response.buffered), ms, attempt);
             log(KVPS_LOG_DEBUG, scrub("az: " + std::string(call.method) + " " + path +
                                       (query.empty() ? "" : "?" + query) + line));
         }
@@ -169,10 +179,12 @@ HttpResponse Client::send(const Call &call) {
                 continue;
             }
             fail(transport.timed_out ? KVPS_TIMEOUT : KVPS_NETWORK,
-                 scrub("az: " + describe(call.method, call.blob) + ": no answer from " + settings_.endpoint + ": " +
-                       transport.message + " (" + std::to_string(attempt) + (attempt == 1 ? " attempt)" : " attempts)")));
+                 scrub("az: " + describe(call.method, call.blob) + ": no answer from " +
+                       settings_.endpoint + ": " + transport.message + " (" +
+                       std::to_string(attempt) + (attempt == 1 ? " attempt)" : " attempts)")));
         }
-        if (response.status >= 400 && !last && classify(response.status, error_code(response)).retryable) {
+        if (response.status >= 400 && !last &&
+            classify(response.status, error_code(response)).retryable) {
             back_off(attempt);
             continue;
         }
@@ -186,11 +198,12 @@ void Client::fail_answer(const HttpResponse &response, std::string_view what) co
     kvps_status status = classify(response.status, code).status;
     std::string message = "az: " + std::string(what) + ": ";
     if (code == "ContainerNotFound")
-        message += "container '" + settings_.container + "' does not exist in account '" + settings_.account +
-                   "' at " + settings_.endpoint;
+        message += "container '" + settings_.container + "' does not exist in account '" +
+                   settings_.account + "' at " + settings_.endpoint;
     else if (code == "AuthenticationFailed")
-        message += "the service refused the credentials (wrong account key or SAS token, or a clock "
-                   "more than 15 minutes off)";
+        message +=
+            "the service refused the credentials (wrong account key or SAS token, or a clock "
+            "more than 15 minutes off)";
     else if (!error.message.empty())
         message += error.message;
     else

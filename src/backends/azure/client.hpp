@@ -22,9 +22,10 @@ using net::HttpResponse;
 struct Settings {
     std::string account;
     std::string container;
-    std::string prefix;    // "" or ending in '/': prepended to every key
-    std::string endpoint;  // the blob service's root, "scheme://host[:port][/path]", no trailing '/'
-    std::string key;       // the decoded account key (secret); "" = none
+    std::string prefix;  // "" or ending in '/': prepended to every key
+    std::string
+        endpoint;     // the blob service's root, "scheme://host[:port][/path]", no trailing '/'
+    std::string key;  // the decoded account key (secret); "" = none
     std::string key_text;  // the key as given, base64 (secret): scrubbed from messages
     std::string sas;       // a SAS token without its '?' (secret); "" = none
     uint64_t block_size = 8 << 20;
@@ -43,7 +44,7 @@ struct Call {
     const char *method = "GET";
     std::string_view blob;  // the full blob name (prefix included); "" = the container
     Pairs query;
-    Pairs headers;          // extra headers, all signed
+    Pairs headers;               // extra headers, all signed
     const void *body = nullptr;  // replayed on a retry
     size_t body_size = 0;
     bool has_body = false;

@@ -48,12 +48,14 @@ std::optional<std::string> decode_metadata_name(std::string_view text) {
 
 Pairs metadata_headers(const MetadataList &metadata) {
     Pairs out;
-    for (const auto &[name, value] : metadata) out.emplace_back("x-ms-meta-" + encode_metadata_name(name), value);
+    for (const auto &[name, value] : metadata)
+        out.emplace_back("x-ms-meta-" + encode_metadata_name(name), value);
     return out;
 }
 
 Pairs content_type_header(const Properties &properties, bool block_list) {
-    std::string type = properties.content_type.empty() ? std::string(kDefaultContentType) : properties.content_type;
+    std::string type = properties.content_type.empty() ? std::string(kDefaultContentType)
+                                                       : properties.content_type;
     return {{block_list ? "x-ms-blob-content-type" : "Content-Type", type}};
 }
 

@@ -13,8 +13,12 @@ namespace {
 class AzureReader final : public Reader {
 public:
     AzureReader(Client &client, std::string key, std::string etag, uint64_t value_size, Span64 span)
-        : client_(client), key_(std::move(key)), etag_(std::move(etag)), value_size_(value_size),
-          next_(span.start), end_(span.start + span.count) {}
+        : client_(client),
+          key_(std::move(key)),
+          etag_(std::move(etag)),
+          value_size_(value_size),
+          next_(span.start),
+          end_(span.start + span.count) {}
 
     size_t read(void *buffer, size_t capacity) override {
         if (taken_ == piece_.size()) {
@@ -43,13 +47,15 @@ private:
         uint64_t count = std::min<uint64_t>(client_.settings().block_size, end_ - next_);
         Call call;
         call.blob = key_;
-        call.headers = {{"Range", "bytes=" + std::to_string(next_) + "-" + std::to_string(next_ + count - 1)}};
+        call.headers = {
+            {"Range", "bytes=" + std::to_string(next_) + "-" + std::to_string(next_ + count - 1)}};
         if (!etag_.empty()) call.headers.emplace_back("If-Match", etag_);
         HttpResponse response = client_.send(call);
         std::string what = client_.describe("GET", key_);
         if (response.status == 412 || missing_blob(response))
-            fail(KVPS_PRECONDITION_FAILED,
-                 "az: " + what + ": the value changed or was deleted while it was being read; open a new reader");
+            fail(KVPS_PRECONDITION_FAILED, "az: " + what +
+                                               ": the value changed or was deleted while it was "
+                                               "being read; open a new reader");
         if (!succeeded(response)) client_.fail_answer(response, what);
         piece_ = std::move(response.body);
         if (response.status == 200) {  // the whole value: cut the piece from it
@@ -57,7 +63,8 @@ private:
             piece_.slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
         }
         if (piece_.size() == 0)
-            fail(KVPS_REMOTE, "az: " + what + ": the service sent no bytes at offset " + std::to_string(next_));
+            fail(KVPS_REMOTE,
+                 "az: " + what + ": the service sent no bytes at offset " + std::to_string(next_));
         taken_ = 0;
         next_ += piece_.size();
     }
@@ -73,7 +80,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64_t offset, uint64_t length) {
+std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64_t offset,
+                                    uint64_t length) {
     std::string etag;
     std::optional<Metadata> meta = head_blob(client, full_key, &etag);
     if (!meta) return nullptr;

@@ -24,29 +24,36 @@ std::vector<OptionSpec> option_table() {
     };
     return {
         opt("account", KVPS_OPTION_STRING, nullptr,
-            "storage account, instead of the URL's host; else the connection string's, AZURE_STORAGE_ACCOUNT"),
-        opt("container", KVPS_OPTION_STRING, nullptr, "container, instead of the URL path's first segment"),
+            "storage account, instead of the URL's host; else the connection string's, "
+            "AZURE_STORAGE_ACCOUNT"),
+        opt("container", KVPS_OPTION_STRING, nullptr,
+            "container, instead of the URL path's first segment"),
         opt("prefix", KVPS_OPTION_STRING, nullptr,
             "a key prefix taken verbatim, instead of the rest of the URL's path (no '/' added)"),
         opt("endpoint", KVPS_OPTION_URL, nullptr,
-            "the blob service's URL, http(s)://host[:port][/path] (Azurite: http://127.0.0.1:10000/devstoreaccount1); "
-            "else the connection string's BlobEndpoint, else https://ACCOUNT.blob.core.windows.net"),
+            "the blob service's URL, http(s)://host[:port][/path] (Azurite: "
+            "http://127.0.0.1:10000/devstoreaccount1); "
+            "else the connection string's BlobEndpoint, else "
+            "https://ACCOUNT.blob.core.windows.net"),
         opt("connection_string", KVPS_OPTION_SECRET, nullptr,
             "DefaultEndpointsProtocol=...;AccountName=...;AccountKey=...;BlobEndpoint=... (or "
             "UseDevelopmentStorage=true); else AZURE_STORAGE_CONNECTION_STRING"),
         opt("account_key", KVPS_OPTION_SECRET, nullptr,
             "base64 account key for Shared Key; else the connection string's, AZURE_STORAGE_KEY"),
         opt("sas_token", KVPS_OPTION_SECRET, nullptr,
-            "shared access signature (the query string, with or without '?') used instead of a key; "
+            "shared access signature (the query string, with or without '?') used instead of a "
+            "key; "
             "else the connection string's SharedAccessSignature, AZURE_STORAGE_SAS_TOKEN"),
         opt("anonymous", KVPS_OPTION_BOOL, "false",
-            "send requests without authorization (public containers); without it, no key and no SAS "
+            "send requests without authorization (public containers); without it, no key and no "
+            "SAS "
             "token is KVPS_NO_CREDENTIALS"),
         opt("block_size", KVPS_OPTION_SIZE, "8MiB",
             "values up to this size are one Put Blob; larger ones go up in blocks of this size "
             "(Put Block + Put Block List); also the streaming reader's piece (64KiB..4000MiB)",
             "64KiB", "4000MiB"),
-        opt("concurrency", KVPS_OPTION_INTEGER, "4", "blocks in flight per upload (1..64)", "1", "64"),
+        opt("concurrency", KVPS_OPTION_INTEGER, "4", "blocks in flight per upload (1..64)", "1",
+            "64"),
         opt("max_attempts", KVPS_OPTION_INTEGER, "3",
             "tries per request, with exponential backoff and full jitter (1..20)", "1", "20"),
         opt("connect_timeout", KVPS_OPTION_DURATION, "10s", "longest wait for a connection"),
@@ -65,18 +72,21 @@ std::optional<std::string> env(const char *name) {
 
 // "Name=value;Name=value;..." -> fields (names as written; values may hold '=').
 // `where` names the source in messages; the text itself is never shown (it holds the key).
-std::map<std::string, std::string> parse_connection_string(std::string_view text, const std::string &where) {
+std::map<std::string, std::string> parse_connection_string(std::string_view text,
+                                                           const std::string &where) {
     std::map<std::string, std::string> out;
     while (!text.empty()) {
         size_t end = text.find(';');
         std::string_view part = text.substr(0, end);
         text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-        while (!part.empty() && (part.front() == ' ' || part.front() == '\n')) part.remove_prefix(1);
+        while (!part.empty() && (part.front() == ' ' || part.front() == '\n'))
+            part.remove_prefix(1);
         if (part.empty()) continue;
         size_t eq = part.find('=');
         if (eq == std::string_view::npos || eq == 0)
-            fail(KVPS_INVALID_OPTION, "az: " + where + " is not a connection string (expected Name=value;... "
-                                      "parts, e.g. AccountName=...;AccountKey=...)");
+            fail(KVPS_INVALID_OPTION, "az: " + where +
+                                          " is not a connection string (expected Name=value;... "
+                                          "parts, e.g. AccountName=...;AccountKey=...)");
         out[std::string(part.substr(0, eq))] = std::string(part.substr(eq + 1));
     }
     return out;
@@ -94,9 +104,11 @@ void check_account(const std::string &account, const std::string &where) {
 
 void check_container(const std::string &container) {
     bool ok = container.size() >= 3 && container.size() <= 63;
-    for (char c : container) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+    for (char c : container)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
     if (!ok && container != "$root")
-        fail(KVPS_INVALID_URL, "az: container '" + container + "' is not 3 to 63 lowercase letters, digits and '-'");
+        fail(KVPS_INVALID_URL,
+             "az: container '" + container + "' is not 3 to 63 lowercase letters, digits and '-'");
 }
 
 Settings make_settings(const Config &config) {
@@ -106,7 +118,8 @@ Settings make_settings(const Config &config) {
     // The connection string: the option, else the environment.
     std::map<std::string, std::string> cs;
     if (config.given("connection_string")) {
-        cs = parse_connection_string(config.string("connection_string"), "option connection_string");
+        cs =
+            parse_connection_string(config.string("connection_string"), "option connection_string");
     } else if (auto text = env("AZURE_STORAGE_CONNECTION_STRING")) {
         cs = parse_connection_string(*text, "AZURE_STORAGE_CONNECTION_STRING");
     }
@@ -130,13 +143,14 @@ Settings make_settings(const Config &config) {
     } else if (auto a = env("AZURE_STORAGE_ACCOUNT")) {
         s.account = *a, where = "AZURE_STORAGE_ACCOUNT";
     } else {
-        fail(KVPS_INVALID_URL, "az: no storage account (expected az://ACCOUNT/CONTAINER/PREFIX, the option "
-                               "account, a connection string's AccountName, or AZURE_STORAGE_ACCOUNT)");
+        fail(KVPS_INVALID_URL,
+             "az: no storage account (expected az://ACCOUNT/CONTAINER/PREFIX, the option "
+             "account, a connection string's AccountName, or AZURE_STORAGE_ACCOUNT)");
     }
     check_account(s.account, where);
     if (auto a = field("AccountName"); a && *a != s.account)
-        fail(KVPS_INVALID_OPTION, "az: the connection string's AccountName '" + *a + "' is not the account '" +
-                                      s.account + "' of " + where);
+        fail(KVPS_INVALID_OPTION, "az: the connection string's AccountName '" + *a +
+                                      "' is not the account '" + s.account + "' of " + where);
 
     // The container and the prefix, from the path "/CONTAINER/PREFIX".
     std::string_view path = url.path;
@@ -151,7 +165,9 @@ Settings make_settings(const Config &config) {
         s.container = path_container;
     }
     if (s.container.empty())
-        fail(KVPS_INVALID_URL, "az: the URL names no container (expected az://ACCOUNT/CONTAINER/PREFIX or ?container=NAME)");
+        fail(KVPS_INVALID_URL,
+             "az: the URL names no container (expected az://ACCOUNT/CONTAINER/PREFIX or "
+             "?container=NAME)");
     check_container(s.container);
     if (config.given("prefix")) {
         s.prefix = config.string("prefix");
@@ -170,7 +186,8 @@ Settings make_settings(const Config &config) {
         endpoint = "http://127.0.0.1:10000/" + std::string(kDevAccount);
     } else {
         std::string protocol = field("DefaultEndpointsProtocol").value_or("https");
-        endpoint = protocol + "://" + s.account + ".blob." + field("EndpointSuffix").value_or("core.windows.net");
+        endpoint = protocol + "://" + s.account + ".blob." +
+                   field("EndpointSuffix").value_or("core.windows.net");
     }
     while (endpoint.ends_with('/')) endpoint.pop_back();
     size_t sep = endpoint.find("://");
@@ -179,8 +196,10 @@ Settings make_settings(const Config &config) {
     for (unsigned char c : endpoint) clean = clean && c > 0x20 && c != 0x7f;
     if ((scheme != "http" && scheme != "https") || sep + 3 >= endpoint.size() ||
         endpoint.find_first_of("?#", sep) != std::string::npos || !clean)
-        fail(KVPS_INVALID_OPTION, "az: the endpoint must be http(s)://host[:port][/path] without a query or "
-                                  "spaces, not '" + endpoint + "'");
+        fail(KVPS_INVALID_OPTION,
+             "az: the endpoint must be http(s)://host[:port][/path] without a query or "
+             "spaces, not '" +
+                 endpoint + "'");
     s.endpoint = endpoint;
 
     // Credentials: a key (option, connection string, environment) or a SAS token; never shown.
@@ -203,19 +222,22 @@ Settings make_settings(const Config &config) {
     }
     if (anonymous && (!s.key_text.empty() || !s.sas.empty()) &&
         (config.given("account_key") || config.given("sas_token")))
-        fail(KVPS_INVALID_OPTION, "az: anonymous=true and a key or SAS token option contradict each other");
+        fail(KVPS_INVALID_OPTION,
+             "az: anonymous=true and a key or SAS token option contradict each other");
     if (anonymous) {
         s.key_text.clear();
         s.sas.clear();
     } else if (s.key_text.empty() && s.sas.empty()) {
-        fail(KVPS_NO_CREDENTIALS, "az: no credentials for account '" + s.account +
-                                      "': looked at the options account_key, sas_token and connection_string, "
-                                      "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY and "
-                                      "AZURE_STORAGE_SAS_TOKEN (anonymous=true sends unsigned requests)");
+        fail(KVPS_NO_CREDENTIALS,
+             "az: no credentials for account '" + s.account +
+                 "': looked at the options account_key, sas_token and connection_string, "
+                 "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY and "
+                 "AZURE_STORAGE_SAS_TOKEN (anonymous=true sends unsigned requests)");
     }
     if (!s.key_text.empty()) {
         std::optional<std::string> key = base64_decode(s.key_text);
-        if (!key || key->empty()) fail(KVPS_INVALID_OPTION, "az: the account key from " + key_source + " is not base64");
+        if (!key || key->empty())
+            fail(KVPS_INVALID_OPTION, "az: the account key from " + key_source + " is not base64");
         s.key = std::move(*key);
     }
     while (s.sas.starts_with('?')) s.sas.erase(0, 1);

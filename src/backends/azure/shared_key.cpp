@@ -42,11 +42,12 @@ std::string trimmed(std::string_view value) {
 std::string string_to_sign(const SignedRequest &request) {
     std::string out(request.method);
     out += '\n';
-    for (std::string_view name : {"content-encoding", "content-language"}) out += header_value(request.headers, name) + "\n";
+    for (std::string_view name : {"content-encoding", "content-language"})
+        out += header_value(request.headers, name) + "\n";
     if (request.content_length > 0) out += std::to_string(request.content_length);
     out += '\n';
-    for (std::string_view name : {"content-md5", "content-type", "date", "if-modified-since", "if-match",
-                                  "if-none-match", "if-unmodified-since", "range"})
+    for (std::string_view name : {"content-md5", "content-type", "date", "if-modified-since",
+                                  "if-match", "if-none-match", "if-unmodified-since", "range"})
         out += header_value(request.headers, name) + "\n";
 
     std::map<std::string, std::string> ms;  // sorted by lower-cased name

@@ -50,8 +50,9 @@ public:
         std::string md5 = md5_.base64();
         headers.emplace_back("x-ms-blob-content-md5", md5);
         Retry retry = options && options->conditional() ? Retry::ServerAnswers : Retry::Always;
-        etag_ = finish_write(client_, key_, options, [&](bool *lost) { return upload_->commit(headers, retry, lost); },
-                             md5);
+        etag_ = finish_write(
+            client_, key_, options,
+            [&](bool *lost) { return upload_->commit(headers, retry, lost); }, md5);
     }
 
     void abort() noexcept override {
@@ -84,7 +85,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Writer> make_writer(Client &client, std::string full_key, std::optional<PutOptions> options) {
+std::unique_ptr<Writer> make_writer(Client &client, std::string full_key,
+                                    std::optional<PutOptions> options) {
     return std::make_unique<AzureWriter>(client, std::move(full_key), std::move(options));
 }
 

@@ -33,7 +33,9 @@ void XMLCALL on_start(void *user, const XML_Char *name, const XML_Char **attribu
     b->open.push_back(node);
 }
 
-void XMLCALL on_end(void *user, const XML_Char *) { static_cast<TreeBuilder *>(user)->open.pop_back(); }
+void XMLCALL on_end(void *user, const XML_Char *) {
+    static_cast<TreeBuilder *>(user)->open.pop_back();
+}
 
 void XMLCALL on_text(void *user, const XML_Char *text, int size) {
     auto *b = static_cast<TreeBuilder *>(user);
@@ -73,7 +75,8 @@ XmlNode parse_xml(std::string_view document, std::string_view what) {
     XML_SetElementHandler(parser.get(), on_start, on_end);
     XML_SetCharacterDataHandler(parser.get(), on_text);
     // The service starts its documents with a byte order mark; expat handles it.
-    if (XML_Parse(parser.get(), document.data(), static_cast<int>(document.size()), 1) == XML_STATUS_ERROR ||
+    if (XML_Parse(parser.get(), document.data(), static_cast<int>(document.size()), 1) ==
+            XML_STATUS_ERROR ||
         builder.root.name.empty())
         fail(KVPS_REMOTE, "az: the answer to " + std::string(what) + " is not valid XML: " +
                               XML_ErrorString(XML_GetErrorCode(parser.get())));
@@ -125,7 +128,8 @@ ListBlobsPage parse_list_blobs(std::string_view document) {
         const XmlNode *name = b.child("Name");
         if (!name) continue;
         // A name with characters XML cannot carry comes percent-encoded, marked Encoded="true".
-        out.name = name->attribute("Encoded") == "true" ? percent_decode(name->text, "blob name") : name->text;
+        out.name = name->attribute("Encoded") == "true" ? percent_decode(name->text, "blob name")
+                                                        : name->text;
         if (const XmlNode *p = b.child("Properties")) {
             out.size = std::strtoull(p->child_text("Content-Length").c_str(), nullptr, 10);
             out.mtime_ns = http_date_ns(p->child_text("Last-Modified"));

@@ -18,7 +18,7 @@ struct XmlNode {
     std::vector<XmlNode> children;
 
     const XmlNode *child(std::string_view child_name) const;
-    std::string child_text(std::string_view child_name) const;  // "" when absent
+    std::string child_text(std::string_view child_name) const;          // "" when absent
     std::string_view attribute(std::string_view attribute_name) const;  // "" when absent
 };
 

@@ -12,7 +12,8 @@ struct Alphabet {
     std::array<int8_t, 256> values{};
     constexpr explicit Alphabet(std::string_view s) : symbols(s) {
         for (auto &v : values) v = -1;
-        for (size_t i = 0; i < s.size(); ++i) values[static_cast<unsigned char>(s[i])] = static_cast<int8_t>(i);
+        for (size_t i = 0; i < s.size(); ++i)
+            values[static_cast<unsigned char>(s[i])] = static_cast<int8_t>(i);
     }
 };
 constexpr Alphabet kOrdered("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");

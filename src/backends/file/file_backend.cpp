@@ -21,7 +21,8 @@ namespace {
 
 class FileBackend final : public Backend {
 public:
-    FileBackend(std::string path, Options options) : store_(std::move(path), options), lister_(store_) {}
+    FileBackend(std::string path, Options options)
+        : store_(std::move(path), options), lister_(store_) {}
 
     void put(std::string_view key, const void *data, size_t size) override {
         Location loc = store_.layout().locate(key);
@@ -36,7 +37,8 @@ public:
         return get_range(key, 0, KVPS_TO_END);
     }
 
-    std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override {
+    std::optional<Bytes> get_range(std::string_view key, uint64_t offset,
+                                   uint64_t length) override {
         Location loc = store_.layout().locate(key);
         struct stat st;
         Fd fd = store_.open_value(key, loc, st);
@@ -45,7 +47,8 @@ public:
         Bytes out(static_cast<size_t>(span.count));
         size_t got = 0;
         while (got < out.size()) {
-            ssize_t n = ::pread(fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(span.start + got));
+            ssize_t n = ::pread(fd.get(), out.data() + got, out.size() - got,
+                                static_cast<off_t>(span.start + got));
             if (n < 0) {
                 if (errno == EINTR) continue;
                 fail_path(errno, "cannot read key " + quote(key) + " at", store_.where(loc));
@@ -57,7 +60,8 @@ public:
         return out;
     }
 
-    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override {
+    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
+                                        uint64_t length) override {
         Location loc = store_.layout().locate(key);
         struct stat st;
         Fd fd = store_.open_value(key, loc, st);
@@ -80,7 +84,8 @@ public:
 
     // ---- conditional writes, properties, copy and rename. Conditions hold through
     // Store::install's folder lock; the properties live in an attribute of the value's file.
-    std::string put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) override {
+    std::string put_with(std::string_view key, const void *data, size_t size,
+                         const PutOptions &options) override {
         Location loc = store_.layout().locate(key);
         auto temp = store_.new_temp();
         if (int err = write_all(temp->fd(), data, size))
@@ -90,7 +95,8 @@ public:
         return store_.install(*temp, key, loc, &options);
     }
 
-    std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options) override {
+    std::unique_ptr<Writer> open_writer_with(std::string_view key,
+                                             const PutOptions &options) override {
         return std::make_unique<FileWriter>(store_, key, options);
     }
 
@@ -104,7 +110,8 @@ public:
         return read_all(fd, static_cast<size_t>(st.st_size), key, loc);
     }
 
-    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+    std::string copy(std::string_view from, std::string_view to,
+                     const PutOptions &options) override {
         Location from_loc = store_.layout().locate(from);
         Location to_loc = store_.layout().locate(to);
         struct stat st;
@@ -112,16 +119,20 @@ public:
         if (!fd) fail(KVPS_NOT_FOUND, "cannot copy key " + quote(from) + ": it does not exist");
         auto temp = store_.new_temp();
         copy_bytes(fd.get(), temp->fd(), static_cast<uint64_t>(st.st_size), from, from_loc);
-        if (std::optional<uint32_t> crc = stored_checksum(fd.get())) store_checksum(temp->fd(), *crc);
-        Properties properties = options.properties_over(read_properties(fd.get(), store_.where(from_loc)));
+        if (std::optional<uint32_t> crc = stored_checksum(fd.get()))
+            store_checksum(temp->fd(), *crc);
+        Properties properties =
+            options.properties_over(read_properties(fd.get(), store_.where(from_loc)));
         write_properties(temp->fd(), properties, store_.where(to_loc));
         return store_.install(*temp, to, to_loc, &options);
     }
 
-    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
+    std::string rename(std::string_view from, std::string_view to,
+                       const PutOptions &options) override {
         // New properties need a new file: then a copy and a delete, as the fallback does.
         if (options.sets_properties()) return Backend::rename(from, to, options);
-        return store_.move(from, store_.layout().locate(from), to, store_.layout().locate(to), options);
+        return store_.move(from, store_.layout().locate(from), to, store_.layout().locate(to),
+                           options);
     }
 
     void remove(std::string_view key) override { store_.remove(key, store_.layout().locate(key)); }
@@ -145,8 +156,8 @@ public:
     }
 
     // pread straight into the caller's buffer: no allocation.
-    std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
-                                     std::optional<uint32_t> &crc) override {
+    std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer,
+                                     size_t capacity, std::optional<uint32_t> &crc) override {
         Location loc = store_.layout().locate(key);
         struct stat st;
         Fd fd = store_.open_value(key, loc, st);
@@ -154,7 +165,8 @@ public:
         Span64 span = clamp_range(static_cast<uint64_t>(st.st_size), offset, KVPS_TO_END);
         if (span.count > capacity) return span.count;
         if (offset == 0) crc = stored_checksum(fd.get());
-        return read_at(fd.get(), static_cast<char *>(buffer), static_cast<size_t>(span.count), span.start, key, loc);
+        return read_at(fd.get(), static_cast<char *>(buffer), static_cast<size_t>(span.count),
+                       span.start, key, loc);
     }
 
 private:
@@ -171,23 +183,29 @@ private:
     }
 
     // Copies size bytes of the open file in to out, in the kernel where it can.
-    void copy_bytes(int in, int out, uint64_t size, std::string_view key, const Location &loc) const {
+    void copy_bytes(int in, int out, uint64_t size, std::string_view key,
+                    const Location &loc) const {
         off_t at_in = 0;
         while (static_cast<uint64_t>(at_in) < size) {
-            ssize_t n = ::copy_file_range(in, &at_in, out, nullptr, static_cast<size_t>(size - at_in), 0);
+            ssize_t n =
+                ::copy_file_range(in, &at_in, out, nullptr, static_cast<size_t>(size - at_in), 0);
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+            if (n < 0 &&
+                (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
                 char buffer[1 << 16];
                 ssize_t r;
                 while ((r = ::pread(in, buffer, sizeof buffer, at_in)) > 0) {
                     if (int err = write_all(out, buffer, static_cast<size_t>(r)))
-                        fail_path(err, "cannot copy key " + quote(key) + " from", store_.where(loc));
+                        fail_path(err, "cannot copy key " + quote(key) + " from",
+                                  store_.where(loc));
                     at_in += r;
                 }
-                if (r < 0) fail_path(errno, "cannot copy key " + quote(key) + " from", store_.where(loc));
+                if (r < 0)
+                    fail_path(errno, "cannot copy key " + quote(key) + " from", store_.where(loc));
                 return;
             }
-            if (n < 0) fail_path(errno, "cannot copy key " + quote(key) + " from", store_.where(loc));
+            if (n < 0)
+                fail_path(errno, "cannot copy key " + quote(key) + " from", store_.where(loc));
             if (n == 0) return;  // shrank under us (a pathmapped file edited in place)
         }
     }
@@ -213,14 +231,17 @@ private:
 };
 
 LayoutKind layout_option(const Config &config) {
-    LayoutKind by_flag = config.boolean("pathmapped") ? LayoutKind::pathmapped : LayoutKind::encoded;
+    LayoutKind by_flag =
+        config.boolean("pathmapped") ? LayoutKind::pathmapped : LayoutKind::encoded;
     if (!config.given("layout")) return by_flag;
     std::string name = lower(config.string("layout"));
     for (LayoutKind kind : {LayoutKind::encoded, LayoutKind::pathmapped, LayoutKind::kvpsbutter}) {
         if (name != layout_name(kind)) continue;
-        if (config.given("pathmapped") && config.boolean("pathmapped") != (kind == LayoutKind::pathmapped))
+        if (config.given("pathmapped") &&
+            config.boolean("pathmapped") != (kind == LayoutKind::pathmapped))
             fail(KVPS_INVALID_OPTION, "file: options layout=" + name + " and pathmapped=" +
-                                          (config.boolean("pathmapped") ? "true" : "false") + " disagree");
+                                          (config.boolean("pathmapped") ? "true" : "false") +
+                                          " disagree");
         return kind;
     }
     fail(KVPS_INVALID_OPTION, "file: option layout has value " + quote(config.string("layout")) +
@@ -240,16 +261,19 @@ const Registrar registrar{{
             {.name = "fsync",
              .type = KVPS_OPTION_BOOL,
              .default_value = "true",
-             .description = "false is faster, may lose the last writes on power loss, never tears a value"},
+             .description =
+                 "false is faster, may lose the last writes on power loss, never tears a value"},
             {.name = "pathmapped",
              .type = KVPS_OPTION_BOOL,
              .default_value = "false",
-             .description = "store key a/b/c as the file a/b/c (browsable) instead of encoded names"},
+             .description =
+                 "store key a/b/c as the file a/b/c (browsable) instead of encoded names"},
             {.name = "layout",
              .type = KVPS_OPTION_STRING,
              .default_value = std::nullopt,
-             .description = "encoded (default), pathmapped (as pathmapped=true), or kvpsbutter: "
-                            "KVPSButter's folder of base64-named files, read and written as it does"},
+             .description =
+                 "encoded (default), pathmapped (as pathmapped=true), or kvpsbutter: "
+                 "KVPSButter's folder of base64-named files, read and written as it does"},
         },
     .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_WRITE_STREAM | KVPS_CAP_LIST |
                     KVPS_CAP_PERSISTENT | KVPS_CAP_SHARED,

@@ -84,7 +84,8 @@ int open_dirs(int root, const std::vector<std::string> &dirs, bool create, bool 
         bool made = ::mkdirat(current.get(), d.c_str(), 0777) == 0;
         if (!made && errno != EEXIST) return -errno;
         if (made && sync && ::fsync(current.get()) != 0) return -errno;
-        int next = ::openat(current.get(), d.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int next =
+            ::openat(current.get(), d.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0) return -errno;
         current = Fd(next);
     }
@@ -145,7 +146,8 @@ std::string join_path(std::string_view a, std::string_view b) {
 void fail_path(int err, std::string_view what, std::string_view path) {
     std::string where = std::string(what) + " '" + std::string(path) + "'";
     if (err == ELOOP || err == EXDEV)
-        fail(KVPS_PERMISSION_DENIED, where + ": a symbolic link is on the way; the file backend never follows one");
+        fail(KVPS_PERMISSION_DENIED,
+             where + ": a symbolic link is on the way; the file backend never follows one");
     fail_errno(err, where);
 }
 

@@ -74,7 +74,9 @@ public:
     int compare_dir(std::string_view lead, std::string_view bound) const override {
         return compare_bits(lead, bound);
     }
-    std::optional<std::string> key_of(std::string_view lead) const override { return ob64_decode(lead); }
+    std::optional<std::string> key_of(std::string_view lead) const override {
+        return ob64_decode(lead);
+    }
     std::string lead_of(std::string_view key) const override { return ob64_encode(key); }
 };
 
@@ -89,7 +91,8 @@ public:
         size_t start = 0;
         while (true) {
             size_t slash = key.find('/', start);
-            std::string_view seg = key.substr(start, slash == std::string_view::npos ? key.npos : slash - start);
+            std::string_view seg =
+                key.substr(start, slash == std::string_view::npos ? key.npos : slash - start);
             check_segment(key, seg);
             if (slash == std::string_view::npos) {
                 loc.leaf = seg;
@@ -100,7 +103,9 @@ public:
         }
     }
 
-    bool is_entry(size_t, std::string_view name, bool) const override { return !name.starts_with(kReservedPrefix); }
+    bool is_entry(size_t, std::string_view name, bool) const override {
+        return !name.starts_with(kReservedPrefix);
+    }
 
     void lead(std::string_view dir_lead, const Node &n, std::string &out) const override {
         out.assign(dir_lead).append(n.name);
@@ -112,7 +117,8 @@ public:
         size_t n = std::min(a.name.size(), b.name.size());
         if (int c = a.name.compare(0, n, b.name, 0, n)) return c < 0;
         if (a.name.size() == b.name.size()) return !a.dir && b.dir;
-        if (a.name.size() < b.name.size()) return !a.dir || '/' < static_cast<unsigned char>(b.name[n]);
+        if (a.name.size() < b.name.size())
+            return !a.dir || '/' < static_cast<unsigned char>(b.name[n]);
         return b.dir && static_cast<unsigned char>(a.name[n]) < '/';
     }
 
@@ -120,18 +126,25 @@ public:
         size_t n = std::min(lead.size(), bound.size());
         return lead.substr(0, n).compare(bound.substr(0, n));
     }
-    std::optional<std::string> key_of(std::string_view lead) const override { return std::string(lead); }
+    std::optional<std::string> key_of(std::string_view lead) const override {
+        return std::string(lead);
+    }
     std::string lead_of(std::string_view key) const override { return std::string(key); }
 
 private:
     static void check_segment(std::string_view key, std::string_view seg) {
         const char *why = nullptr;
-        if (seg.empty()) why = key.starts_with('/') ? "it starts with '/'" : "it has an empty path segment";
-        else if (seg == "." || seg == "..") why = "it has a '.' or '..' path segment";
-        else if (seg.size() > 255) why = "a path segment is longer than 255 bytes";
-        else if (seg.starts_with(kReservedPrefix)) why = "path segments starting with \".kvps-\" are reserved";
+        if (seg.empty())
+            why = key.starts_with('/') ? "it starts with '/'" : "it has an empty path segment";
+        else if (seg == "." || seg == "..")
+            why = "it has a '.' or '..' path segment";
+        else if (seg.size() > 255)
+            why = "a path segment is longer than 255 bytes";
+        else if (seg.starts_with(kReservedPrefix))
+            why = "path segments starting with \".kvps-\" are reserved";
         if (why)
-            fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + " for a pathmapped file store: " + why);
+            fail(KVPS_INVALID_KEY,
+                 "invalid key " + quote(key) + " for a pathmapped file store: " + why);
     }
 };
 
@@ -148,11 +161,13 @@ public:
         Location loc;
         loc.leaf = base64_encode(key);
         if (loc.leaf.find('/') != std::string::npos)
-            fail(KVPS_INVALID_KEY, "invalid key " + quote(key) +
-                                       " for a kvpsbutter file store: its base64 file name would contain '/'");
+            fail(KVPS_INVALID_KEY,
+                 "invalid key " + quote(key) +
+                     " for a kvpsbutter file store: its base64 file name would contain '/'");
         if (loc.leaf.size() > 255)
-            fail(KVPS_INVALID_KEY, "invalid key " + quote(key) +
-                                       " for a kvpsbutter file store: its base64 file name is longer than 255 bytes");
+            fail(KVPS_INVALID_KEY,
+                 "invalid key " + quote(key) +
+                     " for a kvpsbutter file store: its base64 file name is longer than 255 bytes");
         return loc;
     }
 
@@ -170,7 +185,9 @@ public:
     }
 
     int compare_dir(std::string_view, std::string_view) const override { return 0; }  // no folders
-    std::optional<std::string> key_of(std::string_view lead) const override { return std::string(lead); }
+    std::optional<std::string> key_of(std::string_view lead) const override {
+        return std::string(lead);
+    }
     std::string lead_of(std::string_view key) const override { return std::string(key); }
 };
 

@@ -20,8 +20,8 @@ namespace kvps::file {
 
 namespace {
 
-constexpr size_t kSnapshotMinNodes = 128;        // smaller directories are cheap to re-read
-constexpr size_t kSnapshotMaxNodes = 1u << 20;   // all sessions together
+constexpr size_t kSnapshotMinNodes = 128;       // smaller directories are cheap to re-read
+constexpr size_t kSnapshotMaxNodes = 1u << 20;  // all sessions together
 constexpr auto kSnapshotLifetime = std::chrono::minutes(10);
 
 // A cursor token is "<session>:<ob64 of the last key returned>".
@@ -70,11 +70,13 @@ Lister::Nodes read_nodes(const Layout &layout, int fd, size_t depth, const std::
             type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
         }
         if (type != DT_DIR && type != DT_REG) continue;  // links and devices are never keys
-        if (layout.is_entry(depth, name, type == DT_DIR)) nodes.push_back(Node{std::string(name), type == DT_DIR});
+        if (layout.is_entry(depth, name, type == DT_DIR))
+            nodes.push_back(Node{std::string(name), type == DT_DIR});
     }
     ::closedir(dir);
     if (err) fail_path(err, "cannot list folder", path);
-    std::sort(nodes.begin(), nodes.end(), [&](const Node &a, const Node &b) { return layout.less(a, b); });
+    std::sort(nodes.begin(), nodes.end(),
+              [&](const Node &a, const Node &b) { return layout.less(a, b); });
     return nodes;
 }
 
@@ -84,11 +86,19 @@ Lister::Nodes read_nodes(const Layout &layout, int fd, size_t depth, const std::
 // prefix is such a common prefix itself and is never opened.
 class Walk {
 public:
-    Walk(Lister &lister, const Store &store, const ListQuery &query, const std::optional<std::string> &after,
-         uint64_t session, ListResult &out)
-        : lister_(lister), store_(store), layout_(store.layout()), prefix_(query.prefix),
-          delimiter_(query.delimiter), after_(after), after_lead_(after_ ? layout_.lead_of(*after_) : std::string()),
-          prefix_lead_(layout_.lead_of(prefix_)), session_(session), limit_(query.limit), out_(out) {}
+    Walk(Lister &lister, const Store &store, const ListQuery &query,
+         const std::optional<std::string> &after, uint64_t session, ListResult &out)
+        : lister_(lister),
+          store_(store),
+          layout_(store.layout()),
+          prefix_(query.prefix),
+          delimiter_(query.delimiter),
+          after_(after),
+          after_lead_(after_ ? layout_.lead_of(*after_) : std::string()),
+          prefix_lead_(layout_.lead_of(prefix_)),
+          session_(session),
+          limit_(query.limit),
+          out_(out) {}
 
     // False once the page is complete or the prefix's range is passed.
     bool visit(int fd, const std::string &rel, const std::string &lead, size_t depth) {
@@ -113,10 +123,13 @@ public:
                     if (!emit_prefix(folded)) return false;
                     continue;
                 }
-                int child = ::openat(fd, n.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int child =
+                    ::openat(fd, n.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (child < 0) {
-                    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;  // replaced meanwhile
-                    fail_path(errno, "cannot list folder", join_path(store_.path(), join_path(rel, n.name)));
+                    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+                        continue;  // replaced meanwhile
+                    fail_path(errno, "cannot list folder",
+                              join_path(store_.path(), join_path(rel, n.name)));
                 }
                 Fd owned(child);
                 if (!visit(child, join_path(rel, n.name), n_lead, depth + 1)) return false;
@@ -137,11 +150,13 @@ public:
             }
             if (full()) return false;
             struct stat st;
-            if (::fstatat(fd, n.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+            if (::fstatat(fd, n.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                !S_ISREG(st.st_mode))
+                continue;
             set_after(*key);
             last_ = *key;
-            out_.entries.push_back(Entry{std::move(*key), static_cast<uint64_t>(st.st_size), ns_of(st.st_mtim),
-                                         etag_of(st)});
+            out_.entries.push_back(Entry{std::move(*key), static_cast<uint64_t>(st.st_size),
+                                         ns_of(st.st_mtim), etag_of(st)});
         }
         return true;
     }
@@ -149,7 +164,9 @@ public:
 private:
     // True when every key below or at n is before the page's start.
     bool before(const Node &n, const std::string &lead) const {
-        if (n.dir) return layout_.compare_dir(lead, prefix_) < 0 || (after_ && layout_.compare_dir(lead, *after_) < 0);
+        if (n.dir)
+            return layout_.compare_dir(lead, prefix_) < 0 ||
+                   (after_ && layout_.compare_dir(lead, *after_) < 0);
         return lead < prefix_lead_ || (after_ && lead <= after_lead_);
     }
 
@@ -211,34 +228,38 @@ ListResult Lister::list(const ListQuery &query) {
     return out;
 }
 
-std::shared_ptr<const Lister::Nodes> Lister::nodes(uint64_t session, int fd, const std::string &rel, size_t depth) {
+std::shared_ptr<const Lister::Nodes> Lister::nodes(uint64_t session, int fd, const std::string &rel,
+                                                   size_t depth) {
     auto now = std::chrono::steady_clock::now();
     // The directory's state before it is read: an entry added or removed meanwhile changes it.
     struct stat st;
     bool known = ::fstat(fd, &st) == 0;
-    DirState state{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), known ? ns_of(st.st_mtim) : 0,
-                   known ? ns_of(st.st_ctim) : 0};
+    DirState state{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                   known ? ns_of(st.st_mtim) : 0, known ? ns_of(st.st_ctim) : 0};
     {
         std::lock_guard lock(mutex_);
         for (auto it = snapshots_.begin(); it != snapshots_.end(); ++it) {
-            if (it->rel == rel && (it->session == session || (known && it->reusable && it->state == state))) {
+            if (it->rel == rel &&
+                (it->session == session || (known && it->reusable && it->state == state))) {
                 it->used = now;
                 snapshots_.splice(snapshots_.begin(), snapshots_, it);
                 return it->nodes;
             }
         }
     }
-    auto nodes = std::make_shared<const Nodes>(read_nodes(store_.layout(), fd, depth, join_path(store_.path(), rel)));
+    auto nodes = std::make_shared<const Nodes>(
+        read_nodes(store_.layout(), fd, depth, join_path(store_.path(), rel)));
     if (nodes->size() < kSnapshotMinNodes || nodes->size() > kSnapshotMaxNodes) return nodes;
     struct timespec wall;
     ::clock_gettime(CLOCK_REALTIME, &wall);
     constexpr int64_t kQuietNs = 2'000'000'000;  // far beyond a file system's clock tick
-    bool reusable = known && ns_of(wall) - state.mtime_ns > kQuietNs && ns_of(wall) - state.ctime_ns > kQuietNs;
+    bool reusable =
+        known && ns_of(wall) - state.mtime_ns > kQuietNs && ns_of(wall) - state.ctime_ns > kQuietNs;
     std::lock_guard lock(mutex_);
     snapshots_.push_front(Snapshot{session, rel, nodes, now, state, reusable});
     cached_nodes_ += nodes->size();
-    while (!snapshots_.empty() &&
-           (cached_nodes_ > kSnapshotMaxNodes || now - snapshots_.back().used > kSnapshotLifetime)) {
+    while (!snapshots_.empty() && (cached_nodes_ > kSnapshotMaxNodes ||
+                                   now - snapshots_.back().used > kSnapshotLifetime)) {
         cached_nodes_ -= snapshots_.back().nodes->size();
         snapshots_.pop_back();
     }

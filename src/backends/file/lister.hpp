@@ -34,7 +34,8 @@ public:
     using Nodes = std::vector<Node>;
     // The sorted entries of directory rel (open as fd), from the session's snapshot when it
     // has one.
-    std::shared_ptr<const Nodes> nodes(uint64_t session, int fd, const std::string &rel, size_t depth);
+    std::shared_ptr<const Nodes> nodes(uint64_t session, int fd, const std::string &rel,
+                                       size_t depth);
 
 private:
     // A directory as stat saw it: while it stays the same, no entry was added or removed.

@@ -27,7 +27,8 @@ TempFile::TempFile(int staging_fd, const std::string &staging_path)
     : staging_fd_(staging_fd), staging_path_(staging_path) {
     while (true) {
         std::string name = random_hex(12) + ".tmp";
-        int fd = ::openat(staging_fd, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        int fd = ::openat(staging_fd, name.c_str(),
+                          O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd < 0) {
             if (errno == EEXIST || errno == EINTR) continue;
             fail_path(errno, "cannot create a temporary file in", staging_path);
@@ -36,7 +37,8 @@ TempFile::TempFile(int staging_fd, const std::string &staging_path)
         // A cleaner in another process may have caught the file between create and lock:
         // then its name is gone, and we start over.
         while (::flock(fd, LOCK_EX) != 0) {
-            if (errno != EINTR) fail_path(errno, "cannot lock temporary file", join_path(staging_path, name));
+            if (errno != EINTR)
+                fail_path(errno, "cannot lock temporary file", join_path(staging_path, name));
         }
         if (!still_named(staging_fd, name, fd)) continue;
         name_ = std::move(name);

@@ -25,7 +25,10 @@ public:
     int staging_fd() const { return staging_fd_; }
 
     // Call once the file was renamed away: the name no longer belongs to us.
-    void renamed() { name_.clear(); fd_.reset(); }
+    void renamed() {
+        name_.clear();
+        fd_.reset();
+    }
     // Unlinks (if still ours) and closes; never throws.
     void discard() noexcept;
 

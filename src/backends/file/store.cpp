@@ -14,7 +14,9 @@
 
 namespace kvps::file {
 
-int64_t ns_of(const struct timespec &t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+int64_t ns_of(const struct timespec &t) {
+    return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
 
 namespace {
 
@@ -37,7 +39,8 @@ int make_folders(const std::string &path) {
 }
 
 bool read_small(int dir, std::string_view name, std::string &out, int &err) {
-    int fd = ::openat(dir, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd =
+        ::openat(dir, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         err = errno;
         return false;
@@ -45,7 +48,8 @@ bool read_small(int dir, std::string_view name, std::string &out, int &err) {
     Fd owned(fd);
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0 && out.size() < 65536) out.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && out.size() < 65536)
+        out.append(buf, static_cast<size_t>(n));
     if (n < 0) {
         err = errno;
         return false;
@@ -59,7 +63,8 @@ std::string etag_of(const struct stat &st) {
     // A rename installs a new inode on every write; size and both times (ns) tell apart an
     // inode number the file system reused. Hex fields joined by '-'.
     const uint64_t fields[] = {static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
-                               static_cast<uint64_t>(ns_of(st.st_mtim)), static_cast<uint64_t>(ns_of(st.st_ctim))};
+                               static_cast<uint64_t>(ns_of(st.st_mtim)),
+                               static_cast<uint64_t>(ns_of(st.st_ctim))};
     std::string out;
     out.reserve(4 * 17);
     for (uint64_t f : fields) {
@@ -77,7 +82,8 @@ std::string folder_of(const Url &url) {
         fail(KVPS_INVALID_URL, culprit + ": a folder URL has no user, password or port");
     if (!url.host.empty() && url.host != "localhost") return url.host + url.path;
     if (url.path.empty() || url.path == "/")
-        fail(KVPS_INVALID_URL, culprit + ": names no folder; use file:///absolute/path or file://./relative/path");
+        fail(KVPS_INVALID_URL,
+             culprit + ": names no folder; use file:///absolute/path or file://./relative/path");
     return url.path;
 }
 
@@ -102,7 +108,8 @@ void Store::open_root() {
     int fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && options_.create) {
         int err = make_folders(path_);
-        if (err == ENOTDIR) fail(KVPS_IO, "cannot create store folder '" + path_ + "': a parent of it is a file");
+        if (err == ENOTDIR)
+            fail(KVPS_IO, "cannot create store folder '" + path_ + "': a parent of it is a file");
         if (err) fail_path(err, "cannot create store folder", path_);
         fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
@@ -111,7 +118,8 @@ void Store::open_root() {
         if (err == ENOENT)
             fail(KVPS_NOT_FOUND, "store folder '" + path_ + "' does not exist" +
                                      (options_.create ? "" : " (and create=false)"));
-        if (err == ENOTDIR) fail(KVPS_IO, "store folder '" + path_ + "' is not a folder (it is a file)");
+        if (err == ENOTDIR)
+            fail(KVPS_IO, "store folder '" + path_ + "' is not a folder (it is a file)");
         fail_path(err, "cannot open store folder", path_);
     }
     root_ = Fd(fd);
@@ -123,7 +131,8 @@ bool Store::check_marker(bool may_write) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         text.clear();
         if (read_small(root(), kMarkerName, text, err)) break;
-        if (err != ENOENT) fail_path(err, "cannot read the format marker", join_path(path_, kMarkerName));
+        if (err != ENOENT)
+            fail_path(err, "cannot read the format marker", join_path(path_, kMarkerName));
         if (options_.layout == LayoutKind::kvpsbutter) {
             // KVPSButter's folders have no marker, and never get one: KVPSButter would read it
             // as a key. Only the staging folder is added, by the first write.
@@ -144,27 +153,32 @@ bool Store::check_marker(bool may_write) {
             ::closedir(dir);
             if (!stranger.empty())
                 fail(KVPS_INVALID_ARGUMENT,
-                     "folder '" + path_ + "' is not empty (it holds " + quote(stranger) + ") and is not a kvps store (no " +
-                         std::string(kMarkerName) + "); use an empty folder, or ?pathmapped=true to keep plain files there");
+                     "folder '" + path_ + "' is not empty (it holds " + quote(stranger) +
+                         ") and is not a kvps store (no " + std::string(kMarkerName) +
+                         "); use an empty folder, or ?pathmapped=true to keep plain files there");
         }
         if (!may_write) return false;
         // Write the marker atomically; a concurrent opener may win the race, then we read theirs.
         std::string temp = std::string(kMarkerName) + "." + random_hex(8) + ".tmp";
-        int fd = ::openat(root(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        int fd = ::openat(root(), temp.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd < 0) {
-            if (errno == EACCES || errno == EPERM || errno == EROFS) return true;  // a read-only store
+            if (errno == EACCES || errno == EPERM || errno == EROFS)
+                return true;  // a read-only store
             fail_path(errno, "cannot create the format marker in", path_);
         }
         Fd owned(fd);
         std::string content = marker_text(options_.layout);
         err = write_all(fd, content.data(), content.size());
         if (!err && options_.sync && ::fsync(fd) != 0) err = errno;
-        if (!err && ::linkat(root(), temp.c_str(), root(), std::string(kMarkerName).c_str(), 0) != 0 &&
+        if (!err &&
+            ::linkat(root(), temp.c_str(), root(), std::string(kMarkerName).c_str(), 0) != 0 &&
             errno != EEXIST)
             err = errno;
         ::unlinkat(root(), temp.c_str(), 0);
         if (err) fail_path(err, "cannot write the format marker", join_path(path_, kMarkerName));
-        if (options_.sync && ::fsync(root()) != 0) fail_path(errno, "cannot sync store folder", path_);
+        if (options_.sync && ::fsync(root()) != 0)
+            fail_path(errno, "cannot sync store folder", path_);
     }
     std::string where = join_path(path_, kMarkerName);
     if (!text.starts_with(std::string(kMarkerTitle) + "\n"))
@@ -172,23 +186,28 @@ bool Store::check_marker(bool may_write) {
     size_t v = text.find("\nversion ");
     int version = v == std::string::npos ? 0 : std::atoi(text.c_str() + v + 9);
     if (version != kFormatVersion)
-        fail(KVPS_UNSUPPORTED, "store folder '" + path_ + "' has on-disk format version " + std::to_string(version) +
-                                   "; this kvps reads version " + std::to_string(kFormatVersion));
+        fail(KVPS_UNSUPPORTED, "store folder '" + path_ + "' has on-disk format version " +
+                                   std::to_string(version) + "; this kvps reads version " +
+                                   std::to_string(kFormatVersion));
     bool pathmapped = text.find("\nlayout pathmapped\n") != std::string::npos;
     if (!pathmapped && text.find("\nlayout encoded\n") == std::string::npos)
         fail(KVPS_IO, "'" + where + "' names no known layout");
     LayoutKind found = pathmapped ? LayoutKind::pathmapped : LayoutKind::encoded;
     if (found != options_.layout)
-        fail(KVPS_INVALID_OPTION, "store folder '" + path_ + "' uses the " + std::string(layout_name(found)) +
-                                      " layout: open it with layout=" + std::string(layout_name(found)));
+        fail(KVPS_INVALID_OPTION,
+             "store folder '" + path_ + "' uses the " + std::string(layout_name(found)) +
+                 " layout: open it with layout=" + std::string(layout_name(found)));
     // Encoded names differ in case only ("NF" and "Nf"): a file system that folds case would
     // merge two keys into one file. The marker's name in upper case finds such a file system.
     struct stat lower, upper;
-    if (!pathmapped && ::fstatat(root(), std::string(kMarkerName).c_str(), &lower, AT_SYMLINK_NOFOLLOW) == 0 &&
-        ::fstatat(root(), ".KVPS-FORMAT", &upper, AT_SYMLINK_NOFOLLOW) == 0 && lower.st_ino == upper.st_ino)
-        fail(KVPS_UNSUPPORTED, "store folder '" + path_ +
-                                   "' is on a case-insensitive file system, where encoded names would collide; "
-                                   "use pathmapped=true or another folder");
+    if (!pathmapped &&
+        ::fstatat(root(), std::string(kMarkerName).c_str(), &lower, AT_SYMLINK_NOFOLLOW) == 0 &&
+        ::fstatat(root(), ".KVPS-FORMAT", &upper, AT_SYMLINK_NOFOLLOW) == 0 &&
+        lower.st_ino == upper.st_ino)
+        fail(KVPS_UNSUPPORTED,
+             "store folder '" + path_ +
+                 "' is on a case-insensitive file system, where encoded names would collide; "
+                 "use pathmapped=true or another folder");
     return true;
 }
 
@@ -238,7 +257,8 @@ std::pair<dev_t, ino_t> identity(int fd) {
 
 }  // namespace
 
-std::optional<std::string> Store::current_etag(int dir, const Location &loc, std::string_view key) const {
+std::optional<std::string> Store::current_etag(int dir, const Location &loc,
+                                               std::string_view key) const {
     struct stat st;
     if (::fstatat(dir, loc.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
@@ -249,7 +269,8 @@ std::optional<std::string> Store::current_etag(int dir, const Location &loc, std
     return etag_of(st);
 }
 
-std::string Store::install(TempFile &temp, std::string_view key, const Location &loc, const PutOptions *options) const {
+std::string Store::install(TempFile &temp, std::string_view key, const Location &loc,
+                           const PutOptions *options) const {
     if (options_.sync && ::fdatasync(temp.fd()) != 0) fail_key(errno, "cannot write", key, loc);
     for (int attempt = 0;; ++attempt) {
         int fd = open_dirs(root(), loc.dirs, true, options_.sync);
@@ -268,14 +289,17 @@ std::string Store::install(TempFile &temp, std::string_view key, const Location 
             int stat_err = ::fstat(temp.fd(), &st) == 0 ? 0 : errno;
             temp.renamed();
             ::flock(fd, LOCK_UN);
-            if (options_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
+            if (options_.sync && ::fsync(fd) != 0)
+                fail_key(errno, "cannot sync the folder of", key, loc);
             if (stat_err) fail_key(stat_err, "cannot stat", key, loc);
             return etag_of(st);
         }
         int err = errno;
-        if (err == ENOENT && attempt < 8) continue;  // a delete removed the emptied folder meanwhile
+        if (err == ENOENT && attempt < 8)
+            continue;  // a delete removed the emptied folder meanwhile
         if (err == EISDIR || err == ENOTEMPTY || err == EEXIST)
-            fail(KVPS_INVALID_KEY, "cannot write key " + quote(key) + ": '" + where(loc) + "' is a folder");
+            fail(KVPS_INVALID_KEY,
+                 "cannot write key " + quote(key) + ": '" + where(loc) + "' is a folder");
         fail_key(err, "cannot write", key, loc);
     }
 }
@@ -307,8 +331,8 @@ void Store::remove_empty_dirs(std::vector<std::string> dirs) const {
     }
 }
 
-std::string Store::move(std::string_view from, const Location &from_loc, std::string_view to, const Location &to_loc,
-                        const PutOptions &options) const {
+std::string Store::move(std::string_view from, const Location &from_loc, std::string_view to,
+                        const Location &to_loc, const PutOptions &options) const {
     for (int attempt = 0;; ++attempt) {
         int sfd = open_dirs(root(), from_loc.dirs, false, false);
         if (sfd == -ENOENT || sfd == -ENOTDIR)
@@ -345,12 +369,14 @@ std::string Store::move(std::string_view from, const Location &from_loc, std::st
         int err = errno;
         if (err == ENOENT && attempt < 8) continue;  // a delete removed an emptied folder meanwhile
         if (err == EISDIR || err == ENOTEMPTY || err == EEXIST)
-            fail(KVPS_INVALID_KEY, "cannot write key " + quote(to) + ": '" + where(to_loc) + "' is a folder");
+            fail(KVPS_INVALID_KEY,
+                 "cannot write key " + quote(to) + ": '" + where(to_loc) + "' is a folder");
         fail_key(err, "cannot rename", from, from_loc);
     }
 }
 
-void Store::fail_key(int err, std::string_view what, std::string_view key, const Location &loc) const {
+void Store::fail_key(int err, std::string_view what, std::string_view key,
+                     const Location &loc) const {
     fail_path(err, std::string(what) + " key " + quote(key) + " at", where(loc));
 }
 

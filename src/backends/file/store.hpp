@@ -60,14 +60,16 @@ public:
 private:
     void remove_empty_dirs(std::vector<std::string> dirs) const;
     // The etag of the key's file in its open (locked) folder dir; nullopt when it has none.
-    std::optional<std::string> current_etag(int dir, const Location &loc, std::string_view key) const;
+    std::optional<std::string> current_etag(int dir, const Location &loc,
+                                            std::string_view key) const;
     void open_root();
     // Checks the marker, writing it when missing and may_write; false when it is missing.
     bool check_marker(bool may_write);
     void open_staging();
     // create=false: writes the marker and opens the staging folder once, at the first write.
     void prepare_writes() const;
-    [[noreturn]] void fail_key(int err, std::string_view what, std::string_view key, const Location &loc) const;
+    [[noreturn]] void fail_key(int err, std::string_view what, std::string_view key,
+                               const Location &loc) const;
 
     std::string path_;
     Options options_;

@@ -14,10 +14,15 @@
 namespace kvps::file {
 
 FileReader::FileReader(Fd fd, std::string path, const struct stat &st, Span64 span)
-    : fd_(std::move(fd)), path_(std::move(path)), etag_(etag_of(st)), size_(static_cast<uint64_t>(st.st_size)),
-      pos_(span.start), end_(span.start + span.count) {
+    : fd_(std::move(fd)),
+      path_(std::move(path)),
+      etag_(etag_of(st)),
+      size_(static_cast<uint64_t>(st.st_size)),
+      pos_(span.start),
+      end_(span.start + span.count) {
     checksum_ = stored_checksum(fd_.get());
-    ::posix_fadvise(fd_.get(), static_cast<off_t>(pos_), static_cast<off_t>(span.count), POSIX_FADV_SEQUENTIAL);
+    ::posix_fadvise(fd_.get(), static_cast<off_t>(pos_), static_cast<off_t>(span.count),
+                    POSIX_FADV_SEQUENTIAL);
 }
 
 bool FileReader::seek(uint64_t offset, uint64_t end) {

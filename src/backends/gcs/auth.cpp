@@ -62,7 +62,8 @@ std::shared_ptr<TokenSource> metadata_server(const net::HttpOptions &http) {
     options.connect_timeout = std::chrono::milliseconds(1000);
     options.stall_timeout = std::chrono::milliseconds(2000);
     auto client = std::make_shared<net::HttpClient>(options);
-    std::string url = "http://" + host + "/computeMetadata/v1/instance/service-accounts/default/token";
+    std::string url =
+        "http://" + host + "/computeMetadata/v1/instance/service-accounts/default/token";
     auto fetch = [client, url]() -> AccessToken {
         net::HttpRequest request;
         request.url = url;
@@ -73,12 +74,14 @@ std::shared_ptr<TokenSource> metadata_server(const net::HttpOptions &http) {
             fail(transport.timed_out ? KVPS_TIMEOUT : KVPS_NETWORK,
                  "gs: the metadata server at " + url + " did not answer: " + transport.message);
         if (response.status != 200)
-            fail(KVPS_PERMISSION_DENIED, "gs: the metadata server at " + url + " refused a token (HTTP " +
+            fail(KVPS_PERMISSION_DENIED, "gs: the metadata server at " + url +
+                                             " refused a token (HTTP " +
                                              std::to_string(response.status) + ")");
         net::JsonValue doc = net::parse_json({response.body.data(), response.body.size()},
                                              "the metadata server's token");
         std::string token = doc.text_of("access_token");
-        if (token.empty()) fail(KVPS_REMOTE, "gs: the metadata server's answer has no access_token");
+        if (token.empty())
+            fail(KVPS_REMOTE, "gs: the metadata server's answer has no access_token");
         int64_t seconds = parse_integer(doc.text_of("expires_in")).value_or(300);
         return {token, Clock::now() + std::chrono::seconds(seconds)};
     };
@@ -132,11 +135,13 @@ std::string TokenSource::scrub(std::string text) {
         secret = cached_.value;
     }
     if (secret.empty()) return text;
-    for (size_t at; (at = text.find(secret)) != std::string::npos;) text.replace(at, secret.size(), "***");
+    for (size_t at; (at = text.find(secret)) != std::string::npos;)
+        text.replace(at, secret.size(), "***");
     return text;
 }
 
-std::string sign_jwt(std::string_view pem_key, std::string_view claims_json, std::string_view what) {
+std::string sign_jwt(std::string_view pem_key, std::string_view claims_json,
+                     std::string_view what) {
     std::string input = base64_encode(R"({"alg":"RS256","typ":"JWT"})", true) + "." +
                         base64_encode(claims_json, true);
     BIO *bio = BIO_new_mem_buf(pem_key.data(), static_cast<int>(pem_key.size()));
@@ -148,20 +153,23 @@ std::string sign_jwt(std::string_view pem_key, std::string_view claims_json, std
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     size_t size = 0;
     std::string signature;
-    bool ok = ctx && EVP_PKEY_base_id(key) == EVP_PKEY_RSA &&
-              EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-              EVP_DigestSign(ctx, nullptr, &size, reinterpret_cast<const unsigned char *>(input.data()),
-                             input.size()) == 1;
+    bool ok =
+        ctx && EVP_PKEY_base_id(key) == EVP_PKEY_RSA &&
+        EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+        EVP_DigestSign(ctx, nullptr, &size, reinterpret_cast<const unsigned char *>(input.data()),
+                       input.size()) == 1;
     if (ok) {
         signature.resize(size);
         ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(signature.data()), &size,
-                            reinterpret_cast<const unsigned char *>(input.data()), input.size()) == 1;
+                            reinterpret_cast<const unsigned char *>(input.data()),
+                            input.size()) == 1;
         signature.resize(size);
     }
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(key);
-    if (!ok) fail(KVPS_INVALID_OPTION, "gs: cannot sign with the private key of " + std::string(what) +
-                                           " (RS256 needs an RSA key)");
+    if (!ok)
+        fail(KVPS_INVALID_OPTION, "gs: cannot sign with the private key of " + std::string(what) +
+                                      " (RS256 needs an RSA key)");
     return input + "." + base64_encode(signature, true);
 }
 
@@ -172,12 +180,13 @@ std::string service_account_claims(std::string_view client_email, std::string_vi
            R"(,"exp":)" + std::to_string(issued_at + 3600) + "}";
 }
 
-AccessToken exchange_token(net::HttpClient &http, const std::string &token_uri, const std::string &body,
-                           std::string_view what) {
+AccessToken exchange_token(net::HttpClient &http, const std::string &token_uri,
+                           const std::string &body, std::string_view what) {
     net::HttpRequest request;
     request.method = "POST";
     request.url = token_uri;
-    request.headers = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
+    request.headers = {"Content-Type: application/x-www-form-urlencoded",
+                       "Accept: application/json"};
     request.body = body.data();
     request.body_size = body.size();
     request.has_body = true;
@@ -213,17 +222,20 @@ AccessToken exchange_token(net::HttpClient &http, const std::string &token_uri, 
         }
         fail(response.status >= 500 ? KVPS_REMOTE : KVPS_PERMISSION_DENIED,
              "gs: the token endpoint " + token_uri + " refused " + std::string(what) +
-                 (detail.empty() ? "" : ": " + detail) + " (HTTP " + std::to_string(response.status) + ")");
+                 (detail.empty() ? "" : ": " + detail) + " (HTTP " +
+                 std::to_string(response.status) + ")");
     }
     net::JsonValue doc = net::parse_json(text, "the token endpoint's answer");
     std::string token = doc.text_of("access_token");
     if (token.empty())
-        fail(KVPS_REMOTE, "gs: the token endpoint " + token_uri + " answered without an access_token");
+        fail(KVPS_REMOTE,
+             "gs: the token endpoint " + token_uri + " answered without an access_token");
     int64_t seconds = parse_integer(doc.text_of("expires_in")).value_or(3600);
     return {token, Clock::now() + std::chrono::seconds(seconds)};
 }
 
-std::shared_ptr<TokenSource> credentials_from_file(const std::string &path, const net::HttpOptions &http) {
+std::shared_ptr<TokenSource> credentials_from_file(const std::string &path,
+                                                   const net::HttpOptions &http) {
     std::optional<std::string> text = read_file(path);
     if (!text) fail(KVPS_NO_CREDENTIALS, "gs: cannot read the credentials file '" + path + "'");
     net::JsonValue doc;
@@ -240,17 +252,20 @@ std::shared_ptr<TokenSource> credentials_from_file(const std::string &path, cons
         std::string email = doc.text_of("client_email");
         std::string key = doc.text_of("private_key");
         if (email.empty() || key.empty())
-            fail(KVPS_INVALID_OPTION, "gs: the service account file '" + path +
-                                          "' lacks client_email or private_key");
+            fail(KVPS_INVALID_OPTION,
+                 "gs: the service account file '" + path + "' lacks client_email or private_key");
         std::string what = "the service account " + email + " ('" + path + "')";
         sign_jwt(key, "{}", what);  // a bad key fails at open, not at the first request
         auto fetch = [client, email, key, token_uri, what]() {
-            int64_t now = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+            int64_t now =
+                std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch())
+                    .count();
             std::string jwt = sign_jwt(key, service_account_claims(email, token_uri, now), what);
-            return exchange_token(*client, token_uri,
-                                  form({{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
-                                        {"assertion", jwt}}),
-                                  "the JWT of " + what);
+            return exchange_token(
+                *client, token_uri,
+                form({{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+                      {"assertion", jwt}}),
+                "the JWT of " + what);
         };
         return std::make_shared<TokenSource>(what, fetch);
     }
@@ -263,8 +278,10 @@ std::shared_ptr<TokenSource> credentials_from_file(const std::string &path, cons
         std::string what = "the refresh token of '" + path + "'";
         auto fetch = [client, id, secret, refresh, token_uri, what]() {
             return exchange_token(*client, token_uri,
-                                  form({{"grant_type", "refresh_token"}, {"client_id", id},
-                                        {"client_secret", secret}, {"refresh_token", refresh}}),
+                                  form({{"grant_type", "refresh_token"},
+                                        {"client_id", id},
+                                        {"client_secret", secret},
+                                        {"refresh_token", refresh}}),
                                   what);
         };
         return std::make_shared<TokenSource>("the authorized_user file '" + path + "'", fetch);
@@ -273,15 +290,19 @@ std::shared_ptr<TokenSource> credentials_from_file(const std::string &path, cons
                                   "'; expected service_account or authorized_user");
 }
 
-std::shared_ptr<TokenSource> resolve_credentials(const Config &config, const net::HttpOptions &http) {
+std::shared_ptr<TokenSource> resolve_credentials(const Config &config,
+                                                 const net::HttpOptions &http) {
     if (config.boolean("anonymous")) return std::make_shared<TokenSource>("anonymous", nullptr);
-    if (config.given("credentials")) return credentials_from_file(config.string("credentials"), http);
+    if (config.given("credentials"))
+        return credentials_from_file(config.string("credentials"), http);
     if (config.given("access_token")) {
         std::string token = config.string("access_token");
         for (unsigned char c : token)
             if (c < 0x21 || c == 0x7f)
-                fail(KVPS_INVALID_OPTION, "gs: option access_token contains a space or control character");
-        return std::make_shared<TokenSource>("option access_token", [token] { return static_token(token); });
+                fail(KVPS_INVALID_OPTION,
+                     "gs: option access_token contains a space or control character");
+        return std::make_shared<TokenSource>("option access_token",
+                                             [token] { return static_token(token); });
     }
     std::vector<std::string> looked = {"options anonymous, credentials and access_token"};
     std::string path = env("GOOGLE_APPLICATION_CREDENTIALS");
@@ -300,11 +321,13 @@ std::shared_ptr<TokenSource> resolve_credentials(const Config &config, const net
     }
     if (auto source = metadata_server(http)) return source;
     looked.push_back("the metadata server (" +
-                     (env("GCE_METADATA_HOST").empty() ? std::string("169.254.169.254") : env("GCE_METADATA_HOST")) +
+                     (env("GCE_METADATA_HOST").empty() ? std::string("169.254.169.254")
+                                                       : env("GCE_METADATA_HOST")) +
                      ", no answer)");
     std::string message = "gs: no credentials found; looked at: ";
     for (size_t i = 0; i < looked.size(); ++i) message += (i ? "; " : "") + looked[i];
-    fail(KVPS_NO_CREDENTIALS, message + ". Set one, or anonymous=true for public buckets and emulators");
+    fail(KVPS_NO_CREDENTIALS,
+         message + ". Set one, or anonymous=true for public buckets and emulators");
 }
 
 }  // namespace kvps::gcs

@@ -27,7 +27,8 @@ class TokenSource {
 public:
     using Fetch = std::function<AccessToken()>;
     // fetch empty: anonymous (no Authorization header). source names where tokens come from.
-    TokenSource(std::string source, Fetch fetch) : source_(std::move(source)), fetch_(std::move(fetch)) {}
+    TokenSource(std::string source, Fetch fetch)
+        : source_(std::move(source)), fetch_(std::move(fetch)) {}
 
     // The token to send ("" when anonymous), fetched again when it expires within 5 minutes.
     std::string get();
@@ -50,10 +51,12 @@ inline constexpr std::string_view kScope = "https://www.googleapis.com/auth/devs
 
 // Resolves the store's credentials from its options and the environment (see the README).
 // Throws KVPS_NO_CREDENTIALS naming every place looked when none is found.
-std::shared_ptr<TokenSource> resolve_credentials(const Config &config, const net::HttpOptions &http);
+std::shared_ptr<TokenSource> resolve_credentials(const Config &config,
+                                                 const net::HttpOptions &http);
 
 // A token source for a credentials file (service_account or authorized_user JSON).
-std::shared_ptr<TokenSource> credentials_from_file(const std::string &path, const net::HttpOptions &http);
+std::shared_ptr<TokenSource> credentials_from_file(const std::string &path,
+                                                   const net::HttpOptions &http);
 
 // text as a JSON string literal, quotes included.
 std::string json_string(std::string_view text);
@@ -69,7 +72,7 @@ std::string service_account_claims(std::string_view client_email, std::string_vi
 
 // POSTs a form to a token endpoint and reads {access_token, expires_in}. Throws
 // KVPS_PERMISSION_DENIED for a refusal, KVPS_NETWORK/TIMEOUT without an answer.
-AccessToken exchange_token(net::HttpClient &http, const std::string &token_uri, const std::string &form,
-                           std::string_view what);
+AccessToken exchange_token(net::HttpClient &http, const std::string &token_uri,
+                           const std::string &form, std::string_view what);
 
 }  // namespace kvps::gcs

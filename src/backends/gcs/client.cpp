@@ -38,11 +38,16 @@ struct StatusRule {
     ErrorClass meaning;
 };
 constexpr StatusRule kStatuses[] = {
-    {304, {KVPS_PRECONDITION_FAILED, false}}, {401, {KVPS_PERMISSION_DENIED, false}},
-    {403, {KVPS_PERMISSION_DENIED, false}},   {404, {KVPS_NOT_FOUND, false}},
-    {408, {KVPS_TIMEOUT, true}},              {412, {KVPS_PRECONDITION_FAILED, false}},
-    {429, {KVPS_REMOTE, true}},               {500, {KVPS_REMOTE, true}},
-    {502, {KVPS_REMOTE, true}},               {503, {KVPS_REMOTE, true}},
+    {304, {KVPS_PRECONDITION_FAILED, false}},
+    {401, {KVPS_PERMISSION_DENIED, false}},
+    {403, {KVPS_PERMISSION_DENIED, false}},
+    {404, {KVPS_NOT_FOUND, false}},
+    {408, {KVPS_TIMEOUT, true}},
+    {412, {KVPS_PRECONDITION_FAILED, false}},
+    {429, {KVPS_REMOTE, true}},
+    {500, {KVPS_REMOTE, true}},
+    {502, {KVPS_REMOTE, true}},
+    {503, {KVPS_REMOTE, true}},
     {504, {KVPS_REMOTE, true}},
 };
 
@@ -99,15 +104,16 @@ std::string query(std::initializer_list<std::pair<std::string_view, std::string>
 
 Client::Client(Settings settings) : settings_(std::move(settings)), http_(settings_.http) {
     if (!settings_.http.verify_tls && settings_.endpoint.starts_with("https://"))
-        log(KVPS_LOG_WARN, "gs: verify_tls=false: the certificate of " + settings_.endpoint +
-                               " is not checked, so anyone on the way can read and change the data");
+        log(KVPS_LOG_WARN,
+            "gs: verify_tls=false: the certificate of " + settings_.endpoint +
+                " is not checked, so anyone on the way can read and change the data");
 }
 
 std::string Client::full_key(std::string_view key) const {
     std::string full = settings_.prefix + std::string(key);
     if (full.size() > 1024)
-        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": with the store's prefix \"" + settings_.prefix +
-                                   "\" it is " + std::to_string(full.size()) +
+        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": with the store's prefix \"" +
+                                   settings_.prefix + "\" it is " + std::to_string(full.size()) +
                                    " bytes, and GCS object names are at most 1024 bytes");
     return full;
 }
@@ -148,12 +154,16 @@ HttpResponse Client::send(const Call &call) {
         net::TransportError transport;
         bool answered = http_.perform(request, response, transport);
         if (log_enabled(KVPS_LOG_DEBUG)) {
-            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                  started)
+                            .count();
             char line[96];
             std::snprintf(line, sizeof line, ", %.1f ms, attempt %u", ms, attempt);
-            std::string path = call.url.substr(std::min(call.url.size(), settings_.endpoint.size()));
-            log(KVPS_LOG_DEBUG, "gs: " + std::string(call.method) + " " + path + " -> " +
-                                    (answered ? std::to_string(response.status) : transport.message) + line);
+            std::string path =
+                call.url.substr(std::min(call.url.size(), settings_.endpoint.size()));
+            log(KVPS_LOG_DEBUG,
+                "gs: " + std::string(call.method) + " " + path + " -> " +
+                    (answered ? std::to_string(response.status) : transport.message) + line);
         }
         bool last = attempt >= settings_.max_attempts;
         if (!answered) {
@@ -162,8 +172,9 @@ HttpResponse Client::send(const Call &call) {
                 continue;
             }
             if (!call.repeatable && transport.maybe_delivered)
-                fail(KVPS_OUTCOME_UNKNOWN, "gs: " + std::string(call.what) + ": the answer was lost (" +
-                                               transport.message + "): the write may or may not have happened");
+                fail(KVPS_OUTCOME_UNKNOWN, "gs: " + std::string(call.what) +
+                                               ": the answer was lost (" + transport.message +
+                                               "): the write may or may not have happened");
             fail(transport.timed_out ? KVPS_TIMEOUT : KVPS_NETWORK,
                  "gs: " + std::string(call.what) + ": no answer from " + settings_.endpoint + ": " +
                      transport.message + " (" + describe_attempts(attempt) + ")");

@@ -19,20 +19,20 @@ using net::HttpResponse;
 
 struct Settings {
     std::string bucket;
-    std::string prefix;    // "" or ending in '/': prepended to every key
-    std::string endpoint;  // "scheme://host[:port]", no trailing slash
+    std::string prefix;                        // "" or ending in '/': prepended to every key
+    std::string endpoint;                      // "scheme://host[:port]", no trailing slash
     std::shared_ptr<TokenSource> credentials;  // never null
-    uint64_t upload_threshold = 8 << 20;  // larger values go as resumable uploads
-    uint64_t chunk_size = 8 << 20;        // resumable upload chunk and reader fetch (256 KiB multiple)
+    uint64_t upload_threshold = 8 << 20;       // larger values go as resumable uploads
+    uint64_t chunk_size = 8 << 20;  // resumable upload chunk and reader fetch (256 KiB multiple)
     unsigned max_attempts = 3;
     net::HttpOptions http;
 };
 
 struct Call {
     const char *method = "GET";
-    std::string url;  // absolute
+    std::string url;                   // absolute
     std::vector<std::string> headers;  // "Name: value"
-    const void *body = nullptr;  // replayed on a retry
+    const void *body = nullptr;        // replayed on a retry
     size_t body_size = 0;
     bool has_body = false;
     // False for a request that must not be sent twice (a create_only upload): an unanswered

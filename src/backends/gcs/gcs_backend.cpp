@@ -17,7 +17,8 @@ int64_t parse_time(std::string_view text) {
     std::tm tm{};
     int year, month, day, hour, minute, second;
     std::string copy(text);
-    if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &month, &day, &hour, &minute, &second) != 6)
+    if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &month, &day, &hour, &minute,
+                    &second) != 6)
         return 0;
     tm.tm_year = year - 1900;
     tm.tm_mon = month - 1;
@@ -29,7 +30,8 @@ int64_t parse_time(std::string_view text) {
     size_t dot = copy.find('.', 19);
     if (dot == 19) {
         int64_t scale = 100000000;
-        for (size_t i = dot + 1; i < copy.size() && std::isdigit(static_cast<unsigned char>(copy[i])); ++i) {
+        for (size_t i = dot + 1;
+             i < copy.size() && std::isdigit(static_cast<unsigned char>(copy[i])); ++i) {
             ns += (copy[i] - '0') * scale;
             scale /= 10;
         }
@@ -65,7 +67,8 @@ ObjectInfo object_info(const net::JsonValue &resource) {
     info.meta.etag = resource.text_of("generation");
     info.meta.properties.content_type = resource.text_of("contentType");
     if (const net::JsonValue *metadata = resource.get("metadata"))
-        for (const auto &[name, value] : metadata->members) info.meta.properties.metadata.emplace_back(name, value.text);
+        for (const auto &[name, value] : metadata->members)
+            info.meta.properties.metadata.emplace_back(name, value.text);
     info.crc32c = crc32c_from_base64(resource.text_of("crc32c"));
     return info;
 }
@@ -95,7 +98,8 @@ std::string condition_query(const PutOptions &options) {
 
 std::string resource_json(const std::string &full_key, const Properties &properties) {
     std::string json = "{\"name\":" + json_string(full_key);
-    if (!properties.content_type.empty()) json += ",\"contentType\":" + json_string(properties.content_type);
+    if (!properties.content_type.empty())
+        json += ",\"contentType\":" + json_string(properties.content_type);
     if (!properties.metadata.empty()) {
         json += ",\"metadata\":{";
         for (size_t i = 0; i < properties.metadata.size(); ++i)
@@ -106,11 +110,13 @@ std::string resource_json(const std::string &full_key, const Properties &propert
     return json + "}";
 }
 
-void fail_write(Client &client, const HttpResponse &response, std::string_view key, const PutOptions &options,
-                std::string_view what) {
+void fail_write(Client &client, const HttpResponse &response, std::string_view key,
+                const PutOptions &options, std::string_view what) {
     if (response.status == 412 && options.conditional())
-        fail_condition(key, options, "the value in place does not match (request id " +
-                                         (response.request_id.empty() ? std::string("none") : response.request_id) + ")");
+        fail_condition(
+            key, options,
+            "the value in place does not match (request id " +
+                (response.request_id.empty() ? std::string("none") : response.request_id) + ")");
     client.fail_answer(response, what);
 }
 
@@ -119,8 +125,8 @@ std::string uploaded_generation(const HttpResponse &response, std::string_view w
     return resource.text_of("generation");
 }
 
-std::string upload_simple(Client &client, const std::string &full, std::string_view key, const void *data,
-                          size_t size, const PutOptions &options) {
+std::string upload_simple(Client &client, const std::string &full, std::string_view key,
+                          const void *data, size_t size, const PutOptions &options) {
     std::string what = client.describe("PUT", full);
     Properties properties = options.properties();
     std::string condition = condition_query(options);
@@ -138,9 +144,11 @@ std::string upload_simple(Client &client, const std::string &full, std::string_v
         call.body_size = size;
     } else {  // the resource (content type, metadata) and the bytes in one multipart/related body
         call.url = client.upload_url() + "?uploadType=multipart";
-        std::string type = properties.content_type.empty() ? std::string(kDefaultContentType) : properties.content_type;
+        std::string type = properties.content_type.empty() ? std::string(kDefaultContentType)
+                                                           : properties.content_type;
         multipart = "--" + kBoundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
-                    resource_json(full, properties) + "\r\n--" + kBoundary + "\r\nContent-Type: " + type + "\r\n\r\n";
+                    resource_json(full, properties) + "\r\n--" + kBoundary +
+                    "\r\nContent-Type: " + type + "\r\n\r\n";
         multipart.append(static_cast<const char *>(data), size);
         multipart += "\r\n--" + kBoundary + "--\r\n";
         call.headers = {"Content-Type: multipart/related; boundary=" + kBoundary};
@@ -154,9 +162,12 @@ std::string upload_simple(Client &client, const std::string &full, std::string_v
     return uploaded_generation(response, "the upload's answer");
 }
 
-void GcsBackend::put(std::string_view key, const void *data, size_t size) { put_with(key, data, size, {}); }
+void GcsBackend::put(std::string_view key, const void *data, size_t size) {
+    put_with(key, data, size, {});
+}
 
-std::string GcsBackend::put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) {
+std::string GcsBackend::put_with(std::string_view key, const void *data, size_t size,
+                                 const PutOptions &options) {
     std::string full = client_.full_key(key);
     if (size > client_.settings().upload_threshold) {
         std::unique_ptr<Writer> writer = make_writer(client_, full, options);
@@ -172,7 +183,8 @@ std::optional<Bytes> GcsBackend::get(std::string_view key) {
     return get_checked(key, ignored);
 }
 
-std::optional<Bytes> GcsBackend::get_checked(std::string_view key, std::optional<uint32_t> &crc32c) {
+std::optional<Bytes> GcsBackend::get_checked(std::string_view key,
+                                             std::optional<uint32_t> &crc32c) {
     std::string full = client_.full_key(key);
     std::string what = client_.describe("GET", full);
     Bytes value;
@@ -270,9 +282,11 @@ ListResult GcsBackend::list(std::string_view prefix, std::string_view token, siz
     const std::string &store_prefix = client_.settings().prefix;
     std::string full_prefix = store_prefix + std::string(prefix);
     std::string after = token.empty() ? "" : store_prefix + std::string(token);
-    size_t asked = std::min<size_t>(limit, 999) + (after.empty() ? 0 : 1);  // the one at startOffset
+    size_t asked =
+        std::min<size_t>(limit, 999) + (after.empty() ? 0 : 1);  // the one at startOffset
     Call call;
-    call.url = client_.objects_url() + "?" + query({{"prefix", full_prefix}, {"maxResults", std::to_string(asked)}});
+    call.url = client_.objects_url() + "?" +
+               query({{"prefix", full_prefix}, {"maxResults", std::to_string(asked)}});
     if (!after.empty()) call.url += "&" + query({{"startOffset", after}});
     std::string what = "list " + quote(prefix);
     call.what = what;
@@ -287,15 +301,16 @@ ListResult GcsBackend::list(std::string_view prefix, std::string_view token, siz
             std::string name = item.text_of("name");
             if (!name.starts_with(full_prefix) || name <= after) continue;
             ObjectInfo info = object_info(item);
-            result.entries.push_back(
-                {name.substr(store_prefix.size()), info.meta.size, info.meta.mtime_ns, info.meta.etag});
+            result.entries.push_back({name.substr(store_prefix.size()), info.meta.size,
+                                      info.meta.mtime_ns, info.meta.etag});
         }
     bool more = !page.text_of("nextPageToken").empty() || received >= asked;
     if (more && !result.entries.empty()) result.next = result.entries.back().key;
     return result;
 }
 
-std::unique_ptr<Reader> GcsBackend::open_reader(std::string_view key, uint64_t offset, uint64_t length) {
+std::unique_ptr<Reader> GcsBackend::open_reader(std::string_view key, uint64_t offset,
+                                                uint64_t length) {
     std::string full = client_.full_key(key);
     std::optional<ObjectInfo> info = get_object_info(client_, full);
     if (!info) return nullptr;
@@ -306,11 +321,13 @@ std::unique_ptr<Writer> GcsBackend::open_writer(std::string_view key) {
     return make_writer(client_, client_.full_key(key), {});
 }
 
-std::unique_ptr<Writer> GcsBackend::open_writer_with(std::string_view key, const PutOptions &options) {
+std::unique_ptr<Writer> GcsBackend::open_writer_with(std::string_view key,
+                                                     const PutOptions &options) {
     return make_writer(client_, client_.full_key(key), options);
 }
 
-std::string GcsBackend::copy(std::string_view from, std::string_view to, const PutOptions &options) {
+std::string GcsBackend::copy(std::string_view from, std::string_view to,
+                             const PutOptions &options) {
     std::string source = client_.full_key(from), target = client_.full_key(to);
     std::string what = "copy " + quote(from) + " to " + quote(to);
     std::string body;
@@ -319,7 +336,8 @@ std::string GcsBackend::copy(std::string_view from, std::string_view to, const P
         std::optional<ObjectInfo> info = get_object_info(client_, source);
         if (!info) fail(KVPS_NOT_FOUND, "gs: " + what + ": " + quote(from) + " does not exist");
         body = resource_json(target, options.properties_over(info->meta.properties));
-        params += std::string(params.empty() ? "" : "&") + "ifSourceGenerationMatch=" + info->meta.etag;
+        params +=
+            std::string(params.empty() ? "" : "&") + "ifSourceGenerationMatch=" + info->meta.etag;
     }
     // GCS checks the rewrite's ifGenerationMatch; fake-gcs-server ignores conditions on rewrites,
     // so they are also checked here, just before.
@@ -331,8 +349,9 @@ std::string GcsBackend::copy(std::string_view from, std::string_view to, const P
     for (;;) {
         Call call;
         call.method = "POST";
-        call.url = client_.object_url(source) + "/rewriteTo/b/" + percent_encode(client_.settings().bucket) + "/o/" +
-                   percent_encode(target) + "?" + params;
+        call.url = client_.object_url(source) + "/rewriteTo/b/" +
+                   percent_encode(client_.settings().bucket) + "/o/" + percent_encode(target) +
+                   "?" + params;
         if (!rewrite_token.empty()) call.url += "&" + query({{"rewriteToken", rewrite_token}});
         call.what = what;
         call.has_body = true;

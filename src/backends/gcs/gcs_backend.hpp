@@ -19,13 +19,18 @@ public:
     void remove(std::string_view key) override;
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override;
     std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override;
-    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override;
+    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
+                                        uint64_t length) override;
     std::unique_ptr<Writer> open_writer(std::string_view key) override;
-    std::optional<Bytes> get_checked(std::string_view key, std::optional<uint32_t> &crc32c) override;
-    std::string put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) override;
-    std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options) override;
+    std::optional<Bytes> get_checked(std::string_view key,
+                                     std::optional<uint32_t> &crc32c) override;
+    std::string put_with(std::string_view key, const void *data, size_t size,
+                         const PutOptions &options) override;
+    std::unique_ptr<Writer> open_writer_with(std::string_view key,
+                                             const PutOptions &options) override;
     std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override;
-    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override;
+    std::string copy(std::string_view from, std::string_view to,
+                     const PutOptions &options) override;
 
 private:
     Client client_;
@@ -55,8 +60,8 @@ std::string uploaded_generation(const HttpResponse &response, std::string_view w
 
 // One upload request (media, or multipart with properties) of a value held in memory; key is the
 // user's key (for messages). Returns the new generation.
-std::string upload_simple(Client &client, const std::string &full_key, std::string_view key, const void *data,
-                          size_t size, const PutOptions &options);
+std::string upload_simple(Client &client, const std::string &full_key, std::string_view key,
+                          const void *data, size_t size, const PutOptions &options);
 
 std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, const ObjectInfo &info,
                                     uint64_t offset, uint64_t length);

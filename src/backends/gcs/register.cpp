@@ -21,14 +21,17 @@ std::vector<OptionSpec> option_table() {
             "http(s)://host[:port] of the JSON API (an emulator, say); else STORAGE_EMULATOR_HOST, "
             "else https://storage.googleapis.com"),
         opt("anonymous", KVPS_OPTION_BOOL, "false",
-            "send no token (public buckets, emulators); without it, finding no credentials is an error"),
+            "send no token (public buckets, emulators); without it, finding no credentials is an "
+            "error"),
         opt("credentials", KVPS_OPTION_STRING, nullptr,
             "path of a service_account or authorized_user JSON file; else, in order: "
             "GOOGLE_APPLICATION_CREDENTIALS, (anonymous under STORAGE_EMULATOR_HOST), the gcloud "
-            "application-default file, the metadata server (GCE_METADATA_HOST); none is KVPS_NO_CREDENTIALS"),
+            "application-default file, the metadata server (GCE_METADATA_HOST); none is "
+            "KVPS_NO_CREDENTIALS"),
         opt("access_token", KVPS_OPTION_SECRET, nullptr, "an OAuth2 access token to send as it is"),
         opt("upload_threshold", KVPS_OPTION_SIZE, "8MiB",
-            "larger values go as resumable uploads, smaller ones as one request (0..5GiB)", "0", "5GiB"),
+            "larger values go as resumable uploads, smaller ones as one request (0..5GiB)", "0",
+            "5GiB"),
         opt("chunk_size", KVPS_OPTION_SIZE, "8MiB",
             "resumable upload chunk and streaming read size, rounded down to 256KiB (256KiB..1GiB)",
             "256KiB", "1GiB"),
@@ -50,8 +53,9 @@ std::string checked_endpoint(std::string e, std::string_view from) {
                e.find('/', sep + 3) != std::string::npos || e.find('?') != std::string::npos;
     for (unsigned char c : e) bad = bad || c <= 0x20 || c == 0x7f;
     if (bad)
-        fail(KVPS_INVALID_OPTION, "gs: " + std::string(from) + " must be http(s)://host[:port] without a path, not '" +
-                                      e + "'");
+        fail(KVPS_INVALID_OPTION, "gs: " + std::string(from) +
+                                      " must be http(s)://host[:port] without a path, not '" + e +
+                                      "'");
     return e;
 }
 
@@ -72,10 +76,11 @@ Settings make_settings(const Config &config) {
     if (config.given("endpoint"))
         s.endpoint = checked_endpoint(config.string("endpoint"), "option endpoint");
     else if (emulator && *emulator)  // Google's libraries accept host:port without a scheme
-        s.endpoint = checked_endpoint(std::string_view(emulator).find("://") == std::string_view::npos
-                                          ? "http://" + std::string(emulator)
-                                          : std::string(emulator),
-                                      "STORAGE_EMULATOR_HOST");
+        s.endpoint =
+            checked_endpoint(std::string_view(emulator).find("://") == std::string_view::npos
+                                 ? "http://" + std::string(emulator)
+                                 : std::string(emulator),
+                             "STORAGE_EMULATOR_HOST");
     else
         s.endpoint = "https://storage.googleapis.com";
     s.upload_threshold = config.size("upload_threshold");
@@ -88,7 +93,8 @@ Settings make_settings(const Config &config) {
 
 const Registrar registrar{{
     .name = "gs",
-    .description = "Google Cloud Storage and its emulators (fake-gcs-server), JSON API over libcurl",
+    .description =
+        "Google Cloud Storage and its emulators (fake-gcs-server), JSON API over libcurl",
     .schemes = {"gs", "gcs"},
     .options = option_table(),
     .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_WRITE_STREAM | KVPS_CAP_LIST |

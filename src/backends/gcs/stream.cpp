@@ -18,8 +18,13 @@ namespace {
 class GcsReader final : public Reader {
 public:
     GcsReader(Client &client, std::string key, const ObjectInfo &info, Span64 span)
-        : client_(client), key_(std::move(key)), generation_(info.meta.etag), size_(info.meta.size),
-          crc32c_(info.crc32c), next_(span.start), end_(span.start + span.count) {}
+        : client_(client),
+          key_(std::move(key)),
+          generation_(info.meta.etag),
+          size_(info.meta.size),
+          crc32c_(info.crc32c),
+          next_(span.start),
+          end_(span.start + span.count) {}
 
     size_t read(void *buffer, size_t capacity) override {
         if (used_ == chunk_.size()) {
@@ -50,14 +55,16 @@ private:
         std::string what = client_.describe("GET", key_);
         Call call;
         call.url = client_.object_url(key_) + "?alt=media&" + generation_query(generation_);
-        call.headers = {"Range: bytes=" + std::to_string(next_) + "-" + std::to_string(next_ + count - 1)};
+        call.headers = {"Range: bytes=" + std::to_string(next_) + "-" +
+                        std::to_string(next_ + count - 1)};
         call.what = what;
         call.into = &chunk_;
         HttpResponse response = client_.send(call);
         if (response.status == 412 || response.status == 404)
-            fail(KVPS_PRECONDITION_FAILED, "gs: " + what +
-                                               ": the value changed or was deleted while it was being read; "
-                                               "open a new reader");
+            fail(KVPS_PRECONDITION_FAILED,
+                 "gs: " + what +
+                     ": the value changed or was deleted while it was being read; "
+                     "open a new reader");
         if (!succeeded(response)) client_.fail_answer(response, what);
         if (response.status == 200) {  // the whole value: cut the range from it
             Span64 span = clamp_range(chunk_.size(), next_, count);
@@ -88,7 +95,9 @@ public:
     }
 
     void write(const void *data, size_t size) override {
-        if (done_) fail(KVPS_INVALID_ARGUMENT, "gs: " + client_.describe("write", key_) + ": the writer is closed");
+        if (done_)
+            fail(KVPS_INVALID_ARGUMENT,
+                 "gs: " + client_.describe("write", key_) + ": the writer is closed");
         const char *bytes = static_cast<const char *>(data);
         uint64_t chunk = client_.settings().chunk_size;
         while (size > 0) {
@@ -102,10 +111,13 @@ public:
     }
 
     void commit() override {
-        if (done_) fail(KVPS_INVALID_ARGUMENT, "gs: " + client_.describe("commit", key_) + ": the writer is closed");
+        if (done_)
+            fail(KVPS_INVALID_ARGUMENT,
+                 "gs: " + client_.describe("commit", key_) + ": the writer is closed");
         done_ = true;
         if (session_.empty() && buffer_.size() <= client_.settings().upload_threshold) {
-            etag_ = upload_simple(client_, key_, user_key(), buffer_.data(), buffer_.size(), options_);
+            etag_ =
+                upload_simple(client_, key_, user_key(), buffer_.data(), buffer_.size(), options_);
             return;
         }
         // GCS checks the session's ifGenerationMatch when the upload completes; fake-gcs-server
@@ -158,7 +170,8 @@ private:
         HttpResponse response = client_.send(call);
         if (!succeeded(response)) fail_write(client_, response, user_key(), options_, what);
         session_ = std::string(response.header("location"));
-        if (session_.empty()) fail(KVPS_REMOTE, "gs: " + what + ": the server started no upload session");
+        if (session_.empty())
+            fail(KVPS_REMOTE, "gs: " + what + ": the server started no upload session");
     }
 
     // PUTs the buffered bytes to the session; last: with the total size, which ends the upload.
@@ -173,12 +186,15 @@ private:
         call.body = buffer_.data();
         call.body_size = buffer_.size();
         call.what = what;
-        std::string range = buffer_.empty() ? "*" : std::to_string(first) + "-" + std::to_string(total - 1);
-        call.headers = {"Content-Range: bytes " + range + "/" + (last ? std::to_string(total) : "*")};
+        std::string range =
+            buffer_.empty() ? "*" : std::to_string(first) + "-" + std::to_string(total - 1);
+        call.headers = {"Content-Range: bytes " + range + "/" +
+                        (last ? std::to_string(total) : "*")};
         if (last) call.headers.push_back("X-Goog-Hash: crc32c=" + crc32c_base64(crc_));
         // fake-gcs-server takes the content type from the chunks (GCS from the session).
         std::string type = options_.properties().content_type;
-        call.headers.push_back("Content-Type: " + (type.empty() ? std::string(kDefaultContentType) : type));
+        call.headers.push_back("Content-Type: " +
+                               (type.empty() ? std::string(kDefaultContentType) : type));
         HttpResponse response;
         try {
             response = client_.send(call);
@@ -195,11 +211,13 @@ private:
                 persisted = parse_integer(kept.substr(dash + 1)).value_or(-1) + 1;
             if (persisted <= first || persisted > total) {  // nothing of this chunk kept: give up
                 abort();
-                fail(KVPS_REMOTE, "gs: " + what + ": the upload session kept " + std::to_string(persisted) +
-                                      " bytes, outside the " + std::to_string(first) + ".." +
-                                      std::to_string(total) + " just sent");
+                fail(KVPS_REMOTE, "gs: " + what + ": the upload session kept " +
+                                      std::to_string(persisted) + " bytes, outside the " +
+                                      std::to_string(first) + ".." + std::to_string(total) +
+                                      " just sent");
             }
-            buffer_.slice(static_cast<size_t>(persisted - first), static_cast<size_t>(total - persisted));
+            buffer_.slice(static_cast<size_t>(persisted - first),
+                          static_cast<size_t>(total - persisted));
             uploaded_ = persisted;
             return;
         }
@@ -227,7 +245,8 @@ private:
 
 std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, const ObjectInfo &info,
                                     uint64_t offset, uint64_t length) {
-    return std::make_unique<GcsReader>(client, std::move(full_key), info, clamp_range(info.meta.size, offset, length));
+    return std::make_unique<GcsReader>(client, std::move(full_key), info,
+                                       clamp_range(info.meta.size, offset, length));
 }
 
 std::unique_ptr<Writer> make_writer(Client &client, std::string full_key, PutOptions options) {

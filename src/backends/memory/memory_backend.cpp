@@ -40,7 +40,9 @@ struct Value {
 
 struct KeyHash {
     using is_transparent = void;
-    size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+    size_t operator()(std::string_view key) const noexcept {
+        return std::hash<std::string_view>{}(key);
+    }
 };
 
 struct Data {
@@ -59,7 +61,10 @@ class ValueReader final : public Reader {
 public:
     std::optional<uint32_t> checksum() const override { return bytes_.crc32c; }
     ValueReader(Blob bytes, Span64 span, std::string etag)
-        : bytes_(std::move(bytes)), pos_(span.start), end_(span.start + span.count), etag_(std::move(etag)) {}
+        : bytes_(std::move(bytes)),
+          pos_(span.start),
+          end_(span.start + span.count),
+          etag_(std::move(etag)) {}
     bool seek(uint64_t offset, uint64_t end) override {
         end_ = std::min<uint64_t>(end, bytes_.size());
         pos_ = std::min(offset, end_);
@@ -90,7 +95,8 @@ public:
 
     // ---- conditional writes, properties, copy and rename: checked and applied under the one
     // lock, so they are atomic against every other handle of the same store.
-    std::string put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) override {
+    std::string put_with(std::string_view key, const void *data, size_t size,
+                         const PutOptions &options) override {
         return install(key, make_blob(data, size), properties_of(options.properties()), &options);
     }
 
@@ -105,11 +111,13 @@ public:
         return Bytes::copy(blob.data(), blob.size());
     }
 
-    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+    std::string copy(std::string_view from, std::string_view to,
+                     const PutOptions &options) override {
         return move_or_copy(from, to, options, false);
     }
 
-    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
+    std::string rename(std::string_view from, std::string_view to,
+                       const PutOptions &options) override {
         return move_or_copy(from, to, options, true);
     }
 
@@ -119,14 +127,16 @@ public:
         return Bytes::copy(blob->data(), blob->size());
     }
 
-    std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override {
+    std::optional<Bytes> get_range(std::string_view key, uint64_t offset,
+                                   uint64_t length) override {
         std::optional<Blob> blob = find(key);
         if (!blob) return std::nullopt;
         Span64 span = clamp_range(blob->size(), offset, length);
         return Bytes::copy(blob->data() + span.start, static_cast<size_t>(span.count));
     }
 
-    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override {
+    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
+                                        uint64_t length) override {
         std::shared_lock lock(data_->mutex);
         auto it = data_->values.find(key);
         if (it == data_->values.end()) return nullptr;
@@ -162,7 +172,8 @@ public:
                 break;
             }
             const Value &v = data_->values.find(*it)->second;
-            result.entries.push_back(Entry{std::string(*it), v.blob.size(), v.mtime_ns, etag_of(v)});
+            result.entries.push_back(
+                Entry{std::string(*it), v.blob.size(), v.mtime_ns, etag_of(v)});
         }
         return result;
     }
@@ -175,13 +186,14 @@ public:
         return Bytes::copy(blob->data(), blob->size());
     }
 
-    std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
-                                     std::optional<uint32_t> &crc) override {
+    std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer,
+                                     size_t capacity, std::optional<uint32_t> &crc) override {
         std::optional<Blob> blob = find(key);
         if (!blob) return std::nullopt;
         crc = blob->crc32c;
         Span64 span = clamp_range(blob->size(), offset, KVPS_TO_END);
-        if (span.count <= capacity && span.count) std::memcpy(buffer, blob->data() + span.start, span.count);
+        if (span.count <= capacity && span.count)
+            std::memcpy(buffer, blob->data() + span.start, span.count);
         return span.count;
     }
 
@@ -216,7 +228,8 @@ public:
                 break;
             }
             const Value &v = data_->values.find(*it)->second;
-            result.entries.push_back(Entry{std::string(*it), v.blob.size(), v.mtime_ns, etag_of(v)});
+            result.entries.push_back(
+                Entry{std::string(*it), v.blob.size(), v.mtime_ns, etag_of(v)});
             after = *it;
             ++items;
             ++it;
@@ -227,7 +240,8 @@ public:
 private:
     static Blob make_blob(const void *data, size_t size) {
         // Copied outside the lock; the lock only swaps a pointer.
-        Blob blob{std::make_shared_for_overwrite<char[]>(size ? size : 1), size, crc32c(data, size)};
+        Blob blob{std::make_shared_for_overwrite<char[]>(size ? size : 1), size,
+                  crc32c(data, size)};
         if (size) std::memcpy(blob.bytes.get(), data, size);
         return blob;
     }
@@ -243,7 +257,8 @@ private:
         return meta;
     }
 
-    static const std::string *current_etag(const Data &data, std::string_view key, std::string &etag) {
+    static const std::string *current_etag(const Data &data, std::string_view key,
+                                           std::string &etag) {
         auto it = data.values.find(key);
         if (it == data.values.end()) return nullptr;
         etag = etag_of(it->second);
@@ -251,8 +266,8 @@ private:
     }
 
     // Stores a value under key, checking options' condition under the same lock.
-    std::string install(std::string_view key, Blob blob, std::shared_ptr<const Properties> properties,
-                        const PutOptions *options) {
+    std::string install(std::string_view key, Blob blob,
+                        std::shared_ptr<const Properties> properties, const PutOptions *options) {
         Value value{std::move(blob), now_ns(), 0, std::move(properties)};
         std::unique_lock lock(data_->mutex);
         if (options && options->conditional()) {
@@ -272,16 +287,18 @@ private:
         return made;
     }
 
-    std::string move_or_copy(std::string_view from, std::string_view to, const PutOptions &options, bool move) {
+    std::string move_or_copy(std::string_view from, std::string_view to, const PutOptions &options,
+                             bool move) {
         std::unique_lock lock(data_->mutex);
         auto source = data_->values.find(from);
         if (source == data_->values.end())
-            fail(KVPS_NOT_FOUND, std::string("cannot ") + (move ? "rename" : "copy") + " key " + quote(from) +
-                                     ": it does not exist");
+            fail(KVPS_NOT_FOUND, std::string("cannot ") + (move ? "rename" : "copy") + " key " +
+                                     quote(from) + ": it does not exist");
         std::string etag;
         check_condition(to, options, current_etag(*data_, to, etag));
         Properties old = source->second.properties ? *source->second.properties : Properties{};
-        Value value{source->second.blob, now_ns(), ++data_->generation, properties_of(options.properties_over(old))};
+        Value value{source->second.blob, now_ns(), ++data_->generation,
+                    properties_of(options.properties_over(old))};
         std::string made = etag_of(value);
         Value dropped;
         if (move && from != to) {
@@ -329,7 +346,8 @@ const Registrar registrar{{
     .open = [](const Config &config) -> std::unique_ptr<Backend> {
         const Url &url = config.url();
         std::string name = url.host + (url.path == "/" ? "" : url.path);
-        return std::make_unique<MemoryBackend>(name.empty() ? std::make_shared<Data>() : named_store(name));
+        return std::make_unique<MemoryBackend>(name.empty() ? std::make_shared<Data>()
+                                                            : named_store(name));
     },
 }};
 

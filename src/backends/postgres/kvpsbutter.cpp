@@ -23,10 +23,16 @@ class ButterStore;
 // A reader over slices of one row version's keyvalue.
 class SliceReader final : public Reader {
 public:
-    SliceReader(ButterStore &store, std::string key, std::string xmin, uint64_t size, uint64_t start,
-                uint64_t end, std::string first)
-        : store_(store), key_(std::move(key)), xmin_(std::move(xmin)), size_(size), pos_(start), end_(end),
-          slice_start_(start), slice_(std::move(first)) {}
+    SliceReader(ButterStore &store, std::string key, std::string xmin, uint64_t size,
+                uint64_t start, uint64_t end, std::string first)
+        : store_(store),
+          key_(std::move(key)),
+          xmin_(std::move(xmin)),
+          size_(size),
+          pos_(start),
+          end_(end),
+          slice_start_(start),
+          slice_(std::move(first)) {}
     size_t read(void *buffer, size_t capacity) override;
     uint64_t value_size() const override { return size_; }
     bool seek(uint64_t offset, uint64_t end) override {
@@ -47,7 +53,8 @@ private:
 
 class ButterStore final : public Backend {
 public:
-    explicit ButterStore(const Settings &s) : settings_(s), pool_(s.connect, s.pool_size, s.pool_timeout) {
+    explicit ButterStore(const Settings &s)
+        : settings_(s), pool_(s.connect, s.pool_size, s.pool_timeout) {
         pool_.run([&](Connection &conn) {
             std::string schema = quote_identifier(resolve_schema(conn, s.schema));
             table_ = schema + "." + quote_identifier(s.table);
@@ -58,51 +65,70 @@ public:
         prepare_writes();
         // Properties belong to the row version written in the same transaction (equal xmin): a
         // value KVPSButter overwrites has none, without KVPSButter knowing of the table.
-        std::string props_columns = has_props_ ? "p.content_type, p.metadata" : "NULL::text, NULL::jsonb";
+        std::string props_columns =
+            has_props_ ? "p.content_type, p.metadata" : "NULL::text, NULL::jsonb";
         std::string from = " FROM " + t + " t" +
-                           (has_props_ ? " LEFT JOIN " + props_ + " p ON p.keyname = t.keyname COLLATE \"C\""
-                                                                   " AND p.xmin = t.xmin"
+                           (has_props_ ? " LEFT JOIN " + props_ +
+                                             " p ON p.keyname = t.keyname COLLATE \"C\""
+                                             " AND p.xmin = t.xmin"
                                        : std::string()) +
                            " WHERE t.keyname = $1::text";
-        stat_ = {"kb_stat", "SELECT t.size, coalesce(t.last_modified, 'epoch'), t.xmin::text, " + props_columns + from};
-        open_ = {"kb_open", "SELECT octet_length(t.keyvalue)::int8, t.xmin::text,"
-                            " substring(t.keyvalue FROM $2::int4 FOR $3::int4), " + props_columns +
-                            ", coalesce(t.last_modified, 'epoch')" + from};
-        std::string source = "SELECT t.size, coalesce(t.last_modified, 'epoch'), t.xmin::text, " + props_columns + from;
+        stat_ = {"kb_stat", "SELECT t.size, coalesce(t.last_modified, 'epoch'), t.xmin::text, " +
+                                props_columns + from};
+        open_ = {"kb_open",
+                 "SELECT octet_length(t.keyvalue)::int8, t.xmin::text,"
+                 " substring(t.keyvalue FROM $2::int4 FOR $3::int4), " +
+                     props_columns + ", coalesce(t.last_modified, 'epoch')" + from};
+        std::string source = "SELECT t.size, coalesce(t.last_modified, 'epoch'), t.xmin::text, " +
+                             props_columns + from;
         source_share_ = {"kb_source_share", source + " FOR SHARE OF t"};
         source_update_ = {"kb_source_update", source + " FOR UPDATE OF t"};
         slice_ = {"kb_slice", "SELECT substring(keyvalue FROM $2::int4 FOR $3::int4) FROM " + t +
                                   " WHERE keyname = $1::text AND xmin::text = $4::text"};
-        delete_ = {"kb_delete", has_props_ ? "WITH p AS (DELETE FROM " + props_ + " WHERE keyname = $1::text)"
-                                             " DELETE FROM " + t + " WHERE keyname = $1::text"
+        delete_ = {"kb_delete", has_props_ ? "WITH p AS (DELETE FROM " + props_ +
+                                                 " WHERE keyname = $1::text)"
+                                                 " DELETE FROM " +
+                                                 t + " WHERE keyname = $1::text"
                                            : "DELETE FROM " + t + " WHERE keyname = $1::text"};
-        delete_match_ = {"kb_delete_match", "DELETE FROM " + t + " WHERE keyname = $1::text AND xmin::text = $2::text RETURNING 1"};
-        move_ = {"kb_move", "UPDATE " + t + " SET keyname = $2::text, last_modified = clock_timestamp()"
-                            " WHERE keyname = $1::text RETURNING xmin::text"};
-        props_put_ = {"kb_props_put", "INSERT INTO " + props_ + " (keyname, content_type, metadata)"
-                                      " VALUES ($1::text, $2::text, $3::jsonb) ON CONFLICT (keyname) DO UPDATE"
-                                      " SET content_type = excluded.content_type, metadata = excluded.metadata"};
+        delete_match_ = {
+            "kb_delete_match",
+            "DELETE FROM " + t + " WHERE keyname = $1::text AND xmin::text = $2::text RETURNING 1"};
+        move_ = {"kb_move", "UPDATE " + t +
+                                " SET keyname = $2::text, last_modified = clock_timestamp()"
+                                " WHERE keyname = $1::text RETURNING xmin::text"};
+        props_put_ = {
+            "kb_props_put",
+            "INSERT INTO " + props_ +
+                " (keyname, content_type, metadata)"
+                " VALUES ($1::text, $2::text, $3::jsonb) ON CONFLICT (keyname) DO UPDATE"
+                " SET content_type = excluded.content_type, metadata = excluded.metadata"};
         // Byte order whatever the column's collation; with COLLATE "C" (as kvps creates it) the
         // primary key's index serves the range.
-        std::string list = "SELECT keyname, size, coalesce(last_modified, 'epoch'), xmin::text FROM " + t +
-                           " WHERE keyname COLLATE \"C\" >= $1::text AND keyname COLLATE \"C\" > $2::text";
+        std::string list =
+            "SELECT keyname, size, coalesce(last_modified, 'epoch'), xmin::text FROM " + t +
+            " WHERE keyname COLLATE \"C\" >= $1::text AND keyname COLLATE \"C\" > $2::text";
         list_open_ = {"kb_list", list + " ORDER BY keyname COLLATE \"C\" LIMIT $3::int8"};
-        list_bounded_ = {"kb_list_bounded", list + " AND keyname COLLATE \"C\" < $3::text"
-                                                   " ORDER BY keyname COLLATE \"C\" LIMIT $4::int8"};
+        list_bounded_ = {"kb_list_bounded", list +
+                                                " AND keyname COLLATE \"C\" < $3::text"
+                                                " ORDER BY keyname COLLATE \"C\" LIMIT $4::int8"};
     }
 
-    void put(std::string_view key, const void *data, size_t size) override { put_with(key, data, size, PutOptions()); }
+    void put(std::string_view key, const void *data, size_t size) override {
+        put_with(key, data, size, PutOptions());
+    }
 
     // One statement: the row (INSERT ... ON CONFLICT, or UPDATE ... WHERE xmin = etag) and, in
     // a CTE of the same statement, its properties.
-    std::string put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) override {
+    std::string put_with(std::string_view key, const void *data, size_t size,
+                         const PutOptions &options) override {
         if (size > kMaxValue)
-            fail(KVPS_INVALID_ARGUMENT, "postgres: value of key " + quote(key) + " is " + std::to_string(size) +
-                                            " bytes; layout=kvpsbutter keeps a value in one bytea of at most 1 GiB - 1");
+            fail(KVPS_INVALID_ARGUMENT,
+                 "postgres: value of key " + quote(key) + " is " + std::to_string(size) +
+                     " bytes; layout=kvpsbutter keeps a value in one bytea of at most 1 GiB - 1");
         Properties properties = options.properties();
         auto write = [&](Connection &conn) {
-            std::optional<std::string> made =
-                write_row(conn, key, kData, {static_cast<const char *>(data), size}, options, properties);
+            std::optional<std::string> made = write_row(
+                conn, key, kData, {static_cast<const char *>(data), size}, options, properties);
             if (!made) condition_failed(conn, key, options);
             return *made;
         };
@@ -114,14 +140,15 @@ public:
             Result r = conn.run(open_, position(key, 0, KVPS_TO_END));
             if (r.rows() == 0) return std::nullopt;
             std::string_view data = r.bytes(0, 2);
-            meta = Metadata{static_cast<uint64_t>(r.int8(0, 0)), r.time_ns(0, 5), std::string(r.bytes(0, 1)),
-                            r.properties(0, 3)};
+            meta = Metadata{static_cast<uint64_t>(r.int8(0, 0)), r.time_ns(0, 5),
+                            std::string(r.bytes(0, 1)), r.properties(0, 3)};
             return Bytes::copy(data.data(), data.size());
         });
     }
 
     // In one transaction: the source row is locked, the target written under the condition.
-    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+    std::string copy(std::string_view from, std::string_view to,
+                     const PutOptions &options) override {
         return retry_transaction(to, options, [&] { return copy_once(from, to, options); });
     }
 
@@ -131,9 +158,11 @@ public:
             in_transaction(conn, [&] {
                 Result source = conn.run(source_share_, Params().text(from));
                 if (source.rows() == 0)
-                    fail(KVPS_NOT_FOUND, "postgres: cannot copy key " + quote(from) + ": it does not exist");
+                    fail(KVPS_NOT_FOUND,
+                         "postgres: cannot copy key " + quote(from) + ": it does not exist");
                 Properties properties = options.properties_over(source.properties(0, 3));
-                std::optional<std::string> made = write_row(conn, to, kCopy, from, options, properties);
+                std::optional<std::string> made =
+                    write_row(conn, to, kCopy, from, options, properties);
                 if (!made) condition_failed(conn, to, options);
                 etag = *made;
             });
@@ -143,7 +172,8 @@ public:
 
     // Atomic, in one transaction: the target's old value goes (under the condition), and the
     // source row takes the target's key.
-    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
+    std::string rename(std::string_view from, std::string_view to,
+                       const PutOptions &options) override {
         return retry_transaction(to, options, [&] {
             return pool_.run_once([&](Connection &conn) {
                 std::string etag;
@@ -153,9 +183,12 @@ public:
         });
     }
 
-    std::optional<Bytes> get(std::string_view key) override { return get_range(key, 0, KVPS_TO_END); }
+    std::optional<Bytes> get(std::string_view key) override {
+        return get_range(key, 0, KVPS_TO_END);
+    }
 
-    std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override {
+    std::optional<Bytes> get_range(std::string_view key, uint64_t offset,
+                                   uint64_t length) override {
         return pool_.run([&](Connection &conn) -> std::optional<Bytes> {
             Result r = conn.run(open_, position(key, offset, length));
             if (r.rows() == 0) return std::nullopt;
@@ -168,8 +201,8 @@ public:
         return pool_.run([&](Connection &conn) -> std::optional<Metadata> {
             Result r = conn.run(stat_, Params().text(key));
             if (r.rows() == 0) return std::nullopt;
-            return Metadata{static_cast<uint64_t>(r.int8(0, 0)), r.time_ns(0, 1), std::string(r.bytes(0, 2)),
-                            r.properties(0, 3)};
+            return Metadata{static_cast<uint64_t>(r.int8(0, 0)), r.time_ns(0, 1),
+                            std::string(r.bytes(0, 2)), r.properties(0, 3)};
         });
     }
 
@@ -183,13 +216,13 @@ public:
 
     ListResult list_with(const ListQuery &query) override {
         std::string upper = prefix_upper_bound(query.prefix);
-        return list_by_level(query, [&](std::string_view lower, std::string_view after, size_t limit) {
-            return page(lower, after, upper, limit);
-        });
+        return list_by_level(query, [&](std::string_view lower, std::string_view after,
+                                        size_t limit) { return page(lower, after, upper, limit); });
     }
 
     // Up to limit entries with lower <= key < upper ("" = none) and key > after.
-    ListResult page(std::string_view lower, std::string_view after, std::string_view upper, size_t limit) {
+    ListResult page(std::string_view lower, std::string_view after, std::string_view upper,
+                    size_t limit) {
         size_t capped = std::min<size_t>(limit, INT32_MAX);
         return pool_.run([&](Connection &conn) {
             Params p;
@@ -200,27 +233,32 @@ public:
             ListResult out;
             int rows = std::min<int>(r.rows(), static_cast<int>(capped));
             for (int i = 0; i < rows; ++i)
-                out.entries.push_back(Entry{std::string(r.bytes(i, 0)), static_cast<uint64_t>(r.int8(i, 1)),
-                                            r.time_ns(i, 2), std::string(r.bytes(i, 3))});
+                out.entries.push_back(Entry{std::string(r.bytes(i, 0)),
+                                            static_cast<uint64_t>(r.int8(i, 1)), r.time_ns(i, 2),
+                                            std::string(r.bytes(i, 3))});
             if (r.rows() > rows) out.next = out.entries.back().key;
             return out;
         });
     }
 
-    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override {
+    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
+                                        uint64_t length) override {
         uint64_t want = std::min<uint64_t>(length, settings_.chunk_size);
         return pool_.run([&](Connection &conn) -> std::unique_ptr<Reader> {
             Result r = conn.run(open_, position(key, offset, want));
             if (r.rows() == 0) return nullptr;
             auto size = static_cast<uint64_t>(r.int8(0, 0));
             Span64 span = clamp_range(size, offset, length);
-            return std::make_unique<SliceReader>(*this, std::string(key), std::string(r.bytes(0, 1)), size,
-                                                 span.start, span.start + span.count, std::string(r.bytes(0, 2)));
+            return std::make_unique<SliceReader>(
+                *this, std::string(key), std::string(r.bytes(0, 1)), size, span.start,
+                span.start + span.count, std::string(r.bytes(0, 2)));
         });
     }
 
-    // The slice [offset, offset + count) of the row version xmin; nullopt when that version is gone.
-    std::optional<std::string> slice(std::string_view key, const std::string &xmin, uint64_t offset, uint64_t count) {
+    // The slice [offset, offset + count) of the row version xmin; nullopt when that version is
+    // gone.
+    std::optional<std::string> slice(std::string_view key, const std::string &xmin, uint64_t offset,
+                                     uint64_t count) {
         return pool_.run([&](Connection &conn) -> std::optional<std::string> {
             Params p = position(key, offset, count);
             p.text(xmin);
@@ -231,8 +269,10 @@ public:
     }
 
     [[noreturn]] void vanished(std::string_view key) {
-        if (!stat(key)) fail(KVPS_NOT_FOUND, "postgres: key " + quote(key) + " was deleted while being read");
-        fail(KVPS_PRECONDITION_FAILED, "postgres: key " + quote(key) + " changed while being read; open a new reader");
+        if (!stat(key))
+            fail(KVPS_NOT_FOUND, "postgres: key " + quote(key) + " was deleted while being read");
+        fail(KVPS_PRECONDITION_FAILED,
+             "postgres: key " + quote(key) + " changed while being read; open a new reader");
     }
 
     uint32_t slice_size() const { return settings_.chunk_size; }
@@ -248,30 +288,41 @@ private:
                     // etag, then (with properties) content type and metadata.
                     int next = 3;
                     std::string etag = c == kMatch ? "$" + std::to_string(next++) + "::text" : "";
-                    std::string value = source == kCopy ? "(SELECT s.keyvalue FROM " + t + " s WHERE s.keyname = $2::text)"
+                    std::string value = source == kCopy ? "(SELECT s.keyvalue FROM " + t +
+                                                              " s WHERE s.keyname = $2::text)"
                                                         : std::string("$2::bytea");
                     std::string sql;
                     if (c == kMatch) {
-                        sql = "UPDATE " + t + " SET keyvalue = " + value + ", size = octet_length(" + value +
-                              "), last_modified = clock_timestamp() WHERE keyname = $1::text AND xmin::text = " + etag;
+                        sql = "UPDATE " + t + " SET keyvalue = " + value +
+                              ", size = octet_length(" + value +
+                              "), last_modified = clock_timestamp() WHERE keyname = $1::text AND "
+                              "xmin::text = " +
+                              etag;
                     } else {
-                        sql = "INSERT INTO " + t + " (keyname, keyvalue, size, last_modified) VALUES ($1::text, " + value +
-                              ", octet_length(" + value + "), clock_timestamp()) ON CONFLICT (keyname) DO ";
-                        sql += c == kCreate ? "NOTHING"
-                                            : "UPDATE SET keyvalue = excluded.keyvalue, size = excluded.size,"
-                                              " last_modified = excluded.last_modified";
+                        sql = "INSERT INTO " + t +
+                              " (keyname, keyvalue, size, last_modified) VALUES ($1::text, " +
+                              value + ", octet_length(" + value +
+                              "), clock_timestamp()) ON CONFLICT (keyname) DO ";
+                        sql +=
+                            c == kCreate
+                                ? "NOTHING"
+                                : "UPDATE SET keyvalue = excluded.keyvalue, size = excluded.size,"
+                                  " last_modified = excluded.last_modified";
                     }
                     sql += " RETURNING xmin::text AS etag";
                     if (with_props) {
                         std::string type = "$" + std::to_string(next) + "::text";
                         std::string meta = "$" + std::to_string(next + 1) + "::jsonb";
                         sql = "WITH w AS (" + sql + "), p AS (INSERT INTO " + props_ +
-                              " (keyname, content_type, metadata) SELECT $1::text, " + type + ", " + meta +
-                              " FROM w ON CONFLICT (keyname) DO UPDATE SET content_type = excluded.content_type,"
+                              " (keyname, content_type, metadata) SELECT $1::text, " + type + ", " +
+                              meta +
+                              " FROM w ON CONFLICT (keyname) DO UPDATE SET content_type = "
+                              "excluded.content_type,"
                               " metadata = excluded.metadata) SELECT etag FROM w";
                     }
                     write_[c][source][with_props] = {std::string("kb_write_") + names[c] +
-                                                         (source == kCopy ? "_copy" : "") + (with_props ? "_props" : ""),
+                                                         (source == kCopy ? "_copy" : "") +
+                                                         (with_props ? "_props" : ""),
                                                      sql};
                 }
             }
@@ -285,12 +336,17 @@ private:
         bool with_props = !(properties == Properties());
         if (with_props && !has_props_)
             fail(KVPS_UNSUPPORTED, "postgres: key " + quote(key) + ": table " + props_ +
-                                       " (a KVPSButter table's content types and metadata) does not exist (create=false)");
-        Condition condition = options.create_only ? kCreate : options.if_match.empty() ? kAny : kMatch;
+                                       " (a KVPSButter table's content types and metadata) does "
+                                       "not exist (create=false)");
+        Condition condition = options.create_only        ? kCreate
+                              : options.if_match.empty() ? kAny
+                                                         : kMatch;
         Params p;
         p.text(key);
-        if (source == kCopy) p.text(value);
-        else p.bytes(value.data(), value.size());
+        if (source == kCopy)
+            p.text(value);
+        else
+            p.bytes(value.data(), value.size());
         if (condition == kMatch) p.text(options.if_match);
         if (with_props) p.properties(properties);
         Result r = conn.run(write_[condition][source][with_props], p);
@@ -298,16 +354,20 @@ private:
         return std::string(r.bytes(0, 0));
     }
 
-    [[noreturn]] void condition_failed(Connection &conn, std::string_view key, const PutOptions &options) {
+    [[noreturn]] void condition_failed(Connection &conn, std::string_view key,
+                                       const PutOptions &options) {
         Result r = conn.run(stat_, Params().text(key));
         std::string etag = r.rows() ? std::string(r.bytes(0, 2)) : "";
         check_condition(key, options, r.rows() ? &etag : nullptr);
         fail_condition(key, options, "the value changed meanwhile");
     }
 
-    std::string move_row(Connection &conn, std::string_view from, std::string_view to, const PutOptions &options) {
+    std::string move_row(Connection &conn, std::string_view from, std::string_view to,
+                         const PutOptions &options) {
         Result source = conn.run(source_update_, Params().text(from));
-        if (source.rows() == 0) fail(KVPS_NOT_FOUND, "postgres: cannot rename key " + quote(from) + ": it does not exist");
+        if (source.rows() == 0)
+            fail(KVPS_NOT_FOUND,
+                 "postgres: cannot rename key " + quote(from) + ": it does not exist");
         Properties properties = options.properties_over(source.properties(0, 3));
         if (options.create_only) {
             if (conn.run(stat_, Params().text(to)).rows() > 0) condition_failed(conn, to, options);
@@ -320,13 +380,16 @@ private:
         Result moved = conn.run(move_, Params().text(from).text(to));
         if (!(properties == Properties())) {
             if (!has_props_)
-                fail(KVPS_UNSUPPORTED, "postgres: key " + quote(to) + ": table " + props_ + " does not exist (create=false)");
-            conn.run(props_put_, Params().text(to).properties(properties));  // same transaction: same xmin
+                fail(KVPS_UNSUPPORTED, "postgres: key " + quote(to) + ": table " + props_ +
+                                           " does not exist (create=false)");
+            conn.run(props_put_,
+                     Params().text(to).properties(properties));  // same transaction: same xmin
         }
         return std::string(moved.bytes(0, 0));
     }
 
-    // key, 1-based start and count for substring(); a value is under 1 GiB, so int4 reaches past it.
+    // key, 1-based start and count for substring(); a value is under 1 GiB, so int4 reaches past
+    // it.
     static Params position(std::string_view key, uint64_t offset, uint64_t length) {
         Params p;
         p.text(key)
@@ -336,21 +399,27 @@ private:
     }
 
     void ensure_table(Connection &conn) {
-        Result exists = conn.run({"kb_exists", "SELECT to_regclass($1::text) IS NOT NULL"}, Params().text(table_));
+        Result exists = conn.run({"kb_exists", "SELECT to_regclass($1::text) IS NOT NULL"},
+                                 Params().text(table_));
         if (exists.boolean(0, 0)) {
             try {
-                conn.exec("SELECT keyname, keyvalue, size, last_modified FROM " + table_ + " LIMIT 0");
+                conn.exec("SELECT keyname, keyvalue, size, last_modified FROM " + table_ +
+                          " LIMIT 0");
             } catch (const Error &e) {
-                fail(KVPS_INVALID_ARGUMENT, "postgres: table " + table_ + " is not a KVPSButter table "
-                                            "(keyname, keyvalue, size, last_modified): " + e.message());
+                fail(KVPS_INVALID_ARGUMENT, "postgres: table " + table_ +
+                                                " is not a KVPSButter table "
+                                                "(keyname, keyvalue, size, last_modified): " +
+                                                e.message());
             }
             ensure_props(conn);
             return;
         }
         if (!settings_.create)
-            fail(KVPS_NOT_FOUND, "postgres: table " + table_ + " does not exist on " + conn.where() + " (create=false)");
+            fail(KVPS_NOT_FOUND, "postgres: table " + table_ + " does not exist on " +
+                                     conn.where() + " (create=false)");
         // KVPSButter's table, with keys in byte order so listing uses the primary key's index.
-        conn.exec("CREATE TABLE IF NOT EXISTS " + table_ + " (\n"
+        conn.exec("CREATE TABLE IF NOT EXISTS " + table_ +
+                  " (\n"
                   "  keyname text COLLATE \"C\" PRIMARY KEY,\n"
                   "  keyvalue bytea NOT NULL,\n"
                   "  size bigint NOT NULL,\n"
@@ -361,10 +430,12 @@ private:
     // The companion table of content types and metadata (KVPSButter's own table is left as it
     // is): created beside the table unless create=false.
     void ensure_props(Connection &conn) {
-        has_props_ = conn.run({"kb_props_exists", "SELECT to_regclass($1::text) IS NOT NULL"}, Params().text(props_))
+        has_props_ = conn.run({"kb_props_exists", "SELECT to_regclass($1::text) IS NOT NULL"},
+                              Params().text(props_))
                          .boolean(0, 0);
         if (has_props_ || !settings_.create) return;
-        conn.exec("CREATE TABLE IF NOT EXISTS " + props_ + " (\n"
+        conn.exec("CREATE TABLE IF NOT EXISTS " + props_ +
+                  " (\n"
                   "  keyname text COLLATE \"C\" PRIMARY KEY,\n"
                   "  content_type text,\n"
                   "  metadata jsonb)");
@@ -375,8 +446,8 @@ private:
     Pool pool_;
     std::string table_, props_;
     bool has_props_ = false;
-    Statement write_[3][2][2], stat_, open_, slice_, delete_, list_open_, list_bounded_, source_share_, source_update_,
-        delete_match_, move_, props_put_;
+    Statement write_[3][2][2], stat_, open_, slice_, delete_, list_open_, list_bounded_,
+        source_share_, source_update_, delete_match_, move_, props_put_;
 };
 
 size_t SliceReader::read(void *buffer, size_t capacity) {
@@ -388,7 +459,8 @@ size_t SliceReader::read(void *buffer, size_t capacity) {
         slice_start_ = pos_;
         slice_ = std::move(*next);
     }
-    size_t n = static_cast<size_t>(std::min<uint64_t>({capacity, end_ - pos_, slice_start_ + slice_.size() - pos_}));
+    size_t n = static_cast<size_t>(
+        std::min<uint64_t>({capacity, end_ - pos_, slice_start_ + slice_.size() - pos_}));
     std::memcpy(buffer, slice_.data() + (pos_ - slice_start_), n);
     pos_ += n;
     return n;

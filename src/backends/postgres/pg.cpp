@@ -32,7 +32,8 @@ std::string trimmed(const char *text) {
 std::string scrub(std::string message, const ConnectInfo &info) {
     for (const auto &[name, value] : info.params) {
         if ((name != "password" && name != "sslpassword") || value.size() < 3) continue;
-        for (size_t at; (at = message.find(value)) != std::string::npos;) message.replace(at, value.size(), "***");
+        for (size_t at; (at = message.find(value)) != std::string::npos;)
+            message.replace(at, value.size(), "***");
     }
     return message;
 }
@@ -44,8 +45,9 @@ kvps_status connect_status(const std::string &message) {
         has("pg_hba.conf") || has("permission denied") || has("role \"") || has("SSL required"))
         return KVPS_PERMISSION_DENIED;
     if (has("database \"") && has("does not exist")) return KVPS_NOT_FOUND;
-    if (has("invalid connection option") || has("invalid sslmode") || has("invalid integer value") ||
-        has("invalid value") || has("invalid URI") || has("definition of service"))
+    if (has("invalid connection option") || has("invalid sslmode") ||
+        has("invalid integer value") || has("invalid value") || has("invalid URI") ||
+        has("definition of service"))
         return KVPS_INVALID_OPTION;
     if (has("timeout expired")) return KVPS_TIMEOUT;
     return KVPS_NETWORK;
@@ -53,7 +55,8 @@ kvps_status connect_status(const std::string &message) {
 
 bool connection_gone(std::string_view sqlstate) {
     // Class 08 is a connection exception; 57P01..57P03: the server shut down or is starting.
-    return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
+    return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+           sqlstate == "57P03";
 }
 
 class Timer {
@@ -63,15 +66,19 @@ public:
     }
     void done(PGresult *result) {
         if (!on_) return;
-        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
+                .count();
         std::string line = "postgres: " + std::string(what_) + " -> ";
         if (!result) {
             line += "no result";
         } else {
             line += PQresStatus(PQresultStatus(result));
             const char *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-            if (state) line += std::string(" ") + state;
-            else line += ", " + std::to_string(PQntuples(result)) + " rows";
+            if (state)
+                line += std::string(" ") + state;
+            else
+                line += ", " + std::to_string(PQntuples(result)) + " rows";
         }
         char tail[32];
         std::snprintf(tail, sizeof tail, ", %.3f ms", ms);
@@ -136,8 +143,10 @@ Params &Params::null() {
 }
 
 Params &Params::properties(const Properties &properties) {
-    if (properties.content_type.empty()) null();
-    else own(kText, properties.content_type);
+    if (properties.content_type.empty())
+        null();
+    else
+        own(kText, properties.content_type);
     if (properties.metadata.empty()) return null();
     // Binary jsonb: a format version byte, then the JSON text. Names and values were checked
     // (printable, no control characters), so only quotes and backslashes need escaping; other
@@ -215,7 +224,8 @@ Connection::Connection(const ConnectInfo &info) : where_(info.where) {
         PQfinish(conn_);
         conn_ = nullptr;
         kvps_status status = connect_status(message);
-        if (status == KVPS_NETWORK) throw ConnectionLost("postgres: cannot connect to " + where_ + ": " + message);
+        if (status == KVPS_NETWORK)
+            throw ConnectionLost("postgres: cannot connect to " + where_ + ": " + message);
         fail(status, "postgres: cannot connect to " + where_ + ": " + message);
     }
     if (log_enabled(KVPS_LOG_DEBUG))
@@ -226,8 +236,9 @@ Connection::Connection(const ConnectInfo &info) : where_(info.where) {
     if (enc != "UTF8" && enc != "SQL_ASCII") {
         PQfinish(conn_);
         conn_ = nullptr;
-        fail(KVPS_UNSUPPORTED, "postgres: database " + where_ + " has encoding " + enc +
-                                   "; kvps needs a UTF8 database (keys are UTF-8 and listed in byte order)");
+        fail(KVPS_UNSUPPORTED,
+             "postgres: database " + where_ + " has encoding " + enc +
+                 "; kvps needs a UTF8 database (keys are UTF-8 and listed in byte order)");
     }
     try {
         for (const std::string &sql : info.setup) exec(sql);
@@ -267,7 +278,8 @@ void Connection::prepare(const Statement &statement) {
     Timer timer("prepare " + statement.name);
     Result r(PQprepare(conn_, statement.name.c_str(), statement.sql.c_str(), 0, nullptr));
     timer.done(r.get());
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail_with(r.get(), "preparing " + statement.name);
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
+        fail_with(r.get(), "preparing " + statement.name);
     prepared_.insert(statement.name);
 }
 
@@ -322,8 +334,8 @@ Pool::Lease::~Lease() {
 Pool::Lease Pool::acquire() {
     std::unique_lock lock(mutex_);
     if (!freed_.wait_for(lock, wait_, [&] { return !idle_.empty() || open_ < max_; }))
-        fail(KVPS_TIMEOUT, "postgres: all " + std::to_string(max_) + " connections to " + info_.where +
-                               " stayed busy for " + std::to_string(wait_.count()) +
+        fail(KVPS_TIMEOUT, "postgres: all " + std::to_string(max_) + " connections to " +
+                               info_.where + " stayed busy for " + std::to_string(wait_.count()) +
                                " ms (options pool_size, pool_timeout)");
     if (!idle_.empty()) {
         std::unique_ptr<Connection> conn = std::move(idle_.back());
@@ -347,8 +359,10 @@ void Pool::give_back(std::unique_ptr<Connection> conn) {
     bool reusable = !conn->broken() && conn->idle();
     if (!reusable) conn.reset();
     std::lock_guard lock(mutex_);
-    if (reusable) idle_.push_back(std::move(conn));
-    else --open_;
+    if (reusable)
+        idle_.push_back(std::move(conn));
+    else
+        --open_;
     freed_.notify_one();
 }
 

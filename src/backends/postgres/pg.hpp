@@ -54,7 +54,8 @@ public:
     const int *formats() const { return formats_.data(); }
 
 private:
-    static constexpr unsigned kText = 25, kBytea = 17, kInt8 = 20, kInt4 = 23, kTextArray = 1009, kJsonb = 3802;
+    static constexpr unsigned kText = 25, kBytea = 17, kInt8 = 20, kInt4 = 23, kTextArray = 1009,
+                              kJsonb = 3802;
     Params &add(unsigned type, std::string_view value);
     Params &own(unsigned type, std::string value);
     std::vector<unsigned> types_;
@@ -126,7 +127,8 @@ public:
     // The SQLSTATE of the last failure on this connection ("" when it had none).
     const std::string &last_sqlstate() const { return last_sqlstate_; }
     bool idle() const {
-        return PQtransactionStatus(conn_) == PQTRANS_IDLE && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
+        return PQtransactionStatus(conn_) == PQTRANS_IDLE &&
+               PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
     }
     PGconn *raw() { return conn_; }
     const std::string &where() const { return where_; }

@@ -20,21 +20,28 @@ constexpr uint64_t kMaxChunk = uint64_t{256} << 20;
 constexpr size_t kMaxTableName = 63 - std::char_traits<char>::length("_drop_chunks");
 
 // libpq parameters kvps sets itself.
-bool reserved(std::string_view keyword) { return keyword == "client_encoding" || keyword == "replication"; }
+bool reserved(std::string_view keyword) {
+    return keyword == "client_encoding" || keyword == "replication";
+}
 
 OptionSpec opt(const char *name, kvps_option_type type, const char *def, std::string text) {
-    return OptionSpec{name, type, def ? std::optional<std::string>(def) : std::nullopt, false, std::move(text)};
+    return OptionSpec{name, type, def ? std::optional<std::string>(def) : std::nullopt, false,
+                      std::move(text)};
 }
 
 std::vector<OptionSpec> option_table() {
     std::vector<OptionSpec> options = {
-        opt("table", KVPS_OPTION_STRING, "kvps", "the table holding the store (created if missing)"),
-        opt("schema", KVPS_OPTION_STRING, nullptr, "the table's schema; default the current schema"),
-        opt("create", KVPS_OPTION_BOOL, "true", "create the table if missing; false: a missing table is NOT_FOUND"),
+        opt("table", KVPS_OPTION_STRING, "kvps",
+            "the table holding the store (created if missing)"),
+        opt("schema", KVPS_OPTION_STRING, nullptr,
+            "the table's schema; default the current schema"),
+        opt("create", KVPS_OPTION_BOOL, "true",
+            "create the table if missing; false: a missing table is NOT_FOUND"),
         opt("layout", KVPS_OPTION_STRING, "kvps",
             "kvps (chunked rows, any size) or kvpsbutter (KVPSButter's keyname/keyvalue table)"),
         opt("chunk_size", KVPS_OPTION_SIZE, "1MiB",
-            "values up to this size live in their key's row, longer ones in chunk rows of this size"),
+            "values up to this size live in their key's row, longer ones in chunk rows of this "
+            "size"),
         opt("pool_size", KVPS_OPTION_INTEGER, "8", "most connections open at once (1..1000)"),
         opt("pool_timeout", KVPS_OPTION_DURATION, "30s", "longest wait for a free connection"),
         opt("statement_timeout", KVPS_OPTION_DURATION, nullptr, "server-side limit per statement"),
@@ -44,8 +51,10 @@ std::vector<OptionSpec> option_table() {
         opt("tablename", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for table"),
         // A secret: Npgsql settings may carry a password, so kvps_store_url leaves them out.
         opt("connectionoptions", KVPS_OPTION_SECRET, nullptr,
-            "KVPSButter's extra Npgsql settings \"Key=Value;...\" (SSL Mode, Application Name, Timeout, ...)"),
-        opt("commandtimeout", KVPS_OPTION_INTEGER, nullptr, "KVPSButter's statement timeout in seconds"),
+            "KVPSButter's extra Npgsql settings \"Key=Value;...\" (SSL Mode, Application Name, "
+            "Timeout, ...)"),
+        opt("commandtimeout", KVPS_OPTION_INTEGER, nullptr,
+            "KVPSButter's statement timeout in seconds"),
     };
     std::set<std::string> taken;
     for (const OptionSpec &o : options) taken.insert(o.name);
@@ -56,7 +65,8 @@ std::vector<OptionSpec> option_table() {
         std::string text = "libpq parameter";
         if (o->label && *o->label) text += " (" + std::string(o->label) + ")";
         if (o->envvar && *o->envvar) text += "; else $" + std::string(o->envvar);
-        options.push_back(opt(o->keyword, secret ? KVPS_OPTION_SECRET : KVPS_OPTION_STRING, nullptr, text));
+        options.push_back(
+            opt(o->keyword, secret ? KVPS_OPTION_SECRET : KVPS_OPTION_STRING, nullptr, text));
     }
     PQconninfoFree(defaults);
     return options;
@@ -100,13 +110,14 @@ void apply_npgsql(std::string_view text, ParamList &params, Settings &s) {
         size_t eq = item.find('=');
         std::string key;
         for (char c : item.substr(0, eq))
-            if (c != ' ' && c != '_') key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (c != ' ' && c != '_')
+                key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         std::string value(eq == std::string_view::npos ? "" : item.substr(eq + 1));
         while (!value.empty() && value.front() == ' ') value.erase(0, 1);
         while (!value.empty() && value.back() == ' ') value.pop_back();
         auto bad = [&](const char *why) {
-            fail(KVPS_INVALID_OPTION, "postgres: option connectionoptions: \"" + std::string(item.substr(0, eq)) +
-                                          "\" " + why);
+            fail(KVPS_INVALID_OPTION, "postgres: option connectionoptions: \"" +
+                                          std::string(item.substr(0, eq)) + "\" " + why);
         };
         if (key == "sslmode") {
             std::string v = lower(value);
@@ -125,14 +136,17 @@ void apply_npgsql(std::string_view text, ParamList &params, Settings &s) {
             params.set("sslrootcert", value);
         } else if (key == "sslcertificate") {
             params.set("sslcert", value);
-        } else if (key == "password" || key == "sslkey" || key == "sslpassword" || key == "passfile") {
+        } else if (key == "password" || key == "sslkey" || key == "sslpassword" ||
+                   key == "passfile") {
             params.set(key, value);
         } else if (key == "targetsessionattributes") {
             params.set("target_session_attrs", value);
         } else if (key == "commandtimeout") {
             auto seconds = parse_integer(value);
             if (!seconds || *seconds < 0) bad("is not a number of seconds");
-            if (*seconds > 0) s.connect.setup.push_back("SET statement_timeout = " + std::to_string(*seconds * 1000));
+            if (*seconds > 0)
+                s.connect.setup.push_back("SET statement_timeout = " +
+                                          std::to_string(*seconds * 1000));
         } else if (key == "maximumpoolsize" || key == "maxpoolsize") {
             auto n = parse_integer(value);
             if (!n || *n < 1 || *n > 1000) bad("must be between 1 and 1000");
@@ -185,29 +199,37 @@ Settings make_settings(const Config &config, const std::vector<OptionSpec> &opti
     s.create = config.boolean("create");
     std::string layout = lower(config.string("layout"));
     if (layout != "kvps" && layout != "kvpsbutter")
-        fail(KVPS_INVALID_OPTION, "postgres: option layout is \"" + layout + "\"; expected kvps or kvpsbutter");
+        fail(KVPS_INVALID_OPTION,
+             "postgres: option layout is \"" + layout + "\"; expected kvps or kvpsbutter");
     s.kvpsbutter = layout == "kvpsbutter";
     uint64_t chunk = config.size("chunk_size");
     if (chunk < kMinChunk || chunk > kMaxChunk)
-        fail(KVPS_INVALID_OPTION, "postgres: option chunk_size must be between 64KiB and 256MiB, not " +
-                                      std::to_string(chunk) + " bytes");
+        fail(KVPS_INVALID_OPTION,
+             "postgres: option chunk_size must be between 64KiB and 256MiB, not " +
+                 std::to_string(chunk) + " bytes");
     s.chunk_size = static_cast<uint32_t>(chunk);
     int64_t pool = config.integer("pool_size");
     if (pool < 1 || pool > 1000)
-        fail(KVPS_INVALID_OPTION, "postgres: option pool_size must be between 1 and 1000, not " + std::to_string(pool));
+        fail(KVPS_INVALID_OPTION,
+             "postgres: option pool_size must be between 1 and 1000, not " + std::to_string(pool));
     s.pool_size = static_cast<size_t>(pool);
     s.pool_timeout = config.duration("pool_timeout");
 
     if (config.given("statement_timeout") && config.given("commandtimeout"))
-        fail(KVPS_INVALID_OPTION, "postgres: options statement_timeout and commandtimeout name the same thing; give one");
+        fail(
+            KVPS_INVALID_OPTION,
+            "postgres: options statement_timeout and commandtimeout name the same thing; give one");
     if (config.given("statement_timeout"))
-        s.connect.setup.push_back("SET statement_timeout = " + std::to_string(config.duration("statement_timeout").count()));
+        s.connect.setup.push_back("SET statement_timeout = " +
+                                  std::to_string(config.duration("statement_timeout").count()));
     if (config.given("commandtimeout")) {
         int64_t seconds = config.integer("commandtimeout");
-        if (seconds < 0) fail(KVPS_INVALID_OPTION, "postgres: option commandtimeout must not be negative");
+        if (seconds < 0)
+            fail(KVPS_INVALID_OPTION, "postgres: option commandtimeout must not be negative");
         s.connect.setup.push_back("SET statement_timeout = " + std::to_string(seconds * 1000));
     }
-    if (config.given("connectionoptions")) apply_npgsql(config.string("connectionoptions"), params, s);
+    if (config.given("connectionoptions"))
+        apply_npgsql(config.string("connectionoptions"), params, s);
 
     params.set("client_encoding", "UTF8");
     if (params.get("application_name").empty()) params.set("fallback_application_name", "kvps");
@@ -225,7 +247,8 @@ const std::vector<OptionSpec> &options() {
 
 const Registrar registrar{{
     .name = "postgres",
-    .description = "PostgreSQL tables over libpq: values of any size in chunked rows, pooled connections",
+    .description =
+        "PostgreSQL tables over libpq: values of any size in chunked rows, pooled connections",
     .schemes = {"postgres", "postgresql", "pgsql"},
     .options = options(),
     .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_WRITE_STREAM | KVPS_CAP_LIST |

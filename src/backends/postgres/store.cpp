@@ -13,7 +13,7 @@
 namespace kvps::pg {
 namespace {
 
-constexpr int kSchemaVersion = 2;  // 2 added content_type and metadata
+constexpr int kSchemaVersion = 2;       // 2 added content_type and metadata
 constexpr size_t kPipelineGroup = 256;  // statements in flight per pipeline round trip
 
 // Quoted, schema-qualified names of everything the layout uses.
@@ -25,7 +25,9 @@ struct Names {
 };
 
 Names make_names(const std::string &schema, const std::string &table) {
-    auto qualified = [&](const std::string &name) { return quote_identifier(schema) + "." + quote_identifier(name); };
+    auto qualified = [&](const std::string &name) {
+        return quote_identifier(schema) + "." + quote_identifier(name);
+    };
     Names n;
     n.table = qualified(table);
     n.chunks = qualified(table + "_chunks");
@@ -81,8 +83,13 @@ class PgStore;
 class InlineReader final : public Reader {
 public:
     // data points into result, which the reader keeps (no copy of the value).
-    InlineReader(Result result, std::string_view data, uint64_t start, uint64_t value_size, std::string etag)
-        : result_(std::move(result)), data_(data), start_(start), value_size_(value_size), etag_(std::move(etag)) {}
+    InlineReader(Result result, std::string_view data, uint64_t start, uint64_t value_size,
+                 std::string etag)
+        : result_(std::move(result)),
+          data_(data),
+          start_(start),
+          value_size_(value_size),
+          etag_(std::move(etag)) {}
     size_t read(void *buffer, size_t capacity) override {
         size_t n = std::min(capacity, end_ - pos_);
         std::memcpy(buffer, data_.data() + pos_, n);
@@ -121,12 +128,15 @@ public:
 
     // ---- values
 
-    void put(std::string_view key, const void *data, size_t size) override { put_with(key, data, size, PutOptions()); }
+    void put(std::string_view key, const void *data, size_t size) override {
+        put_with(key, data, size, PutOptions());
+    }
 
     // A put is one statement (a conditional one an INSERT ... ON CONFLICT DO NOTHING or an
     // UPDATE ... WHERE version = etag, atomic against every other writer); a value over
     // chunk_size goes through a writer, whose transaction checks the condition at commit.
-    std::string put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) override {
+    std::string put_with(std::string_view key, const void *data, size_t size,
+                         const PutOptions &options) override {
         if (size > settings_.chunk_size) {
             std::unique_ptr<Writer> writer = open_writer_with(key, options);
             writer->write(data, size);
@@ -144,9 +154,12 @@ public:
         return options.conditional() ? pool_.run_once(write) : pool_.run(write);
     }
 
-    std::optional<Bytes> get(std::string_view key) override { return read(key, 0, KVPS_TO_END, nullptr); }
+    std::optional<Bytes> get(std::string_view key) override {
+        return read(key, 0, KVPS_TO_END, nullptr);
+    }
 
-    std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override {
+    std::optional<Bytes> get_range(std::string_view key, uint64_t offset,
+                                   uint64_t length) override {
         return read(key, offset, length, nullptr);
     }
 
@@ -156,7 +169,8 @@ public:
 
     // Server-side, in one transaction: the source row is locked (FOR SHARE), a chunked value's
     // chunks are copied under a new version, and the target row is written under the condition.
-    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override {
+    std::string copy(std::string_view from, std::string_view to,
+                     const PutOptions &options) override {
         return retry_transaction(to, options, [&] { return copy_once(from, to, options); });
     }
 
@@ -166,7 +180,8 @@ public:
             in_transaction(conn, [&] {
                 Result source = conn.run(source_share_, Params().text(from));
                 if (source.rows() == 0)
-                    fail(KVPS_NOT_FOUND, "postgres: cannot copy key " + quote(from) + ": it does not exist");
+                    fail(KVPS_NOT_FOUND,
+                         "postgres: cannot copy key " + quote(from) + ": it does not exist");
                 RowValue value{std::nullopt, static_cast<uint64_t>(source.int8(0, 1)),
                                static_cast<uint32_t>(source.int4(0, 2)), from, kCopy};
                 if (value.chunk_size > 0) {
@@ -184,7 +199,8 @@ public:
 
     // Atomic, in one transaction: the target's old value goes (under the condition), and the
     // source row takes the target's key, keeping its version (its etag) and its chunks.
-    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override {
+    std::string rename(std::string_view from, std::string_view to,
+                       const PutOptions &options) override {
         return retry_transaction(to, options, [&] {
             return pool_.run_once([&](Connection &conn) {
                 std::string etag;
@@ -202,12 +218,17 @@ public:
         if (condition == kMatch && !(expected = version_of(options.if_match))) return std::nullopt;
         Params p;
         p.text(key);
-        if (value.version) p.int8(*value.version);
-        else p.null();
+        if (value.version)
+            p.int8(*value.version);
+        else
+            p.null();
         p.int8(static_cast<int64_t>(value.size)).int4(static_cast<int32_t>(value.chunk_size));
-        if (value.source == kCopy) p.text(value.data);
-        else if (value.chunk_size > 0) p.null();  // the value is in chunk rows
-        else p.bytes(value.data.data(), value.data.size());
+        if (value.source == kCopy)
+            p.text(value.data);
+        else if (value.chunk_size > 0)
+            p.null();  // the value is in chunk rows
+        else
+            p.bytes(value.data.data(), value.data.size());
         p.properties(properties);
         if (expected) p.int8(*expected);
         Result r = conn.run(write_[condition][value.source], p);
@@ -216,7 +237,8 @@ public:
     }
 
     // Throws KVPS_PRECONDITION_FAILED for key, saying why from its current row.
-    [[noreturn]] void condition_failed(Connection &conn, std::string_view key, const PutOptions &options) {
+    [[noreturn]] void condition_failed(Connection &conn, std::string_view key,
+                                       const PutOptions &options) {
         Result r = conn.run(stat_, Params().text(key));
         std::string etag = r.rows() ? etag_of(r.int8(0, 0)) : "";
         check_condition(key, options, r.rows() ? &etag : nullptr);
@@ -224,7 +246,8 @@ public:
     }
 
     // A whole value or a range, and (when meta is given) the metadata of that same version.
-    std::optional<Bytes> read(std::string_view key, uint64_t offset, uint64_t length, Metadata *meta) {
+    std::optional<Bytes> read(std::string_view key, uint64_t offset, uint64_t length,
+                              Metadata *meta) {
         // A chunked value replaced while its chunks are fetched is fetched again.
         for (int attempt = 0;; ++attempt) {
             try {
@@ -235,7 +258,9 @@ public:
                 size_t done = 0;
                 while (done < out.size()) {
                     size_t n = reader->read(out.data() + done, out.size() - done);
-                    if (n == 0) fail(KVPS_INTERNAL, "postgres: value of key " + quote(key) + " ended early");
+                    if (n == 0)
+                        fail(KVPS_INTERNAL,
+                             "postgres: value of key " + quote(key) + " ended early");
                     done += n;
                 }
                 return out;
@@ -249,8 +274,8 @@ public:
         return pool_.run([&](Connection &conn) -> std::optional<Metadata> {
             Result r = conn.run(stat_, Params().text(key));
             if (r.rows() == 0) return std::nullopt;
-            return Metadata{static_cast<uint64_t>(r.int8(0, 1)), r.time_ns(0, 2), etag_of(r.int8(0, 0)),
-                            r.properties(0, 3)};
+            return Metadata{static_cast<uint64_t>(r.int8(0, 1)), r.time_ns(0, 2),
+                            etag_of(r.int8(0, 0)), r.properties(0, 3)};
         });
     }
 
@@ -267,13 +292,13 @@ public:
     // Start after, and folding by a delimiter: a folded prefix's keys are skipped by the index.
     ListResult list_with(const ListQuery &query) override {
         std::string upper = prefix_upper_bound(query.prefix);
-        return list_by_level(query, [&](std::string_view lower, std::string_view after, size_t limit) {
-            return page(lower, after, upper, limit);
-        });
+        return list_by_level(query, [&](std::string_view lower, std::string_view after,
+                                        size_t limit) { return page(lower, after, upper, limit); });
     }
 
     // Up to limit entries with lower <= key < upper ("" = none) and key > after.
-    ListResult page(std::string_view lower, std::string_view after, std::string_view upper, size_t limit) {
+    ListResult page(std::string_view lower, std::string_view after, std::string_view upper,
+                    size_t limit) {
         return pool_.run([&](Connection &conn) {
             Params p;
             p.text(lower).text(after);
@@ -281,11 +306,13 @@ public:
             p.int8(static_cast<int64_t>(std::min<size_t>(limit, INT32_MAX)) + 1);
             Result r = conn.run(upper.empty() ? list_open_ : list_bounded_, p);
             ListResult out;
-            int rows = std::min<int>(r.rows(), static_cast<int>(std::min<size_t>(limit, INT32_MAX)));
+            int rows =
+                std::min<int>(r.rows(), static_cast<int>(std::min<size_t>(limit, INT32_MAX)));
             out.entries.reserve(static_cast<size_t>(rows));
             for (int i = 0; i < rows; ++i)
-                out.entries.push_back(Entry{std::string(r.bytes(i, 0)), static_cast<uint64_t>(r.int8(i, 1)),
-                                            r.time_ns(i, 2), etag_of(r.int8(i, 3))});
+                out.entries.push_back(Entry{std::string(r.bytes(i, 0)),
+                                            static_cast<uint64_t>(r.int8(i, 1)), r.time_ns(i, 2),
+                                            etag_of(r.int8(i, 3))});
             // One row more than asked for says there is a next page; the cursor is the last key.
             if (r.rows() > rows) out.next = out.entries.back().key;
             return out;
@@ -294,12 +321,17 @@ public:
 
     // ---- streams
 
-    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset, uint64_t length) override {
+    std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
+                                        uint64_t length) override {
         return open(key, offset, length, nullptr);
     }
-    std::unique_ptr<Reader> open(std::string_view key, uint64_t offset, uint64_t length, Metadata *meta);
-    std::unique_ptr<Writer> open_writer(std::string_view key) override { return open_writer_with(key, PutOptions()); }
-    std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options) override;
+    std::unique_ptr<Reader> open(std::string_view key, uint64_t offset, uint64_t length,
+                                 Metadata *meta);
+    std::unique_ptr<Writer> open_writer(std::string_view key) override {
+        return open_writer_with(key, PutOptions());
+    }
+    std::unique_ptr<Writer> open_writer_with(std::string_view key,
+                                             const PutOptions &options) override;
 
     // ---- batches
 
@@ -329,8 +361,10 @@ public:
 
     // The failure for a version that vanished while being read.
     [[noreturn]] void vanished(std::string_view key) {
-        if (!stat(key)) fail(KVPS_NOT_FOUND, "postgres: key " + quote(key) + " was deleted while being read");
-        fail(KVPS_PRECONDITION_FAILED, "postgres: key " + quote(key) + " changed while being read; open a new reader");
+        if (!stat(key))
+            fail(KVPS_NOT_FOUND, "postgres: key " + quote(key) + " was deleted while being read");
+        fail(KVPS_PRECONDITION_FAILED,
+             "postgres: key " + quote(key) + " changed while being read; open a new reader");
     }
 
     const Settings &settings() const { return settings_; }
@@ -342,9 +376,12 @@ private:
     void ensure_schema(Connection &conn);
     void prepare_statements();
 
-    std::string move_row(Connection &conn, std::string_view from, std::string_view to, const PutOptions &options) {
+    std::string move_row(Connection &conn, std::string_view from, std::string_view to,
+                         const PutOptions &options) {
         Result source = conn.run(source_update_, Params().text(from));
-        if (source.rows() == 0) fail(KVPS_NOT_FOUND, "postgres: cannot rename key " + quote(from) + ": it does not exist");
+        if (source.rows() == 0)
+            fail(KVPS_NOT_FOUND,
+                 "postgres: cannot rename key " + quote(from) + ": it does not exist");
         Properties properties = options.properties_over(source.properties(0, 3));
         if (options.create_only) {
             if (conn.run(stat_, Params().text(to)).rows() > 0) condition_failed(conn, to, options);
@@ -362,18 +399,21 @@ private:
     Settings settings_;
     Pool pool_;
     Names names_;
-    Statement write_[3][2], next_version_, stat_, open_, chunks_, delete_, delete_many_, get_many_, list_open_,
-        list_bounded_, source_share_, source_update_, copy_chunks_, delete_match_, move_;
+    Statement write_[3][2], next_version_, stat_, open_, chunks_, delete_, delete_many_, get_many_,
+        list_open_, list_bounded_, source_share_, source_update_, copy_chunks_, delete_match_,
+        move_;
 };
 
 void PgStore::ensure_schema(Connection &conn) {
     const Names &n = names_;
     in_transaction(conn, [&] {
         // Serializes creators, so two processes opening a new store at once both succeed.
-        conn.run({"kvps_schema_lock", "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"},
-                 Params().text(n.lock_key));
-        Result exists = conn.run({"kvps_schema_exists", "SELECT to_regclass($1::text) IS NOT NULL, "
-                                                        "to_regclass($2::text) IS NOT NULL"},
+        conn.run(
+            {"kvps_schema_lock", "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"},
+            Params().text(n.lock_key));
+        Result exists = conn.run({"kvps_schema_exists",
+                                  "SELECT to_regclass($1::text) IS NOT NULL, "
+                                  "to_regclass($2::text) IS NOT NULL"},
                                  Params().text(n.table_text).text(n.meta_text));
         bool has_table = exists.boolean(0, 0), has_meta = exists.boolean(0, 1);
         if (has_table && !has_meta)
@@ -386,11 +426,13 @@ void PgStore::ensure_schema(Connection &conn) {
             int version = v.rows() ? std::atoi(std::string(v.bytes(0, 0)).c_str()) : 0;
             if (version == 1) {
                 // 1 -> 2: content type and user metadata (nullable columns: no table rewrite).
-                conn.exec("ALTER TABLE " + n.table + " ADD COLUMN IF NOT EXISTS content_type text,"
+                conn.exec("ALTER TABLE " + n.table +
+                          " ADD COLUMN IF NOT EXISTS content_type text,"
                           " ADD COLUMN IF NOT EXISTS metadata jsonb");
                 conn.exec("UPDATE " + n.meta + " SET value = '2' WHERE name = 'schema_version'");
                 if (log_enabled(KVPS_LOG_INFO))
-                    log(KVPS_LOG_INFO, "postgres: migrated table " + n.table + " to kvps schema version 2");
+                    log(KVPS_LOG_INFO,
+                        "postgres: migrated table " + n.table + " to kvps schema version 2");
                 version = 2;
             }
             if (version != kSchemaVersion)
@@ -400,9 +442,10 @@ void PgStore::ensure_schema(Connection &conn) {
             return;
         }
         if (!settings_.create)
-            fail(KVPS_NOT_FOUND, "postgres: table " + n.table + " does not exist on " + conn.where() +
-                                     " (create=false)");
-        conn.exec("CREATE TABLE " + n.table + " (\n"
+            fail(KVPS_NOT_FOUND, "postgres: table " + n.table + " does not exist on " +
+                                     conn.where() + " (create=false)");
+        conn.exec("CREATE TABLE " + n.table +
+                  " (\n"
                   "  key text COLLATE \"C\" PRIMARY KEY,\n"
                   "  version bigint NOT NULL,\n"
                   "  size bigint NOT NULL,\n"
@@ -413,16 +456,20 @@ void PgStore::ensure_schema(Connection &conn) {
                   "  metadata jsonb,\n"
                   "  CHECK ((chunk_size = 0) = (data IS NOT NULL)))");
         conn.exec("ALTER TABLE " + n.table + " ALTER COLUMN data SET STORAGE EXTERNAL");
-        conn.exec("CREATE TABLE " + n.chunks + " (\n"
+        conn.exec("CREATE TABLE " + n.chunks +
+                  " (\n"
                   "  version bigint NOT NULL,\n"
                   "  n integer NOT NULL,\n"
                   "  data bytea NOT NULL,\n"
                   "  PRIMARY KEY (version, n))");
         conn.exec("ALTER TABLE " + n.chunks + " ALTER COLUMN data SET STORAGE EXTERNAL");
         conn.exec("CREATE SEQUENCE " + n.sequence);
-        conn.exec("CREATE FUNCTION " + n.function + "() RETURNS trigger LANGUAGE plpgsql AS $kvps$\n"
+        conn.exec("CREATE FUNCTION " + n.function +
+                  "() RETURNS trigger LANGUAGE plpgsql AS $kvps$\n"
                   "BEGIN\n"
-                  "  DELETE FROM " + n.chunks + " WHERE version = OLD.version;\n"
+                  "  DELETE FROM " +
+                  n.chunks +
+                  " WHERE version = OLD.version;\n"
                   "  RETURN NULL;\n"
                   "END\n"
                   "$kvps$");
@@ -430,9 +477,11 @@ void PgStore::ensure_schema(Connection &conn) {
                   " FOR EACH ROW WHEN (OLD.chunk_size > 0) EXECUTE FUNCTION " + n.function + "()");
         conn.exec("CREATE TRIGGER kvps_drop_chunks_on_update AFTER UPDATE ON " + n.table +
                   " FOR EACH ROW WHEN (OLD.chunk_size > 0 AND OLD.version <> NEW.version)"
-                  " EXECUTE FUNCTION " + n.function + "()");
+                  " EXECUTE FUNCTION " +
+                  n.function + "()");
         conn.exec("CREATE TABLE " + n.meta + " (name text PRIMARY KEY, value text NOT NULL)");
-        conn.exec("INSERT INTO " + n.meta + " VALUES ('schema_version', '" + std::to_string(kSchemaVersion) +
+        conn.exec("INSERT INTO " + n.meta + " VALUES ('schema_version', '" +
+                  std::to_string(kSchemaVersion) +
                   "'), ('created_by', 'kvps " KVPS_VERSION_STRING "')");
         if (log_enabled(KVPS_LOG_INFO)) log(KVPS_LOG_INFO, "postgres: created table " + n.table);
     });
@@ -446,45 +495,65 @@ void PgStore::prepare_statements() {
     for (int c = kAny; c <= kMatch; ++c) {
         for (int source = kData; source <= kCopy; ++source) {
             std::string version = "coalesce($2::int8, nextval(" + n.sequence_literal + "))";
-            std::string value = source == kCopy ? "(SELECT s.data FROM " + n.table + " s WHERE s.key = $5::text)"
-                                                : std::string("$5::bytea");
+            std::string value =
+                source == kCopy ? "(SELECT s.data FROM " + n.table + " s WHERE s.key = $5::text)"
+                                : std::string("$5::bytea");
             std::string sql;
             if (c == kMatch) {
-                sql = "UPDATE " + n.table + " SET version = " + version + ", size = $3::int8, mtime = clock_timestamp(),"
-                      " chunk_size = $4::int4, data = " + value + ", content_type = $6::text, metadata = $7::jsonb"
+                sql = "UPDATE " + n.table + " SET version = " + version +
+                      ", size = $3::int8, mtime = clock_timestamp(),"
+                      " chunk_size = $4::int4, data = " +
+                      value +
+                      ", content_type = $6::text, metadata = $7::jsonb"
                       " WHERE key = $1::text AND version = $8::int8";
             } else {
-                sql = "INSERT INTO " + n.table + " AS t (key, version, size, mtime, chunk_size, data, content_type, metadata)"
-                      " VALUES ($1::text, " + version + ", $3::int8, clock_timestamp(), $4::int4, " + value +
+                sql = "INSERT INTO " + n.table +
+                      " AS t (key, version, size, mtime, chunk_size, data, content_type, metadata)"
+                      " VALUES ($1::text, " +
+                      version + ", $3::int8, clock_timestamp(), $4::int4, " + value +
                       ", $6::text, $7::jsonb) ON CONFLICT (key) DO ";
-                sql += c == kCreate ? "NOTHING"
-                                    : "UPDATE SET version = excluded.version, size = excluded.size, mtime = excluded.mtime,"
-                                      " chunk_size = excluded.chunk_size, data = excluded.data,"
-                                      " content_type = excluded.content_type, metadata = excluded.metadata";
+                sql += c == kCreate
+                           ? "NOTHING"
+                           : "UPDATE SET version = excluded.version, size = excluded.size, mtime = "
+                             "excluded.mtime,"
+                             " chunk_size = excluded.chunk_size, data = excluded.data,"
+                             " content_type = excluded.content_type, metadata = excluded.metadata";
             }
-            write_[c][source] = {std::string("kvps_write_") + condition_names[c] + (source == kCopy ? "_copy" : ""),
-                                 sql + " RETURNING version"};
+            write_[c][source] = {
+                std::string("kvps_write_") + condition_names[c] + (source == kCopy ? "_copy" : ""),
+                sql + " RETURNING version"};
         }
     }
     next_version_ = {"kvps_next_version", "SELECT nextval(" + n.sequence_literal + ")"};
-    stat_ = {"kvps_stat", "SELECT version, size, mtime, content_type, metadata FROM " + n.table + " WHERE key = $1::text"};
-    open_ = {"kvps_open", "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4),"
-                          " content_type, metadata FROM " + n.table + " WHERE key = $1::text"};
-    std::string source = "SELECT version, size, chunk_size, content_type, metadata FROM " + n.table + " WHERE key = $1::text";
+    stat_ = {"kvps_stat", "SELECT version, size, mtime, content_type, metadata FROM " + n.table +
+                              " WHERE key = $1::text"};
+    open_ = {"kvps_open",
+             "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4),"
+             " content_type, metadata FROM " +
+                 n.table + " WHERE key = $1::text"};
+    std::string source = "SELECT version, size, chunk_size, content_type, metadata FROM " +
+                         n.table + " WHERE key = $1::text";
     source_share_ = {"kvps_source_share", source + " FOR SHARE"};
     source_update_ = {"kvps_source_update", source + " FOR UPDATE"};
-    copy_chunks_ = {"kvps_copy_chunks", "INSERT INTO " + n.chunks + " (version, n, data) SELECT $1::int8, n, data FROM " +
+    copy_chunks_ = {"kvps_copy_chunks", "INSERT INTO " + n.chunks +
+                                            " (version, n, data) SELECT $1::int8, n, data FROM " +
                                             n.chunks + " WHERE version = $2::int8"};
-    delete_match_ = {"kvps_delete_match", "DELETE FROM " + n.table + " WHERE key = $1::text AND version = $2::int8 RETURNING 1"};
-    move_ = {"kvps_move", "UPDATE " + n.table + " SET key = $2::text, mtime = clock_timestamp(), content_type = $3::text,"
-                          " metadata = $4::jsonb WHERE key = $1::text RETURNING version"};
-    chunks_ = {"kvps_chunks", "SELECT n, data FROM " + n.chunks +
-                                  " WHERE version = $1::int8 AND n >= $2::int4 AND n <= $3::int4 ORDER BY n"};
+    delete_match_ = {
+        "kvps_delete_match",
+        "DELETE FROM " + n.table + " WHERE key = $1::text AND version = $2::int8 RETURNING 1"};
+    move_ = {"kvps_move",
+             "UPDATE " + n.table +
+                 " SET key = $2::text, mtime = clock_timestamp(), content_type = $3::text,"
+                 " metadata = $4::jsonb WHERE key = $1::text RETURNING version"};
+    chunks_ = {"kvps_chunks",
+               "SELECT n, data FROM " + n.chunks +
+                   " WHERE version = $1::int8 AND n >= $2::int4 AND n <= $3::int4 ORDER BY n"};
     delete_ = {"kvps_delete", "DELETE FROM " + n.table + " WHERE key = $1::text"};
     delete_many_ = {"kvps_delete_many", "DELETE FROM " + n.table + " WHERE key = ANY($1::text[])"};
     get_many_ = {"kvps_get_many", "SELECT key, version, size, chunk_size, data FROM " + n.table +
                                       " WHERE key = ANY($1::text[])"};
-    std::string list = "SELECT key, size, mtime, version FROM " + n.table + " WHERE key >= $1::text AND key > $2::text";
+    std::string list = "SELECT key, size, mtime, version FROM " + n.table +
+                       " WHERE key >= $1::text AND key > $2::text";
     list_open_ = {"kvps_list", list + " ORDER BY key LIMIT $3::int8"};
     list_bounded_ = {"kvps_list_bounded", list + " AND key < $3::text ORDER BY key LIMIT $4::int8"};
 }
@@ -495,26 +564,33 @@ void PgStore::prepare_statements() {
 // so it never mixes versions; when they are gone it fails rather than read another version.
 class ChunkReader final : public Reader {
 public:
-    ChunkReader(PgStore &store, std::string key, int64_t version, uint64_t size, uint32_t chunk_size,
-                uint64_t start, uint64_t end)
-        : store_(store), key_(std::move(key)), version_(version), size_(size), chunk_size_(chunk_size),
-          pos_(start), end_(end) {}
+    ChunkReader(PgStore &store, std::string key, int64_t version, uint64_t size,
+                uint32_t chunk_size, uint64_t start, uint64_t end)
+        : store_(store),
+          key_(std::move(key)),
+          version_(version),
+          size_(size),
+          chunk_size_(chunk_size),
+          pos_(start),
+          end_(end) {}
 
     size_t read(void *buffer, size_t capacity) override {
         if (pos_ >= end_ || capacity == 0) return 0;
         auto index = static_cast<int32_t>(pos_ / chunk_size_);
         if (index != chunk_index_) {
             chunk_.clear();
-            bool ok = store_.fetch_chunks(version_, index, index, [&](int32_t, std::string_view data) {
-                chunk_.assign(data);
-            });
+            bool ok =
+                store_.fetch_chunks(version_, index, index,
+                                    [&](int32_t, std::string_view data) { chunk_.assign(data); });
             if (!ok) store_.vanished(key_);
             chunk_index_ = index;
         }
         uint64_t in_chunk = pos_ - static_cast<uint64_t>(index) * chunk_size_;
         if (in_chunk >= chunk_.size())
-            fail(KVPS_CORRUPT, "postgres: chunk " + std::to_string(index) + " of key " + quote(key_) + " is short");
-        size_t n = static_cast<size_t>(std::min<uint64_t>({capacity, end_ - pos_, chunk_.size() - in_chunk}));
+            fail(KVPS_CORRUPT, "postgres: chunk " + std::to_string(index) + " of key " +
+                                   quote(key_) + " is short");
+        size_t n = static_cast<size_t>(
+            std::min<uint64_t>({capacity, end_ - pos_, chunk_.size() - in_chunk}));
         std::memcpy(buffer, chunk_.data() + in_chunk, n);
         pos_ += n;
         return n;
@@ -538,7 +614,8 @@ private:
     int32_t chunk_index_ = -1;
 };
 
-std::unique_ptr<Reader> PgStore::open(std::string_view key, uint64_t offset, uint64_t length, Metadata *meta) {
+std::unique_ptr<Reader> PgStore::open(std::string_view key, uint64_t offset, uint64_t length,
+                                      Metadata *meta) {
     // Inline values are at most chunk_size (<= 256 MiB) bytes: int4 positions reach past them.
     auto from = static_cast<int32_t>(std::min<uint64_t>(offset, INT32_MAX - 1) + 1);
     auto count = static_cast<int32_t>(std::min<uint64_t>(length, INT32_MAX));
@@ -552,10 +629,11 @@ std::unique_ptr<Reader> PgStore::open(std::string_view key, uint64_t offset, uin
         if (meta) *meta = Metadata{size, r.time_ns(0, 2), etag_of(version), r.properties(0, 5)};
         if (chunk_size == 0) {
             std::string_view data = r.bytes(0, 4);  // stays valid: the reader keeps the result
-            return std::make_unique<InlineReader>(std::move(r), data, span.start, size, etag_of(version));
+            return std::make_unique<InlineReader>(std::move(r), data, span.start, size,
+                                                  etag_of(version));
         }
-        return std::make_unique<ChunkReader>(*this, std::string(key), version, size, chunk_size, span.start,
-                                             span.start + span.count);
+        return std::make_unique<ChunkReader>(*this, std::string(key), version, size, chunk_size,
+                                             span.start, span.start + span.count);
     });
 }
 
@@ -597,12 +675,14 @@ public:
             conn.copy_data(trailer, sizeof trailer);
             if (PQputCopyEnd(conn.raw(), nullptr) != 1) conn.fail_with(nullptr, "COPY");
             Result copied(PQgetResult(conn.raw()));
-            if (PQresultStatus(copied.get()) != PGRES_COMMAND_OK) conn.fail_with(copied.get(), "COPY");
+            if (PQresultStatus(copied.get()) != PGRES_COMMAND_OK)
+                conn.fail_with(copied.get(), "COPY");
             while (PGresult *extra = PQgetResult(conn.raw())) PQclear(extra);
             // The condition is checked here, in the transaction that holds the chunks: a failed
             // one rolls them back.
             RowValue value{version_, total_, store_.settings().chunk_size, {}, kData};
-            std::optional<int64_t> made = store_.write_row(conn, key_, value, options_, options_.properties());
+            std::optional<int64_t> made =
+                store_.write_row(conn, key_, value, options_, options_.properties());
             if (!made) store_.condition_failed(conn, key_, options_);
             conn.exec("COMMIT");
             etag_ = etag_of(*made);
@@ -639,7 +719,7 @@ private:
         auto be = [&](uint64_t v, int bytes) {
             for (int i = bytes - 1; i >= 0; --i) row += static_cast<char>((v >> (8 * i)) & 0xff);
         };
-        be(3, 2);                      // fields in the row
+        be(3, 2);  // fields in the row
         be(8, 4), be(static_cast<uint64_t>(version_), 8);
         be(4, 4), be(static_cast<uint32_t>(next_), 4);
         be(buffer_.size(), 4);
@@ -669,10 +749,11 @@ private:
     void start(Connection &conn) {
         conn.exec("BEGIN");
         version_ = conn.run(store_.next_version()).int8(0, 0);
-        conn.exec("COPY " + store_.names().chunks + " (version, n, data) FROM STDIN (FORMAT binary)");
+        conn.exec("COPY " + store_.names().chunks +
+                  " (version, n, data) FROM STDIN (FORMAT binary)");
         // The binary COPY header: signature, flags, header extension length.
-        static const char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\xff', '\r', '\n', '\0',
-                                        0, 0, 0, 0, 0, 0, 0, 0};
+        static const char header[19] = {'P',  'G', 'C', 'O', 'P', 'Y', '\n', '\xff', '\r', '\n',
+                                        '\0', 0,   0,   0,   0,   0,   0,    0,      0};
         conn.copy_data(header, sizeof header);
     }
 
@@ -722,8 +803,8 @@ void PgStore::put_many(std::span<PutItem> items) {
                     Params p;
                     p.text(item->key).null().int8(static_cast<int64_t>(item->size)).int4(0);
                     p.bytes(item->data, item->size).properties(Properties());
-                    if (PQsendQueryPrepared(pc, upsert.name.c_str(), p.count(), p.values(), p.lengths(),
-                                            p.formats(), 1) != 1 ||
+                    if (PQsendQueryPrepared(pc, upsert.name.c_str(), p.count(), p.values(),
+                                            p.lengths(), p.formats(), 1) != 1 ||
                         PQpipelineSync(pc) != 1)
                         conn.fail_with(nullptr, "sending a pipelined put");
                 }
@@ -806,7 +887,8 @@ std::string prefix_upper_bound(std::string_view prefix) {
         auto lead = static_cast<unsigned char>(s[start]);
         size_t len = s.size() - start;
         uint32_t cp = len == 1 ? lead : lead & (0x7F >> len);
-        for (size_t i = start + 1; i < s.size(); ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[i]) & 0x3F);
+        for (size_t i = start + 1; i < s.size(); ++i)
+            cp = (cp << 6) | (static_cast<unsigned char>(s[i]) & 0x3F);
         s.resize(start);
         ++cp;
         if (cp == 0xD800) cp = 0xE000;  // surrogates are not characters
@@ -875,6 +957,8 @@ std::string resolve_schema(Connection &conn, const std::string &schema) {
     return std::string(r.bytes(0, 0));
 }
 
-std::unique_ptr<Backend> open_store(const Settings &settings) { return std::make_unique<PgStore>(settings); }
+std::unique_ptr<Backend> open_store(const Settings &settings) {
+    return std::make_unique<PgStore>(settings);
+}
 
 }  // namespace kvps::pg

@@ -35,7 +35,8 @@ std::string prefix_upper_bound(std::string_view prefix);
 // kvps_list_with over a store's pages: page(lower, after, limit) returns up to limit entries
 // with lower <= key < the prefix's upper bound and key > after (next set when there are more).
 // Folding by a delimiter starts the next page past a folded prefix, so its keys are never read.
-using PageFn = std::function<ListResult(std::string_view lower, std::string_view after, size_t limit)>;
+using PageFn =
+    std::function<ListResult(std::string_view lower, std::string_view after, size_t limit)>;
 ListResult list_by_level(const ListQuery &query, const PageFn &page);
 
 // Runs fn (a whole transaction) again when the server aborted it for a deadlock (40P01: two
@@ -51,7 +52,8 @@ auto retry_transaction(std::string_view to, const PutOptions &options, Fn &&fn) 
             bool deadlock = e.message().find("(SQLSTATE 40P01)") != std::string::npos;
             bool created = e.message().find("(SQLSTATE 23505)") != std::string::npos;
             if (e.status() != KVPS_REMOTE || (!deadlock && !created)) throw;
-            if (created && options.create_only) fail_condition(to, options, "the key was created meanwhile");
+            if (created && options.create_only)
+                fail_condition(to, options, "the key was created meanwhile");
             if (attempt >= 3) throw;
         }
     }

@@ -38,8 +38,7 @@ kvps_status status_for(long http_status, std::string_view code) {
         return KVPS_NOT_FOUND;
     if (code == "AccessDenied" || code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
         code == "AllAccessDisabled" || code == "ExpiredToken" || code == "InvalidToken" ||
-        code == "InvalidTokenId" ||
-        code == "InvalidSecurity" || code == "AccountProblem")
+        code == "InvalidTokenId" || code == "InvalidSecurity" || code == "AccountProblem")
         return KVPS_PERMISSION_DENIED;
     if (code == "PreconditionFailed") return KVPS_PRECONDITION_FAILED;
     // The server refuses the key itself (too long; MinIO: "." or ".." segments, "//";
@@ -81,8 +80,9 @@ Client::Client(Settings settings) : settings_(std::move(settings)), http_(settin
                 fail(KVPS_INVALID_OPTION, std::string("s3: option ") + name +
                                               " contains a control character (CR, LF, tab...)");
     if (!settings_.http.verify_tls && settings_.endpoint.starts_with("https://"))
-        log(KVPS_LOG_WARN, "s3: verify_tls=false: the certificate of " + settings_.endpoint +
-                               " is not checked, so anyone on the way can read and change the data");
+        log(KVPS_LOG_WARN,
+            "s3: verify_tls=false: the certificate of " + settings_.endpoint +
+                " is not checked, so anyone on the way can read and change the data");
     std::string_view endpoint = settings_.endpoint;
     size_t sep = endpoint.find("://");
     scheme_ = std::string(endpoint.substr(0, sep));
@@ -94,8 +94,10 @@ std::string Client::url_for(const Call &call, std::string &host) const {
     if (settings_.path_style) {
         host = host_;
         path = "/" + uri_encode(settings_.bucket, false);
-        if (!call.key.empty()) path += "/" + uri_encode(call.key, true);
-        else path += "/";
+        if (!call.key.empty())
+            path += "/" + uri_encode(call.key, true);
+        else
+            path += "/";
     } else {
         host = settings_.bucket + "." + host_;
         path = "/" + uri_encode(call.key, true);
@@ -106,8 +108,8 @@ std::string Client::url_for(const Call &call, std::string &host) const {
 std::string Client::full_key(std::string_view key) const {
     std::string full = settings_.prefix + std::string(key);
     if (full.size() > 1024)
-        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": with the store's prefix \"" + settings_.prefix +
-                                   "\" it is " + std::to_string(full.size()) +
+        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": with the store's prefix \"" +
+                                   settings_.prefix + "\" it is " + std::to_string(full.size()) +
                                    " bytes, and S3 keys are at most 1024 bytes");
     return full;
 }
@@ -167,12 +169,14 @@ HttpResponse Client::send(const Call &call) {
         std::shared_ptr<const Credentials> used = settings_.credentials->get();
         const Credentials &creds = *used;
         // Credentials from any source reach headers too: named, never shown.
-        for (const auto &[name, value] : {std::pair<const char *, const std::string *>{"access_key_id", &creds.access_key_id},
-                                          {"session_token", &creds.session_token}})
+        for (const auto &[name, value] :
+             {std::pair<const char *, const std::string *>{"access_key_id", &creds.access_key_id},
+              {"session_token", &creds.session_token}})
             for (unsigned char c : *value)
                 if (c < 0x20 || c == 0x7f)
-                    fail(KVPS_INVALID_OPTION, std::string("s3: ") + name + " (from " + creds.source +
-                                                  ") contains a control character (CR, LF, tab...)");
+                    fail(KVPS_INVALID_OPTION,
+                         std::string("s3: ") + name + " (from " + creds.source +
+                             ") contains a control character (CR, LF, tab...)");
         std::vector<std::pair<std::string, std::string>> headers = call.headers;
         headers.emplace_back("Host", host);
         std::string date = amz_date_now();
@@ -181,8 +185,8 @@ HttpResponse Client::send(const Call &call) {
             headers.emplace_back("x-amz-content-sha256", payload_hash);
             if (!creds.session_token.empty())
                 headers.emplace_back("x-amz-security-token", creds.session_token);
-            SigningRequest signing{call.method, path, call.query, headers, payload_hash, date,
-                                   settings_.region, "s3"};
+            SigningRequest signing{call.method,  path, call.query,       headers,
+                                   payload_hash, date, settings_.region, "s3"};
             Signature signature = sign(signing, creds.access_key_id, creds.secret_access_key);
             headers.emplace_back("Authorization", std::move(signature.authorization));
         }
@@ -196,14 +200,16 @@ HttpResponse Client::send(const Call &call) {
         bool answered = http_.perform(request, response, transport);
         if (log_enabled(KVPS_LOG_DEBUG)) {
             double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                                  started).count();
+                                                                  started)
+                            .count();
             uint64_t down = response.body.size() + streamed +
                             (call.into && succeeded(response) ? call.into->size() : 0);
             char line[160];
-            std::snprintf(line, sizeof line, " -> %s, %zu bytes up, %llu down, %.1f ms, attempt %u",
-                          answered ? std::to_string(response.status).c_str() : transport.message.c_str(),
-                          call.has_body ? call.body_size : size_t{0},
-                          static_cast<unsigned long long>(down), ms, attempt);
+            std::snprintf(
+                line, sizeof line, " -> %s, %zu bytes up, %llu down, %.1f ms, attempt %u",
+                answered ? std::to_string(response.status).c_str() : transport.message.c_str(),
+                call.has_body ? call.body_size : size_t{0}, static_cast<unsigned long long>(down),
+                ms, attempt);
             log(KVPS_LOG_DEBUG, "s3: " + std::string(call.method) + " " + path +
                                     (query.empty() ? "" : "?" + query) + line);
         }
@@ -215,9 +221,9 @@ HttpResponse Client::send(const Call &call) {
                 continue;
             }
             fail(transport.timed_out ? KVPS_TIMEOUT : KVPS_NETWORK,
-                 "s3: " + describe(call.method, call.key) + ": no answer from " + settings_.endpoint +
-                     ": " + transport.message + " (" + std::to_string(attempt) +
-                     (attempt == 1 ? " attempt)" : " attempts)"));
+                 "s3: " + describe(call.method, call.key) + ": no answer from " +
+                     settings_.endpoint + ": " + transport.message + " (" +
+                     std::to_string(attempt) + (attempt == 1 ? " attempt)" : " attempts)"));
         }
         if (!renewed && streamed == 0 && expired_credentials(response, creds)) {
             renewed = true;
@@ -226,7 +232,8 @@ HttpResponse Client::send(const Call &call) {
                 continue;
             }
         }
-        std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
+        std::string_view body(response.body.data() ? response.body.data() : "",
+                              response.body.size());
         if (call.error_in_200 && response.status == 200 && is_error_document(body))
             response.status = 500;  // S3: a 200 carrying <Error> failed; treat it as a server error
         bool retry = retryable_status(response.status);
@@ -249,7 +256,8 @@ void Client::fail_answer(const HttpResponse &response, std::string_view what) co
     if (error.code == "NoSuchBucket")
         message += "bucket '" + settings_.bucket + "' does not exist on " + settings_.endpoint;
     else if (status == KVPS_INVALID_KEY)
-        message += "the server refuses this key" + (error.message.empty() ? "" : ": " + error.message);
+        message +=
+            "the server refuses this key" + (error.message.empty() ? "" : ": " + error.message);
     else if (!error.code.empty())
         message += error.code + (error.message.empty() ? "" : ": " + error.message);
     else

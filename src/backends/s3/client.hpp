@@ -40,15 +40,16 @@ enum class Retry {
 
 struct Call {
     const char *method = "GET";
-    std::string_view key;        // the full object key (prefix included); "" = the bucket
+    std::string_view key;  // the full object key (prefix included); "" = the bucket
     std::vector<std::pair<std::string, std::string>> query;
     std::vector<std::pair<std::string, std::string>> headers;  // extra headers, all signed
-    const void *body = nullptr;  // replayed on a retry
+    const void *body = nullptr;                                // replayed on a retry
     size_t body_size = 0;
     bool has_body = false;
     Retry retry = Retry::Always;
-    bool error_in_200 = false;   // a 200 whose body is <Error> is a failure (CompleteMultipartUpload)
-    Bytes *into = nullptr;       // see HttpRequest::into
+    bool error_in_200 =
+        false;              // a 200 whose body is <Error> is a failure (CompleteMultipartUpload)
+    Bytes *into = nullptr;  // see HttpRequest::into
     // See HttpRequest::stream. Once a byte went to it, a lost connection is not retried here
     // (the caller resumes where the bytes stopped).
     const std::function<bool(const char *, size_t)> *stream = nullptr;

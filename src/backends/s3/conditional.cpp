@@ -89,7 +89,8 @@ void add_checksum_metadata(Headers &headers, uint32_t crc) {
 }  // namespace
 
 std::string plain_etag(std::string etag) {
-    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+        etag = etag.substr(1, etag.size() - 2);
     if (etag.size() >= KVPS_ETAG_MAX) etag.resize(KVPS_ETAG_MAX - 1);
     return etag;
 }
@@ -104,8 +105,9 @@ std::string write_id_of(const Headers &headers) {
     return "";
 }
 
-std::string settle_conditional(Client &client, const std::string &full_key, const std::string &write_id,
-                               const std::string &md5, const Error &failure) {
+std::string settle_conditional(Client &client, const std::string &full_key,
+                               const std::string &write_id, const std::string &md5,
+                               const Error &failure) {
     HttpResponse head;
     try {
         Call call;
@@ -113,19 +115,21 @@ std::string settle_conditional(Client &client, const std::string &full_key, cons
         call.key = full_key;
         head = client.send(call);
     } catch (const Error &e) {
-        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (" + e.message() +
-                                       "): the new value may or may not be in place");
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (" +
+                                       e.message() + "): the new value may or may not be in place");
     }
     if (head.status != 404 && !succeeded(head))
-        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (HEAD answered HTTP " +
-                                       std::to_string(head.status) + "): the new value may or may not be in place");
+        fail(KVPS_OUTCOME_UNKNOWN,
+             failure.message() + "; checking what is in place failed too (HEAD answered HTTP " +
+                 std::to_string(head.status) + "): the new value may or may not be in place");
     std::string etag = plain_etag(head.etag);
     if (head.status != 404) {
         if (!write_id.empty() && head.header(kWriteIdHeader) == write_id) return etag;
         if (write_id.empty() && lower(etag) == md5)
-            fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; the key holds the bytes sent, but whether this "
-                                                           "conditional write or an earlier one put them there "
-                                                           "cannot be told");
+            fail(KVPS_OUTCOME_UNKNOWN, failure.message() +
+                                           "; the key holds the bytes sent, but whether this "
+                                           "conditional write or an earlier one put them there "
+                                           "cannot be told");
     }
     throw Error(failure.status(), failure.message() + " (checked: the new value is not in place)");
 }
@@ -142,7 +146,8 @@ ConditionProbe::State ConditionProbe::check_put(Client &client) {
     bool honoured = refused_condition(create_only) && refused_condition(wrong_match);
     if (!honoured)
         log(KVPS_LOG_WARN, "s3: " + client.settings().endpoint + " answered HTTP " +
-                               std::to_string(create_only.status) + " to If-None-Match: * and HTTP " +
+                               std::to_string(create_only.status) +
+                               " to If-None-Match: * and HTTP " +
                                std::to_string(wrong_match.status) +
                                " to a wrong If-Match on an existing object: it ignores conditions");
     return honoured ? State::Honoured : State::Ignored;
@@ -167,8 +172,9 @@ ConditionProbe::State ConditionProbe::check_complete(Client &client) {
     }
     delete_probe(client, key);
     if (state == State::Ignored)
-        log(KVPS_LOG_WARN, "s3: " + client.settings().endpoint +
-                               " completed a multipart upload despite If-None-Match: * on an existing object");
+        log(KVPS_LOG_WARN,
+            "s3: " + client.settings().endpoint +
+                " completed a multipart upload despite If-None-Match: * on an existing object");
     return state;
 }
 
@@ -176,24 +182,28 @@ void ConditionProbe::require(Client &client, bool multipart) {
     std::lock_guard lock(mutex_);
     if (put_ == State::Unknown) put_ = check_put(client);
     if (put_ == State::Ignored)
-        fail(KVPS_UNSUPPORTED, "s3: the server at " + client.settings().endpoint +
-                                   " ignores If-None-Match and If-Match on PutObject (a probe object showed it), "
-                                   "so kvps refuses conditional writes there rather than write unconditionally");
+        fail(KVPS_UNSUPPORTED,
+             "s3: the server at " + client.settings().endpoint +
+                 " ignores If-None-Match and If-Match on PutObject (a probe object showed it), "
+                 "so kvps refuses conditional writes there rather than write unconditionally");
     if (!multipart) return;
     if (complete_ == State::Unknown) complete_ = check_complete(client);
     if (complete_ == State::Ignored)
-        fail(KVPS_UNSUPPORTED, "s3: the server at " + client.settings().endpoint +
-                                   " ignores If-None-Match on CompleteMultipartUpload (a probe object showed it), "
-                                   "so kvps refuses conditional writes above part_size there");
+        fail(KVPS_UNSUPPORTED,
+             "s3: the server at " + client.settings().endpoint +
+                 " ignores If-None-Match on CompleteMultipartUpload (a probe object showed it), "
+                 "so kvps refuses conditional writes above part_size there");
 }
 
 // ---- headers and answers
 
 Headers property_headers(const Properties &properties) {
     Headers out;
-    out.emplace_back("Content-Type", properties.content_type.empty() ? std::string(kDefaultContentType)
-                                                                    : properties.content_type);
-    for (const auto &[name, value] : properties.metadata) out.emplace_back("x-amz-meta-" + name, value);
+    out.emplace_back("Content-Type", properties.content_type.empty()
+                                         ? std::string(kDefaultContentType)
+                                         : properties.content_type);
+    for (const auto &[name, value] : properties.metadata)
+        out.emplace_back("x-amz-meta-" + name, value);
     return out;
 }
 
@@ -214,23 +224,28 @@ Properties properties_of(const HttpResponse &response) {
     return out;
 }
 
-void fail_conditional_answer(Client &client, const HttpResponse &response, std::string_view full_key,
-                             const PutOptions &options, std::string_view what) {
+void fail_conditional_answer(Client &client, const HttpResponse &response,
+                             std::string_view full_key, const PutOptions &options,
+                             std::string_view what) {
     if (options.conditional()) {
         std::string code = parse_error(body_of(response)).code;
         std::string key = user_key(client, full_key);
         if (response.status == 412 || code == "PreconditionFailed")
-            fail_condition(key, options, "the server refused the write (" + (code.empty() ? "HTTP 412" : code) + ")");
+            fail_condition(
+                key, options,
+                "the server refused the write (" + (code.empty() ? "HTTP 412" : code) + ")");
         if (response.status == 409 && code == "ConditionalRequestConflict")
-            fail_condition(key, options, "a concurrent conditional write of the key won (ConditionalRequestConflict)");
+            fail_condition(
+                key, options,
+                "a concurrent conditional write of the key won (ConditionalRequestConflict)");
         if (response.status == 404 && !options.if_match.empty() && code != "NoSuchBucket")
             fail_condition(key, options, "the key does not exist");
     }
     client.fail_answer(response, what);
 }
 
-void rethrow_as_condition(const Client &client, std::string_view full_key, const PutOptions &options,
-                          const Error &e) {
+void rethrow_as_condition(const Client &client, std::string_view full_key,
+                          const PutOptions &options, const Error &e) {
     if (options.conditional()) {
         std::string key = user_key(client, full_key);
         if (e.status() == KVPS_PRECONDITION_FAILED)
@@ -241,8 +256,8 @@ void rethrow_as_condition(const Client &client, std::string_view full_key, const
     throw e;
 }
 
-std::string put_object_with(Client &client, const std::string &full_key, const void *data, size_t size,
-                            const PutOptions &options) {
+std::string put_object_with(Client &client, const std::string &full_key, const void *data,
+                            size_t size, const PutOptions &options) {
     Call call;
     call.method = "PUT";
     call.key = full_key;
@@ -265,7 +280,8 @@ std::string put_object_with(Client &client, const std::string &full_key, const v
     try {
         HttpResponse response = client.send(call);
         if (!succeeded(response))
-            fail_conditional_answer(client, response, full_key, options, client.describe("PUT", full_key));
+            fail_conditional_answer(client, response, full_key, options,
+                                    client.describe("PUT", full_key));
         return plain_etag(response.etag);
     } catch (const Error &e) {
         if (!lost || e.status() == KVPS_INVALID_ARGUMENT) throw;
@@ -278,7 +294,8 @@ std::string put_object_with(Client &client, const std::string &full_key, const v
 
 // ---- the backend's operations
 
-std::string S3Backend::put_with(std::string_view key, const void *data, size_t size, const PutOptions &options) {
+std::string S3Backend::put_with(std::string_view key, const void *data, size_t size,
+                                const PutOptions &options) {
     std::string full = client_.full_key(key);
     uint64_t part = client_.settings().part_size;
     if (options.conditional()) probe_.require(client_, size > part);
@@ -288,7 +305,8 @@ std::string S3Backend::put_with(std::string_view key, const void *data, size_t s
     MultipartUpload upload(client_, full, std::move(create));
     upload.set_complete_headers(condition_headers(options));
     const char *bytes = static_cast<const char *>(data);
-    for (size_t at = 0; at < size; at += part) upload.add_part_borrowed(bytes + at, std::min<size_t>(part, size - at));
+    for (size_t at = 0; at < size; at += part)
+        upload.add_part_borrowed(bytes + at, std::min<size_t>(part, size - at));
     try {
         upload.complete();
     } catch (const Error &e) {
@@ -297,7 +315,8 @@ std::string S3Backend::put_with(std::string_view key, const void *data, size_t s
     return plain_etag(upload.etag());
 }
 
-std::unique_ptr<Writer> S3Backend::open_writer_with(std::string_view key, const PutOptions &options) {
+std::unique_ptr<Writer> S3Backend::open_writer_with(std::string_view key,
+                                                    const PutOptions &options) {
     std::string full = client_.full_key(key);
     if (options.conditional()) probe_.require(client_, false);
     return make_writer(client_, std::move(full), options, probe_);
@@ -309,7 +328,8 @@ std::optional<Bytes> S3Backend::get_with(std::string_view key, Metadata &meta) {
     call.key = full;
     call.headers = {{"x-amz-checksum-mode", "ENABLED"}};
     HttpResponse response = client_.send(call);
-    if (response.status == 404 && parse_error(body_of(response)).code != "NoSuchBucket") return std::nullopt;
+    if (response.status == 404 && parse_error(body_of(response)).code != "NoSuchBucket")
+        return std::nullopt;
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
     meta.crc32c = answered_checksum(response);
     meta.size = response.body.size();
@@ -358,7 +378,8 @@ std::string S3Backend::copy(std::string_view from, std::string_view to, const Pu
         HttpResponse response = client_.send(call);
         if (!succeeded(response)) {
             if (response.status == 412)
-                fail(KVPS_PRECONDITION_FAILED, "cannot copy key " + quote(from) + ": it changed during the copy");
+                fail(KVPS_PRECONDITION_FAILED,
+                     "cannot copy key " + quote(from) + ": it changed during the copy");
             client_.fail_answer(response, client_.describe("CopyObject to", target));
         }
         std::string etag = parse_xml(body_of(response), "CopyObjectResult").child_text("ETag");
@@ -368,11 +389,13 @@ std::string S3Backend::copy(std::string_view from, std::string_view to, const Pu
     // CompleteMultipartUpload that carries the condition.
     if (options.conditional()) probe_.require(client_, true);
     add_write_id(target_headers, options);
-    MultipartUpload upload(client_, target, target_headers, false);  // the metadata holds the checksum
+    MultipartUpload upload(client_, target, target_headers,
+                           false);  // the metadata holds the checksum
     upload.set_complete_headers(condition_headers(options));
     uint64_t part = client_.settings().part_size;
     for (uint64_t at = 0; at < size; at += part)
-        upload.add_part_copy(copy_source(client_, source), at, std::min(size, at + part) - 1, from_version);
+        upload.add_part_copy(copy_source(client_, source), at, std::min(size, at + part) - 1,
+                             from_version);
     try {
         upload.complete();
     } catch (const Error &e) {
@@ -381,7 +404,8 @@ std::string S3Backend::copy(std::string_view from, std::string_view to, const Pu
     return plain_etag(upload.etag());
 }
 
-std::string S3Backend::rename(std::string_view from, std::string_view to, const PutOptions &options) {
+std::string S3Backend::rename(std::string_view from, std::string_view to,
+                              const PutOptions &options) {
     // S3 has no rename: a copy, then a delete (not atomic; see kvps_rename).
     std::string etag = copy(from, to, options);
     remove(from);

@@ -62,8 +62,9 @@ std::string write_id_of(const Headers &headers);
 // `failure` (message extended) when another value or none is in place; throws
 // KVPS_OUTCOME_UNKNOWN when it cannot be told (the HEAD failed too; or no write id could be
 // sent and the key holds the bytes sent, md5: their lowercase hex MD5).
-std::string settle_conditional(Client &client, const std::string &full_key, const std::string &write_id,
-                               const std::string &md5, const Error &failure);
+std::string settle_conditional(Client &client, const std::string &full_key,
+                               const std::string &write_id, const std::string &md5,
+                               const Error &failure);
 // The properties an answer carries.
 Properties properties_of(const HttpResponse &response);
 // Throws KVPS_PRECONDITION_FAILED naming the key and the condition when a conditional write's

@@ -50,17 +50,19 @@ Credentials container_credentials(const HttpOptions &store_http) {
                          (relative ? "RELATIVE_URI" : "FULL_URI") + ")";
     if (!relative && !url.starts_with("https://") &&
         !(url.starts_with("http://") && allowed_http_host(http_host(url))))
-        fail(KVPS_INVALID_OPTION,
-             "s3: " + source + ": '" + url + "' must be https, or http to a loopback address, "
-                                             "169.254.170.2, 169.254.170.23 or fd00:ec2::23");
+        fail(KVPS_INVALID_OPTION, "s3: " + source + ": '" + url +
+                                      "' must be https, or http to a loopback address, "
+                                      "169.254.170.2, 169.254.170.23 or fd00:ec2::23");
     HttpRequest request;
     request.url = url;
     std::string token;
     if (std::string file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); !file.empty()) {
         std::ifstream in(file, std::ios::binary);
         if (!in)
-            fail(KVPS_NO_CREDENTIALS, "s3: " + source + ": cannot read "
-                                                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + file);
+            fail(KVPS_NO_CREDENTIALS, "s3: " + source +
+                                          ": cannot read "
+                                          "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " +
+                                          file);
         token.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     } else {
         token = env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
@@ -76,13 +78,14 @@ Credentials container_credentials(const HttpOptions &store_http) {
     std::string what = source + " at " + url;
     HttpResponse response = source_exchange(client, request, what);
     if (response.status != 200)
-        fail(response.status == 401 || response.status == 403 ? KVPS_PERMISSION_DENIED : KVPS_REMOTE,
-             "s3: " + what + ": the endpoint answered HTTP " + std::to_string(response.status));
-    JsonValue doc = parse_json(std::string_view(response.body.data() ? response.body.data() : "",
-                                                response.body.size()),
-                               what + "'s answer");
-    Credentials out{doc.text_of("AccessKeyId"), doc.text_of("SecretAccessKey"), doc.text_of("Token"),
-                    source, parse_expiration(doc.text_of("Expiration"))};
+        fail(
+            response.status == 401 || response.status == 403 ? KVPS_PERMISSION_DENIED : KVPS_REMOTE,
+            "s3: " + what + ": the endpoint answered HTTP " + std::to_string(response.status));
+    JsonValue doc = parse_json(
+        std::string_view(response.body.data() ? response.body.data() : "", response.body.size()),
+        what + "'s answer");
+    Credentials out{doc.text_of("AccessKeyId"), doc.text_of("SecretAccessKey"),
+                    doc.text_of("Token"), source, parse_expiration(doc.text_of("Expiration"))};
     if (out.access_key_id.empty() || out.secret_access_key.empty())
         fail(KVPS_REMOTE, "s3: " + what + ": the answer lacks AccessKeyId or SecretAccessKey");
     return out;

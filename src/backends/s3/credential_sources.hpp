@@ -32,9 +32,9 @@ struct StsTarget {
 struct AssumeRoleParams {
     std::string role_arn;
     std::string session_name;
-    std::string external_id;     // optional
-    std::string duration;        // seconds; "" = STS's default
-    std::string source;          // for messages: "profile 'dev' (role_arn, STS AssumeRole)"
+    std::string external_id;  // optional
+    std::string duration;     // seconds; "" = STS's default
+    std::string source;       // for messages: "profile 'dev' (role_arn, STS AssumeRole)"
 };
 Credentials sts_assume_role(const StsTarget &sts, const Credentials &caller,
                             const AssumeRoleParams &params);
@@ -47,8 +47,8 @@ Credentials run_credential_process(const std::string &command, const std::string
 
 // --- SSO (sso.cpp): the cached token of `aws sso login`, then the portal's GetRoleCredentials.
 struct SsoParams {
-    std::string cache_key;   // the sso-session's name, or the legacy sso_start_url
-    std::string region;      // sso_region
+    std::string cache_key;  // the sso-session's name, or the legacy sso_start_url
+    std::string region;     // sso_region
     std::string account_id;
     std::string role_name;
     std::string login_hint;  // "aws sso login --profile NAME", for messages

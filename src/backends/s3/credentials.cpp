@@ -77,9 +77,9 @@ std::shared_ptr<const Credentials> CredentialProvider::refresh(std::unique_lock<
     try {
         std::rethrow_exception(error);
     } catch (const std::exception &e) {
-        log(KVPS_LOG_WARN, std::string("s3: refreshing the credentials from ") + current_->source +
-                               " failed (the current ones stay in use until they expire): " +
-                               e.what());
+        log(KVPS_LOG_WARN,
+            std::string("s3: refreshing the credentials from ") + current_->source +
+                " failed (the current ones stay in use until they expire): " + e.what());
     }
     return current_;
 }
@@ -90,7 +90,9 @@ namespace {
 class Chain {
 public:
     Chain(const Config &config, const HttpOptions &http)
-        : config_(config), http_(http), files_(AwsFiles::load()),
+        : config_(config),
+          http_(http),
+          files_(AwsFiles::load()),
           profile_(choose_profile(config.given("profile") ? std::optional(config.string("profile"))
                                                           : std::nullopt)) {}
 
@@ -132,9 +134,10 @@ Chain::Found Chain::fixed(std::string id, std::string secret, std::string token,
                           const std::string &source) {
     if (id.empty() && secret.empty()) return std::nullopt;
     if (id.empty() || secret.empty())
-        fail(KVPS_INVALID_OPTION, "s3: credentials from " + source + ": " +
-                                      (id.empty() ? "a secret access key without an access key id"
-                                                  : "an access key id without a secret access key"));
+        fail(KVPS_INVALID_OPTION,
+             "s3: credentials from " + source + ": " +
+                 (id.empty() ? "a secret access key without an access key id"
+                             : "an access key id without a secret access key"));
     return found(Credentials{std::move(id), std::move(secret), std::move(token), source, {}});
 }
 
@@ -163,12 +166,13 @@ Chain::Found Chain::web_identity_from_env() {
     looked_.push_back("web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN)");
     if (token_file.empty() && role.empty()) return std::nullopt;
     if (token_file.empty() || role.empty())
-        fail(KVPS_INVALID_OPTION, std::string("s3: web identity credentials need both "
-                                              "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN; ") +
-                                      (role.empty() ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE") +
-                                      " is not set");
-    AssumeRoleParams params{role, session_name(env("AWS_ROLE_SESSION_NAME")), "", "",
-                            "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, STS AssumeRoleWithWebIdentity)"};
+        fail(KVPS_INVALID_OPTION,
+             std::string("s3: web identity credentials need both "
+                         "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN; ") +
+                 (role.empty() ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE") + " is not set");
+    AssumeRoleParams params{
+        role, session_name(env("AWS_ROLE_SESSION_NAME")), "", "",
+        "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, STS AssumeRoleWithWebIdentity)"};
     StsTarget sts = sts_target(profile_.name);
     return fetched([sts, params, token_file] {
         return sts_assume_role_with_web_identity(sts, params, token_file);
@@ -181,19 +185,22 @@ Credentials credential_source(const std::string &what, const std::string &which,
     if (which == "Environment") {
         std::string id = env("AWS_ACCESS_KEY_ID"), secret = env("AWS_SECRET_ACCESS_KEY");
         if (id.empty() || secret.empty())
-            fail(KVPS_NO_CREDENTIALS, "s3: " + what + ": AWS_ACCESS_KEY_ID and "
-                                                      "AWS_SECRET_ACCESS_KEY are not both set");
+            fail(KVPS_NO_CREDENTIALS, "s3: " + what +
+                                          ": AWS_ACCESS_KEY_ID and "
+                                          "AWS_SECRET_ACCESS_KEY are not both set");
         return Credentials{id, secret, env("AWS_SESSION_TOKEN"), "the environment", {}};
     }
     if (which == "EcsContainer") {
         if (!container_configured())
-            fail(KVPS_NO_CREDENTIALS, "s3: " + what + ": AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
-                                                      "and _FULL_URI are not set");
+            fail(KVPS_NO_CREDENTIALS, "s3: " + what +
+                                          ": AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
+                                          "and _FULL_URI are not set");
         return container_credentials(http);
     }
     if (which == "Ec2InstanceMetadata") return imds_credentials(imds_target(imds_endpoint, http));
-    fail(KVPS_INVALID_OPTION, "s3: " + what + " is not one of Environment, EcsContainer, "
-                                              "Ec2InstanceMetadata");
+    fail(KVPS_INVALID_OPTION, "s3: " + what +
+                                  " is not one of Environment, EcsContainer, "
+                                  "Ec2InstanceMetadata");
 }
 
 // role_arn: STS AssumeRole with the credentials of source_profile (itself possibly a role:
@@ -215,10 +222,11 @@ Chain::Found Chain::assume_role(const std::string &name, std::vector<std::string
         });
     }
     if (source_profile.empty() == source.empty())
-        fail(KVPS_INVALID_OPTION, "s3: " + label + " has role_arn and " +
-                                      (source.empty() ? "neither source_profile nor credential_source"
-                                                      : "both source_profile and credential_source") +
-                                      " (in " + files_.describe() + ")");
+        fail(KVPS_INVALID_OPTION,
+             "s3: " + label + " has role_arn and " +
+                 (source.empty() ? "neither source_profile nor credential_source"
+                                 : "both source_profile and credential_source") +
+                 " (in " + files_.describe() + ")");
     CredentialProvider::Fetch caller;
     if (!source.empty()) {
         std::string what = label + " credential_source " + source;
@@ -230,29 +238,33 @@ Chain::Found Chain::assume_role(const std::string &name, std::vector<std::string
         Found base;
         if (source_profile == name) {
             // A profile may name itself to take its own static keys as the role's caller.
-            base = fixed(files_.get(name, "aws_access_key_id"), files_.get(name, "aws_secret_access_key"),
+            base = fixed(files_.get(name, "aws_access_key_id"),
+                         files_.get(name, "aws_secret_access_key"),
                          files_.get(name, "aws_session_token"), label);
             if (!base)
-                fail(KVPS_NO_CREDENTIALS, "s3: " + label + " is its own source_profile but has "
-                                                           "no aws_access_key_id");
+                fail(KVPS_NO_CREDENTIALS, "s3: " + label +
+                                              " is its own source_profile but has "
+                                              "no aws_access_key_id");
         } else {
             for (const std::string &seen : visited)
                 if (seen == source_profile)
-                    fail(KVPS_INVALID_OPTION, "s3: " + label + ": source_profile '" + source_profile +
-                                                  "' makes a loop of profiles");
+                    fail(KVPS_INVALID_OPTION, "s3: " + label + ": source_profile '" +
+                                                  source_profile + "' makes a loop of profiles");
             if (!files_.has_profile(source_profile))
-                fail(KVPS_NO_CREDENTIALS, "s3: " + label + ": its source_profile '" + source_profile +
-                                              "' is in neither " + files_.describe());
+                fail(KVPS_NO_CREDENTIALS, "s3: " + label + ": its source_profile '" +
+                                              source_profile + "' is in neither " +
+                                              files_.describe());
             base = from_profile(source_profile, visited);
             if (!base)
-                fail(KVPS_NO_CREDENTIALS, "s3: " + label + ": its source_profile '" + source_profile +
-                                              "' has no credentials");
+                fail(KVPS_NO_CREDENTIALS, "s3: " + label + ": its source_profile '" +
+                                              source_profile + "' has no credentials");
         }
         // The caller's credentials: fetched again with the role's when they are temporary.
         auto first = std::make_shared<Credentials>(base->first);
         CredentialProvider::Fetch again = base->second;
         caller = [first, again]() mutable {
-            if (again && first->expiration && Clock::now() >= *first->expiration - CredentialProvider::kMustRefresh)
+            if (again && first->expiration &&
+                Clock::now() >= *first->expiration - CredentialProvider::kMustRefresh)
                 *first = again();
             return *first;
         };
@@ -271,8 +283,8 @@ Chain::Found Chain::sso(const std::string &name) {
         std::optional<IniSection> section = files_.sso_session(session);
         if (!section)
             fail(KVPS_INVALID_OPTION, "s3: " + label + " names sso_session '" + session +
-                                          "', which has no [sso-session " + session + "] section in " +
-                                          files_.describe());
+                                          "', which has no [sso-session " + session +
+                                          "] section in " + files_.describe());
         params.cache_key = session;
         params.region = (*section)["sso_region"];
         params.source = label + " (sso_session '" + session + "', SSO GetRoleCredentials)";
@@ -282,7 +294,8 @@ Chain::Found Chain::sso(const std::string &name) {
         params.source = label + " (legacy sso_start_url, SSO GetRoleCredentials)";
     }
     for (auto [value, key] : {std::pair{&params.account_id, "sso_account_id"},
-                              {&params.role_name, "sso_role_name"}, {&params.region, "sso_region"}})
+                              {&params.role_name, "sso_role_name"},
+                              {&params.region, "sso_region"}})
         if (value->empty())
             fail(KVPS_INVALID_OPTION, "s3: " + label + " uses SSO but has no " + key + " (in " +
                                           files_.describe() + ")");
@@ -307,13 +320,15 @@ Chain::Found Chain::from_profile(const std::string &name, std::vector<std::strin
     }
     return fixed(files_.from_config(name, "aws_access_key_id"),
                  files_.from_config(name, "aws_secret_access_key"),
-                 files_.from_config(name, "aws_session_token"), label + " of the shared config file");
+                 files_.from_config(name, "aws_session_token"),
+                 label + " of the shared config file");
 }
 
 std::shared_ptr<CredentialProvider> Chain::resolve(std::string *region) {
     auto provider = [](Found f) {
-        return f->second ? std::make_shared<CredentialProvider>(std::move(f->first), std::move(f->second))
-                         : std::make_shared<CredentialProvider>(std::move(f->first));
+        return f->second
+                   ? std::make_shared<CredentialProvider>(std::move(f->first), std::move(f->second))
+                   : std::make_shared<CredentialProvider>(std::move(f->first));
     };
     bool anonymous = config_.given("anonymous") && config_.boolean("anonymous");
     if (anonymous) {
@@ -324,8 +339,8 @@ std::shared_ptr<CredentialProvider> Chain::resolve(std::string *region) {
         return std::make_shared<CredentialProvider>(Credentials{{}, {}, {}, "anonymous=true", {}});
     }
     looked_.push_back("the options access_key_id/secret_access_key");
-    if (Found f = fixed(option("access_key_id"), option("secret_access_key"), option("session_token"),
-                        "the options"))
+    if (Found f = fixed(option("access_key_id"), option("secret_access_key"),
+                        option("session_token"), "the options"))
         return provider(std::move(f));
     const Url &url = config_.url();
     looked_.push_back("the URL's user:password");
@@ -345,8 +360,8 @@ std::shared_ptr<CredentialProvider> Chain::resolve(std::string *region) {
     std::string label = profile_label(profile_.name);
     if (!files_.has_profile(profile_.name)) {
         if (!profile_.origin.empty())
-            fail(KVPS_NO_CREDENTIALS, "s3: " + label + " (from " + profile_.origin + ") is in neither " +
-                                          files_.describe());
+            fail(KVPS_NO_CREDENTIALS, "s3: " + label + " (from " + profile_.origin +
+                                          ") is in neither " + files_.describe());
         looked_.push_back("profile 'default' of " + files_.describe() + ": no such profile");
     } else {
         looked_.push_back(label + " of " + files_.describe() + ": no credentials in it");
@@ -362,7 +377,8 @@ std::shared_ptr<CredentialProvider> Chain::resolve(std::string *region) {
     if (imds_disabled()) {
         looked_.push_back("instance metadata (skipped: AWS_EC2_METADATA_DISABLED=true)");
     } else {
-        ImdsTarget imds = imds_target(files_.from_config(profile_.name, "ec2_metadata_service_endpoint"), http_);
+        ImdsTarget imds =
+            imds_target(files_.from_config(profile_.name, "ec2_metadata_service_endpoint"), http_);
         try {
             Found f = fetched([imds] { return imds_credentials(imds); });
             if (region && region->empty()) *region = imds_region(imds);
@@ -372,7 +388,8 @@ std::shared_ptr<CredentialProvider> Chain::resolve(std::string *region) {
             looked_.push_back(e.message().substr(e.message().starts_with("s3: ") ? 4 : 0));
         }
     }
-    std::string message = "s3: no credentials found (anonymous=true sends unsigned requests). Looked at, in order:";
+    std::string message =
+        "s3: no credentials found (anonymous=true sends unsigned requests). Looked at, in order:";
     for (size_t i = 0; i < looked_.size(); ++i)
         message += " " + std::to_string(i + 1) + ". " + looked_[i] + ";";
     message.back() = '.';
@@ -380,8 +397,8 @@ std::shared_ptr<CredentialProvider> Chain::resolve(std::string *region) {
 }
 
 std::string profile_setting(const Config &config, const char *name) {
-    ProfileChoice profile =
-        choose_profile(config.given("profile") ? std::optional(config.string("profile")) : std::nullopt);
+    ProfileChoice profile = choose_profile(
+        config.given("profile") ? std::optional(config.string("profile")) : std::nullopt);
     return AwsFiles::load().from_config(profile.name, name);
 }
 

@@ -70,8 +70,8 @@ Credentials imds_credentials(const ImdsTarget &target) {
     std::string role = body_of(roles);
     role = role.substr(0, role.find_first_of("\r\n"));
     if (roles.status == 404 || (roles.status == 200 && role.empty()))
-        fail(KVPS_NO_CREDENTIALS, "s3: instance metadata at " + target.endpoint +
-                                      ": the instance has no IAM role");
+        fail(KVPS_NO_CREDENTIALS,
+             "s3: instance metadata at " + target.endpoint + ": the instance has no IAM role");
     std::string what = "instance metadata at " + target.endpoint + " (role '" + role + "')";
     if (roles.status != 200)
         fail(KVPS_REMOTE, "s3: instance metadata at " + target.endpoint + ": GET " + base +
@@ -82,8 +82,8 @@ Credentials imds_credentials(const ImdsTarget &target) {
     JsonValue doc = parse_json(body_of(answer), what + "'s answer");
     if (std::string code = doc.text_of("Code"); !code.empty() && code != "Success")
         fail(KVPS_REMOTE, "s3: " + what + ": Code is '" + code + "', not Success");
-    Credentials out{doc.text_of("AccessKeyId"), doc.text_of("SecretAccessKey"), doc.text_of("Token"),
-                    "instance metadata (role '" + role + "')",
+    Credentials out{doc.text_of("AccessKeyId"), doc.text_of("SecretAccessKey"),
+                    doc.text_of("Token"), "instance metadata (role '" + role + "')",
                     parse_expiration(doc.text_of("Expiration"))};
     if (out.access_key_id.empty() || out.secret_access_key.empty())
         fail(KVPS_REMOTE, "s3: " + what + ": the answer lacks AccessKeyId or SecretAccessKey");
@@ -94,7 +94,8 @@ std::string imds_region(const ImdsTarget &target) {
     try {
         HttpClient client(target.http);
         std::string token = session_token(client, target);
-        HttpResponse answer = metadata_get(client, target, token, "/latest/meta-data/placement/region");
+        HttpResponse answer =
+            metadata_get(client, target, token, "/latest/meta-data/placement/region");
         if (answer.status == 200) return body_of(answer);
     } catch (const Error &) {
         // No region from here: the caller falls back to us-east-1.

@@ -44,10 +44,12 @@ std::string multipart_etag(const std::vector<std::string> &part_etags) {
 }  // namespace
 
 MultipartUpload::MultipartUpload(Client &client, std::string full_key)
-    : MultipartUpload(client, std::move(full_key), {{"Content-Type", "application/octet-stream"}}) {}
+    : MultipartUpload(client, std::move(full_key), {{"Content-Type", "application/octet-stream"}}) {
+}
 
 MultipartUpload::MultipartUpload(Client &client, std::string full_key,
-                                 std::vector<std::pair<std::string, std::string>> create_headers, bool checksummed)
+                                 std::vector<std::pair<std::string, std::string>> create_headers,
+                                 bool checksummed)
     : client_(client), key_(std::move(full_key)) {
     checksummed_ = checksummed && client_.full_object_crc32c.load() != Client::Support::No;
     if (!checksummed_) {
@@ -63,12 +65,15 @@ MultipartUpload::MultipartUpload(Client &client, std::string full_key,
     checksummed_ = false;
     create(std::move(create_headers));
     client_.full_object_crc32c = Client::Support::No;
-    log(KVPS_LOG_INFO, "s3: " + client_.settings().endpoint + " refused a full-object CRC32C on "
-                           "CreateMultipartUpload; values written in parts are stored without a checksum "
-                           "and read unverified");
+    log(KVPS_LOG_INFO,
+        "s3: " + client_.settings().endpoint +
+            " refused a full-object CRC32C on "
+            "CreateMultipartUpload; values written in parts are stored without a checksum "
+            "and read unverified");
 }
 
-bool MultipartUpload::create(std::vector<std::pair<std::string, std::string>> headers, bool tentative) {
+bool MultipartUpload::create(std::vector<std::pair<std::string, std::string>> headers,
+                             bool tentative) {
     Call call;
     call.method = "POST";
     call.key = key_;
@@ -97,7 +102,8 @@ bool MultipartUpload::create(std::vector<std::pair<std::string, std::string>> he
 
 uint32_t MultipartUpload::whole_crc32c() const {
     uint32_t crc = 0;
-    for (size_t i = 0; i < part_crcs_.size(); ++i) crc = crc32c_combine(crc, part_crcs_[i], part_sizes_[i]);
+    for (size_t i = 0; i < part_crcs_.size(); ++i)
+        crc = crc32c_combine(crc, part_crcs_[i], part_sizes_[i]);
     return crc;
 }
 
@@ -114,12 +120,14 @@ void MultipartUpload::abort_uploads_since(std::chrono::system_clock::time_point 
             // Initiated is the server's clock: shift our send time by the server's offset
             // (from its Date header, whole seconds), with a second of slack for that rounding.
             int64_t offset_ns = 0;
-            time_t server_now = response.date.empty() ? -1 : curl_getdate(response.date.c_str(), nullptr);
+            time_t server_now =
+                response.date.empty() ? -1 : curl_getdate(response.date.c_str(), nullptr);
             if (server_now > 0)
                 offset_ns = int64_t(server_now) * 1000000000 -
                             ns_since_epoch(std::chrono::system_clock::now());
             int64_t since = ns_since_epoch(sent) + offset_ns - 1000000000;
-            std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
+            std::string_view body(response.body.data() ? response.body.data() : "",
+                                  response.body.size());
             for (const MultipartUploadEntry &u : parse_multipart_uploads(body)) {
                 if (u.key != key_ || u.initiated_ns < since) continue;
                 Call abort;
@@ -137,7 +145,8 @@ void MultipartUpload::abort_uploads_since(std::chrono::system_clock::time_point 
     }
     log(KVPS_LOG_WARN, "s3: a CreateMultipartUpload of " + quote(key_) +
                            " lost its answer and the uploads it may have left could not be "
-                           "aborted (" + error + "); a lifecycle rule removes them");
+                           "aborted (" +
+                           error + "); a lifecycle rule removes them");
 }
 
 MultipartUpload::~MultipartUpload() {
@@ -159,9 +168,11 @@ void MultipartUpload::upload_part(int number, const void *data, size_t size) {
     }
     HttpResponse response = client_.send(call);
     if (!succeeded(response))
-        client_.fail_answer(response, client_.describe("UploadPart " + std::to_string(number), key_));
+        client_.fail_answer(response,
+                            client_.describe("UploadPart " + std::to_string(number), key_));
     if (response.etag.empty())
-        fail(KVPS_REMOTE, "s3: " + client_.describe("UploadPart", key_) + ": the answer has no ETag");
+        fail(KVPS_REMOTE,
+             "s3: " + client_.describe("UploadPart", key_) + ": the answer has no ETag");
     std::lock_guard lock(mutex_);
     etags_[static_cast<size_t>(number - 1)] = response.etag;
     if (checksummed_) {
@@ -188,10 +199,9 @@ void MultipartUpload::launch(const void *data, size_t size, Bytes owned) {
         part_crcs_.resize(static_cast<size_t>(number));
         part_sizes_.resize(static_cast<size_t>(number));
     }
-    in_flight_.push_back(std::async(std::launch::async,
-                                    [this, number, data, size, keep = std::move(owned)] {
-                                        upload_part(number, data, size);
-                                    }));
+    in_flight_.push_back(std::async(
+        std::launch::async,
+        [this, number, data, size, keep = std::move(owned)] { upload_part(number, data, size); }));
 }
 
 void MultipartUpload::add_part(Bytes data) {
@@ -223,9 +233,11 @@ void MultipartUpload::complete() {
         while (!in_flight_.empty()) wait_oldest();
         std::string body = "<CompleteMultipartUpload>";
         for (size_t i = 0; i < etags_.size(); ++i)
-            body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + xml_escape(etags_[i]) +
-                    "</ETag>" +
-                    (checksummed_ ? "<ChecksumCRC32C>" + crc32c_base64(part_crcs_[i]) + "</ChecksumCRC32C>" : "") +
+            body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
+                    xml_escape(etags_[i]) + "</ETag>" +
+                    (checksummed_
+                         ? "<ChecksumCRC32C>" + crc32c_base64(part_crcs_[i]) + "</ChecksumCRC32C>"
+                         : "") +
                     "</Part>";
         body += "</CompleteMultipartUpload>";
         Call call;
@@ -258,7 +270,8 @@ void MultipartUpload::complete() {
             response.etag = "\"" + multipart_etag(etags_) + "\"";
         }
         finished_ = true;
-        std::string_view answer(response.body.data() ? response.body.data() : "", response.body.size());
+        std::string_view answer(response.body.data() ? response.body.data() : "",
+                                response.body.size());
         etag_ = response.etag;
         if (etag_.empty() && !answer.empty())
             etag_ = parse_xml(answer, "CompleteMultipartUploadResult").child_text("ETag");
@@ -270,10 +283,12 @@ void MultipartUpload::complete() {
 }
 
 // The first checksummed upload's answer tells whether the server keeps the whole value's CRC32C.
-void MultipartUpload::learn_full_object_support(const HttpResponse &response, const std::string &whole) noexcept {
+void MultipartUpload::learn_full_object_support(const HttpResponse &response,
+                                                const std::string &whole) noexcept {
     std::string kept(response.header("x-amz-checksum-crc32c"));
     try {
-        std::string_view answer(response.body.data() ? response.body.data() : "", response.body.size());
+        std::string_view answer(response.body.data() ? response.body.data() : "",
+                                response.body.size());
         if (kept.empty() && !answer.empty())
             kept = parse_xml(answer, "CompleteMultipartUploadResult").child_text("ChecksumCRC32C");
     } catch (...) {
@@ -281,9 +296,11 @@ void MultipartUpload::learn_full_object_support(const HttpResponse &response, co
     bool keeps = kept == whole;
     client_.full_object_crc32c = keeps ? Client::Support::Yes : Client::Support::No;
     if (!keeps)
-        log(KVPS_LOG_INFO, "s3: " + client_.settings().endpoint + " completed a multipart upload without "
-                               "keeping its full-object CRC32C; values written in parts are stored without a "
-                               "checksum from now on and read unverified");
+        log(KVPS_LOG_INFO,
+            "s3: " + client_.settings().endpoint +
+                " completed a multipart upload without "
+                "keeping its full-object CRC32C; values written in parts are stored without a "
+                "checksum from now on and read unverified");
 }
 
 void MultipartUpload::settle_complete(const Error &failure) {
@@ -295,8 +312,9 @@ void MultipartUpload::settle_complete(const Error &failure) {
     } catch (const Error &e) {
         // An abort that finds the upload proves it was not completed, and now never will be.
         if (e.status() == KVPS_OUTCOME_UNKNOWN && abort_found_upload())
-            throw Error(failure.status(), failure.message() + " (checked: the upload was still open "
-                                                              "and is now aborted; the old value stays)");
+            throw Error(failure.status(), failure.message() +
+                                              " (checked: the upload was still open "
+                                              "and is now aborted; the old value stays)");
         throw;
     }
 }
@@ -335,11 +353,13 @@ void MultipartUpload::add_part_copy(std::string copy_source, uint64_t first, uin
                                     std::vector<std::pair<std::string, std::string>> headers) {
     try {
         if (parts_ >= kMaxParts)
-            fail(KVPS_INVALID_ARGUMENT, "s3: " + client_.describe("copy to", key_) +
-                                            ": the value needs more than 10000 parts; raise part_size");
+            fail(KVPS_INVALID_ARGUMENT,
+                 "s3: " + client_.describe("copy to", key_) +
+                     ": the value needs more than 10000 parts; raise part_size");
         if (checksummed_)
-            fail(KVPS_INTERNAL, "s3: " + client_.describe("copy to", key_) +
-                                    ": a checksummed upload cannot take copied parts (their CRC32C is unknown)");
+            fail(KVPS_INTERNAL,
+                 "s3: " + client_.describe("copy to", key_) +
+                     ": a checksummed upload cannot take copied parts (their CRC32C is unknown)");
         int number = ++parts_;
         {
             std::lock_guard lock(mutex_);
@@ -358,10 +378,11 @@ void MultipartUpload::add_part_copy(std::string copy_source, uint64_t first, uin
         HttpResponse response = client_.send(call);
         std::string what = client_.describe("UploadPartCopy " + std::to_string(number), key_);
         if (!succeeded(response)) client_.fail_answer(response, what);
-        std::string etag = parse_xml(std::string_view(response.body.data() ? response.body.data() : "",
-                                                      response.body.size()),
-                                     "CopyPartResult")
-                               .child_text("ETag");
+        std::string etag =
+            parse_xml(std::string_view(response.body.data() ? response.body.data() : "",
+                                       response.body.size()),
+                      "CopyPartResult")
+                .child_text("ETag");
         if (etag.empty()) fail(KVPS_REMOTE, "s3: " + what + ": the answer has no ETag");
         std::lock_guard lock(mutex_);
         etags_[static_cast<size_t>(number - 1)] = etag;

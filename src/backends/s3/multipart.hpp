@@ -24,7 +24,8 @@ namespace kvps::s3 {
 // combined from the parts' in constant memory, on Complete, where the server checks it and keeps
 // it). The first upload of a store tells whether the server does (Client::full_object_crc32c):
 // one that refuses the headers, or completes without keeping the checksum, gets plain uploads
-// from then on, and their values read unverified (the documented fallback; src/backends/s3/README.md).
+// from then on, and their values read unverified (the documented fallback;
+// src/backends/s3/README.md).
 class MultipartUpload {
 public:
     // Sends CreateMultipartUpload for full_key (with extra headers: Content-Type, x-amz-meta-*).
@@ -86,9 +87,9 @@ private:
     std::string upload_id_;
     std::deque<std::future<void>> in_flight_;
     std::mutex mutex_;
-    std::vector<std::string> etags_;  // by part number - 1
-    bool checksummed_ = false;          // this upload carries a full-object CRC32C
-    std::vector<uint32_t> part_crcs_;   // by part number - 1 (when checksummed_)
+    std::vector<std::string> etags_;   // by part number - 1
+    bool checksummed_ = false;         // this upload carries a full-object CRC32C
+    std::vector<uint32_t> part_crcs_;  // by part number - 1 (when checksummed_)
     std::vector<uint64_t> part_sizes_;
     int parts_ = 0;
     bool finished_ = false;

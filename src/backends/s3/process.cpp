@@ -31,12 +31,14 @@ std::pair<std::string, int> run(const std::string &command, const std::string &s
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     const char *argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
     pid_t pid = 0;
-    int spawned = posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char **>(argv), environ);
+    int spawned =
+        posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char **>(argv), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(pipe_fds[1]);
     if (spawned != 0) {
         close(pipe_fds[0]);
-        fail(KVPS_NO_CREDENTIALS, "s3: " + source + ": cannot start /bin/sh: " + std::strerror(spawned));
+        fail(KVPS_NO_CREDENTIALS,
+             "s3: " + source + ": cannot start /bin/sh: " + std::strerror(spawned));
     }
     std::string out;
     char buffer[4096];
@@ -73,8 +75,8 @@ Credentials run_credential_process(const std::string &command, const std::string
         fail(KVPS_NO_CREDENTIALS, e.message());
     }
     if (doc.text_of("Version") != "1")
-        fail(KVPS_NO_CREDENTIALS, "s3: " + what + "'s output has Version '" + doc.text_of("Version") +
-                                      "', and only 1 is known");
+        fail(KVPS_NO_CREDENTIALS, "s3: " + what + "'s output has Version '" +
+                                      doc.text_of("Version") + "', and only 1 is known");
     Credentials out{doc.text_of("AccessKeyId"), doc.text_of("SecretAccessKey"),
                     doc.text_of("SessionToken"), source, std::nullopt};
     if (out.access_key_id.empty() || out.secret_access_key.empty())
@@ -82,8 +84,10 @@ Credentials run_credential_process(const std::string &command, const std::string
     if (std::string expiration = doc.text_of("Expiration"); !expiration.empty()) {
         out.expiration = parse_expiration(expiration);
         if (!out.expiration)
-            fail(KVPS_NO_CREDENTIALS, "s3: " + what + "'s output has an Expiration that is not an "
-                                                      "ISO 8601 time: '" + expiration + "'");
+            fail(KVPS_NO_CREDENTIALS, "s3: " + what +
+                                          "'s output has an Expiration that is not an "
+                                          "ISO 8601 time: '" +
+                                          expiration + "'");
     }
     return out;
 }

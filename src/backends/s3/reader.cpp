@@ -18,9 +18,12 @@ namespace {
 class S3Reader final : public Reader {
 public:
     S3Reader(Client &client, std::string key, std::string etag, uint64_t value_size, Span64 span)
-        : client_(client), key_(std::move(key)), etag_(std::move(etag)), value_size_(value_size),
-          ring_(static_cast<size_t>(std::min<uint64_t>(client.settings().part_size,
-                                                       std::max<uint64_t>(span.count, 1)))) {
+        : client_(client),
+          key_(std::move(key)),
+          etag_(std::move(etag)),
+          value_size_(value_size),
+          ring_(static_cast<size_t>(
+              std::min<uint64_t>(client.settings().part_size, std::max<uint64_t>(span.count, 1)))) {
         start(span.start, span.start + span.count);
     }
 
@@ -111,8 +114,8 @@ private:
             try {
                 fetch(sink);
                 if (next_ < end_ && !closed())
-                    fail(KVPS_NETWORK, "s3: " + client_.describe("GET", key_) +
-                                           ": the answer ended early");
+                    fail(KVPS_NETWORK,
+                         "s3: " + client_.describe("GET", key_) + ": the answer ended early");
             } catch (const Error &e) {
                 bool transient = e.status() == KVPS_NETWORK || e.status() == KVPS_TIMEOUT;
                 if (next_ > before) broken = 0;  // progress: this is a new break
@@ -136,15 +139,17 @@ private:
     void fetch(const std::function<bool(const char *, size_t)> &sink) {
         Call call;
         call.key = key_;
-        call.headers = {{"Range", "bytes=" + std::to_string(next_) + "-" + std::to_string(end_ - 1)}};
+        call.headers = {
+            {"Range", "bytes=" + std::to_string(next_) + "-" + std::to_string(end_ - 1)}};
         if (!etag_.empty()) call.headers.emplace_back("If-Match", etag_);
         call.stream = &sink;
         HttpResponse response = client_.send(call);
         std::string what = client_.describe("GET", key_);
         if (response.status == 412 || response.status == 404)
             fail(KVPS_PRECONDITION_FAILED,
-                 "s3: " + what + ": the value changed or was deleted while it was being read; "
-                 "open a new reader");
+                 "s3: " + what +
+                     ": the value changed or was deleted while it was being read; "
+                     "open a new reader");
         if (response.status == 200) {  // the server ignored the range: cut it from the whole
             Span64 span = clamp_range(response.body.size(), next_, end_ - next_);
             push(response.body.data() + span.start, static_cast<size_t>(span.count));
@@ -183,8 +188,8 @@ std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64
     std::optional<Metadata> meta = head_object(client, full_key, &etag, &crc32c);
     if (!meta) return nullptr;
     Span64 span = clamp_range(meta->size, offset, length);
-    auto reader = std::make_unique<S3Reader>(client, std::move(full_key), std::move(etag), meta->size,
-                                             span);
+    auto reader =
+        std::make_unique<S3Reader>(client, std::move(full_key), std::move(etag), meta->size, span);
     reader->set_checksum(crc32c);
     return reader;
 }

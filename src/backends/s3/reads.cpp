@@ -24,7 +24,8 @@ bool missing(const HttpResponse &response) {
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> checksum_headers(uint32_t crc) {
-    return {{"x-amz-checksum-crc32c", crc32c_base64(crc)}, {"x-amz-meta-kvps-crc32c", crc32c_hex(crc)}};
+    return {{"x-amz-checksum-crc32c", crc32c_base64(crc)},
+            {"x-amz-meta-kvps-crc32c", crc32c_hex(crc)}};
 }
 
 std::optional<uint32_t> answered_checksum(const HttpResponse &response) {
@@ -43,7 +44,8 @@ std::optional<uint32_t> answered_checksum(const HttpResponse &response) {
 // sequence in byte order) up to S3's 1024-byte key limit, so start-after it skips every key
 // below the prefix and nothing else.
 std::string past_prefix(const std::string &full_prefix) {
-    static const char kMax4[] = "\xf4\x8f\xbf\xbf", *kMaxOf[] = {"", "\x7f", "\xdf\xbf", "\xef\xbf\xbf"};
+    static const char kMax4[] = "\xf4\x8f\xbf\xbf",
+                      *kMaxOf[] = {"", "\x7f", "\xdf\xbf", "\xef\xbf\xbf"};
     std::string out = full_prefix;
     while (out.size() + 4 <= 1024) out += kMax4;
     if (out.size() < 1024) out += kMaxOf[1024 - out.size()];
@@ -74,20 +76,23 @@ ListResult S3Backend::list_with(const ListQuery &query) {
                   {"max-keys", std::to_string(std::min<size_t>(query.limit, 1000))},
                   {"prefix", store_prefix + std::string(query.prefix)}};
     if (level) call.query.emplace_back("delimiter", std::string(query.delimiter));
-    if (!level && !query.token.empty()) call.query.emplace_back("continuation-token", std::string(query.token));
+    if (!level && !query.token.empty())
+        call.query.emplace_back("continuation-token", std::string(query.token));
     else if (!done.empty())
-        call.query.emplace_back("start-after",
-                                done_is_prefix ? past_prefix(store_prefix + done) : store_prefix + done);
+        call.query.emplace_back(
+            "start-after", done_is_prefix ? past_prefix(store_prefix + done) : store_prefix + done);
     HttpResponse response = client_.send(call);
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("ListObjectsV2", ""));
-    ListObjectsPage page =
-        parse_list_objects(std::string_view(response.body.data() ? response.body.data() : "", response.body.size()));
+    ListObjectsPage page = parse_list_objects(
+        std::string_view(response.body.data() ? response.body.data() : "", response.body.size()));
     ListResult out;
     // The resume point: the greatest item the server sent, kept or not (a common prefix that
     // precedes start_after is skipped whole, as kvps lists only items after start_after).
     // Order: a common prefix P comes after every key below it: it sorts as P + "\xff" (a byte
     // no UTF-8 key holds).
-    auto order_of = [](const std::string &item, bool prefix) { return prefix ? item + '\xff' : item; };
+    auto order_of = [](const std::string &item, bool prefix) {
+        return prefix ? item + '\xff' : item;
+    };
     const std::string done_order = order_of(done, done_is_prefix);
     std::string resume = done, resume_order = done_order;
     bool resume_is_prefix = done_is_prefix;
@@ -104,8 +109,9 @@ ListResult S3Backend::list_with(const ListQuery &query) {
         bool listed = done.empty() || key > done_order;
         passed(key, false);
         if (listed)
-            out.entries.push_back(Entry{std::move(key), o.size, o.mtime_ns,
-                                        o.etag.substr(0, std::min<size_t>(o.etag.size(), KVPS_ETAG_MAX - 1))});
+            out.entries.push_back(
+                Entry{std::move(key), o.size, o.mtime_ns,
+                      o.etag.substr(0, std::min<size_t>(o.etag.size(), KVPS_ETAG_MAX - 1))});
     }
     for (std::string &p : page.common_prefixes) {
         if (!std::string_view(p).starts_with(store_prefix)) continue;
@@ -120,7 +126,8 @@ ListResult S3Backend::list_with(const ListQuery &query) {
         } else {
             out.next = page.next_token;
             if (out.next.empty())
-                fail(KVPS_REMOTE, "s3: ListObjectsV2 answered a truncated page without a continuation token");
+                fail(KVPS_REMOTE,
+                     "s3: ListObjectsV2 answered a truncated page without a continuation token");
         }
     }
     return out;
@@ -140,13 +147,15 @@ std::optional<Bytes> S3Backend::get_checked(std::string_view key, std::optional<
 
 // The body goes straight from libcurl into the caller's buffer; a value that does not fit is
 // known from Content-Length before any of it is read.
-std::optional<uint64_t> S3Backend::get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
-                                            std::optional<uint32_t> &crc) {
+std::optional<uint64_t> S3Backend::get_into(std::string_view key, uint64_t offset, void *buffer,
+                                            size_t capacity, std::optional<uint32_t> &crc) {
     std::string full = client_.full_key(key);
     Call call;
     call.key = full;
-    if (offset == 0) call.headers = {{std::string(kChecksumMode), "ENABLED"}};
-    else call.headers = {{"Range", "bytes=" + std::to_string(offset) + "-"}};
+    if (offset == 0)
+        call.headers = {{std::string(kChecksumMode), "ENABLED"}};
+    else
+        call.headers = {{"Range", "bytes=" + std::to_string(offset) + "-"}};
     call.to_buffer = true;
     call.buffer = static_cast<char *>(buffer);
     call.buffer_capacity = capacity;
@@ -158,7 +167,8 @@ std::optional<uint64_t> S3Backend::get_into(std::string_view key, uint64_t offse
         return Backend::get_into(key, offset, buffer, capacity, crc);
     if (response.too_large) {
         if (!response.content_length)
-            fail(KVPS_REMOTE, "s3: " + client_.describe("GET", full) + ": the answer has no Content-Length");
+            fail(KVPS_REMOTE,
+                 "s3: " + client_.describe("GET", full) + ": the answer has no Content-Length");
         return *response.content_length;
     }
     if (offset == 0) crc = answered_checksum(response);
@@ -178,7 +188,8 @@ std::string presign_url(const Client &client, std::string_view method, const std
     call.key = full_key;
     std::string host;
     std::string path = client.url_for(call, host);
-    std::string scope = std::string(amz_date.substr(0, 8)) + "/" + settings.region + "/s3/aws4_request";
+    std::string scope =
+        std::string(amz_date.substr(0, 8)) + "/" + settings.region + "/s3/aws4_request";
     std::vector<std::pair<std::string, std::string>> query = {
         {"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
         {"X-Amz-Credential", creds.access_key_id + "/" + scope},
@@ -186,15 +197,17 @@ std::string presign_url(const Client &client, std::string_view method, const std
         {"X-Amz-Expires", std::to_string(expires_seconds)},
         {"X-Amz-SignedHeaders", "host"},
     };
-    if (!creds.session_token.empty()) query.emplace_back("X-Amz-Security-Token", creds.session_token);
-    SigningRequest signing{call.method, path, query, {{"host", host}}, "UNSIGNED-PAYLOAD", amz_date,
-                           settings.region, "s3"};
+    if (!creds.session_token.empty())
+        query.emplace_back("X-Amz-Security-Token", creds.session_token);
+    SigningRequest signing{call.method,        path,     query,           {{"host", host}},
+                           "UNSIGNED-PAYLOAD", amz_date, settings.region, "s3"};
     Signature signature = sign(signing, creds.access_key_id, creds.secret_access_key);
     return client.scheme() + "://" + host + path + "?" + canonical_query(query) +
            "&X-Amz-Signature=" + signature.signature;
 }
 
-std::string S3Backend::presign(std::string_view key, std::string_view method, uint64_t expires_seconds) {
+std::string S3Backend::presign(std::string_view key, std::string_view method,
+                               uint64_t expires_seconds) {
     return presign_url(client_, method, client_.full_key(key), expires_seconds, amz_date_now());
 }
 

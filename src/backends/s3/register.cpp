@@ -36,15 +36,20 @@ std::vector<OptionSpec> option_table() {
                   "credential_process), container credentials, instance metadata (IMDSv2); none is "
                   "KVPS_NO_CREDENTIALS"),
               {"username"}),
-        alias(opt("secret_access_key", KVPS_OPTION_SECRET, nullptr,
-                  "secret access key; else the URL's password, or the chain given for access_key_id"),
-              {"password"}),
-        opt("bucket", KVPS_OPTION_STRING, nullptr, "the bucket, instead of the URL's host (KVPSButter's option)"),
+        alias(
+            opt("secret_access_key", KVPS_OPTION_SECRET, nullptr,
+                "secret access key; else the URL's password, or the chain given for access_key_id"),
+            {"password"}),
+        opt("bucket", KVPS_OPTION_STRING, nullptr,
+            "the bucket, instead of the URL's host (KVPSButter's option)"),
         opt("prefix", KVPS_OPTION_STRING, nullptr,
-            "a key prefix taken verbatim, instead of the URL's path: key k is object PREFIX+k, with "
+            "a key prefix taken verbatim, instead of the URL's path: key k is object PREFIX+k, "
+            "with "
             "no '/' added (KVPSButter's rule)"),
-        opt("disablechunkedencoding", KVPS_OPTION_BOOL, nullptr, "KVPSButter's; accepted and ignored"),
-        opt("disablegetobjectattributes", KVPS_OPTION_BOOL, nullptr, "KVPSButter's; accepted and ignored"),
+        opt("disablechunkedencoding", KVPS_OPTION_BOOL, nullptr,
+            "KVPSButter's; accepted and ignored"),
+        opt("disablegetobjectattributes", KVPS_OPTION_BOOL, nullptr,
+            "KVPSButter's; accepted and ignored"),
         opt("session_token", KVPS_OPTION_SECRET, nullptr,
             "session token of temporary credentials; else AWS_SESSION_TOKEN, or the chain"),
         opt("profile", KVPS_OPTION_STRING, nullptr,
@@ -70,7 +75,8 @@ std::vector<OptionSpec> option_table() {
             "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
         opt("copy_threshold", KVPS_OPTION_SIZE, "5GiB",
             "copies of larger values use UploadPartCopy in part_size parts instead of one "
-            "CopyObject (0..5GiB)", nullptr, "5GiB"),
+            "CopyObject (0..5GiB)",
+            nullptr, "5GiB"),
     };
 }
 
@@ -79,7 +85,8 @@ Settings make_settings(const Config &config) {
     Settings s;
     s.bucket = config.given("bucket") ? config.string("bucket") : url.host;
     if (s.bucket.empty())
-        fail(KVPS_INVALID_URL, "s3: the URL names no bucket (expected s3://BUCKET/PREFIX?... or ?bucket=NAME)");
+        fail(KVPS_INVALID_URL,
+             "s3: the URL names no bucket (expected s3://BUCKET/PREFIX?... or ?bucket=NAME)");
     if (config.given("prefix")) {
         s.prefix = config.string("prefix");  // KVPSButter's: verbatim, no '/' added
     } else {
@@ -88,10 +95,7 @@ Settings make_settings(const Config &config) {
         if (!s.prefix.empty() && s.prefix.back() != '/') s.prefix += '/';
     }
     for (const char *ignored : {"disablechunkedencoding", "disablegetobjectattributes"})
-        if (config.given(ignored))
-
-
-    s.http.connect_timeout = config.duration("connect_timeout");
+        if (config.given(ignored)) s.http.connect_timeout = config.duration("connect_timeout");
     s.http.stall_timeout = config.duration("request_timeout");
     s.http.verify_tls = config.boolean("verify_tls");
     if (config.given("ca_file")) s.http.ca_file = config.string("ca_file");
@@ -104,8 +108,10 @@ Settings make_settings(const Config &config) {
         std::string scheme = sep == std::string::npos ? "" : e.substr(0, sep);
         if ((scheme != "http" && scheme != "https") || sep + 3 >= e.size() ||
             e.find('/', sep + 3) != std::string::npos || e.find('?') != std::string::npos)
-            fail(KVPS_INVALID_OPTION, "s3: option endpoint must be http(s)://host[:port] "
-                                      "without a path, not '" + e + "'");
+            fail(KVPS_INVALID_OPTION,
+                 "s3: option endpoint must be http(s)://host[:port] "
+                 "without a path, not '" +
+                     e + "'");
         s.endpoint = e;
     }
     s.path_style = config.given("path_style") ? config.boolean("path_style") : endpoint.has_value();
@@ -124,7 +130,8 @@ Settings make_settings(const Config &config) {
 
 const Registrar registrar{{
     .name = "s3",
-    .description = "Amazon S3 and S3-compatible servers (MinIO, versitygw, ...), SigV4 over libcurl",
+    .description =
+        "Amazon S3 and S3-compatible servers (MinIO, versitygw, ...), SigV4 over libcurl",
     .schemes = {"s3", "aws"},
     .options = option_table(),
     .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_WRITE_STREAM | KVPS_CAP_LIST |

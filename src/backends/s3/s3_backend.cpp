@@ -30,7 +30,6 @@ bool missing_key(const HttpResponse &response) {
     return body.empty() || parse_error(body).code != "NoSuchBucket";
 }
 
-
 std::string base64_md5(std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
@@ -71,8 +70,8 @@ std::string md5_hex(const void *data, size_t size) {
     return out;
 }
 
-void settle_lost_answer(Client &client, const std::string &full_key, const std::string &expected_etag,
-                        const Error &failure) {
+void settle_lost_answer(Client &client, const std::string &full_key,
+                        const std::string &expected_etag, const Error &failure) {
     std::string etag;
     std::optional<Metadata> meta;
     try {
@@ -84,8 +83,9 @@ void settle_lost_answer(Client &client, const std::string &full_key, const std::
     etag = lower(strip_quotes(etag));
     if (meta && etag == expected_etag) return;  // the value sent is the one in place
     if (meta && !md5_shaped(etag))
-        fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; the server's ETags are not MD5s, so "
-                                                       "whether the new value is in place cannot be told");
+        fail(KVPS_OUTCOME_UNKNOWN, failure.message() +
+                                       "; the server's ETags are not MD5s, so "
+                                       "whether the new value is in place cannot be told");
     throw Error(failure.status(), failure.message() + " (checked: the new value is not in place)");
 }
 
@@ -208,13 +208,15 @@ ListResult S3Backend::list(std::string_view prefix, std::string_view token, size
     ListResult out;
     for (ListedObject &o : page.objects) {
         if (!std::string_view(o.key).starts_with(store_prefix)) continue;
-        out.entries.push_back(Entry{o.key.substr(store_prefix.size()), o.size, o.mtime_ns,
-                                    o.etag.substr(0, std::min<size_t>(o.etag.size(), KVPS_ETAG_MAX - 1))});
+        out.entries.push_back(
+            Entry{o.key.substr(store_prefix.size()), o.size, o.mtime_ns,
+                  o.etag.substr(0, std::min<size_t>(o.etag.size(), KVPS_ETAG_MAX - 1))});
     }
     if (page.truncated) {
         out.next = page.next_token;
         if (out.next.empty())
-            fail(KVPS_REMOTE, "s3: ListObjectsV2 answered a truncated page without a continuation token");
+            fail(KVPS_REMOTE,
+                 "s3: ListObjectsV2 answered a truncated page without a continuation token");
     }
     return out;
 }
@@ -229,23 +231,26 @@ std::unique_ptr<Writer> S3Backend::open_writer(std::string_view key) {
 }
 
 void S3Backend::put_many(std::span<PutItem> items) {
-    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) { put_item(*this, items[i]); });
+    parallel_for(items.size(), client_.settings().concurrency,
+                 [&](size_t i) { put_item(*this, items[i]); });
 }
 
 void S3Backend::get_many(std::span<GetItem> items) {
-    parallel_for(items.size(), client_.settings().concurrency, [&](size_t i) { get_item(*this, items[i]); });
+    parallel_for(items.size(), client_.settings().concurrency,
+                 [&](size_t i) { get_item(*this, items[i]); });
 }
 
 void S3Backend::delete_many(std::span<DeleteItem> items) {
     size_t batches = (items.size() + kDeleteBatch - 1) / kDeleteBatch;
     parallel_for(batches, client_.settings().concurrency, [&](size_t b) {
-        std::span<DeleteItem> batch =
-            items.subspan(b * kDeleteBatch, std::min(kDeleteBatch, items.size() - b * kDeleteBatch));
+        std::span<DeleteItem> batch = items.subspan(
+            b * kDeleteBatch, std::min(kDeleteBatch, items.size() - b * kDeleteBatch));
         try {
             std::string body = "<Delete><Quiet>true</Quiet>";
             for (DeleteItem &item : batch) {
                 item.status = KVPS_OK;
-                body += "<Object><Key>" + xml_escape(client_.full_key(item.key)) + "</Key></Object>";
+                body +=
+                    "<Object><Key>" + xml_escape(client_.full_key(item.key)) + "</Key></Object>";
             }
             body += "</Delete>";
             Call call;

@@ -28,17 +28,22 @@ public:
 
     // ---- listing by level, reads into the caller's memory, checksums, presigned URLs (reads.cpp)
     ListResult list_with(const ListQuery &query) override;
-    std::optional<Bytes> get_checked(std::string_view key, std::optional<uint32_t> &crc32c) override;
-    std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer, size_t capacity,
+    std::optional<Bytes> get_checked(std::string_view key,
                                      std::optional<uint32_t> &crc32c) override;
-    std::string presign(std::string_view key, std::string_view method, uint64_t expires_seconds) override;
+    std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer,
+                                     size_t capacity, std::optional<uint32_t> &crc32c) override;
+    std::string presign(std::string_view key, std::string_view method,
+                        uint64_t expires_seconds) override;
     // ---- conditional writes, properties, copy and rename (conditional.cpp)
     std::string put_with(std::string_view key, const void *data, size_t size,
                          const PutOptions &options) override;
-    std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options) override;
+    std::unique_ptr<Writer> open_writer_with(std::string_view key,
+                                             const PutOptions &options) override;
     std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override;
-    std::string copy(std::string_view from, std::string_view to, const PutOptions &options) override;
-    std::string rename(std::string_view from, std::string_view to, const PutOptions &options) override;
+    std::string copy(std::string_view from, std::string_view to,
+                     const PutOptions &options) override;
+    std::string rename(std::string_view from, std::string_view to,
+                       const PutOptions &options) override;
 
 private:
     Client client_;
@@ -67,8 +72,8 @@ std::string presign_url(const Client &client, std::string_view method, const std
 // (expected_etag: lowercase hex MD5, or the multipart "hex-N"); throws `failure` (message
 // extended) when another value is in place or none; throws KVPS_OUTCOME_UNKNOWN when it cannot
 // be told (the check failed too, or the server's ETags are not MD5s).
-void settle_lost_answer(Client &client, const std::string &full_key, const std::string &expected_etag,
-                        const Error &failure);
+void settle_lost_answer(Client &client, const std::string &full_key,
+                        const std::string &expected_etag, const Error &failure);
 
 // Lowercase hex MD5 of data; with raw, the 16 bytes themselves.
 std::string md5_hex(const void *data, size_t size);
@@ -87,7 +92,7 @@ std::unique_ptr<Writer> make_writer(Client &client, std::string full_key);
 std::unique_ptr<Writer> make_writer(Client &client, std::string full_key, PutOptions options,
                                     ConditionProbe &probe);
 // PutObject with options' properties and condition; returns the new ETag (quotes kept).
-std::string put_object_with(Client &client, const std::string &full_key, const void *data, size_t size,
-                            const PutOptions &options);
+std::string put_object_with(Client &client, const std::string &full_key, const void *data,
+                            size_t size, const PutOptions &options);
 
 }  // namespace kvps::s3

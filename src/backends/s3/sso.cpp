@@ -54,7 +54,8 @@ Credentials sso_role_credentials(const SsoParams &params) {
     if (portal.empty()) portal = "https://portal.sso." + params.region + ".amazonaws.com";
     while (portal.ends_with('/')) portal.pop_back();
     HttpRequest request;
-    request.url = portal + "/federation/credentials?account_id=" + uri_encode(params.account_id, false) +
+    request.url = portal +
+                  "/federation/credentials?account_id=" + uri_encode(params.account_id, false) +
                   "&role_name=" + uri_encode(params.role_name, false);
     request.headers = {"x-amz-sso_bearer_token: " + access_token};
     HttpClient client(params.http);
@@ -62,8 +63,9 @@ Credentials sso_role_credentials(const SsoParams &params) {
     HttpResponse response = source_exchange(client, request, what);
     std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
     if (response.status == 401 || response.status == 403)
-        fail(KVPS_PERMISSION_DENIED, "s3: " + what + ": GetRoleCredentials refused the cached token (HTTP " +
-                                         std::to_string(response.status) + "); run: " + params.login_hint);
+        fail(KVPS_PERMISSION_DENIED,
+             "s3: " + what + ": GetRoleCredentials refused the cached token (HTTP " +
+                 std::to_string(response.status) + "); run: " + params.login_hint);
     if (response.status != 200)
         fail(KVPS_REMOTE, "s3: " + what + ": GetRoleCredentials answered HTTP " +
                               std::to_string(response.status));
@@ -76,7 +78,8 @@ Credentials sso_role_credentials(const SsoParams &params) {
         fail(KVPS_REMOTE, "s3: " + what + ": the answer lacks accessKeyId or secretAccessKey");
     // expiration: milliseconds since the epoch.
     if (std::string ms = role->text_of("expiration"); !ms.empty())
-        out.expiration = Clock::time_point(std::chrono::milliseconds(std::strtoll(ms.c_str(), nullptr, 10)));
+        out.expiration =
+            Clock::time_point(std::chrono::milliseconds(std::strtoll(ms.c_str(), nullptr, 10)));
     return out;
 }
 

@@ -44,8 +44,9 @@ Credentials sts_call(const StsTarget &sts, const Credentials *caller, const std:
         if (!caller->session_token.empty())
             headers.emplace_back("x-amz-security-token", caller->session_token);
         SigningRequest signing{"POST", "/", {}, headers, payload_hash, date, sts.region, "sts"};
-        headers.emplace_back("Authorization",
-                             sign(signing, caller->access_key_id, caller->secret_access_key).authorization);
+        headers.emplace_back(
+            "Authorization",
+            sign(signing, caller->access_key_id, caller->secret_access_key).authorization);
     }
     HttpRequest request;
     request.method = "POST";
@@ -72,13 +73,14 @@ Credentials sts_call(const StsTarget &sts, const Credentials *caller, const std:
         }
         kvps_status status = response.status == 403 || response.status == 401 ||
                                      code == "AccessDenied" || code == "ExpiredToken" ||
-                                     code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch"
+                                     code == "InvalidClientTokenId" ||
+                                     code == "SignatureDoesNotMatch"
                                  ? KVPS_PERMISSION_DENIED
                                  : KVPS_REMOTE;
         fail(status, "s3: " + what + ": STS " + action + " refused: " +
                          (code.empty() ? "HTTP " + std::to_string(response.status)
-                                       : code + (message.empty() ? "" : ": " + message) + " (HTTP " +
-                                             std::to_string(response.status) + ")"));
+                                       : code + (message.empty() ? "" : ": " + message) +
+                                             " (HTTP " + std::to_string(response.status) + ")"));
     }
     XmlNode root = parse_xml(text, "STS " + action + "'s answer");
     const XmlNode *result = root.child(action + "Result");
@@ -95,7 +97,8 @@ Credentials sts_call(const StsTarget &sts, const Credentials *caller, const std:
 
 }  // namespace
 
-HttpResponse source_exchange(HttpClient &client, const HttpRequest &request, std::string_view what) {
+HttpResponse source_exchange(HttpClient &client, const HttpRequest &request,
+                             std::string_view what) {
     HttpResponse response;
     TransportError error;
     if (!client.perform(request, response, error))
@@ -107,7 +110,8 @@ HttpResponse source_exchange(HttpClient &client, const HttpRequest &request, std
 std::optional<Clock::time_point> parse_expiration(std::string_view text) {
     int64_t ns = parse_iso8601_ns(text);
     if (ns == 0) return std::nullopt;
-    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+    return Clock::time_point(
+        std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
 Credentials sts_assume_role(const StsTarget &sts, const Credentials &caller,
@@ -127,8 +131,8 @@ Credentials sts_assume_role_with_web_identity(const StsTarget &sts, const Assume
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
         token.pop_back();
     if (token.empty())
-        fail(KVPS_NO_CREDENTIALS, "s3: " + params.source + ": the token file " + token_file +
-                                      " is missing or empty");
+        fail(KVPS_NO_CREDENTIALS,
+             "s3: " + params.source + ": the token file " + token_file + " is missing or empty");
     return sts_call(sts, nullptr, "AssumeRoleWithWebIdentity",
                     {{"RoleArn", params.role_arn},
                      {"RoleSessionName", params.session_name},

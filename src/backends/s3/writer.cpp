@@ -19,8 +19,9 @@ public:
     std::string etag() const override { return etag_; }
 
     void write(const void *data, size_t size) override {
-        if (failed_) fail(KVPS_INVALID_ARGUMENT, "s3: the writer for " + quote(user_key()) +
-                                                     " failed earlier: abort it");
+        if (failed_)
+            fail(KVPS_INVALID_ARGUMENT,
+                 "s3: the writer for " + quote(user_key()) + " failed earlier: abort it");
         try {
             const char *bytes = static_cast<const char *>(data);
             size_t part = static_cast<size_t>(client_.settings().part_size);
@@ -39,13 +40,16 @@ public:
     }
 
     void commit() override {
-        if (failed_) fail(KVPS_INVALID_ARGUMENT, "s3: the writer for " + quote(user_key()) +
-                                                     " failed earlier: abort it");
+        if (failed_)
+            fail(KVPS_INVALID_ARGUMENT,
+                 "s3: the writer for " + quote(user_key()) + " failed earlier: abort it");
         failed_ = true;  // whatever happens now, the writer is done
         if (!upload_) {
-            if (options_) etag_ = put_object_with(client_, key_, buffer_.data(), buffer_.size(), *options_);
-            else put_object(client_, key_, buffer_.data(), buffer_.size(),
-                            checksum_headers(crc32c(buffer_.data(), buffer_.size())));
+            if (options_)
+                etag_ = put_object_with(client_, key_, buffer_.data(), buffer_.size(), *options_);
+            else
+                put_object(client_, key_, buffer_.data(), buffer_.size(),
+                           checksum_headers(crc32c(buffer_.data(), buffer_.size())));
             return;
         }
         if (buffer_.size() > 0) upload_->add_part(std::move(buffer_));

@@ -73,9 +73,9 @@ XmlNode parse_xml(std::string_view document, std::string_view what) {
     if (XML_Parse(parser.get(), document.data(), static_cast<int>(document.size()), 1) ==
             XML_STATUS_ERROR ||
         builder.root.name.empty()) {
-        fail(KVPS_REMOTE, "s3: the server's answer to " + std::string(what) +
-                              " is not valid XML: " +
-                              XML_ErrorString(XML_GetErrorCode(parser.get())));
+        fail(KVPS_REMOTE,
+             "s3: the server's answer to " + std::string(what) +
+                 " is not valid XML: " + XML_ErrorString(XML_GetErrorCode(parser.get())));
     }
     return std::move(builder.root);
 }
@@ -200,8 +200,8 @@ std::string url_decode_key(std::string_view text) {
         int hi, lo;
         if (text[i] == '+') {
             out += ' ';
-        } else if (text[i] == '%' && i + 2 < text.size() &&
-                   (hi = hex_digit(text[i + 1])) >= 0 && (lo = hex_digit(text[i + 2])) >= 0) {
+        } else if (text[i] == '%' && i + 2 < text.size() && (hi = hex_digit(text[i + 1])) >= 0 &&
+                   (lo = hex_digit(text[i + 2])) >= 0) {
             out += static_cast<char>(hi * 16 + lo);
             i += 2;
         } else {

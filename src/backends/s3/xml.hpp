@@ -44,7 +44,7 @@ struct ListedObject {
 struct ListObjectsPage {
     std::vector<ListedObject> objects;
     bool truncated = false;
-    std::string next_token;  // NextContinuationToken
+    std::string next_token;                    // NextContinuationToken
     std::vector<std::string> common_prefixes;  // decoded, of a listing with a delimiter
 };
 // A ListObjectsV2 answer requested with encoding-type=url.

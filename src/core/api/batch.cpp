@@ -10,7 +10,8 @@ namespace {
 
 // The arguments every batch call checks, the batch's own first; false when it is empty (then
 // the arrays may be NULL and nothing is done).
-bool batch_arguments(const kvps_store *store, size_t n, const char *const *keys, const kvps_status *statuses) {
+bool batch_arguments(const kvps_store *store, size_t n, const char *const *keys,
+                     const kvps_status *statuses) {
     require(store, "store");
     if (n == 0) return false;
     require(keys, "keys");
@@ -110,7 +111,8 @@ KVPS_API kvps_status kvps_get_many(kvps_store *store, size_t n, const char *cons
         for (kvps::GetItem &item : items) {  // each value checked against its stored checksum
             if (item.status != KVPS_OK || !item.crc32c || !store->verify_checksums) continue;
             try {
-                kvps::check_crc32c(item.key, *item.crc32c, kvps::crc32c(item.value.data(), item.value.size()));
+                kvps::check_crc32c(item.key, *item.crc32c,
+                                   kvps::crc32c(item.value.data(), item.value.size()));
             } catch (const kvps::Error &e) {
                 item.status = e.status();
                 item.error = e.message();

@@ -24,8 +24,8 @@ struct kvps_store {
     std::atomic<size_t> refs{1};
     std::unique_ptr<kvps::Backend> backend;
     const kvps::RegisteredBackend *registered = nullptr;
-    std::string url;        // redacted, for kvps_store_url
-    std::string cursor_id;  // what a cursor must carry to be accepted by this store
+    std::string url;               // redacted, for kvps_store_url
+    std::string cursor_id;         // what a cursor must carry to be accepted by this store
     bool verify_checksums = true;  // the store option every backend accepts (see kvps.h)
 };
 
@@ -59,7 +59,7 @@ struct kvps_reader {
     uint64_t position;                     // absolute offset in the value
     uint64_t range_end;                    // absolute, clamped
     uint64_t value_size;
-    std::string etag;    // of the version being read; "" when the backend cannot tell
+    std::string etag;  // of the version being read; "" when the backend cannot tell
     // Checksum verification of a reader reading the whole value in order: expected is the
     // stored CRC32C, running the CRC32C of the bytes read so far; off after a seek.
     std::optional<uint32_t> expected;
@@ -71,7 +71,7 @@ struct kvps_writer {
     std::unique_ptr<kvps::Writer> writer;
     std::string key;
     bool failed = false;
-    uint64_t written = 0;  // for the log line
+    uint64_t written = 0;      // for the log line
     char *etag_out = nullptr;  // kvps_put_options.etag_out of kvps_writer_open_with
 };
 
@@ -150,7 +150,8 @@ kvps_status logged(const char *op, std::string_view key, Fn &&fn, const char *un
 
 // ---- Values helpers shared by values.cpp and writes.cpp
 // Gives a fetched value to the C caller: KVPS_NOT_FOUND when there is none.
-kvps_status hand_over(std::optional<kvps::Bytes> value, void **data, size_t *size, uint64_t &amount);
+kvps_status hand_over(std::optional<kvps::Bytes> value, void **data, size_t *size,
+                      uint64_t &amount);
 // Throws KVPS_INVALID_ARGUMENT unless out->version is one this library knows (1 or 2).
 void check_stat_version(const kvps_stat_info *out);
 // Fills the fields of out's version.

@@ -54,8 +54,9 @@ bool take_verify_option(std::vector<std::pair<std::string, std::string>> &url_op
             }
             std::optional<bool> value = kvps::parse_bool(it->second);
             if (!value)
-                kvps::fail(KVPS_INVALID_OPTION, "option verify_checksums must be a bool (true/false), not " +
-                                                    kvps::quote(it->second));
+                kvps::fail(KVPS_INVALID_OPTION,
+                           "option verify_checksums must be a bool (true/false), not " +
+                               kvps::quote(it->second));
             verify = *value;
             it = options->erase(it);
         }
@@ -88,7 +89,9 @@ kvps_status open_store(const char *url_text, const kvps_option *options, size_t 
     store->registered = backend;
     store->url = redacted_url(url, *backend, values);
     store->verify_checksums = verify;
-    if (!verify) store->url += std::string(store->url.find('?') == std::string::npos ? "?" : "&") + "verify_checksums=false";
+    if (!verify)
+        store->url += std::string(store->url.find('?') == std::string::npos ? "?" : "&") +
+                      "verify_checksums=false";
     store->cursor_id = store_identity(backend->spec.name + ":" + url.authority() + url.path);
     kvps::Config config(std::move(url), std::move(values), &backend->spec.options);
     store->backend = backend->spec.open(config);

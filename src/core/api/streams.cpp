@@ -43,9 +43,9 @@ KVPS_API kvps_status kvps_reader_open(kvps_store *store, const char *key, uint64
             std::optional<uint32_t> expected;
             if (store->verify_checksums && span.start == 0 && span.count == size)
                 expected = reader->checksum();
-            *out = new kvps_reader{StoreRef(store), std::string(k),          std::move(reader),
-                                   span.start,      span.start + span.count, size,
-                                   std::move(etag), expected};
+            *out = new kvps_reader{
+                StoreRef(store),         std::string(k), std::move(reader), span.start,
+                span.start + span.count, size,           std::move(etag),   expected};
             amount = span.count;
             return KVPS_OK;
         });
@@ -72,7 +72,8 @@ KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t 
             if (reader->expected) {  // reading the whole value in order: verify it at its end
                 reader->running = kvps::crc32c(buffer, got, reader->running);
                 if (reader->position + got == reader->value_size) {
-                    std::optional<uint32_t> expected = std::exchange(reader->expected, std::nullopt);
+                    std::optional<uint32_t> expected =
+                        std::exchange(reader->expected, std::nullopt);
                     kvps::check_crc32c(reader->key, *expected, reader->running);
                 }
             }

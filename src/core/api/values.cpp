@@ -20,7 +20,8 @@ std::optional<kvps::Bytes> get_verified(kvps_store *store, std::string_view key)
 }
 
 // Gives a fetched value to the C caller: KVPS_NOT_FOUND when there is none.
-kvps_status hand_over(std::optional<kvps::Bytes> value, void **data, size_t *size, uint64_t &amount) {
+kvps_status hand_over(std::optional<kvps::Bytes> value, void **data, size_t *size,
+                      uint64_t &amount) {
     if (!value) return KVPS_NOT_FOUND;
     amount = *size = value->size();
     *data = value->release();
@@ -73,7 +74,8 @@ KVPS_API kvps_status kvps_get_range(kvps_store *store, const char *key, uint64_t
         require(data, "data");
         require(size, "size");
         return logged("get_range", k, [&](uint64_t &amount) {
-            if (offset == 0 && length == KVPS_TO_END) return hand_over(get_verified(store, k), data, size, amount);
+            if (offset == 0 && length == KVPS_TO_END)
+                return hand_over(get_verified(store, k), data, size, amount);
             return hand_over(store->backend->get_range(k, offset, length), data, size, amount);
         });
     });
@@ -108,8 +110,8 @@ KVPS_API kvps_status kvps_delete(kvps_store *store, const char *key) {
 
 /* ---- reads into the caller's memory, presigned URLs */
 
-KVPS_API kvps_status kvps_get_into(kvps_store *store, const char *key, uint64_t offset, void *buffer,
-                                   size_t capacity, size_t *size) {
+KVPS_API kvps_status kvps_get_into(kvps_store *store, const char *key, uint64_t offset,
+                                   void *buffer, size_t capacity, size_t *size) {
     return guard([&] {
         require(store, "store");
         std::string_view k = kvps::check_key(key);
@@ -117,14 +119,17 @@ KVPS_API kvps_status kvps_get_into(kvps_store *store, const char *key, uint64_t 
         require(size, "size");
         return logged("get_into", k, [&](uint64_t &amount) {
             std::optional<uint32_t> expected;
-            std::optional<uint64_t> got = store->backend->get_into(k, offset, buffer, capacity, expected);
+            std::optional<uint64_t> got =
+                store->backend->get_into(k, offset, buffer, capacity, expected);
             if (!got) return KVPS_NOT_FOUND;
             if (*got > capacity) {
                 *size = static_cast<size_t>(std::min<uint64_t>(*got, SIZE_MAX));
-                kvps::fail(KVPS_INVALID_ARGUMENT, "buffer of " + std::to_string(capacity) + " bytes is too small for key " +
-                                                      kvps::quote(k) + ": " + std::to_string(*got) +
-                                                      " bytes from offset " + std::to_string(offset) +
-                                                      " (nothing was copied; the size needed is in *size)");
+                kvps::fail(KVPS_INVALID_ARGUMENT,
+                           "buffer of " + std::to_string(capacity) +
+                               " bytes is too small for key " + kvps::quote(k) + ": " +
+                               std::to_string(*got) + " bytes from offset " +
+                               std::to_string(offset) +
+                               " (nothing was copied; the size needed is in *size)");
             }
             if (offset == 0 && expected && store->verify_checksums)
                 kvps::check_crc32c(k, *expected, kvps::crc32c(buffer, static_cast<size_t>(*got)));
@@ -134,8 +139,8 @@ KVPS_API kvps_status kvps_get_into(kvps_store *store, const char *key, uint64_t 
     });
 }
 
-KVPS_API kvps_status kvps_presign(kvps_store *store, const char *key, const char *method, uint64_t expires_seconds,
-                                  char **url) {
+KVPS_API kvps_status kvps_presign(kvps_store *store, const char *key, const char *method,
+                                  uint64_t expires_seconds, char **url) {
     return guard([&] {
         require(store, "store");
         std::string_view k = kvps::check_key(key);
@@ -143,10 +148,12 @@ KVPS_API kvps_status kvps_presign(kvps_store *store, const char *key, const char
         require(url, "url");
         std::string_view m = method;
         if (m != "GET" && m != "PUT")
-            kvps::fail(KVPS_INVALID_ARGUMENT, "method " + kvps::quote(m) + " cannot be presigned; use \"GET\" or \"PUT\"");
+            kvps::fail(KVPS_INVALID_ARGUMENT,
+                       "method " + kvps::quote(m) + " cannot be presigned; use \"GET\" or \"PUT\"");
         if (expires_seconds < 1 || expires_seconds > 604800)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "expires_seconds is " + std::to_string(expires_seconds) +
-                                                  "; a presigned URL lasts from 1 second to 7 days (604800)");
+            kvps::fail(KVPS_INVALID_ARGUMENT,
+                       "expires_seconds is " + std::to_string(expires_seconds) +
+                           "; a presigned URL lasts from 1 second to 7 days (604800)");
         return logged("presign", k, [&](uint64_t &) {
             std::string text = store->backend->presign(k, m, expires_seconds);
             *url = kvps::Bytes::copy(text.data(), text.size()).release();

@@ -17,7 +17,8 @@ namespace kvps::shim {
 
 // Version 2 fields of kvps_stat_info: content type and metadata pairs "name\0value\0".
 void fill_properties(const kvps::Properties &properties, kvps_stat_info *out) {
-    std::string_view type = properties.content_type.empty() ? kvps::kDefaultContentType : properties.content_type;
+    std::string_view type =
+        properties.content_type.empty() ? kvps::kDefaultContentType : properties.content_type;
     size_t n = std::min(type.size(), sizeof out->content_type - 1);
     std::memcpy(out->content_type, type.data(), n);
     out->content_type[n] = '\0';
@@ -37,7 +38,8 @@ void fill_properties(const kvps::Properties &properties, kvps_stat_info *out) {
 
 void check_stat_version(const kvps_stat_info *out) {
     if (out->version != 1 && out->version != KVPS_STAT_VERSION)
-        kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.version is " + std::to_string(out->version) +
+        kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.version is " +
+                                              std::to_string(out->version) +
                                               "; initialize it with KVPS_STAT_INIT");
 }
 
@@ -65,8 +67,8 @@ kvps_status copy_or_rename(kvps_store *store, const char *from, const char *to,
         if (f == t && !opts.sets_properties()) {
             std::optional<kvps::Metadata> meta = store->backend->stat(f);
             if (!meta)
-                kvps::fail(KVPS_NOT_FOUND, std::string("cannot ") + (rename ? "rename" : "copy") + " key " +
-                                               kvps::quote(f) + ": it does not exist");
+                kvps::fail(KVPS_NOT_FOUND, std::string("cannot ") + (rename ? "rename" : "copy") +
+                                               " key " + kvps::quote(f) + ": it does not exist");
             kvps::check_condition(t, opts, &meta->etag);
             etag = meta->etag;
             amount = meta->size;
@@ -86,8 +88,8 @@ extern "C" {
 
 /* ---- conditional writes, properties, copy and rename */
 
-KVPS_API kvps_status kvps_put_with(kvps_store *store, const char *key, const void *data, size_t size,
-                                   const kvps_put_options *options) {
+KVPS_API kvps_status kvps_put_with(kvps_store *store, const char *key, const void *data,
+                                   size_t size, const kvps_put_options *options) {
     if (!options) return kvps_put(store, key, data, size);
     return guard([&] {
         require(store, "store");
@@ -133,12 +135,11 @@ KVPS_API kvps_status kvps_writer_open_with(kvps_store *store, const char *key,
         require(out, "out");
         kvps::PutOptions opts = kvps::put_options_from(options);
         auto writer = store->backend->open_writer_with(k, opts);
-        *out = new kvps_writer{StoreRef(store), std::move(writer), std::string(k), false, 0,
+        *out = new kvps_writer{StoreRef(store),  std::move(writer), std::string(k), false, 0,
                                options->etag_out};
         return KVPS_OK;
     });
 }
-
 
 KVPS_API kvps_status kvps_copy(kvps_store *store, const char *from, const char *to,
                                const kvps_put_options *options) {
@@ -157,16 +158,19 @@ KVPS_API kvps_status kvps_stat_metadata_at(const kvps_stat_info *info, size_t i,
         require(name, "name");
         require(value, "value");
         if (info->version < 2)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.version is " + std::to_string(info->version) +
+            kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.version is " +
+                                                  std::to_string(info->version) +
                                                   ": metadata needs version 2 (KVPS_STAT_INIT)");
         if (i >= info->metadata_count || info->metadata_count > sizeof info->metadata / 3)
-            kvps::fail(KVPS_INVALID_ARGUMENT, "metadata index " + std::to_string(i) + " is out of range (" +
+            kvps::fail(KVPS_INVALID_ARGUMENT, "metadata index " + std::to_string(i) +
+                                                  " is out of range (" +
                                                   std::to_string(info->metadata_count) + " pairs)");
         const char *p = info->metadata;
         const char *end = info->metadata + sizeof info->metadata;
         auto next = [&](const char *at) {
             const void *nul = std::memchr(at, '\0', static_cast<size_t>(end - at));
-            if (!nul) kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.metadata is not NUL-terminated");
+            if (!nul)
+                kvps::fail(KVPS_INVALID_ARGUMENT, "kvps_stat_info.metadata is not NUL-terminated");
             return static_cast<const char *>(nul) + 1;
         };
         for (size_t j = 0; j < i; ++j) p = next(next(p));

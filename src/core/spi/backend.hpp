@@ -32,7 +32,7 @@ namespace kvps {
 struct Metadata {
     uint64_t size = 0;
     int64_t mtime_ns = 0;
-    std::string etag;  // changes whenever the value changes; at most KVPS_ETAG_MAX - 1 bytes
+    std::string etag;       // changes whenever the value changes; at most KVPS_ETAG_MAX - 1 bytes
     Properties properties;  // content type and user metadata
     // The CRC32C stored with the value (see get_checked); filled by get_with for the core to
     // verify, and by stat where the backend has it at hand. nullopt: none (or not looked up).
@@ -41,7 +41,10 @@ struct Metadata {
     // Constructors rather than an aggregate, so Metadata{size, mtime, etag} stays warning-free.
     Metadata() = default;
     Metadata(uint64_t size_, int64_t mtime_ns_, std::string etag_, Properties properties_ = {})
-        : size(size_), mtime_ns(mtime_ns_), etag(std::move(etag_)), properties(std::move(properties_)) {}
+        : size(size_),
+          mtime_ns(mtime_ns_),
+          etag(std::move(etag_)),
+          properties(std::move(properties_)) {}
 };
 
 struct Entry {
@@ -72,7 +75,8 @@ struct ListQuery {
 // The common prefix a key folds into under a delimiter listing: prefix + the text up to and
 // including the first delimiter after it; "" when the key does not fold (no delimiter after
 // the prefix, or no delimiter asked for).
-std::string_view common_prefix(std::string_view key, std::string_view prefix, std::string_view delimiter);
+std::string_view common_prefix(std::string_view key, std::string_view prefix,
+                               std::string_view delimiter);
 
 // A stream over a range of one value.
 class Reader {
@@ -180,7 +184,8 @@ public:
                                              size_t capacity, std::optional<uint32_t> &crc32c);
     // A URL that allows method ("GET" or "PUT") on key for expires_seconds without credentials.
     // Default: KVPS_UNSUPPORTED.
-    virtual std::string presign(std::string_view key, std::string_view method, uint64_t expires_seconds);
+    virtual std::string presign(std::string_view key, std::string_view method,
+                                uint64_t expires_seconds);
     // ---- conditional writes, properties, copy and rename (see kvps_put_options)
     // A condition must be checked atomically with the write it guards: a backend that cannot
     // must leave put_with's default, which refuses conditions (KVPS_UNSUPPORTED) rather than
@@ -189,7 +194,8 @@ public:
     virtual std::string put_with(std::string_view key, const void *data, size_t size,
                                  const PutOptions &options);
     // The options hold at commit(). Default: the value gathered in memory, put_with on commit.
-    virtual std::unique_ptr<Writer> open_writer_with(std::string_view key, const PutOptions &options);
+    virtual std::unique_ptr<Writer> open_writer_with(std::string_view key,
+                                                     const PutOptions &options);
     // The value and the metadata of that same version, meta.crc32c included (the core verifies
     // it as for get_checked); nullopt = not found.
     // Default: stat, get_checked, stat again until the etag holds still.
@@ -199,7 +205,8 @@ public:
     // handles from == to without new properties. Default: get_with, then put_with.
     virtual std::string copy(std::string_view from, std::string_view to, const PutOptions &options);
     // Default: copy, then remove `from` (not atomic).
-    virtual std::string rename(std::string_view from, std::string_view to, const PutOptions &options);
+    virtual std::string rename(std::string_view from, std::string_view to,
+                               const PutOptions &options);
 };
 
 // The one per-item error policy of batch calls, for the core's loops and a backend's own

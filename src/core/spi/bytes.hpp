@@ -20,7 +20,8 @@ public:
         return b;
     }
     Bytes(Bytes &&other) noexcept
-        : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
+        : data_(std::exchange(other.data_, nullptr)),
+          size_(std::exchange(other.size_, 0)),
           capacity_(std::exchange(other.capacity_, 0)) {}
     Bytes &operator=(Bytes &&other) noexcept {
         if (this != &other) {

@@ -45,8 +45,10 @@ std::string describe_condition(const PutOptions &options);
 
 // Throws KVPS_PRECONDITION_FAILED, naming the key and the condition, unless the condition holds
 // for the key's current value (current_etag nullptr: the key has no value).
-void check_condition(std::string_view key, const PutOptions &options, const std::string *current_etag);
-[[noreturn]] void fail_condition(std::string_view key, const PutOptions &options, std::string_view why);
+void check_condition(std::string_view key, const PutOptions &options,
+                     const std::string *current_etag);
+[[noreturn]] void fail_condition(std::string_view key, const PutOptions &options,
+                                 std::string_view why);
 
 // Validates and converts the C options (nullptr: no options). Throws KVPS_INVALID_ARGUMENT
 // naming the culprit.

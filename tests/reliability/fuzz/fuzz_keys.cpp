@@ -21,8 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!decoded || *decoded != bytes) std::abort();  // no round trip
     // Order: split the input in two keys and compare both ways.
     std::string a = bytes.substr(0, size / 2), b = bytes.substr(size / 2);
-    int bytes_order = a.compare(b), names_order = kvps::file::ob64_encode(a).compare(kvps::file::ob64_encode(b));
-    if ((bytes_order < 0) != (names_order < 0) || (bytes_order == 0) != (names_order == 0)) std::abort();
+    int bytes_order = a.compare(b),
+        names_order = kvps::file::ob64_encode(a).compare(kvps::file::ob64_encode(b));
+    if ((bytes_order < 0) != (names_order < 0) || (bytes_order == 0) != (names_order == 0))
+        std::abort();
     // Any text: decoding never crashes, and what decodes re-encodes to the same name.
     if (std::optional<std::string> d = kvps::file::ob64_decode(bytes))
         if (kvps::file::ob64_encode(*d) != bytes) std::abort();

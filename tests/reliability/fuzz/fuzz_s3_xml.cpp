@@ -12,9 +12,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     is_error_document(doc);
     url_decode_key(doc);
     parse_iso8601_ns(doc);
-    try { parse_list_objects(doc); } catch (const kvps::Error &) {}
-    try { parse_upload_id(doc); } catch (const kvps::Error &) {}
-    try { parse_multipart_uploads(doc); } catch (const kvps::Error &) {}
-    try { parse_delete_result(doc); } catch (const kvps::Error &) {}
+    try {
+        parse_list_objects(doc);
+    } catch (const kvps::Error &) {
+    }
+    try {
+        parse_upload_id(doc);
+    } catch (const kvps::Error &) {
+    }
+    try {
+        parse_multipart_uploads(doc);
+    } catch (const kvps::Error &) {
+    }
+    try {
+        parse_delete_result(doc);
+    } catch (const kvps::Error &) {
+    }
     return 0;
 }
