@@ -158,6 +158,7 @@ static void test_presigned_put_writes(void **state) {
     /* A GET URL does not allow a PUT. */
     kvps_free(url);
     ASSERT_OK(kvps_presign(g_store, k, "GET", 300, &url));
+    args[8] = url; /* the PUT URL was freed above */
     free(code);
     code = curl(args);
     assert_true(strcmp(code, "200") != 0);
