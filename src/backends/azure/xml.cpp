@@ -1,8 +1,7 @@
-// expat -> XmlNode tree, and the Blob service documents read from it.
+// The Blob service documents, read from the shared XML tree (src/net/xml.hpp).
 #include "xml.hpp"
 
 #include <curl/curl.h>
-#include <expat.h>
 
 #include <cstdlib>
 #include <memory>
@@ -11,92 +10,14 @@
 #include "spi/text.hpp"
 
 namespace kvps::azure {
-namespace {
-
-struct TreeBuilder {
-    XmlNode root;
-    std::vector<XmlNode *> open;  // the open elements; only the innermost one grows children
-};
-
-void XMLCALL on_start(void *user, const XML_Char *name, const XML_Char **attributes) {
-    auto *b = static_cast<TreeBuilder *>(user);
-    XmlNode *node;
-    if (b->open.empty()) {
-        node = &b->root;
-    } else {
-        b->open.back()->children.emplace_back();
-        node = &b->open.back()->children.back();
-    }
-    node->name = name;
-    for (size_t i = 0; attributes[i] && attributes[i + 1]; i += 2)
-        node->attributes.emplace_back(attributes[i], attributes[i + 1]);
-    b->open.push_back(node);
-}
-
-void XMLCALL on_end(void *user, const XML_Char *) {
-    static_cast<TreeBuilder *>(user)->open.pop_back();
-}
-
-void XMLCALL on_text(void *user, const XML_Char *text, int size) {
-    auto *b = static_cast<TreeBuilder *>(user);
-    if (!b->open.empty()) b->open.back()->text.append(text, static_cast<size_t>(size));
-}
-
-}  // namespace
 
 int64_t http_date_ns(const std::string &text) {
     time_t t = text.empty() ? -1 : curl_getdate(text.c_str(), nullptr);
     return t > 0 ? static_cast<int64_t>(t) * 1000000000 : 0;
 }
 
-const XmlNode *XmlNode::child(std::string_view child_name) const {
-    for (const XmlNode &c : children)
-        if (c.name == child_name) return &c;
-    return nullptr;
-}
-
-std::string XmlNode::child_text(std::string_view child_name) const {
-    const XmlNode *c = child(child_name);
-    return c ? c->text : std::string();
-}
-
-std::string_view XmlNode::attribute(std::string_view attribute_name) const {
-    for (const auto &[name, value] : attributes)
-        if (name == attribute_name) return value;
-    return {};
-}
-
 XmlNode parse_xml(std::string_view document, std::string_view what) {
-    std::unique_ptr<XML_ParserStruct, decltype(&XML_ParserFree)> parser(XML_ParserCreate("UTF-8"),
-                                                                        &XML_ParserFree);
-    if (!parser) fail(KVPS_NO_MEMORY, "az: cannot create an XML parser");
-    TreeBuilder builder;
-    XML_SetUserData(parser.get(), &builder);
-    XML_SetElementHandler(parser.get(), on_start, on_end);
-    XML_SetCharacterDataHandler(parser.get(), on_text);
-    // The service starts its documents with a byte order mark; expat handles it.
-    if (XML_Parse(parser.get(), document.data(), static_cast<int>(document.size()), 1) ==
-            XML_STATUS_ERROR ||
-        builder.root.name.empty())
-        fail(KVPS_REMOTE, "az: the answer to " + std::string(what) + " is not valid XML: " +
-                              XML_ErrorString(XML_GetErrorCode(parser.get())));
-    return std::move(builder.root);
-}
-
-std::string xml_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        default: out += c;
-        }
-    }
-    return out;
+    return net::parse_xml(document, "az: the answer to " + std::string(what));
 }
 
 ErrorBody parse_error(std::string_view document) {

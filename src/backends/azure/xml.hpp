@@ -8,25 +8,15 @@
 #include <utility>
 #include <vector>
 
+#include "net/xml.hpp"
+
 namespace kvps::azure {
 
-// One element: its name, attributes, text (character data directly inside it) and children.
-struct XmlNode {
-    std::string name;
-    std::vector<std::pair<std::string, std::string>> attributes;
-    std::string text;
-    std::vector<XmlNode> children;
+using net::XmlNode;     // the shared XML tree (src/net/xml.hpp)
+using net::xml_escape;
 
-    const XmlNode *child(std::string_view child_name) const;
-    std::string child_text(std::string_view child_name) const;          // "" when absent
-    std::string_view attribute(std::string_view attribute_name) const;  // "" when absent
-};
-
-// Parses a whole document; throws KVPS_REMOTE naming `what` when it is not XML.
+// net::parse_xml with the message "az: the answer to <what> is not valid XML: ...".
 XmlNode parse_xml(std::string_view document, std::string_view what);
-
-// Escapes text for element content.
-std::string xml_escape(std::string_view text);
 
 // <Error><Code/><Message/></Error>; empty fields when the body is not one.
 struct ErrorBody {

@@ -1,7 +1,5 @@
-// expat -> XmlNode tree, and the S3 documents read from it.
+// The S3 documents, read from the shared XML tree (src/net/xml.hpp).
 #include "xml.hpp"
-
-#include <expat.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -14,32 +12,6 @@
 namespace kvps::s3 {
 namespace {
 
-struct TreeBuilder {
-    XmlNode root;
-    std::vector<XmlNode *> stack;
-};
-
-void XMLCALL on_start(void *user, const XML_Char *name, const XML_Char **) {
-    auto *b = static_cast<TreeBuilder *>(user);
-    if (b->stack.empty()) {
-        b->root.name = name;
-        b->stack.push_back(&b->root);
-        return;
-    }
-    XmlNode &parent = *b->stack.back();
-    parent.children.push_back(XmlNode{name, {}, {}});
-    b->stack.push_back(&parent.children.back());
-}
-
-void XMLCALL on_end(void *user, const XML_Char *) {
-    static_cast<TreeBuilder *>(user)->stack.pop_back();
-}
-
-void XMLCALL on_text(void *user, const XML_Char *text, int size) {
-    auto *b = static_cast<TreeBuilder *>(user);
-    if (!b->stack.empty()) b->stack.back()->text.append(text, static_cast<size_t>(size));
-}
-
 int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -49,51 +21,8 @@ int hex_digit(char c) {
 
 }  // namespace
 
-const XmlNode *XmlNode::child(std::string_view child_name) const {
-    for (const XmlNode &c : children)
-        if (c.name == child_name) return &c;
-    return nullptr;
-}
-
-std::string XmlNode::child_text(std::string_view child_name) const {
-    const XmlNode *c = child(child_name);
-    return c ? c->text : std::string();
-}
-
 XmlNode parse_xml(std::string_view document, std::string_view what) {
-    std::unique_ptr<XML_ParserStruct, decltype(&XML_ParserFree)> parser(XML_ParserCreate("UTF-8"),
-                                                                        &XML_ParserFree);
-    if (!parser) fail(KVPS_NO_MEMORY, "s3: cannot create an XML parser");
-    TreeBuilder builder;
-    // The stack holds open elements only; a vector of children grows only while its owner is
-    // the innermost open element, so the pointers on the stack stay valid.
-    XML_SetUserData(parser.get(), &builder);
-    XML_SetElementHandler(parser.get(), on_start, on_end);
-    XML_SetCharacterDataHandler(parser.get(), on_text);
-    if (XML_Parse(parser.get(), document.data(), static_cast<int>(document.size()), 1) ==
-            XML_STATUS_ERROR ||
-        builder.root.name.empty()) {
-        fail(KVPS_REMOTE,
-             "s3: the server's answer to " + std::string(what) +
-                 " is not valid XML: " + XML_ErrorString(XML_GetErrorCode(parser.get())));
-    }
-    return std::move(builder.root);
-}
-
-std::string xml_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        default: out += c;
-        }
-    }
-    return out;
+    return net::parse_xml(document, "s3: the server's answer to " + std::string(what));
 }
 
 bool is_error_document(std::string_view document) {

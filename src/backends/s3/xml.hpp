@@ -6,24 +6,15 @@
 #include <string_view>
 #include <vector>
 
+#include "net/xml.hpp"
+
 namespace kvps::s3 {
 
-// One element: its name (no namespace handling; S3 uses a default namespace), its text
-// (character data directly inside it) and its child elements in order.
-struct XmlNode {
-    std::string name;
-    std::string text;
-    std::vector<XmlNode> children;
+using net::XmlNode;     // the shared XML tree (src/net/xml.hpp)
+using net::xml_escape;
 
-    const XmlNode *child(std::string_view child_name) const;
-    std::string child_text(std::string_view child_name) const;  // "" when absent
-};
-
-// Parses a whole document; throws kvps::Error(KVPS_REMOTE) naming `what` when it is not XML.
+// net::parse_xml with the message "s3: the server's answer to <what> is not valid XML: ...".
 XmlNode parse_xml(std::string_view document, std::string_view what);
-
-// Escapes text for element content.
-std::string xml_escape(std::string_view text);
 
 // <Error><Code/><Message/><RequestId/></Error>; empty fields when the body is not one.
 struct S3ErrorBody {
