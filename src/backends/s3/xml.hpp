@@ -10,8 +10,8 @@
 
 namespace kvps::s3 {
 
-using net::XmlNode;     // the shared XML tree (src/net/xml.hpp)
 using net::xml_escape;
+using net::XmlNode;  // the shared XML tree (src/net/xml.hpp)
 
 // net::parse_xml with the message "s3: the server's answer to <what> is not valid XML: ...".
 XmlNode parse_xml(std::string_view document, std::string_view what);
