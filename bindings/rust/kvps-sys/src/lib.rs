@@ -575,7 +575,8 @@ extern "C" {
     pub fn kvps_op_done(op: *const kvps_op) -> c_int;
     pub fn kvps_op_wait(op: *mut kvps_op, timeout_ms: i64) -> c_int;
     pub fn kvps_op_status(op: *mut kvps_op) -> kvps_status;
-    pub fn kvps_op_value(op: *mut kvps_op, data: *mut *mut c_void, size: *mut usize) -> kvps_status;
+    pub fn kvps_op_value(op: *mut kvps_op, data: *mut *mut c_void, size: *mut usize)
+        -> kvps_status;
     pub fn kvps_op_stat(op: *mut kvps_op, out: *mut kvps_stat_info) -> kvps_status;
     pub fn kvps_op_page(op: *mut kvps_op, out: *mut *mut kvps_list_page) -> kvps_status;
     pub fn kvps_op_user(op: *const kvps_op) -> *mut c_void;

@@ -204,7 +204,10 @@ fn header_constant_names(text: &str) -> Vec<String> {
         if let Some(rest) = line.strip_prefix("#define ") {
             let name = rest.split_whitespace().next().unwrap();
             // The include guard, the export macro and the struct initializers are not values.
-            if !["KVPS_H", "KVPS_API"].contains(&name) && !name.ends_with("_INIT") && !name.contains('(') {
+            if !["KVPS_H", "KVPS_API"].contains(&name)
+                && !name.ends_with("_INIT")
+                && !name.contains('(')
+            {
                 names.push(name.to_string());
             }
         }
