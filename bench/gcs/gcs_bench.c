@@ -174,7 +174,8 @@ int main(int argc, char **argv) {
 
     FILE *out = argc > 4 ? fopen(argv[4], "w") : stdout;
     if (!out) die("cannot write the results file");
-    fprintf(out, "| measure | kvps | raw libcurl | ratio kvps/raw |\n| --- | ---: | ---: | ---: |\n");
+    fprintf(out,
+            "| measure | kvps | raw libcurl | ratio kvps/raw |\n| --- | ---: | ---: | ---: |\n");
     measure(out, "1 KiB", 1024, small);
     measure(out, "8 MiB", 8u << 20, big);
     if (out != stdout) fclose(out);
