@@ -140,10 +140,8 @@ std::string TokenSource::scrub(std::string text) {
     return text;
 }
 
-std::string sign_jwt(std::string_view pem_key, std::string_view claims_json,
-                     std::string_view what) {
-    std::string input = base64_encode(R"({"alg":"RS256","typ":"JWT"})", true) + "." +
-                        base64_encode(claims_json, true);
+std::string rsa_sha256_sign(std::string_view pem_key, std::string_view data,
+                            std::string_view what) {
     BIO *bio = BIO_new_mem_buf(pem_key.data(), static_cast<int>(pem_key.size()));
     EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
     BIO_free(bio);
@@ -153,16 +151,14 @@ std::string sign_jwt(std::string_view pem_key, std::string_view claims_json,
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     size_t size = 0;
     std::string signature;
-    bool ok =
-        ctx && EVP_PKEY_base_id(key) == EVP_PKEY_RSA &&
-        EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-        EVP_DigestSign(ctx, nullptr, &size, reinterpret_cast<const unsigned char *>(input.data()),
-                       input.size()) == 1;
+    const auto *bytes = reinterpret_cast<const unsigned char *>(data.data());
+    bool ok = ctx && EVP_PKEY_base_id(key) == EVP_PKEY_RSA &&
+              EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+              EVP_DigestSign(ctx, nullptr, &size, bytes, data.size()) == 1;
     if (ok) {
         signature.resize(size);
-        ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(signature.data()), &size,
-                            reinterpret_cast<const unsigned char *>(input.data()),
-                            input.size()) == 1;
+        ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(signature.data()), &size, bytes,
+                            data.size()) == 1;
         signature.resize(size);
     }
     EVP_MD_CTX_free(ctx);
@@ -170,7 +166,14 @@ std::string sign_jwt(std::string_view pem_key, std::string_view claims_json,
     if (!ok)
         fail(KVPS_INVALID_OPTION, "gs: cannot sign with the private key of " + std::string(what) +
                                       " (RS256 needs an RSA key)");
-    return input + "." + base64_encode(signature, true);
+    return signature;
+}
+
+std::string sign_jwt(std::string_view pem_key, std::string_view claims_json,
+                     std::string_view what) {
+    std::string input = base64_encode(R"({"alg":"RS256","typ":"JWT"})", true) + "." +
+                        base64_encode(claims_json, true);
+    return input + "." + base64_encode(rsa_sha256_sign(pem_key, input, what), true);
 }
 
 std::string service_account_claims(std::string_view client_email, std::string_view token_uri,
@@ -267,7 +270,9 @@ std::shared_ptr<TokenSource> credentials_from_file(const std::string &path,
                       {"assertion", jwt}}),
                 "the JWT of " + what);
         };
-        return std::make_shared<TokenSource>(what, fetch);
+        auto source = std::make_shared<TokenSource>(what, fetch);
+        source->set_signing_key({email, key});
+        return source;
     }
     if (type == "authorized_user") {
         std::string id = doc.text_of("client_id"), secret = doc.text_of("client_secret");

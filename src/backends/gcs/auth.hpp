@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,12 @@
 #include "spi/options.hpp"
 
 namespace kvps::gcs {
+
+// A service account's identity and private key (PEM), for signed URLs. The key is a secret.
+struct SigningKey {
+    std::string email;
+    std::string pem;
+};
 
 struct AccessToken {
     std::string value;
@@ -38,12 +45,16 @@ public:
     const std::string &source() const { return source_; }
     // Replaces every secret this source handed out in text with "***".
     std::string scrub(std::string text);
+    // The service account key behind the tokens; nullptr for every other source.
+    const SigningKey *signing_key() const { return signing_key_ ? &*signing_key_ : nullptr; }
+    void set_signing_key(SigningKey key) { signing_key_ = std::move(key); }
 
 private:
     std::string source_;
     Fetch fetch_;
     std::mutex mutex_;
     AccessToken cached_;
+    std::optional<SigningKey> signing_key_;
 };
 
 // The scope asked for: read and write objects.
@@ -60,6 +71,11 @@ std::shared_ptr<TokenSource> credentials_from_file(const std::string &path,
 
 // text as a JSON string literal, quotes included.
 std::string json_string(std::string_view text);
+
+// The RSASSA-PKCS1-v1_5 SHA-256 signature of data with the PEM private key (raw bytes). Throws
+// KVPS_INVALID_OPTION (naming `what`, never the key) for a key OpenSSL cannot read or that is not
+// RSA.
+std::string rsa_sha256_sign(std::string_view pem_key, std::string_view data, std::string_view what);
 
 // A compact JWS (header.claims.signature, base64url) of claims_json signed RS256 with the PEM
 // private key. Throws KVPS_INVALID_OPTION (naming `what`, never the key) for a key OpenSSL

@@ -70,6 +70,7 @@ ObjectInfo object_info(const net::JsonValue &resource) {
         for (const auto &[name, value] : metadata->members)
             info.meta.properties.metadata.emplace_back(name, value.text);
     info.crc32c = crc32c_from_base64(resource.text_of("crc32c"));
+    info.meta.crc32c = info.crc32c;
     return info;
 }
 
@@ -96,8 +97,10 @@ std::string condition_query(const PutOptions &options) {
     return "";
 }
 
-std::string resource_json(const std::string &full_key, const Properties &properties) {
+std::string resource_json(const std::string &full_key, const Properties &properties,
+                          std::optional<uint32_t> crc) {
     std::string json = "{\"name\":" + json_string(full_key);
+    if (crc) json += ",\"crc32c\":" + json_string(crc32c_base64(*crc));
     if (!properties.content_type.empty())
         json += ",\"contentType\":" + json_string(properties.content_type);
     if (!properties.metadata.empty()) {
@@ -120,8 +123,17 @@ void fail_write(Client &client, const HttpResponse &response, std::string_view k
     client.fail_answer(response, what);
 }
 
-std::string uploaded_generation(const HttpResponse &response, std::string_view what) {
+std::string uploaded_generation(const HttpResponse &response, std::string_view what,
+                                std::string_view key, uint32_t sent_crc) {
     net::JsonValue resource = net::parse_json(body_text(response), what);
+    // GCS refuses a mismatch itself (400); a server that does not check is caught here.
+    std::optional<uint32_t> stored = crc32c_from_base64(resource.text_of("crc32c"));
+    if (stored && *stored != sent_crc)
+        fail(KVPS_CORRUPT,
+             "gs: PUT " + quote(key) + ": the server stored a value with CRC32C " +
+                 crc32c_hex(*stored) + ", but the value sent has CRC32C " + crc32c_hex(sent_crc) +
+                 " (request id " +
+                 (response.request_id.empty() ? std::string("none") : response.request_id) + ")");
     return resource.text_of("generation");
 }
 
@@ -130,6 +142,7 @@ std::string upload_simple(Client &client, const std::string &full, std::string_v
     std::string what = client.describe("PUT", full);
     Properties properties = options.properties();
     std::string condition = condition_query(options);
+    uint32_t crc = crc32c(data, size);
     Call call;
     call.method = "POST";
     call.what = what;
@@ -147,7 +160,7 @@ std::string upload_simple(Client &client, const std::string &full, std::string_v
         std::string type = properties.content_type.empty() ? std::string(kDefaultContentType)
                                                            : properties.content_type;
         multipart = "--" + kBoundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
-                    resource_json(full, properties) + "\r\n--" + kBoundary +
+                    resource_json(full, properties, crc) + "\r\n--" + kBoundary +
                     "\r\nContent-Type: " + type + "\r\n\r\n";
         multipart.append(static_cast<const char *>(data), size);
         multipart += "\r\n--" + kBoundary + "--\r\n";
@@ -155,11 +168,13 @@ std::string upload_simple(Client &client, const std::string &full, std::string_v
         call.body = multipart.data();
         call.body_size = multipart.size();
     }
-    call.headers.push_back("X-Goog-Hash: crc32c=" + crc32c_base64(crc32c(data, size)));
+    // The checksum the server checks the bytes against: in the header (media) and in the
+    // resource (multipart, where GCS documents it).
+    call.headers.push_back("X-Goog-Hash: crc32c=" + crc32c_base64(crc));
     if (!condition.empty()) call.url += "&" + condition;
     HttpResponse response = client.send(call);
     if (!succeeded(response)) fail_write(client, response, key, options, what);
-    return uploaded_generation(response, "the upload's answer");
+    return uploaded_generation(response, "the upload's answer", key, crc);
 }
 
 void GcsBackend::put(std::string_view key, const void *data, size_t size) {
@@ -274,37 +289,6 @@ void GcsBackend::remove(std::string_view key) {
     HttpResponse response = client_.send(call);
     if (response.status == 404 || succeeded(response)) return;
     client_.fail_answer(response, what);
-}
-
-// Pages go by startOffset (GCS and fake-gcs-server both honour it; the emulator has no page
-// tokens): the token is the last name returned, and the next page starts after it.
-ListResult GcsBackend::list(std::string_view prefix, std::string_view token, size_t limit) {
-    std::string full_prefix(prefix), after(token);
-    size_t asked =
-        std::min<size_t>(limit, 999) + (after.empty() ? 0 : 1);  // the one at startOffset
-    Call call;
-    call.url = client_.objects_url() + "?" +
-               query({{"prefix", full_prefix}, {"maxResults", std::to_string(asked)}});
-    if (!after.empty()) call.url += "&" + query({{"startOffset", after}});
-    std::string what = "list " + quote(prefix);
-    call.what = what;
-    HttpResponse response = client_.send(call);
-    if (!succeeded(response)) client_.fail_answer(response, what);
-    net::JsonValue page = net::parse_json(body_text(response), "the listing");
-    ListResult result;
-    size_t received = 0;
-    if (const net::JsonValue *items = page.get("items"))
-        for (const net::JsonValue &item : items->items) {
-            ++received;
-            std::string name = item.text_of("name");
-            if (!name.starts_with(full_prefix) || name <= after) continue;
-            ObjectInfo info = object_info(item);
-            result.entries.push_back(
-                {std::move(name), info.meta.size, info.meta.mtime_ns, info.meta.etag});
-        }
-    bool more = !page.text_of("nextPageToken").empty() || received >= asked;
-    if (more && !result.entries.empty()) result.next = result.entries.back().key;
-    return result;
 }
 
 std::unique_ptr<Reader> GcsBackend::open_reader(std::string_view key, uint64_t offset,

@@ -19,6 +19,7 @@ public:
     std::optional<Metadata> stat(std::string_view key) override;
     void remove(std::string_view key) override;
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override;
+    ListResult list_with(const ListQuery &query) override;
     std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override;
     std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
                                         uint64_t length) override;
@@ -32,6 +33,9 @@ public:
     std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override;
     std::string copy(std::string_view from, std::string_view to,
                      const PutOptions &options) override;
+    void delete_many(std::span<DeleteItem> items) override;
+    std::string presign(std::string_view key, std::string_view method,
+                        uint64_t expires_seconds) override;
 
 private:
     Client client_;
@@ -51,18 +55,28 @@ std::optional<ObjectInfo> get_object_info(Client &client, const std::string &ful
 std::string generation_query(const std::string &generation);
 // The query parameters a write's condition needs ("" = none).
 std::string condition_query(const PutOptions &options);
-// The JSON object resource of a new value: name, content type, user metadata.
-std::string resource_json(const std::string &full_key, const Properties &properties);
+// The JSON object resource of a new value: name, content type, user metadata, and the CRC32C
+// the server is to check the bytes against when known.
+std::string resource_json(const std::string &full_key, const Properties &properties,
+                          std::optional<uint32_t> crc = std::nullopt);
 // Throws KVPS_PRECONDITION_FAILED for a 412, else what the error answer stands for.
 [[noreturn]] void fail_write(Client &client, const HttpResponse &response, std::string_view key,
                              const PutOptions &options, std::string_view what);
-// The generation of the object a successful upload answered with.
-std::string uploaded_generation(const HttpResponse &response, std::string_view what);
+// The generation of the object a successful upload answered with; KVPS_CORRUPT naming key when
+// the server stored a CRC32C other than sent_crc (GCS refuses such an upload itself).
+std::string uploaded_generation(const HttpResponse &response, std::string_view what,
+                                std::string_view key, uint32_t sent_crc);
 
 // One upload request (media, or multipart with properties) of a value held in memory; key is the
 // user's key (for messages). Returns the new generation.
 std::string upload_simple(Client &client, const std::string &full_key, std::string_view key,
                           const void *data, size_t size, const PutOptions &options);
+
+// A V4 signed URL (GOOG4-RSA-SHA256, only the host header signed, UNSIGNED-PAYLOAD) allowing
+// method on BUCKET/OBJECT at endpoint for `expires` seconds from datetime ("20261201T143000Z").
+std::string signed_url(const std::string &endpoint, const std::string &bucket,
+                       const std::string &object, std::string_view method, uint64_t expires,
+                       const SigningKey &key, std::string_view datetime);
 
 std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, const ObjectInfo &info,
                                     uint64_t offset, uint64_t length);

@@ -222,7 +222,7 @@ private:
             return;
         }
         if (last && succeeded(response)) {
-            etag_ = uploaded_generation(response, "the upload's answer");
+            etag_ = uploaded_generation(response, "the upload's answer", user_key(), crc_);
             session_.clear();
             return;
         }

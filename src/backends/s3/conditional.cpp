@@ -238,8 +238,7 @@ void fail_conditional_answer(Client &client, const HttpResponse &response,
     client.fail_answer(response, what);
 }
 
-void rethrow_as_condition(const Client &client, std::string_view full_key,
-                          const PutOptions &options, const Error &e) {
+void rethrow_as_condition(std::string_view full_key, const PutOptions &options, const Error &e) {
     if (options.conditional()) {
         std::string key(full_key);
         if (e.status() == KVPS_PRECONDITION_FAILED)
@@ -304,7 +303,7 @@ std::string S3Backend::put_with(std::string_view key, const void *data, size_t s
     try {
         upload.complete();
     } catch (const Error &e) {
-        rethrow_as_condition(client_, full, options, e);
+        rethrow_as_condition(full, options, e);
     }
     return plain_etag(upload.etag());
 }
@@ -393,7 +392,7 @@ std::string S3Backend::copy(std::string_view from, std::string_view to, const Pu
     try {
         upload.complete();
     } catch (const Error &e) {
-        rethrow_as_condition(client_, target, options, e);
+        rethrow_as_condition(target, options, e);
     }
     return plain_etag(upload.etag());
 }

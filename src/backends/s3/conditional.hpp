@@ -75,7 +75,7 @@ Properties properties_of(const HttpResponse &response);
                                           std::string_view what);
 // The same for an error already thrown (by CompleteMultipartUpload, say): rethrows e when it
 // is not a failed condition.
-[[noreturn]] void rethrow_as_condition(const Client &client, std::string_view full_key,
-                                       const PutOptions &options, const Error &e);
+[[noreturn]] void rethrow_as_condition(std::string_view full_key, const PutOptions &options,
+                                       const Error &e);
 
 }  // namespace kvps::s3

@@ -56,7 +56,7 @@ public:
         try {
             upload_->complete();  // aborts the upload on failure: no parts are left
         } catch (const Error &e) {
-            if (options_) rethrow_as_condition(client_, key_, *options_, e);
+            if (options_) rethrow_as_condition(key_, *options_, e);
             throw;
         }
         etag_ = plain_etag(upload_->etag());
