@@ -245,6 +245,44 @@ static void test_mismatched_checksum_is_corrupt(void **state) {
     ASSERT_OK(kvps_delete(g_store, k));
 }
 
+static char g_log[1 << 16];
+static size_t g_posts, g_deletes;
+
+static void count_requests(void *user, kvps_log_level level, const char *line) {
+    (void)user;
+    (void)level;
+    if (strstr(line, "az: POST ") && strstr(line, "comp=batch")) ++g_posts;
+    if (strstr(line, "az: DELETE ")) ++g_deletes;
+    snprintf(g_log, sizeof g_log, "%s", line);
+}
+
+/* 300 keys (two Blob Batches: 256 + 44), some missing: one POST per batch, no single deletes,
+ * every status KVPS_OK, every key gone. */
+static void test_batch_delete(void **state) {
+    (void)state;
+    enum { N = 300 };
+    char *keys[N];
+    kvps_status statuses[N];
+    for (int i = 0; i < N; ++i) {
+        if (asprintf(&keys[i], "batch/%03d %s", i, i % 2 ? "odd" : "even ü") < 0) abort();
+        if (i % 3) ASSERT_OK(kvps_put(g_store, keys[i], "x", 1));
+    }
+    g_posts = g_deletes = 0;
+    kvps_set_logger(count_requests, NULL, KVPS_LOG_DEBUG);
+    kvps_status st = kvps_delete_many(g_store, N, (const char *const *)keys, statuses);
+    kvps_set_logger(NULL, NULL, KVPS_LOG_DEBUG);
+    ASSERT_STATUS(KVPS_OK, st);
+    for (int i = 0; i < N; ++i) assert_int_equal(statuses[i], KVPS_OK);
+    if (g_posts != 2 || g_deletes != 0)
+        fail_msg("%zu batch POSTs and %zu single DELETEs (want 2 and 0); last line: %s", g_posts,
+                 g_deletes, g_log);
+    kvps_list_page *page = NULL;
+    ASSERT_OK(kvps_list(g_store, "batch/", NULL, 0, &page));
+    assert_int_equal(kvps_list_page_count(page), 0);
+    kvps_list_page_free(page);
+    for (int i = 0; i < N; ++i) free(keys[i]);
+}
+
 int main(void) {
     g_endpoint = getenv("KVPS_TEST_AZ_ENDPOINT");
     g_key = getenv("KVPS_TEST_AZ_KEY");
@@ -274,6 +312,7 @@ int main(void) {
         cmocka_unit_test(test_sas_only_store_cannot_presign),
         cmocka_unit_test(test_wrong_md5_is_refused),
         cmocka_unit_test(test_mismatched_checksum_is_corrupt),
+        cmocka_unit_test(test_batch_delete),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     kvps_close(g_store);
