@@ -75,7 +75,7 @@ private:
     void flush() {
         if (!upload_) upload_.emplace(client_, key_);
         upload_->add(std::move(buffer_));
-        buffer_ = Bytes();
+        buffer_ = upload_->take_spare();
     }
 
     Client &client_;
