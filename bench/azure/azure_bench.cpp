@@ -82,6 +82,7 @@ public:
         curl_slist *list = nullptr;
         for (const auto &[n, v] : headers) list = curl_slist_append(list, (n + ": " + v).c_str());
         list = curl_slist_append(list, "Expect:");
+        list = curl_slist_append(list, "Content-Type:");  // libcurl's form type is not signed
         curl_easy_reset(curl_);
         std::string url = origin_ + path;
         curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
