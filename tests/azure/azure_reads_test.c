@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -245,6 +246,55 @@ static void test_mismatched_checksum_is_corrupt(void **state) {
     ASSERT_OK(kvps_delete(g_store, k));
 }
 
+/* A byte flipped in Azurite's own copy of a value (its extent files under KVPS_TEST_AZ_DATA,
+ * found by a marker in the value): every read path fails with KVPS_CORRUPT (the emulator does
+ * not check its stored MD5 on reads; kvps's CRC32C does). */
+static void test_flipped_byte_is_corrupt(void **state) {
+    (void)state;
+    const char *data_dir = getenv("KVPS_TEST_AZ_DATA");
+    if (!data_dir) fail_msg("KVPS_TEST_AZ_DATA is not set (tests/azure/server.sh sets it)");
+    char marker[64], value[256];
+    snprintf(marker, sizeof marker, "flip-marker-%ld-%ld", (long)getpid(), (long)time(NULL));
+    snprintf(value, sizeof value, "%s and the rest of the value", marker);
+    const char *k = "checksum/flipped";
+    ASSERT_OK(kvps_put(g_store, k, value, strlen(value)));
+    char *cmd = NULL;
+    if (asprintf(&cmd, "grep -rlF '%s' '%s'", marker, data_dir) < 0) abort();
+    FILE *p = popen(cmd, "r");
+    char path[4096] = "";
+    if (!p || !fgets(path, sizeof path, p)) fail_msg("the value is in no file under %s", data_dir);
+    pclose(p);
+    free(cmd);
+    path[strcspn(path, "\n")] = '\0';
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    char *all = malloc((size_t)size);
+    fseek(f, 0, SEEK_SET);
+    assert_int_equal(fread(all, 1, (size_t)size, f), (size_t)size);
+    char *at = memmem(all, (size_t)size, marker, strlen(marker));
+    assert_non_null(at);
+    fseek(f, (long)(at - all), SEEK_SET);
+    fputc(at[0] ^ 0x20, f); /* 'f' -> 'F' */
+    fclose(f);
+    free(all);
+    void *got = NULL;
+    size_t n = 0;
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get(g_store, k, &got, &n));
+    ASSERT_MESSAGE_HAS("checksum/flipped");
+    char buf[256];
+    ASSERT_STATUS(KVPS_CORRUPT, kvps_get_into(g_store, k, 0, buf, sizeof buf, &n));
+    kvps_reader *r = NULL;
+    ASSERT_OK(kvps_reader_open(g_store, k, 0, KVPS_TO_END, &r));
+    kvps_status last;
+    while ((last = kvps_reader_read(r, buf, 7, &n)) == KVPS_OK && n > 0) {
+    }
+    assert_int_equal(last, KVPS_CORRUPT);
+    kvps_reader_close(r);
+    ASSERT_OK(kvps_delete(g_store, k));
+}
+
 static char g_log[1 << 16];
 static size_t g_posts, g_deletes;
 
@@ -354,6 +404,7 @@ int main(void) {
         cmocka_unit_test(test_sas_only_store_cannot_presign),
         cmocka_unit_test(test_wrong_md5_is_refused),
         cmocka_unit_test(test_mismatched_checksum_is_corrupt),
+        cmocka_unit_test(test_flipped_byte_is_corrupt),
         cmocka_unit_test(test_batch_delete),
         cmocka_unit_test(test_batch_delete_item_error),
     };
