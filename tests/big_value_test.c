@@ -8,6 +8,7 @@
  * reads the store URL from the environment variable URL_VARIABLE (unset: skip with exit 77,
  * fail when CI=true) and the size in bytes from SIZE_VARIABLE (default 1 GiB).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
