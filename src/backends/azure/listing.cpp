@@ -46,7 +46,6 @@ ListResult AzureBackend::list(std::string_view prefix, std::string_view token, s
 // 3.37 cuts such a delimiter's BlobPrefix after its first character ("b/" for "b/c" with "/c").
 ListResult AzureBackend::list_with(const ListQuery &query) {
     if (query.delimiter.size() > 1) return Backend::list_with(query);
-    const std::string &store_prefix = client_.settings().prefix;
     std::string after(query.start_after), marker;
     if (!query.token.empty()) read_token(query.token, after, marker);
     ListResult out;
@@ -55,7 +54,7 @@ ListResult AzureBackend::list_with(const ListQuery &query) {
         Call call;
         call.query = {{"restype", "container"},
                       {"comp", "list"},
-                      {"prefix", store_prefix + std::string(query.prefix)},
+                      {"prefix", std::string(query.prefix)},
                       {"maxresults", std::to_string(std::min<size_t>(query.limit - items, 5000))}};
         if (!query.delimiter.empty())
             call.query.emplace_back("delimiter", std::string(query.delimiter));
@@ -72,12 +71,8 @@ ListResult AzureBackend::list_with(const ListQuery &query) {
         };
         std::vector<Item> merged;
         merged.reserve(page.blobs.size() + page.prefixes.size());
-        for (const ListedBlob &b : page.blobs)
-            if (std::string_view(b.name).starts_with(store_prefix))
-                merged.push_back(Item{b.name.substr(store_prefix.size()), &b});
-        for (const std::string &p : page.prefixes)
-            if (std::string_view(p).starts_with(store_prefix))
-                merged.push_back(Item{p.substr(store_prefix.size()), nullptr});
+        for (const ListedBlob &b : page.blobs) merged.push_back(Item{b.name, &b});
+        for (const std::string &p : page.prefixes) merged.push_back(Item{p, nullptr});
         std::sort(merged.begin(), merged.end());
         for (Item &item : merged) {
             if (item.name <= after) continue;
