@@ -10,6 +10,7 @@
 #   3. the full disk: a 1 MiB tmpfs (where mountable) and RLIMIT_FSIZE, both layouts
 #   4. ThreadSanitizer: 16 threads x 2,000 operations on one handle of each backend
 #   5. each libFuzzer target for 10 minutes (scripts/fuzz.sh 600)
+#   6. az://: a 1 GiB value streamed through Azurite at peak RSS under 64 MiB (ctest: 256 MiB)
 # Starts its own S3 servers (tests/s3/servers.sh) and stops them at the end.
 # KVPS_LONG_STEPS="faults crash disk tsan fuzz" picks steps; KVPS_CRASH_KILLS and
 # KVPS_FUZZ_SECONDS shorten them on a busy machine (the figures then say so).
@@ -20,7 +21,7 @@ jobs=${KVPS_JOBS:-2}
 seed=${KVPS_SEED:-$(date +%s)}
 kills=${KVPS_CRASH_KILLS:-1000}
 fuzz_seconds=${KVPS_FUZZ_SECONDS:-600}
-steps=" ${KVPS_LONG_STEPS:-faults crash disk tsan fuzz} "
+steps=" ${KVPS_LONG_STEPS:-faults crash disk tsan fuzz azbig} "
 wanted() { [[ "$steps" == *" $1 "* ]]; }
 
 state=$(mktemp -d)
@@ -62,6 +63,17 @@ tsan_long() {
 }
 wanted tsan && step "tsan: 16 threads x 2000 operations per backend" tsan_long
 wanted fuzz && step "fuzz: $fuzz_seconds s per target" "$root/scripts/fuzz.sh" "$fuzz_seconds"
+az_big() {
+    local st rc=0
+    st=$(mktemp -d)
+    "$root/tests/azure/server.sh" start "$st" >/dev/null || return 1
+    (source "$st/env.sh" && KVPS_AZ_BIG_SIZE=1073741824 \
+        "$build/tests/azure/azure_big_value_test" KVPS_TEST_AZ_URL KVPS_AZ_BIG_SIZE) || rc=1
+    "$root/tests/azure/server.sh" stop "$st" >/dev/null 2>&1
+    rm -rf "$st"
+    return $rc
+}
+wanted azbig && step "az://: 1 GiB streamed through Azurite, peak RSS under 64 MiB" az_big
 
 if ((${#failed[@]})); then
     printf 'failed: %s\n' "${failed[@]}"

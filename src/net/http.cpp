@@ -169,7 +169,9 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
             return 0;  // aborts the transfer before any of the body is read
         }
         try {  // one allocation for the whole body
-            if (!x->streaming && length < (uint64_t{1} << 40))
+            // (A HEAD's Content-Length is the value's size, and no body follows.)
+            if (!x->streaming && length < (uint64_t{1} << 40) &&
+                std::string_view(x->request->method) != "HEAD")
                 sink(x).reserve(static_cast<size_t>(length));
         } catch (...) {
             x->error = std::current_exception();

@@ -94,6 +94,7 @@ start() {
         echo "export KVPS_TEST_AZ_ACCOUNT=$ACCOUNT"
         echo "export KVPS_TEST_AZ_KEY='$KEY'"
         echo "export KVPS_TEST_AZ_CONTAINER=$CONTAINER"
+        echo "export KVPS_TEST_AZ_DATA='$work/data'"
         echo "export KVPS_TEST_AZ_CONNECTION_STRING='DefaultEndpointsProtocol=http;AccountName=$ACCOUNT;AccountKey=$KEY;BlobEndpoint=$endpoint;'"
     } >"$state/env.sh"
     cat "$state/env.sh"

@@ -15,6 +15,7 @@ extern "C" {
 
 #include <string>
 
+#include "sas.hpp"
 #include "shared_key.hpp"
 #include "spi/text.hpp"
 
@@ -65,10 +66,32 @@ static void test_list(void **) {
                         "IySsobmlyhR87zn0aM47bYa08E2mfdccOAG8pqN8+GM=");
 }
 
+// A service SAS (signed version 2021-12-02: 16 lines, the resource not encoded): the read one
+// and the write one, signatures computed with the openssl CLI as above over
+//   printf 'r\n\n2026-12-01T15:00:00Z\n/blob/devstoreaccount1/mycontainer/app/a b.txt'
+//          '\n\n\n\n2021-12-02\nb\n\n\n\n\n\n\n'
+static void test_service_sas(void **) {
+    BlobSas read{"devstoreaccount1", "mycontainer", "app/a b.txt", "r", "2026-12-01T15:00:00Z"};
+    const char *expected =
+        "r\n\n2026-12-01T15:00:00Z\n/blob/devstoreaccount1/mycontainer/app/a b.txt\n\n\n\n"
+        "2021-12-02\nb\n\n\n\n\n\n\n";
+    assert_string_equal(sas_string_to_sign(read).c_str(), expected);
+    assert_string_equal(sas_query(read, key()).c_str(),
+                        "sv=2021-12-02&sr=b&sp=r&se=2026-12-01T15%3A00%3A00Z&sig="
+                        "Osvtvg1j9iGC62qVT9iyGP9ijTVuholpRdpk9SjWQq8%3D");
+    BlobSas write = read;
+    write.permissions = "cw";
+    assert_string_equal(sas_query(write, key()).c_str(),
+                        "sv=2021-12-02&sr=b&sp=cw&se=2026-12-01T15%3A00%3A00Z&sig="
+                        "muULZcpNVqoI%2Fi%2FG%2BeueSLXPvB8cFPZ2f0FFHy7rGtk%3D");
+    assert_string_equal(iso8601(1796137200).c_str(), "2026-12-01T15:00:00Z");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_block),
         cmocka_unit_test(test_list),
+        cmocka_unit_test(test_service_sas),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

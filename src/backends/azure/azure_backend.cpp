@@ -7,6 +7,7 @@
 
 #include "blocks.hpp"
 #include "properties.hpp"
+#include "spi/checksum.hpp"
 #include "spi/error.hpp"
 #include "xml.hpp"
 
@@ -14,8 +15,10 @@ namespace kvps::azure {
 namespace {
 
 Metadata metadata_of(const HttpResponse &response, uint64_t size) {
-    return Metadata(size, http_date_ns(response.last_modified), plain_etag(response.etag),
-                    properties_of(response));
+    Metadata meta(size, http_date_ns(response.last_modified), plain_etag(response.etag),
+                  properties_of(response));
+    meta.crc32c = stored_crc32c(response);
+    return meta;
 }
 
 // A failed write's answer: a failed condition names the key and the condition; anything else
@@ -100,6 +103,8 @@ std::string put_blob(Client &client, const std::string &full_key, const void *da
     call.blob = full_key;
     call.headers = write_headers(options, false);
     call.headers.emplace_back("x-ms-blob-type", "BlockBlob");
+    Pairs checksum = checksum_header(crc32c(data, size));
+    call.headers.insert(call.headers.end(), checksum.begin(), checksum.end());
     call.headers.emplace_back("Content-MD5", md5);  // checked on arrival, kept as the blob's
     call.body = data;
     call.body_size = size;
@@ -139,6 +144,8 @@ static std::string write_value(Client &client, const std::string &full, const vo
         upload.add_borrowed(bytes + at, std::min<size_t>(block, size - at));
     Pairs headers = write_headers(options, true);
     headers.emplace_back("x-ms-blob-content-md5", md5);
+    Pairs checksum = checksum_header(crc32c(data, size));
+    headers.insert(headers.end(), checksum.begin(), checksum.end());
     Retry retry = options && options->conditional() ? Retry::ServerAnswers : Retry::Always;
     return finish_write(
         client, full, options, [&](bool *lost) { return upload.commit(headers, retry, lost); },
@@ -161,6 +168,18 @@ std::optional<Bytes> AzureBackend::get(std::string_view key) {
     HttpResponse response = client_.send(call);
     if (missing_blob(response)) return std::nullopt;
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
+    return std::move(response.body);
+}
+
+std::optional<Bytes> AzureBackend::get_checked(std::string_view key,
+                                               std::optional<uint32_t> &crc32c) {
+    std::string full = client_.full_key(key);
+    Call call;
+    call.blob = full;
+    HttpResponse response = client_.send(call);
+    if (missing_blob(response)) return std::nullopt;
+    if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
+    crc32c = stored_crc32c(response);
     return std::move(response.body);
 }
 
@@ -220,6 +239,7 @@ std::optional<uint64_t> AzureBackend::get_into(std::string_view key, uint64_t of
                  "az: " + client_.describe("GET", full) + ": the answer has no Content-Length");
         return *response.content_length;
     }
+    if (offset == 0) crc32c = stored_crc32c(response);
     return response.buffered;
 }
 
@@ -236,24 +256,6 @@ void AzureBackend::remove(std::string_view key) {
     HttpResponse response = client_.send(call);
     if (succeeded(response) || missing_blob(response)) return;
     client_.fail_answer(response, client_.describe("DELETE", full));
-}
-
-ListResult AzureBackend::list(std::string_view prefix, std::string_view token, size_t limit) {
-    Call call;
-    call.query = {{"restype", "container"},
-                  {"comp", "list"},
-                  {"prefix", std::string(prefix)},
-                  {"maxresults", std::to_string(std::min<size_t>(limit, 5000))}};
-    if (!token.empty()) call.query.emplace_back("marker", std::string(token));
-    HttpResponse response = client_.send(call);
-    if (!succeeded(response)) client_.fail_answer(response, client_.describe("List Blobs", ""));
-    ListBlobsPage page = parse_list_blobs(
-        std::string_view(response.body.data() ? response.body.data() : "", response.body.size()));
-    ListResult out;
-    for (ListedBlob &b : page.blobs)
-        out.entries.push_back(Entry{std::move(b.name), b.size, b.mtime_ns, plain_etag(b.etag)});
-    out.next = page.next_marker;
-    return out;
 }
 
 std::unique_ptr<Reader> AzureBackend::open_reader(std::string_view key, uint64_t offset,
@@ -279,7 +281,8 @@ std::string AzureBackend::copy(std::string_view from, std::string_view to,
         return Backend::copy(from, to, options);
     std::string source = client_.full_key(from), target = client_.full_key(to);
     std::string source_etag;
-    if (!head_blob(client_, source, &source_etag))
+    std::optional<Metadata> source_meta = head_blob(client_, source, &source_etag);
+    if (!source_meta)
         fail(KVPS_NOT_FOUND, "cannot copy key " + quote(from) + ": it does not exist");
     Call call;
     call.method = "PUT";
@@ -288,6 +291,11 @@ std::string AzureBackend::copy(std::string_view from, std::string_view to,
                     {"x-ms-source-if-match", source_etag}};
     if (options.metadata) {
         Pairs meta = metadata_headers(*options.metadata);
+        // New metadata replaces all of it: the source's checksum goes along (the same bytes).
+        if (source_meta->crc32c) {
+            Pairs checksum = checksum_header(*source_meta->crc32c);
+            meta.insert(meta.end(), checksum.begin(), checksum.end());
+        }
         call.headers.insert(call.headers.end(), meta.begin(), meta.end());
     }
     Pairs condition = condition_headers(options);

@@ -18,12 +18,16 @@ public:
     std::optional<Metadata> stat(std::string_view key) override;
     void remove(std::string_view key) override;
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override;
+    ListResult list_with(const ListQuery &query) override;
     std::optional<Bytes> get_range(std::string_view key, uint64_t offset, uint64_t length) override;
     std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
                                         uint64_t length) override;
     std::unique_ptr<Writer> open_writer(std::string_view key) override;
+    void delete_many(std::span<DeleteItem> items) override;
     std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer,
                                      size_t capacity, std::optional<uint32_t> &crc32c) override;
+    std::string presign(std::string_view key, std::string_view method,
+                        uint64_t expires_seconds) override;
 
     // ---- conditional writes, properties, copy
     std::string put_with(std::string_view key, const void *data, size_t size,
@@ -31,6 +35,8 @@ public:
     std::unique_ptr<Writer> open_writer_with(std::string_view key,
                                              const PutOptions &options) override;
     std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override;
+    std::optional<Bytes> get_checked(std::string_view key,
+                                     std::optional<uint32_t> &crc32c) override;
     std::string copy(std::string_view from, std::string_view to,
                      const PutOptions &options) override;
 

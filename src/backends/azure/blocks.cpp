@@ -70,10 +70,19 @@ void BlockUpload::launch(const void *data, size_t size, Bytes owned) {
     std::snprintf(number, sizeof number, "%08zu", ids_.size());
     std::string id = base64_encode("kvps" + id_stem_ + number);
     ids_.push_back(id);
-    in_flight_.push_back(
-        std::async(std::launch::async, [this, id, data, size, owned = std::move(owned)] {
-            put_block(id, owned.size() ? owned.data() : data, owned.size() ? owned.size() : size);
-        }));
+    // A deque's elements stay where they are when others come and go at its ends.
+    owned_.push_back(std::move(owned));
+    if (owned_.back().size()) {
+        data = owned_.back().data();
+        size = owned_.back().size();
+    }
+    try {
+        in_flight_.push_back(
+            std::async(std::launch::async, [this, id, data, size] { put_block(id, data, size); }));
+    } catch (...) {
+        owned_.pop_back();
+        throw;
+    }
 }
 
 void BlockUpload::add(Bytes data) {
@@ -98,7 +107,13 @@ void BlockUpload::add_borrowed(const void *data, size_t size) {
 void BlockUpload::wait_oldest() {
     std::future<void> oldest = std::move(in_flight_.front());
     in_flight_.pop_front();
+    Bytes buffer = std::move(owned_.front());  // the same memory: the block may still be sending
+    owned_.pop_front();
     oldest.get();  // rethrows the block's failure
+    if (buffer.size()) {
+        buffer.resize(0);
+        spare_ = std::move(buffer);
+    }
 }
 
 HttpResponse BlockUpload::commit(Pairs headers, Retry retry, bool *lost_answer) {

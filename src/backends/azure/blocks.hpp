@@ -43,6 +43,9 @@ public:
     // data to stay valid until commit() or abort() returns. Throws the first failure.
     void add(Bytes data);
     void add_borrowed(const void *data, size_t size);
+    // The buffer of a block already sent (empty, its capacity kept), for the next add(): a
+    // writer cycles through the same concurrency + 1 buffers instead of allocating each block.
+    Bytes take_spare() { return std::move(spare_); }
 
     // Waits for every block and sends Put Block List with extra headers (content type,
     // metadata, condition, x-ms-blob-content-md5). Returns the answer, whatever its status.
@@ -60,6 +63,8 @@ private:
     std::string id_stem_;  // random per upload, so concurrent writers' blocks never collide
     std::vector<std::string> ids_;
     std::deque<std::future<void>> in_flight_;
+    std::deque<Bytes> owned_;  // the buffers of add()'s blocks in flight, beside in_flight_
+    Bytes spare_;
 };
 
 }  // namespace kvps::azure

@@ -188,6 +188,21 @@ HttpResponse Client::send(const Call &call) {
     }
 }
 
+Client::SubRequest Client::sub_request(const char *method, std::string_view full_key,
+                                       Pairs headers) const {
+    SubRequest out;
+    std::string path = path_of(full_key);
+    out.target = settings_.sas.empty() ? path : path + "?" + settings_.sas;
+    headers.emplace_back("x-ms-date", http_date_now());
+    if (!settings_.key.empty()) {
+        Pairs no_query;
+        SignedRequest signing{method, settings_.account, path, no_query, headers, 0};
+        headers.emplace_back("Authorization", shared_key_authorization(signing, settings_.key));
+    }
+    out.headers = std::move(headers);
+    return out;
+}
+
 void Client::fail_answer(const HttpResponse &response, std::string_view what) const {
     ErrorBody error = parse_error(body_of(response));
     std::string code = error_code(response);

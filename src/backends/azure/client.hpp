@@ -88,6 +88,14 @@ public:
     // The service's error code of an answer: x-ms-error-code, else the body's <Code>.
     static std::string error_code(const HttpResponse &response);
 
+    // A Blob Batch sub-request, authorized as a call is (a Shared Key signature over its
+    // headers, or the SAS token on its target): the request line's target and the headers.
+    struct SubRequest {
+        std::string target;
+        Pairs headers;
+    };
+    SubRequest sub_request(const char *method, std::string_view full_key, Pairs headers) const;
+
     // "GET 'key'" for messages.
     std::string describe(std::string_view method, std::string_view full_key) const;
     // Removes the key and SAS token from a text (defence in depth: they are never put in one).

@@ -3,9 +3,23 @@
 
 #include <algorithm>
 
+#include "spi/checksum.hpp"
 #include "spi/text.hpp"
 
 namespace kvps::azure {
+namespace {
+constexpr std::string_view kChecksumName = "kvps_crc32c";
+}  // namespace
+
+Pairs checksum_header(uint32_t crc) {
+    return {{"x-ms-meta-" + std::string(kChecksumName), crc32c_hex(crc)}};
+}
+
+std::optional<uint32_t> stored_crc32c(const net::HttpResponse &response) {
+    for (auto &[name, value] : response.headers_with_prefix("x-ms-meta-"))
+        if (lower(name) == kChecksumName) return crc32c_from_hex(value);
+    return std::nullopt;
+}
 
 std::string encode_metadata_name(std::string_view name) {
     std::string out;
@@ -69,6 +83,7 @@ Properties properties_of(const net::HttpResponse &response) {
     Properties out;
     out.content_type = response.content_type;
     for (auto &[name, value] : response.headers_with_prefix("x-ms-meta-")) {
+        if (lower(name) == kChecksumName) continue;  // kvps's own (stored_crc32c)
         std::optional<std::string> decoded = decode_metadata_name(name);
         out.metadata.emplace_back(decoded ? *decoded : name, value);
     }

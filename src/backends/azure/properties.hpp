@@ -27,6 +27,13 @@ Pairs condition_headers(const PutOptions &options);
 // The properties an answer (Get Blob, Get Blob Properties) carries.
 Properties properties_of(const net::HttpResponse &response);
 
+// kvps's CRC32C of the whole value (spi/checksum.hpp), stored as metadata "kvps_crc32c" (a name
+// no user's name escapes to: "_cr" is not an escape) in 8 hex digits. The service has no
+// CRC32C of its own; its Content-MD5 guards each request on the way in.
+Pairs checksum_header(uint32_t crc);
+// The CRC32C an answer carries; nullopt when none (a value another tool wrote).
+std::optional<uint32_t> stored_crc32c(const net::HttpResponse &response);
+
 // An ETag as kvps shows it: without quotes, at most KVPS_ETAG_MAX - 1 bytes.
 std::string plain_etag(std::string_view etag);
 

@@ -12,13 +12,15 @@ namespace {
 
 class AzureReader final : public Reader {
 public:
-    AzureReader(Client &client, std::string key, std::string etag, uint64_t value_size, Span64 span)
+    AzureReader(Client &client, std::string key, std::string etag, uint64_t value_size, Span64 span,
+                std::optional<uint32_t> crc32c)
         : client_(client),
           key_(std::move(key)),
           etag_(std::move(etag)),
           value_size_(value_size),
           next_(span.start),
-          end_(span.start + span.count) {}
+          end_(span.start + span.count),
+          crc32c_(crc32c) {}
 
     size_t read(void *buffer, size_t capacity) override {
         if (taken_ == piece_.size()) {
@@ -41,6 +43,7 @@ public:
 
     uint64_t value_size() const override { return value_size_; }
     std::string etag() const override { return std::string(strip_quotes(etag_)); }
+    std::optional<uint32_t> checksum() const override { return crc32c_; }
 
 private:
     void fetch() {
@@ -76,6 +79,7 @@ private:
     uint64_t next_, end_;  // the next byte to fetch, the end of the range
     Bytes piece_;          // fetched, not yet read past taken_
     size_t taken_ = 0;
+    std::optional<uint32_t> crc32c_;  // stored with the version being read
 };
 
 }  // namespace
@@ -86,7 +90,7 @@ std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64
     std::optional<Metadata> meta = head_blob(client, full_key, &etag);
     if (!meta) return nullptr;
     return std::make_unique<AzureReader>(client, std::move(full_key), std::move(etag), meta->size,
-                                         clamp_range(meta->size, offset, length));
+                                         clamp_range(meta->size, offset, length), meta->crc32c);
 }
 
 }  // namespace kvps::azure

@@ -5,6 +5,8 @@
 
 #include "azure_backend.hpp"
 #include "blocks.hpp"
+#include "properties.hpp"
+#include "spi/checksum.hpp"
 #include "spi/error.hpp"
 
 namespace kvps::azure {
@@ -21,6 +23,7 @@ public:
         check_usable();
         try {
             md5_.update(data, size);
+            crc_ = crc32c(data, size, crc_);
             const char *bytes = static_cast<const char *>(data);
             size_t block = static_cast<size_t>(client_.settings().block_size);
             while (size > 0) {
@@ -49,6 +52,8 @@ public:
         Pairs headers = write_headers(options, true);
         std::string md5 = md5_.base64();
         headers.emplace_back("x-ms-blob-content-md5", md5);
+        Pairs checksum = checksum_header(crc_);
+        headers.insert(headers.end(), checksum.begin(), checksum.end());
         Retry retry = options && options->conditional() ? Retry::ServerAnswers : Retry::Always;
         etag_ = finish_write(
             client_, key_, options,
@@ -70,13 +75,14 @@ private:
     void flush() {
         if (!upload_) upload_.emplace(client_, key_);
         upload_->add(std::move(buffer_));
-        buffer_ = Bytes();
+        buffer_ = upload_->take_spare();
     }
 
     Client &client_;
     std::string key_;
     std::optional<PutOptions> options_;
     Md5 md5_;
+    uint32_t crc_ = 0;  // CRC32C of everything written
     Bytes buffer_;
     std::optional<BlockUpload> upload_;
     bool failed_ = false;

@@ -37,6 +37,11 @@ ErrorBody parse_error(std::string_view document) {
     return out;
 }
 
+// A name the service marks Encoded="true" comes percent-encoded (characters XML cannot carry).
+static std::string name_of(const XmlNode &name) {
+    return name.attribute("Encoded") == "true" ? percent_decode(name.text, "blob name") : name.text;
+}
+
 ListBlobsPage parse_list_blobs(std::string_view document) {
     XmlNode root = parse_xml(document, "List Blobs");
     ListBlobsPage page;
@@ -44,13 +49,15 @@ ListBlobsPage parse_list_blobs(std::string_view document) {
     const XmlNode *blobs = root.child("Blobs");
     if (!blobs) return page;
     for (const XmlNode &b : blobs->children) {
+        if (b.name == "BlobPrefix") {
+            if (const XmlNode *name = b.child("Name")) page.prefixes.push_back(name_of(*name));
+            continue;
+        }
         if (b.name != "Blob") continue;
         ListedBlob out;
         const XmlNode *name = b.child("Name");
         if (!name) continue;
-        // A name with characters XML cannot carry comes percent-encoded, marked Encoded="true".
-        out.name = name->attribute("Encoded") == "true" ? percent_decode(name->text, "blob name")
-                                                        : name->text;
+        out.name = name_of(*name);
         if (const XmlNode *p = b.child("Properties")) {
             out.size = std::strtoull(p->child_text("Content-Length").c_str(), nullptr, 10);
             out.mtime_ns = http_date_ns(p->child_text("Last-Modified"));

@@ -33,7 +33,8 @@ struct ListedBlob {
 };
 struct ListBlobsPage {
     std::vector<ListedBlob> blobs;
-    std::string next_marker;  // "" = the listing is complete
+    std::vector<std::string> prefixes;  // BlobPrefix names (a listing with a delimiter)
+    std::string next_marker;            // "" = the listing is complete
 };
 // An EnumerationResults answer of List Blobs.
 ListBlobsPage parse_list_blobs(std::string_view document);
