@@ -132,3 +132,80 @@ func TestContextCancelsOnEveryStore(t *testing.T) {
 		}
 	})
 }
+
+// A writer bound to a context that ends midway is aborted: Write and Close return ctx.Err(),
+// and the old value stays. A reader bound to one stops reading.
+func TestContextAbortsWriterAndReader(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *kvps.Store) {
+		mustPut(t, s, "cw/k", "old")
+		ctx, cancel := context.WithCancel(context.Background())
+		w, err := s.NewWriterContext(ctx, "cw/k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunk := bytes.Repeat([]byte("w"), 1<<20)
+		if _, err := w.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		for i := 0; i < 100; i++ { // the abort runs on a goroutine of the context's
+			if _, err = w.Write(chunk); err != nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Write after cancel = %v, want context.Canceled", err)
+		}
+		if err := w.Close(); !errors.Is(err, context.Canceled) {
+			t.Errorf("Close after cancel = %v, want context.Canceled", err)
+		}
+		w.Abort() // harmless
+		if got := mustGet(t, s, "cw/k"); got != "old" {
+			t.Errorf("an aborted writer changed the value to %d bytes", len(got))
+		}
+
+		// Not cancelled: it commits as NewWriter does.
+		ctx2, cancel2 := context.WithCancel(context.Background())
+		w, err = s.NewWriterWithContext(ctx2, "cw/k", &kvps.PutOptions{ContentType: "text/plain"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte("new")); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		cancel2() // after the commit: nothing happens
+		if got := mustGet(t, s, "cw/k"); got != "new" {
+			t.Errorf("value = %q, want new", got)
+		}
+
+		ctx3, cancel3 := context.WithCancel(context.Background())
+		r, err := s.NewReaderContext(ctx3, "cw/k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1)
+		if _, err := r.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		cancel3()
+		for i := 0; i < 100; i++ {
+			if _, err = r.Read(buf); err != nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Read after cancel = %v, want context.Canceled", err)
+		}
+		r.Close()
+		cancelled, stop := context.WithCancel(context.Background())
+		stop()
+		if _, err := s.NewWriterContext(cancelled, "cw/x"); !errors.Is(err, context.Canceled) {
+			t.Errorf("NewWriterContext(done ctx) = %v", err)
+		}
+	})
+}
