@@ -697,6 +697,68 @@ KVPS_API kvps_op *kvps_queue_next(kvps_queue *queue);
  * ops still pending that name it complete without being pushed anywhere. */
 KVPS_API void kvps_queue_free(kvps_queue *queue);
 
+/* ---- More asynchronous operations: put_with, get_with, copy, rename, and the batch calls.
+ * Everything said above holds for them (completion, cancellation, deadlines, lifetimes). Their
+ * inputs are copied, put_options included (checked before the call returns, as the blocking
+ * call checks them; its etag_out must be NULL: the etag a write made is read from the op with
+ * kvps_op_etag). kvps_list_async above is already the asynchronous form of kvps_list_with. */
+
+/* The asynchronous forms of kvps_put_with, kvps_copy and kvps_rename (put_options may be NULL;
+ * a non-NULL etag_out in it is KVPS_INVALID_ARGUMENT). Their result is the op's status, and the
+ * etag of the value they made (kvps_op_etag). */
+KVPS_API kvps_status kvps_put_with_async(kvps_store *store, const char *key, const void *data,
+                                         size_t size, const kvps_put_options *put_options,
+                                         const kvps_async_options *options, kvps_op **op);
+KVPS_API kvps_status kvps_copy_async(kvps_store *store, const char *from, const char *to,
+                                     const kvps_put_options *put_options,
+                                     const kvps_async_options *options, kvps_op **op);
+KVPS_API kvps_status kvps_rename_async(kvps_store *store, const char *from, const char *to,
+                                       const kvps_put_options *put_options,
+                                       const kvps_async_options *options, kvps_op **op);
+
+/* The etag of the value a completed put_with, copy or rename op made, into etag (KVPS_ETAG_MAX
+ * bytes, NUL-terminated). Returns the op's status when that is not KVPS_OK (etag untouched);
+ * KVPS_INVALID_ARGUMENT when op is pending or another kind of op. */
+KVPS_API kvps_status kvps_op_etag(kvps_op *op, char *etag);
+
+/* The asynchronous form of kvps_get_with: the value comes from kvps_op_value, and the stat
+ * info of that same version from kvps_op_stat. */
+KVPS_API kvps_status kvps_get_with_async(kvps_store *store, const char *key,
+                                         const kvps_async_options *options, kvps_op **op);
+
+/* The asynchronous forms of kvps_put_many, kvps_get_many and kvps_delete_many. keys (and data,
+ * sizes) are copied, and are checked as the blocking calls check them: a NULL array where one is
+ * needed is KVPS_INVALID_ARGUMENT and no op is made; a bad key is that item's status. The op's
+ * status is what the blocking call returns (the first failed item's); the items' own results
+ * come from kvps_op_statuses, kvps_op_item_error and (get_many) kvps_op_item_value. */
+KVPS_API kvps_status kvps_put_many_async(kvps_store *store, size_t n, const char *const *keys,
+                                         const void *const *data, const size_t *sizes,
+                                         const kvps_async_options *options, kvps_op **op);
+KVPS_API kvps_status kvps_get_many_async(kvps_store *store, size_t n, const char *const *keys,
+                                         const kvps_async_options *options, kvps_op **op);
+KVPS_API kvps_status kvps_delete_many_async(kvps_store *store, size_t n, const char *const *keys,
+                                            const kvps_async_options *options, kvps_op **op);
+
+/* Copies the n item statuses of a completed batch op into statuses (n as given to the call).
+ * An op cancelled (or timed out) before it started gives every item the op's status. Returns
+ * the op's status (and sets kvps_last_error() to its message); KVPS_INVALID_ARGUMENT when op is
+ * pending or not a batch op. */
+KVPS_API kvps_status kvps_op_statuses(kvps_op *op, kvps_status *statuses);
+
+/* The message of item i of a completed batch op, as kvps_last_item_error gives it after the
+ * blocking call: "" when the item succeeded (or was not found, in get_many), when i is out of
+ * range, or when op is pending or not a batch op. Never NULL; owned by the op, valid until
+ * kvps_op_free. */
+KVPS_API const char *kvps_op_item_error(kvps_op *op, size_t i);
+
+/* The value of item i of a completed get_many op, handed over as kvps_get does (*data
+ * NUL-terminated, free with kvps_free); the op no longer holds it. Returns the item's status
+ * when that is not KVPS_OK (KVPS_NOT_FOUND for a missing key; the op's own status for an op
+ * cancelled before it started) and sets kvps_last_error() to the item's message;
+ * KVPS_INVALID_ARGUMENT when op is pending, not a get_many, i is out of range, or the value was
+ * already taken. */
+KVPS_API kvps_status kvps_op_item_value(kvps_op *op, size_t i, void **data, size_t *size);
+
 #ifdef __cplusplus
 }
 #endif

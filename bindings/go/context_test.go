@@ -176,7 +176,7 @@ func TestContextCancelledMidway(t *testing.T) {
 }
 
 // A server that accepts connections and never answers: the library waits up to its
-// request_timeout, the ...Context call returns as soon as its context is done.
+// request_timeout, the ...Context call cancels the request as soon as its context is done.
 func TestContextStopsWaiting(t *testing.T) {
 	if !needBackend(t, "s3") {
 		return
@@ -224,15 +224,15 @@ func TestContextStopsWaiting(t *testing.T) {
 	if waited > 1500*time.Millisecond {
 		t.Errorf("GetContext returned after %v, want about 100ms: it waited for the library", waited)
 	}
-	// Close waits for the call left in the background, which the request timeout bounds.
+	// The call was cancelled, not left in the background: Close has nothing to wait for.
 	start = time.Now()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	closed := time.Since(start)
-	t.Logf("GetContext returned after %v; Close waited %v for the call in the background", waited, closed)
-	if closed < 500*time.Millisecond || closed > 30*time.Second {
-		t.Errorf("Close took %v, want about the rest of the 2s request timeout", closed)
+	t.Logf("GetContext returned after %v; Close took %v", waited, closed)
+	if closed > 500*time.Millisecond {
+		t.Errorf("Close took %v: the cancelled call kept running", closed)
 	}
 	// Without a context, the same call fails with the library's own timeout.
 	s, err = kvps.Open(url, kvps.WithOption("access_key_id", "test"), kvps.WithOption("secret_access_key", "test-secret"))

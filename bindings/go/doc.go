@@ -24,13 +24,16 @@
 //
 // # Contexts
 //
-// The ...Context variants (GetContext, PutContext, ListContext, ...) stop waiting when their
-// context is done and return ctx.Err(). The library call cannot be interrupted: it runs on a
-// goroutine of its own, is bounded by the store's own timeouts (for s3://, request_timeout
-// and max_attempts), and finishes in the background; Store.Close waits for it. Everything
-// such a call reads or writes is C memory it owns (PutContext copies the value first), so
-// the caller may reuse its buffers as soon as the call returns. With a context that can never
-// be cancelled (context.Background()) the call runs directly, without a copy.
+// The ...Context variants of Get, GetRange, Put, Stat, Delete and ListPage (and List) run on
+// the library's asynchronous API: when their context is done they cancel the operation
+// itself (kvps_op_cancel), wait for it to stop (promptly: see kvps.h, "Cancellation"), and
+// return ctx.Err(). A write stopped that way changed nothing: the old value stays. An
+// operation that could no longer be stopped (it completed meanwhile) returns its own result.
+// The other ...Context variants stop waiting when their context is done and return ctx.Err():
+// their library call runs on a goroutine of its own, bounded by the store's own timeouts, and
+// finishes in the background; Store.Close waits for it. Everything such a call reads or writes
+// is C memory it owns, so the caller may reuse its buffers as soon as the call returns. With a
+// context that can never be cancelled (context.Background()) every call runs directly.
 //
 // # Building
 //

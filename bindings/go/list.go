@@ -36,7 +36,7 @@ func (s *Store) ListPage(prefix, cursor string, pageSize int) (Page, error) {
 	return s.ListPageContext(context.Background(), prefix, cursor, pageSize)
 }
 
-// ListPageContext is ListPage that stops waiting when ctx is done.
+// ListPageContext is ListPage that is cancelled when ctx is done.
 func (s *Store) ListPageContext(ctx context.Context, prefix, cursor string, pageSize int) (Page, error) {
 	if pageSize < 0 {
 		return Page{}, invalid(StatusInvalidArgument, "list", "", "negative page size")
@@ -51,13 +51,7 @@ func (s *Store) ListPageContext(ctx context.Context, prefix, cursor string, page
 		return Page{}, err
 	}
 	var page Page
-	err = s.run(ctx, func(c *C.kvps_store) error {
-		var cpage *C.kvps_list_page
-		if err := call("list", "", func() C.kvps_status {
-			return C.kvps_list(c, cprefix, ccursor, C.size_t(pageSize), &cpage)
-		}); err != nil {
-			return err
-		}
+	fill := func(cpage *C.kvps_list_page) {
 		defer C.kvps_list_page_free(cpage)
 		n := int(C.kvps_list_page_count(cpage))
 		page.Entries = make([]Entry, n)
@@ -73,6 +67,35 @@ func (s *Store) ListPageContext(ctx context.Context, prefix, cursor string, page
 		if next := C.kvps_list_page_cursor(cpage); next != nil {
 			page.Cursor = C.GoString(next)
 		}
+	}
+	if ctx.Done() != nil {
+		defer C.free(unsafe.Pointer(cprefix))
+		defer C.free(unsafe.Pointer(ccursor))
+		err = s.runOp(ctx, "list", "", func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			lo := C.kvps_list_options{version: C.KVPS_LIST_OPTIONS_VERSION, prefix: cprefix,
+				cursor: ccursor, page_size: C.size_t(pageSize)}
+			return C.kvps_list_async(c, &lo, nil, o)
+		}, func(o *C.kvps_op) error {
+			var cpage *C.kvps_list_page
+			if err := call("list", "", func() C.kvps_status { return C.kvps_op_page(o, &cpage) }); err != nil {
+				return err
+			}
+			fill(cpage)
+			return nil
+		})
+		if err != nil {
+			return Page{}, err
+		}
+		return page, nil
+	}
+	err = s.run(ctx, func(c *C.kvps_store) error {
+		var cpage *C.kvps_list_page
+		if err := call("list", "", func() C.kvps_status {
+			return C.kvps_list(c, cprefix, ccursor, C.size_t(pageSize), &cpage)
+		}); err != nil {
+			return err
+		}
+		fill(cpage)
 		return nil
 	}, func() {
 		C.free(unsafe.Pointer(cprefix))

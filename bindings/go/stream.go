@@ -24,6 +24,10 @@ type Reader struct {
 	size int64
 	pos  int64 // the offset Read and Seek use
 	cpos int64 // where the library's reader is; ReadAt moves it, Read moves it back
+	// NewReaderContext: the context's error once it closed the reader, and what stops its
+	// watch.
+	ctxErr error
+	stop   func() bool
 }
 
 var (
@@ -69,6 +73,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 
 // readAt reads once (a short read is not the end) at off; the caller holds r.mu.
 func (r *Reader) readAt(p []byte, off int64) (int, error) {
+	if r.ctxErr != nil {
+		return 0, r.ctxErr
+	}
 	if r.c == nil {
 		return 0, ErrClosed
 	}
@@ -174,6 +181,9 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 func (r *Reader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.stop != nil {
+		r.stop()
+	}
 	if r.c != nil {
 		C.kvps_reader_close(r.c)
 		r.c = nil
@@ -193,6 +203,10 @@ type Writer struct {
 	// with the writer; etag: what the commit wrote there.
 	opts *cPutOptions
 	etag string
+	// NewWriterContext: the context's error once it aborted the writer, and what stops its
+	// watch.
+	ctxErr error
+	stop   func() bool
 }
 
 // freeOptions releases NewWriterWith's options once the writer is gone (w.mu held).
@@ -236,6 +250,9 @@ func (s *Store) NewWriter(key string) (*Writer, error) {
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.ctxErr != nil {
+		return 0, w.ctxErr
+	}
 	if w.c == nil {
 		return 0, ErrClosed
 	}
@@ -283,6 +300,12 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.stop != nil {
+		w.stop()
+	}
+	if w.ctxErr != nil {
+		return w.ctxErr
+	}
 	if w.c == nil {
 		return ErrClosed
 	}
@@ -305,6 +328,9 @@ func (w *Writer) Close() error {
 func (w *Writer) Abort() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.stop != nil {
+		w.stop()
+	}
 	if w.c != nil {
 		C.kvps_writer_abort(w.c)
 		w.c = nil

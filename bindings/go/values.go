@@ -48,7 +48,7 @@ func takeBuffer(data unsafe.Pointer, size C.size_t) []byte {
 // errors.Is(err, ErrNotFound) holds.
 func (s *Store) Get(key string) ([]byte, error) { return s.GetContext(context.Background(), key) }
 
-// GetContext is Get that stops waiting when ctx is done (see the package documentation).
+// GetContext is Get that is cancelled when ctx is done (see the package documentation).
 func (s *Store) GetContext(ctx context.Context, key string) ([]byte, error) {
 	return s.getRange(ctx, "get", key, 0, ToEnd)
 }
@@ -59,7 +59,7 @@ func (s *Store) GetRange(key string, offset, length int64) ([]byte, error) {
 	return s.GetRangeContext(context.Background(), key, offset, length)
 }
 
-// GetRangeContext is GetRange that stops waiting when ctx is done.
+// GetRangeContext is GetRange that is cancelled when ctx is done.
 func (s *Store) GetRangeContext(ctx context.Context, key string, offset, length int64) ([]byte, error) {
 	return s.getRange(ctx, "get range", key, offset, length)
 }
@@ -81,6 +81,19 @@ func (s *Store) getRange(ctx context.Context, op, key string, offset, length int
 		return nil, err
 	}
 	var value []byte
+	if ctx.Done() != nil {
+		defer C.free(unsafe.Pointer(ckey))
+		err = s.runOp(ctx, op, key, func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			if op == "get" {
+				return C.kvps_get_async(c, ckey, nil, o)
+			}
+			return C.kvps_get_range_async(c, ckey, C.uint64_t(offset), cLength(length), nil, o)
+		}, opValue(op, key, &value))
+		if err != nil {
+			return nil, err
+		}
+		return value, nil
+	}
 	err = s.run(ctx, func(c *C.kvps_store) error {
 		var data unsafe.Pointer
 		var size C.size_t
@@ -107,12 +120,18 @@ func (s *Store) Put(key string, value []byte) error {
 	return s.PutContext(context.Background(), key, value)
 }
 
-// PutContext is Put that stops waiting when ctx is done. When ctx can be cancelled the value
-// is first copied to C memory, since the library call may outlive PutContext.
+// PutContext is Put that is cancelled when ctx is done: it then returns ctx.Err() and the old
+// value is left in place (see the package documentation).
 func (s *Store) PutContext(ctx context.Context, key string, value []byte) error {
 	ckey, err := cString(key, StatusInvalidKey, "put", key, "the key")
 	if err != nil {
 		return err
+	}
+	if ctx.Done() != nil {
+		defer C.free(unsafe.Pointer(ckey))
+		return s.runOp(ctx, "put", key, func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			return C.kvps_put_async(c, ckey, asyncBytes(value), C.size_t(len(value)), nil, o)
+		}, opStatus("put", key))
 	}
 	data, release := borrowBytes(ctx, value)
 	return s.run(ctx, func(c *C.kvps_store) error {
@@ -142,13 +161,31 @@ func borrowBytes(ctx context.Context, b []byte) (data unsafe.Pointer, release fu
 // Stat returns key's metadata.
 func (s *Store) Stat(key string) (Stat, error) { return s.StatContext(context.Background(), key) }
 
-// StatContext is Stat that stops waiting when ctx is done.
+// StatContext is Stat that is cancelled when ctx is done.
 func (s *Store) StatContext(ctx context.Context, key string) (Stat, error) {
 	ckey, err := cString(key, StatusInvalidKey, "stat", key, "the key")
 	if err != nil {
 		return Stat{}, err
 	}
 	var st Stat
+	if ctx.Done() != nil {
+		defer C.free(unsafe.Pointer(ckey))
+		err = s.runOp(ctx, "stat", key, func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			return C.kvps_stat_async(c, ckey, nil, o)
+		}, func(o *C.kvps_op) error {
+			info := newStatInfo()
+			defer C.free(unsafe.Pointer(info))
+			err := call("stat", key, func() C.kvps_status { return C.kvps_op_stat(o, info) })
+			if err == nil {
+				st = statOf(info)
+			}
+			return err
+		})
+		if err != nil {
+			return Stat{}, err
+		}
+		return st, nil
+	}
 	err = s.run(ctx, func(c *C.kvps_store) error {
 		info := newStatInfo()
 		defer C.free(unsafe.Pointer(info))
@@ -167,11 +204,17 @@ func (s *Store) StatContext(ctx context.Context, key string) (Stat, error) {
 // Delete removes key. Removing a missing key is not an error.
 func (s *Store) Delete(key string) error { return s.DeleteContext(context.Background(), key) }
 
-// DeleteContext is Delete that stops waiting when ctx is done.
+// DeleteContext is Delete that is cancelled when ctx is done.
 func (s *Store) DeleteContext(ctx context.Context, key string) error {
 	ckey, err := cString(key, StatusInvalidKey, "delete", key, "the key")
 	if err != nil {
 		return err
+	}
+	if ctx.Done() != nil {
+		defer C.free(unsafe.Pointer(ckey))
+		return s.runOp(ctx, "delete", key, func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			return C.kvps_delete_async(c, ckey, nil, o)
+		}, opStatus("delete", key))
 	}
 	return s.run(ctx, func(c *C.kvps_store) error {
 		return call("delete", key, func() C.kvps_status { return C.kvps_delete(c, ckey) })

@@ -51,11 +51,12 @@ cd "$here"
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# The `async` feature is on in every run, so its code and tests are checked too.
+cargo clippy --workspace --all-targets --locked --features kvps/async -- -D warnings
 echo "== cargo doc (warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked -q
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked -q --features kvps/async
 echo "== cargo test"
-cargo test --workspace --locked -j2
+cargo test --workspace --locked -j2 --features kvps/async
 # The FFI layer's memory handling (every buffer, page and handle freed once, nothing read out
 # of bounds) under valgrind, on the backends that need no server.
 if command -v valgrind >/dev/null; then
@@ -65,6 +66,7 @@ if command -v valgrind >/dev/null; then
   export "CARGO_TARGET_${host}_RUNNER=$runner"
   cargo test -p kvps --locked -j2 --test api --test log
   cargo test -p kvps --locked -j2 --test backends -- memory:: file::
+  cargo test -p kvps --locked -j2 --features async --test asynchronous -- memory:: file::
   unset "CARGO_TARGET_${host}_RUNNER"
 else
   echo "== valgrind is not installed: skipping the memory check (apt-get install valgrind)"

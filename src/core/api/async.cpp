@@ -2,6 +2,7 @@
 // library's pool (async/pool.hpp) with the op's cancellation flag in reach of the HTTP layer
 // (spi/cancel.hpp); a deadline is a cancellation the timer thread makes.
 #include "api/shim.hpp"
+#include "api/async_op.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -74,6 +75,11 @@ struct kvps_op {
     uint64_t offset = 0, length = 0;
     std::optional<std::string> prefix, cursor, start_after, delimiter;
     size_t page_size = 0;
+
+    // Operations of async_more.cpp (api/async_op.hpp): their own inputs and results, and
+    // whether kvps_op_stat answers a value op too (kvps_get_with_async).
+    std::shared_ptr<kvps::shim::OpExtra> extra;
+    bool stat_too = false;
 
     explicit kvps_op(kvps_store *s) : store(s), raw_store(s) {}
     ~kvps_op() {
@@ -252,7 +258,7 @@ void check_done(kvps_op *op, Kind kind, const char *what) {
     if (op->state != State::done)
         kvps::fail(KVPS_INVALID_ARGUMENT,
                    std::string(op->name) + " " + kvps::quote(op->key) + " is still pending");
-    if (op->kind != kind)
+    if (op->kind != kind && !(kind == Kind::stat && op->stat_too))
         kvps::fail(KVPS_INVALID_ARGUMENT,
                    std::string("this op is a ") + op->name + ", which has no " + what);
 }
@@ -505,3 +511,36 @@ KVPS_API void kvps_queue_free(kvps_queue *queue) {
 }
 
 }  // extern "C"
+
+// ---- For the operations of async_more.cpp (api/async_op.hpp)
+
+namespace kvps::shim {
+
+kvps_status start_op(kvps_store *store, const char *name, const char *key,
+                     const kvps_async_options *options, kvps_op **out, OpResults results,
+                     std::shared_ptr<OpExtra> extra,
+                     std::function<kvps_status(const OpSlots &)> run_call) {
+    return start(
+        store, name, key, options, out, results == OpResults::none ? Kind::none : Kind::value,
+        [run_call = std::move(run_call)](kvps_op &o) {
+            return run_call(OpSlots{o.raw_store, &o.data, &o.size, &o.info, o.extra.get()});
+        },
+        [&](kvps_op &o) {
+            o.extra = std::move(extra);
+            o.stat_too = results == OpResults::value_and_stat;
+        });
+}
+
+kvps_status read_done_op(kvps_op *op, const char *what,
+                         const std::function<kvps_status(kvps_status, OpExtra *)> &read) {
+    require(op, "op");
+    std::lock_guard lock(op->mutex);
+    check_done(op, op->kind, what);
+    if (!op->extra)
+        kvps::fail(KVPS_INVALID_ARGUMENT,
+                   std::string("this op is a ") + op->name + ", which has no " + what);
+    set_error(op->message);
+    return read(op->status, op->extra.get());
+}
+
+}  // namespace kvps::shim

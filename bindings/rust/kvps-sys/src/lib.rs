@@ -586,4 +586,68 @@ extern "C" {
     pub fn kvps_queue_fd(queue: *const kvps_queue) -> c_int;
     pub fn kvps_queue_next(queue: *mut kvps_queue) -> *mut kvps_op;
     pub fn kvps_queue_free(queue: *mut kvps_queue);
+
+    pub fn kvps_put_with_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        data: *const c_void,
+        size: usize,
+        put_options: *const kvps_put_options,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_copy_async(
+        store: *mut kvps_store,
+        from: *const c_char,
+        to: *const c_char,
+        put_options: *const kvps_put_options,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_rename_async(
+        store: *mut kvps_store,
+        from: *const c_char,
+        to: *const c_char,
+        put_options: *const kvps_put_options,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_op_etag(op: *mut kvps_op, etag: *mut c_char) -> kvps_status;
+    pub fn kvps_get_with_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_put_many_async(
+        store: *mut kvps_store,
+        n: usize,
+        keys: *const *const c_char,
+        data: *const *const c_void,
+        sizes: *const usize,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_get_many_async(
+        store: *mut kvps_store,
+        n: usize,
+        keys: *const *const c_char,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_delete_many_async(
+        store: *mut kvps_store,
+        n: usize,
+        keys: *const *const c_char,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_op_statuses(op: *mut kvps_op, statuses: *mut kvps_status) -> kvps_status;
+    pub fn kvps_op_item_error(op: *mut kvps_op, i: usize) -> *const c_char;
+    pub fn kvps_op_item_value(
+        op: *mut kvps_op,
+        i: usize,
+        data: *mut *mut c_void,
+        size: *mut usize,
+    ) -> kvps_status;
 }

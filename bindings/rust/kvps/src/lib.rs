@@ -25,10 +25,15 @@
 //! # Ok::<(), kvps::Error>(())
 //! ```
 //!
+//! With the cargo feature `async`, the store's operations also have `async fn` forms
+//! (`get_async`, `put_async`, ...) that run on any executor; dropping one cancels it.
+//!
 //! All `unsafe` code lives in one private module (`raw`) that wraps each C call.
 
 #![deny(unsafe_code)]
 
+#[cfg(feature = "async")]
+mod asynchronous;
 mod backend;
 mod error;
 mod level;

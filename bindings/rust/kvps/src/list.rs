@@ -112,20 +112,40 @@ pub(crate) fn page(
     page_size: usize,
 ) -> Result<Page> {
     let prefix = c_prefix(prefix)?;
-    let cursor = cursor
-        .map(|c| {
-            CString::new(c).map_err(|_| {
-                Error::new(
-                    ErrorKind::InvalidArgument,
-                    format!("invalid list cursor {c:?}: it contains a NUL byte"),
-                )
-            })
-        })
-        .transpose()?;
+    let cursor = cursor.map(c_cursor).transpose()?;
     let (entries, next) = fetch(store, &prefix, cursor.as_deref(), page_size)?;
     Ok(Page {
         entries,
         cursor: next.map(|c| c.to_string_lossy().into_owned()),
+    })
+}
+
+/// [`page`], as an asynchronous operation (feature `async`).
+#[cfg(feature = "async")]
+pub(crate) async fn page_async(
+    store: &StoreHandle,
+    prefix: &str,
+    cursor: Option<&str>,
+    page_size: usize,
+) -> Result<Page> {
+    let prefix = c_prefix(prefix)?;
+    let cursor = cursor.map(c_cursor).transpose()?;
+    let (entries, next) = store
+        .list_page_async(&prefix, cursor.as_deref(), page_size)?
+        .await?;
+    Ok(Page {
+        entries: entries.into_iter().map(Entry::from_raw).collect(),
+        cursor: next.map(|c| c.to_string_lossy().into_owned()),
+    })
+}
+
+/// A cursor as a C string.
+fn c_cursor(c: &str) -> Result<CString> {
+    CString::new(c).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("invalid list cursor {c:?}: it contains a NUL byte"),
+        )
     })
 }
 

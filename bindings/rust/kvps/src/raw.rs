@@ -26,6 +26,9 @@ use kvps_sys as sys;
 
 use crate::error::{Error, ErrorKind, Result};
 
+#[cfg(feature = "async")]
+mod op;
+
 // ------------------------------------------------------------------ helpers
 
 /// Text from a NUL-terminated C string; "" for NULL.
@@ -545,34 +548,7 @@ impl StoreHandle {
                 "kvps_list returned no page",
             ));
         }
-        let page = PageGuard(page);
-        // SAFETY: page is a valid page until the guard frees it at the end of this function;
-        // entries and the cursor are copied before that.
-        unsafe {
-            let count = sys::kvps_list_page_count(page.0);
-            let mut entries = Vec::with_capacity(count);
-            for i in 0..count {
-                let entry = sys::kvps_list_page_entry(page.0, i);
-                let Some(entry) = entry.as_ref().filter(|e| !e.key.is_null()) else {
-                    return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
-                };
-                let key = CStr::from_ptr(entry.key).to_str().map_err(|_| {
-                    Error::new(
-                        ErrorKind::Internal,
-                        "the library listed a key that is not UTF-8",
-                    )
-                })?;
-                entries.push(RawEntry {
-                    key: key.to_owned(),
-                    size: entry.size,
-                    mtime_ns: entry.mtime_ns,
-                    etag: text(entry.etag),
-                });
-            }
-            let cursor = sys::kvps_list_page_cursor(page.0);
-            let cursor = (!cursor.is_null()).then(|| CStr::from_ptr(cursor).to_owned());
-            Ok((entries, cursor))
-        }
+        read_page(PageGuard(page))
     }
 
     pub(crate) fn put_many(&self, keys: &[&CStr], values: &[&[u8]]) -> BatchOutcome {
@@ -697,6 +673,37 @@ impl StoreHandle {
 }
 
 /// Frees a list page when the function that fetched it returns, however it returns.
+/// The entries and the next cursor of a page, copied out before the guard frees it.
+fn read_page(page: PageGuard) -> Result<(Vec<RawEntry>, Option<CString>)> {
+    // SAFETY: page is a valid page until the guard frees it at the end of this function;
+    // entries and the cursor are copied before that.
+    unsafe {
+        let count = sys::kvps_list_page_count(page.0);
+        let mut entries = Vec::with_capacity(count);
+        for i in 0..count {
+            let entry = sys::kvps_list_page_entry(page.0, i);
+            let Some(entry) = entry.as_ref().filter(|e| !e.key.is_null()) else {
+                return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
+            };
+            let key = CStr::from_ptr(entry.key).to_str().map_err(|_| {
+                Error::new(
+                    ErrorKind::Internal,
+                    "the library listed a key that is not UTF-8",
+                )
+            })?;
+            entries.push(RawEntry {
+                key: key.to_owned(),
+                size: entry.size,
+                mtime_ns: entry.mtime_ns,
+                etag: text(entry.etag),
+            });
+        }
+        let cursor = sys::kvps_list_page_cursor(page.0);
+        let cursor = (!cursor.is_null()).then(|| CStr::from_ptr(cursor).to_owned());
+        Ok((entries, cursor))
+    }
+}
+
 struct PageGuard(*mut sys::kvps_list_page);
 
 impl Drop for PageGuard {

@@ -151,7 +151,7 @@ impl PutOptions {
         self
     }
 
-    fn raw(&self) -> Result<RawPutOptions> {
+    pub(crate) fn raw(&self) -> Result<RawPutOptions> {
         let c = |text: &str, what: &str| c_text(text, ErrorKind::InvalidArgument, what);
         let metadata = match &self.metadata {
             None => None,
