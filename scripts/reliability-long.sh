@@ -8,28 +8,55 @@
 #      on versitygw (reliability_fault_run URL 1000 SEED 0.2)
 #   2. the file:// crash test with 1,000 SIGKILLs per layout (encoded and pathmapped)
 #   3. the full disk: a 1 MiB tmpfs (where mountable) and RLIMIT_FSIZE, both layouts
-#   4. ThreadSanitizer: 16 threads x 2,000 operations on one handle of each backend
+#   4. ThreadSanitizer: 16 threads x 2,000 operations on one handle of each backend (memory,
+#      file, s3 on MinIO and on versitygw, postgres, gs on fake-gcs-server, az on Azurite)
 #   5. each libFuzzer target for 10 minutes (scripts/fuzz.sh 600)
 #   6. az://: a 1 GiB value streamed through Azurite at peak RSS under 64 MiB (ctest: 256 MiB)
-# Starts its own S3 servers (tests/s3/servers.sh) and stops them at the end.
-# KVPS_LONG_STEPS="faults crash disk tsan fuzz" picks steps; KVPS_CRASH_KILLS and
-# KVPS_FUZZ_SECONDS shorten them on a busy machine (the figures then say so).
+#
+#   scripts/reliability-long.sh --no-fuzz [BUILD_DIR]    all but step 5 (run it on its own)
+#
+# Starts its own servers (tests/s3/servers.sh; for steps 4 and 6 also tests/postgres/server.sh,
+# tests/gcs/server.sh, tests/azure/server.sh) and stops them at the end.
+# KVPS_LONG_STEPS="faults crash disk tsan fuzz azbig" picks steps; KVPS_CRASH_KILLS,
+# KVPS_TSAN_OPS and KVPS_FUZZ_SECONDS shorten them on a busy machine (the figures then say so).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+default_steps="faults crash disk tsan fuzz azbig"
+if [[ "${1:-}" == "--no-fuzz" ]]; then
+    default_steps="faults crash disk tsan azbig"
+    shift
+fi
 build=${1:-$root/_build-long}
 jobs=${KVPS_JOBS:-2}
 seed=${KVPS_SEED:-$(date +%s)}
 kills=${KVPS_CRASH_KILLS:-1000}
 fuzz_seconds=${KVPS_FUZZ_SECONDS:-600}
-steps=" ${KVPS_LONG_STEPS:-faults crash disk tsan fuzz azbig} "
+tsan_ops=${KVPS_TSAN_OPS:-2000}
+steps=" ${KVPS_LONG_STEPS:-$default_steps} "
 wanted() { [[ "$steps" == *" $1 "* ]]; }
 
 state=$(mktemp -d)
-trap '"$root/tests/s3/servers.sh" stop "$state" >/dev/null 2>&1; rm -rf "$state"' EXIT
+stop_all() {
+    "$root/tests/s3/servers.sh" stop "$state" >/dev/null 2>&1
+    local one
+    for one in postgres gcs azure; do
+        [[ -d "$state/$one" ]] && "$root/tests/$one/server.sh" stop "$state/$one" >/dev/null 2>&1
+    done
+    rm -rf "$state"
+}
+trap stop_all EXIT
 if wanted faults || wanted tsan; then
     "$root/tests/s3/servers.sh" start "$state" >"$state/env.sh" || exit 1
     # shellcheck disable=SC1091
     source "$state/env.sh"
+fi
+if wanted tsan; then
+    for one in postgres gcs azure; do
+        mkdir -p "$state/$one"
+        "$root/tests/$one/server.sh" start "$state/$one" >"$state/$one.env.sh" || exit 1
+        # shellcheck disable=SC1090
+        source "$state/$one.env.sh"
+    done
 fi
 
 failed=()
@@ -55,13 +82,18 @@ tsan_long() {
     local dir=$build-tsan
     cmake -S "$root" -B "$dir" -G Ninja -DKVPS_SANITIZE=thread -DKVPS_BUILD_BENCH=OFF \
         -DKVPS_BUILD_CLI=OFF >/dev/null && cmake --build "$dir" -j "$jobs" --target reliability_stress || return 1
-    local rc=0 url
-    for url in memory:// file:// "$KVPS_TEST_S3_URL" "$KVPS_TEST_S3_URL_2"; do
-        TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$dir/tests/reliability/reliability_stress" "$url" 2000 || rc=1
+    local rc=0 url start
+    # ('$NAME': the tool reads the URL from the variable, so no password reaches the log)
+    for url in memory:// file:// '$KVPS_TEST_S3_URL' '$KVPS_TEST_S3_URL_2' '$KVPS_TEST_PG_URL' \
+        '$KVPS_TEST_GCS_URL' '$KVPS_TEST_AZ_URL'; do
+        start=$SECONDS
+        TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+            "$dir/tests/reliability/reliability_stress" "$url" "$tsan_ops" || rc=1
+        echo "    ($((SECONDS - start)) s)"
     done
     return $rc
 }
-wanted tsan && step "tsan: 16 threads x 2000 operations per backend" tsan_long
+wanted tsan && step "tsan: 16 threads x $tsan_ops operations per backend" tsan_long
 wanted fuzz && step "fuzz: $fuzz_seconds s per target" "$root/scripts/fuzz.sh" "$fuzz_seconds"
 az_big() {
     local st rc=0

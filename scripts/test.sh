@@ -144,7 +144,8 @@ tsan_stress() {
         { cat "$dir.configure.log"; return 1; }
     cmake --build "$dir" -j "$jobs" --target reliability_stress || return 1
     local url rc=0
-    for run in "memory:// 400" "file:// 100" "\$KVPS_TEST_S3_URL 40"; do
+    for run in "memory:// 400" "file:// 100" "\$KVPS_TEST_S3_URL 40" "\$KVPS_TEST_PG_URL 150" \
+        "\$KVPS_TEST_GCS_URL 150" "\$KVPS_TEST_AZ_URL 150"; do
         # shellcheck disable=SC2086
         TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
             "$dir/tests/reliability/reliability_stress" $run || rc=1
