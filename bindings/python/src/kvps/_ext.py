@@ -14,12 +14,12 @@ from ._native import lib
 _FUNCTIONS = ("kvps_get", "kvps_get_into", "kvps_free", "kvps_put", "kvps_stat",
               "kvps_stat_metadata_at", "kvps_delete")
 
-ext = None
-if os.environ.get("KVPS_PYTHON_CTYPES", "") in ("", "0"):
-    try:
-        from . import _kvpsext as ext  # type: ignore[no-redef]
-    except ImportError:
-        pass
+try:
+    from . import _kvpsext
+except ImportError:  # a build without it
+    _kvpsext = None  # type: ignore[assignment]
+
+ext = _kvpsext if os.environ.get("KVPS_PYTHON_CTYPES", "") in ("", "0") else None
 if ext is not None:
     ext.bind({name: ctypes.cast(getattr(lib, name), ctypes.c_void_p).value for name in _FUNCTIONS},
              last_error, key_bytes)

@@ -348,9 +348,10 @@ class Store(MutableMapping[str, bytes]):
         if _ext is not None and offset is None:
             handle = self._enter()
             try:
-                return _ext.get(handle, key, self._local)
+                value: bytes | None = _ext.get(handle, key, self._local)
             finally:
                 self._leave()
+            return value
         k = key_bytes(key)
         data = ctypes.c_void_p()
         size = ctypes.c_size_t()
