@@ -308,6 +308,17 @@ static void test_keys_at_the_limits(void **state) {
     memcpy(longest + KVPS_KEY_MAX - 2, "\xc3\xa9", 2);
     longest[KVPS_KEY_MAX] = '\0';
     if (refuses_path_key(longest)) return;
+    /* A store prefix (the s3 and az option "&prefix=p/") counts towards the server's 1024
+     * bytes: the key is refused, and the message names it as the caller wrote it and the
+     * prefix. */
+    if (strstr(g_url, "prefix=")) {
+        assert_int_equal(kvps_put(g_store, longest, "max", 3), KVPS_INVALID_KEY);
+        char shown[sizeof g_prefix + 1];
+        snprintf(shown, sizeof shown, "\"%s", g_prefix);
+        assert_non_null(strstr(kvps_last_error(), shown));
+        assert_non_null(strstr(kvps_last_error(), "store's prefix"));
+        return;
+    }
     put_and_check(longest, "max", 3);
     /* Listing returns each of them exactly as written. */
     kvps_list_page *page = NULL;

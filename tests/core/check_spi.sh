@@ -2,7 +2,7 @@
 # A backend includes only the SPI (src/core/spi/), the shared HTTP layer (src/net/, as
 # "net/<name>.hpp"), kvps.h, its own folder's files and system headers; the SPI and src/net
 # include only kvps.h, the SPI and their own files. Anything else of the core
-# (registry.hpp, config.hpp, keys.hpp...) is the core's internals and fails this check.
+# (registry.hpp, option_check.hpp, keys.hpp...) is the core's internals and fails this check.
 # Usage: check_spi.sh <source root>
 root="${1:-.}"
 core="$root/src/core"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
+#include "option_check.hpp"
 #include "cursor.hpp"
 #include "spi/error.hpp"
 #include "keys.hpp"

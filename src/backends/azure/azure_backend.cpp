@@ -239,11 +239,10 @@ void AzureBackend::remove(std::string_view key) {
 }
 
 ListResult AzureBackend::list(std::string_view prefix, std::string_view token, size_t limit) {
-    const std::string &store_prefix = client_.settings().prefix;
     Call call;
     call.query = {{"restype", "container"},
                   {"comp", "list"},
-                  {"prefix", store_prefix + std::string(prefix)},
+                  {"prefix", std::string(prefix)},
                   {"maxresults", std::to_string(std::min<size_t>(limit, 5000))}};
     if (!token.empty()) call.query.emplace_back("marker", std::string(token));
     HttpResponse response = client_.send(call);
@@ -251,11 +250,8 @@ ListResult AzureBackend::list(std::string_view prefix, std::string_view token, s
     ListBlobsPage page = parse_list_blobs(
         std::string_view(response.body.data() ? response.body.data() : "", response.body.size()));
     ListResult out;
-    for (ListedBlob &b : page.blobs) {
-        if (!std::string_view(b.name).starts_with(store_prefix)) continue;
-        out.entries.push_back(
-            Entry{b.name.substr(store_prefix.size()), b.size, b.mtime_ns, plain_etag(b.etag)});
-    }
+    for (ListedBlob &b : page.blobs)
+        out.entries.push_back(Entry{std::move(b.name), b.size, b.mtime_ns, plain_etag(b.etag)});
     out.next = page.next_marker;
     return out;
 }

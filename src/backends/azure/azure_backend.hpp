@@ -11,6 +11,7 @@ namespace kvps::azure {
 class AzureBackend final : public Backend {
 public:
     explicit AzureBackend(Settings settings) : client_(std::move(settings)) {}
+    std::string store_prefix() const override { return client_.settings().prefix; }
 
     void put(std::string_view key, const void *data, size_t size) override;
     std::optional<Bytes> get(std::string_view key) override;

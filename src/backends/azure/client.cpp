@@ -74,18 +74,14 @@ Client::Client(Settings settings) : settings_(std::move(settings)), http_(settin
 }
 
 std::string Client::full_key(std::string_view key) const {
-    std::string full = settings_.prefix + std::string(key);
-    if (full.size() > 1024)
-        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": with the store's prefix \"" +
-                                   settings_.prefix + "\" it is " + std::to_string(full.size()) +
+    if (key.size() > 1024)
+        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": it is " +
+                                   std::to_string(key.size()) +
                                    " bytes, and blob names are at most 1024");
-    return full;
+    return std::string(key);
 }
 
-std::string Client::user_key(std::string_view full_key) const {
-    if (full_key.starts_with(settings_.prefix)) full_key.remove_prefix(settings_.prefix.size());
-    return std::string(full_key);
-}
+std::string Client::user_key(std::string_view full_key) const { return std::string(full_key); }
 
 std::string Client::path_of(std::string_view full_key) const {
     std::string path = base_path_ + "/" + settings_.container;

@@ -22,7 +22,7 @@ using net::HttpResponse;
 struct Settings {
     std::string account;
     std::string container;
-    std::string prefix;  // "" or ending in '/': prepended to every key
+    std::string prefix;  // "" or ending in '/': Backend::store_prefix
     std::string
         endpoint;     // the blob service's root, "scheme://host[:port][/path]", no trailing '/'
     std::string key;  // the decoded account key (secret); "" = none
@@ -68,9 +68,10 @@ public:
     explicit Client(Settings settings);
 
     const Settings &settings() const { return settings_; }
-    // The blob name: the store's prefix and the key; at most 1024 bytes, else KVPS_INVALID_KEY.
+    // The blob name (the core put the store's prefix before the key); at most 1024 bytes, else
+    // KVPS_INVALID_KEY.
     std::string full_key(std::string_view key) const;
-    // The user's key of a blob name (the prefix removed).
+    // The key of a blob name for messages (the core shows the caller's key).
     std::string user_key(std::string_view full_key) const;
     // A blob's URL, without authorization (SAS) parameters.
     std::string blob_url(std::string_view full_key) const;

@@ -19,7 +19,7 @@ using net::HttpResponse;
 
 struct Settings {
     std::string bucket;
-    std::string prefix;                        // "" or ending in '/': prepended to every key
+    std::string prefix;                        // "" or ending in '/': Backend::store_prefix
     std::string endpoint;                      // "scheme://host[:port]", no trailing slash
     std::shared_ptr<TokenSource> credentials;  // never null
     uint64_t upload_threshold = 8 << 20;       // larger values go as resumable uploads
@@ -55,9 +55,10 @@ public:
     explicit Client(Settings settings);
 
     const Settings &settings() const { return settings_; }
-    // The object name: the store's prefix and the key; KVPS_INVALID_KEY past GCS's 1024 bytes.
+    // The object name (the core put the store's prefix before the key); KVPS_INVALID_KEY past
+    // GCS's 1024 bytes.
     std::string full_key(std::string_view key) const;
-    // "'key'" as the user named it (without the store's prefix).
+    // "METHOD 'key'" for messages.
     std::string describe(std::string_view method, std::string_view full_key) const;
 
     // .../storage/v1/b/BUCKET/o[/NAME]

@@ -279,9 +279,7 @@ void GcsBackend::remove(std::string_view key) {
 // Pages go by startOffset (GCS and fake-gcs-server both honour it; the emulator has no page
 // tokens): the token is the last name returned, and the next page starts after it.
 ListResult GcsBackend::list(std::string_view prefix, std::string_view token, size_t limit) {
-    const std::string &store_prefix = client_.settings().prefix;
-    std::string full_prefix = store_prefix + std::string(prefix);
-    std::string after = token.empty() ? "" : store_prefix + std::string(token);
+    std::string full_prefix(prefix), after(token);
     size_t asked =
         std::min<size_t>(limit, 999) + (after.empty() ? 0 : 1);  // the one at startOffset
     Call call;
@@ -301,8 +299,8 @@ ListResult GcsBackend::list(std::string_view prefix, std::string_view token, siz
             std::string name = item.text_of("name");
             if (!name.starts_with(full_prefix) || name <= after) continue;
             ObjectInfo info = object_info(item);
-            result.entries.push_back({name.substr(store_prefix.size()), info.meta.size,
-                                      info.meta.mtime_ns, info.meta.etag});
+            result.entries.push_back(
+                {std::move(name), info.meta.size, info.meta.mtime_ns, info.meta.etag});
         }
     bool more = !page.text_of("nextPageToken").empty() || received >= asked;
     if (more && !result.entries.empty()) result.next = result.entries.back().key;

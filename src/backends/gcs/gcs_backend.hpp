@@ -12,6 +12,7 @@ namespace kvps::gcs {
 class GcsBackend final : public Backend {
 public:
     explicit GcsBackend(Settings settings) : client_(std::move(settings)) {}
+    std::string store_prefix() const override { return client_.settings().prefix; }
 
     void put(std::string_view key, const void *data, size_t size) override;
     std::optional<Bytes> get(std::string_view key) override;

@@ -152,7 +152,7 @@ public:
     std::string etag() const override { return etag_; }
 
 private:
-    std::string user_key() const { return key_.substr(client_.settings().prefix.size()); }
+    std::string user_key() const { return key_; }
 
     void start_session() {
         std::string what = client_.describe("PUT", key_);

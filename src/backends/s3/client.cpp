@@ -106,19 +106,16 @@ std::string Client::url_for(const Call &call, std::string &host) const {
 }
 
 std::string Client::full_key(std::string_view key) const {
-    std::string full = settings_.prefix + std::string(key);
-    if (full.size() > 1024)
-        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": with the store's prefix \"" +
-                                   settings_.prefix + "\" it is " + std::to_string(full.size()) +
+    if (key.size() > 1024)
+        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": it is " +
+                                   std::to_string(key.size()) +
                                    " bytes, and S3 keys are at most 1024 bytes");
-    return full;
+    return std::string(key);
 }
 
 std::string Client::describe(std::string_view method, std::string_view full_key) const {
     if (full_key.empty()) return std::string(method) + " on bucket '" + settings_.bucket + "'";
-    std::string_view key = full_key;
-    if (key.starts_with(settings_.prefix)) key.remove_prefix(settings_.prefix.size());
-    return std::string(method) + " " + quote(key);
+    return std::string(method) + " " + quote(full_key);
 }
 
 std::string Client::scrub(std::string text) const {

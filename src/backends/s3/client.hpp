@@ -19,7 +19,7 @@ namespace kvps::s3 {
 
 struct Settings {
     std::string bucket;
-    std::string prefix;    // "" or ending in '/': prepended to every key
+    std::string prefix;    // "" or ending in '/': the store's prefix (see Backend::store_prefix)
     std::string endpoint;  // "scheme://host[:port]", no trailing slash
     std::string region;
     bool path_style = true;
@@ -66,8 +66,8 @@ public:
     explicit Client(Settings settings);
 
     const Settings &settings() const { return settings_; }
-    // The object key: the store's prefix and the key. S3 keys are at most 1024 bytes, so a key
-    // that does not fit beside the prefix is KVPS_INVALID_KEY here, for every operation alike.
+    // The object key (the core put the store's prefix before it). S3 keys are at most 1024
+    // bytes, so a longer key is KVPS_INVALID_KEY here, for every operation alike.
     std::string full_key(std::string_view key) const;
 
     // Sends a call, retrying as its Retry allows, and returns the last answer, whatever its
@@ -78,7 +78,7 @@ public:
     // e.g. "GET 'photos/1.jpg'".
     [[noreturn]] void fail_answer(const HttpResponse &response, std::string_view what) const;
 
-    // "GET 'key'" for messages (the user's key, without the store's prefix).
+    // "GET 'key'" for messages.
     std::string describe(std::string_view method, std::string_view full_key) const;
 
     // The request path of a call (URI-encoded) and, in host, the host to send it to.

@@ -21,12 +21,6 @@ std::string_view body_of(const HttpResponse &response) {
     return {response.body.data() ? response.body.data() : "", response.body.size()};
 }
 
-std::string user_key(const Client &client, std::string_view full_key) {
-    const std::string &prefix = client.settings().prefix;
-    if (full_key.starts_with(prefix)) full_key.remove_prefix(prefix.size());
-    return std::string(full_key);
-}
-
 // The x-amz-copy-source of a key: "/bucket/key", URI-encoded.
 std::string copy_source(const Client &client, std::string_view full_key) {
     return "/" + uri_encode(client.settings().bucket, false) + "/" + uri_encode(full_key, true);
@@ -229,7 +223,7 @@ void fail_conditional_answer(Client &client, const HttpResponse &response,
                              std::string_view what) {
     if (options.conditional()) {
         std::string code = parse_error(body_of(response)).code;
-        std::string key = user_key(client, full_key);
+        std::string key(full_key);
         if (response.status == 412 || code == "PreconditionFailed")
             fail_condition(
                 key, options,
@@ -247,7 +241,7 @@ void fail_conditional_answer(Client &client, const HttpResponse &response,
 void rethrow_as_condition(const Client &client, std::string_view full_key,
                           const PutOptions &options, const Error &e) {
     if (options.conditional()) {
-        std::string key = user_key(client, full_key);
+        std::string key(full_key);
         if (e.status() == KVPS_PRECONDITION_FAILED)
             fail_condition(key, options, "the server refused the write (" + e.message() + ")");
         if (e.status() == KVPS_NOT_FOUND && !options.if_match.empty())

@@ -58,9 +58,8 @@ std::string past_prefix(const std::string &full_prefix) {
 // last item seen, with start-after. Its token is 'k' or 'p' (the item is a key or a common
 // prefix) and the item.
 ListResult S3Backend::list_with(const ListQuery &query) {
-    const std::string &store_prefix = client_.settings().prefix;
     bool level = !query.delimiter.empty();
-    std::string done;  // items up to here are listed or skipped (user's key space)
+    std::string done;  // items up to here are listed or skipped
     bool done_is_prefix = false;
     if (level && !query.token.empty()) {
         if (query.token[0] != 'k' && query.token[0] != 'p')
@@ -74,13 +73,12 @@ ListResult S3Backend::list_with(const ListQuery &query) {
     call.query = {{"list-type", "2"},
                   {"encoding-type", "url"},
                   {"max-keys", std::to_string(std::min<size_t>(query.limit, 1000))},
-                  {"prefix", store_prefix + std::string(query.prefix)}};
+                  {"prefix", std::string(query.prefix)}};
     if (level) call.query.emplace_back("delimiter", std::string(query.delimiter));
     if (!level && !query.token.empty())
         call.query.emplace_back("continuation-token", std::string(query.token));
     else if (!done.empty())
-        call.query.emplace_back(
-            "start-after", done_is_prefix ? past_prefix(store_prefix + done) : store_prefix + done);
+        call.query.emplace_back("start-after", done_is_prefix ? past_prefix(done) : done);
     HttpResponse response = client_.send(call);
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("ListObjectsV2", ""));
     ListObjectsPage page = parse_list_objects(
@@ -104,8 +102,7 @@ ListResult S3Backend::list_with(const ListQuery &query) {
         resume_is_prefix = prefix;
     };
     for (ListedObject &o : page.objects) {
-        if (!std::string_view(o.key).starts_with(store_prefix)) continue;
-        std::string key = o.key.substr(store_prefix.size());
+        std::string key = std::move(o.key);
         bool listed = done.empty() || key > done_order;
         passed(key, false);
         if (listed)
@@ -114,8 +111,7 @@ ListResult S3Backend::list_with(const ListQuery &query) {
                       o.etag.substr(0, std::min<size_t>(o.etag.size(), KVPS_ETAG_MAX - 1))});
     }
     for (std::string &p : page.common_prefixes) {
-        if (!std::string_view(p).starts_with(store_prefix)) continue;
-        std::string folded = p.substr(store_prefix.size());
+        std::string folded = std::move(p);
         bool listed = done.empty() || folded > done;
         passed(folded, true);
         if (listed) out.prefixes.push_back(std::move(folded));

@@ -195,23 +195,20 @@ void S3Backend::remove(std::string_view key) {
 }
 
 ListResult S3Backend::list(std::string_view prefix, std::string_view token, size_t limit) {
-    const std::string &store_prefix = client_.settings().prefix;
     Call call;
     call.query = {{"list-type", "2"},
                   {"encoding-type", "url"},
                   {"max-keys", std::to_string(std::min<size_t>(limit, 1000))},
-                  {"prefix", store_prefix + std::string(prefix)}};
+                  {"prefix", std::string(prefix)}};
     if (!token.empty()) call.query.emplace_back("continuation-token", std::string(token));
     HttpResponse response = client_.send(call);
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("ListObjectsV2", ""));
     ListObjectsPage page = parse_list_objects(body_text(response));
     ListResult out;
-    for (ListedObject &o : page.objects) {
-        if (!std::string_view(o.key).starts_with(store_prefix)) continue;
+    for (ListedObject &o : page.objects)
         out.entries.push_back(
-            Entry{o.key.substr(store_prefix.size()), o.size, o.mtime_ns,
+            Entry{std::move(o.key), o.size, o.mtime_ns,
                   o.etag.substr(0, std::min<size_t>(o.etag.size(), KVPS_ETAG_MAX - 1))});
-    }
     if (page.truncated) {
         out.next = page.next_token;
         if (out.next.empty())

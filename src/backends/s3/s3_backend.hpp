@@ -12,6 +12,7 @@ namespace kvps::s3 {
 class S3Backend final : public Backend {
 public:
     explicit S3Backend(Settings settings) : client_(std::move(settings)) {}
+    std::string store_prefix() const override { return client_.settings().prefix; }
 
     void put(std::string_view key, const void *data, size_t size) override;
     std::optional<Bytes> get(std::string_view key) override;

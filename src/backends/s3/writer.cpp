@@ -21,7 +21,7 @@ public:
     void write(const void *data, size_t size) override {
         if (failed_)
             fail(KVPS_INVALID_ARGUMENT,
-                 "s3: the writer for " + quote(user_key()) + " failed earlier: abort it");
+                 "s3: the writer for " + quote(key_) + " failed earlier: abort it");
         try {
             const char *bytes = static_cast<const char *>(data);
             size_t part = static_cast<size_t>(client_.settings().part_size);
@@ -42,7 +42,7 @@ public:
     void commit() override {
         if (failed_)
             fail(KVPS_INVALID_ARGUMENT,
-                 "s3: the writer for " + quote(user_key()) + " failed earlier: abort it");
+                 "s3: the writer for " + quote(key_) + " failed earlier: abort it");
         failed_ = true;  // whatever happens now, the writer is done
         if (!upload_) {
             if (options_)
@@ -81,7 +81,6 @@ private:
         upload_->add_part(std::move(buffer_));
         buffer_ = Bytes();
     }
-    std::string user_key() const { return key_.substr(client_.settings().prefix.size()); }
 
     Client &client_;
     std::string key_;

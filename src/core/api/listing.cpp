@@ -45,7 +45,7 @@ kvps_status list_page(kvps_store *store, const kvps_list_options &options, kvps_
     if (!delimiter.empty()) scope.append("\x1f").append(delimiter);
     std::string token;
     if (options.cursor && *options.cursor)
-        token = kvps::read_cursor(options.cursor, store->cursor_id, scope);
+        token = kvps::read_cursor(options.cursor, store->store_id, scope);
     kvps::ListQuery query{p, token, token.empty() ? start_after : std::string_view(), delimiter,
                           options.page_size ? options.page_size : 1000};
     return logged(
@@ -61,7 +61,7 @@ kvps_status list_page(kvps_store *store, const kvps_list_options &options, kvps_
                     kvps_entry{e.key.c_str(), e.size, e.mtime_ns, e.etag.c_str()});
             page->complete = result.next.empty();
             if (!page->complete)
-                page->cursor = kvps::make_cursor(store->cursor_id, scope, result.next);
+                page->cursor = kvps::make_cursor(store->store_id, scope, result.next);
             amount = page->entries.size() + page->prefixes.size();
             *out = page.release();
             return KVPS_OK;

@@ -25,7 +25,7 @@ struct kvps_store {
     std::unique_ptr<kvps::Backend> backend;
     const kvps::RegisteredBackend *registered = nullptr;
     std::string url;               // redacted, for kvps_store_url
-    std::string cursor_id;         // what a cursor must carry to be accepted by this store
+    std::string store_id;          // what a cursor must carry to be accepted by this store
     bool verify_checksums = true;  // the store option every backend accepts (see kvps.h)
 };
 

@@ -3,7 +3,8 @@
 
 #include <cstdio>
 #include <map>
-#include "config.hpp"
+#include "option_check.hpp"
+#include "prefixed.hpp"
 #include "spi/text.hpp"
 #include "url.hpp"
 
@@ -33,7 +34,7 @@ std::string redacted_url(const kvps::Url &url, const kvps::RegisteredBackend &ba
 }
 
 // A short fingerprint of where a store's data lives, carried by its cursors.
-std::string store_identity(std::string_view where) {
+std::string store_id_of(std::string_view where) {
     uint64_t h = 1469598103934665603ull;
     for (unsigned char c : where) h = (h ^ c) * 1099511628211ull;
     char hex[17];
@@ -92,11 +93,13 @@ kvps_status open_store(const char *url_text, const kvps_option *options, size_t 
     if (!verify)
         store->url += std::string(store->url.find('?') == std::string::npos ? "?" : "&") +
                       "verify_checksums=false";
-    store->cursor_id = store_identity(backend->spec.name + ":" + url.authority() + url.path);
+    std::string where = backend->spec.name + ":" + url.authority() + url.path;
     kvps::Config config(std::move(url), std::move(values), &backend->spec.options);
-    store->backend = backend->spec.open(config);
-    if (!store->backend)
-        kvps::fail(KVPS_INTERNAL, "backend " + backend->spec.name + " returned no store");
+    std::unique_ptr<kvps::Backend> opened = backend->spec.open(config);
+    if (!opened) kvps::fail(KVPS_INTERNAL, "backend " + backend->spec.name + " returned no store");
+    std::string prefix = opened->store_prefix();
+    store->store_id = store_id_of(where + '\0' + prefix);
+    store->backend = kvps::with_prefix(std::move(opened), std::move(prefix));
     *out = store.release();
     return KVPS_OK;
 }

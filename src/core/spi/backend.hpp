@@ -147,6 +147,13 @@ public:
     virtual std::optional<Metadata> stat(std::string_view key) = 0;
     virtual void remove(std::string_view key) = 0;  // a missing key is not an error
 
+    // ---- the store prefix
+    // The text the core puts before every key this backend is given (and takes off every key
+    // and common prefix it lists), e.g. "photos/" of s3://bucket/photos: a backend works on
+    // full object names only, and its messages naming one are shown with the caller's key.
+    // Asked once, right after the backend opened. Default: none.
+    virtual std::string store_prefix() const { return ""; }
+
     // ---- optional: only for a backend that declares KVPS_CAP_LIST (the core refuses kvps_list
     // with KVPS_UNSUPPORTED otherwise, so the default that throws is never reached)
     // Up to limit (>= 1) entries whose keys start with prefix, strictly after the position

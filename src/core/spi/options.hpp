@@ -2,6 +2,10 @@
 // options (name, type, default, required, description) in its BackendSpec; the core checks
 // every option given in the URL query or kvps_open_with against that table, once, before the
 // backend opens, and hands the backend a Config of typed values.
+//
+// One word, one meaning: an option is one name=value a caller gives (declared by an
+// OptionSpec); a Config is the checked, typed options one store opens with; a backend's
+// Settings is its own struct built from its Config. PutOptions are per call (kvps_put_options).
 #pragma once
 
 #include "kvps.h"

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "config.hpp"
+#include "option_check.hpp"
 #include "spi/error.hpp"
 #include "url.hpp"
 
