@@ -55,13 +55,15 @@ case $(basename "$wheel") in *manylinux*) ;; *) echo "the repaired wheel has no 
 echo "$(basename "$wheel"):"
 contents=$("$py" -m zipfile -l "$wheel" | awk 'NR > 1 { print $1 }')
 sed 's/^/    /' <<<"$contents"
-for needed in kvps/libkvps.so.0 kvps/bin/kvps kvps/py.typed kvps/fsspec.py kvps/__main__.py; do
+for needed in kvps/libkvps.so.0 kvps/_kvpsext.abi3.so kvps/bin/kvps kvps/py.typed kvps/fsspec.py kvps/__main__.py; do
     grep -qx "$needed" <<<"$contents" || { echo "the wheel lacks $needed"; exit 1; }
 done
 "$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 # The tests import the installed package with its bundled library, never the source tree.
 unset KVPS_LIBRARY
 (cd "$work" && "$py" -c 'import kvps; print("kvps", kvps.__version__, "library", kvps.library_path())')
+# The Store's hot paths run through the compiled _kvpsext unless KVPS_PYTHON_CTYPES=1.
+(cd "$work" && env -u KVPS_PYTHON_CTYPES "$py" -c 'from kvps._ext import ext; assert ext is not None, "_kvpsext did not load"')
 
 echo "--- the wheel alone: a fresh venv, no kvps elsewhere, LD_LIBRARY_PATH empty"
 fresh=$work/fresh-venv
@@ -93,7 +95,12 @@ echo "--- mypy --strict"
 (cd "$here" && MYPYPATH=src "$py" -m mypy --strict --cache-dir "$work/mypy-cache" src/kvps tests bench_threads.py)
 
 echo "--- pytest (bundled library)"
-(cd "$here" && "$py" -m pytest -q -rs -p no:cacheprovider tests "$@")
+(cd "$here" && env -u KVPS_PYTHON_CTYPES "$py" -m pytest -q -rs -p no:cacheprovider tests "$@")
+
+# The same Store without the compiled module (its fallback): the suites of its calls.
+echo "--- pytest (KVPS_PYTHON_CTYPES=1: ctypes only)"
+(cd "$here" && KVPS_PYTHON_CTYPES=1 "$py" -m pytest -q -rs -p no:cacheprovider tests/test_conformance.py \
+    tests/test_errors.py tests/test_contract.py tests/test_threads.py "$@")
 
 if [[ -n "${KVPS_PREFIX:-}" ]]; then
     installed=$KVPS_PREFIX/lib/libkvps.so

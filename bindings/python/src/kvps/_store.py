@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, overload
 from . import _aio
 from ._backends import Capability
 from ._convert import Buffer, c_string, data_pointer, datetime_from_ns, key_bytes, option_text
+from ._ext import ext as _ext
 from ._errors import (
     Error,
     InvalidArgument,
@@ -175,6 +176,9 @@ class Store(MutableMapping[str, bytes]):
         if status:
             raise last_error(status)
         self._ptr = handle.value
+        # Where the compiled get reads a value's size cheaply, before reading it into its bytes.
+        found = lib.kvps_backend_find(c_url.partition(b":")[0])
+        self._local = bool(found) and found.contents.name in (b"memory", b"file")
 
     # ------------------------------------------------------------------ life cycle
 
@@ -264,6 +268,14 @@ class Store(MutableMapping[str, bytes]):
         replaces only the value that has it; create_only only writes a missing key; a failed
         condition raises PreconditionFailed and changes nothing. With any of them, returns the
         etag of the value written (else None)."""
+        if _ext is not None and isinstance(value, bytes) and content_type is None and metadata is None \
+                and if_match is None and not create_only:
+            handle = self._enter()
+            try:
+                _ext.put(handle, key, value)
+            finally:
+                self._leave()
+            return None
         k = key_bytes(key)
         data, size = data_pointer(value)
         plain = content_type is None and metadata is None and if_match is None and not create_only
@@ -333,6 +345,13 @@ class Store(MutableMapping[str, bytes]):
         return self._move(True, source, target, content_type, metadata, if_match, create_only)
 
     def _fetch(self, key: str, offset: int | None = None, length: int | None = None) -> bytes | None:
+        if _ext is not None and offset is None:
+            handle = self._enter()
+            try:
+                value: bytes | None = _ext.get(handle, key, self._local)
+            finally:
+                self._leave()
+            return value
         k = key_bytes(key)
         data = ctypes.c_void_p()
         size = ctypes.c_size_t()
@@ -377,6 +396,19 @@ class Store(MutableMapping[str, bytes]):
 
     def stat(self, key: str) -> Stat:
         """Size, modification time and etag of key's value. NotFound for a missing key."""
+        if _ext is not None:
+            handle = self._enter()
+            try:
+                raw = _ext.stat(handle, key)
+            finally:
+                self._leave()
+            if raw is None:
+                raise _not_found(key)
+            stat = _new(Stat)
+            size, mtime_ns, etag, content_type, metadata = raw
+            vars(stat).update(size=size, modified=datetime_from_ns(mtime_ns), etag=etag,
+                              mtime_ns=mtime_ns, content_type=content_type, metadata=metadata)
+            return stat
         k = key_bytes(key)
         info = StatInfo(version=STAT_VERSION)
         handle = self._enter()
@@ -399,6 +431,13 @@ class Store(MutableMapping[str, bytes]):
 
     def delete(self, key: str) -> None:
         """Removes key; removing a missing key is not an error."""
+        if _ext is not None:
+            handle = self._enter()
+            try:
+                _ext.delete(handle, key)
+            finally:
+                self._leave()
+            return
         k = key_bytes(key)
         handle = self._enter()
         try:

@@ -1,0 +1,285 @@
+/* kvps._kvpsext: the hot paths of kvps.Store (get, put, stat, delete) as a CPython extension,
+ * for what a ctypes call costs in Python. The limited API of Python 3.9 (abi3): one wheel still
+ * serves every CPython >= 3.9. kvps falls back to ctypes where this module does not import, or
+ * with KVPS_PYTHON_CTYPES=1.
+ *
+ * It calls libkvps through the addresses of the library the ctypes side loaded (bind()), so one
+ * libkvps serves the process whichever KVPS_LIBRARY chooses. Errors come from the Python side's
+ * one mapping (kvps._errors.last_error), called on the failing thread right after the call, while
+ * the library's thread-local message is still there. Every library call runs without the GIL. */
+#define Py_LIMITED_API 0x03090000
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#include "kvps.h"
+
+static struct {
+    __typeof__(kvps_get) *get;
+    __typeof__(kvps_get_into) *get_into;
+    __typeof__(kvps_free) *free;
+    __typeof__(kvps_put) *put;
+    __typeof__(kvps_stat) *stat;
+    __typeof__(kvps_stat_metadata_at) *stat_metadata_at;
+    __typeof__(kvps_delete) *remove;
+} lib;
+
+static PyObject *last_error; /* status -> the exception to raise */
+static PyObject *key_bytes;  /* key -> its C string as bytes, or raises the binding's error */
+
+/* Values up to this size are read into the stack, then copied once into their bytes. */
+enum { SMALL = 16384 };
+
+static PyObject *fail(kvps_status status) {
+    PyObject *error = PyObject_CallFunction(last_error, "i", (int)status);
+    if (error) {
+        PyObject *type = PyObject_Type(error);
+        PyErr_SetObject(type, error);
+        Py_DECREF(type);
+        Py_DECREF(error);
+    }
+    return NULL;
+}
+
+/* The key as a new bytes object: UTF-8 here for the common case, the binding's key_bytes
+ * (which names what is wrong) for anything else: not a str, a NUL, a lone surrogate. */
+static PyObject *key_of(PyObject *key) {
+    if (PyUnicode_Check(key)) {
+        PyObject *raw = PyUnicode_AsUTF8String(key);
+        if (raw) {
+            char *data;
+            Py_ssize_t size;
+            if (PyBytes_AsStringAndSize(raw, &data, &size) == 0 && !memchr(data, 0, (size_t)size))
+                return raw;
+            Py_DECREF(raw);
+        }
+        PyErr_Clear();
+    }
+    return PyObject_CallFunctionObjArgs(key_bytes, key, NULL);
+}
+
+/* Arguments (handle, key, ...): the store and the key's C string (a new reference in *raw). */
+static int unpack(PyObject *args, Py_ssize_t n, kvps_store **store, PyObject **raw) {
+    if (PyTuple_Size(args) != n) {
+        PyErr_Format(PyExc_TypeError, "expected %zd arguments", n);
+        return -1;
+    }
+    *store = PyLong_AsVoidPtr(PyTuple_GetItem(args, 0));
+    if (!*store) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "no store handle");
+        return -1;
+    }
+    *raw = key_of(PyTuple_GetItem(args, 1));
+    return *raw ? 0 : -1;
+}
+
+/* A new bytes object holding size bytes from data, copied without the GIL when large. */
+static PyObject *bytes_of(const void *data, size_t size) {
+    if (size <= SMALL) return PyBytes_FromStringAndSize(data, (Py_ssize_t)size);
+    PyObject *value = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (!value) return NULL;
+    char *target = PyBytes_AsString(value);
+    PyThreadState *released = PyEval_SaveThread();
+    memcpy(target, data, size);
+    PyEval_RestoreThread(released);
+    return value;
+}
+
+/* A store that reads a value's size cheaply (memory://, file://): the value goes into the stack
+ * or, larger, straight into a bytes object of its size (one copy, one block). */
+static PyObject *get_local(kvps_store *store, const char *key) {
+    char small[SMALL];
+    size_t size = 0;
+    kvps_status status;
+    PyThreadState *released = PyEval_SaveThread();
+    status = lib.get_into(store, key, 0, small, sizeof small, &size);
+    PyEval_RestoreThread(released);
+    if (status == KVPS_OK) return PyBytes_FromStringAndSize(small, (Py_ssize_t)size);
+    size_t capacity = sizeof small;
+    while (status == KVPS_INVALID_ARGUMENT && size > capacity) { /* too small: size is needed */
+        if (size > (size_t)PY_SSIZE_T_MAX) return PyErr_NoMemory();
+        capacity = size;
+        PyObject *value = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)capacity);
+        if (!value) return NULL;
+        char *buffer = PyBytes_AsString(value);
+        size = 0;
+        released = PyEval_SaveThread();
+        status = lib.get_into(store, key, 0, buffer, capacity, &size);
+        PyEval_RestoreThread(released);
+        if (status == KVPS_OK) {
+            if (size == capacity) return value;
+            PyObject *shorter = PyBytes_FromStringAndSize(buffer, (Py_ssize_t)size); /* shrank */
+            Py_DECREF(value);
+            return shorter;
+        }
+        Py_DECREF(value); /* grew meanwhile: again, at its new size */
+    }
+    if (status == KVPS_NOT_FOUND) Py_RETURN_NONE;
+    return fail(status);
+}
+
+/* Any other store: the library's buffer, copied once. */
+static PyObject *get_remote(kvps_store *store, const char *key) {
+    void *data = NULL;
+    size_t size = 0;
+    kvps_status status;
+    PyThreadState *released = PyEval_SaveThread();
+    status = lib.get(store, key, &data, &size);
+    PyEval_RestoreThread(released);
+    if (status == KVPS_NOT_FOUND) Py_RETURN_NONE;
+    if (status) return fail(status);
+    PyObject *value = bytes_of(size ? data : "", size);
+    lib.free(data);
+    return value;
+}
+
+/* get(handle, key, local) -> bytes, or None for a missing key */
+static PyObject *ext_get(PyObject *self, PyObject *args) {
+    (void)self;
+    kvps_store *store;
+    PyObject *raw;
+    if (unpack(args, 3, &store, &raw)) return NULL;
+    int local = PyObject_IsTrue(PyTuple_GetItem(args, 2));
+    PyObject *value = NULL;
+    if (local >= 0)
+        value = local ? get_local(store, PyBytes_AsString(raw))
+                      : get_remote(store, PyBytes_AsString(raw));
+    Py_DECREF(raw);
+    return value;
+}
+
+/* put(handle, key, value: bytes) -> None */
+static PyObject *ext_put(PyObject *self, PyObject *args) {
+    (void)self;
+    kvps_store *store;
+    PyObject *raw;
+    if (unpack(args, 3, &store, &raw)) return NULL;
+    char *data;
+    Py_ssize_t size;
+    if (PyBytes_AsStringAndSize(PyTuple_GetItem(args, 2), &data, &size)) {
+        Py_DECREF(raw);
+        return NULL;
+    }
+    const char *key = PyBytes_AsString(raw);
+    kvps_status status;
+    PyThreadState *released = PyEval_SaveThread();
+    status = lib.put(store, key, data, (size_t)size);
+    PyEval_RestoreThread(released);
+    Py_DECREF(raw);
+    if (status) return fail(status);
+    Py_RETURN_NONE;
+}
+
+static PyObject *text(const char *s) {
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
+}
+
+/* stat(handle, key) -> (size, mtime_ns, etag, content_type, metadata dict), or None for a
+ * missing key */
+static PyObject *ext_stat(PyObject *self, PyObject *args) {
+    (void)self;
+    kvps_store *store;
+    PyObject *raw;
+    if (unpack(args, 2, &store, &raw)) return NULL;
+    kvps_stat_info info;
+    info.version = KVPS_STAT_VERSION;
+    info.etag[0] = info.content_type[0] = '\0';
+    info.metadata_count = 0;
+    const char *key = PyBytes_AsString(raw);
+    kvps_status status;
+    PyThreadState *released = PyEval_SaveThread();
+    status = lib.stat(store, key, &info);
+    PyEval_RestoreThread(released);
+    Py_DECREF(raw);
+    if (status == KVPS_NOT_FOUND) Py_RETURN_NONE;
+    if (status) return fail(status);
+    PyObject *metadata = PyDict_New();
+    for (size_t i = 0; metadata && i < info.metadata_count; i++) {
+        const char *name, *value;
+        if (lib.stat_metadata_at(&info, i, &name, &value)) continue;
+        PyObject *n = text(name), *v = n ? text(value) : NULL;
+        if (!v || PyDict_SetItem(metadata, n, v)) Py_CLEAR(metadata);
+        Py_XDECREF(n);
+        Py_XDECREF(v);
+    }
+    if (!metadata) return NULL;
+    return Py_BuildValue("(KLNNN)", (unsigned long long)info.size, (long long)info.mtime_ns,
+                         text(info.etag), text(info.content_type), metadata);
+}
+
+/* delete(handle, key) -> None */
+static PyObject *ext_delete(PyObject *self, PyObject *args) {
+    (void)self;
+    kvps_store *store;
+    PyObject *raw;
+    if (unpack(args, 2, &store, &raw)) return NULL;
+    const char *key = PyBytes_AsString(raw);
+    kvps_status status;
+    PyThreadState *released = PyEval_SaveThread();
+    status = lib.remove(store, key);
+    PyEval_RestoreThread(released);
+    Py_DECREF(raw);
+    if (status) return fail(status);
+    Py_RETURN_NONE;
+}
+
+/* bind(addresses: dict[name, int], last_error, key_bytes): the library's functions, taken from
+ * the ctypes side's library, and the binding's error and key conversions. */
+static PyObject *ext_bind(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *addresses, *error, *key;
+    if (!PyArg_ParseTuple(args, "O!OO", &PyDict_Type, &addresses, &error, &key)) return NULL;
+    struct {
+        const char *name;
+        void **slot;
+    } table[] = {
+        {"kvps_get", (void **)&lib.get},
+        {"kvps_get_into", (void **)&lib.get_into},
+        {"kvps_free", (void **)&lib.free},
+        {"kvps_put", (void **)&lib.put},
+        {"kvps_stat", (void **)&lib.stat},
+        {"kvps_stat_metadata_at", (void **)&lib.stat_metadata_at},
+        {"kvps_delete", (void **)&lib.remove},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        PyObject *address = PyDict_GetItemString(addresses, table[i].name);
+        if (!address) return PyErr_Format(PyExc_KeyError, "bind: no address for %s", table[i].name);
+        void *fn = PyLong_AsVoidPtr(address);
+        if (!fn)
+            return PyErr_Occurred()
+                       ? NULL
+                       : PyErr_Format(PyExc_ValueError, "bind: %s is NULL", table[i].name);
+        *table[i].slot = fn;
+    }
+    Py_INCREF(error);
+    Py_XDECREF(last_error);
+    last_error = error;
+    Py_INCREF(key);
+    Py_XDECREF(key_bytes);
+    key_bytes = key;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"bind", ext_bind, METH_VARARGS, "bind(addresses, last_error, key_bytes): set up the module"},
+    {"get", ext_get, METH_VARARGS, "get(handle, key, local) -> bytes, or None for a missing key"},
+    {"put", ext_put, METH_VARARGS, "put(handle, key, value: bytes) -> None"},
+    {"stat", ext_stat, METH_VARARGS,
+     "stat(handle, key) -> (size, mtime_ns, etag, content_type, metadata) or None"},
+    {"delete", ext_delete, METH_VARARGS, "delete(handle, key) -> None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    "_kvpsext",
+    "kvps.Store's hot paths, over libkvps's C API",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__kvpsext(void) { return PyModule_Create(&module); }
