@@ -513,7 +513,7 @@ def main() -> None:
     small_n = {"memory": 20_000, "file": 4_000, "s3": 800}
     mib_n = {"memory": 200, "file": 100, "s3": 40}
     if smoke:  # enough to run every line, not to measure
-        small_n = {"memory": 256, "file": 64, "s3": 32}
+        small_n = {"memory": 256, "file": 32, "s3": 16}
         mib_n = {"memory": 4, "file": 4, "s3": 2}
     small_n = {k: max(16 if smoke else 64, int(v * args.scale)) for k, v in small_n.items()}
     mib_n = {k: max(2, int(v * args.scale)) for k, v in mib_n.items()}
@@ -598,8 +598,10 @@ def main() -> None:
                 for rep in range(args.reps):
                     for n in order(rep):
                         key = f"{prefix}{n.replace(' ', '_')}/stream"
-                        if backend == "memory":  # the store lives in the process
+                        if backend == "memory" or smoke:  # the store lives in the process; smoke: one child
                             r = run_child("inout", n, backend, root, key, stream_mib)
+                            if backend != "memory":
+                                impls[n].delete(key)
                         else:
                             r = run_child("in", n, backend, root, key, stream_mib)
                             r.update(run_child("out", n, backend, root, key, stream_mib))
