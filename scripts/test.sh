@@ -198,6 +198,9 @@ done
 # Programs that run on their own: Rust `bundled` and Go's kvps_static tag link libkvps.a.
 stage "static linking (Rust bundled, Go -tags kvps_static)" bash tests/install/static_bindings.sh
 
+# The peer benchmarks (issue 18) with tiny counts, so that they do not rot: every harness runs.
+stage "bench/run --smoke" env KVPS_BENCH_DIR="$out/bench" bench/run --smoke
+
 echo
 if ((failed)); then
     echo "failed stages:"

@@ -187,31 +187,35 @@ func threaded(threads, n int, op func(i int) error) float64 {
 }
 
 func main() {
-	reps := flag.Int("reps", 5, "repetitions")
-	smoke := flag.Bool("smoke", false, "small counts")
+	reps := flag.Int("reps", 0, "repetitions (default 5, smoke 1)")
+	smoke := flag.Bool("smoke", false, "tiny counts, one repetition")
 	backends := flag.String("backends", "memory,file,s3", "backends")
-	listN := flag.Int("list-n", 0, "keys listed (default 100000, smoke 2000)")
-	deleteN := flag.Int("delete-n", 0, "keys batch-deleted (default 10000, smoke 500)")
+	listN := flag.Int("list-n", 0, "keys listed (default 100000, smoke 200)")
+	deleteN := flag.Int("delete-n", 0, "keys batch-deleted (default 10000, smoke 100)")
+	scale := flag.Float64("scale", 1, "multiplies the 1 KiB and 1 MiB counts")
+	flag.Int("stream-mib", 0, "taken for bench/run's sake: no stream workload here")
+	flag.String("only", "", "taken for bench/run's sake: every workload runs")
 	flag.Parse()
-	if *listN == 0 {
-		*listN = 100000
-		if *smoke {
-			*listN = 2000
+	pick := func(v *int, full, small int) {
+		if *v == 0 {
+			*v = full
+			if *smoke {
+				*v = small
+			}
 		}
 	}
-	if *deleteN == 0 {
-		*deleteN = 10000
-		if *smoke {
-			*deleteN = 500
-		}
-	}
+	pick(reps, 5, 1)
+	pick(listN, 100000, 200)
+	pick(deleteN, 10000, 100)
 	smallN := map[string]int{"memory": 100000, "file": 4000, "s3": 800}
 	mibN := map[string]int{"memory": 500, "file": 100, "s3": 40}
-	if *smoke {
-		for k := range smallN {
-			smallN[k] = max(160, smallN[k]/20)
-			mibN[k] = max(4, mibN[k]/10)
-		}
+	if *smoke { // enough to run every line, not to measure
+		smallN = map[string]int{"memory": 512, "file": 64, "s3": 32}
+		mibN = map[string]int{"memory": 4, "file": 4, "s3": 2}
+	}
+	for k := range smallN {
+		smallN[k] = max(16, int(float64(smallN[k])**scale))
+		mibN[k] = max(2, int(float64(mibN[k])**scale))
 	}
 	root, err := os.MkdirTemp(os.Getenv("KVPS_BENCH_TMP"), "kvps-peers-go-")
 	must(err)
@@ -389,8 +393,8 @@ func main() {
 		}
 	}
 	doc := map[string]any{"lang": "go", "versions": versions, "results": results,
-		"seconds": int(time.Since(began).Seconds()),
-		"counts":  map[string]any{"1 KiB ops per repetition": smallN, "1 MiB values per repetition": mibN, "list": *listN, "delete": *deleteN}}
+		"seconds": int(time.Since(began).Seconds()), "reps": *reps,
+		"counts": map[string]any{"1 KiB ops per repetition": smallN, "1 MiB values per repetition": mibN, "list": *listN, "delete": *deleteN}}
 	must(json.NewEncoder(os.Stdout).Encode(doc))
 }
 

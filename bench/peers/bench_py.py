@@ -476,7 +476,9 @@ def run_child(mode: str, impl: str, backend: str, root: str, key: str, mib: int)
 def versions() -> dict[str, str]:
     from importlib.metadata import version
     v = {"python": platform.python_version()}
-    for p in ("kvps", "obstore", "opendal", "boto3"):
+    import kvps
+    v["kvps"] = kvps.__version__  # from this tree (PYTHONPATH), not an installed wheel
+    for p in ("obstore", "opendal", "boto3"):
         v[p] = version(p)
     return v
 
@@ -485,8 +487,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
     ap.add_argument("--backends", default="memory,file,s3")
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--smoke", action="store_true", help="small counts: about a minute")
+    ap.add_argument("--reps", type=int, help="repetitions (default 5, smoke 1)")
+    ap.add_argument("--smoke", action="store_true", help="tiny counts, one repetition: seconds")
     ap.add_argument("--list-n", type=int)
     ap.add_argument("--delete-n", type=int)
     ap.add_argument("--stream-mib", type=int)
@@ -503,17 +505,18 @@ def main() -> None:
         return child_stream(args)
 
     smoke = args.smoke
-    list_n = args.list_n or (2000 if smoke else 100_000)
-    delete_n = args.delete_n or (500 if smoke else 10_000)
-    stream_mib = args.stream_mib or (32 if smoke else 1024)
+    args.reps = args.reps or (1 if smoke else 5)
+    list_n = args.list_n or (200 if smoke else 100_000)
+    delete_n = args.delete_n or (100 if smoke else 10_000)
+    stream_mib = args.stream_mib or (8 if smoke else 1024)
     # 1 KiB ops per repetition, and 1 MiB values per repetition, by backend.
     small_n = {"memory": 20_000, "file": 4_000, "s3": 800}
     mib_n = {"memory": 200, "file": 100, "s3": 40}
-    if smoke:
-        small_n = {k: max(160, v // 20) for k, v in small_n.items()}
-        mib_n = {k: max(4, v // 10) for k, v in mib_n.items()}
-    small_n = {k: max(64, int(v * args.scale)) for k, v in small_n.items()}
-    mib_n = {k: max(4, int(v * args.scale)) for k, v in mib_n.items()}
+    if smoke:  # enough to run every line, not to measure
+        small_n = {"memory": 256, "file": 32, "s3": 16}
+        mib_n = {"memory": 4, "file": 4, "s3": 2}
+    small_n = {k: max(16 if smoke else 64, int(v * args.scale)) for k, v in small_n.items()}
+    mib_n = {k: max(2, int(v * args.scale)) for k, v in mib_n.items()}
     groups = set(args.only.split(",")) if args.only else {"small", "mib", "stream", "list", "delete"}
     backends = [b for b in args.backends.split(",") if b]
     if "s3" in backends and not os.environ.get("KVPS_TEST_S3_URL"):
@@ -595,8 +598,10 @@ def main() -> None:
                 for rep in range(args.reps):
                     for n in order(rep):
                         key = f"{prefix}{n.replace(' ', '_')}/stream"
-                        if backend == "memory":  # the store lives in the process
+                        if backend == "memory" or smoke:  # the store lives in the process; smoke: one child
                             r = run_child("inout", n, backend, root, key, stream_mib)
+                            if backend != "memory":
+                                impls[n].delete(key)
                         else:
                             r = run_child("in", n, backend, root, key, stream_mib)
                             r.update(run_child("out", n, backend, root, key, stream_mib))

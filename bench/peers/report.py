@@ -11,6 +11,7 @@ import os
 import re
 import statistics
 import sys
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -39,25 +40,30 @@ def main() -> None:
     for src in sources:
         with open(src) as f:
             docs.append(json.load(f))
-    meta = docs[0]["meta"]
+    meta = docs[0].get("meta", docs[0])
     lines: list[str] = []
     w = lines.append
-    v = meta["versions"]
+    date = meta.get("date") or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = os.environ.get("KVPS_BENCH_LOAD")  # bench/run: the load averages before and after
     w("# kvps beside its peers, in one run")
     w("")
-    w(f"{meta['date']}; {meta['machine']}. s3:// is one local MinIO (tests/s3/servers.sh), the "
-      f"same for every language. Command: `bench/run{' --smoke' if meta['smoke'] else ''}`.")
+    w(f"{date}; {meta.get('machine') or machine()}"
+      + (f"; load average (1 min) {load}" if load else "")
+      + ". s3:// is one local MinIO (tests/s3/servers.sh), the same for every language. Command: "
+      f"`bench/run{' --smoke' if meta.get('smoke') else ''}`.")
     w("")
-    w(f"Each cell: median of {meta['reps']} repetitions, min-max in brackets; the implementations "
-      "alternate within each repetition (a different one first each time), so load on the shared "
-      "machine hits all alike and only ratios from the same run are worth comparing. Higher is "
-      "better except peak RSS (MiB above the process's own just before the stream, in a fresh "
-      "process). **kvps / best peer**: above 1 kvps is faster (for RSS, below 1 is smaller). "
-      "**kvps / limit**: the same work with no store library, from the same language (a dict "
-      "behind a lock for memory://; open/write/rename, read, stat, unlink, scandir for file://, "
-      "no fsync); none for s3:// here (bench/s3, in C, measures kvps against raw libcurl). On "
-      "file:// kvps runs with `fsync=false`, as the peers (which do not fsync); `kvps fsync` is "
-      "its default, its own row, not in the ratios.")
+    w("Each cell: median of the repetitions (see each language's line), min-max in brackets; the "
+      "implementations alternate within each repetition (a different one first each time), so "
+      "load on the shared machine hits all alike and only ratios from the same run are worth "
+      "comparing. Higher is better except peak RSS (MiB above the process's own just before the "
+      "stream, in a fresh process). **kvps / best peer**: above 1 kvps is faster (for RSS, below "
+      "1 is smaller). **kvps / limit**: the same work with no store library, from the same "
+      "language (a dict or map behind a lock for memory://; open/write/rename, read, stat, "
+      "unlink, scandir for file://, no fsync); none for s3:// here (bench/s3, in C, measures "
+      "kvps against raw libcurl). On file:// kvps runs with `fsync=false`, as the peers (which "
+      "do not fsync); `kvps fsync` is its default, its own row, not in the ratios. Python and "
+      "Rust use 1 and 16 threads (Rust's async peers: 16 tokio tasks on a multi-thread "
+      "runtime); Go 1 and 16 goroutines.")
     w("")
     summary: list[tuple[str, str, str, float]] = []
     chart_links: list[str] = []
@@ -72,8 +78,9 @@ def main() -> None:
         vv = dm["versions"]
         w(f"## {LANGS[lang]}")
         w("")
-        w("Versions: " + ", ".join(f"{k} {x}" for k, x in vv.items()) + f". Counts: {json.dumps(dm['counts'])}"
-          + f"; {dm['seconds']} s.")
+        reps = dm.get("reps")
+        w("Versions: " + ", ".join(f"{k} {x}" for k, x in sorted(vv.items())) + f". Counts: {json.dumps(dm['counts'])}"
+          + (f"; {reps} repetitions" if reps else "") + f"; {dm['seconds']} s.")
         w("")
         for backend in BACKENDS:
             rows = [(wl, impls) for (b, wl), impls in table.items() if b == backend]
@@ -124,6 +131,16 @@ def main() -> None:
             lines += ["", f.read().rstrip()]
     with open(out_md, "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs, Linux {os.uname().release}"
 
 
 def charts(lang: str, table: Any, units: dict[str, str], chart_dir: str) -> list[tuple[str, str]]:

@@ -47,6 +47,30 @@ if TYPE_CHECKING:
 _byref = ctypes.byref
 T = TypeVar("T")
 
+# get() on memory:// and file:// (Store._fetch_local): a scratch buffer per thread for values
+# up to _SCRATCH bytes; larger ones go straight into a new bytes object, made with CPython's
+# own calls (a fresh bytes object is writable until it is handed out, as in any C extension).
+_SCRATCH = 64 * 1024
+_scratch = threading.local()
+_bytes_of_size = ctypes.pythonapi.PyBytes_FromStringAndSize
+_bytes_of_size.restype = ctypes.py_object
+_bytes_of_size.argtypes = [ctypes.c_char_p, ctypes.c_ssize_t]
+_bytes_address = ctypes.pythonapi.PyBytes_AsString
+_bytes_address.restype = ctypes.c_void_p
+_bytes_address.argtypes = [ctypes.py_object]
+
+
+class _Scratch:
+    """One thread's buffer for small gets: its address (for the library) and a view of it."""
+
+    __slots__ = ("array", "address", "view")
+
+    def __init__(self) -> None:
+        data = bytearray(_SCRATCH)
+        self.array = (ctypes.c_char * _SCRATCH).from_buffer(data)  # keeps data exported, fixed
+        self.address = ctypes.addressof(self.array)
+        self.view = memoryview(data)
+
 
 @dataclass(frozen=True)
 class Stat:
@@ -176,7 +200,9 @@ class Store(MutableMapping[str, bytes]):
         if status:
             raise last_error(status)
         self._ptr = handle.value
-        # Where the compiled get reads a value's size cheaply, before reading it into its bytes.
+        # memory:// and file:// (by any alias) read straight into the caller's memory at no extra
+        # cost, so get() copies each value once there (the compiled get, or _fetch_local);
+        # remote stores take kvps_get, whose one request returns the value whatever its size.
         found = lib.kvps_backend_find(c_url.partition(b":")[0])
         self._local = bool(found) and found.contents.name in (b"memory", b"file")
 
@@ -344,6 +370,36 @@ class Store(MutableMapping[str, bytes]):
         file://, not on s3://. Returns target's new etag."""
         return self._move(True, source, target, content_type, metadata, if_match, create_only)
 
+    def _fetch_local(self, key: str) -> bytes | None:
+        """The value of key on memory:// or file://, copied once: into this thread's scratch
+        buffer with kvps_get_into when it fits (then into the bytes returned), else straight
+        into a bytes object of the size the library reported. Fewer foreign calls than kvps_get
+        + string_at + kvps_free, and no second block of the value's size (which made glibc
+        trim and grow the heap on every large get)."""
+        k = key_bytes(key)
+        size = ctypes.c_size_t()
+        buf = getattr(_scratch, "buf", None)
+        if buf is None:
+            buf = _scratch.buf = _Scratch()
+        handle = self._enter()
+        try:
+            status: int = lib.kvps_get_into(handle, k, 0, buf.address, _SCRATCH, _byref(size))
+            if not status:
+                return buf.view[:size.value].tobytes()
+            while status == Status.INVALID_ARGUMENT and size.value > _SCRATCH:
+                value = _bytes_of_size(None, size.value)
+                n = size.value
+                status = lib.kvps_get_into(handle, k, 0, _bytes_address(value), n, _byref(size))
+                if not status:
+                    return value if size.value == n else value[:size.value]
+                if size.value <= n:  # not "too small": a real failure
+                    break
+        finally:
+            self._leave()
+        if status == Status.NOT_FOUND:
+            return None
+        raise last_error(status)
+
     def _fetch(self, key: str, offset: int | None = None, length: int | None = None) -> bytes | None:
         if _ext is not None and offset is None:
             handle = self._enter()
@@ -352,6 +408,8 @@ class Store(MutableMapping[str, bytes]):
             finally:
                 self._leave()
             return value
+        if offset is None and self._local:  # ctypes (KVPS_PYTHON_CTYPES=1, or no module)
+            return self._fetch_local(key)
         k = key_bytes(key)
         data = ctypes.c_void_p()
         size = ctypes.c_size_t()
