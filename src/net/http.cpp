@@ -44,6 +44,13 @@ void global_init() {
 
 namespace {
 
+// Whether the exchange was asked to stop: by the asynchronous operation this thread runs, or
+// through HttpRequest::cancel.
+bool stop_asked(const Exchange &x) {
+    return cancel_requested() ||
+           (x.request->cancel && x.request->cancel->load(std::memory_order_acquire));
+}
+
 // Whether a request may be cut now without the server acting on it: one that only reads, or
 // one whose body is not all sent yet (see "Cancellation" in kvps.h).
 bool reads_only(const Exchange &x) {
@@ -60,7 +67,7 @@ bool stoppable(const Exchange &x, curl_off_t up) {
 // its window, so once bytes moved a stall could last several times the limit).
 int on_progress(void *user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
     auto *x = static_cast<Exchange *>(user);
-    if (cancel_requested() && stoppable(*x, up)) {
+    if (stop_asked(*x) && stoppable(*x, up)) {
         x->cancelled = true;
         return 1;
     }
@@ -82,7 +89,7 @@ int on_progress(void *user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t 
 
 size_t read_body(char *buffer, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
-    if (x->upload_left && cancel_requested()) {  // part of the body is unsent: safe to stop
+    if (x->upload_left && stop_asked(*x)) {  // part of the body is unsent: safe to stop
         x->cancelled = true;
         return CURL_READFUNC_ABORT;
     }
@@ -99,7 +106,7 @@ size_t write_body(char *data, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
     size_t n = size * count;
     // Between two pieces of an answer: only a read may stop here (a write's body was all sent).
-    if (cancel_requested() && reads_only(*x)) {
+    if (stop_asked(*x) && reads_only(*x)) {
         x->cancelled = true;
         return 0;
     }

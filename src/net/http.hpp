@@ -3,6 +3,7 @@
 // any service here: each backend's client signs, retries and maps answers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +47,10 @@ struct HttpRequest {
     bool to_buffer = false;
     char *buffer = nullptr;
     size_t buffer_capacity = 0;
+    // When set, turning true stops the exchange as kvps::cancel_requested() does (a read at
+    // once, a write only while part of its body is unsent): Transfer::finish then throws
+    // KVPS_CANCELLED. For a driver on another thread (net/multi.hpp).
+    const std::atomic<bool> *cancel = nullptr;
 };
 
 struct HttpResponse {

@@ -26,6 +26,7 @@ public:
         multi_.post([self = shared_from_this()] {
             try {
                 self->client_.begin(self->call, self->sending_);
+                self->sending_.request.cancel = &self->cancelled_;  // cut from any thread
             } catch (...) {
                 self->failed(std::current_exception());
                 return;
@@ -81,15 +82,16 @@ private:
         }
     }
 
-    // On the I/O thread, after cancel(): cuts the exchange in flight (a write whose body was
-    // all sent is let finish, as the blocking path does), or ends a retry's pause now.
+    // On the I/O thread, after cancel(): ends a retry's pause now, or cuts the exchange in
+    // flight where the blocking path would (see "Cancellation" in kvps.h): a read at any
+    // moment, a write while part of its body is unsent; a DELETE runs to its answer.
     void stop() {
         if (finished_) return;
         if (!in_flight_)
             return stopped("before its " + std::string(call.method) + " request was sent");
-        bool writes = call.has_body;
-        if (writes && multi_.uploaded(id_) >= call.body_size) return;
-        multi_.cancel(id_);
+        std::string_view method = call.method;
+        bool reads = method == "GET" || method == "HEAD";
+        if (reads || (call.has_body && multi_.uploaded(id_) < call.body_size)) multi_.cancel(id_);
     }
 
     void stopped(const std::string &when) {
