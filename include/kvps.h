@@ -568,7 +568,11 @@ KVPS_API void kvps_set_logger(kvps_log_fn fn, void *user, kvps_log_level max_lev
 
 /* Every operation below returns at once with an operation handle (kvps_op) and runs on a
  * library-owned pool of at most 16 threads (started on first use, shared by every store), so
- * an event loop can drive many requests without a thread of its own per request. How the
+ * an event loop can drive many requests without a thread of its own per request. On s3://,
+ * gets, ranged gets, stats and deletes run instead on the store's own I/O thread (libcurl's
+ * multi interface, started on first use), over at most the store option max_connections
+ * connections: their callbacks run on that thread, and a callback that blocks stalls the
+ * store's other such operations. How the
  * caller learns that an operation completed, as it chooses per operation:
  * - a callback (kvps_async_options.callback), called exactly once per operation on a library
  *   thread (or, for an operation cancelled before it started, on the thread that called

@@ -2,15 +2,24 @@
 // shows): one get at a time (kvps_get vs kvps_get_async + kvps_op_wait), and 10,000 gets issued
 // from one thread through a completion queue vs the same gets in a blocking loop. Prints ratios
 // (async / blocking) and the most threads the process had.
+// With an s3:// URL (argument or KVPS_BENCH_S3_URL), the same on S3, where async GETs run on the
+// store's I/O thread (libcurl's multi interface): 10,000 small GETs all in flight from one thread
+// vs the same GETs blocking on 16 threads (ops/s, peak threads, peak connections), one GET at a
+// time both ways, and how long a GET in flight takes to stop once cancelled.
 //
-//     bench_async [ROUNDS]      best of ROUNDS rounds per side (default 5)
+//     bench_async [ROUNDS [S3_URL]]      best of ROUNDS rounds per side (default 5)
 #include <dirent.h>
 #include <poll.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -97,6 +106,165 @@ double async_all_in_flight(kvps_store *s, int n) {
     return t;
 }
 
+// ---- s3://
+size_t g_peak_connections = 0;
+unsigned g_port = 0;
+
+// This process's TCP connections to g_port (sockets of its descriptors in /proc/net/tcp*).
+size_t connections_now() {
+    std::vector<unsigned long> inodes;
+    if (DIR *d = opendir("/proc/self/fd")) {
+        while (dirent *e = readdir(d)) {
+            char path[300], target[64];
+            std::snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+            ssize_t n = readlink(path, target, sizeof target - 1);
+            if (n <= 0) continue;
+            target[n] = 0;
+            unsigned long inode = 0;
+            if (std::sscanf(target, "socket:[%lu]", &inode) == 1) inodes.push_back(inode);
+        }
+        closedir(d);
+    }
+    size_t count = 0;
+    for (const char *table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        FILE *f = std::fopen(table, "r");
+        if (!f) continue;
+        char line[512];
+        while (std::fgets(line, sizeof line, f)) {
+            char local[64], remote[64];
+            unsigned state = 0;
+            unsigned long inode = 0;
+            if (std::sscanf(line, "%*d: %63s %63s %x %*s %*s %*s %*s %*s %lu", local, remote,
+                            &state, &inode) != 4)
+                continue;
+            const char *colon = std::strrchr(remote, ':');
+            if (!colon || std::strtoul(colon + 1, nullptr, 16) != g_port || state == 0x0A) continue;
+            count += std::count(inodes.begin(), inodes.end(), inode);
+        }
+        std::fclose(f);
+    }
+    return count;
+}
+
+void sample() {
+    g_peak_threads = std::max(g_peak_threads, threads_now());
+    g_peak_connections = std::max(g_peak_connections, connections_now());
+}
+
+double s3_async_all(kvps_store *s, int n) {
+    kvps_queue *q;
+    check(kvps_queue_new(&q), "kvps_queue_new");
+    kvps_async_options o = KVPS_ASYNC_OPTIONS_INIT;
+    o.queue = q;
+    auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) {
+        kvps_op *op;
+        check(kvps_get_async(s, key(i).c_str(), &o, &op), "kvps_get_async");
+    }
+    sample();
+    for (int done = 0; done < n;) {
+        pollfd p{kvps_queue_fd(q), POLLIN, 0};
+        poll(&p, 1, -1);
+        while (kvps_op *op = kvps_queue_next(q)) {
+            void *data;
+            size_t size;
+            check(kvps_op_value(op, &data, &size), "kvps_op_value");
+            kvps_free(data);
+            kvps_op_free(op);
+            if (++done % 1000 == 0) sample();
+        }
+    }
+    double t = std::chrono::duration<double>(Clock::now() - t0).count();
+    kvps_queue_free(q);
+    return t;
+}
+
+double s3_blocking_threads(kvps_store *s, int n, int threads) {
+    std::atomic<int> next{0};
+    auto t0 = Clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+            for (int i; (i = next.fetch_add(1)) < n;) {
+                void *data;
+                size_t size;
+                check(kvps_get(s, key(i).c_str(), &data, &size), "kvps_get");
+                kvps_free(data);
+            }
+        });
+    sample();
+    for (auto &t : pool) t.join();
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Milliseconds from kvps_op_cancel to completion, for a large GET cancelled 20 ms in.
+double s3_cancel_ms(kvps_store *s) {
+    kvps_op *op;
+    check(kvps_get_async(s, "bench/big", nullptr, &op), "kvps_get_async");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto t0 = Clock::now();
+    kvps_op_cancel(op);
+    kvps_op_wait(op, -1);
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    kvps_status st = kvps_op_status(op);
+    kvps_op_free(op);
+    return st == KVPS_CANCELLED ? ms : -1;
+}
+
+void bench_s3(const std::string &base, int rounds) {
+    size_t at = base.find("endpoint=");
+    if (at != std::string::npos) {
+        size_t colon = base.find(':', base.find("://", at) + 3);
+        if (colon != std::string::npos) g_port = std::atoi(base.c_str() + colon + 1);
+    }
+    constexpr unsigned kMax = 16;
+    std::string url = base + (base.find('?') == std::string::npos ? "?" : "&") +
+                      "max_connections=" + std::to_string(kMax);
+    kvps_store *s;
+    check(kvps_open(url.c_str(), &s), "kvps_open");
+    std::string value(100, 'v');
+    for (int i = 0; i < kKeys; ++i)
+        check(kvps_put(s, key(i).c_str(), value.data(), value.size()), "kvps_put");
+    std::string big(64u << 20, 'b');
+    check(kvps_put(s, "bench/big", big.data(), big.size()), "kvps_put big");
+    constexpr int kOne = 500;
+    double b1 = 1e9, a1 = 1e9, bn = 1e9, an = 1e9, cancel_worst = 0;
+    size_t async_threads = 0, async_connections = 0, blocking_threads = 0, blocking_connections = 0;
+    for (int r = 0; r < rounds; ++r) {
+        b1 = std::min(b1, blocking(s, kOne));
+        a1 = std::min(a1, async_one_at_a_time(s, kOne));
+        g_peak_threads = g_peak_connections = 0;
+        an = std::min(an, s3_async_all(s, kInFlight));
+        async_threads = std::max(async_threads, g_peak_threads);
+        async_connections = std::max(async_connections, g_peak_connections);
+        g_peak_threads = g_peak_connections = 0;
+        bn = std::min(bn, s3_blocking_threads(s, kInFlight, 16));
+        blocking_threads = std::max(blocking_threads, g_peak_threads);
+        blocking_connections = std::max(blocking_connections, g_peak_connections);
+        cancel_worst = std::max(cancel_worst, s3_cancel_ms(s));
+    }
+    std::printf(
+        "\n| s3:// (MinIO on 127.0.0.1), 100-byte values, max_connections=%u | blocking | "
+        "async | async / blocking |\n|---|---|---|---|\n",
+        kMax);
+    std::printf("| one GET at a time (latency) | %.1f us | %.1f us | %.2f |\n", b1 / kOne * 1e6,
+                a1 / kOne * 1e6, a1 / b1);
+    std::printf(
+        "| %d GETs (ops/s): blocking on 16 threads vs all in flight from one thread | %.0f "
+        "| %.0f | %.2f |\n",
+        kInFlight, kInFlight / bn, kInFlight / an, bn / an);
+    std::printf("| peak threads in the process | %zu | %zu | |\n", blocking_threads, async_threads);
+    std::printf("| peak connections to the server | %zu | %zu | |\n", blocking_connections,
+                async_connections);
+    std::printf(
+        "\na 64 MiB GET cancelled 20 ms in: completed KVPS_CANCELLED at worst %.1f ms "
+        "after kvps_op_cancel (-1: it was not cancelled)\n",
+        cancel_worst);
+    for (int i = 0; i < kKeys; ++i) kvps_delete(s, key(i).c_str());
+    kvps_delete(s, "bench/big");
+    kvps_close(s);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -126,5 +294,7 @@ int main(int argc, char **argv) {
         "pool: at most 16, plus a timer thread once a deadline is used)\n",
         kInFlight, g_peak_threads);
     kvps_close(s);
+    const char *s3 = argc > 2 ? argv[2] : std::getenv("KVPS_BENCH_S3_URL");
+    if (s3 && *s3) bench_s3(s3, rounds);
     return 0;
 }

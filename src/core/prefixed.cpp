@@ -156,6 +156,22 @@ public:
         return run({from, to}, [&] { return inner_->rename(name(from), name(to), options); });
     }
 
+    // An operation the backend runs itself (its I/O thread): the full name in, the caller's key
+    // in its message out.
+    std::shared_ptr<AsyncOperation> start(const AsyncRequest &request, AsyncDone done) override {
+        std::string full = name(request.key);
+        AsyncRequest inner = request;
+        inner.key = full;
+        auto told = [prefix = prefix_, key = std::string(request.key),
+                     done = std::move(done)](AsyncResult result) {
+            if (!result.message.empty())
+                result.message =
+                    caller_message(prefix, result.status, std::move(result.message), {key});
+            done(std::move(result));
+        };
+        return run({request.key}, [&] { return inner_->start(inner, std::move(told)); });
+    }
+
 private:
     std::string name(std::string_view key) const { return prefix_ + std::string(key); }
 

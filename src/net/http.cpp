@@ -11,17 +11,12 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <optional>
 
 #include "spi/cancel.hpp"
 #include "spi/error.hpp"
 
 namespace kvps::net {
-namespace {
-
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct Exchange {
     const HttpRequest *request = nullptr;
@@ -42,6 +37,20 @@ struct Exchange {
     bool cancelled = false;  // stopped for kvps::cancel_requested()
 };
 
+void global_init() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+namespace {
+
+// Whether the exchange was asked to stop: by the asynchronous operation this thread runs, or
+// through HttpRequest::cancel.
+bool stop_asked(const Exchange &x) {
+    return cancel_requested() ||
+           (x.request->cancel && x.request->cancel->load(std::memory_order_acquire));
+}
+
 // Whether a request may be cut now without the server acting on it: one that only reads, or
 // one whose body is not all sent yet (see "Cancellation" in kvps.h).
 bool reads_only(const Exchange &x) {
@@ -58,7 +67,7 @@ bool stoppable(const Exchange &x, curl_off_t up) {
 // its window, so once bytes moved a stall could last several times the limit).
 int on_progress(void *user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
     auto *x = static_cast<Exchange *>(user);
-    if (cancel_requested() && stoppable(*x, up)) {
+    if (stop_asked(*x) && stoppable(*x, up)) {
         x->cancelled = true;
         return 1;
     }
@@ -80,7 +89,7 @@ int on_progress(void *user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t 
 
 size_t read_body(char *buffer, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
-    if (x->upload_left && cancel_requested()) {  // part of the body is unsent: safe to stop
+    if (x->upload_left && stop_asked(*x)) {  // part of the body is unsent: safe to stop
         x->cancelled = true;
         return CURL_READFUNC_ABORT;
     }
@@ -97,7 +106,7 @@ size_t write_body(char *data, size_t size, size_t count, void *user) {
     auto *x = static_cast<Exchange *>(user);
     size_t n = size * count;
     // Between two pieces of an answer: only a read may stop here (a write's body was all sent).
-    if (cancel_requested() && reads_only(*x)) {
+    if (stop_asked(*x) && reads_only(*x)) {
         x->cancelled = true;
         return 0;
     }
@@ -272,9 +281,30 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response,
             if (handle) owner->release(handle);
         }
     } lease{this, acquire()};
-    CURL *curl = lease.handle;
     response = HttpResponse{};
-    Exchange x{};
+    std::optional<Transfer> transfer;
+    transfer.emplace(lease.handle, options_, request, response);
+    CURLcode code = perform_transfer(lease.handle, transfer->exchange());
+    auto drop = [&] {
+        if (transfer->reusable()) return;
+        transfer.reset();
+        curl_easy_cleanup(lease.handle);
+        lease.handle = nullptr;
+    };
+    try {
+        bool answered = transfer->finish(code, error);
+        drop();
+        return answered;
+    } catch (...) {
+        drop();
+        throw;
+    }
+}
+
+Transfer::Transfer(CURL *curl, const HttpOptions &options, const HttpRequest &request,
+                   HttpResponse &response)
+    : curl_(curl), x_(std::make_unique<Exchange>()) {
+    Exchange &x = *x_;
     x.request = &request;
     x.response = &response;
     x.upload = static_cast<const char *>(request.body);
@@ -290,8 +320,7 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response,
         headers = curl_slist_append(headers, h.c_str());
     }
     headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers,
-                                                                             &curl_slist_free_all);
+    headers_ = headers;
 
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys like "a/../b" stay as they are
@@ -299,16 +328,16 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response,
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     // Clamped: any int64 count of milliseconds is safe here (0 would mean libcurl's default).
     long connect_ms = static_cast<long>(
-        std::clamp<int64_t>(options_.connect_timeout.count(), 1, int64_t{LONG_MAX}));
+        std::clamp<int64_t>(options.connect_timeout.count(), 1, int64_t{LONG_MAX}));
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    x.stall = std::max(options_.stall_timeout, std::chrono::milliseconds(1));
+    x.stall = std::max(options.stall_timeout, std::chrono::milliseconds(1));
     x.last_progress = std::chrono::steady_clock::now();
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &x);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-    if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
+    if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
@@ -329,19 +358,38 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response,
         curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
                          static_cast<curl_off_t>(request.body_size));
     }
+}
 
-    CURLcode code = perform_transfer(curl, x);
-    if (x.error) std::rethrow_exception(x.error);
+Transfer::~Transfer() {
+    curl_easy_reset(curl_);  // no pointer into this transfer stays on the handle
+    curl_slist_free_all(static_cast<curl_slist *>(headers_));
+}
+
+uint64_t Transfer::uploaded() const {
+    curl_off_t up = 0;
+    curl_easy_getinfo(curl_, CURLINFO_SIZE_UPLOAD_T, &up);
+    return up > 0 ? static_cast<uint64_t>(up) : 0;
+}
+
+bool Transfer::finish(int result, TransportError &error) {
+    Exchange &x = *x_;
+    CURL *curl = curl_;
+    const HttpRequest &request = *x.request;
+    HttpResponse &response = *x.response;
+    CURLcode code = static_cast<CURLcode>(result);
+    if (x.error) {
+        reusable_ = false;
+        std::rethrow_exception(x.error);
+    }
     if (x.cancelled) {
-        lease.handle = nullptr;  // cut mid-exchange: the connection cannot be reused
-        curl_easy_cleanup(curl);
+        reusable_ = false;  // cut mid-exchange: the connection cannot be reused
         stop_cancelled(std::string("cancelled during its ") + request.method + " request");
     }
     if (code != CURLE_OK && response.too_large) {  // stopped on purpose: the answer is known
-        lease.handle = nullptr;  // the rest of the body is unread: the connection cannot be reused
-        curl_easy_cleanup(curl);
+        reusable_ = false;  // the rest of the body is unread: the connection cannot be reused
         return true;
     }
+    std::string_view method = request.method;
     if (code == CURLE_OK) {
         // An answer without its framing is no answer: cut inside the headers, or a body shorter
         // (or longer) than its Content-Length.
@@ -366,9 +414,7 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response,
     long request_bytes = 0;
     curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_bytes);
     error.maybe_delivered = request_bytes > 0 || x.last_up > 0;
-    // A broken connection must not go back to the pool.
-    lease.handle = nullptr;
-    curl_easy_cleanup(curl);
+    reusable_ = false;  // a broken connection must not go back to the pool
     response.status = 0;
     return false;
 }

@@ -3,10 +3,12 @@
 // any service here: each backend's client signs, retries and maps answers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -45,6 +47,10 @@ struct HttpRequest {
     bool to_buffer = false;
     char *buffer = nullptr;
     size_t buffer_capacity = 0;
+    // When set, turning true stops the exchange as kvps::cancel_requested() does (a read at
+    // once, a write only while part of its body is unsent): Transfer::finish then throws
+    // KVPS_CANCELLED. For a driver on another thread (net/multi.hpp).
+    const std::atomic<bool> *cancel = nullptr;
 };
 
 struct HttpResponse {
@@ -74,7 +80,42 @@ struct TransportError {
     // False when the request provably never left (no connection, TLS refused): the server
     // cannot have acted on it.
     bool maybe_delivered = true;
-    std::string message;  // libcurl's description
+    std::string message;     // libcurl's description
+    bool cancelled = false;  // stopped by MultiClient::cancel (net/multi.hpp)
+};
+
+// libcurl's global setup, once per process (before any handle is made).
+void global_init();
+
+struct Exchange;
+
+// One exchange set up on a libcurl handle, run by whoever drives the handle: HttpClient::perform
+// with curl_easy_perform, MultiClient (net/multi.hpp) on an I/O thread. The request and response
+// must outlive it. Both paths share every callback, header parser and verdict here.
+class Transfer {
+public:
+    // Sets the handle up (throws KVPS_INVALID_ARGUMENT for a header holding a line break).
+    Transfer(CURL *handle, const HttpOptions &options, const HttpRequest &request,
+             HttpResponse &response);
+    ~Transfer();
+    Transfer(const Transfer &) = delete;
+    Transfer &operator=(const Transfer &) = delete;
+
+    // After libcurl finished with `code` (a CURLcode): whether an HTTP answer came back (false
+    // fills error). Rethrows what a callback caught; throws KVPS_CANCELLED for a transfer
+    // stopped by kvps::cancel_requested().
+    bool finish(int code, TransportError &error);
+    // Whether the handle's connection may serve another request (decided by finish).
+    bool reusable() const { return reusable_; }
+    // Body bytes sent so far.
+    uint64_t uploaded() const;
+    Exchange &exchange() { return *x_; }
+
+private:
+    CURL *curl_;
+    std::unique_ptr<Exchange> x_;
+    void *headers_ = nullptr;  // curl_slist
+    bool reusable_ = true;
 };
 
 class HttpClient {

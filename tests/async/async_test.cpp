@@ -7,9 +7,11 @@
 //                         from that environment variable: unset skips with 77, fails with CI=true)
 //
 // C++ only to look behind kvps's back on s3:// (ListMultipartUploads with the backend's client).
+#include <dirent.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -210,8 +212,9 @@ void cancel_before_start_and_deadline(void **) {
     kvps_async_options blocker = KVPS_ASYNC_OPTIONS_INIT;
     blocker.callback = block;
     blocker.user = &gate;
+    // Lists: they run on the pool on every backend (s3:// gets run on its I/O thread instead).
     std::vector<kvps_op *> busy(16);  // the header's bound on the pool
-    for (kvps_op *&op : busy) ASSERT_OK(kvps_get_async(g_store, "queued/k", &blocker, &op));
+    for (kvps_op *&op : busy) ASSERT_OK(kvps_list_async(g_store, nullptr, &blocker, &op));
     {
         std::unique_lock lock(gate.mutex);
         assert_true(
@@ -497,6 +500,133 @@ void s3_cut_in_flight(void **) {
     ASSERT_OK(kvps_delete(g_store, "cut/big"));
 }
 
+std::string query_value(const kvps::Url &url, const std::string &name);
+
+// ---- s3: 10,000 concurrent small GETs from this one thread run on the store's I/O thread
+// (libcurl's multi interface), with a bounded number of threads and connections.
+
+// This process's threads.
+int thread_count() {
+    int n = 0;
+    if (DIR *d = opendir("/proc/self/task")) {
+        while (dirent *e = readdir(d))
+            if (e->d_name[0] != '.') ++n;
+        closedir(d);
+    }
+    return n;
+}
+
+// This process's TCP connections to `port` (sockets of our descriptors, in /proc/net/tcp*).
+int connections_to(unsigned port) {
+    std::vector<unsigned long> inodes;
+    if (DIR *d = opendir("/proc/self/fd")) {
+        while (dirent *e = readdir(d)) {
+            char path[300], target[64];
+            std::snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+            ssize_t n = readlink(path, target, sizeof target - 1);
+            if (n <= 0) continue;
+            target[n] = 0;
+            unsigned long inode = 0;
+            if (std::sscanf(target, "socket:[%lu]", &inode) == 1) inodes.push_back(inode);
+        }
+        closedir(d);
+    }
+    int count = 0;
+    for (const char *table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        FILE *f = std::fopen(table, "r");
+        if (!f) continue;
+        char line[512];
+        if (!std::fgets(line, sizeof line, f)) {  // the header line
+            std::fclose(f);
+            continue;
+        }
+        while (std::fgets(line, sizeof line, f)) {
+            char local[64], remote[64];
+            unsigned state = 0;
+            unsigned long inode = 0;
+            if (std::sscanf(line, "%*d: %63s %63s %x %*s %*s %*s %*s %*s %lu", local, remote,
+                            &state, &inode) != 4)
+                continue;
+            const char *colon = std::strrchr(remote, ':');
+            if (!colon || std::strtoul(colon + 1, nullptr, 16) != port) continue;
+            if (state == 0x0A) continue;  // listening
+            for (unsigned long i : inodes)
+                if (i == inode) ++count;
+        }
+        std::fclose(f);
+    }
+    return count;
+}
+
+void s3_ten_thousand_gets(void **) {
+    constexpr int kKeys = 100, kGets = 10000;
+    constexpr unsigned kMaxConnections = 8;
+    std::string endpoint = query_value(kvps::parse_url(g_base), "endpoint");
+    unsigned port = static_cast<unsigned>(std::atoi(endpoint.c_str() + endpoint.rfind(':') + 1));
+    assert_true(port > 0);
+    for (int i = 0; i < kKeys; ++i) {
+        std::string key = "many/" + std::to_string(i), value = "value " + std::to_string(i * 7);
+        ASSERT_OK(kvps_put(g_store, key.c_str(), value.data(), value.size()));
+    }
+    kvps_store *store = nullptr;
+    std::string url = g_url + "&max_connections=" + std::to_string(kMaxConnections);
+    ASSERT_OK(kvps_open(url.c_str(), &store));
+    kvps_queue *queue = nullptr;
+    ASSERT_OK(kvps_queue_new(&queue));
+    int threads_before = thread_count(), connections_before = connections_to(port);
+    int peak_threads = threads_before, peak_connections = connections_before;
+    auto sample = [&] {
+        peak_threads = std::max(peak_threads, thread_count());
+        peak_connections = std::max(peak_connections, connections_to(port));
+    };
+    kvps_async_options o = KVPS_ASYNC_OPTIONS_INIT;
+    o.queue = queue;
+    for (int i = 0; i < kGets; ++i) {
+        std::string key = "many/" + std::to_string(i % kKeys);
+        o.user = reinterpret_cast<void *>(static_cast<intptr_t>(i % kKeys));
+        kvps_op *op = nullptr;
+        ASSERT_OK(kvps_get_async(store, key.c_str(), &o, &op));
+        if (i % 1000 == 0) sample();
+    }
+    int done = 0, ok = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (done < kGets && std::chrono::steady_clock::now() < deadline) {
+        readable(queue, 100);
+        while (kvps_op *op = kvps_queue_next(queue)) {
+            ++done;
+            int i = static_cast<int>(reinterpret_cast<intptr_t>(kvps_op_user(op)));
+            void *data = nullptr;
+            size_t size = 0;
+            kvps_status st = kvps_op_value(op, &data, &size);
+            std::string expected = "value " + std::to_string(i * 7);
+            if (st == KVPS_OK && size == expected.size() &&
+                !std::memcmp(data, expected.data(), size))
+                ++ok;
+            else if (ok + 10 > done)
+                std::printf("[          ] get many/%d: %s %s\n", i, kvps_status_name(st),
+                            kvps_last_error());
+            kvps_free(data);
+            kvps_op_free(op);
+            if (done % 500 == 0) sample();
+        }
+    }
+    sample();
+    std::printf(
+        "[          ] %d GETs: %d right; threads %d -> peak %d; connections to the "
+        "server %d -> peak %d (max_connections %u)\n",
+        kGets, ok, threads_before, peak_threads, connections_before, peak_connections,
+        kMaxConnections);
+    assert_int_equal(done, kGets);
+    assert_int_equal(ok, kGets);
+    // One I/O thread for the new store; no worker per operation.
+    assert_true(peak_threads <= threads_before + 2);
+    assert_true(peak_connections - connections_before <= static_cast<int>(kMaxConnections));
+    kvps_queue_free(queue);
+    kvps_close(store);
+    for (int i = 0; i < kKeys; ++i)
+        ASSERT_OK(kvps_delete(g_store, ("many/" + std::to_string(i)).c_str()));
+}
+
 // ---- s3 helpers
 std::string query_value(const kvps::Url &url, const std::string &name) {
     for (const auto &[n, v] : url.query)
@@ -584,7 +714,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(close_with_ops_in_flight),
         cmocka_unit_test(random_cancellations),
     };
-    const CMUnitTest s3_tests[] = {cmocka_unit_test(s3_cut_in_flight)};
+    const CMUnitTest s3_tests[] = {cmocka_unit_test(s3_cut_in_flight),
+                                   cmocka_unit_test(s3_ten_thousand_gets)};
     int failed =
         cmocka_run_group_tests_name(g_s3 ? "async s3" : arg.c_str(), tests, setup, teardown);
     if (g_s3) failed += cmocka_run_group_tests_name("async s3 only", s3_tests, setup, teardown);

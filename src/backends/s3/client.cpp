@@ -26,11 +26,11 @@ bool retryable_code(std::string_view code) {
 }
 
 // Full jitter: a uniform pause in [0, min(cap, base * 2^attempt)).
-void back_off(unsigned attempt) {
+std::chrono::microseconds back_off(unsigned attempt) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     double ceiling_ms = std::min(5000.0, 100.0 * double(uint64_t{1} << std::min(attempt, 16u)));
     std::uniform_real_distribution<double> pause(0.0, ceiling_ms);
-    std::this_thread::sleep_for(std::chrono::microseconds(int64_t(pause(random) * 1000)));
+    return std::chrono::microseconds(int64_t(pause(random) * 1000));
 }
 
 kvps_status status_for(long http_status, std::string_view code) {
@@ -128,13 +128,12 @@ std::string Client::scrub(std::string text) const {
     return text;
 }
 
-HttpResponse Client::send(const Call &call) {
-    std::string host;
-    std::string path = url_for(call, host);
-    std::string query = canonical_query(call.query);
-    HttpRequest request;
+void Client::begin(const Call &call, Sending &s) const {
+    s.path = url_for(call, s.host);
+    s.query = canonical_query(call.query);
+    HttpRequest &request = s.request;
     request.method = call.method;
-    request.url = scheme_ + "://" + host + path + (query.empty() ? "" : "?" + query);
+    request.url = scheme_ + "://" + s.host + s.path + (s.query.empty() ? "" : "?" + s.query);
     request.body = call.body;
     request.body_size = call.body_size;
     request.has_body = call.has_body;
@@ -142,105 +141,117 @@ HttpResponse Client::send(const Call &call) {
     request.to_buffer = call.to_buffer;
     request.buffer = call.buffer;
     request.buffer_capacity = call.buffer_capacity;
-    uint64_t streamed = 0;
+    if (!call.has_body || call.body_size == 0)
+        s.payload_hash = kEmptyHash;
+    else if (settings_.unsigned_payload)
+        s.payload_hash = kUnsignedPayload;
+    else
+        s.payload_hash = sha256_hex(call.body, call.body_size);
+}
+
+void Client::sign_next(const Call &call, Sending &s) const {
+    ++s.attempt;
+    s.used = settings_.credentials->get();
+    const Credentials &creds = *s.used;
+    // Credentials from any source reach headers too: named, never shown.
+    for (const auto &[name, value] :
+         {std::pair<const char *, const std::string *>{"access_key_id", &creds.access_key_id},
+          {"session_token", &creds.session_token}})
+        for (unsigned char c : *value)
+            if (c < 0x20 || c == 0x7f)
+                fail(KVPS_INVALID_OPTION, std::string("s3: ") + name + " (from " + creds.source +
+                                              ") contains a control character (CR, LF, tab...)");
+    std::vector<std::pair<std::string, std::string>> headers = call.headers;
+    headers.emplace_back("Host", s.host);
+    std::string date = amz_date_now();
+    if (!creds.anonymous()) {
+        headers.emplace_back("x-amz-date", date);
+        headers.emplace_back("x-amz-content-sha256", s.payload_hash);
+        if (!creds.session_token.empty())
+            headers.emplace_back("x-amz-security-token", creds.session_token);
+        SigningRequest signing{call.method,    s.path, call.query,       headers,
+                               s.payload_hash, date,   settings_.region, "s3"};
+        Signature signature = sign(signing, creds.access_key_id, creds.secret_access_key);
+        headers.emplace_back("Authorization", std::move(signature.authorization));
+    }
+    s.request.headers.clear();
+    // libcurl drops "Name:" without a value; "Name;" sends it empty (x-amz-meta-* may be).
+    for (const auto &[name, value] : headers)
+        s.request.headers.push_back(value.empty() ? name + ";" : name + ": " + value);
+    s.started = std::chrono::steady_clock::now();
+}
+
+Client::Next Client::judge(const Call &call, Sending &s, bool answered, HttpResponse &response,
+                           const TransportError &transport,
+                           std::chrono::microseconds &pause) const {
+    unsigned attempt = s.attempt;
+    if (log_enabled(KVPS_LOG_DEBUG)) {
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s.started)
+                .count();
+        uint64_t down = response.body.size() + s.streamed +
+                        (call.into && succeeded(response) ? call.into->size() : 0);
+        char line[160];
+        std::snprintf(
+            line, sizeof line, " -> %s, %zu bytes up, %llu down, %.1f ms, attempt %u",
+            answered ? std::to_string(response.status).c_str() : transport.message.c_str(),
+            call.has_body ? call.body_size : size_t{0}, static_cast<unsigned long long>(down), ms,
+            attempt);
+        log(KVPS_LOG_DEBUG, "s3: " + std::string(call.method) + " " + s.path +
+                                (s.query.empty() ? "" : "?" + s.query) + line);
+    }
+    pause = std::chrono::microseconds(0);
+    bool last = attempt >= settings_.max_attempts;
+    if (!answered && transport.maybe_delivered && call.lost_answer) *call.lost_answer = true;
+    if (!answered) {
+        if (call.retry == Retry::Always && !last && s.streamed == 0) {
+            pause = back_off(attempt);
+            return Next::Retry;
+        }
+        fail(transport.timed_out ? KVPS_TIMEOUT : KVPS_NETWORK,
+             "s3: " + describe(call.method, call.key) + ": no answer from " + settings_.endpoint +
+                 ": " + transport.message + " (" + std::to_string(attempt) +
+                 (attempt == 1 ? " attempt)" : " attempts)"));
+    }
+    if (!s.renewed && s.streamed == 0 && expired_credentials(response, *s.used)) {
+        s.renewed = true;
+        if (settings_.credentials->renew(s.used)) {
+            --s.attempt;  // not one of max_attempts
+            return Next::Retry;
+        }
+    }
+    std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
+    if (call.error_in_200 && response.status == 200 && is_error_document(body))
+        response.status = 500;  // S3: a 200 carrying <Error> failed; treat it as a server error
+    bool retry = retryable_status(response.status);
+    if (!retry && response.status >= 400 && !body.empty())
+        retry = retryable_code(parse_error(body).code);
+    if (retry && !last) {
+        pause = back_off(attempt);
+        return Next::Retry;
+    }
+    return Next::Answer;
+}
+
+HttpResponse Client::send(const Call &call) {
+    Sending s;
+    begin(call, s);
     std::function<bool(const char *, size_t)> counting;
     if (call.stream) {
         counting = [&](const char *data, size_t size) {
-            streamed += size;
+            s.streamed += size;
             return (*call.stream)(data, size);
         };
-        request.stream = &counting;
+        s.request.stream = &counting;
     }
-
-    std::string payload_hash;
-    if (!call.has_body || call.body_size == 0)
-        payload_hash = kEmptyHash;
-    else if (settings_.unsigned_payload)
-        payload_hash = kUnsignedPayload;
-    else
-        payload_hash = sha256_hex(call.body, call.body_size);
-
     HttpResponse response;
-    bool renewed = false;  // credentials the server called expired are renewed once per call
-    for (unsigned attempt = 1;; ++attempt) {
-        std::shared_ptr<const Credentials> used = settings_.credentials->get();
-        const Credentials &creds = *used;
-        // Credentials from any source reach headers too: named, never shown.
-        for (const auto &[name, value] :
-             {std::pair<const char *, const std::string *>{"access_key_id", &creds.access_key_id},
-              {"session_token", &creds.session_token}})
-            for (unsigned char c : *value)
-                if (c < 0x20 || c == 0x7f)
-                    fail(KVPS_INVALID_OPTION,
-                         std::string("s3: ") + name + " (from " + creds.source +
-                             ") contains a control character (CR, LF, tab...)");
-        std::vector<std::pair<std::string, std::string>> headers = call.headers;
-        headers.emplace_back("Host", host);
-        std::string date = amz_date_now();
-        if (!creds.anonymous()) {
-            headers.emplace_back("x-amz-date", date);
-            headers.emplace_back("x-amz-content-sha256", payload_hash);
-            if (!creds.session_token.empty())
-                headers.emplace_back("x-amz-security-token", creds.session_token);
-            SigningRequest signing{call.method,  path, call.query,       headers,
-                                   payload_hash, date, settings_.region, "s3"};
-            Signature signature = sign(signing, creds.access_key_id, creds.secret_access_key);
-            headers.emplace_back("Authorization", std::move(signature.authorization));
-        }
-        request.headers.clear();
-        // libcurl drops "Name:" without a value; "Name;" sends it empty (x-amz-meta-* may be).
-        for (const auto &[name, value] : headers)
-            request.headers.push_back(value.empty() ? name + ";" : name + ": " + value);
-
-        auto started = std::chrono::steady_clock::now();
+    for (;;) {
+        sign_next(call, s);
         TransportError transport;
-        bool answered = http_.perform(request, response, transport);
-        if (log_enabled(KVPS_LOG_DEBUG)) {
-            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                                  started)
-                            .count();
-            uint64_t down = response.body.size() + streamed +
-                            (call.into && succeeded(response) ? call.into->size() : 0);
-            char line[160];
-            std::snprintf(
-                line, sizeof line, " -> %s, %zu bytes up, %llu down, %.1f ms, attempt %u",
-                answered ? std::to_string(response.status).c_str() : transport.message.c_str(),
-                call.has_body ? call.body_size : size_t{0}, static_cast<unsigned long long>(down),
-                ms, attempt);
-            log(KVPS_LOG_DEBUG, "s3: " + std::string(call.method) + " " + path +
-                                    (query.empty() ? "" : "?" + query) + line);
-        }
-        bool last = attempt >= settings_.max_attempts;
-        if (!answered && transport.maybe_delivered && call.lost_answer) *call.lost_answer = true;
-        if (!answered) {
-            if (call.retry == Retry::Always && !last && streamed == 0) {
-                back_off(attempt);
-                continue;
-            }
-            fail(transport.timed_out ? KVPS_TIMEOUT : KVPS_NETWORK,
-                 "s3: " + describe(call.method, call.key) + ": no answer from " +
-                     settings_.endpoint + ": " + transport.message + " (" +
-                     std::to_string(attempt) + (attempt == 1 ? " attempt)" : " attempts)"));
-        }
-        if (!renewed && streamed == 0 && expired_credentials(response, creds)) {
-            renewed = true;
-            if (settings_.credentials->renew(used)) {
-                --attempt;  // not one of max_attempts
-                continue;
-            }
-        }
-        std::string_view body(response.body.data() ? response.body.data() : "",
-                              response.body.size());
-        if (call.error_in_200 && response.status == 200 && is_error_document(body))
-            response.status = 500;  // S3: a 200 carrying <Error> failed; treat it as a server error
-        bool retry = retryable_status(response.status);
-        if (!retry && response.status >= 400 && !body.empty())
-            retry = retryable_code(parse_error(body).code);
-        if (retry && !last) {
-            back_off(attempt);
-            continue;
-        }
-        return response;
+        bool answered = http_.perform(s.request, response, transport);
+        std::chrono::microseconds pause;
+        if (judge(call, s, answered, response, transport, pause) == Next::Answer) return response;
+        std::this_thread::sleep_for(pause);
     }
 }
 

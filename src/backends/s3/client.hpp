@@ -27,6 +27,7 @@ struct Settings {
     uint64_t part_size = 8 << 20;
     unsigned concurrency = 4;
     unsigned max_attempts = 3;
+    unsigned max_connections = 64;  // of the asynchronous operations' I/O thread
     bool unsigned_payload = false;
     HttpOptions http;
     uint64_t copy_threshold = uint64_t{5} << 30;  // larger copies use UploadPartCopy
@@ -73,6 +74,25 @@ public:
     // Sends a call, retrying as its Retry allows, and returns the last answer, whatever its
     // status. Throws KVPS_NETWORK / KVPS_TIMEOUT when no answer came back.
     HttpResponse send(const Call &call);
+
+    // The steps of send, which the asynchronous path (async.cpp) also drives, on an I/O thread:
+    // begin once, then per attempt sign_next, the exchange, and judge.
+    struct Sending {
+        std::string host, path, query, payload_hash;
+        HttpRequest request;
+        unsigned attempt = 0;
+        bool renewed = false;  // credentials the server called expired are renewed once per call
+        uint64_t streamed = 0;
+        std::shared_ptr<const Credentials> used;
+        std::chrono::steady_clock::time_point started;
+    };
+    void begin(const Call &call, Sending &s) const;
+    void sign_next(const Call &call, Sending &s) const;
+    enum class Next { Answer, Retry };
+    // After an attempt: Answer (response is the call's answer) or Retry after pause. Throws
+    // KVPS_NETWORK / KVPS_TIMEOUT when no answer came back and no attempt is left.
+    Next judge(const Call &call, Sending &s, bool answered, HttpResponse &response,
+               const TransportError &transport, std::chrono::microseconds &pause) const;
 
     // Throws the status and message an error answer stands for. `what` names the operation,
     // e.g. "GET 'photos/1.jpg'".

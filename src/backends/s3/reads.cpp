@@ -129,16 +129,25 @@ ListResult S3Backend::list_with(const ListQuery &query) {
     return out;
 }
 
-std::optional<Bytes> S3Backend::get_checked(std::string_view key, std::optional<uint32_t> &crc) {
-    std::string full = client_.full_key(key);
+Call checked_get_call(const std::string &full_key) {
     Call call;
-    call.key = full;
+    call.key = full_key;
     call.headers = {{std::string(kChecksumMode), "ENABLED"}};
-    HttpResponse response = client_.send(call);
+    return call;
+}
+
+std::optional<Bytes> checked_get_answer(const Client &client, const std::string &full_key,
+                                        HttpResponse &response, std::optional<uint32_t> &crc) {
     if (missing(response)) return std::nullopt;
-    if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
+    if (!succeeded(response)) client.fail_answer(response, client.describe("GET", full_key));
     crc = answered_checksum(response);
     return std::move(response.body);
+}
+
+std::optional<Bytes> S3Backend::get_checked(std::string_view key, std::optional<uint32_t> &crc) {
+    std::string full = client_.full_key(key);
+    HttpResponse response = client_.send(checked_get_call(full));
+    return checked_get_answer(client_, full, response, crc);
 }
 
 // The body goes straight from libcurl into the caller's buffer; a value that does not fit is

@@ -73,6 +73,10 @@ std::vector<OptionSpec> option_table() {
         opt("verify_tls", KVPS_OPTION_BOOL, "true", "verify the server's TLS certificate"),
         opt("unsigned_payload", KVPS_OPTION_BOOL, "false",
             "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
+        opt("max_connections", KVPS_OPTION_INTEGER, "64",
+            "most connections the asynchronous operations' I/O thread keeps open (1..1024); "
+            "more requests in flight wait their turn",
+            "1", "1024"),
         opt("copy_threshold", KVPS_OPTION_SIZE, "5GiB",
             "copies of larger values use UploadPartCopy in part_size parts instead of one "
             "CopyObject (0..5GiB)",
@@ -119,6 +123,7 @@ Settings make_settings(const Config &config) {
     s.part_size = config.size("part_size");
     s.concurrency = static_cast<unsigned>(config.integer("concurrency"));
     s.max_attempts = static_cast<unsigned>(config.integer("max_attempts"));
+    s.max_connections = static_cast<unsigned>(config.integer("max_connections"));
     s.unsigned_payload = config.boolean("unsigned_payload");
     s.copy_threshold = config.size("copy_threshold");
     // Last, once every option is known good: the chain may call STS, SSO, a process, IMDS.

@@ -111,13 +111,17 @@ void put_object(Client &client, const std::string &full_key, const void *data, s
     }
 }
 
-std::optional<Metadata> head_object(Client &client, const std::string &full_key,
-                                    std::string *raw_etag, std::optional<uint32_t> *crc32c) {
+Call head_call(const std::string &full_key, bool checksum) {
     Call call;
     call.method = "HEAD";
     call.key = full_key;
-    if (crc32c) call.headers = {{"x-amz-checksum-mode", "ENABLED"}};
-    HttpResponse response = client.send(call);
+    if (checksum) call.headers = {{"x-amz-checksum-mode", "ENABLED"}};
+    return call;
+}
+
+std::optional<Metadata> head_answer(const Client &client, const std::string &full_key,
+                                    const HttpResponse &response, std::string *raw_etag,
+                                    std::optional<uint32_t> *crc32c) {
     if (crc32c) *crc32c = answered_checksum(response);
     if (response.status == 404) return std::nullopt;
     if (!succeeded(response)) client.fail_answer(response, client.describe("HEAD", full_key));
@@ -131,6 +135,47 @@ std::optional<Metadata> head_object(Client &client, const std::string &full_key,
     meta.etag = std::string(strip_quotes(response.etag).substr(0, KVPS_ETAG_MAX - 1));
     meta.properties = properties_of(response);
     return meta;
+}
+
+std::optional<Metadata> head_object(Client &client, const std::string &full_key,
+                                    std::string *raw_etag, std::optional<uint32_t> *crc32c) {
+    HttpResponse response = client.send(head_call(full_key, crc32c != nullptr));
+    return head_answer(client, full_key, response, raw_etag, crc32c);
+}
+
+Call range_call(const std::string &full_key, uint64_t offset, uint64_t length) {
+    std::string range = "bytes=" + std::to_string(offset) + "-";
+    if (length != KVPS_TO_END && length - 1 <= UINT64_MAX - offset)
+        range += std::to_string(offset + length - 1);
+    Call call;
+    call.key = full_key;
+    call.headers = {{"Range", range}};
+    return call;
+}
+
+std::optional<Bytes> range_answer(const Client &client, const std::string &full_key,
+                                  HttpResponse &response, uint64_t offset, uint64_t length) {
+    if (missing_key(response)) return std::nullopt;
+    if (response.status == 416) return Bytes();  // the offset is at or past the end
+    if (!succeeded(response)) client.fail_answer(response, client.describe("GET", full_key));
+    if (response.status == 200) {  // the whole value (a server may ignore a range on an empty one)
+        Span64 span = clamp_range(response.body.size(), offset, length);
+        response.body.slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
+    }
+    return std::move(response.body);
+}
+
+Call delete_call(const std::string &full_key) {
+    Call call;
+    call.method = "DELETE";
+    call.key = full_key;
+    return call;
+}
+
+void delete_answer(const Client &client, const std::string &full_key,
+                   const HttpResponse &response) {
+    if (succeeded(response) || missing_key(response)) return;
+    client.fail_answer(response, client.describe("DELETE", full_key));
 }
 
 void S3Backend::put(std::string_view key, const void *data, size_t size) {
@@ -163,21 +208,8 @@ std::optional<Bytes> S3Backend::get_range(std::string_view key, uint64_t offset,
         if (!head_object(client_, full)) return std::nullopt;
         return Bytes();
     }
-    std::string range = "bytes=" + std::to_string(offset) + "-";
-    if (length != KVPS_TO_END && length - 1 <= UINT64_MAX - offset)
-        range += std::to_string(offset + length - 1);
-    Call call;
-    call.key = full;
-    call.headers = {{"Range", range}};
-    HttpResponse response = client_.send(call);
-    if (missing_key(response)) return std::nullopt;
-    if (response.status == 416) return Bytes();  // the offset is at or past the end
-    if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
-    if (response.status == 200) {  // the whole value (a server may ignore a range on an empty one)
-        Span64 span = clamp_range(response.body.size(), offset, length);
-        response.body.slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
-    }
-    return std::move(response.body);
+    HttpResponse response = client_.send(range_call(full, offset, length));
+    return range_answer(client_, full, response, offset, length);
 }
 
 std::optional<Metadata> S3Backend::stat(std::string_view key) {
@@ -186,12 +218,7 @@ std::optional<Metadata> S3Backend::stat(std::string_view key) {
 
 void S3Backend::remove(std::string_view key) {
     std::string full = client_.full_key(key);
-    Call call;
-    call.method = "DELETE";
-    call.key = full;
-    HttpResponse response = client_.send(call);
-    if (succeeded(response) || missing_key(response)) return;
-    client_.fail_answer(response, client_.describe("DELETE", full));
+    delete_answer(client_, full, client_.send(delete_call(full)));
 }
 
 ListResult S3Backend::list(std::string_view prefix, std::string_view token, size_t limit) {

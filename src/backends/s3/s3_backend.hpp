@@ -6,12 +6,15 @@
 #include "spi/backend.hpp"
 #include "client.hpp"
 #include "conditional.hpp"
+#include "net/multi.hpp"
 
 namespace kvps::s3 {
 
 class S3Backend final : public Backend {
 public:
-    explicit S3Backend(Settings settings) : client_(std::move(settings)) {}
+    explicit S3Backend(Settings settings)
+        : client_(std::move(settings)),
+          multi_(client_.settings().http, client_.settings().max_connections) {}
     std::string store_prefix() const override { return client_.settings().prefix; }
 
     void put(std::string_view key, const void *data, size_t size) override;
@@ -45,10 +48,13 @@ public:
                      const PutOptions &options) override;
     std::string rename(std::string_view from, std::string_view to,
                        const PutOptions &options) override;
+    // ---- asynchronous GET, ranged GET, HEAD, DELETE on multi_'s I/O thread (async.cpp)
+    std::shared_ptr<AsyncOperation> start(const AsyncRequest &request, AsyncDone done) override;
 
 private:
     Client client_;
     ConditionProbe probe_;
+    net::MultiClient multi_;  // last: its I/O thread stops before the rest goes
 };
 
 // A single PutObject of a whole value held by the caller, with extra headers (signed). An
@@ -84,6 +90,24 @@ std::string md5_raw(const void *data, size_t size);
 std::optional<Metadata> head_object(Client &client, const std::string &full_key,
                                     std::string *raw_etag = nullptr,
                                     std::optional<uint32_t> *crc32c = nullptr);
+
+// ---- the requests of single-value operations and what their answers mean, shared by the
+// blocking calls and the asynchronous ones (async.cpp). Each *_answer throws as the blocking
+// call does; a Call keeps a view of full_key.
+Call head_call(const std::string &full_key, bool checksum);
+std::optional<Metadata> head_answer(const Client &client, const std::string &full_key,
+                                    const HttpResponse &response, std::string *raw_etag = nullptr,
+                                    std::optional<uint32_t> *crc32c = nullptr);
+// A GET of the whole value with its stored CRC32C (get_checked).
+Call checked_get_call(const std::string &full_key);
+std::optional<Bytes> checked_get_answer(const Client &client, const std::string &full_key,
+                                        HttpResponse &response, std::optional<uint32_t> &crc);
+// A ranged GET (length >= 1; KVPS_TO_END allowed).
+Call range_call(const std::string &full_key, uint64_t offset, uint64_t length);
+std::optional<Bytes> range_answer(const Client &client, const std::string &full_key,
+                                  HttpResponse &response, uint64_t offset, uint64_t length);
+Call delete_call(const std::string &full_key);
+void delete_answer(const Client &client, const std::string &full_key, const HttpResponse &response);
 
 std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64_t offset,
                                     uint64_t length);

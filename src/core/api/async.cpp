@@ -16,6 +16,7 @@
 
 #include "async/pool.hpp"
 #include "keys.hpp"
+#include "spi/checksum.hpp"
 
 using namespace kvps::shim;
 
@@ -66,6 +67,8 @@ struct kvps_op {
     bool taken = false;
     kvps_stat_info info = KVPS_STAT_INIT;
     kvps_list_page *page = nullptr;
+    // Set while the backend runs the op itself (Backend::start), not the pool.
+    std::shared_ptr<kvps::AsyncOperation> backend_op;
 
     // Guarded by queue->mutex.
     bool freed = false, in_queue = false;
@@ -160,7 +163,13 @@ void cancel(kvps_op *op, int reason) noexcept {
     int none = 0;
     op->cancel.compare_exchange_strong(none, reason, std::memory_order_acq_rel);
     {
-        std::lock_guard lock(op->mutex);
+        std::unique_lock lock(op->mutex);
+        if (op->state == State::running && op->backend_op) {
+            std::shared_ptr<kvps::AsyncOperation> running = op->backend_op;
+            lock.unlock();
+            running->cancel();
+            return;
+        }
         if (op->state != State::queued) return;
         op->state = State::running;  // claimed: the worker will skip it
     }
@@ -196,6 +205,92 @@ void run(kvps_op *op) noexcept {
         message = "out of memory";
     }
     complete(op, status, std::move(message));
+}
+
+// The outcome of an op the backend ran itself, turned into what the blocking call gives.
+void finish_on_backend(kvps_op *op, kvps::AsyncResult result) noexcept {
+    kvps_status status = result.status;
+    std::string message = std::move(result.message);
+    try {
+        if (status == KVPS_CANCELLED &&
+            op->cancel.load(std::memory_order_acquire) == KVPS_TIMEOUT) {
+            status = KVPS_TIMEOUT;
+            message = stopped_message(op, KVPS_TIMEOUT, "while it ran (" + message + ")");
+        } else if (status == KVPS_OK && result.value) {
+            kvps::Bytes &value = *result.value;
+            if (result.crc32c && op->store->verify_checksums)
+                kvps::check_crc32c(op->key, *result.crc32c,
+                                   kvps::crc32c(value.data(), value.size()));
+            op->size = value.size();
+            op->data = value.release();
+        } else if (status == KVPS_OK && result.meta) {
+            fill_stat(*result.meta, &op->info);
+        }
+    } catch (const kvps::Error &e) {
+        status = e.status();
+        message = e.message();
+    } catch (...) {
+        status = KVPS_NO_MEMORY;
+        message = "out of memory";
+    }
+    complete(op, status, std::move(message));
+}
+
+// Hands op to its backend's own asynchronous path when it has one for this operation
+// (Backend::start); false leaves it for the pool.
+bool start_on_backend(kvps_op *op) {
+    kvps::AsyncRequest request;
+    std::string_view name = op->name;
+    request.key = op->key;
+    if (name == "get" || (name == "get_range" && op->offset == 0 && op->length == KVPS_TO_END)) {
+        request.kind = kvps::AsyncKind::get;
+    } else if (name == "get_range") {
+        request.kind = kvps::AsyncKind::get_range;
+        request.offset = op->offset;
+        request.length = op->length;
+    } else if (name == "stat") {
+        request.kind = kvps::AsyncKind::stat;
+    } else if (name == "delete") {
+        request.kind = kvps::AsyncKind::remove;
+    } else if (name == "put") {
+        request.kind = kvps::AsyncKind::put;
+        request.data = op->payload.data();
+        request.size = op->payload.size();
+    } else {
+        return false;
+    }
+    {
+        std::lock_guard lock(op->mutex);
+        if (op->state != State::queued) return true;  // cancelled already
+        op->state = State::running;
+    }
+    std::shared_ptr<kvps::AsyncOperation> handle;
+    try {
+        handle = op->store->backend->start(request, [ref = OpRef(op)](kvps::AsyncResult result) {
+            finish_on_backend(ref.get(), std::move(result));
+        });
+    } catch (...) {  // refused at once (a key the backend cannot hold, say): the op's outcome
+        std::string message;
+        kvps_status status = kvps::record_failure(message);
+        complete(op, status, std::move(message));
+        return true;
+    }
+    if (!handle) {
+        {
+            std::lock_guard lock(op->mutex);
+            op->state = State::queued;
+        }
+        // A cancel() that came meanwhile found it running: it completes it now.
+        if (int reason = op->cancel.load(std::memory_order_acquire)) cancel(op, reason);
+        return false;
+    }
+    {
+        std::lock_guard lock(op->mutex);
+        if (op->state == State::done) return true;
+        op->backend_op = handle;
+    }
+    if (op->cancel.load(std::memory_order_acquire)) handle->cancel();
+    return true;
 }
 
 const kvps_async_options kDefaults = KVPS_ASYNC_OPTIONS_INIT;
@@ -237,7 +332,7 @@ kvps_status start(kvps_store *store, const char *name, const char *key,
             raw->timer =
                 kvps::async::arm(when, [ref = OpRef(raw)] { cancel(ref.get(), KVPS_TIMEOUT); });
         }
-        kvps::async::submit([ref = OpRef(raw)] { run(ref.get()); });
+        if (!start_on_backend(raw)) kvps::async::submit([ref = OpRef(raw)] { run(ref.get()); });
     } catch (...) {
         kvps::async::TimerId timer;
         {

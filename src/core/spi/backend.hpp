@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -137,6 +138,32 @@ struct DeleteItem {
     std::string error;
 };
 
+// ---- asynchronous operations run by the backend itself (optional; see Backend::start)
+enum class AsyncKind { get, get_range, stat, remove, put };
+struct AsyncRequest {
+    AsyncKind kind = AsyncKind::get;
+    std::string_view key;                       // valid until start returns
+    uint64_t offset = 0, length = KVPS_TO_END;  // get_range
+    const void *data = nullptr;                 // put: kept by the core until done is called
+    size_t size = 0;
+};
+struct AsyncResult {
+    kvps_status status = KVPS_OK;  // KVPS_NOT_FOUND (message "") for a missing key
+    std::string message;
+    std::optional<Bytes> value;      // get, get_range
+    std::optional<uint32_t> crc32c;  // get: as get_checked's (the core verifies)
+    std::optional<Metadata> meta;    // stat
+};
+// A request in flight. cancel() stops it promptly, done then reporting KVPS_CANCELLED (a write
+// whose body was all sent is let finish, as in the blocking path); harmless after done.
+// Thread-safe.
+class AsyncOperation {
+public:
+    virtual ~AsyncOperation() = default;
+    virtual void cancel() noexcept = 0;
+};
+using AsyncDone = std::function<void(AsyncResult)>;
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -214,6 +241,18 @@ public:
     // Default: copy, then remove `from` (not atomic).
     virtual std::string rename(std::string_view from, std::string_view to,
                                const PutOptions &options);
+
+    // ---- optional: asynchronous operations on the backend's own I/O threads (issue 22)
+    // Starts request without blocking and returns its handle; done is called exactly once with
+    // the outcome as the blocking call would give it (get: as get_checked; get_range: length
+    // >= 1 and not the whole value; put: a plain put), on any thread, possibly before start
+    // returns; it must not block. nullptr: not run this way (done is then never called), and
+    // the core runs the blocking call on its worker pool. Default: nullptr.
+    virtual std::shared_ptr<AsyncOperation> start(const AsyncRequest &request, AsyncDone done) {
+        (void)request;
+        (void)done;
+        return nullptr;
+    }
 };
 
 // The one per-item error policy of batch calls, for the core's loops and a backend's own
