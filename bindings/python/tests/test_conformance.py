@@ -93,21 +93,13 @@ def test_missing_key(store: kvps.Store) -> None:
         store.open("missing", "rb")
 
 
+# The key rules themselves are the C conformance suite's (tests/conformance); here, what the
+# binding maps: str to UTF-8 bytes (the limit counts bytes, not characters) and back.
 GOOD_KEYS = [
-    "a" * kvps.KEY_MAX,
     "é" * (kvps.KEY_MAX // 2),  # 1024 bytes of two-byte characters
     "日本語/キー",
     "emoji 😀",
-    "dir/sub/file.txt",
-    "/leading/slash",
-    "trailing/",
-    "with space",
-    "percent%20encoded%",
-    "plus+sign",
     "query?x=1&y=2#frag",
-    "tilde~star*quote'",
-    "..",
-    "a/../b",
 ]
 
 
@@ -125,38 +117,24 @@ def fit_for_s3(store: kvps.Store, key: str) -> str:
     return key
 
 
-# Valid keys that MinIO refuses (XMinioInvalidObjectName / XMinioInvalidResourceName): on
-# s3:// they may fail, but only as InvalidKey with the server's reason.
-S3_MAY_REFUSE = {"/leading/slash", "..", "a/../b"}
-
-
 @pytest.mark.parametrize("key", GOOD_KEYS, ids=range(len(GOOD_KEYS)))
 def test_keys_at_the_limits_round_trip(store: kvps.Store, key: str) -> None:
     key = fit_for_s3(store, key)
-    if key in S3_MAY_REFUSE and store.url.startswith("s3:"):
-        try:
-            store[key] = key.encode()
-        except kvps.InvalidKey as refused:
-            assert "Invalid" in str(refused)
-            assert len(store) == 0
-            return
-    else:
-        store[key] = key.encode()
+    store[key] = key.encode()
     assert store[key] == key.encode()
     assert [e.key for e in store.list()] == [key]
     store.delete(key)
     assert key not in store
 
 
+# One of each kind the binding must refuse through every call: the core's rules (empty, too
+# many bytes, a control character) and what only the binding sees (a NUL inside a str, which
+# C would cut short, and a lone surrogate, which has no UTF-8).
 BAD_KEYS = [
     "",
-    "a" * (kvps.KEY_MAX + 1),
     "é" * (kvps.KEY_MAX // 2) + "a",
-    "nul\x00inside",
-    "control\x01char",
     "newline\n",
-    "unit\x1fseparator",
-    "delete\x7f",
+    "nul\x00inside",
     "lone surrogate \udc80",
 ]
 
@@ -222,28 +200,28 @@ def test_delete_is_idempotent(store: kvps.Store) -> None:
     assert "d" not in store
 
 
-def test_list_pages_2500_keys_with_cursors(store: kvps.Store) -> None:
-    keys = [f"k/{i:05d}" for i in range(2500)]
+def test_list_pages_with_cursors(store: kvps.Store) -> None:
+    keys = [f"k/{i:05d}" for i in range(250)]
     store.put_many((k, k.encode()) for k in reversed(keys))
     store["other/1"] = b"not under the prefix"
 
-    listed = [e.key for e in store.list("k/", page_size=333)]
+    listed = [e.key for e in store.list("k/", page_size=33)]
     assert listed == keys  # byte order, each exactly once
 
     pages = 0
     seen: list[str] = []
     cursor: str | None = None
     while True:
-        entries, cursor = store.list_page("k/", cursor, page_size=1000)
-        assert len(entries) <= 1000
+        entries, cursor = store.list_page("k/", cursor, page_size=100)
+        assert len(entries) <= 100
         seen += [e.key for e in entries]
         pages += 1
         if cursor is None:
             break
     assert seen == keys and pages >= 3
 
-    assert [e.key for e in store.list("k/0249")] == [f"k/0249{i}" for i in range(10)]
-    assert len(store) == 2501
+    assert [e.key for e in store.list("k/0024")] == [f"k/0024{i}" for i in range(10)]
+    assert len(store) == 251
     assert list(store.list("nothing-here/")) == []
     entry = next(iter(store.list("k/00042")))
     assert entry.key == "k/00042" and entry.size == len(b"k/00042")
