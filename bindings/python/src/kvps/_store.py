@@ -387,7 +387,7 @@ class Store(MutableMapping[str, bytes]):
             if not status:
                 return buf.view[:size.value].tobytes()
             while status == Status.INVALID_ARGUMENT and size.value > _SCRATCH:
-                value = _bytes_of_size(None, size.value)
+                value: bytes = _bytes_of_size(None, size.value)
                 n = size.value
                 status = lib.kvps_get_into(handle, k, 0, _bytes_address(value), n, _byref(size))
                 if not status:
