@@ -243,7 +243,7 @@ CURLcode perform_transfer(CURL *curl, Exchange &x) {
 
 }  // namespace
 
-HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) { global_init(); }
+HttpClient::HttpClient(HttpSettings options) : options_(std::move(options)) { global_init(); }
 
 HttpClient::~HttpClient() {
     for (CURL *handle : idle_) curl_easy_cleanup(handle);
@@ -301,7 +301,7 @@ bool HttpClient::perform(const HttpRequest &request, HttpResponse &response,
     }
 }
 
-Transfer::Transfer(CURL *curl, const HttpOptions &options, const HttpRequest &request,
+Transfer::Transfer(CURL *curl, const HttpSettings &options, const HttpRequest &request,
                    HttpResponse &response)
     : curl_(curl), x_(std::make_unique<Exchange>()) {
     Exchange &x = *x_;

@@ -22,7 +22,7 @@ typedef void CURL;
 
 namespace kvps::net {
 
-struct HttpOptions {
+struct HttpSettings {
     std::chrono::milliseconds connect_timeout{10000};
     // Longest a transfer may go without a byte moving either way (so large bodies are not cut
     // short); also bounds the wait for the answer once the request is sent.
@@ -95,7 +95,7 @@ struct Exchange;
 class Transfer {
 public:
     // Sets the handle up (throws KVPS_INVALID_ARGUMENT for a header holding a line break).
-    Transfer(CURL *handle, const HttpOptions &options, const HttpRequest &request,
+    Transfer(CURL *handle, const HttpSettings &options, const HttpRequest &request,
              HttpResponse &response);
     ~Transfer();
     Transfer(const Transfer &) = delete;
@@ -120,7 +120,7 @@ private:
 
 class HttpClient {
 public:
-    explicit HttpClient(HttpOptions options);
+    explicit HttpClient(HttpSettings options);
     ~HttpClient();
     HttpClient(const HttpClient &) = delete;
     HttpClient &operator=(const HttpClient &) = delete;
@@ -132,7 +132,7 @@ private:
     CURL *acquire();
     void release(CURL *handle);
 
-    HttpOptions options_;
+    HttpSettings options_;
     std::mutex mutex_;
     std::vector<CURL *> idle_;  // keep-alive handles: each keeps its open connections
 };

@@ -28,7 +28,7 @@ struct MultiClient::Loop {
         std::unique_ptr<Transfer> transfer;
     };
 
-    HttpOptions options;
+    HttpSettings options;
     unsigned max_connections;
     CURLM *multi = nullptr;
 
@@ -45,7 +45,7 @@ struct MultiClient::Loop {
     std::multimap<Clock::time_point, std::function<void()>> timers;
     uint64_t next_id = 1;
 
-    Loop(HttpOptions o, unsigned max) : options(std::move(o)), max_connections(std::max(max, 1u)) {
+    Loop(HttpSettings o, unsigned max) : options(std::move(o)), max_connections(std::max(max, 1u)) {
         global_init();
         multi = curl_multi_init();
         if (!multi) fail(KVPS_NO_MEMORY, "http: cannot create a libcurl multi handle");
@@ -186,7 +186,7 @@ struct MultiClient::Loop {
     }
 };
 
-MultiClient::MultiClient(HttpOptions options, unsigned max_connections)
+MultiClient::MultiClient(HttpSettings options, unsigned max_connections)
     : loop_(std::make_shared<Loop>(std::move(options), max_connections)) {}
 
 MultiClient::~MultiClient() {

@@ -19,7 +19,7 @@ class MultiClient {
 public:
     // max_connections >= 1: the most connections open at once (and requests in flight; the
     // rest wait their turn in order).
-    MultiClient(HttpOptions options, unsigned max_connections);
+    MultiClient(HttpSettings options, unsigned max_connections);
     // Stops the I/O thread; requests still known are dropped without their done. May run on
     // the I/O thread itself (the thread then ends after the callback it runs).
     ~MultiClient();

@@ -16,8 +16,8 @@
 
 namespace kvps::azure {
 
-using net::HttpOptions;
 using net::HttpResponse;
+using net::HttpSettings;
 
 struct Settings {
     std::string account;
@@ -31,7 +31,7 @@ struct Settings {
     uint64_t block_size = 8 << 20;
     unsigned concurrency = 4;
     unsigned max_attempts = 3;
-    HttpOptions http;
+    HttpSettings http;
 };
 
 // Which failures a request may be repeated after.

@@ -47,18 +47,18 @@ std::string form(std::initializer_list<std::pair<std::string_view, std::string_v
 AccessToken static_token(std::string value) { return {std::move(value), Clock::time_point::max()}; }
 
 // The HTTP client token requests go through: short timeouts, shared by one source's fetches.
-std::shared_ptr<net::HttpClient> token_client(const net::HttpOptions &http) {
-    net::HttpOptions options = http;
+std::shared_ptr<net::HttpClient> token_client(const net::HttpSettings &http) {
+    net::HttpSettings options = http;
     options.stall_timeout = std::min(options.stall_timeout, std::chrono::milliseconds(30000));
     return std::make_shared<net::HttpClient>(options);
 }
 
 // The metadata server of a Google Cloud machine (GCE_METADATA_HOST overrides its address, as in
 // Google's libraries); nullptr when it does not answer within a second.
-std::shared_ptr<TokenSource> metadata_server(const net::HttpOptions &http) {
+std::shared_ptr<TokenSource> metadata_server(const net::HttpSettings &http) {
     std::string host = env("GCE_METADATA_HOST");
     if (host.empty()) host = "169.254.169.254";
-    net::HttpOptions options = http;
+    net::HttpSettings options = http;
     options.connect_timeout = std::chrono::milliseconds(1000);
     options.stall_timeout = std::chrono::milliseconds(2000);
     auto client = std::make_shared<net::HttpClient>(options);
@@ -238,7 +238,7 @@ AccessToken exchange_token(net::HttpClient &http, const std::string &token_uri,
 }
 
 std::shared_ptr<TokenSource> credentials_from_file(const std::string &path,
-                                                   const net::HttpOptions &http) {
+                                                   const net::HttpSettings &http) {
     std::optional<std::string> text = read_file(path);
     if (!text) fail(KVPS_NO_CREDENTIALS, "gs: cannot read the credentials file '" + path + "'");
     net::JsonValue doc;
@@ -296,7 +296,7 @@ std::shared_ptr<TokenSource> credentials_from_file(const std::string &path,
 }
 
 std::shared_ptr<TokenSource> resolve_credentials(const Config &config,
-                                                 const net::HttpOptions &http) {
+                                                 const net::HttpSettings &http) {
     if (config.boolean("anonymous")) return std::make_shared<TokenSource>("anonymous", nullptr);
     if (config.given("credentials"))
         return credentials_from_file(config.string("credentials"), http);

@@ -63,11 +63,11 @@ inline constexpr std::string_view kScope = "https://www.googleapis.com/auth/devs
 // Resolves the store's credentials from its options and the environment (see the README).
 // Throws KVPS_NO_CREDENTIALS naming every place looked when none is found.
 std::shared_ptr<TokenSource> resolve_credentials(const Config &config,
-                                                 const net::HttpOptions &http);
+                                                 const net::HttpSettings &http);
 
 // A token source for a credentials file (service_account or authorized_user JSON).
 std::shared_ptr<TokenSource> credentials_from_file(const std::string &path,
-                                                   const net::HttpOptions &http);
+                                                   const net::HttpSettings &http);
 
 // text as a JSON string literal, quotes included.
 std::string json_string(std::string_view text);

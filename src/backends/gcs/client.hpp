@@ -25,7 +25,7 @@ struct Settings {
     uint64_t upload_threshold = 8 << 20;       // larger values go as resumable uploads
     uint64_t chunk_size = 8 << 20;  // resumable upload chunk and reader fetch (256 KiB multiple)
     unsigned max_attempts = 3;
-    net::HttpOptions http;
+    net::HttpSettings http;
 };
 
 struct Call {

@@ -29,7 +29,7 @@ struct Settings {
     unsigned max_attempts = 3;
     unsigned max_connections = 64;  // of the asynchronous operations' I/O thread
     bool unsigned_payload = false;
-    HttpOptions http;
+    HttpSettings http;
     uint64_t copy_threshold = uint64_t{5} << 30;  // larger copies use UploadPartCopy
 };
 

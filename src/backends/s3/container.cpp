@@ -43,7 +43,7 @@ std::string container_endpoint() {
     return env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 }
 
-Credentials container_credentials(const HttpOptions &store_http) {
+Credentials container_credentials(const HttpSettings &store_http) {
     std::string url = container_endpoint();
     bool relative = !env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty();
     std::string source = std::string("container credentials (AWS_CONTAINER_CREDENTIALS_") +
@@ -71,7 +71,7 @@ Credentials container_credentials(const HttpOptions &store_http) {
     if (token.find_first_of("\r\n") != std::string::npos)
         fail(KVPS_INVALID_OPTION, "s3: " + source + ": the authorization token has a line break");
     if (!token.empty()) request.headers.push_back("Authorization: " + token);
-    HttpOptions http = store_http;
+    HttpSettings http = store_http;
     http.connect_timeout = std::chrono::seconds(2);
     http.stall_timeout = std::chrono::seconds(2);
     HttpClient client(http);

@@ -27,7 +27,7 @@ std::optional<Clock::time_point> parse_expiration(std::string_view text);
 struct StsTarget {
     std::string endpoint;  // scheme://host[:port]
     std::string region;
-    HttpOptions http;
+    HttpSettings http;
 };
 struct AssumeRoleParams {
     std::string role_arn;
@@ -53,7 +53,7 @@ struct SsoParams {
     std::string role_name;
     std::string login_hint;  // "aws sso login --profile NAME", for messages
     std::string source;
-    HttpOptions http;
+    HttpSettings http;
 };
 Credentials sso_role_credentials(const SsoParams &params);
 
@@ -62,16 +62,16 @@ Credentials sso_role_credentials(const SsoParams &params);
 bool container_configured();
 // Where kvps would ask, for messages.
 std::string container_endpoint();
-Credentials container_credentials(const HttpOptions &http);
+Credentials container_credentials(const HttpSettings &http);
 
 // --- instance metadata, IMDSv2 (imds.cpp). The endpoint: AWS_EC2_METADATA_SERVICE_ENDPOINT,
 // the profile's ec2_metadata_service_endpoint, else http://169.254.169.254. Timeouts are short
 // (1 s) so that a machine outside EC2 does not stall.
 struct ImdsTarget {
     std::string endpoint;
-    HttpOptions http;
+    HttpSettings http;
 };
-ImdsTarget imds_target(const std::string &profile_endpoint, const HttpOptions &store_http);
+ImdsTarget imds_target(const std::string &profile_endpoint, const HttpSettings &store_http);
 bool imds_disabled();  // AWS_EC2_METADATA_DISABLED=true
 // Throws KVPS_NO_CREDENTIALS when nothing answers or the instance has no role.
 Credentials imds_credentials(const ImdsTarget &target);

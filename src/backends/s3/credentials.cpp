@@ -89,7 +89,7 @@ namespace {
 // Everything the chain needs to look at, loaded once per open.
 class Chain {
 public:
-    Chain(const Config &config, const HttpOptions &http)
+    Chain(const Config &config, const HttpSettings &http)
         : config_(config),
           http_(http),
           files_(AwsFiles::load()),
@@ -114,7 +114,7 @@ private:
     std::string profile_label(const std::string &name) const { return "profile '" + name + "'"; }
 
     const Config &config_;
-    HttpOptions http_;
+    HttpSettings http_;
     AwsFiles files_;
     ProfileChoice profile_;
     std::vector<std::string> looked_;  // the places looked at, for the "nothing found" message
@@ -181,7 +181,7 @@ Chain::Found Chain::web_identity_from_env() {
 
 // credential_source: where a role's caller credentials come from instead of a source_profile.
 Credentials credential_source(const std::string &what, const std::string &which,
-                              const std::string &imds_endpoint, const HttpOptions &http) {
+                              const std::string &imds_endpoint, const HttpSettings &http) {
     if (which == "Environment") {
         std::string id = env("AWS_ACCESS_KEY_ID"), secret = env("AWS_SECRET_ACCESS_KEY");
         if (id.empty() || secret.empty())
@@ -405,7 +405,7 @@ std::string profile_setting(const Config &config, const char *name) {
 }  // namespace
 
 std::shared_ptr<CredentialProvider> resolve_credentials(const Config &config,
-                                                        const HttpOptions &http,
+                                                        const HttpSettings &http,
                                                         std::string *region) {
     return Chain(config, http).resolve(region);
 }

@@ -29,9 +29,9 @@ namespace kvps::s3 {
 
 // The shared HTTP layer (src/net), by the names the s3 code has always used.
 using net::HttpClient;
-using net::HttpOptions;
 using net::HttpRequest;
 using net::HttpResponse;
+using net::HttpSettings;
 using net::TransportError;
 
 using Clock = std::chrono::system_clock;
@@ -88,7 +88,7 @@ private:
 // when a configured source fails. When `region` is non-null and empty, it receives the
 // instance's region if the credentials came from instance metadata.
 std::shared_ptr<CredentialProvider> resolve_credentials(const Config &config,
-                                                        const HttpOptions &http = {},
+                                                        const HttpSettings &http = {},
                                                         std::string *region = nullptr);
 
 // The region: option, AWS_REGION, AWS_DEFAULT_REGION, the profile's region; "" when none

@@ -47,7 +47,7 @@ bool imds_disabled() {
     return value == "true";
 }
 
-ImdsTarget imds_target(const std::string &profile_endpoint, const HttpOptions &store_http) {
+ImdsTarget imds_target(const std::string &profile_endpoint, const HttpSettings &store_http) {
     ImdsTarget target;
     target.endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     if (target.endpoint.empty()) target.endpoint = profile_endpoint;
