@@ -154,10 +154,15 @@ KVPS_API void kvps_close(kvps_store *store);
  * Owned by the store, valid until kvps_close. */
 KVPS_API const char *kvps_store_url(const kvps_store *store);
 
-/* Capabilities: what a backend does natively. Every operation in this header works on every
- * store but one: kvps_list returns KVPS_UNSUPPORTED on a store without KVPS_CAP_LIST. Where
- * another bit is clear the core supplies a generic fallback (a batch as a loop, a stream over
- * a whole value held in memory, a range cut from a whole value). */
+/* Capabilities: what a backend does natively. kvps_list returns KVPS_UNSUPPORTED on a store
+ * without KVPS_CAP_LIST. Where another bit is clear the core supplies a generic fallback (a
+ * batch as a loop, a stream over a whole value held in memory, a range cut from a whole value).
+ * Every other operation works on every store, except what a store has no means for, which it
+ * refuses with KVPS_UNSUPPORTED (no bit tells these; the message says why): kvps_presign where
+ * there is no signing key (memory://, file://, postgres://, az:// without an account key);
+ * conditions on an s3:// server found to ignore them; content type and metadata where there is
+ * nowhere to keep them (file:// on a file system without user extended attributes,
+ * postgres:// layout=kvpsbutter without its properties table). */
 #define KVPS_CAP_RANGE ((uint64_t)1 << 0)        /* ranges read without fetching the whole value */
 #define KVPS_CAP_READ_STREAM ((uint64_t)1 << 1)  /* readers stream in constant memory */
 #define KVPS_CAP_WRITE_STREAM ((uint64_t)1 << 2) /* writers stream in constant memory */

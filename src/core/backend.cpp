@@ -304,7 +304,7 @@ std::optional<uint64_t> Backend::get_into(std::string_view key, uint64_t offset,
 }
 
 std::string Backend::presign(std::string_view, std::string_view, uint64_t) {
-    fail(KVPS_UNSUPPORTED, "this store cannot make presigned URLs (only s3:// and gs:// can)");
+    fail(KVPS_UNSUPPORTED, "this store cannot make presigned URLs");
 }
 
 }  // namespace kvps

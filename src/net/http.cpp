@@ -434,4 +434,28 @@ std::vector<std::pair<std::string, std::string>> HttpResponse::headers_with_pref
     return out;
 }
 
+std::vector<OptionSpec> with_http_options(std::vector<OptionSpec> own) {
+    own.push_back(option_spec("max_attempts", KVPS_OPTION_INTEGER, "3",
+                              "tries per request, with exponential backoff and full jitter (1..20)",
+                              "1", "20"));
+    own.push_back(option_spec("connect_timeout", KVPS_OPTION_DURATION, "10s",
+                              "longest wait for a connection"));
+    own.push_back(option_spec("request_timeout", KVPS_OPTION_DURATION, "30s",
+                              "longest a request may go without receiving or sending a byte"));
+    own.push_back(option_spec("ca_file", KVPS_OPTION_STRING, nullptr,
+                              "PEM file of CA certificates to trust"));
+    own.push_back(
+        option_spec("verify_tls", KVPS_OPTION_BOOL, "true", "verify the server's TLS certificate"));
+    return own;
+}
+
+HttpSettings http_settings(const Config &config) {
+    HttpSettings s;
+    s.connect_timeout = config.duration("connect_timeout");
+    s.stall_timeout = config.duration("request_timeout");
+    s.verify_tls = config.boolean("verify_tls");
+    if (config.given("ca_file")) s.ca_file = config.string("ca_file");
+    return s;
+}
+
 }  // namespace kvps::net

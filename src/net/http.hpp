@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "spi/bytes.hpp"
+#include "spi/options.hpp"
 
 typedef void CURL;
 
@@ -30,6 +31,13 @@ struct HttpSettings {
     bool verify_tls = true;
     std::string ca_file;  // "" = the system's
 };
+
+// The options every backend that speaks HTTP declares, written once: own's rows, then
+// max_attempts (read by the backend's retry loop, net/retry.hpp), connect_timeout,
+// request_timeout, ca_file and verify_tls.
+std::vector<OptionSpec> with_http_options(std::vector<OptionSpec> own);
+// The HttpSettings those options give.
+HttpSettings http_settings(const Config &config);
 
 struct HttpRequest {
     const char *method = "GET";

@@ -77,6 +77,21 @@ XmlNode parse_xml(std::string_view document, std::string_view what) {
     return std::move(builder.root);
 }
 
+XmlError parse_xml_error(std::string_view document) {
+    XmlError out;
+    if (document.empty()) return out;
+    try {
+        XmlNode root = parse_xml(document, "an error answer");
+        if (root.name != "Error") return out;
+        out.code = root.child_text("Code");
+        out.message = root.child_text("Message");
+        out.request_id = root.child_text("RequestId");
+    } catch (const Error &) {
+        // Not XML: the HTTP status alone describes the failure.
+    }
+    return out;
+}
+
 std::string xml_escape(std::string_view text) {
     std::string out;
     out.reserve(text.size());

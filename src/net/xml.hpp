@@ -25,6 +25,15 @@ struct XmlNode {
 // (what names the answer, e.g. "s3: the server's answer to ListObjectsV2").
 XmlNode parse_xml(std::string_view document, std::string_view what);
 
+// <Error><Code/><Message/><RequestId/></Error>, the error document S3 and the Blob service
+// answer with; empty fields when the body is not one (or not XML at all: a proxy's page, say).
+struct XmlError {
+    std::string code;
+    std::string message;
+    std::string request_id;
+};
+XmlError parse_xml_error(std::string_view document);
+
 // Escapes text for element content.
 std::string xml_escape(std::string_view text);
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "blocks.hpp"
+#include "net/dates.hpp"
 #include "properties.hpp"
 #include "spi/checksum.hpp"
 #include "spi/error.hpp"
@@ -15,10 +16,20 @@ namespace kvps::azure {
 namespace {
 
 Metadata metadata_of(const HttpResponse &response, uint64_t size) {
-    Metadata meta(size, http_date_ns(response.last_modified), plain_etag(response.etag),
+    Metadata meta(size, net::http_date_ns(response.last_modified), plain_etag(response.etag),
                   properties_of(response));
     meta.crc32c = stored_crc32c(response);
     return meta;
+}
+
+// Get Blob of a whole value: nullopt when the blob is missing; throws on any other failure.
+std::optional<HttpResponse> get_blob(Client &client, const std::string &full_key) {
+    Call call;
+    call.blob = full_key;
+    HttpResponse response = client.send(call);
+    if (missing_blob(response)) return std::nullopt;
+    if (!succeeded(response)) client.fail_answer(response, client.describe("GET", full_key));
+    return response;
 }
 
 // A failed write's answer: a failed condition names the key and the condition; anything else
@@ -162,36 +173,24 @@ std::string AzureBackend::put_with(std::string_view key, const void *data, size_
 }
 
 std::optional<Bytes> AzureBackend::get(std::string_view key) {
-    std::string full = client_.full_key(key);
-    Call call;
-    call.blob = full;
-    HttpResponse response = client_.send(call);
-    if (missing_blob(response)) return std::nullopt;
-    if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
-    return std::move(response.body);
+    std::optional<HttpResponse> response = get_blob(client_, client_.full_key(key));
+    if (!response) return std::nullopt;
+    return std::move(response->body);
 }
 
 std::optional<Bytes> AzureBackend::get_checked(std::string_view key,
                                                std::optional<uint32_t> &crc32c) {
-    std::string full = client_.full_key(key);
-    Call call;
-    call.blob = full;
-    HttpResponse response = client_.send(call);
-    if (missing_blob(response)) return std::nullopt;
-    if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
-    crc32c = stored_crc32c(response);
-    return std::move(response.body);
+    std::optional<HttpResponse> response = get_blob(client_, client_.full_key(key));
+    if (!response) return std::nullopt;
+    crc32c = stored_crc32c(*response);
+    return std::move(response->body);
 }
 
 std::optional<Bytes> AzureBackend::get_with(std::string_view key, Metadata &meta) {
-    std::string full = client_.full_key(key);
-    Call call;
-    call.blob = full;
-    HttpResponse response = client_.send(call);
-    if (missing_blob(response)) return std::nullopt;
-    if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
-    meta = metadata_of(response, response.body.size());
-    return std::move(response.body);
+    std::optional<HttpResponse> response = get_blob(client_, client_.full_key(key));
+    if (!response) return std::nullopt;
+    meta = metadata_of(*response, response->body.size());
+    return std::move(response->body);
 }
 
 std::optional<Bytes> AzureBackend::get_range(std::string_view key, uint64_t offset,

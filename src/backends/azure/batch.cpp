@@ -3,9 +3,9 @@
 // sub-answer that is missing or unreadable, and a batch the service refuses whole, fall back
 // to one Delete Blob per key (the core's per-item policy), so every item gets its own status.
 #include <algorithm>
-#include <random>
 
 #include "azure_backend.hpp"
+#include "net/crypto.hpp"
 #include "spi/error.hpp"
 #include "spi/text.hpp"
 
@@ -14,15 +14,7 @@ namespace {
 
 constexpr size_t kBatchMax = 256;  // the service's limit of sub-requests per batch
 
-std::string random_boundary() {
-    thread_local std::mt19937_64 random{std::random_device{}()};
-    std::string out = "batch_";
-    for (int i = 0; i < 2; ++i) {
-        uint64_t r = random();
-        for (int j = 0; j < 16; ++j, r >>= 4) out += hex_digit(static_cast<unsigned>(r & 15));
-    }
-    return out;
-}
+std::string random_boundary() { return "batch_" + net::random_hex() + net::random_hex(); }
 
 // A header's value in a block of "Name: value\r\n" lines, the name compared without case.
 std::string_view header_in(std::string_view block, std::string_view name) {

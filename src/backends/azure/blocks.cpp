@@ -2,47 +2,21 @@
 #include "blocks.hpp"
 
 #include <cstdio>
-#include <random>
 
+#include "net/crypto.hpp"
 #include "spi/error.hpp"
 #include "spi/text.hpp"
 #include "xml.hpp"
 
 namespace kvps::azure {
 
-Md5::Md5() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || !EVP_DigestInit_ex(ctx_, EVP_md5(), nullptr)) {
-        EVP_MD_CTX_free(ctx_);
-        fail(KVPS_NO_MEMORY, "az: cannot start an MD5 in OpenSSL");
-    }
-}
-
-Md5::~Md5() { EVP_MD_CTX_free(ctx_); }
-
-void Md5::update(const void *data, size_t size) {
-    if (size && !EVP_DigestUpdate(ctx_, data, size))
-        fail(KVPS_INTERNAL, "az: MD5 failed in OpenSSL");
-}
-
-std::string Md5::base64() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (!EVP_DigestFinal_ex(ctx_, digest, &n)) fail(KVPS_INTERNAL, "az: MD5 failed in OpenSSL");
-    return base64_encode(std::string_view(reinterpret_cast<const char *>(digest), n));
-}
-
 std::string md5_base64(const void *data, size_t size) {
-    Md5 md5;
-    md5.update(data, size);
-    return md5.base64();
+    return base64_encode(net::digest(net::Algorithm::md5, data, size));
 }
 
 BlockUpload::BlockUpload(Client &client, std::string full_key)
     : client_(client), key_(std::move(full_key)) {
-    thread_local std::mt19937_64 random{std::random_device{}()};
-    char stem[17];
-    std::snprintf(stem, sizeof stem, "%016llx", static_cast<unsigned long long>(random()));
-    id_stem_ = stem;
+    id_stem_ = net::random_hex();
 }
 
 BlockUpload::~BlockUpload() { abort(); }

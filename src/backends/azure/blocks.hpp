@@ -9,27 +9,13 @@
 #include <string>
 #include <vector>
 
-#include <openssl/evp.h>
-
 #include "client.hpp"
 #include "spi/bytes.hpp"
 
 namespace kvps::azure {
 
-// MD5 computed as the bytes go by (the service keeps it as the blob's Content-MD5, which is
-// how a lost answer is settled).
-class Md5 {
-public:
-    Md5();
-    ~Md5();
-    Md5(const Md5 &) = delete;
-    Md5 &operator=(const Md5 &) = delete;
-    void update(const void *data, size_t size);
-    std::string base64();  // of the digest; ends the computation
-
-private:
-    EVP_MD_CTX *ctx_;
-};
+// Base64 of the MD5 of data: what the service keeps as a blob's Content-MD5 (which is how a
+// lost answer is settled) and checks a block against.
 std::string md5_base64(const void *data, size_t size);
 
 class BlockUpload {

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <random>
 #include <thread>
 
+#include "net/retry.hpp"
 #include "spi/error.hpp"
 #include "spi/log.hpp"
 #include "spi/text.hpp"
@@ -49,13 +49,6 @@ std::string encode_query(const Pairs &query) {
 }
 
 }  // namespace
-
-void back_off(unsigned attempt) {
-    thread_local std::mt19937_64 random{std::random_device{}()};
-    double ceiling_ms = std::min(5000.0, 100.0 * double(uint64_t{1} << std::min(attempt, 16u)));
-    std::uniform_real_distribution<double> pause(0.0, ceiling_ms);
-    std::this_thread::sleep_for(std::chrono::microseconds(int64_t(pause(random) * 1000)));
-}
 
 bool missing_blob(const HttpResponse &response) {
     return response.status == 404 && Client::error_code(response) != "ContainerNotFound";
@@ -171,7 +164,7 @@ HttpResponse Client::send(const Call &call) {
         if (!answered) {
             if (transport.maybe_delivered && call.lost_answer) *call.lost_answer = true;
             if ((call.retry == Retry::Always || !transport.maybe_delivered) && !last) {
-                back_off(attempt);
+                net::back_off(attempt);
                 continue;
             }
             fail(transport.timed_out ? KVPS_TIMEOUT : KVPS_NETWORK,
@@ -181,7 +174,7 @@ HttpResponse Client::send(const Call &call) {
         }
         if (response.status >= 400 && !last &&
             classify(response.status, error_code(response)).retryable) {
-            back_off(attempt);
+            net::back_off(attempt);
             continue;
         }
         return response;
@@ -204,7 +197,7 @@ Client::SubRequest Client::sub_request(const char *method, std::string_view full
 }
 
 void Client::fail_answer(const HttpResponse &response, std::string_view what) const {
-    ErrorBody error = parse_error(body_of(response));
+    net::XmlError error = parse_error(body_of(response));
     std::string code = error_code(response);
     kvps_status status = classify(response.status, code).status;
     std::string message = "az: " + std::string(what) + ": ";

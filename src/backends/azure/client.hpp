@@ -116,8 +116,4 @@ inline bool succeeded(const HttpResponse &response) { return response.status / 1
 // A 404 that means "no such blob" (not "no such container", which is an error).
 bool missing_blob(const HttpResponse &response);
 
-// Full jitter: a pause in [0, min(5 s, 100 ms * 2^attempt)). (No shared retry helper exists
-// in src/net yet; this is the backend's own.)
-void back_off(unsigned attempt);
-
 }  // namespace kvps::azure

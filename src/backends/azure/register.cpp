@@ -17,51 +17,45 @@ constexpr const char *kDevKey =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 std::vector<OptionSpec> option_table() {
-    auto opt = [](const char *name, kvps_option_type type, const char *def, const char *text,
-                  const char *min = nullptr, const char *max = nullptr) {
-        auto maybe = [](const char *s) { return s ? std::optional<std::string>(s) : std::nullopt; };
-        return OptionSpec{name, type, maybe(def), false, text, maybe(min), maybe(max)};
-    };
-    return {
-        opt("account", KVPS_OPTION_STRING, nullptr,
-            "storage account, instead of the URL's host; else the connection string's, "
-            "AZURE_STORAGE_ACCOUNT"),
-        opt("container", KVPS_OPTION_STRING, nullptr,
-            "container, instead of the URL path's first segment"),
-        opt("prefix", KVPS_OPTION_STRING, nullptr,
+    return net::with_http_options({
+        option_spec("account", KVPS_OPTION_STRING, nullptr,
+                    "storage account, instead of the URL's host; else the connection string's, "
+                    "AZURE_STORAGE_ACCOUNT"),
+        option_spec("container", KVPS_OPTION_STRING, nullptr,
+                    "container, instead of the URL path's first segment"),
+        option_spec(
+            "prefix", KVPS_OPTION_STRING, nullptr,
             "a key prefix taken verbatim, instead of the rest of the URL's path (no '/' added)"),
-        opt("endpoint", KVPS_OPTION_URL, nullptr,
-            "the blob service's URL, http(s)://host[:port][/path] (Azurite: "
-            "http://127.0.0.1:10000/devstoreaccount1); "
-            "else the connection string's BlobEndpoint, else "
-            "https://ACCOUNT.blob.core.windows.net"),
-        opt("connection_string", KVPS_OPTION_SECRET, nullptr,
+        option_spec("endpoint", KVPS_OPTION_URL, nullptr,
+                    "the blob service's URL, http(s)://host[:port][/path] (Azurite: "
+                    "http://127.0.0.1:10000/devstoreaccount1); "
+                    "else the connection string's BlobEndpoint, else "
+                    "https://ACCOUNT.blob.core.windows.net"),
+        option_spec(
+            "connection_string", KVPS_OPTION_SECRET, nullptr,
             "DefaultEndpointsProtocol=...;AccountName=...;AccountKey=...;BlobEndpoint=... (or "
             "UseDevelopmentStorage=true); else AZURE_STORAGE_CONNECTION_STRING"),
-        opt("account_key", KVPS_OPTION_SECRET, nullptr,
+        option_spec(
+            "account_key", KVPS_OPTION_SECRET, nullptr,
             "base64 account key for Shared Key; else the connection string's, AZURE_STORAGE_KEY"),
-        opt("sas_token", KVPS_OPTION_SECRET, nullptr,
+        option_spec(
+            "sas_token", KVPS_OPTION_SECRET, nullptr,
             "shared access signature (the query string, with or without '?') used instead of a "
             "key; "
             "else the connection string's SharedAccessSignature, AZURE_STORAGE_SAS_TOKEN"),
-        opt("anonymous", KVPS_OPTION_BOOL, "false",
+        option_spec(
+            "anonymous", KVPS_OPTION_BOOL, "false",
             "send requests without authorization (public containers); without it, no key and no "
             "SAS "
             "token is KVPS_NO_CREDENTIALS"),
-        opt("block_size", KVPS_OPTION_SIZE, "8MiB",
+        option_spec(
+            "block_size", KVPS_OPTION_SIZE, "8MiB",
             "values up to this size are one Put Blob; larger ones go up in blocks of this size "
             "(Put Block + Put Block List); also the streaming reader's piece (64KiB..4000MiB)",
             "64KiB", "4000MiB"),
-        opt("concurrency", KVPS_OPTION_INTEGER, "4", "blocks in flight per upload (1..64)", "1",
-            "64"),
-        opt("max_attempts", KVPS_OPTION_INTEGER, "3",
-            "tries per request, with exponential backoff and full jitter (1..20)", "1", "20"),
-        opt("connect_timeout", KVPS_OPTION_DURATION, "10s", "longest wait for a connection"),
-        opt("request_timeout", KVPS_OPTION_DURATION, "30s",
-            "longest a request may go without receiving or sending a byte"),
-        opt("ca_file", KVPS_OPTION_STRING, nullptr, "PEM file of CA certificates to trust"),
-        opt("verify_tls", KVPS_OPTION_BOOL, "true", "verify the server's TLS certificate"),
-    };
+        option_spec("concurrency", KVPS_OPTION_INTEGER, "4", "blocks in flight per upload (1..64)",
+                    "1", "64"),
+    });
 }
 
 std::optional<std::string> env(const char *name) {
@@ -248,10 +242,7 @@ Settings make_settings(const Config &config) {
     s.block_size = config.size("block_size");
     s.concurrency = static_cast<unsigned>(config.integer("concurrency"));
     s.max_attempts = static_cast<unsigned>(config.integer("max_attempts"));
-    s.http.connect_timeout = config.duration("connect_timeout");
-    s.http.stall_timeout = config.duration("request_timeout");
-    s.http.verify_tls = config.boolean("verify_tls");
-    if (config.given("ca_file")) s.http.ca_file = config.string("ca_file");
+    s.http = net::http_settings(config);
     return s;
 }
 

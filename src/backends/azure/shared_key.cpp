@@ -1,13 +1,10 @@
 // Shared Key: the canonical request and its HMAC-SHA256 (OpenSSL).
 #include "shared_key.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <map>
 
-#include "spi/error.hpp"
+#include "net/crypto.hpp"
 #include "spi/text.hpp"
 
 namespace kvps::azure {
@@ -18,23 +15,6 @@ std::string header_value(const Pairs &headers, std::string_view name) {
     for (const auto &[n, v] : headers)
         if (lower(n) == name) return v;
     return {};
-}
-
-// Leading and trailing white space cut, inner runs folded to one space (outside quotes the
-// service does the same before it compares).
-std::string trimmed(std::string_view value) {
-    std::string out;
-    bool space = false;
-    for (char c : value) {
-        if (c == ' ' || c == '\t') {
-            space = !out.empty();
-            continue;
-        }
-        if (space) out += ' ';
-        space = false;
-        out += c;
-    }
-    return out;
 }
 
 }  // namespace
@@ -53,7 +33,7 @@ std::string string_to_sign(const SignedRequest &request) {
     std::map<std::string, std::string> ms;  // sorted by lower-cased name
     for (const auto &[name, value] : request.headers) {
         std::string n = lower(name);
-        if (n.starts_with("x-ms-")) ms[n] = trimmed(value);
+        if (n.starts_with("x-ms-")) ms[n] = net::canonical_header_value(value);
     }
     for (const auto &[name, value] : ms) out += name + ":" + value + "\n";
 
@@ -71,12 +51,7 @@ std::string string_to_sign(const SignedRequest &request) {
 }
 
 std::string shared_key_signature(std::string_view key, std::string_view to_sign) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-              reinterpret_cast<const unsigned char *>(to_sign.data()), to_sign.size(), mac, &size))
-        fail(KVPS_INTERNAL, "az: HMAC-SHA256 failed in OpenSSL");
-    return base64_encode(std::string_view(reinterpret_cast<const char *>(mac), size));
+    return base64_encode(net::hmac_sha256(key, to_sign));
 }
 
 std::string shared_key_authorization(const SignedRequest &request, std::string_view key) {

@@ -7,7 +7,10 @@
 #include "blocks.hpp"
 #include "properties.hpp"
 #include "spi/checksum.hpp"
+#include "net/crypto.hpp"
 #include "spi/error.hpp"
+#include "spi/part_buffer.hpp"
+#include "spi/text.hpp"
 
 namespace kvps::azure {
 namespace {
@@ -15,7 +18,10 @@ namespace {
 class AzureWriter final : public Writer {
 public:
     AzureWriter(Client &client, std::string key, std::optional<PutOptions> options)
-        : client_(client), key_(std::move(key)), options_(std::move(options)) {}
+        : client_(client),
+          key_(std::move(key)),
+          options_(std::move(options)),
+          buffer_(client.settings().block_size) {}
 
     std::string etag() const override { return etag_; }
 
@@ -24,16 +30,7 @@ public:
         try {
             md5_.update(data, size);
             crc_ = crc32c(data, size, crc_);
-            const char *bytes = static_cast<const char *>(data);
-            size_t block = static_cast<size_t>(client_.settings().block_size);
-            while (size > 0) {
-                if (buffer_.size() == block) flush();
-                if (buffer_.size() == 0) buffer_.reserve(block);
-                size_t n = std::min(size, block - buffer_.size());
-                buffer_.append(bytes, n);
-                bytes += n;
-                size -= n;
-            }
+            buffer_.write(data, size, [&](Bytes &block) { flush(block); });
         } catch (...) {
             failed_ = true;
             throw;
@@ -44,13 +41,14 @@ public:
         check_usable();
         failed_ = true;  // whatever happens now, the writer is done
         const PutOptions *options = options_ ? &*options_ : nullptr;
+        Bytes &rest = buffer_.pending();
         if (!upload_) {
-            etag_ = put_blob(client_, key_, buffer_.data(), buffer_.size(), options);
+            etag_ = put_blob(client_, key_, rest.data(), rest.size(), options);
             return;
         }
-        if (buffer_.size() > 0) upload_->add(std::move(buffer_));
+        if (rest.size() > 0) upload_->add(std::move(rest));
         Pairs headers = write_headers(options, true);
-        std::string md5 = md5_.base64();
+        std::string md5 = base64_encode(md5_.finish());
         headers.emplace_back("x-ms-blob-content-md5", md5);
         Pairs checksum = checksum_header(crc_);
         headers.insert(headers.end(), checksum.begin(), checksum.end());
@@ -63,7 +61,7 @@ public:
     void abort() noexcept override {
         failed_ = true;
         if (upload_) upload_->abort();  // the staged blocks are never committed
-        buffer_ = Bytes();
+        buffer_.clear();
     }
 
 private:
@@ -72,18 +70,18 @@ private:
             fail(KVPS_INVALID_ARGUMENT, "az: the writer for " + quote(client_.user_key(key_)) +
                                             " failed or was committed earlier: abort it");
     }
-    void flush() {
+    void flush(Bytes &block) {
         if (!upload_) upload_.emplace(client_, key_);
-        upload_->add(std::move(buffer_));
-        buffer_ = upload_->take_spare();
+        upload_->add(std::move(block));
+        block = upload_->take_spare();
     }
 
     Client &client_;
     std::string key_;
     std::optional<PutOptions> options_;
-    Md5 md5_;
-    uint32_t crc_ = 0;  // CRC32C of everything written
-    Bytes buffer_;
+    net::Digest md5_{net::Algorithm::md5};  // the blob's Content-MD5, as the bytes go by
+    uint32_t crc_ = 0;                      // CRC32C of everything written
+    PartBuffer buffer_;
     std::optional<BlockUpload> upload_;
     bool failed_ = false;
     std::string etag_;

@@ -1,39 +1,20 @@
 // The Blob service documents, read from the shared XML tree (src/net/xml.hpp).
 #include "xml.hpp"
 
-#include <curl/curl.h>
-
 #include <cstdlib>
-#include <memory>
 
-#include "spi/error.hpp"
+#include "net/dates.hpp"
 #include "spi/text.hpp"
 
 namespace kvps::azure {
-
-int64_t http_date_ns(const std::string &text) {
-    time_t t = text.empty() ? -1 : curl_getdate(text.c_str(), nullptr);
-    return t > 0 ? static_cast<int64_t>(t) * 1000000000 : 0;
-}
 
 XmlNode parse_xml(std::string_view document, std::string_view what) {
     return net::parse_xml(document, "az: the answer to " + std::string(what));
 }
 
-ErrorBody parse_error(std::string_view document) {
-    ErrorBody out;
-    if (document.empty()) return out;
-    try {
-        XmlNode root = parse_xml(document, "a request");
-        if (root.name != "Error") return out;
-        out.code = root.child_text("Code");
-        out.message = root.child_text("Message");
-        // The service's message ends in "\nRequestId:...\nTime:..."; the request id is
-        // reported once, from its header.
-        if (size_t cut = out.message.find('\n'); cut != std::string::npos) out.message.resize(cut);
-    } catch (const Error &) {
-        // Not XML (a proxy's page, say): the status and x-ms-error-code describe the failure.
-    }
+net::XmlError parse_error(std::string_view document) {
+    net::XmlError out = net::parse_xml_error(document);
+    if (size_t cut = out.message.find('\n'); cut != std::string::npos) out.message.resize(cut);
     return out;
 }
 
@@ -60,7 +41,7 @@ ListBlobsPage parse_list_blobs(std::string_view document) {
         out.name = name_of(*name);
         if (const XmlNode *p = b.child("Properties")) {
             out.size = std::strtoull(p->child_text("Content-Length").c_str(), nullptr, 10);
-            out.mtime_ns = http_date_ns(p->child_text("Last-Modified"));
+            out.mtime_ns = net::http_date_ns(p->child_text("Last-Modified"));
             out.etag = std::string(strip_quotes(p->child_text("Etag")));
         }
         page.blobs.push_back(std::move(out));

@@ -18,12 +18,10 @@ using net::XmlNode;  // the shared XML tree (src/net/xml.hpp)
 // net::parse_xml with the message "az: the answer to <what> is not valid XML: ...".
 XmlNode parse_xml(std::string_view document, std::string_view what);
 
-// <Error><Code/><Message/></Error>; empty fields when the body is not one.
-struct ErrorBody {
-    std::string code;
-    std::string message;
-};
-ErrorBody parse_error(std::string_view document);
+// <Error><Code/><Message/></Error>; empty fields when the body is not one. The message is cut
+// before the "\nRequestId:...\nTime:..." the service appends (the request id is reported once,
+// from its header).
+net::XmlError parse_error(std::string_view document);
 
 struct ListedBlob {
     std::string name;
@@ -38,10 +36,6 @@ struct ListBlobsPage {
 };
 // An EnumerationResults answer of List Blobs.
 ListBlobsPage parse_list_blobs(std::string_view document);
-
-// An HTTP date (Last-Modified: "Tue, 01 Dec 2026 10:22:51 GMT") -> ns since the epoch; 0 when
-// malformed.
-int64_t http_date_ns(const std::string &text);
 
 // The body of Put Block List: every block id (base64) as <Latest>.
 std::string block_list_xml(const std::vector<std::string> &block_ids);

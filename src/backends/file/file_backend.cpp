@@ -21,8 +21,8 @@ namespace {
 
 class FileBackend final : public Backend {
 public:
-    FileBackend(std::string path, Options options)
-        : store_(std::move(path), options), lister_(store_) {}
+    FileBackend(std::string path, Settings settings)
+        : store_(std::move(path), settings), lister_(store_) {}
 
     void put(std::string_view key, const void *data, size_t size) override {
         Location loc = store_.layout().locate(key);
@@ -254,34 +254,24 @@ const Registrar registrar{{
     .schemes = {"file", "local", "path"},
     .options =
         {
-            {.name = "create",
-             .type = KVPS_OPTION_BOOL,
-             .default_value = "true",
-             .description = "create the folder (and its parents) if it does not exist"},
-            {.name = "fsync",
-             .type = KVPS_OPTION_BOOL,
-             .default_value = "true",
-             .description =
-                 "false is faster, may lose the last writes on power loss, never tears a value"},
-            {.name = "pathmapped",
-             .type = KVPS_OPTION_BOOL,
-             .default_value = "false",
-             .description =
-                 "store key a/b/c as the file a/b/c (browsable) instead of encoded names"},
-            {.name = "layout",
-             .type = KVPS_OPTION_STRING,
-             .default_value = std::nullopt,
-             .description =
-                 "encoded (default), pathmapped (as pathmapped=true), or kvpsbutter: "
-                 "KVPSButter's folder of base64-named files, read and written as it does"},
+            option_spec("create", KVPS_OPTION_BOOL, "true",
+                        "create the folder (and its parents) if it does not exist"),
+            option_spec("fsync", KVPS_OPTION_BOOL, "true",
+                        "false is faster, may lose the last writes on power loss, never tears a "
+                        "value"),
+            option_spec("pathmapped", KVPS_OPTION_BOOL, "false",
+                        "store key a/b/c as the file a/b/c (browsable) instead of encoded names"),
+            option_spec("layout", KVPS_OPTION_STRING, nullptr,
+                        "encoded (default), pathmapped (as pathmapped=true), or kvpsbutter: "
+                        "KVPSButter's folder of base64-named files, read and written as it does"),
         },
     .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_WRITE_STREAM | KVPS_CAP_LIST |
                     KVPS_CAP_PERSISTENT | KVPS_CAP_SHARED,
     .open = [](const Config &config) -> std::unique_ptr<Backend> {
-        Options options{.create = config.boolean("create"),
-                        .sync = config.boolean("fsync"),
-                        .layout = layout_option(config)};
-        return std::make_unique<FileBackend>(folder_of(config.url()), options);
+        Settings settings{.create = config.boolean("create"),
+                          .sync = config.boolean("fsync"),
+                          .layout = layout_option(config)};
+        return std::make_unique<FileBackend>(folder_of(config.url()), settings);
     },
 }};
 

@@ -87,13 +87,13 @@ std::string folder_of(const Url &url) {
     return url.path;
 }
 
-Store::Store(std::string path, Options options)
-    : path_(std::move(path)), options_(options), layout_(make_layout(options.layout)) {
+Store::Store(std::string path, Settings settings)
+    : path_(std::move(path)), settings_(settings), layout_(make_layout(settings.layout)) {
     while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
     open_root();
     // With create=false, opening writes nothing into the folder (a plain folder read as a source
     // stays untouched): the marker and the staging folder are made by the first write.
-    if (check_marker(options_.create)) open_staging();
+    if (check_marker(settings_.create)) open_staging();
 }
 
 void Store::prepare_writes() const {
@@ -106,7 +106,7 @@ void Store::prepare_writes() const {
 
 void Store::open_root() {
     int fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT && options_.create) {
+    if (fd < 0 && errno == ENOENT && settings_.create) {
         int err = make_folders(path_);
         if (err == ENOTDIR)
             fail(KVPS_IO, "cannot create store folder '" + path_ + "': a parent of it is a file");
@@ -117,7 +117,7 @@ void Store::open_root() {
         int err = errno;
         if (err == ENOENT)
             fail(KVPS_NOT_FOUND, "store folder '" + path_ + "' does not exist" +
-                                     (options_.create ? "" : " (and create=false)"));
+                                     (settings_.create ? "" : " (and create=false)"));
         if (err == ENOTDIR)
             fail(KVPS_IO, "store folder '" + path_ + "' is not a folder (it is a file)");
         fail_path(err, "cannot open store folder", path_);
@@ -133,13 +133,13 @@ bool Store::check_marker(bool may_write) {
         if (read_small(root(), kMarkerName, text, err)) break;
         if (err != ENOENT)
             fail_path(err, "cannot read the format marker", join_path(path_, kMarkerName));
-        if (options_.layout == LayoutKind::kvpsbutter) {
+        if (settings_.layout == LayoutKind::kvpsbutter) {
             // KVPSButter's folders have no marker, and never get one: KVPSButter would read it
             // as a key. Only the staging folder is added, by the first write.
             if (!may_write) return false;
             return true;
         }
-        if (options_.layout == LayoutKind::encoded) {
+        if (settings_.layout == LayoutKind::encoded) {
             // Keys are only ever written into a folder that holds nothing else.
             DIR *dir = open_dir_stream(root());
             if (!dir) fail_path(errno, "cannot read store folder", path_);
@@ -168,16 +168,16 @@ bool Store::check_marker(bool may_write) {
             fail_path(errno, "cannot create the format marker in", path_);
         }
         Fd owned(fd);
-        std::string content = marker_text(options_.layout);
+        std::string content = marker_text(settings_.layout);
         err = write_all(fd, content.data(), content.size());
-        if (!err && options_.sync && ::fsync(fd) != 0) err = errno;
+        if (!err && settings_.sync && ::fsync(fd) != 0) err = errno;
         if (!err &&
             ::linkat(root(), temp.c_str(), root(), std::string(kMarkerName).c_str(), 0) != 0 &&
             errno != EEXIST)
             err = errno;
         ::unlinkat(root(), temp.c_str(), 0);
         if (err) fail_path(err, "cannot write the format marker", join_path(path_, kMarkerName));
-        if (options_.sync && ::fsync(root()) != 0)
+        if (settings_.sync && ::fsync(root()) != 0)
             fail_path(errno, "cannot sync store folder", path_);
     }
     std::string where = join_path(path_, kMarkerName);
@@ -193,7 +193,7 @@ bool Store::check_marker(bool may_write) {
     if (!pathmapped && text.find("\nlayout encoded\n") == std::string::npos)
         fail(KVPS_IO, "'" + where + "' names no known layout");
     LayoutKind found = pathmapped ? LayoutKind::pathmapped : LayoutKind::encoded;
-    if (found != options_.layout)
+    if (found != settings_.layout)
         fail(KVPS_INVALID_OPTION,
              "store folder '" + path_ + "' uses the " + std::string(layout_name(found)) +
                  " layout: open it with layout=" + std::string(layout_name(found)));
@@ -234,7 +234,7 @@ Fd Store::open_value(std::string_view key, const Location &loc, struct stat &st)
 }
 
 std::unique_ptr<TempFile> Store::new_temp() const {
-    if (!options_.create) prepare_writes();
+    if (!settings_.create) prepare_writes();
     std::string staging_path = join_path(path_, kStagingName);
     if (!staging_) fail_path(staging_errno_, "cannot write: no staging folder", staging_path);
     return std::make_unique<TempFile>(staging_.get(), staging_path);
@@ -271,9 +271,9 @@ std::optional<std::string> Store::current_etag(int dir, const Location &loc,
 
 std::string Store::install(TempFile &temp, std::string_view key, const Location &loc,
                            const PutOptions *options) const {
-    if (options_.sync && ::fdatasync(temp.fd()) != 0) fail_key(errno, "cannot write", key, loc);
+    if (settings_.sync && ::fdatasync(temp.fd()) != 0) fail_key(errno, "cannot write", key, loc);
     for (int attempt = 0;; ++attempt) {
-        int fd = open_dirs(root(), loc.dirs, true, options_.sync);
+        int fd = open_dirs(root(), loc.dirs, true, settings_.sync);
         if (fd == -ENOTDIR || fd == -EEXIST)
             fail(KVPS_INVALID_KEY, "cannot write key " + quote(key) + " in '" + path_ +
                                        "': a folder on its path is a value (a file)");
@@ -289,7 +289,7 @@ std::string Store::install(TempFile &temp, std::string_view key, const Location 
             int stat_err = ::fstat(temp.fd(), &st) == 0 ? 0 : errno;
             temp.renamed();
             ::flock(fd, LOCK_UN);
-            if (options_.sync && ::fsync(fd) != 0)
+            if (settings_.sync && ::fsync(fd) != 0)
                 fail_key(errno, "cannot sync the folder of", key, loc);
             if (stat_err) fail_key(stat_err, "cannot stat", key, loc);
             return etag_of(st);
@@ -315,7 +315,7 @@ void Store::remove(std::string_view key, const Location &loc) const {
         fail_key(errno, "cannot delete", key, loc);
     }
     ::flock(fd, LOCK_UN);
-    if (options_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
+    if (settings_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
     remove_empty_dirs(loc.dirs);
 }
 
@@ -327,7 +327,7 @@ void Store::remove_empty_dirs(std::vector<std::string> dirs) const {
         dirs.pop_back();
         Fd up(open_dirs(root(), dirs, false, false));
         if (!up || ::unlinkat(up.get(), last.c_str(), AT_REMOVEDIR) != 0) break;
-        if (options_.sync) ::fsync(up.get());
+        if (settings_.sync) ::fsync(up.get());
     }
 }
 
@@ -339,7 +339,7 @@ std::string Store::move(std::string_view from, const Location &from_loc, std::st
             fail(KVPS_NOT_FOUND, "cannot rename key " + quote(from) + ": it does not exist");
         if (sfd < 0) fail_key(-sfd, "cannot rename", from, from_loc);
         Fd source(sfd);
-        int dfd = open_dirs(root(), to_loc.dirs, true, options_.sync);
+        int dfd = open_dirs(root(), to_loc.dirs, true, settings_.sync);
         if (dfd == -ENOTDIR || dfd == -EEXIST)
             fail(KVPS_INVALID_KEY, "cannot write key " + quote(to) + " in '" + path_ +
                                        "': a folder on its path is a value (a file)");
@@ -361,7 +361,7 @@ std::string Store::move(std::string_view from, const Location &from_loc, std::st
             std::optional<std::string> made = current_etag(dfd, to_loc, to);
             ::flock(sfd, LOCK_UN);
             ::flock(dfd, LOCK_UN);
-            if (options_.sync && (::fsync(dfd) != 0 || (sid != did && ::fsync(sfd) != 0)))
+            if (settings_.sync && (::fsync(dfd) != 0 || (sid != did && ::fsync(sfd) != 0)))
                 fail_key(errno, "cannot sync the folder of", to, to_loc);
             remove_empty_dirs(from_loc.dirs);
             return made.value_or("");

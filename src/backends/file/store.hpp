@@ -19,7 +19,7 @@
 
 namespace kvps::file {
 
-struct Options {
+struct Settings {
     bool create = true;
     bool sync = true;
     LayoutKind layout = LayoutKind::encoded;
@@ -29,11 +29,11 @@ class Store {
 public:
     // Opens (with create, makes) the folder, checks or writes its format marker and removes
     // stale temporary files. With create=false nothing is written until the first write.
-    Store(std::string path, Options options);
+    Store(std::string path, Settings settings);
 
     const std::string &path() const { return path_; }
     const Layout &layout() const { return *layout_; }
-    bool sync() const { return options_.sync; }
+    bool sync() const { return settings_.sync; }
     int root() const { return root_.get(); }
     // The path of a key's file, for messages.
     std::string where(const Location &loc) const { return join_path(path_, loc.path()); }
@@ -72,7 +72,7 @@ private:
                                const Location &loc) const;
 
     std::string path_;
-    Options options_;
+    Settings settings_;
     std::unique_ptr<Layout> layout_;
     Fd root_;
     Fd staging_;

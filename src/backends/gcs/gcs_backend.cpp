@@ -5,39 +5,13 @@
 #include <cstring>
 #include <ctime>
 
+#include "net/dates.hpp"
 #include "spi/checksum.hpp"
 #include "spi/error.hpp"
 #include "spi/text.hpp"
 
 namespace kvps::gcs {
 namespace {
-
-// RFC 3339 ("2026-12-01T10:22:50.123Z") to nanoseconds since the epoch; 0 when unreadable.
-int64_t parse_time(std::string_view text) {
-    std::tm tm{};
-    int year, month, day, hour, minute, second;
-    std::string copy(text);
-    if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &month, &day, &hour, &minute,
-                    &second) != 6)
-        return 0;
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = minute;
-    tm.tm_sec = second;
-    int64_t ns = int64_t(timegm(&tm)) * 1000000000;
-    size_t dot = copy.find('.', 19);
-    if (dot == 19) {
-        int64_t scale = 100000000;
-        for (size_t i = dot + 1;
-             i < copy.size() && std::isdigit(static_cast<unsigned char>(copy[i])); ++i) {
-            ns += (copy[i] - '0') * scale;
-            scale /= 10;
-        }
-    }
-    return ns;
-}
 
 std::string media_url(Client &client, const std::string &full_key) {
     return client.object_url(full_key) + "?alt=media";
@@ -63,7 +37,7 @@ const std::string kBoundary = "kvps-gcs-part-3f9a1c7e5b";
 ObjectInfo object_info(const net::JsonValue &resource) {
     ObjectInfo info;
     info.meta.size = parse_size(resource.text_of("size")).value_or(0);
-    info.meta.mtime_ns = parse_time(resource.text_of("updated"));
+    info.meta.mtime_ns = net::iso8601_ns(resource.text_of("updated"));
     info.meta.etag = resource.text_of("generation");
     info.meta.properties.content_type = resource.text_of("contentType");
     if (const net::JsonValue *metadata = resource.get("metadata"))

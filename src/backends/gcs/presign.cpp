@@ -1,11 +1,10 @@
 // Presigned URLs: V4 signed URLs (GOOG4-RSA-SHA256), signed with a service account's private key
 // (cloud.google.com/storage/docs/access-control/signing-urls-manually). Path-style on the
 // endpoint: ENDPOINT/BUCKET/OBJECT, the one form both GCS and fake-gcs-server serve.
-#include <openssl/evp.h>
-
 #include <ctime>
 
 #include "gcs_backend.hpp"
+#include "net/crypto.hpp"
 #include "spi/error.hpp"
 #include "spi/text.hpp"
 
@@ -13,10 +12,7 @@ namespace kvps::gcs {
 namespace {
 
 std::string sha256_hex(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-    return to_hex(std::string_view(reinterpret_cast<const char *>(digest), size));
+    return to_hex(net::digest(net::Algorithm::sha256, data));
 }
 
 }  // namespace

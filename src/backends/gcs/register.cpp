@@ -11,38 +11,31 @@ namespace kvps::gcs {
 namespace {
 
 std::vector<OptionSpec> option_table() {
-    auto opt = [](const char *name, kvps_option_type type, const char *def, const char *text,
-                  const char *min = nullptr, const char *max = nullptr) {
-        auto maybe = [](const char *s) { return s ? std::optional<std::string>(s) : std::nullopt; };
-        return OptionSpec{name, type, maybe(def), false, text, maybe(min), maybe(max)};
-    };
-    return {
-        opt("endpoint", KVPS_OPTION_URL, nullptr,
+    return net::with_http_options({
+        option_spec(
+            "endpoint", KVPS_OPTION_URL, nullptr,
             "http(s)://host[:port] of the JSON API (an emulator, say); else STORAGE_EMULATOR_HOST, "
             "else https://storage.googleapis.com"),
-        opt("anonymous", KVPS_OPTION_BOOL, "false",
+        option_spec(
+            "anonymous", KVPS_OPTION_BOOL, "false",
             "send no token (public buckets, emulators); without it, finding no credentials is an "
             "error"),
-        opt("credentials", KVPS_OPTION_STRING, nullptr,
+        option_spec(
+            "credentials", KVPS_OPTION_STRING, nullptr,
             "path of a service_account or authorized_user JSON file; else, in order: "
             "GOOGLE_APPLICATION_CREDENTIALS, (anonymous under STORAGE_EMULATOR_HOST), the gcloud "
             "application-default file, the metadata server (GCE_METADATA_HOST); none is "
             "KVPS_NO_CREDENTIALS"),
-        opt("access_token", KVPS_OPTION_SECRET, nullptr, "an OAuth2 access token to send as it is"),
-        opt("upload_threshold", KVPS_OPTION_SIZE, "8MiB",
-            "larger values go as resumable uploads, smaller ones as one request (0..5GiB)", "0",
-            "5GiB"),
-        opt("chunk_size", KVPS_OPTION_SIZE, "8MiB",
+        option_spec("access_token", KVPS_OPTION_SECRET, nullptr,
+                    "an OAuth2 access token to send as it is"),
+        option_spec("upload_threshold", KVPS_OPTION_SIZE, "8MiB",
+                    "larger values go as resumable uploads, smaller ones as one request (0..5GiB)",
+                    "0", "5GiB"),
+        option_spec(
+            "chunk_size", KVPS_OPTION_SIZE, "8MiB",
             "resumable upload chunk and streaming read size, rounded down to 256KiB (256KiB..1GiB)",
             "256KiB", "1GiB"),
-        opt("max_attempts", KVPS_OPTION_INTEGER, "3",
-            "tries per request, with exponential backoff and full jitter (1..20)", "1", "20"),
-        opt("connect_timeout", KVPS_OPTION_DURATION, "10s", "longest wait for a connection"),
-        opt("request_timeout", KVPS_OPTION_DURATION, "30s",
-            "longest a request may go without receiving or sending a byte"),
-        opt("ca_file", KVPS_OPTION_STRING, nullptr, "PEM file of CA certificates to trust"),
-        opt("verify_tls", KVPS_OPTION_BOOL, "true", "verify the server's TLS certificate"),
-    };
+    });
 }
 
 std::string checked_endpoint(std::string e, std::string_view from) {
@@ -68,10 +61,7 @@ Settings make_settings(const Config &config) {
     s.prefix = url.path;
     while (!s.prefix.empty() && s.prefix.front() == '/') s.prefix.erase(0, 1);
     if (!s.prefix.empty() && s.prefix.back() != '/') s.prefix += '/';
-    s.http.connect_timeout = config.duration("connect_timeout");
-    s.http.stall_timeout = config.duration("request_timeout");
-    s.http.verify_tls = config.boolean("verify_tls");
-    if (config.given("ca_file")) s.http.ca_file = config.string("ca_file");
+    s.http = net::http_settings(config);
     const char *emulator = std::getenv("STORAGE_EMULATOR_HOST");
     if (config.given("endpoint"))
         s.endpoint = checked_endpoint(config.string("endpoint"), "option endpoint");

@@ -51,10 +51,9 @@ private:
     std::string slice_;
 };
 
-class ButterStore final : public Backend {
+class ButterStore final : public TableStore {
 public:
-    explicit ButterStore(const Settings &s)
-        : settings_(s), pool_(s.connect, s.pool_size, s.pool_timeout) {
+    explicit ButterStore(const Settings &s) : TableStore(s) {
         pool_.run([&](Connection &conn) {
             std::string schema = quote_identifier(resolve_schema(conn, s.schema));
             table_ = schema + "." + quote_identifier(s.table);
@@ -73,6 +72,7 @@ public:
                                              " AND p.xmin = t.xmin"
                                        : std::string()) +
                            " WHERE t.keyname = $1::text";
+        // The shapes TableStore wants (store.hpp).
         stat_ = {"kb_stat", "SELECT t.size, coalesce(t.last_modified, 'epoch'), t.xmin::text, " +
                                 props_columns + from};
         open_ = {"kb_open",
@@ -113,10 +113,6 @@ public:
                                                 " ORDER BY keyname COLLATE \"C\" LIMIT $4::int8"};
     }
 
-    void put(std::string_view key, const void *data, size_t size) override {
-        put_with(key, data, size, PutOptions());
-    }
-
     // One statement: the row (INSERT ... ON CONFLICT, or UPDATE ... WHERE xmin = etag) and, in
     // a CTE of the same statement, its properties.
     std::string put_with(std::string_view key, const void *data, size_t size,
@@ -146,41 +142,25 @@ public:
         });
     }
 
-    // In one transaction: the source row is locked, the target written under the condition.
-    std::string copy(std::string_view from, std::string_view to,
-                     const PutOptions &options) override {
-        return retry_transaction(to, options, [&] { return copy_once(from, to, options); });
+    std::string copy_row(Connection &conn, const Result &, std::string_view from,
+                         std::string_view to, const PutOptions &options,
+                         const Properties &properties) override {
+        std::optional<std::string> made = write_row(conn, to, kCopy, from, options, properties);
+        if (!made) condition_failed(conn, to, options);
+        return *made;
     }
 
-    std::string copy_once(std::string_view from, std::string_view to, const PutOptions &options) {
-        return pool_.run_once([&](Connection &conn) {
-            std::string etag;
-            in_transaction(conn, [&] {
-                Result source = conn.run(source_share_, Params().text(from));
-                if (source.rows() == 0)
-                    fail(KVPS_NOT_FOUND,
-                         "postgres: cannot copy key " + quote(from) + ": it does not exist");
-                Properties properties = options.properties_over(source.properties(0, 3));
-                std::optional<std::string> made =
-                    write_row(conn, to, kCopy, from, options, properties);
-                if (!made) condition_failed(conn, to, options);
-                etag = *made;
-            });
-            return etag;
-        });
-    }
-
-    // Atomic, in one transaction: the target's old value goes (under the condition), and the
-    // source row takes the target's key.
-    std::string rename(std::string_view from, std::string_view to,
-                       const PutOptions &options) override {
-        return retry_transaction(to, options, [&] {
-            return pool_.run_once([&](Connection &conn) {
-                std::string etag;
-                in_transaction(conn, [&] { etag = move_row(conn, from, to, options); });
-                return etag;
-            });
-        });
+    // The properties go to the companion table in the same transaction: the same xmin.
+    std::string move_row(Connection &conn, std::string_view from, std::string_view to,
+                         const Properties &properties) override {
+        Result moved = conn.run(move_, Params().text(from).text(to));
+        if (!(properties == Properties())) {
+            if (!has_props_)
+                fail(KVPS_UNSUPPORTED, "postgres: key " + quote(to) + ": table " + props_ +
+                                           " does not exist (create=false)");
+            conn.run(props_put_, Params().text(to).properties(properties));
+        }
+        return std::string(moved.bytes(0, 0));
     }
 
     std::optional<Bytes> get(std::string_view key) override {
@@ -194,50 +174,6 @@ public:
             if (r.rows() == 0) return std::nullopt;
             std::string_view data = r.bytes(0, 2);
             return Bytes::copy(data.data(), data.size());
-        });
-    }
-
-    std::optional<Metadata> stat(std::string_view key) override {
-        return pool_.run([&](Connection &conn) -> std::optional<Metadata> {
-            Result r = conn.run(stat_, Params().text(key));
-            if (r.rows() == 0) return std::nullopt;
-            return Metadata{static_cast<uint64_t>(r.int8(0, 0)), r.time_ns(0, 1),
-                            std::string(r.bytes(0, 2)), r.properties(0, 3)};
-        });
-    }
-
-    void remove(std::string_view key) override {
-        pool_.run([&](Connection &conn) { conn.run(delete_, Params().text(key)); });
-    }
-
-    ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
-        return page(prefix, token, prefix_upper_bound(prefix), limit);
-    }
-
-    ListResult list_with(const ListQuery &query) override {
-        std::string upper = prefix_upper_bound(query.prefix);
-        return list_by_level(query, [&](std::string_view lower, std::string_view after,
-                                        size_t limit) { return page(lower, after, upper, limit); });
-    }
-
-    // Up to limit entries with lower <= key < upper ("" = none) and key > after.
-    ListResult page(std::string_view lower, std::string_view after, std::string_view upper,
-                    size_t limit) {
-        size_t capped = std::min<size_t>(limit, INT32_MAX);
-        return pool_.run([&](Connection &conn) {
-            Params p;
-            p.text(lower).text(after);
-            if (!upper.empty()) p.text(upper);
-            p.int8(static_cast<int64_t>(capped) + 1);
-            Result r = conn.run(upper.empty() ? list_open_ : list_bounded_, p);
-            ListResult out;
-            int rows = std::min<int>(r.rows(), static_cast<int>(capped));
-            for (int i = 0; i < rows; ++i)
-                out.entries.push_back(Entry{std::string(r.bytes(i, 0)),
-                                            static_cast<uint64_t>(r.int8(i, 1)), r.time_ns(i, 2),
-                                            std::string(r.bytes(i, 3))});
-            if (r.rows() > rows) out.next = out.entries.back().key;
-            return out;
         });
     }
 
@@ -266,13 +202,6 @@ public:
             if (r.rows() == 0) return std::nullopt;
             return std::string(r.bytes(0, 0));
         });
-    }
-
-    [[noreturn]] void vanished(std::string_view key) {
-        if (!stat(key))
-            fail(KVPS_NOT_FOUND, "postgres: key " + quote(key) + " was deleted while being read");
-        fail(KVPS_PRECONDITION_FAILED,
-             "postgres: key " + quote(key) + " changed while being read; open a new reader");
     }
 
     uint32_t slice_size() const { return settings_.chunk_size; }
@@ -354,40 +283,6 @@ private:
         return std::string(r.bytes(0, 0));
     }
 
-    [[noreturn]] void condition_failed(Connection &conn, std::string_view key,
-                                       const PutOptions &options) {
-        Result r = conn.run(stat_, Params().text(key));
-        std::string etag = r.rows() ? std::string(r.bytes(0, 2)) : "";
-        check_condition(key, options, r.rows() ? &etag : nullptr);
-        fail_condition(key, options, "the value changed meanwhile");
-    }
-
-    std::string move_row(Connection &conn, std::string_view from, std::string_view to,
-                         const PutOptions &options) {
-        Result source = conn.run(source_update_, Params().text(from));
-        if (source.rows() == 0)
-            fail(KVPS_NOT_FOUND,
-                 "postgres: cannot rename key " + quote(from) + ": it does not exist");
-        Properties properties = options.properties_over(source.properties(0, 3));
-        if (options.create_only) {
-            if (conn.run(stat_, Params().text(to)).rows() > 0) condition_failed(conn, to, options);
-        } else if (!options.if_match.empty()) {
-            if (conn.run(delete_match_, Params().text(to).text(options.if_match)).rows() == 0)
-                condition_failed(conn, to, options);
-        } else {
-            conn.run(delete_, Params().text(to));
-        }
-        Result moved = conn.run(move_, Params().text(from).text(to));
-        if (!(properties == Properties())) {
-            if (!has_props_)
-                fail(KVPS_UNSUPPORTED, "postgres: key " + quote(to) + ": table " + props_ +
-                                           " does not exist (create=false)");
-            conn.run(props_put_,
-                     Params().text(to).properties(properties));  // same transaction: same xmin
-        }
-        return std::string(moved.bytes(0, 0));
-    }
-
     // key, 1-based start and count for substring(); a value is under 1 GiB, so int4 reaches past
     // it.
     static Params position(std::string_view key, uint64_t offset, uint64_t length) {
@@ -442,12 +337,9 @@ private:
         has_props_ = true;
     }
 
-    Settings settings_;
-    Pool pool_;
     std::string table_, props_;
     bool has_props_ = false;
-    Statement write_[3][2][2], stat_, open_, slice_, delete_, list_open_, list_bounded_,
-        source_share_, source_update_, delete_match_, move_, props_put_;
+    Statement write_[3][2][2], open_, slice_, move_, props_put_;
 };
 
 size_t SliceReader::read(void *buffer, size_t capacity) {

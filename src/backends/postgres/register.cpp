@@ -10,13 +10,12 @@
 #include "spi/options.hpp"
 #include "spi/error.hpp"
 #include "spi/registrar.hpp"
+#include "spi/text.hpp"
 #include "store.hpp"
 
 namespace kvps::pg {
 namespace {
 
-constexpr uint64_t kMinChunk = uint64_t{64} << 10;
-constexpr uint64_t kMaxChunk = uint64_t{256} << 20;
 constexpr size_t kMaxTableName = 63 - std::char_traits<char>::length("_drop_chunks");
 
 // libpq parameters kvps sets itself.
@@ -24,37 +23,39 @@ bool reserved(std::string_view keyword) {
     return keyword == "client_encoding" || keyword == "replication";
 }
 
-OptionSpec opt(const char *name, kvps_option_type type, const char *def, std::string text) {
-    return OptionSpec{name, type, def ? std::optional<std::string>(def) : std::nullopt, false,
-                      std::move(text)};
-}
-
 std::vector<OptionSpec> option_table() {
     std::vector<OptionSpec> options = {
-        opt("table", KVPS_OPTION_STRING, "kvps",
-            "the table holding the store (created if missing)"),
-        opt("schema", KVPS_OPTION_STRING, nullptr,
-            "the table's schema; default the current schema"),
-        opt("create", KVPS_OPTION_BOOL, "true",
-            "create the table if missing; false: a missing table is NOT_FOUND"),
-        opt("layout", KVPS_OPTION_STRING, "kvps",
+        option_spec("table", KVPS_OPTION_STRING, "kvps",
+                    "the table holding the store (created if missing)"),
+        option_spec("schema", KVPS_OPTION_STRING, nullptr,
+                    "the table's schema; default the current schema"),
+        option_spec("create", KVPS_OPTION_BOOL, "true",
+                    "create the table if missing; false: a missing table is NOT_FOUND"),
+        option_spec(
+            "layout", KVPS_OPTION_STRING, "kvps",
             "kvps (chunked rows, any size) or kvpsbutter (KVPSButter's keyname/keyvalue table)"),
-        opt("chunk_size", KVPS_OPTION_SIZE, "1MiB",
+        option_spec(
+            "chunk_size", KVPS_OPTION_SIZE, "1MiB",
             "values up to this size live in their key's row, longer ones in chunk rows of this "
-            "size"),
-        opt("pool_size", KVPS_OPTION_INTEGER, "8", "most connections open at once (1..1000)"),
-        opt("pool_timeout", KVPS_OPTION_DURATION, "30s", "longest wait for a free connection"),
-        opt("statement_timeout", KVPS_OPTION_DURATION, nullptr, "server-side limit per statement"),
+            "size (64KiB..256MiB)",
+            "64KiB", "256MiB"),
+        option_spec("pool_size", KVPS_OPTION_INTEGER, "8",
+                    "most connections open at once (1..1000)", "1", "1000"),
+        option_spec("pool_timeout", KVPS_OPTION_DURATION, "30s",
+                    "longest wait for a free connection"),
+        option_spec("statement_timeout", KVPS_OPTION_DURATION, nullptr,
+                    "server-side limit per statement"),
         // KVPSButter's names (see issue 20 and README.md).
-        opt("username", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for user"),
-        opt("database", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for dbname"),
-        opt("tablename", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for table"),
+        option_spec("username", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for user"),
+        option_spec("database", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for dbname"),
+        option_spec("tablename", KVPS_OPTION_STRING, nullptr, "KVPSButter's name for table"),
         // A secret: Npgsql settings may carry a password, so kvps_store_url leaves them out.
-        opt("connectionoptions", KVPS_OPTION_SECRET, nullptr,
+        option_spec(
+            "connectionoptions", KVPS_OPTION_SECRET, nullptr,
             "KVPSButter's extra Npgsql settings \"Key=Value;...\" (SSL Mode, Application Name, "
             "Timeout, ...)"),
-        opt("commandtimeout", KVPS_OPTION_INTEGER, nullptr,
-            "KVPSButter's statement timeout in seconds"),
+        option_spec("commandtimeout", KVPS_OPTION_INTEGER, nullptr,
+                    "KVPSButter's statement timeout in seconds", "0"),
     };
     std::set<std::string> taken;
     for (const OptionSpec &o : options) taken.insert(o.name);
@@ -65,17 +66,11 @@ std::vector<OptionSpec> option_table() {
         std::string text = "libpq parameter";
         if (o->label && *o->label) text += " (" + std::string(o->label) + ")";
         if (o->envvar && *o->envvar) text += "; else $" + std::string(o->envvar);
-        options.push_back(
-            opt(o->keyword, secret ? KVPS_OPTION_SECRET : KVPS_OPTION_STRING, nullptr, text));
+        options.push_back(option_spec(o->keyword, secret ? KVPS_OPTION_SECRET : KVPS_OPTION_STRING,
+                                      nullptr, text));
     }
     PQconninfoFree(defaults);
     return options;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 class ParamList {
@@ -202,17 +197,8 @@ Settings make_settings(const Config &config, const std::vector<OptionSpec> &opti
         fail(KVPS_INVALID_OPTION,
              "postgres: option layout is \"" + layout + "\"; expected kvps or kvpsbutter");
     s.kvpsbutter = layout == "kvpsbutter";
-    uint64_t chunk = config.size("chunk_size");
-    if (chunk < kMinChunk || chunk > kMaxChunk)
-        fail(KVPS_INVALID_OPTION,
-             "postgres: option chunk_size must be between 64KiB and 256MiB, not " +
-                 std::to_string(chunk) + " bytes");
-    s.chunk_size = static_cast<uint32_t>(chunk);
-    int64_t pool = config.integer("pool_size");
-    if (pool < 1 || pool > 1000)
-        fail(KVPS_INVALID_OPTION,
-             "postgres: option pool_size must be between 1 and 1000, not " + std::to_string(pool));
-    s.pool_size = static_cast<size_t>(pool);
+    s.chunk_size = static_cast<uint32_t>(config.size("chunk_size"));  // 64KiB..256MiB
+    s.pool_size = static_cast<size_t>(config.integer("pool_size"));
     s.pool_timeout = config.duration("pool_timeout");
 
     if (config.given("statement_timeout") && config.given("commandtimeout"))
@@ -222,12 +208,9 @@ Settings make_settings(const Config &config, const std::vector<OptionSpec> &opti
     if (config.given("statement_timeout"))
         s.connect.setup.push_back("SET statement_timeout = " +
                                   std::to_string(config.duration("statement_timeout").count()));
-    if (config.given("commandtimeout")) {
-        int64_t seconds = config.integer("commandtimeout");
-        if (seconds < 0)
-            fail(KVPS_INVALID_OPTION, "postgres: option commandtimeout must not be negative");
-        s.connect.setup.push_back("SET statement_timeout = " + std::to_string(seconds * 1000));
-    }
+    if (config.given("commandtimeout"))
+        s.connect.setup.push_back("SET statement_timeout = " +
+                                  std::to_string(config.integer("commandtimeout") * 1000));
     if (config.given("connectionoptions"))
         apply_npgsql(config.string("connectionoptions"), params, s);
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "spi/log.hpp"
+#include "spi/part_buffer.hpp"
 
 namespace kvps::pg {
 namespace {
@@ -115,10 +116,9 @@ private:
     std::string etag_;
 };
 
-class PgStore final : public Backend {
+class PgStore final : public TableStore {
 public:
-    explicit PgStore(const Settings &s)
-        : settings_(s), pool_(s.connect, s.pool_size, s.pool_timeout) {
+    explicit PgStore(const Settings &s) : TableStore(s) {
         pool_.run([&](Connection &conn) {
             names_ = make_names(resolve_schema(conn, s.schema), s.table);
             ensure_schema(conn);
@@ -127,10 +127,6 @@ public:
     }
 
     // ---- values
-
-    void put(std::string_view key, const void *data, size_t size) override {
-        put_with(key, data, size, PutOptions());
-    }
 
     // A put is one statement (a conditional one an INSERT ... ON CONFLICT DO NOTHING or an
     // UPDATE ... WHERE version = etag, atomic against every other writer); a value over
@@ -167,47 +163,26 @@ public:
         return read(key, 0, KVPS_TO_END, &meta);
     }
 
-    // Server-side, in one transaction: the source row is locked (FOR SHARE), a chunked value's
-    // chunks are copied under a new version, and the target row is written under the condition.
-    std::string copy(std::string_view from, std::string_view to,
-                     const PutOptions &options) override {
-        return retry_transaction(to, options, [&] { return copy_once(from, to, options); });
+    // A chunked value's chunks are copied under a new version.
+    std::string copy_row(Connection &conn, const Result &source, std::string_view from,
+                         std::string_view to, const PutOptions &options,
+                         const Properties &properties) override {
+        RowValue value{std::nullopt, static_cast<uint64_t>(source.int8(0, 1)),
+                       static_cast<uint32_t>(source.int4(0, 2)), from, kCopy};
+        if (value.chunk_size > 0) {
+            value.version = conn.run(next_version_).int8(0, 0);
+            conn.run(copy_chunks_, Params().int8(*value.version).int8(source.int8(0, 0)));
+        }
+        std::optional<int64_t> made = write_row(conn, to, value, options, properties);
+        if (!made) condition_failed(conn, to, options);
+        return etag_of(*made);
     }
 
-    std::string copy_once(std::string_view from, std::string_view to, const PutOptions &options) {
-        return pool_.run_once([&](Connection &conn) {
-            std::string etag;
-            in_transaction(conn, [&] {
-                Result source = conn.run(source_share_, Params().text(from));
-                if (source.rows() == 0)
-                    fail(KVPS_NOT_FOUND,
-                         "postgres: cannot copy key " + quote(from) + ": it does not exist");
-                RowValue value{std::nullopt, static_cast<uint64_t>(source.int8(0, 1)),
-                               static_cast<uint32_t>(source.int4(0, 2)), from, kCopy};
-                if (value.chunk_size > 0) {
-                    value.version = conn.run(next_version_).int8(0, 0);
-                    conn.run(copy_chunks_, Params().int8(*value.version).int8(source.int8(0, 0)));
-                }
-                Properties properties = options.properties_over(source.properties(0, 3));
-                std::optional<int64_t> made = write_row(conn, to, value, options, properties);
-                if (!made) condition_failed(conn, to, options);
-                etag = etag_of(*made);
-            });
-            return etag;
-        });
-    }
-
-    // Atomic, in one transaction: the target's old value goes (under the condition), and the
-    // source row takes the target's key, keeping its version (its etag) and its chunks.
-    std::string rename(std::string_view from, std::string_view to,
-                       const PutOptions &options) override {
-        return retry_transaction(to, options, [&] {
-            return pool_.run_once([&](Connection &conn) {
-                std::string etag;
-                in_transaction(conn, [&] { etag = move_row(conn, from, to, options); });
-                return etag;
-            });
-        });
+    // The row keeps its version (its etag) and its chunks.
+    std::string move_row(Connection &conn, std::string_view from, std::string_view to,
+                         const Properties &properties) override {
+        Result moved = conn.run(move_, Params().text(from).text(to).properties(properties));
+        return etag_of(moved.int8(0, 0));
     }
 
     // The version written, or nullopt when options' condition did not hold.
@@ -236,15 +211,6 @@ public:
         return r.int8(0, 0);
     }
 
-    // Throws KVPS_PRECONDITION_FAILED for key, saying why from its current row.
-    [[noreturn]] void condition_failed(Connection &conn, std::string_view key,
-                                       const PutOptions &options) {
-        Result r = conn.run(stat_, Params().text(key));
-        std::string etag = r.rows() ? etag_of(r.int8(0, 0)) : "";
-        check_condition(key, options, r.rows() ? &etag : nullptr);
-        fail_condition(key, options, "the value changed meanwhile");
-    }
-
     // A whole value or a range, and (when meta is given) the metadata of that same version.
     std::optional<Bytes> read(std::string_view key, uint64_t offset, uint64_t length,
                               Metadata *meta) {
@@ -268,55 +234,6 @@ public:
                 if (e.status() != KVPS_PRECONDITION_FAILED || attempt >= 4) throw;
             }
         }
-    }
-
-    std::optional<Metadata> stat(std::string_view key) override {
-        return pool_.run([&](Connection &conn) -> std::optional<Metadata> {
-            Result r = conn.run(stat_, Params().text(key));
-            if (r.rows() == 0) return std::nullopt;
-            return Metadata{static_cast<uint64_t>(r.int8(0, 1)), r.time_ns(0, 2),
-                            etag_of(r.int8(0, 0)), r.properties(0, 3)};
-        });
-    }
-
-    void remove(std::string_view key) override {
-        pool_.run([&](Connection &conn) { conn.run(delete_, Params().text(key)); });
-    }
-
-    // ---- listing
-
-    ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
-        return page(prefix, token, prefix_upper_bound(prefix), limit);
-    }
-
-    // Start after, and folding by a delimiter: a folded prefix's keys are skipped by the index.
-    ListResult list_with(const ListQuery &query) override {
-        std::string upper = prefix_upper_bound(query.prefix);
-        return list_by_level(query, [&](std::string_view lower, std::string_view after,
-                                        size_t limit) { return page(lower, after, upper, limit); });
-    }
-
-    // Up to limit entries with lower <= key < upper ("" = none) and key > after.
-    ListResult page(std::string_view lower, std::string_view after, std::string_view upper,
-                    size_t limit) {
-        return pool_.run([&](Connection &conn) {
-            Params p;
-            p.text(lower).text(after);
-            if (!upper.empty()) p.text(upper);
-            p.int8(static_cast<int64_t>(std::min<size_t>(limit, INT32_MAX)) + 1);
-            Result r = conn.run(upper.empty() ? list_open_ : list_bounded_, p);
-            ListResult out;
-            int rows =
-                std::min<int>(r.rows(), static_cast<int>(std::min<size_t>(limit, INT32_MAX)));
-            out.entries.reserve(static_cast<size_t>(rows));
-            for (int i = 0; i < rows; ++i)
-                out.entries.push_back(Entry{std::string(r.bytes(i, 0)),
-                                            static_cast<uint64_t>(r.int8(i, 1)), r.time_ns(i, 2),
-                                            etag_of(r.int8(i, 3))});
-            // One row more than asked for says there is a next page; the cursor is the last key.
-            if (r.rows() > rows) out.next = out.entries.back().key;
-            return out;
-        });
     }
 
     // ---- streams
@@ -344,8 +261,10 @@ public:
         try {
             pool_.run([&](Connection &conn) { conn.run(delete_many_, Params().text_array(keys)); });
             for (DeleteItem &item : items) item.status = KVPS_OK;
-        } catch (const Error &e) {
-            for (DeleteItem &item : items) item.status = e.status(), item.error = e.message();
+        } catch (...) {
+            std::string message;
+            kvps_status status = record_failure(message);
+            for (DeleteItem &item : items) item.status = status, item.error = message;
         }
     }
 
@@ -359,14 +278,6 @@ public:
         });
     }
 
-    // The failure for a version that vanished while being read.
-    [[noreturn]] void vanished(std::string_view key) {
-        if (!stat(key))
-            fail(KVPS_NOT_FOUND, "postgres: key " + quote(key) + " was deleted while being read");
-        fail(KVPS_PRECONDITION_FAILED,
-             "postgres: key " + quote(key) + " changed while being read; open a new reader");
-    }
-
     const Settings &settings() const { return settings_; }
     Pool &pool() { return pool_; }
     const Names &names() const { return names_; }
@@ -376,31 +287,8 @@ private:
     void ensure_schema(Connection &conn);
     void prepare_statements();
 
-    std::string move_row(Connection &conn, std::string_view from, std::string_view to,
-                         const PutOptions &options) {
-        Result source = conn.run(source_update_, Params().text(from));
-        if (source.rows() == 0)
-            fail(KVPS_NOT_FOUND,
-                 "postgres: cannot rename key " + quote(from) + ": it does not exist");
-        Properties properties = options.properties_over(source.properties(0, 3));
-        if (options.create_only) {
-            if (conn.run(stat_, Params().text(to)).rows() > 0) condition_failed(conn, to, options);
-        } else if (!options.if_match.empty()) {
-            std::optional<int64_t> expected = version_of(options.if_match);
-            if (!expected || conn.run(delete_match_, Params().text(to).int8(*expected)).rows() == 0)
-                condition_failed(conn, to, options);
-        } else {
-            conn.run(delete_, Params().text(to));
-        }
-        Result moved = conn.run(move_, Params().text(from).text(to).properties(properties));
-        return etag_of(moved.int8(0, 0));
-    }
-
-    Settings settings_;
-    Pool pool_;
     Names names_;
-    Statement write_[3][2], next_version_, stat_, open_, chunks_, delete_, delete_many_, get_many_,
-        list_open_, list_bounded_, source_share_, source_update_, copy_chunks_, delete_match_,
+    Statement write_[3][2], next_version_, open_, chunks_, delete_many_, get_many_, copy_chunks_,
         move_;
 };
 
@@ -525,8 +413,8 @@ void PgStore::prepare_statements() {
         }
     }
     next_version_ = {"kvps_next_version", "SELECT nextval(" + n.sequence_literal + ")"};
-    stat_ = {"kvps_stat", "SELECT version, size, mtime, content_type, metadata FROM " + n.table +
-                              " WHERE key = $1::text"};
+    stat_ = {"kvps_stat", "SELECT size, mtime, version::text, content_type, metadata FROM " +
+                              n.table + " WHERE key = $1::text"};
     open_ = {"kvps_open",
              "SELECT version, size, mtime, chunk_size, substring(data FROM $2::int4 FOR $3::int4),"
              " content_type, metadata FROM " +
@@ -538,9 +426,9 @@ void PgStore::prepare_statements() {
     copy_chunks_ = {"kvps_copy_chunks", "INSERT INTO " + n.chunks +
                                             " (version, n, data) SELECT $1::int8, n, data FROM " +
                                             n.chunks + " WHERE version = $2::int8"};
-    delete_match_ = {
-        "kvps_delete_match",
-        "DELETE FROM " + n.table + " WHERE key = $1::text AND version = $2::int8 RETURNING 1"};
+    delete_match_ = {"kvps_delete_match",
+                     "DELETE FROM " + n.table +
+                         " WHERE key = $1::text AND version::text = $2::text RETURNING 1"};
     move_ = {"kvps_move",
              "UPDATE " + n.table +
                  " SET key = $2::text, mtime = clock_timestamp(), content_type = $3::text,"
@@ -552,7 +440,7 @@ void PgStore::prepare_statements() {
     delete_many_ = {"kvps_delete_many", "DELETE FROM " + n.table + " WHERE key = ANY($1::text[])"};
     get_many_ = {"kvps_get_many", "SELECT key, version, size, chunk_size, data FROM " + n.table +
                                       " WHERE key = ANY($1::text[])"};
-    std::string list = "SELECT key, size, mtime, version FROM " + n.table +
+    std::string list = "SELECT key, size, mtime, version::text FROM " + n.table +
                        " WHERE key >= $1::text AND key > $2::text";
     list_open_ = {"kvps_list", list + " ORDER BY key LIMIT $3::int8"};
     list_bounded_ = {"kvps_list_bounded", list + " AND key < $3::text ORDER BY key LIMIT $4::int8"};
@@ -644,31 +532,24 @@ std::unique_ptr<Reader> PgStore::open(std::string_view key, uint64_t offset, uin
 class ChunkWriter final : public Writer {
 public:
     ChunkWriter(PgStore &store, std::string key, PutOptions options)
-        : store_(store), key_(std::move(key)), options_(std::move(options)) {
-        buffer_.reserve(store.settings().chunk_size);
-    }
+        : store_(store),
+          key_(std::move(key)),
+          options_(std::move(options)),
+          buffer_(store.settings().chunk_size) {}
     ~ChunkWriter() override { abort(); }
 
     void write(const void *data, size_t size) override {
-        auto *p = static_cast<const char *>(data);
-        size_t limit = store_.settings().chunk_size;
-        while (size > 0) {
-            // A full buffer is sent only once more bytes come: a value of exactly chunk_size
-            // bytes stays inline.
-            if (buffer_.size() == limit) flush();
-            size_t n = std::min(size, limit - buffer_.size());
-            buffer_.append(p, n);
-            p += n;
-            size -= n;
-        }
+        // A value of exactly chunk_size bytes stays inline.
+        buffer_.write(data, size, [&](Bytes &chunk) { flush(chunk); });
     }
 
     void commit() override {
+        Bytes &rest = buffer_.pending();
         if (!lease_) {
-            etag_ = store_.put_with(key_, buffer_.data(), buffer_.size(), options_);
+            etag_ = store_.put_with(key_, rest.data(), rest.size(), options_);
             return;
         }
-        if (!buffer_.empty()) flush();
+        if (!rest.empty()) flush(rest);
         Connection &conn = **lease_;
         try {
             static const char trailer[2] = {'\xff', '\xff'};
@@ -711,7 +592,7 @@ public:
     }
 
 private:
-    void flush() {
+    void flush(Bytes &chunk) {
         if (!lease_) begin();
         Connection &conn = **lease_;
         std::string row;
@@ -722,12 +603,12 @@ private:
         be(3, 2);  // fields in the row
         be(8, 4), be(static_cast<uint64_t>(version_), 8);
         be(4, 4), be(static_cast<uint32_t>(next_), 4);
-        be(buffer_.size(), 4);
+        be(chunk.size(), 4);
         conn.copy_data(row.data(), row.size());
-        conn.copy_data(buffer_.data(), buffer_.size());
-        total_ += buffer_.size();
+        conn.copy_data(chunk.data(), chunk.size());
+        total_ += chunk.size();
         ++next_;
-        buffer_.clear();
+        chunk.resize(0);  // keeps the allocation for the next chunk
     }
 
     void begin() {
@@ -761,7 +642,7 @@ private:
     std::string key_;
     PutOptions options_;
     std::string etag_;
-    std::string buffer_;
+    PartBuffer buffer_;
     std::optional<Pool::Lease> lease_;
     int64_t version_ = 0;
     int32_t next_ = 0;
@@ -781,12 +662,7 @@ void PgStore::put_many(std::span<PutItem> items) {
             inline_items.push_back(&item);
             continue;
         }
-        try {
-            put(item.key, item.data, item.size);
-            item.status = KVPS_OK;
-        } catch (const Error &e) {
-            item.status = e.status(), item.error = e.message();
-        }
+        put_item(*this, item);  // through a writer: chunk rows
     }
     // Inline puts go in pipelines: each statement its own transaction (a sync after each), so
     // items succeed or fail alone, with one round trip per group.
@@ -831,8 +707,10 @@ void PgStore::put_many(std::span<PutItem> items) {
                 }
                 PQexitPipelineMode(pc);
             });
-        } catch (const Error &e) {
-            for (PutItem *item : group) item->status = e.status(), item->error = e.message();
+        } catch (...) {
+            std::string message;
+            kvps_status status = record_failure(message);
+            for (PutItem *item : group) item->status = status, item->error = message;
         }
     }
 }
@@ -860,102 +738,17 @@ void PgStore::get_many(std::span<GetItem> items) {
             }
             return 0;
         });
-    } catch (const Error &e) {
-        for (GetItem &item : items) item.status = e.status(), item.error = e.message();
+    } catch (...) {
+        std::string message;
+        kvps_status status = record_failure(message);
+        for (GetItem &item : items) item.status = status, item.error = message;
         return;
     }
     // Chunked values one by one.
-    for (GetItem *item : chunked) {
-        try {
-            std::optional<Bytes> value = get(item->key);
-            item->status = value ? KVPS_OK : KVPS_NOT_FOUND;
-            if (value) item->value = std::move(*value);
-        } catch (const Error &e) {
-            item->status = e.status(), item->error = e.message();
-        }
-    }
+    for (GetItem *item : chunked) get_item(*this, *item);
 }
 
 }  // namespace
-
-std::string prefix_upper_bound(std::string_view prefix) {
-    std::string s(prefix);
-    while (!s.empty()) {
-        // The last code point: back up over continuation bytes.
-        size_t start = s.size() - 1;
-        while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
-        auto lead = static_cast<unsigned char>(s[start]);
-        size_t len = s.size() - start;
-        uint32_t cp = len == 1 ? lead : lead & (0x7F >> len);
-        for (size_t i = start + 1; i < s.size(); ++i)
-            cp = (cp << 6) | (static_cast<unsigned char>(s[i]) & 0x3F);
-        s.resize(start);
-        ++cp;
-        if (cp == 0xD800) cp = 0xE000;  // surrogates are not characters
-        if (cp > 0x10FFFF) continue;    // no successor: carry into the previous character
-        if (cp < 0x80) {
-            s += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            s += static_cast<char>(0xC0 | (cp >> 6));
-            s += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            s += static_cast<char>(0xE0 | (cp >> 12));
-            s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            s += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            s += static_cast<char>(0xF0 | (cp >> 18));
-            s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            s += static_cast<char>(0x80 | (cp & 0x3F));
-        }
-        return s;
-    }
-    return "";
-}
-
-ListResult list_by_level(const ListQuery &query, const PageFn &page) {
-    std::string after(query.token.empty() ? query.start_after : query.token);
-    if (query.delimiter.empty()) return page(query.prefix, after, query.limit);
-    ListResult out;
-    size_t items = 0;
-    std::string lower(query.prefix);
-    for (;;) {
-        ListResult rows = page(lower, after, query.limit - items + 1);
-        bool skipped = false;
-        for (Entry &e : rows.entries) {
-            std::string_view folded = common_prefix(e.key, query.prefix, query.delimiter);
-            if (folded.empty() || folded > std::string_view(after)) {
-                if (items == query.limit) {
-                    out.next = after;
-                    return out;
-                }
-                ++items;
-                if (folded.empty()) {
-                    after = e.key;
-                    out.entries.push_back(std::move(e));
-                    continue;
-                }
-                out.prefixes.emplace_back(folded);
-                after = folded;
-            }
-            // The next page starts past every key under the folded prefix.
-            lower = prefix_upper_bound(folded);
-            if (lower.empty()) return out;
-            skipped = true;
-            break;
-        }
-        if (!skipped && rows.next.empty()) return out;
-    }
-}
-
-std::string resolve_schema(Connection &conn, const std::string &schema) {
-    if (!schema.empty()) return schema;
-    Result r = conn.exec("SELECT current_schema()");
-    if (r.rows() == 0 || r.null(0, 0))
-        fail(KVPS_INVALID_OPTION, "postgres: no schema on the search_path of " + conn.where() +
-                                      " exists; name one with the schema option");
-    return std::string(r.bytes(0, 0));
-}
 
 std::unique_ptr<Backend> open_store(const Settings &settings) {
     return std::make_unique<PgStore>(settings);

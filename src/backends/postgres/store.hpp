@@ -27,6 +27,68 @@ struct Settings {
 std::unique_ptr<Backend> open_store(const Settings &settings);
 std::unique_ptr<Backend> open_kvpsbutter_store(const Settings &settings);
 
+// What both layouts share (table.cpp): the pool, stat, remove, listing, and copy and rename as
+// one retried transaction each. A layout prepares these statements, in these shapes (an etag is
+// text in both: the version's digits, or the row's xmin):
+//   stat_            $1 key -> size, mtime, etag, content_type, metadata
+//   delete_          $1 key
+//   delete_match_    $1 key, $2 etag -> a row when it deleted one
+//   list_open_       $1 lower, $2 after, $3 limit -> key, size, mtime, etag (in byte order)
+//   list_bounded_    the same with $3 an upper bound, $4 the limit
+//   source_share_    $1 key -> the layout's source row, content_type and metadata at columns 3
+//   source_update_   and 4 (FOR SHARE for a copy, FOR UPDATE for a rename)
+// and writes the layout's own part of a copy and a rename.
+class TableStore : public Backend {
+public:
+    explicit TableStore(const Settings &settings);
+
+    void put(std::string_view key, const void *data, size_t size) override {
+        put_with(key, data, size, PutOptions());
+    }
+    std::optional<Metadata> stat(std::string_view key) override;
+    void remove(std::string_view key) override;
+    ListResult list(std::string_view prefix, std::string_view token, size_t limit) override;
+    // Start after, and folding by a delimiter: a folded prefix's keys are skipped by the index.
+    ListResult list_with(const ListQuery &query) override;
+    // In one transaction: the source row is locked (FOR SHARE) and copy_row writes the target
+    // under the condition.
+    std::string copy(std::string_view from, std::string_view to,
+                     const PutOptions &options) override;
+    // Atomic, in one transaction: the source row is locked (FOR UPDATE), the target's old value
+    // goes (under the condition), and move_row gives the source row the target's key.
+    std::string rename(std::string_view from, std::string_view to,
+                       const PutOptions &options) override;
+
+    // Throws KVPS_PRECONDITION_FAILED for key, saying why from its current row.
+    [[noreturn]] void condition_failed(Connection &conn, std::string_view key,
+                                       const PutOptions &options);
+    // The failure for a version that vanished while being read.
+    [[noreturn]] void vanished(std::string_view key);
+
+protected:
+    // The layout's part of a copy: writes `to` from the locked source row; the etag written.
+    virtual std::string copy_row(Connection &conn, const Result &source, std::string_view from,
+                                 std::string_view to, const PutOptions &options,
+                                 const Properties &properties) = 0;
+    // The layout's part of a rename, the target gone: the source row takes the key `to`, with
+    // properties; the etag.
+    virtual std::string move_row(Connection &conn, std::string_view from, std::string_view to,
+                                 const Properties &properties) = 0;
+
+    Settings settings_;
+    Pool pool_;
+    Statement stat_, delete_, delete_match_, list_open_, list_bounded_, source_share_,
+        source_update_;
+
+private:
+    // Up to limit entries with lower <= key < upper ("" = none) and key > after.
+    ListResult page(std::string_view lower, std::string_view after, std::string_view upper,
+                    size_t limit);
+    // fn(conn) in a transaction, retried as retry_transaction says.
+    std::string transaction(std::string_view to, const PutOptions &options,
+                            const std::function<std::string(Connection &)> &fn);
+};
+
 // The bounds of a prefix listing: every key that starts with prefix is >= prefix and < the
 // returned upper bound (by code points, which is byte order in UTF-8); "" when there is none
 // (an empty prefix, or one made only of U+10FFFF).

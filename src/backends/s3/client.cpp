@@ -2,9 +2,9 @@
 #include "client.hpp"
 
 #include <ctime>
-#include <random>
 #include <thread>
 
+#include "net/retry.hpp"
 #include "spi/error.hpp"
 #include "spi/log.hpp"
 #include "sigv4.hpp"
@@ -23,14 +23,6 @@ bool retryable_status(long status) {
 bool retryable_code(std::string_view code) {
     return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
            code == "ServiceUnavailable" || code == "RequestTimeTooSkewed";
-}
-
-// Full jitter: a uniform pause in [0, min(cap, base * 2^attempt)).
-std::chrono::microseconds back_off(unsigned attempt) {
-    thread_local std::mt19937_64 random{std::random_device{}()};
-    double ceiling_ms = std::min(5000.0, 100.0 * double(uint64_t{1} << std::min(attempt, 16u)));
-    std::uniform_real_distribution<double> pause(0.0, ceiling_ms);
-    return std::chrono::microseconds(int64_t(pause(random) * 1000));
 }
 
 kvps_status status_for(long http_status, std::string_view code) {
@@ -205,7 +197,7 @@ Client::Next Client::judge(const Call &call, Sending &s, bool answered, HttpResp
     if (!answered && transport.maybe_delivered && call.lost_answer) *call.lost_answer = true;
     if (!answered) {
         if (call.retry == Retry::Always && !last && s.streamed == 0) {
-            pause = back_off(attempt);
+            pause = net::backoff_pause(attempt);
             return Next::Retry;
         }
         fail(transport.timed_out ? KVPS_TIMEOUT : KVPS_NETWORK,
@@ -227,7 +219,7 @@ Client::Next Client::judge(const Call &call, Sending &s, bool answered, HttpResp
     if (!retry && response.status >= 400 && !body.empty())
         retry = retryable_code(parse_error(body).code);
     if (retry && !last) {
-        pause = back_off(attempt);
+        pause = net::backoff_pause(attempt);
         return Next::Retry;
     }
     return Next::Answer;

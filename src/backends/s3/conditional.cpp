@@ -1,11 +1,10 @@
 // Conditional writes, properties, get with metadata, server-side copy and rename on S3.
 #include "conditional.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
-#include <random>
 
+#include "net/crypto.hpp"
+#include "net/dates.hpp"
 #include "spi/checksum.hpp"
 #include "spi/log.hpp"
 #include "spi/text.hpp"
@@ -26,14 +25,7 @@ std::string copy_source(const Client &client, std::string_view full_key) {
     return "/" + uri_encode(client.settings().bucket, false) + "/" + uri_encode(full_key, true);
 }
 
-std::string random_hex() {
-    thread_local std::mt19937_64 random{std::random_device{}()};
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random()));
-    return hex;
-}
-
-std::string random_name() { return ".kvps-probe-" + random_hex(); }
+std::string random_name() { return ".kvps-probe-" + net::random_hex(); }
 
 HttpResponse put_probe(Client &client, const std::string &full_key, Headers headers) {
     Call call;
@@ -90,7 +82,7 @@ std::string plain_etag(std::string etag) {
 }
 
 void add_write_id(Headers &headers, const PutOptions &options) {
-    if (options.conditional()) add_own_metadata(headers, kWriteIdHeader, random_hex());
+    if (options.conditional()) add_own_metadata(headers, kWriteIdHeader, net::random_hex());
 }
 
 std::string write_id_of(const Headers &headers) {
@@ -326,11 +318,7 @@ std::optional<Bytes> S3Backend::get_with(std::string_view key, Metadata &meta) {
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
     meta.crc32c = answered_checksum(response);
     meta.size = response.body.size();
-    meta.mtime_ns = 0;
-    if (!response.last_modified.empty()) {
-        time_t t = curl_getdate(response.last_modified.c_str(), nullptr);
-        if (t > 0) meta.mtime_ns = static_cast<int64_t>(t) * 1000000000;
-    }
+    meta.mtime_ns = net::http_date_ns(response.last_modified);
     meta.etag = plain_etag(response.etag);
     meta.properties = properties_of(response);
     return std::move(response.body);

@@ -1,8 +1,7 @@
 // Multipart upload: Create, parallel UploadPart, Complete, or Abort.
 #include "multipart.hpp"
 
-#include <curl/curl.h>
-
+#include "net/dates.hpp"
 #include "spi/checksum.hpp"
 #include "spi/error.hpp"
 #include "spi/log.hpp"
@@ -120,11 +119,8 @@ void MultipartUpload::abort_uploads_since(std::chrono::system_clock::time_point 
             // Initiated is the server's clock: shift our send time by the server's offset
             // (from its Date header, whole seconds), with a second of slack for that rounding.
             int64_t offset_ns = 0;
-            time_t server_now =
-                response.date.empty() ? -1 : curl_getdate(response.date.c_str(), nullptr);
-            if (server_now > 0)
-                offset_ns = int64_t(server_now) * 1000000000 -
-                            ns_since_epoch(std::chrono::system_clock::now());
+            if (int64_t server_now = net::http_date_ns(response.date))
+                offset_ns = server_now - ns_since_epoch(std::chrono::system_clock::now());
             int64_t since = ns_since_epoch(sent) + offset_ns - 1000000000;
             std::string_view body(response.body.data() ? response.body.data() : "",
                                   response.body.size());

@@ -10,78 +10,69 @@ namespace kvps::s3 {
 namespace {
 
 std::vector<OptionSpec> option_table() {
-    auto opt = [](const char *name, kvps_option_type type, const char *def, const char *text,
-                  const char *min = nullptr, const char *max = nullptr) {
-        auto maybe = [](const char *s) { return s ? std::optional<std::string>(s) : std::nullopt; };
-        return OptionSpec{name, type, maybe(def), false, text, maybe(min), maybe(max)};
-    };
-    auto alias = [](OptionSpec spec, std::vector<std::string> names) {
-        spec.aliases = std::move(names);
-        return spec;
-    };
-    return {
-        opt("region", KVPS_OPTION_STRING, nullptr,
+    return net::with_http_options({
+        option_spec(
+            "region", KVPS_OPTION_STRING, nullptr,
             "signing region; else AWS_REGION, AWS_DEFAULT_REGION, the profile, the instance "
             "metadata (when the credentials came from there), us-east-1"),
-        alias(opt("endpoint", KVPS_OPTION_URL, nullptr,
-                  "http(s)://host[:port] of an S3-compatible server; else AWS_ENDPOINT_URL_S3, "
-                  "AWS_ENDPOINT_URL, the profile, AWS"),
-              {"serviceurl"}),
-        alias(opt("path_style", KVPS_OPTION_BOOL, nullptr,
-                  "address the bucket in the path; default true with an endpoint, false for AWS"),
-              {"forcepathstyle"}),
-        alias(opt("access_key_id", KVPS_OPTION_SECRET, nullptr,
-                  "access key id; else, in order: the URL's user, AWS_ACCESS_KEY_ID, web identity "
-                  "(AWS_WEB_IDENTITY_TOKEN_FILE), the profile (role_arn, sso, static keys, "
-                  "credential_process), container credentials, instance metadata (IMDSv2); none is "
-                  "KVPS_NO_CREDENTIALS"),
-              {"username"}),
-        alias(
-            opt("secret_access_key", KVPS_OPTION_SECRET, nullptr,
-                "secret access key; else the URL's password, or the chain given for access_key_id"),
-            {"password"}),
-        opt("bucket", KVPS_OPTION_STRING, nullptr,
-            "the bucket, instead of the URL's host (KVPSButter's option)"),
-        opt("prefix", KVPS_OPTION_STRING, nullptr,
+        option_spec("endpoint", KVPS_OPTION_URL, nullptr,
+                    "http(s)://host[:port] of an S3-compatible server; else AWS_ENDPOINT_URL_S3, "
+                    "AWS_ENDPOINT_URL, the profile, AWS",
+                    nullptr, nullptr, {"serviceurl"}),
+        option_spec("path_style", KVPS_OPTION_BOOL, nullptr,
+                    "address the bucket in the path; default true with an endpoint, false for AWS",
+                    nullptr, nullptr, {"forcepathstyle"}),
+        option_spec(
+            "access_key_id", KVPS_OPTION_SECRET, nullptr,
+            "access key id; else, in order: the URL's user, AWS_ACCESS_KEY_ID, web identity "
+            "(AWS_WEB_IDENTITY_TOKEN_FILE), the profile (role_arn, sso, static keys, "
+            "credential_process), container credentials, instance metadata (IMDSv2); none is "
+            "KVPS_NO_CREDENTIALS",
+            nullptr, nullptr, {"username"}),
+        option_spec(
+            "secret_access_key", KVPS_OPTION_SECRET, nullptr,
+            "secret access key; else the URL's password, or the chain given for access_key_id",
+            nullptr, nullptr, {"password"}),
+        option_spec("bucket", KVPS_OPTION_STRING, nullptr,
+                    "the bucket, instead of the URL's host (KVPSButter's option)"),
+        option_spec(
+            "prefix", KVPS_OPTION_STRING, nullptr,
             "a key prefix taken verbatim, instead of the URL's path: key k is object PREFIX+k, "
             "with "
             "no '/' added (KVPSButter's rule)"),
-        opt("disablechunkedencoding", KVPS_OPTION_BOOL, nullptr,
-            "KVPSButter's; accepted and ignored"),
-        opt("disablegetobjectattributes", KVPS_OPTION_BOOL, nullptr,
-            "KVPSButter's; accepted and ignored"),
-        opt("session_token", KVPS_OPTION_SECRET, nullptr,
-            "session token of temporary credentials; else AWS_SESSION_TOKEN, or the chain"),
-        opt("profile", KVPS_OPTION_STRING, nullptr,
+        option_spec("disablechunkedencoding", KVPS_OPTION_BOOL, nullptr,
+                    "KVPSButter's; accepted and ignored"),
+        option_spec("disablegetobjectattributes", KVPS_OPTION_BOOL, nullptr,
+                    "KVPSButter's; accepted and ignored"),
+        option_spec("session_token", KVPS_OPTION_SECRET, nullptr,
+                    "session token of temporary credentials; else AWS_SESSION_TOKEN, or the chain"),
+        option_spec(
+            "profile", KVPS_OPTION_STRING, nullptr,
             "profile of ~/.aws/config and ~/.aws/credentials; else AWS_PROFILE, "
             "AWS_DEFAULT_PROFILE, default. When given, AWS_ACCESS_KEY_ID is not used; a profile "
             "in neither file is KVPS_NO_CREDENTIALS"),
-        opt("anonymous", KVPS_OPTION_BOOL, "false",
+        option_spec(
+            "anonymous", KVPS_OPTION_BOOL, "false",
             "send unsigned requests (public buckets), like the AWS CLI's --no-sign-request; "
             "without it, finding no credentials is an error"),
-        opt("part_size", KVPS_OPTION_SIZE, "8MiB",
+        option_spec(
+            "part_size", KVPS_OPTION_SIZE, "8MiB",
             "multipart part size and streaming chunk (5MiB..5GiB); larger values go multipart",
             "5MiB", "5GiB"),
-        opt("concurrency", KVPS_OPTION_INTEGER, "4",
-            "parts in flight per upload and parallel items per batch (1..64)", "1", "64"),
-        opt("max_attempts", KVPS_OPTION_INTEGER, "3",
-            "tries per request, with exponential backoff and full jitter (1..20)", "1", "20"),
-        opt("connect_timeout", KVPS_OPTION_DURATION, "10s", "longest wait for a connection"),
-        opt("request_timeout", KVPS_OPTION_DURATION, "30s",
-            "longest a request may go without receiving or sending a byte"),
-        opt("ca_file", KVPS_OPTION_STRING, nullptr, "PEM file of CA certificates to trust"),
-        opt("verify_tls", KVPS_OPTION_BOOL, "true", "verify the server's TLS certificate"),
-        opt("unsigned_payload", KVPS_OPTION_BOOL, "false",
-            "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
-        opt("max_connections", KVPS_OPTION_INTEGER, "64",
+        option_spec("concurrency", KVPS_OPTION_INTEGER, "4",
+                    "parts in flight per upload and parallel items per batch (1..64)", "1", "64"),
+        option_spec("unsigned_payload", KVPS_OPTION_BOOL, "false",
+                    "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
+        option_spec(
+            "max_connections", KVPS_OPTION_INTEGER, "64",
             "most connections the asynchronous operations' I/O thread keeps open (1..1024); "
             "more requests in flight wait their turn",
             "1", "1024"),
-        opt("copy_threshold", KVPS_OPTION_SIZE, "5GiB",
-            "copies of larger values use UploadPartCopy in part_size parts instead of one "
-            "CopyObject (0..5GiB)",
-            nullptr, "5GiB"),
-    };
+        option_spec("copy_threshold", KVPS_OPTION_SIZE, "5GiB",
+                    "copies of larger values use UploadPartCopy in part_size parts instead of one "
+                    "CopyObject (0..5GiB)",
+                    nullptr, "5GiB"),
+    });
 }
 
 Settings make_settings(const Config &config) {
@@ -98,11 +89,9 @@ Settings make_settings(const Config &config) {
         while (!s.prefix.empty() && s.prefix.front() == '/') s.prefix.erase(0, 1);
         if (!s.prefix.empty() && s.prefix.back() != '/') s.prefix += '/';
     }
-    for (const char *ignored : {"disablechunkedencoding", "disablegetobjectattributes"})
-        if (config.given(ignored)) s.http.connect_timeout = config.duration("connect_timeout");
-    s.http.stall_timeout = config.duration("request_timeout");
-    s.http.verify_tls = config.boolean("verify_tls");
-    if (config.given("ca_file")) s.http.ca_file = config.string("ca_file");
+    // disablechunkedencoding and disablegetobjectattributes (KVPSButter's) are accepted and
+    // ignored.
+    s.http = net::http_settings(config);
     s.region = resolve_region(config);
     std::optional<std::string> endpoint = resolve_endpoint(config);
     if (endpoint) {

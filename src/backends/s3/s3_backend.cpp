@@ -1,12 +1,10 @@
 // Single-value operations, listing and batches.
 #include "s3_backend.hpp"
 
-#include <curl/curl.h>
-
-#include <openssl/evp.h>
-
 #include <cctype>
 
+#include "net/crypto.hpp"
+#include "net/dates.hpp"
 #include "spi/error.hpp"
 #include "spi/checksum.hpp"
 #include "spi/text.hpp"
@@ -31,11 +29,7 @@ bool missing_key(const HttpResponse &response) {
 }
 
 std::string base64_md5(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (!EVP_Digest(data.data(), data.size(), digest, &size, EVP_md5(), nullptr))
-        fail(KVPS_INTERNAL, "s3: MD5 failed in OpenSSL");
-    return base64_encode(std::string_view(reinterpret_cast<const char *>(digest), size));
+    return base64_encode(net::digest(net::Algorithm::md5, data));
 }
 
 // True when an ETag (quotes stripped) looks like what S3 makes from MD5s: 32 hex digits,
@@ -53,22 +47,10 @@ bool md5_shaped(std::string_view etag) {
 }  // namespace
 
 std::string md5_raw(const void *data, size_t size) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (!EVP_Digest(data, size, digest, &n, EVP_md5(), nullptr))
-        fail(KVPS_INTERNAL, "s3: MD5 failed in OpenSSL");
-    return std::string(reinterpret_cast<char *>(digest), n);
+    return net::digest(net::Algorithm::md5, data, size);
 }
 
-std::string md5_hex(const void *data, size_t size) {
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : md5_raw(data, size)) {
-        out += hex[c >> 4];
-        out += hex[c & 15];
-    }
-    return out;
-}
+std::string md5_hex(const void *data, size_t size) { return to_hex(md5_raw(data, size)); }
 
 void settle_lost_answer(Client &client, const std::string &full_key,
                         const std::string &expected_etag, const Error &failure) {
@@ -127,10 +109,7 @@ std::optional<Metadata> head_answer(const Client &client, const std::string &ful
     if (!succeeded(response)) client.fail_answer(response, client.describe("HEAD", full_key));
     Metadata meta;
     meta.size = response.content_length.value_or(0);
-    if (!response.last_modified.empty()) {
-        time_t t = curl_getdate(response.last_modified.c_str(), nullptr);
-        if (t > 0) meta.mtime_ns = static_cast<int64_t>(t) * 1000000000;
-    }
+    meta.mtime_ns = net::http_date_ns(response.last_modified);
     if (raw_etag) *raw_etag = response.etag;
     meta.etag = std::string(strip_quotes(response.etag).substr(0, KVPS_ETAG_MAX - 1));
     meta.properties = properties_of(response);

@@ -1,49 +1,19 @@
 // SigV4: canonical request -> string to sign -> HMAC chain -> signature.
 #include "sigv4.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <map>
 
-#include "spi/error.hpp"
+#include "net/crypto.hpp"
 #include "spi/text.hpp"
 
 namespace kvps::s3 {
 namespace {
 
-std::string to_hex(const unsigned char *bytes, size_t size) {
-    return kvps::to_hex(std::string_view(reinterpret_cast<const char *>(bytes), size));
-}
-
-std::string hmac(std::string_view key, std::string_view data) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-              reinterpret_cast<const unsigned char *>(data.data()), data.size(), out, &size))
-        fail(KVPS_INTERNAL, "s3: HMAC-SHA256 failed in OpenSSL");
-    return std::string(reinterpret_cast<char *>(out), size);
-}
-
-// Trims the value and folds every run of whitespace into one space, as SigV4 requires.
-std::string canonical_header_value(std::string_view value) {
-    std::string out;
-    bool space = false;
-    for (char c : value) {
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            space = !out.empty();
-            continue;
-        }
-        if (space) out += ' ';
-        space = false;
-        out += c;
-    }
-    return out;
-}
+using net::canonical_header_value;
+using net::hmac_sha256;
 
 }  // namespace
 
@@ -57,9 +27,7 @@ std::string amz_date_now() {
 }
 
 std::string sha256_hex(const void *data, size_t size) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(static_cast<const unsigned char *>(data), size, digest);
-    return to_hex(digest, sizeof digest);
+    return to_hex(net::digest(net::Algorithm::sha256, data, size));
 }
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
@@ -109,12 +77,11 @@ Signature sign(const SigningRequest &request, std::string_view access_key_id,
     out.string_to_sign = "AWS4-HMAC-SHA256\n" + std::string(request.amz_date) + '\n' + scope +
                          '\n' + sha256_hex(out.canonical_request);
 
-    std::string key = hmac("AWS4" + std::string(secret_access_key), date);
-    key = hmac(key, request.region);
-    key = hmac(key, request.service);
-    key = hmac(key, "aws4_request");
-    std::string raw = hmac(key, out.string_to_sign);
-    out.signature = to_hex(reinterpret_cast<const unsigned char *>(raw.data()), raw.size());
+    std::string key = hmac_sha256("AWS4" + std::string(secret_access_key), date);
+    key = hmac_sha256(key, request.region);
+    key = hmac_sha256(key, request.service);
+    key = hmac_sha256(key, "aws4_request");
+    out.signature = to_hex(hmac_sha256(key, out.string_to_sign));
     out.authorization = "AWS4-HMAC-SHA256 Credential=" + std::string(access_key_id) + '/' + scope +
                         ", SignedHeaders=" + signed_headers + ", Signature=" + out.signature;
     return out;

@@ -3,31 +3,22 @@
 // (https://portal.sso.REGION.amazonaws.com, or AWS_ENDPOINT_URL_SSO) for role credentials with
 // GetRoleCredentials. kvps does not log in or refresh the token itself: an expired token is an
 // error that says to run `aws sso login`.
-#include <openssl/evp.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 
 #include "aws_config.hpp"
 #include "credential_sources.hpp"
+#include "net/crypto.hpp"
 #include "spi/error.hpp"
+#include "spi/text.hpp"
 #include "sigv4.hpp"
 
 namespace kvps::s3 {
 namespace {
 
 std::string sha1_hex(const std::string &text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (!EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr))
-        fail(KVPS_INTERNAL, "s3: SHA-1 failed in OpenSSL");
-    std::string out;
-    for (unsigned int i = 0; i < size; ++i) {
-        out += "0123456789abcdef"[digest[i] >> 4];
-        out += "0123456789abcdef"[digest[i] & 15];
-    }
-    return out;
+    return to_hex(net::digest(net::Algorithm::sha1, text));
 }
 
 }  // namespace

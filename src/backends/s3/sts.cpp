@@ -108,7 +108,7 @@ HttpResponse source_exchange(HttpClient &client, const HttpRequest &request,
 }
 
 std::optional<Clock::time_point> parse_expiration(std::string_view text) {
-    int64_t ns = parse_iso8601_ns(text);
+    int64_t ns = net::iso8601_ns(text);
     if (ns == 0) return std::nullopt;
     return Clock::time_point(
         std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));

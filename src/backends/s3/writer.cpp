@@ -5,6 +5,7 @@
 
 #include "spi/error.hpp"
 #include "spi/checksum.hpp"
+#include "spi/part_buffer.hpp"
 #include "multipart.hpp"
 #include "s3_backend.hpp"
 
@@ -13,9 +14,14 @@ namespace {
 
 class S3Writer final : public Writer {
 public:
-    S3Writer(Client &client, std::string key) : client_(client), key_(std::move(key)) {}
+    S3Writer(Client &client, std::string key)
+        : client_(client), key_(std::move(key)), buffer_(client.settings().part_size) {}
     S3Writer(Client &client, std::string key, PutOptions options, ConditionProbe &probe)
-        : client_(client), key_(std::move(key)), options_(std::move(options)), probe_(&probe) {}
+        : client_(client),
+          key_(std::move(key)),
+          buffer_(client.settings().part_size),
+          options_(std::move(options)),
+          probe_(&probe) {}
     std::string etag() const override { return etag_; }
 
     void write(const void *data, size_t size) override {
@@ -23,16 +29,7 @@ public:
             fail(KVPS_INVALID_ARGUMENT,
                  "s3: the writer for " + quote(key_) + " failed earlier: abort it");
         try {
-            const char *bytes = static_cast<const char *>(data);
-            size_t part = static_cast<size_t>(client_.settings().part_size);
-            while (size > 0) {
-                if (buffer_.size() == part) flush();
-                if (buffer_.size() == 0) buffer_.reserve(part);
-                size_t n = std::min(size, part - buffer_.size());
-                buffer_.append(bytes, n);
-                bytes += n;
-                size -= n;
-            }
+            buffer_.write(data, size, [&](Bytes &part) { flush(part); });
         } catch (...) {
             failed_ = true;
             throw;
@@ -44,15 +41,16 @@ public:
             fail(KVPS_INVALID_ARGUMENT,
                  "s3: the writer for " + quote(key_) + " failed earlier: abort it");
         failed_ = true;  // whatever happens now, the writer is done
+        Bytes &rest = buffer_.pending();
         if (!upload_) {
             if (options_)
-                etag_ = put_object_with(client_, key_, buffer_.data(), buffer_.size(), *options_);
+                etag_ = put_object_with(client_, key_, rest.data(), rest.size(), *options_);
             else
-                put_object(client_, key_, buffer_.data(), buffer_.size(),
-                           checksum_headers(crc32c(buffer_.data(), buffer_.size())));
+                put_object(client_, key_, rest.data(), rest.size(),
+                           checksum_headers(crc32c(rest.data(), rest.size())));
             return;
         }
-        if (buffer_.size() > 0) upload_->add_part(std::move(buffer_));
+        if (rest.size() > 0) upload_->add_part(std::move(rest));
         try {
             upload_->complete();  // aborts the upload on failure: no parts are left
         } catch (const Error &e) {
@@ -65,11 +63,11 @@ public:
     void abort() noexcept override {
         failed_ = true;
         if (upload_) upload_->abort();
-        buffer_ = Bytes();
+        buffer_.clear();
     }
 
 private:
-    void flush() {
+    void flush(Bytes &part) {
         if (!upload_ && options_) {
             if (options_->conditional()) probe_->require(client_, true);
             Headers create = property_headers(options_->properties());
@@ -78,13 +76,12 @@ private:
             upload_->set_complete_headers(condition_headers(*options_));
         }
         if (!upload_) upload_.emplace(client_, key_);
-        upload_->add_part(std::move(buffer_));
-        buffer_ = Bytes();
+        upload_->add_part(std::move(part));
     }
 
     Client &client_;
     std::string key_;
-    Bytes buffer_;
+    PartBuffer buffer_;
     std::optional<MultipartUpload> upload_;
     bool failed_ = false;
     std::optional<PutOptions> options_;  // kvps_writer_open_with's

@@ -17,12 +17,8 @@ using net::XmlNode;  // the shared XML tree (src/net/xml.hpp)
 XmlNode parse_xml(std::string_view document, std::string_view what);
 
 // <Error><Code/><Message/><RequestId/></Error>; empty fields when the body is not one.
-struct S3ErrorBody {
-    std::string code;
-    std::string message;
-    std::string request_id;
-};
-S3ErrorBody parse_error(std::string_view document);
+using S3ErrorBody = net::XmlError;
+inline S3ErrorBody parse_error(std::string_view document) { return net::parse_xml_error(document); }
 // True when a 200 body is an <Error> document (CompleteMultipartUpload may answer so).
 bool is_error_document(std::string_view document);
 
@@ -59,9 +55,6 @@ struct DeleteFailure {
 };
 // DeleteResult in quiet mode: the keys that failed.
 std::vector<DeleteFailure> parse_delete_result(std::string_view document);
-
-// "2009-10-12T17:50:30.000Z" -> ns since the epoch; 0 when malformed.
-int64_t parse_iso8601_ns(std::string_view text);
 
 // Decodes a key S3 sent with encoding-type=url (%XX escapes, '+' for a space).
 std::string url_decode_key(std::string_view text);

@@ -1,5 +1,5 @@
 // The internal backend interface: what a folder under src/backends/ implements.
-// C++20, no ABI promise. The C shims in src/core/api.cpp validate every input (keys, options,
+// C++20, no ABI promise. The C shims in src/core/api/ validate every input (keys, options,
 // ranges, cursors) before a backend sees it, catch every exception, and supply generic
 // fallbacks (streams, ranges, batches) for what a backend leaves out.
 //
@@ -9,7 +9,7 @@
 //   - is used from many threads at once: it must be thread-safe;
 //   - reports failures by throwing kvps::Error (see kvps::fail) with a message naming the culprit
 //     and never a secret; "not found" is a result (nullopt / nullptr), not an exception;
-//   - registers itself with a static kvps::Registrar (see registry.hpp).
+//   - registers itself with a static kvps::Registrar (see registrar.hpp).
 #pragma once
 
 #include "kvps.h"

@@ -38,6 +38,17 @@ struct OptionSpec {
     std::vector<std::string> aliases = {};
 };
 
+// One row of a backend's option table, the same style in every backend (nullptr: no default,
+// no bound):
+//     option_spec("part_size", KVPS_OPTION_SIZE, "8MiB", "multipart part size", "5MiB", "5GiB")
+inline OptionSpec option_spec(std::string name, kvps_option_type type, const char *default_value,
+                              std::string description, const char *min = nullptr,
+                              const char *max = nullptr, std::vector<std::string> aliases = {}) {
+    auto maybe = [](const char *s) { return s ? std::optional<std::string>(s) : std::nullopt; };
+    return OptionSpec{std::move(name),        type,       maybe(default_value), false,
+                      std::move(description), maybe(min), maybe(max),           std::move(aliases)};
+}
+
 class Config {
 public:
     Config(Url url, std::map<std::string, std::string> values, const std::vector<OptionSpec> *specs)

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "net/dates.hpp"
 #include "spi/error.hpp"
 #include "xml.hpp"
 
@@ -11,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     parse_error(doc);
     is_error_document(doc);
     url_decode_key(doc);
-    parse_iso8601_ns(doc);
+    kvps::net::iso8601_ns(doc);
     try {
         parse_list_objects(doc);
     } catch (const kvps::Error &) {
