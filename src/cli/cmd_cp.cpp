@@ -492,10 +492,8 @@ size_t delete_keys(kvps_store *store, const std::vector<std::string> &keys) {
     for (size_t start = 0; start < keys.size(); start += batch) {
         check_interrupted();
         size_t n = std::min(batch, keys.size() - start);
-        std::vector<const char *> names(n);
-        for (size_t i = 0; i < n; ++i) names[i] = keys[start + i].c_str();
-        std::vector<kvps_status> statuses(n, KVPS_OK);
-        if (kvps_status status = kvps_delete_many(store, n, names.data(), statuses.data());
+        std::vector<kvps_status> statuses;
+        if (kvps_status status = delete_batch(store, std::span(keys).subspan(start, n), statuses);
             status != KVPS_OK)
             store_error(status, "cannot delete: ");
     }

@@ -304,25 +304,22 @@ int run_rm(const Context &context) {
         for (size_t start = 0; start < keys.size(); start += batch) {
             check_interrupted();
             size_t n = std::min(batch, keys.size() - start);
-            std::vector<const char *> names(n);
-            for (size_t i = 0; i < n; ++i) names[i] = keys[start + i].c_str();
-            std::vector<kvps_status> statuses(n, KVPS_OK);
-            if (kvps_delete_many(store.get(), n, names.data(), statuses.data()) == KVPS_OK) {
+            std::vector<kvps_status> statuses;
+            if (delete_batch(store.get(), std::span(keys).subspan(start, n), statuses) == KVPS_OK) {
                 removed += n;
                 continue;
             }
-            // The library's message describes the batch's first failed item; the others get
-            // their status name. A delete names no missing key: KVPS_NOT_FOUND is the store.
-            std::string message = kvps_last_error();
+            // Each failed item with the library's message for it. A delete names no missing
+            // key: KVPS_NOT_FOUND is the store.
             for (size_t i = 0; i < n; ++i) {
                 if (statuses[i] == KVPS_OK) {
                     removed += 1;
                     continue;
                 }
+                std::string message = kvps_last_item_error(i);
                 print_line(message.empty() ? "cannot remove " + keys[start + i] + ": " +
                                                  kvps_status_name(statuses[i])
                                            : message);
-                message.clear();
                 if (exit_code == EXIT_OK)
                     exit_code =
                         statuses[i] == KVPS_NOT_FOUND ? EXIT_STORAGE : exit_code_for(statuses[i]);

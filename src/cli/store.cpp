@@ -214,4 +214,13 @@ void commit(Writer writer, const std::string &context) {
         store_error(status, context);  // a write names no missing key: the store is missing
 }
 
+kvps_status delete_batch(kvps_store *store, std::span<const std::string> keys,
+                         std::vector<kvps_status> &statuses) {
+    std::vector<const char *> names;
+    names.reserve(keys.size());
+    for (const std::string &key : keys) names.push_back(key.c_str());
+    statuses.assign(keys.size(), KVPS_OK);
+    return kvps_delete_many(store, keys.size(), names.data(), statuses.data());
+}
+
 }  // namespace cli

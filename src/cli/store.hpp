@@ -3,7 +3,9 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "kvps.h"
 
@@ -76,5 +78,10 @@ std::string home_folder();
 
 // "a/b/c" -> "c".
 std::string base_name(const std::string &key);
+
+// kvps_delete_many of keys; statuses gets each item's status (kvps_last_item_error(i) each
+// failed item's message).
+kvps_status delete_batch(kvps_store *store, std::span<const std::string> keys,
+                         std::vector<kvps_status> &statuses);
 
 }  // namespace cli

@@ -15,6 +15,7 @@
 
 #include "spi/cancel.hpp"
 #include "spi/error.hpp"
+#include "spi/log.hpp"
 
 namespace kvps::net {
 
@@ -456,6 +457,38 @@ HttpSettings http_settings(const Config &config) {
     s.verify_tls = config.boolean("verify_tls");
     if (config.given("ca_file")) s.ca_file = config.string("ca_file");
     return s;
+}
+
+void warn_unverified_tls(const HttpSettings &settings, std::string_view endpoint,
+                         std::string_view backend) {
+    if (!settings.verify_tls && endpoint.starts_with("https://"))
+        log(KVPS_LOG_WARN,
+            std::string(backend) + ": verify_tls=false: the certificate of " +
+                std::string(endpoint) +
+                " is not checked, so anyone on the way can read and change the data");
+}
+
+std::string object_name(std::string_view key, size_t max, std::string_view names) {
+    if (key.size() > max)
+        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": it is " +
+                                   std::to_string(key.size()) + " bytes, and " +
+                                   std::string(names) + " are at most " + std::to_string(max) +
+                                   " bytes");
+    return std::string(key);
+}
+
+std::string byte_range(uint64_t offset, uint64_t length) {
+    std::string range = "bytes=" + std::to_string(offset) + "-";
+    if (length != KVPS_TO_END && length - 1 < UINT64_MAX - offset)
+        range += std::to_string(offset + length - 1);
+    return range;
+}
+
+uint64_t buffered_size(const HttpResponse &response, std::string_view what) {
+    if (!response.too_large) return response.buffered;
+    if (!response.content_length)
+        fail(KVPS_REMOTE, std::string(what) + ": the answer has no Content-Length");
+    return *response.content_length;
 }
 
 }  // namespace kvps::net

@@ -200,12 +200,9 @@ std::optional<Bytes> AzureBackend::get_range(std::string_view key, uint64_t offs
         if (!head_blob(client_, full)) return std::nullopt;
         return Bytes();
     }
-    std::string range = "bytes=" + std::to_string(offset) + "-";
-    if (length != KVPS_TO_END && length - 1 <= UINT64_MAX - offset)
-        range += std::to_string(offset + length - 1);
     Call call;
     call.blob = full;
-    call.headers = {{"Range", range}};
+    call.headers = {{"Range", net::byte_range(offset, length)}};
     HttpResponse response = client_.send(call);
     if (missing_blob(response)) return std::nullopt;
     if (response.status == 416) return Bytes();  // the offset is at or past the end
@@ -222,7 +219,7 @@ std::optional<uint64_t> AzureBackend::get_into(std::string_view key, uint64_t of
     std::string full = client_.full_key(key);
     Call call;
     call.blob = full;
-    if (offset > 0) call.headers = {{"Range", "bytes=" + std::to_string(offset) + "-"}};
+    if (offset > 0) call.headers = {{"Range", net::byte_range(offset, KVPS_TO_END)}};
     call.to_buffer = true;
     call.buffer = static_cast<char *>(buffer);
     call.buffer_capacity = capacity;
@@ -232,14 +229,8 @@ std::optional<uint64_t> AzureBackend::get_into(std::string_view key, uint64_t of
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
     if (offset > 0 && response.status == 200)
         return Backend::get_into(key, offset, buffer, capacity, crc32c);
-    if (response.too_large) {
-        if (!response.content_length)
-            fail(KVPS_REMOTE,
-                 "az: " + client_.describe("GET", full) + ": the answer has no Content-Length");
-        return *response.content_length;
-    }
-    if (offset == 0) crc32c = stored_crc32c(response);
-    return response.buffered;
+    if (offset == 0 && !response.too_large) crc32c = stored_crc32c(response);
+    return net::buffered_size(response, "az: " + client_.describe("GET", full));
 }
 
 std::optional<Metadata> AzureBackend::stat(std::string_view key) {

@@ -60,18 +60,11 @@ Client::Client(Settings settings) : settings_(std::move(settings)), http_(settin
     size_t slash = e.find('/', sep + 3);
     origin_ = std::string(e.substr(0, slash));
     base_path_ = slash == std::string_view::npos ? "" : std::string(e.substr(slash));
-    if (!settings_.http.verify_tls && settings_.endpoint.starts_with("https://"))
-        log(KVPS_LOG_WARN,
-            "az: verify_tls=false: the certificate of " + settings_.endpoint +
-                " is not checked, so anyone on the way can read and change the data");
+    net::warn_unverified_tls(settings_.http, settings_.endpoint, "az");
 }
 
 std::string Client::full_key(std::string_view key) const {
-    if (key.size() > 1024)
-        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": it is " +
-                                   std::to_string(key.size()) +
-                                   " bytes, and blob names are at most 1024");
-    return std::string(key);
+    return net::object_name(key, 1024, "blob names");
 }
 
 std::string Client::user_key(std::string_view full_key) const { return std::string(full_key); }

@@ -50,8 +50,7 @@ private:
         uint64_t count = std::min<uint64_t>(client_.settings().block_size, end_ - next_);
         Call call;
         call.blob = key_;
-        call.headers = {
-            {"Range", "bytes=" + std::to_string(next_) + "-" + std::to_string(next_ + count - 1)}};
+        call.headers = {{"Range", net::byte_range(next_, count)}};
         if (!etag_.empty()) call.headers.emplace_back("If-Match", etag_);
         HttpResponse response = client_.send(call);
         std::string what = client_.describe("GET", key_);

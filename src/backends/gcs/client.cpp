@@ -103,18 +103,11 @@ std::string query(std::initializer_list<std::pair<std::string_view, std::string>
 }
 
 Client::Client(Settings settings) : settings_(std::move(settings)), http_(settings_.http) {
-    if (!settings_.http.verify_tls && settings_.endpoint.starts_with("https://"))
-        log(KVPS_LOG_WARN,
-            "gs: verify_tls=false: the certificate of " + settings_.endpoint +
-                " is not checked, so anyone on the way can read and change the data");
+    net::warn_unverified_tls(settings_.http, settings_.endpoint, "gs");
 }
 
 std::string Client::full_key(std::string_view key) const {
-    if (key.size() > 1024)
-        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": it is " +
-                                   std::to_string(key.size()) +
-                                   " bytes, and GCS object names are at most 1024 bytes");
-    return std::string(key);
+    return net::object_name(key, 1024, "GCS object names");
 }
 
 std::string Client::describe(std::string_view method, std::string_view full_key) const {

@@ -17,11 +17,6 @@ std::string media_url(Client &client, const std::string &full_key) {
     return client.object_url(full_key) + "?alt=media";
 }
 
-// The header that asks for [start, start + count), count > 0.
-std::string range_header(uint64_t start, uint64_t count) {
-    return "Range: bytes=" + std::to_string(start) + "-" + std::to_string(start + count - 1);
-}
-
 }  // namespace
 
 std::string generation_query(const std::string &generation) {
@@ -210,9 +205,7 @@ std::optional<Bytes> GcsBackend::get_range(std::string_view key, uint64_t offset
     call.url = media_url(client_, full);
     call.what = what;
     call.into = &value;
-    // To the end: an open range (a huge last byte is not understood by every server).
-    call.headers = {count >= UINT64_MAX - offset ? "Range: bytes=" + std::to_string(offset) + "-"
-                                                 : range_header(offset, count)};
+    call.headers = {"Range: " + net::byte_range(offset, count)};
     HttpResponse response = client_.send(call);
     if (response.status == 404) return std::nullopt;
     if (response.status == 416) {  // the range starts at or past the end

@@ -55,8 +55,7 @@ private:
         std::string what = client_.describe("GET", key_);
         Call call;
         call.url = client_.object_url(key_) + "?alt=media&" + generation_query(generation_);
-        call.headers = {"Range: bytes=" + std::to_string(next_) + "-" +
-                        std::to_string(next_ + count - 1)};
+        call.headers = {"Range: " + net::byte_range(next_, count)};
         call.what = what;
         call.into = &chunk_;
         HttpResponse response = client_.send(call);

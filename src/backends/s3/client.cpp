@@ -71,10 +71,7 @@ Client::Client(Settings settings) : settings_(std::move(settings)), http_(settin
             if (c < 0x20 || c == 0x7f)
                 fail(KVPS_INVALID_OPTION, std::string("s3: option ") + name +
                                               " contains a control character (CR, LF, tab...)");
-    if (!settings_.http.verify_tls && settings_.endpoint.starts_with("https://"))
-        log(KVPS_LOG_WARN,
-            "s3: verify_tls=false: the certificate of " + settings_.endpoint +
-                " is not checked, so anyone on the way can read and change the data");
+    net::warn_unverified_tls(settings_.http, settings_.endpoint, "s3");
     std::string_view endpoint = settings_.endpoint;
     size_t sep = endpoint.find("://");
     scheme_ = std::string(endpoint.substr(0, sep));
@@ -98,11 +95,7 @@ std::string Client::url_for(const Call &call, std::string &host) const {
 }
 
 std::string Client::full_key(std::string_view key) const {
-    if (key.size() > 1024)
-        fail(KVPS_INVALID_KEY, "invalid key " + quote(key) + ": it is " +
-                                   std::to_string(key.size()) +
-                                   " bytes, and S3 keys are at most 1024 bytes");
-    return std::string(key);
+    return net::object_name(key, 1024, "S3 keys");
 }
 
 std::string Client::describe(std::string_view method, std::string_view full_key) const {

@@ -28,12 +28,7 @@ std::string copy_source(const Client &client, std::string_view full_key) {
 std::string random_name() { return ".kvps-probe-" + net::random_hex(); }
 
 HttpResponse put_probe(Client &client, const std::string &full_key, Headers headers) {
-    Call call;
-    call.method = "PUT";
-    call.key = full_key;
-    call.body = "probe";
-    call.body_size = 5;
-    call.has_body = true;
+    Call call = put_call(full_key, "probe", 5);
     call.headers = std::move(headers);
     call.retry = Retry::ServerAnswers;
     return client.send(call);
@@ -243,12 +238,7 @@ void rethrow_as_condition(std::string_view full_key, const PutOptions &options, 
 
 std::string put_object_with(Client &client, const std::string &full_key, const void *data,
                             size_t size, const PutOptions &options) {
-    Call call;
-    call.method = "PUT";
-    call.key = full_key;
-    call.body = data;
-    call.body_size = size;
-    call.has_body = true;
+    Call call = put_call(full_key, data, size);
     call.headers = property_headers(options.properties());
     uint32_t crc = crc32c(data, size);
     call.headers.emplace_back("x-amz-checksum-crc32c", crc32c_base64(crc));

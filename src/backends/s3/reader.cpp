@@ -139,8 +139,7 @@ private:
     void fetch(const std::function<bool(const char *, size_t)> &sink) {
         Call call;
         call.key = key_;
-        call.headers = {
-            {"Range", "bytes=" + std::to_string(next_) + "-" + std::to_string(end_ - 1)}};
+        call.headers = {{"Range", net::byte_range(next_, end_ - next_)}};
         if (!etag_.empty()) call.headers.emplace_back("If-Match", etag_);
         call.stream = &sink;
         HttpResponse response = client_.send(call);

@@ -160,7 +160,7 @@ std::optional<uint64_t> S3Backend::get_into(std::string_view key, uint64_t offse
     if (offset == 0)
         call.headers = {{std::string(kChecksumMode), "ENABLED"}};
     else
-        call.headers = {{"Range", "bytes=" + std::to_string(offset) + "-"}};
+        call.headers = {{"Range", net::byte_range(offset, KVPS_TO_END)}};
     call.to_buffer = true;
     call.buffer = static_cast<char *>(buffer);
     call.buffer_capacity = capacity;
@@ -170,14 +170,8 @@ std::optional<uint64_t> S3Backend::get_into(std::string_view key, uint64_t offse
     if (!succeeded(response)) client_.fail_answer(response, client_.describe("GET", full));
     if (offset > 0 && response.status == 200)  // the server ignored the range: the generic way
         return Backend::get_into(key, offset, buffer, capacity, crc);
-    if (response.too_large) {
-        if (!response.content_length)
-            fail(KVPS_REMOTE,
-                 "s3: " + client_.describe("GET", full) + ": the answer has no Content-Length");
-        return *response.content_length;
-    }
-    if (offset == 0) crc = answered_checksum(response);
-    return response.buffered;
+    if (offset == 0 && !response.too_large) crc = answered_checksum(response);
+    return net::buffered_size(response, "s3: " + client_.describe("GET", full));
 }
 
 std::string presign_url(const Client &client, std::string_view method, const std::string &full_key,

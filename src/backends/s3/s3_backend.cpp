@@ -73,12 +73,7 @@ void settle_lost_answer(Client &client, const std::string &full_key,
 
 void put_object(Client &client, const std::string &full_key, const void *data, size_t size,
                 const std::vector<std::pair<std::string, std::string>> &headers) {
-    Call call;
-    call.method = "PUT";
-    call.key = full_key;
-    call.body = data;
-    call.body_size = size;
-    call.has_body = true;
+    Call call = put_call(full_key, data, size);
     call.headers = {{"Content-Type", "application/octet-stream"}};  // as put_with's default
     call.headers.insert(call.headers.end(), headers.begin(), headers.end());
     bool lost = false;  // an unanswered attempt may have stored the value
@@ -123,12 +118,9 @@ std::optional<Metadata> head_object(Client &client, const std::string &full_key,
 }
 
 Call range_call(const std::string &full_key, uint64_t offset, uint64_t length) {
-    std::string range = "bytes=" + std::to_string(offset) + "-";
-    if (length != KVPS_TO_END && length - 1 <= UINT64_MAX - offset)
-        range += std::to_string(offset + length - 1);
     Call call;
     call.key = full_key;
-    call.headers = {{"Range", range}};
+    call.headers = {{"Range", net::byte_range(offset, length)}};
     return call;
 }
 
@@ -142,6 +134,16 @@ std::optional<Bytes> range_answer(const Client &client, const std::string &full_
         response.body.slice(static_cast<size_t>(span.start), static_cast<size_t>(span.count));
     }
     return std::move(response.body);
+}
+
+Call put_call(const std::string &full_key, const void *data, size_t size) {
+    Call call;
+    call.method = "PUT";
+    call.key = full_key;
+    call.body = data;
+    call.body_size = size;
+    call.has_body = true;
+    return call;
 }
 
 Call delete_call(const std::string &full_key) {

@@ -107,6 +107,9 @@ Call range_call(const std::string &full_key, uint64_t offset, uint64_t length);
 std::optional<Bytes> range_answer(const Client &client, const std::string &full_key,
                                   HttpResponse &response, uint64_t offset, uint64_t length);
 Call delete_call(const std::string &full_key);
+// A PUT of size bytes at data (kept by the caller until the exchange ends); headers are the
+// caller's.
+Call put_call(const std::string &full_key, const void *data, size_t size);
 void delete_answer(const Client &client, const std::string &full_key, const HttpResponse &response);
 
 std::unique_ptr<Reader> make_reader(Client &client, std::string full_key, uint64_t offset,
