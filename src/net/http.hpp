@@ -38,22 +38,6 @@ struct HttpSettings {
 std::vector<OptionSpec> with_http_options(std::vector<OptionSpec> own);
 // The HttpSettings those options give.
 HttpSettings http_settings(const Config &config);
-// Warns (a log line) when settings leave the certificate of an https endpoint unchecked.
-// backend prefixes the line ("s3").
-void warn_unverified_tls(const HttpSettings &settings, std::string_view endpoint,
-                         std::string_view backend);
-
-// The value of a Range header for [offset, offset + length), length >= 1: "bytes=O-L", or the
-// open "bytes=O-" for KVPS_TO_END and for a last byte past what uint64 holds (a huge last byte
-// is not understood by every server).
-std::string byte_range(uint64_t offset, uint64_t length);
-// The size a GET into the caller's buffer (HttpRequest::buffer) answered: the bytes written,
-// or, when the body did not fit, its Content-Length (KVPS_REMOTE naming `what` when absent).
-uint64_t buffered_size(const HttpResponse &response, std::string_view what);
-
-// key as a service's object name: KVPS_INVALID_KEY when it is longer than the service takes
-// (max bytes; names says what the service calls them, e.g. "S3 keys").
-std::string object_name(std::string_view key, size_t max, std::string_view names);
 
 struct HttpRequest {
     const char *method = "GET";
@@ -160,5 +144,22 @@ private:
     std::mutex mutex_;
     std::vector<CURL *> idle_;  // keep-alive handles: each keeps its open connections
 };
+
+// Warns (a log line) when settings leave the certificate of an https endpoint unchecked.
+// backend prefixes the line ("s3").
+void warn_unverified_tls(const HttpSettings &settings, std::string_view endpoint,
+                         std::string_view backend);
+
+// The value of a Range header for [offset, offset + length), length >= 1: "bytes=O-L", or the
+// open "bytes=O-" for KVPS_TO_END and for a last byte past what uint64 holds (a huge last byte
+// is not understood by every server).
+std::string byte_range(uint64_t offset, uint64_t length);
+// The size a GET into the caller's buffer (HttpRequest::buffer) answered: the bytes written,
+// or, when the body did not fit, its Content-Length (KVPS_REMOTE naming `what` when absent).
+uint64_t buffered_size(const HttpResponse &response, std::string_view what);
+
+// key as a service's object name: KVPS_INVALID_KEY when it is longer than the service takes
+// (max bytes; names says what the service calls them, e.g. "S3 keys").
+std::string object_name(std::string_view key, size_t max, std::string_view names);
 
 }  // namespace kvps::net

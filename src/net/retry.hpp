@@ -1,6 +1,7 @@
-// Pauses between attempts of a retried request, for every backend that retries: exponential
-// backoff with full jitter (a uniform pause in [0, min(cap, base * 2^attempt))), so clients that
-// failed together do not retry together.
+// Retrying, for every backend that retries: which requests may be repeated, what an error answer
+// stands for, and the pauses between attempts: exponential backoff with full jitter (a uniform
+// pause in [0, min(cap, base * 2^attempt))), so clients that failed together do not retry
+// together.
 #pragma once
 
 #include <algorithm>
@@ -9,7 +10,22 @@
 #include <random>
 #include <thread>
 
+#include "kvps.h"
+
 namespace kvps::net {
+
+// Which failures a request may be repeated after.
+enum class Retry {
+    Always,         // idempotent: repeated after any retryable answer or transport failure
+    ServerAnswers,  // repeated only when the server answered that it did not do it (5xx...)
+};
+
+// What an error answer stands for (each backend's one table from its service's error codes):
+// the status, and whether the same request may succeed later.
+struct ErrorClass {
+    kvps_status status;
+    bool retryable;
+};
 
 // The pause before the next attempt (for a caller that waits in its own way: an I/O loop).
 inline std::chrono::microseconds backoff_pause(unsigned attempt, double base_ms = 100.0,

@@ -12,6 +12,7 @@
 
 #include "kvps.h"
 #include "net/http.hpp"
+#include "net/retry.hpp"
 #include "shared_key.hpp"
 
 namespace kvps::azure {
@@ -34,11 +35,7 @@ struct Settings {
     HttpSettings http;
 };
 
-// Which failures a request may be repeated after.
-enum class Retry {
-    Always,         // idempotent: repeated after any retryable answer or transport failure
-    ServerAnswers,  // repeated only when the server answered that it did not do it (5xx...)
-};
+using net::Retry;  // which failures a request may be repeated after
 
 struct Call {
     const char *method = "GET";
@@ -57,10 +54,7 @@ struct Call {
 };
 
 // What an error answer stands for: one table (errors.cpp) from x-ms-error-code and status.
-struct ErrorClass {
-    kvps_status status;
-    bool retryable;
-};
+using net::ErrorClass;
 ErrorClass classify(long http_status, std::string_view code);
 
 class Client {

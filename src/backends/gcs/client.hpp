@@ -11,6 +11,7 @@
 
 #include "auth.hpp"
 #include "net/http.hpp"
+#include "net/retry.hpp"
 #include "net/json.hpp"
 
 namespace kvps::gcs {
@@ -43,10 +44,7 @@ struct Call {
 };
 
 // An error answer's meaning: the status, and whether the same request may succeed later.
-struct ErrorClass {
-    kvps_status status;
-    bool retryable;
-};
+using net::ErrorClass;
 // The one table: the JSON error's reason first, then the HTTP status.
 ErrorClass classify(long http_status, std::string_view reason);
 

@@ -14,6 +14,7 @@
 
 #include "credentials.hpp"
 #include "net/http.hpp"
+#include "net/retry.hpp"
 
 namespace kvps::s3 {
 
@@ -33,11 +34,7 @@ struct Settings {
     uint64_t copy_threshold = uint64_t{5} << 30;  // larger copies use UploadPartCopy
 };
 
-// Which failures a step may be repeated after.
-enum class Retry {
-    Always,         // idempotent: repeated after any retryable answer or transport failure
-    ServerAnswers,  // repeated only when the server answered that it did not do it (5xx...)
-};
+using net::Retry;  // which failures a step may be repeated after
 
 struct Call {
     const char *method = "GET";

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "credential_sources.hpp"
+#include "net/dates.hpp"
 #include "spi/error.hpp"
 #include "sigv4.hpp"
 #include "xml.hpp"
