@@ -173,8 +173,9 @@ func newStore(c *C.kvps_store) *Store {
 	return &Store{c: c}
 }
 
-// Close closes the store: it waits for library calls still running (including those a
-// cancelled context left in the background), then closes the store. Readers and writers still
+// Close closes the store: it waits for library calls still running (a call whose context
+// was cancelled returns only once its library operation stopped, except OpenContext), then
+// closes the store. Readers and writers still
 // open keep working (the library keeps the store alive for them, docs/BINDINGS.md) and are
 // closed on their own. Later calls on the Store return ErrClosed. Closing twice is a no-op.
 func (s *Store) Close() error {
