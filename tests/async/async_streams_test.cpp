@@ -316,14 +316,9 @@ void cancel_before_start(void **) {
 
     assert_string_equal(get("c/key").c_str(), "old");
     if (g_target.s3) {
-        // The aborts run on the pool after the ops completed: give them a moment.
-        size_t open = 0;
-        for (int i = 0; i < 100; ++i) {
-            open = async_support::open_uploads(g_target, "c/key").size();
-            if (open == 0) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        if (open) fail_msg("%zu orphan multipart upload(s) on c/key", open);
+        // The aborts run on the pool after the ops completed: uploads_left gives them a moment.
+        if (size_t open = async_support::uploads_left(g_target, "c/key"))
+            fail_msg("%zu orphan multipart upload(s) on c/key", open);
     }
     ASSERT_OK(kvps_delete(g_store, "c/key"));
 }
@@ -403,15 +398,9 @@ void random_cancellations(void **) {
         "cancelled)\n",
         rounds, committed, not_committed, writes_cut, commits_cancelled);
     assert_true(not_committed > 0);
-    if (g_target.s3) {
-        size_t open = 0;
-        for (int i = 0; i < 100; ++i) {
-            open = async_support::open_uploads(g_target, key).size();
-            if (open == 0) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        if (open) fail_msg("%zu orphan multipart upload(s) on %s", open, key);
-    }
+    if (g_target.s3)
+        if (size_t open = async_support::uploads_left(g_target, key))
+            fail_msg("%zu orphan multipart upload(s) on %s", open, key);
     kvps_delete(g_store, key);
 }
 

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client.hpp"
@@ -95,6 +96,10 @@ public:
             kvps_op_free(op);
         }
         ops_.clear();
+        // The callbacks may still be running after their ops completed: wait until they left,
+        // since they use this object.
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return inside_ == 0; });
     }
     ~BusyPool() {
         if (!ops_.empty()) release();
@@ -107,6 +112,8 @@ private:
         ++self->inside_;
         self->cv_.notify_all();
         self->cv_.wait(lock, [&] { return self->open_; });
+        --self->inside_;
+        self->cv_.notify_all();
     }
     std::mutex mutex_;
     std::condition_variable cv_;
@@ -139,6 +146,18 @@ inline std::vector<kvps::s3::MultipartUploadEntry> open_uploads(const Target &t,
     if (!kvps::s3::succeeded(response)) client.fail_answer(response, "ListMultipartUploads");
     return kvps::s3::parse_multipart_uploads(
         std::string_view(response.body.data(), response.body.size()));
+}
+
+// s3: how many multipart uploads stay open on key after up to 10 s (an abort may run on the
+// pool after its op completed).
+inline size_t uploads_left(const Target &t, const std::string &key) {
+    size_t open = 0;
+    for (int i = 0; i < 100; ++i) {
+        open = open_uploads(t, key).size();
+        if (open == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return open;
 }
 
 }  // namespace async_support
