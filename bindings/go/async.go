@@ -48,20 +48,25 @@ func (s *Store) runOpCancel(ctx context.Context, name, key string,
 		return err
 	}
 	defer C.kvps_op_free(op)
+	return result(op, waitOp(ctx, op))
+}
+
+// waitOp waits until op completes. When ctx is done first it cancels op (kvps_op_cancel),
+// waits for it to stop, and returns ctx.Err(); nil when op completed on its own.
+func waitOp(ctx context.Context, op *C.kvps_op) error {
 	done := make(chan struct{})
 	go func() {
 		C.kvps_op_wait(op, -1)
 		close(done)
 	}()
-	var cancelled error
 	select {
 	case <-done:
+		return nil
 	case <-ctx.Done():
 		C.kvps_op_cancel(op)
 		<-done
-		cancelled = ctx.Err()
+		return ctx.Err()
 	}
-	return result(op, cancelled)
 }
 
 // opStatus is the result of an operation without one: its status.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -349,7 +350,7 @@ func silentS3(t *testing.T) *kvps.Store {
 		}
 	}()
 	url := "s3://silent-bucket?endpoint=http://" + ln.Addr().String() +
-		"&region=us-east-1&path_style=true&request_timeout=20s&max_attempts=1&part_size=1GiB"
+		"&region=us-east-1&path_style=true&request_timeout=20s&max_attempts=1&part_size=64MiB"
 	s, err := kvps.Open(url, kvps.WithOption("access_key_id", "test"), kvps.WithOption("secret_access_key", "test-secret"))
 	if err != nil {
 		t.Fatal(err)
@@ -397,5 +398,125 @@ func TestContextCancelsOpsInFlight(t *testing.T) {
 		if name == "Rename" && !errors.Is(err, kvps.ErrOutcomeUnknown) {
 			t.Errorf("a rename cancelled in flight = %v, want ErrOutcomeUnknown too", err)
 		}
+	}
+}
+
+// Streams bound to a context, cancelled before, during or not at all around Close and while
+// reading: a Close that returned nil made the whole new value visible, one that returned the
+// context's error left the old value; a reader gives a prefix of the value, all of it when it
+// reports no error.
+func TestContextStreamsTruthful(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *kvps.Store) {
+		rounds := 9
+		if strings.HasPrefix(s.URL(), "s3") {
+			rounds = 3
+		}
+		chunk := bytes.Repeat([]byte("w"), 1<<20)
+		var o outcomes
+		for i := 0; i < rounds; i++ {
+			mustPut(t, s, "st/k", "old")
+			ctx, cancel := context.WithCancel(context.Background())
+			w, err := s.NewWriterContext(ctx, "st/k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := 0; j < 2; j++ {
+				if _, err := w.Write(chunk); err != nil {
+					t.Fatalf("Write before any cancel: %v", err)
+				}
+			}
+			switch i % 3 {
+			case 0:
+				cancel()
+			case 1:
+				go cancel()
+			}
+			err = w.Close()
+			if cancelledOnly(t, "Writer.Close", err, &o) {
+				wantValue(t, s, "st/k", []byte("old"), "a cancelled commit")
+			} else {
+				wantValue(t, s, "st/k", bytes.Repeat(chunk, 2), "a commit that succeeded")
+			}
+			cancel()
+
+			if err := s.Put("st/r", bytes.Repeat(chunk, 2)); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel = context.WithCancel(context.Background())
+			r, err := s.NewReaderContext(ctx, "st/r")
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 64<<10)
+			var got []byte
+			for k := 0; ; k++ {
+				if k == 3 && i%2 == 0 {
+					cancel()
+				}
+				n, err := r.Read(buf)
+				got = append(got, buf[:n]...)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					if !errors.Is(err, context.Canceled) {
+						t.Fatalf("Read = %v", err)
+					}
+					break
+				}
+			}
+			if !bytes.HasPrefix(bytes.Repeat(chunk, 2), got) {
+				t.Fatal("a reader gave bytes that are not a prefix of the value")
+			}
+			if i%2 == 1 && len(got) != 2<<20 {
+				t.Fatalf("a reader that was not cancelled gave %d bytes", len(got))
+			}
+			r.Close()
+			cancel()
+		}
+		t.Logf("commits: %s", &o)
+	})
+}
+
+// gate is a context that is not done until open is called: its Done channel closes then.
+type gate struct {
+	context.Context
+	done chan struct{}
+}
+
+func newGate() *gate { return &gate{Context: context.Background(), done: make(chan struct{})} }
+
+func (g *gate) open()                 { close(g.done) }
+func (g *gate) Done() <-chan struct{} { return g.done }
+func (g *gate) Err() error {
+	select {
+	case <-g.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// On a server that never answers, a reader's open is cancelled in flight, and so is a
+// writer's commit of a 32 MiB PutObject (never all sent): both return context.Canceled.
+func TestContextCancelsStreamsInFlight(t *testing.T) {
+	s := silentS3(t)
+	if s == nil {
+		return
+	}
+	if _, err := s.NewReaderContext(newDoneOnStart(), "k"); !errors.Is(err, context.Canceled) {
+		t.Errorf("NewReaderContext on a silent server, cancelled = %v, want context.Canceled", err)
+	}
+	g := newGate()
+	w, err := s.NewWriterContext(g, "k")
+	if err != nil {
+		t.Fatalf("NewWriterContext (no request yet) = %v", err)
+	}
+	if _, err := w.Write(bytes.Repeat([]byte("c"), 32<<20)); err != nil {
+		t.Fatalf("Write (buffered: part_size is 64 MiB) = %v", err)
+	}
+	g.open()
+	if err := w.Close(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Close on a silent server, cancelled = %v, want context.Canceled", err)
 	}
 }
