@@ -66,6 +66,18 @@ struct WriteExtra : kvps::shim::OpExtra {
     std::string to;  // copy, rename: the destination
     std::string payload;
     PutOptionsCopy options;
+    std::optional<kvps::PutOptions> put_with;  // put_with: its options, as a backend sees them
+
+    // put_with runs on the backend's own I/O thread where it has one (s3://).
+    bool backend_request(kvps::AsyncRequest &request) override {
+        if (!put_with) return false;
+        request.kind = kvps::AsyncKind::put;
+        request.data = payload.data();
+        request.size = payload.size();
+        request.options = &*put_with;
+        return true;
+    }
+    void backend_done(kvps::AsyncResult &result) override { copy_etag(result.etag, options.etag); }
 };
 
 // A batch call's inputs and per-item results.
@@ -147,6 +159,9 @@ KVPS_API kvps_status kvps_put_with_async(kvps_store *store, const char *key, con
         auto extra = std::make_shared<WriteExtra>();
         extra->options.copy(put_options, "kvps_put_with_async");
         if (size) extra->payload.assign(static_cast<const char *>(data), size);
+        kvps_put_options view;
+        std::vector<kvps_option> pairs;
+        extra->put_with = kvps::put_options_from(extra->options.view(view, pairs));
         return start_op(store, "put_with", key, options, op, OpResults::none, extra,
                         [key = std::string(key)](const OpSlots &s) {
                             auto &x = static_cast<WriteExtra &>(*s.extra);

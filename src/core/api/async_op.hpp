@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "kvps.h"
+#include "spi/backend.hpp"
 
 namespace kvps::shim {
 
@@ -14,6 +15,14 @@ namespace kvps::shim {
 // Its blocking call fills it on a worker; its accessors read it once the op completed.
 struct OpExtra {
     virtual ~OpExtra() = default;
+    // For an op its backend may run itself (Backend::start): fills request's kind and inputs
+    // (borrowed from this extra) and returns true; false: the op runs on the pool.
+    virtual bool backend_request(kvps::AsyncRequest &request) {
+        (void)request;
+        return false;
+    }
+    // The outcome of such an op, when it succeeded, before the op completes (its etag, say).
+    virtual void backend_done(kvps::AsyncResult &result) { (void)result; }
 };
 
 // Where an op's blocking call leaves its results: the op's value (kvps_op_value), its stat info
