@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"unsafe"
 )
@@ -24,8 +25,8 @@ type KV struct {
 	Value []byte
 }
 
-// cArray allocates n zeroed elements of T in C memory, where the library can write and read
-// them even after a cancelled caller returned.
+// cArray allocates n zeroed elements of T in C memory (an array of pointers handed to C must
+// live there: cgo forbids Go memory holding Go pointers).
 func cArray[T any](n int) (*T, []T) {
 	var zero T
 	p := (*T)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(zero))))
@@ -92,11 +93,59 @@ func batchError(op string, keys []string, statuses []C.kvps_status, err error, m
 
 func notOK(st C.kvps_status) bool { return st != C.KVPS_OK }
 
+// opBatch reads the outcome of a completed batch op as batchCall and batchError read a
+// blocking call's, taking get_many's values into values (nil for the other calls). cancelled
+// is ctx.Err() when the op was cancelled (nil otherwise): an op whose every item was cancelled
+// did nothing and returns just that; where some items completed first, each cancelled item's
+// error satisfies errors.Is with both ErrCancelled and ctx.Err().
+func opBatch(op *C.kvps_op, name, itemOp string, keys []string, cancelled error, failed func(C.kvps_status) bool, values [][]byte) error {
+	n := len(keys)
+	statuses, items := cArray[C.kvps_status](n)
+	defer C.free(unsafe.Pointer(statuses))
+	err := call(name, "", func() C.kvps_status { return C.kvps_op_statuses(op, statuses) })
+	for i, st := range items {
+		var data unsafe.Pointer
+		var size C.size_t
+		if values != nil && st == C.KVPS_OK && C.kvps_op_item_value(op, C.size_t(i), &data, &size) == C.KVPS_OK {
+			values[i] = takeBuffer(data, size)
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	all := true
+	for _, st := range items {
+		all = all && st == C.KVPS_CANCELLED
+	}
+	if cancelled != nil && all {
+		return cancelled
+	}
+	messages := make([]string, n)
+	for i := range messages {
+		if messages[i] = C.GoString(C.kvps_op_item_error(op, C.size_t(i))); messages[i] == "" && failed(items[i]) {
+			if e, ok := err.(*Error); ok {
+				messages[i] = e.Message
+			}
+		}
+	}
+	err = batchError(itemOp, keys, items, err, messages, failed)
+	if be, ok := err.(*BatchError); ok && cancelled != nil {
+		for i, st := range items {
+			if st == C.KVPS_CANCELLED {
+				be.Errs[i] = fmt.Errorf("%w (%w)", be.Errs[i], cancelled)
+			}
+		}
+	}
+	return err
+}
+
 // PutMany stores each item's value under its key.
 func (s *Store) PutMany(items []KV) error { return s.PutManyContext(context.Background(), items) }
 
-// PutManyContext is PutMany that stops waiting when ctx is done. When ctx can be cancelled the
-// values are first copied to C memory, since the library call may outlive PutManyContext.
+// PutManyContext is PutMany that is cancelled when ctx is done: the items not written yet are
+// stopped, each leaving its old value. When none had been written it returns ctx.Err();
+// otherwise a *BatchError whose cancelled items satisfy errors.Is with ErrCancelled and
+// ctx.Err(), while the items that completed report their own results.
 func (s *Store) PutManyContext(ctx context.Context, items []KV) error {
 	if len(items) == 0 {
 		return ctx.Err()
@@ -110,40 +159,37 @@ func (s *Store) PutManyContext(ctx context.Context, items []KV) error {
 	if err != nil {
 		return err
 	}
+	defer freeKeys()
 	data, dataItems := cArray[unsafe.Pointer](n)
+	defer C.free(unsafe.Pointer(data))
 	sizes, sizeItems := cArray[C.size_t](n)
-	statuses, statusItems := cArray[C.kvps_status](n)
+	defer C.free(unsafe.Pointer(sizes))
+	// A Go pointer stored in C memory must be pinned for as long as C may use it: until the
+	// blocking call returns, or until the asynchronous call copied the values.
 	var pinner runtime.Pinner
-	copied := ctx.Done() != nil
+	defer pinner.Unpin()
 	for i, it := range items {
 		sizeItems[i] = C.size_t(len(it.Value))
-		switch {
-		case len(it.Value) == 0:
-		case copied:
-			dataItems[i] = C.CBytes(it.Value)
-		default:
-			// A Go pointer stored in C memory must be pinned for as long as C may use it.
+		if len(it.Value) > 0 {
 			pinner.Pin(&it.Value[0])
 			dataItems[i] = unsafe.Pointer(&it.Value[0])
 		}
 	}
-	return s.run(ctx, func(c *C.kvps_store) error {
+	if ctx.Done() != nil {
+		return s.runOpCancel(ctx, "put many", "", func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			return C.kvps_put_many_async(c, C.size_t(n), ckeys, data, sizes, nil, o)
+		}, func(o *C.kvps_op, cancelled error) error {
+			return opBatch(o, "put many", "put", keys, cancelled, notOK, nil)
+		})
+	}
+	statuses, statusItems := cArray[C.kvps_status](n)
+	defer C.free(unsafe.Pointer(statuses))
+	return s.run(func(c *C.kvps_store) error {
 		messages, err := batchCall("put many", n, func() C.kvps_status {
 			return C.kvps_put_many(c, C.size_t(n), ckeys, data, sizes, statuses)
 		})
 		return batchError("put", keys, statusItems, err, messages, notOK)
-	}, func() {
-		pinner.Unpin()
-		if copied {
-			for _, p := range dataItems {
-				C.free(p)
-			}
-		}
-		C.free(unsafe.Pointer(data))
-		C.free(unsafe.Pointer(sizes))
-		C.free(unsafe.Pointer(statuses))
-		freeKeys()
-	})
+	}, nil)
 }
 
 // GetMany returns the values of keys: values[i] is keys[i]'s value, nil when the key is
@@ -152,7 +198,8 @@ func (s *Store) GetMany(keys []string) ([][]byte, error) {
 	return s.GetManyContext(context.Background(), keys)
 }
 
-// GetManyContext is GetMany that stops waiting when ctx is done.
+// GetManyContext is GetMany that is cancelled when ctx is done, as PutManyContext is: ctx.Err()
+// when no item had been read, otherwise the values read and a *BatchError.
 func (s *Store) GetManyContext(ctx context.Context, keys []string) ([][]byte, error) {
 	if len(keys) == 0 {
 		return [][]byte{}, ctx.Err()
@@ -162,32 +209,34 @@ func (s *Store) GetManyContext(ctx context.Context, keys []string) ([][]byte, er
 	if err != nil {
 		return nil, err
 	}
-	data, dataItems := cArray[unsafe.Pointer](n)
-	sizes, sizeItems := cArray[C.size_t](n)
-	statuses, statusItems := cArray[C.kvps_status](n)
+	defer freeKeys()
 	values := make([][]byte, n)
-	err = s.run(ctx, func(c *C.kvps_store) error {
-		messages, err := batchCall("get many", n, func() C.kvps_status {
-			return C.kvps_get_many(c, C.size_t(n), ckeys, data, sizes, statuses)
+	failedGet := func(st C.kvps_status) bool { return st != C.KVPS_OK && st != C.KVPS_NOT_FOUND }
+	if ctx.Done() != nil {
+		err = s.runOpCancel(ctx, "get many", "", func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			return C.kvps_get_many_async(c, C.size_t(n), ckeys, nil, o)
+		}, func(o *C.kvps_op, cancelled error) error {
+			return opBatch(o, "get many", "get", keys, cancelled, failedGet, values)
 		})
-		for i := range dataItems {
-			if dataItems[i] != nil {
-				values[i] = takeBuffer(dataItems[i], sizeItems[i])
-				dataItems[i] = nil
+	} else {
+		data, dataItems := cArray[unsafe.Pointer](n)
+		defer C.free(unsafe.Pointer(data))
+		sizes, sizeItems := cArray[C.size_t](n)
+		defer C.free(unsafe.Pointer(sizes))
+		statuses, statusItems := cArray[C.kvps_status](n)
+		defer C.free(unsafe.Pointer(statuses))
+		err = s.run(func(c *C.kvps_store) error {
+			messages, err := batchCall("get many", n, func() C.kvps_status {
+				return C.kvps_get_many(c, C.size_t(n), ckeys, data, sizes, statuses)
+			})
+			for i := range dataItems {
+				if dataItems[i] != nil {
+					values[i] = takeBuffer(dataItems[i], sizeItems[i])
+				}
 			}
-		}
-		return batchError("get", keys, statusItems, err, messages, func(st C.kvps_status) bool {
-			return st != C.KVPS_OK && st != C.KVPS_NOT_FOUND
-		})
-	}, func() {
-		for _, p := range dataItems {
-			C.kvps_free(p)
-		}
-		C.free(unsafe.Pointer(data))
-		C.free(unsafe.Pointer(sizes))
-		C.free(unsafe.Pointer(statuses))
-		freeKeys()
-	})
+			return batchError("get", keys, statusItems, err, messages, failedGet)
+		}, nil)
+	}
 	if err != nil {
 		if _, ok := err.(*BatchError); ok {
 			return values, err // the items that succeeded are there
@@ -202,7 +251,8 @@ func (s *Store) DeleteMany(keys []string) error {
 	return s.DeleteManyContext(context.Background(), keys)
 }
 
-// DeleteManyContext is DeleteMany that stops waiting when ctx is done.
+// DeleteManyContext is DeleteMany that is cancelled when ctx is done, as PutManyContext is:
+// ctx.Err() when no key had been removed, otherwise a *BatchError.
 func (s *Store) DeleteManyContext(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return ctx.Err()
@@ -212,14 +262,20 @@ func (s *Store) DeleteManyContext(ctx context.Context, keys []string) error {
 	if err != nil {
 		return err
 	}
+	defer freeKeys()
+	if ctx.Done() != nil {
+		return s.runOpCancel(ctx, "delete many", "", func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			return C.kvps_delete_many_async(c, C.size_t(n), ckeys, nil, o)
+		}, func(o *C.kvps_op, cancelled error) error {
+			return opBatch(o, "delete many", "delete", keys, cancelled, notOK, nil)
+		})
+	}
 	statuses, statusItems := cArray[C.kvps_status](n)
-	return s.run(ctx, func(c *C.kvps_store) error {
+	defer C.free(unsafe.Pointer(statuses))
+	return s.run(func(c *C.kvps_store) error {
 		messages, err := batchCall("delete many", n, func() C.kvps_status {
 			return C.kvps_delete_many(c, C.size_t(n), ckeys, statuses)
 		})
 		return batchError("delete", keys, statusItems, err, messages, notOK)
-	}, func() {
-		C.free(unsafe.Pointer(statuses))
-		freeKeys()
-	})
+	}, nil)
 }

@@ -24,16 +24,28 @@
 //
 // # Contexts
 //
-// The ...Context variants of Get, GetRange, Put, Stat, Delete and ListPage (and List) run on
-// the library's asynchronous API: when their context is done they cancel the operation
-// itself (kvps_op_cancel), wait for it to stop (promptly: see kvps.h, "Cancellation"), and
-// return ctx.Err(). A write stopped that way changed nothing: the old value stays. An
-// operation that could no longer be stopped (it completed meanwhile) returns its own result.
-// The other ...Context variants stop waiting when their context is done and return ctx.Err():
-// their library call runs on a goroutine of its own, bounded by the store's own timeouts, and
-// finishes in the background; Store.Close waits for it. Everything such a call reads or writes
-// is C memory it owns, so the caller may reuse its buffers as soon as the call returns. With a
-// context that can never be cancelled (context.Background()) every call runs directly.
+// Every call that takes a context (the ...Context variants, and ListWith) runs on the
+// library's asynchronous API when its context can be done: when the context is done first it
+// cancels the operation itself (kvps_op_cancel), waits for it to stop (promptly: see kvps.h,
+// "Cancellation"), and returns ctx.Err(). Nothing is left running in the background. What
+// a cancelled call did is reported truthfully:
+//   - A read, or a write stopped before it began or while its body was unsent (Put, PutWith,
+//     Copy, Delete, and every item of a batch), returns ctx.Err(): nothing changed, the old
+//     value stays whole.
+//   - An operation that could no longer be stopped (it completed meanwhile, or a request that
+//     changes something without a body was already sent and ran to its answer) returns its
+//     own result, success included.
+//   - A batch call (PutMany, GetMany, DeleteMany) stopped after some items completed returns a
+//     *BatchError: the completed items carry their own results, each cancelled item an error
+//     for which errors.Is holds with both ErrCancelled and ctx.Err().
+//   - A Rename cancelled while it ran, where a rename is a copy and then a delete (s3://), may
+//     have made the copy: its error matches both ctx.Err() and ErrOutcomeUnknown (see
+//     RenameContext).
+//
+// Streams are bound to a context by NewReaderContext and NewWriterContext (see there).
+// OpenContext stops waiting when its context is done (the library has no asynchronous open):
+// the open finishes in the background, and a store it opens is closed there. With a context
+// that can never be done (context.Background()) every call runs directly, blocking.
 //
 // # Building
 //

@@ -88,7 +88,7 @@ func (s *Store) ListPageContext(ctx context.Context, prefix, cursor string, page
 		}
 		return page, nil
 	}
-	err = s.run(ctx, func(c *C.kvps_store) error {
+	err = s.run(func(c *C.kvps_store) error {
 		var cpage *C.kvps_list_page
 		if err := call("list", "", func() C.kvps_status {
 			return C.kvps_list(c, cprefix, ccursor, C.size_t(pageSize), &cpage)

@@ -37,7 +37,8 @@ type Item struct {
 	IsPrefix bool // Entry.Key is then the common prefix, e.g. "photos/2024/"
 }
 
-// ListWith lists one page as the options say.
+// ListWith lists one page as the options say. It is cancelled when ctx is done, as
+// ListPageContext is.
 func (s *Store) ListWith(ctx context.Context, o ListOptions) (LevelPage, error) {
 	if o.PageSize < 0 {
 		return LevelPage{}, invalid(StatusInvalidArgument, "list", "", "negative page size")
@@ -74,16 +75,8 @@ func (s *Store) ListWith(ctx context.Context, o ListOptions) (LevelPage, error) 
 		return LevelPage{}, err
 	}
 	opts.page_size = C.size_t(o.PageSize)
-	// The call runs synchronously (no ctx goroutine) so the C strings outlive it.
 	var page LevelPage
-	err = s.run(context.Background(), func(c *C.kvps_store) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var cpage *C.kvps_list_page
-		if err := call("list", "", func() C.kvps_status { return C.kvps_list_with(c, &opts, &cpage) }); err != nil {
-			return err
-		}
+	fill := func(cpage *C.kvps_list_page) {
 		defer C.kvps_list_page_free(cpage)
 		page.Entries = make([]Entry, int(C.kvps_list_page_count(cpage)))
 		for i := range page.Entries {
@@ -98,8 +91,28 @@ func (s *Store) ListWith(ctx context.Context, o ListOptions) (LevelPage, error) 
 		if next := C.kvps_list_page_cursor(cpage); next != nil {
 			page.Cursor = C.GoString(next)
 		}
-		return nil
-	}, nil)
+	}
+	if ctx.Done() != nil { // cancelled as ListPageContext is
+		err = s.runOp(ctx, "list", "", func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			return C.kvps_list_async(c, &opts, nil, o)
+		}, func(o *C.kvps_op) error {
+			var cpage *C.kvps_list_page
+			if err := call("list", "", func() C.kvps_status { return C.kvps_op_page(o, &cpage) }); err != nil {
+				return err
+			}
+			fill(cpage)
+			return nil
+		})
+	} else {
+		err = s.run(func(c *C.kvps_store) error {
+			var cpage *C.kvps_list_page
+			if err := call("list", "", func() C.kvps_status { return C.kvps_list_with(c, &opts, &cpage) }); err != nil {
+				return err
+			}
+			fill(cpage)
+			return nil
+		}, nil)
+	}
 	if err != nil {
 		return LevelPage{}, err
 	}
@@ -161,7 +174,7 @@ func (s *Store) GetInto(key string, offset int64, buf []byte) (n int, needed int
 		return 0, 0, err
 	}
 	var size C.size_t
-	err = s.run(context.Background(), func(c *C.kvps_store) error {
+	err = s.run(func(c *C.kvps_store) error {
 		var p unsafe.Pointer
 		if len(buf) > 0 {
 			p = unsafe.Pointer(&buf[0])
@@ -196,7 +209,7 @@ func (s *Store) Presign(key, method string, expiresSeconds int64) (string, error
 		return "", err
 	}
 	var url string
-	err = s.run(context.Background(), func(c *C.kvps_store) error {
+	err = s.run(func(c *C.kvps_store) error {
 		var out *C.char
 		if err := call("presign", key, func() C.kvps_status {
 			return C.kvps_presign(c, ckey, cmethod, C.uint64_t(expiresSeconds), &out)

@@ -173,8 +173,9 @@ func newStore(c *C.kvps_store) *Store {
 	return &Store{c: c}
 }
 
-// Close closes the store: it waits for library calls still running (including those a
-// cancelled context left in the background), then closes the store. Readers and writers still
+// Close closes the store: it waits for library calls still running (a call whose context
+// was cancelled returns only once its library operation stopped, except OpenContext), then
+// closes the store. Readers and writers still
 // open keep working (the library keeps the store alive for them, docs/BINDINGS.md) and are
 // closed on their own. Later calls on the Store return ErrClosed. Closing twice is a no-op.
 func (s *Store) Close() error {
@@ -212,40 +213,18 @@ func (s *Store) Capabilities() Capabilities {
 	return Capabilities(C.kvps_capabilities(s.c))
 }
 
-// run calls fn with the open store. When ctx can be cancelled, fn runs on a goroutine of its
-// own and run returns ctx.Err() as soon as ctx is done; fn then finishes in the background,
-// so it must own every byte the library reads or writes (C memory, or Go memory nobody else
-// touches). cleanup, if not nil, runs once after fn, or instead of fn when fn never starts.
-func (s *Store) run(ctx context.Context, fn func(c *C.kvps_store) error, cleanup func()) error {
-	if cleanup == nil {
-		cleanup = func() {}
-	}
-	if err := ctx.Err(); err != nil {
-		cleanup()
-		return err
+// run calls fn with the open store, holding it open (Close waits) for the call: the blocking
+// path of every call, taken when the call's context can never be done (the ...Context calls
+// with a context that can be cancelled run on the library's asynchronous API: runOp).
+// cleanup, if not nil, runs once after fn, or instead of fn when the store is closed.
+func (s *Store) run(fn func(c *C.kvps_store) error, cleanup func()) error {
+	if cleanup != nil {
+		defer cleanup()
 	}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.c == nil {
-		s.mu.RUnlock()
-		cleanup()
 		return ErrClosed
 	}
-	c := s.c
-	if ctx.Done() == nil {
-		defer s.mu.RUnlock()
-		defer cleanup()
-		return fn(c)
-	}
-	done := make(chan error, 1)
-	go func() {
-		defer s.mu.RUnlock()
-		defer cleanup()
-		done <- fn(c)
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return fn(s.c)
 }

@@ -7,8 +7,10 @@ package kvps
 import "C"
 
 import (
+	"context"
 	"errors"
 	"io"
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -24,8 +26,9 @@ type Reader struct {
 	size int64
 	pos  int64 // the offset Read and Seek use
 	cpos int64 // where the library's reader is; ReadAt moves it, Read moves it back
-	// NewReaderContext: the context's error once it closed the reader, and what stops its
-	// watch.
+	// NewReaderContext: the context its reads are cancelled by (nil: plain blocking reads),
+	// the context's error once it closed the reader, and what stops its watch.
+	ctx    context.Context
 	ctxErr error
 	stop   func() bool
 }
@@ -94,10 +97,16 @@ func (r *Reader) readAt(p []byte, off int64) (int, error) {
 		r.cpos = off
 	}
 	var n C.size_t
-	// p is Go memory without Go pointers, borrowed only for the duration of this call.
-	if err := call("read", r.key, func() C.kvps_status {
-		return C.kvps_reader_read(r.c, unsafe.Pointer(&p[0]), C.size_t(len(p)), &n)
-	}); err != nil {
+	var err error
+	if r.ctx != nil {
+		n, err = r.readContext(p)
+	} else {
+		// p is Go memory without Go pointers, borrowed only for the duration of this call.
+		err = call("read", r.key, func() C.kvps_status {
+			return C.kvps_reader_read(r.c, unsafe.Pointer(&p[0]), C.size_t(len(p)), &n)
+		})
+	}
+	if err != nil {
 		return 0, err
 	}
 	r.cpos += int64(n)
@@ -105,6 +114,29 @@ func (r *Reader) readAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	return int(n), nil
+}
+
+// readContext reads once into p with kvps_reader_read_async, cancelled when r.ctx is done; the
+// caller holds r.mu. The op writes into p until it completes, so p stays pinned until then
+// (waitOp returns only once the op completed). A read cancelled before it started read
+// nothing and returns ctx.Err(); one that completed anyway returns what it read.
+func (r *Reader) readContext(p []byte) (C.size_t, error) {
+	var pinner runtime.Pinner
+	pinner.Pin(&p[0])
+	defer pinner.Unpin()
+	var op *C.kvps_op
+	if err := call("read", r.key, func() C.kvps_status {
+		return C.kvps_reader_read_async(r.c, unsafe.Pointer(&p[0]), C.size_t(len(p)), nil, &op)
+	}); err != nil {
+		return 0, err
+	}
+	defer C.kvps_op_free(op)
+	if cancelled := waitOp(r.ctx, op); cancelled != nil && C.kvps_op_status(op) == C.KVPS_CANCELLED {
+		return 0, cancelled
+	}
+	var n C.size_t
+	err := call("read", r.key, func() C.kvps_status { return C.kvps_op_count(op, &n) })
+	return n, err
 }
 
 // ReadAt reads len(p) bytes at offset off, independently of the offset Read and Seek use;
@@ -203,8 +235,10 @@ type Writer struct {
 	// with the writer; etag: what the commit wrote there.
 	opts *cPutOptions
 	etag string
-	// NewWriterContext: the context's error once it aborted the writer, and what stops its
+	// NewWriterContext: the context its writes and its commit are cancelled by (nil: plain
+	// blocking calls), the context's error once it aborted the writer, and what stops its
 	// watch.
+	ctx    context.Context
 	ctxErr error
 	stop   func() bool
 }
@@ -262,15 +296,53 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	// p is Go memory without Go pointers; the library copies it during the call.
-	err := call("write", w.key, func() C.kvps_status {
-		return C.kvps_writer_write(w.c, unsafe.Pointer(&p[0]), C.size_t(len(p)))
-	})
+	var err error
+	if w.ctx != nil {
+		err = w.writeContext(p)
+	} else {
+		// p is Go memory without Go pointers; the library copies it during the call.
+		err = call("write", w.key, func() C.kvps_status {
+			return C.kvps_writer_write(w.c, unsafe.Pointer(&p[0]), C.size_t(len(p)))
+		})
+	}
 	if err != nil {
 		w.err = err
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// writeContext appends p with kvps_writer_write_async (which copies p), cancelled when w.ctx
+// is done; the caller holds w.mu. A write that did not complete with KVPS_OK leaves the
+// writer failed (it can only be aborted): a cancelled one returns ctx.Err(), which Write keeps
+// as the writer's error.
+func (w *Writer) writeContext(p []byte) error {
+	var op *C.kvps_op
+	if err := call("write", w.key, func() C.kvps_status {
+		return C.kvps_writer_write_async(w.c, unsafe.Pointer(&p[0]), C.size_t(len(p)), nil, &op)
+	}); err != nil {
+		return err
+	}
+	defer C.kvps_op_free(op)
+	if cancelled := waitOp(w.ctx, op); cancelled != nil && C.kvps_op_status(op) == C.KVPS_CANCELLED {
+		return cancelled
+	}
+	return call("write", w.key, func() C.kvps_status { return C.kvps_op_status(op) })
+}
+
+// commitContext commits c with kvps_writer_commit_async (which takes the writer), cancelled
+// when w.ctx is done. The op's status says truthfully whether the value was made visible: a
+// commit cancelled in time made nothing visible and returns ctx.Err().
+func (w *Writer) commitContext(c *C.kvps_writer) error {
+	var op *C.kvps_op
+	if err := call("commit", w.key, func() C.kvps_status { return C.kvps_writer_commit_async(c, nil, &op) }); err != nil {
+		return err
+	}
+	defer C.kvps_op_free(op)
+	if cancelled := waitOp(w.ctx, op); cancelled != nil && C.kvps_op_status(op) == C.KVPS_CANCELLED {
+		return cancelled
+	}
+	return opETag("commit", w.key, &w.etag)(op)
 }
 
 // ReadFrom appends everything src gives, in chunks of 1 MiB; io.Copy uses it.
@@ -315,6 +387,9 @@ func (w *Writer) Close() error {
 	if w.err != nil {
 		C.kvps_writer_abort(c)
 		return w.err
+	}
+	if w.ctx != nil {
+		return w.commitContext(c)
 	}
 	err := call("commit", w.key, func() C.kvps_status { return C.kvps_writer_commit(c) })
 	if err == nil && w.opts != nil {

@@ -94,7 +94,7 @@ func (s *Store) getRange(ctx context.Context, op, key string, offset, length int
 		}
 		return value, nil
 	}
-	err = s.run(ctx, func(c *C.kvps_store) error {
+	err = s.run(func(c *C.kvps_store) error {
 		var data unsafe.Pointer
 		var size C.size_t
 		err := call(op, key, func() C.kvps_status {
@@ -133,8 +133,8 @@ func (s *Store) PutContext(ctx context.Context, key string, value []byte) error 
 			return C.kvps_put_async(c, ckey, asyncBytes(value), C.size_t(len(value)), nil, o)
 		}, opStatus("put", key))
 	}
-	data, release := borrowBytes(ctx, value)
-	return s.run(ctx, func(c *C.kvps_store) error {
+	data, release := borrowBytes(value)
+	return s.run(func(c *C.kvps_store) error {
 		return call("put", key, func() C.kvps_status {
 			return C.kvps_put(c, ckey, data, C.size_t(len(value)))
 		})
@@ -144,18 +144,13 @@ func (s *Store) PutContext(ctx context.Context, key string, value []byte) error 
 	})
 }
 
-// borrowBytes gives the library a pointer to b: b itself for a call that returns before the
-// caller does, or a C copy (freed by release) for a call that may outlive its caller.
-// Go memory may be passed to C for the duration of a call: it holds no Go pointers.
-func borrowBytes(ctx context.Context, b []byte) (data unsafe.Pointer, release func()) {
+// borrowBytes gives a blocking call a pointer to b, valid until release: Go memory may be
+// passed to C for the duration of a call when it holds no Go pointers.
+func borrowBytes(b []byte) (data unsafe.Pointer, release func()) {
 	if len(b) == 0 {
 		return nil, func() {}
 	}
-	if ctx.Done() == nil {
-		return unsafe.Pointer(&b[0]), func() { runtime.KeepAlive(b) }
-	}
-	p := C.CBytes(b)
-	return p, func() { C.free(p) }
+	return unsafe.Pointer(&b[0]), func() { runtime.KeepAlive(b) }
 }
 
 // Stat returns key's metadata.
@@ -186,7 +181,7 @@ func (s *Store) StatContext(ctx context.Context, key string) (Stat, error) {
 		}
 		return st, nil
 	}
-	err = s.run(ctx, func(c *C.kvps_store) error {
+	err = s.run(func(c *C.kvps_store) error {
 		info := newStatInfo()
 		defer C.free(unsafe.Pointer(info))
 		err := call("stat", key, func() C.kvps_status { return C.kvps_stat(c, ckey, info) })
@@ -196,7 +191,7 @@ func (s *Store) StatContext(ctx context.Context, key string) (Stat, error) {
 		return err
 	}, func() { C.free(unsafe.Pointer(ckey)) })
 	if err != nil {
-		return Stat{}, err // after a cancel st may still be written in the background
+		return Stat{}, err
 	}
 	return st, nil
 }
@@ -216,7 +211,7 @@ func (s *Store) DeleteContext(ctx context.Context, key string) error {
 			return C.kvps_delete_async(c, ckey, nil, o)
 		}, opStatus("delete", key))
 	}
-	return s.run(ctx, func(c *C.kvps_store) error {
+	return s.run(func(c *C.kvps_store) error {
 		return call("delete", key, func() C.kvps_status { return C.kvps_delete(c, ckey) })
 	}, func() { C.free(unsafe.Pointer(ckey)) })
 }

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"unsafe"
 )
@@ -136,7 +137,8 @@ func (s *Store) PutWith(key string, value []byte, opts *PutOptions) (string, err
 	return s.PutWithContext(context.Background(), key, value, opts)
 }
 
-// PutWithContext is PutWith that stops waiting when ctx is done.
+// PutWithContext is PutWith that is cancelled when ctx is done, as PutContext is: it then
+// returns ctx.Err() and the old value is left in place (see the package documentation).
 func (s *Store) PutWithContext(ctx context.Context, key string, value []byte, opts *PutOptions) (string, error) {
 	ckey, err := cString(key, StatusInvalidKey, "put", key, "the key")
 	if err != nil {
@@ -147,9 +149,20 @@ func (s *Store) PutWithContext(ctx context.Context, key string, value []byte, op
 		C.free(unsafe.Pointer(ckey))
 		return "", err
 	}
-	data, release := borrowBytes(ctx, value)
 	var etag string
-	err = s.run(ctx, func(c *C.kvps_store) error {
+	if ctx.Done() != nil {
+		defer C.free(unsafe.Pointer(ckey))
+		defer copts.free()
+		err = s.runOp(ctx, "put", key, func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			return C.kvps_put_with_async(c, ckey, asyncBytes(value), C.size_t(len(value)), asyncPutOptions(copts), nil, o)
+		}, opETag("put", key, &etag))
+		if err != nil {
+			return "", err
+		}
+		return etag, nil
+	}
+	data, release := borrowBytes(value)
+	err = s.run(func(c *C.kvps_store) error {
 		err := call("put", key, func() C.kvps_status {
 			return C.kvps_put_with(c, ckey, data, C.size_t(len(value)), copts.c)
 		})
@@ -173,7 +186,7 @@ func (s *Store) GetWithStat(key string) ([]byte, Stat, error) {
 	return s.GetWithStatContext(context.Background(), key)
 }
 
-// GetWithStatContext is GetWithStat that stops waiting when ctx is done.
+// GetWithStatContext is GetWithStat that is cancelled when ctx is done.
 func (s *Store) GetWithStatContext(ctx context.Context, key string) ([]byte, Stat, error) {
 	ckey, err := cString(key, StatusInvalidKey, "get", key, "the key")
 	if err != nil {
@@ -181,7 +194,25 @@ func (s *Store) GetWithStatContext(ctx context.Context, key string) ([]byte, Sta
 	}
 	var value []byte
 	var st Stat
-	err = s.run(ctx, func(c *C.kvps_store) error {
+	if ctx.Done() != nil {
+		defer C.free(unsafe.Pointer(ckey))
+		err = s.runOp(ctx, "get", key, func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			return C.kvps_get_with_async(c, ckey, nil, o)
+		}, func(o *C.kvps_op) error {
+			info := newStatInfo()
+			defer C.free(unsafe.Pointer(info))
+			if err := call("get", key, func() C.kvps_status { return C.kvps_op_stat(o, info) }); err != nil {
+				return err
+			}
+			st = statOf(info)
+			return opValue("get", key, &value)(o)
+		})
+		if err != nil {
+			return nil, Stat{}, err
+		}
+		return value, st, nil
+	}
+	err = s.run(func(c *C.kvps_store) error {
 		info := newStatInfo()
 		defer C.free(unsafe.Pointer(info))
 		var data unsafe.Pointer
@@ -206,7 +237,8 @@ func (s *Store) Copy(from, to string, opts *PutOptions) (string, error) {
 	return s.move(context.Background(), "copy", from, to, opts)
 }
 
-// CopyContext is Copy that stops waiting when ctx is done.
+// CopyContext is Copy that is cancelled when ctx is done, as PutContext is: it then returns
+// ctx.Err() and to is left as it was.
 func (s *Store) CopyContext(ctx context.Context, from, to string, opts *PutOptions) (string, error) {
 	return s.move(ctx, "copy", from, to, opts)
 }
@@ -217,7 +249,13 @@ func (s *Store) Rename(from, to string, opts *PutOptions) (string, error) {
 	return s.move(context.Background(), "rename", from, to, opts)
 }
 
-// RenameContext is Rename that stops waiting when ctx is done.
+// RenameContext is Rename that is cancelled when ctx is done. A rename cancelled that way
+// leaves from whole and in place, but where a rename is a copy and then a delete (s3://) the
+// copy may already have been made: so its error says the outcome for to is unknown. It
+// satisfies errors.Is with both ctx.Err() and ErrOutcomeUnknown, and errors.As finds a *Error
+// of StatusOutcomeUnknown whose Key is to. (Where a rename is atomic, on memory:// and file://,
+// a cancelled rename never began: to is in fact unchanged.) With ctx done before the call it
+// returns ctx.Err() and changes nothing; a rename that completed anyway returns its own result.
 func (s *Store) RenameContext(ctx context.Context, from, to string, opts *PutOptions) (string, error) {
 	return s.move(ctx, "rename", from, to, opts)
 }
@@ -239,7 +277,30 @@ func (s *Store) move(ctx context.Context, op, from, to string, opts *PutOptions)
 		return "", err
 	}
 	var etag string
-	err = s.run(ctx, func(c *C.kvps_store) error {
+	if ctx.Done() != nil {
+		defer C.free(unsafe.Pointer(cfrom))
+		defer C.free(unsafe.Pointer(cto))
+		defer copts.free()
+		err = s.runOpCancel(ctx, op, from, func(c *C.kvps_store, o **C.kvps_op) C.kvps_status {
+			if op == "rename" {
+				return C.kvps_rename_async(c, cfrom, cto, asyncPutOptions(copts), nil, o)
+			}
+			return C.kvps_copy_async(c, cfrom, cto, asyncPutOptions(copts), nil, o)
+		}, func(o *C.kvps_op, cancelled error) error {
+			if cancelled == nil || C.kvps_op_status(o) != C.KVPS_CANCELLED {
+				return opETag(op, from, &etag)(o)
+			}
+			if op == "copy" {
+				return cancelled // the copy was stopped before the server made it
+			}
+			return renameCancelled(cancelled, o, from, to)
+		})
+		if err != nil {
+			return "", err
+		}
+		return etag, nil
+	}
+	err = s.run(func(c *C.kvps_store) error {
 		err := call(op, from, func() C.kvps_status {
 			if op == "rename" {
 				return C.kvps_rename(c, cfrom, cto, copts.c)
@@ -257,6 +318,18 @@ func (s *Store) move(ctx context.Context, op, from, to string, opts *PutOptions)
 		return "", err
 	}
 	return etag, nil
+}
+
+// renameCancelled is the error of a rename op that completed with KVPS_CANCELLED after ctx
+// was done: where rename is a copy and then a delete, the copy may have been made before the
+// delete was stopped, so the outcome for to is unknown (from is whole either way: a delete
+// that was sent runs to its answer, and the rename then completes with its own status).
+func renameCancelled(cancelled error, op *C.kvps_op, from, to string) error {
+	message := fmt.Sprintf("%q is whole and in place, but %q may hold its copy or its old value", from, to)
+	if err, ok := call("rename", from, func() C.kvps_status { return C.kvps_op_status(op) }).(*Error); ok && err.Message != "" {
+		message = err.Message + "; " + message
+	}
+	return fmt.Errorf("%w: %w", cancelled, &Error{Status: StatusOutcomeUnknown, Op: "rename", Key: to, Message: message})
 }
 
 // NewWriterWith opens a writer as NewWriter does, with opts: the content type and metadata

@@ -40,13 +40,58 @@
 //! # Ok::<(), kvps::Error>(())
 //! ```
 
+use std::ffi::{CStr, CString};
 use std::ops::RangeBounds;
 
 use kvps_sys as sys;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::list::{self, Page};
-use crate::store::{c_key, offset_length, Metadata, PutOptions, Store};
+use crate::raw::{BatchOutcome, OpFuture};
+use crate::store::{batch_keys, batch_results, c_key, offset_length, Metadata, PutOptions, Store};
+
+/// A batch op started over its keys (`None` for no keys), or the error that kept it from
+/// starting, with the number of keys.
+type StartedBatch<T> = (usize, Result<Option<OpFuture<T>>>);
+
+/// Starts a batch op over `keys` with `start`. Nothing borrowed from the caller outlives
+/// this call (the library copies keys and values), so the future holds no reference to them.
+fn start_batch<K: AsRef<str>, T>(
+    keys: &[K],
+    start: impl FnOnce(&[&CStr]) -> Result<OpFuture<T>>,
+) -> StartedBatch<T> {
+    let started = batch_keys(keys).and_then(|c_keys| {
+        if c_keys.is_empty() {
+            return Ok(None);
+        }
+        let refs: Vec<&CStr> = c_keys.iter().map(CString::as_c_str).collect();
+        start(&refs).map(Some)
+    });
+    (keys.len(), started)
+}
+
+/// Awaits a started batch and reads its results; a batch that did not start gives every item
+/// the error that stopped it.
+async fn finish_batch<T, U>(
+    (n, started): StartedBatch<T>,
+    results: impl FnOnce(T) -> Vec<Result<U>>,
+) -> Vec<Result<U>> {
+    let failed = |e: Error| (0..n).map(|_| Err(e.clone())).collect();
+    match started {
+        Ok(None) => Vec::new(),
+        Ok(Some(op)) => match op.await {
+            Ok(outcome) => results(outcome),
+            Err(e) => failed(e),
+        },
+        Err(e) => failed(e),
+    }
+}
+
+/// One `()` result per item of a put or delete batch.
+fn unit_results(outcome: BatchOutcome) -> Vec<Result<()>> {
+    let n = outcome.statuses.len();
+    batch_results(outcome, vec![(); n], false)
+}
 
 impl Store {
     /// [`Store::get`], asynchronously.
@@ -109,6 +154,60 @@ impl Store {
         let (from, to, raw) = (c_key(from)?, c_key(to)?, options.raw()?);
         let op = self.handle().copy_async(&from, &to, &raw, true)?;
         op.await
+    }
+
+    /// [`Store::put_many`], asynchronously: one result per item, in order, each failed item
+    /// with the library's own status and message for it, as the blocking call gives them. The
+    /// values are copied when the operation starts.
+    ///
+    /// Dropping the future before it resolves cancels the batch: items not written yet stop
+    /// and keep their old values; items already written stay written (each item is
+    /// all-or-nothing, never torn). A batch that runs to its end after a cancellation reports
+    /// the items it stopped with [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled).
+    pub async fn put_many_async<I, K, V>(&self, items: I) -> Vec<Result<()>>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<[u8]>,
+    {
+        let started = {
+            let (keys, values): (Vec<K>, Vec<V>) = items.into_iter().unzip();
+            let data: Vec<&[u8]> = values.iter().map(AsRef::as_ref).collect();
+            start_batch(&keys, |c_keys| self.handle().put_many_async(c_keys, &data))
+        };
+        finish_batch(started, unit_results).await
+    }
+
+    /// [`Store::get_many`], asynchronously: one result per key, in order, `Ok(None)` for a
+    /// missing key. Dropping the future cancels the reads still in flight.
+    pub async fn get_many_async<I, K>(&self, keys: I) -> Vec<Result<Option<Vec<u8>>>>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        let started = {
+            let keys: Vec<K> = keys.into_iter().collect();
+            start_batch(&keys, |c_keys| self.handle().get_many_async(c_keys))
+        };
+        finish_batch(started, |(outcome, values)| {
+            batch_results(outcome, values, true)
+        })
+        .await
+    }
+
+    /// [`Store::delete_many`], asynchronously: one result per key, in order; missing keys
+    /// succeed. Dropping the future cancels the batch as for
+    /// [`put_many_async`](Store::put_many_async): each key is then removed or left whole.
+    pub async fn delete_many_async<I, K>(&self, keys: I) -> Vec<Result<()>>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        let started = {
+            let keys: Vec<K> = keys.into_iter().collect();
+            start_batch(&keys, |c_keys| self.handle().delete_many_async(c_keys))
+        };
+        finish_batch(started, unit_results).await
     }
 
     /// [`Store::list_page`], asynchronously.

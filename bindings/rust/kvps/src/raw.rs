@@ -28,6 +28,8 @@ use crate::error::{Error, ErrorKind, Result};
 
 #[cfg(feature = "async")]
 mod op;
+#[cfg(feature = "async")]
+pub(crate) use op::OpFuture;
 
 // ------------------------------------------------------------------ helpers
 

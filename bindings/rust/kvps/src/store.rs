@@ -213,52 +213,59 @@ pub(crate) fn offset_length(range: impl RangeBounds<u64>) -> Result<(u64, u64)> 
     Ok((start, length))
 }
 
-/// Converts batch keys, runs the call on the valid ones, and maps each item back to its own
-/// result: a key that cannot be passed to C fails alone, as any other invalid key would.
-/// `run` gets the indexes of the keys sent and their C strings, and returns the outcome with
-/// one value per key sent. A `KVPS_NOT_FOUND` item succeeds only when `not_found_ok`.
+/// The C strings of batch keys, or the error every item gets: a key C cannot carry (a NUL
+/// byte) refuses the whole call before any item runs, as in the other bindings
+/// (docs/BINDINGS.md).
+pub(crate) fn batch_keys<K: AsRef<str>>(keys: &[K]) -> std::result::Result<Vec<CString>, Error> {
+    keys.iter().map(|k| c_key(k.as_ref())).collect()
+}
+
+/// Maps a batch call's outcome (with one value per key) back to one result per key, in
+/// order: each failed item carries the library's own message for it. A `KVPS_NOT_FOUND` item
+/// succeeds only when `not_found_ok`.
+pub(crate) fn batch_results<T>(
+    outcome: BatchOutcome,
+    values: Vec<T>,
+    not_found_ok: bool,
+) -> Vec<Result<T>> {
+    let failure = outcome.failure;
+    values
+        .into_iter()
+        .zip(outcome.statuses)
+        .zip(outcome.messages)
+        .map(|((value, status), message)| match status {
+            Some(sys::KVPS_OK) => Ok(value),
+            Some(sys::KVPS_NOT_FOUND) if not_found_ok => Ok(value),
+            Some(status) => Err(Error::new(ErrorKind::from_status(status), message)),
+            // A call that failed as a whole touched no item: each gets the call's error.
+            None => Err(failure.clone().unwrap_or_else(|| {
+                Error::new(
+                    ErrorKind::Internal,
+                    "the library left a batch item without a status",
+                )
+            })),
+        })
+        .collect()
+}
+
+/// Converts batch keys, runs the call, and maps each item back to its own result (see
+/// `batch_keys` and `batch_results`). `run` gets the C keys and returns the outcome with one
+/// value per key.
 fn batch<K: AsRef<str>, T>(
     keys: &[K],
     not_found_ok: bool,
-    run: impl FnOnce(&[usize], &[&CStr]) -> (BatchOutcome, Vec<T>),
+    run: impl FnOnce(&[&CStr]) -> (BatchOutcome, Vec<T>),
 ) -> Vec<Result<T>> {
-    let mut results: Vec<Option<Result<T>>> = keys.iter().map(|_| None).collect();
-    // A key C cannot carry (a NUL byte) refuses the whole call before any item runs, as in
-    // the other bindings (docs/BINDINGS.md): every item gets that error.
-    let c_keys = match keys
-        .iter()
-        .map(|k| c_key(k.as_ref()))
-        .collect::<Result<Vec<_>>>()
-    {
+    let c_keys = match batch_keys(keys) {
         Ok(c_keys) => c_keys,
         Err(e) => return keys.iter().map(|_| Err(e.clone())).collect(),
     };
-    let sent: Vec<usize> = (0..keys.len()).collect();
-    if !sent.is_empty() {
-        let refs: Vec<&CStr> = c_keys.iter().map(CString::as_c_str).collect();
-        let (outcome, values) = run(&sent, &refs);
-        // Each failed item carries the library's own message for it.
-        let items = sent
-            .iter()
-            .zip(values)
-            .zip(outcome.statuses)
-            .zip(outcome.messages);
-        for (((&i, value), status), message) in items {
-            results[i] = Some(match status {
-                Some(sys::KVPS_OK) => Ok(value),
-                Some(sys::KVPS_NOT_FOUND) if not_found_ok => Ok(value),
-                Some(status) => Err(Error::new(ErrorKind::from_status(status), message)),
-                // A call that failed as a whole touched no item: each gets the call's error.
-                None => Err(outcome.failure.clone().unwrap_or_else(|| {
-                    Error::new(
-                        ErrorKind::Internal,
-                        "the library left a batch item without a status",
-                    )
-                })),
-            });
-        }
+    if c_keys.is_empty() {
+        return Vec::new();
     }
-    results.into_iter().flatten().collect()
+    let refs: Vec<&CStr> = c_keys.iter().map(CString::as_c_str).collect();
+    let (outcome, values) = run(&refs);
+    batch_results(outcome, values, not_found_ok)
 }
 
 impl Store {
@@ -483,9 +490,9 @@ impl Store {
         V: AsRef<[u8]>,
     {
         let (keys, values): (Vec<K>, Vec<V>) = items.into_iter().unzip();
-        batch(&keys, false, |sent, c_keys| {
-            let data: Vec<&[u8]> = sent.iter().map(|&i| values[i].as_ref()).collect();
-            (self.handle.put_many(c_keys, &data), vec![(); sent.len()])
+        batch(&keys, false, |c_keys| {
+            let data: Vec<&[u8]> = values.iter().map(AsRef::as_ref).collect();
+            (self.handle.put_many(c_keys, &data), vec![(); c_keys.len()])
         })
     }
 
@@ -505,7 +512,7 @@ impl Store {
         K: AsRef<str>,
     {
         let keys: Vec<K> = keys.into_iter().collect();
-        batch(&keys, true, |_, c_keys| self.handle.get_many(c_keys))
+        batch(&keys, true, |c_keys| self.handle.get_many(c_keys))
     }
 
     /// Deletes many keys at once: one result per key, in order. Missing keys succeed.
@@ -515,8 +522,8 @@ impl Store {
         K: AsRef<str>,
     {
         let keys: Vec<K> = keys.into_iter().collect();
-        batch(&keys, false, |sent, c_keys| {
-            (self.handle.delete_many(c_keys), vec![(); sent.len()])
+        batch(&keys, false, |c_keys| {
+            (self.handle.delete_many(c_keys), vec![(); c_keys.len()])
         })
     }
 

@@ -38,11 +38,14 @@ extern "C" fn completed(user: *mut c_void, _op: *mut sys::kvps_op) {
     }
 }
 
+/// How a future reads its completed op (on the polling thread).
+type Take<T> = Box<dyn FnMut(*mut sys::kvps_op) -> Result<T> + Send>;
+
 /// A pending asynchronous operation; resolves to `take`'s reading of the completed op.
 pub(crate) struct OpFuture<T> {
     op: NonNull<sys::kvps_op>,
     signal: Arc<Signal>,
-    take: fn(*mut sys::kvps_op) -> Result<T>,
+    take: Take<T>,
 }
 
 // SAFETY: the header states op handles are safe to use from several threads.
@@ -53,7 +56,7 @@ unsafe impl<T> Sync for OpFuture<T> {}
 impl<T> Future for OpFuture<T> {
     type Output = Result<T>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         {
             let mut state = self.signal.state.lock().unwrap_or_else(|e| e.into_inner());
             if !state.0 {
@@ -63,7 +66,8 @@ impl<T> Future for OpFuture<T> {
                 return Poll::Pending;
             }
         }
-        Poll::Ready((self.take)(self.op.as_ptr()))
+        let op = self.op.as_ptr();
+        Poll::Ready((self.take)(op))
     }
 }
 
@@ -76,7 +80,7 @@ impl<T> Drop for OpFuture<T> {
 
 /// Starts an op with `begin` (one kvps_*_async call given the options and the out-pointer).
 fn start<T>(
-    take: fn(*mut sys::kvps_op) -> Result<T>,
+    take: impl FnMut(*mut sys::kvps_op) -> Result<T> + Send + 'static,
     begin: impl FnOnce(&sys::kvps_async_options, &mut *mut sys::kvps_op) -> sys::kvps_status,
 ) -> Result<OpFuture<T>> {
     let signal = Arc::new(Signal::default());
@@ -90,7 +94,11 @@ fn start<T>(
     let status = begin(&options, &mut op);
     let error = (status != sys::KVPS_OK).then(|| failure(status));
     match (error, NonNull::new(op)) {
-        (None, Some(op)) => Ok(OpFuture { op, signal, take }),
+        (None, Some(op)) => Ok(OpFuture {
+            op,
+            signal,
+            take: Box::new(take),
+        }),
         (error, _) => {
             // SAFETY: no op was made, so no callback will take the leaked reference back.
             drop(unsafe { Arc::from_raw(user.cast_const().cast::<Signal>()) });
@@ -142,6 +150,58 @@ fn take_etag(op: *mut sys::kvps_op) -> Result<String> {
     // SAFETY: a live, completed op; etag has KVPS_ETAG_MAX writable bytes.
     check(unsafe { sys::kvps_op_etag(op, etag.as_mut_ptr()) })?;
     Ok(array_text(&etag))
+}
+
+/// The outcome of a completed batch op of `n` items, as `batch_outcome` reads a blocking
+/// call's: each item's status and the library's own message for it. An item that failed
+/// without a message of its own (the op was cancelled before it started) gets the op's.
+fn take_batch(op: *mut sys::kvps_op, n: usize) -> BatchOutcome {
+    let mut statuses = vec![UNTOUCHED; n];
+    // SAFETY: a live, completed op; statuses has n elements, n as given to the call.
+    let status = unsafe { sys::kvps_op_statuses(op, statuses.as_mut_ptr()) };
+    let failure = (status != sys::KVPS_OK).then(|| failure(status));
+    let messages = (0..n)
+        .map(|i| {
+            // SAFETY: never NULL, owned by the op (alive here); copied at once.
+            let message = text(unsafe { sys::kvps_op_item_error(op, i) });
+            match &failure {
+                Some(f) if message.is_empty() && statuses[i] != sys::KVPS_OK => {
+                    f.message().to_owned()
+                }
+                _ => message,
+            }
+        })
+        .collect();
+    let statuses = statuses
+        .into_iter()
+        .map(|s| (s != UNTOUCHED).then_some(s))
+        .collect();
+    BatchOutcome {
+        statuses,
+        failure,
+        messages,
+    }
+}
+
+/// A get_many's outcome, and each item's value where it was read.
+pub(crate) type BatchValues = (BatchOutcome, Vec<Option<Vec<u8>>>);
+
+/// A completed get_many op of `n` items: its outcome and each item's value where it was read.
+fn take_batch_values(op: *mut sys::kvps_op, n: usize) -> BatchValues {
+    let outcome = take_batch(op, n);
+    let values = (0..n)
+        .map(|i| {
+            if outcome.statuses[i] != Some(sys::KVPS_OK) {
+                return None;
+            }
+            let (mut data, mut size) = (ptr::null_mut(), 0);
+            // SAFETY: a live, completed op, i < n; data and size are written only on KVPS_OK,
+            // and the buffer is then ours.
+            let status = unsafe { sys::kvps_op_item_value(op, i, &mut data, &mut size) };
+            (status == sys::KVPS_OK).then(|| take_buffer(data, size))
+        })
+        .collect();
+    (outcome, values)
 }
 
 /// The C put options for an asynchronous call: the same, without `etag_out`.
@@ -234,6 +294,58 @@ impl StoreHandle {
                 sys::kvps_copy_async(self.ptr(), from.as_ptr(), to.as_ptr(), &c, options, op)
             }
         })
+    }
+
+    pub(crate) fn put_many_async(
+        &self,
+        keys: &[&CStr],
+        values: &[&[u8]],
+    ) -> Result<OpFuture<BatchOutcome>> {
+        assert_eq!(keys.len(), values.len());
+        let n = keys.len();
+        let key_ptrs = key_pointers(keys);
+        let data: Vec<*const c_void> = values.iter().map(|v| v.as_ptr().cast()).collect();
+        let sizes: Vec<usize> = values.iter().map(|v| v.len()).collect();
+        // SAFETY: every array has n elements; the keys and values are valid for the call,
+        // which copies them.
+        start(
+            move |op| Ok(take_batch(op, n)),
+            |options, op| unsafe {
+                sys::kvps_put_many_async(
+                    self.ptr(),
+                    n,
+                    key_ptrs.as_ptr(),
+                    data.as_ptr(),
+                    sizes.as_ptr(),
+                    options,
+                    op,
+                )
+            },
+        )
+    }
+
+    pub(crate) fn get_many_async(&self, keys: &[&CStr]) -> Result<OpFuture<BatchValues>> {
+        let n = keys.len();
+        let key_ptrs = key_pointers(keys);
+        // SAFETY: the key array has n elements, valid for the call, which copies them.
+        start(
+            move |op| Ok(take_batch_values(op, n)),
+            |options, op| unsafe {
+                sys::kvps_get_many_async(self.ptr(), n, key_ptrs.as_ptr(), options, op)
+            },
+        )
+    }
+
+    pub(crate) fn delete_many_async(&self, keys: &[&CStr]) -> Result<OpFuture<BatchOutcome>> {
+        let n = keys.len();
+        let key_ptrs = key_pointers(keys);
+        // SAFETY: the key array has n elements, valid for the call, which copies them.
+        start(
+            move |op| Ok(take_batch(op, n)),
+            |options, op| unsafe {
+                sys::kvps_delete_many_async(self.ptr(), n, key_ptrs.as_ptr(), options, op)
+            },
+        )
     }
 
     pub(crate) fn list_page_async(
