@@ -574,10 +574,12 @@ KVPS_API void kvps_set_logger(kvps_log_fn fn, void *user, kvps_log_level max_lev
 /* Every operation below returns at once with an operation handle (kvps_op) and runs on a
  * library-owned pool of at most 16 threads (started on first use, shared by every store), so
  * an event loop can drive many requests without a thread of its own per request. On s3://,
- * gets, ranged gets, stats and deletes run instead on the store's own I/O thread (libcurl's
- * multi interface, started on first use), over at most the store option max_connections
- * connections: their callbacks run on that thread, and a callback that blocks stalls the
- * store's other such operations. How the
+ * gets, ranged gets, stats, deletes, and puts (put_with too) of values up to part_size run
+ * instead on the store's own I/O thread (libcurl's multi interface, started on first use), over
+ * at most the store option max_connections connections: their callbacks run on that thread,
+ * and a callback that blocks stalls the store's other such operations. (The first conditional
+ * put of a store handle runs on the pool: it probes the server's conditions once. Credentials
+ * that must be refreshed are refreshed on a thread of their own, never on the I/O thread.) How the
  * caller learns that an operation completed, as it chooses per operation:
  * - a callback (kvps_async_options.callback), called exactly once per operation on a library
  *   thread (or, for an operation cancelled before it started, on the thread that called
@@ -603,7 +605,10 @@ KVPS_API void kvps_set_logger(kvps_log_fn fn, void *user, kvps_log_level max_lev
  *   its body is unsent, so the server never acts on it; a request that changes something
  *   without a body (DELETE, starting a multipart upload) runs to its answer. A cancelled
  *   multipart write aborts its upload (no orphan parts). So a cancelled write leaves the old
- *   value whole; a write that could no longer be stopped completes with its own status.
+ *   value whole; a write that could no longer be stopped completes with its own status. A
+ *   write cancelled after an earlier attempt of it went unanswered is settled as a lost answer
+ *   is (see the rules at the top): KVPS_OK when its value is in place, KVPS_CANCELLED when
+ *   not, KVPS_OUTCOME_UNKNOWN when that cannot be told.
  * - memory:// and file:// (and any backend not on the HTTP layer): an operation that started
  *   runs to its end and completes with its own status.
  * A deadline (kvps_async_options.timeout_ms) takes the same path when it passes, and the

@@ -5,7 +5,8 @@
 // With an s3:// URL (argument or KVPS_BENCH_S3_URL), the same on S3, where async GETs run on the
 // store's I/O thread (libcurl's multi interface): 10,000 small GETs all in flight from one thread
 // vs the same GETs blocking on 16 threads (ops/s, peak threads, peak connections), one GET at a
-// time both ways, and how long a GET in flight takes to stop once cancelled.
+// time both ways, one small PUT at a time both ways (async PUTs below part_size run on the I/O
+// thread too), and how long a GET and a single PUT in flight take to stop once cancelled.
 //
 //     bench_async [ROUNDS [S3_URL]]      best of ROUNDS rounds per side (default 5)
 #include <dirent.h>
@@ -211,6 +212,42 @@ double s3_cancel_ms(kvps_store *s) {
     return st == KVPS_CANCELLED ? ms : -1;
 }
 
+double s3_put_one_at_a_time(kvps_store *s, int n, bool async) {
+    std::string value(100, 'p');
+    auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) {
+        std::string k = "bench/put/" + std::to_string(i % 100);
+        if (!async) {
+            check(kvps_put(s, k.c_str(), value.data(), value.size()), "kvps_put");
+            continue;
+        }
+        kvps_op *op;
+        check(kvps_put_async(s, k.c_str(), value.data(), value.size(), nullptr, &op),
+              "kvps_put_async");
+        kvps_op_wait(op, -1);
+        check(kvps_op_status(op), "kvps_put_async");
+        kvps_op_free(op);
+    }
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Milliseconds from kvps_op_cancel to completion for a 48 MiB single PUT (part_size is larger)
+// cancelled `delay_ms` in; *status receives how it ended.
+double s3_put_cancel_ms(kvps_store *s, const std::string &value, int delay_ms,
+                        kvps_status *status) {
+    kvps_op *op;
+    check(kvps_put_async(s, "bench/put-big", value.data(), value.size(), nullptr, &op),
+          "kvps_put_async");
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    auto t0 = Clock::now();
+    kvps_op_cancel(op);
+    kvps_op_wait(op, -1);
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    *status = kvps_op_status(op);
+    kvps_op_free(op);
+    return ms;
+}
+
 void bench_s3(const std::string &base, int rounds) {
     size_t at = base.find("endpoint=");
     if (at != std::string::npos) {
@@ -219,7 +256,7 @@ void bench_s3(const std::string &base, int rounds) {
     }
     constexpr unsigned kMax = 16;
     std::string url = base + (base.find('?') == std::string::npos ? "?" : "&") +
-                      "max_connections=" + std::to_string(kMax);
+                      "max_connections=" + std::to_string(kMax) + "&part_size=64MiB";
     kvps_store *s;
     check(kvps_open(url.c_str(), &s), "kvps_open");
     std::string value(100, 'v');
@@ -228,7 +265,10 @@ void bench_s3(const std::string &base, int rounds) {
     std::string big(64u << 20, 'b');
     check(kvps_put(s, "bench/big", big.data(), big.size()), "kvps_put big");
     constexpr int kOne = 500;
-    double b1 = 1e9, a1 = 1e9, bn = 1e9, an = 1e9, cancel_worst = 0;
+    double b1 = 1e9, a1 = 1e9, bn = 1e9, an = 1e9, cancel_worst = 0, bp = 1e9, ap = 1e9;
+    std::string put_big(48u << 20, 'q');
+    std::vector<double> put_cancel_ms;
+    int put_cancelled = 0, put_completed = 0;
     size_t async_threads = 0, async_connections = 0, blocking_threads = 0, blocking_connections = 0;
     for (int r = 0; r < rounds; ++r) {
         b1 = std::min(b1, blocking(s, kOne));
@@ -242,6 +282,18 @@ void bench_s3(const std::string &base, int rounds) {
         blocking_threads = std::max(blocking_threads, g_peak_threads);
         blocking_connections = std::max(blocking_connections, g_peak_connections);
         cancel_worst = std::max(cancel_worst, s3_cancel_ms(s));
+        bp = std::min(bp, s3_put_one_at_a_time(s, kOne, false));
+        ap = std::min(ap, s3_put_one_at_a_time(s, kOne, true));
+        for (int delay : {5, 10, 20}) {
+            kvps_status st;
+            double ms = s3_put_cancel_ms(s, put_big, delay, &st);
+            if (st == KVPS_CANCELLED) {
+                ++put_cancelled;
+                put_cancel_ms.push_back(ms);
+            } else {
+                ++put_completed;
+            }
+        }
     }
     std::printf(
         "\n| s3:// (MinIO on 127.0.0.1), 100-byte values, max_connections=%u | blocking | "
@@ -253,6 +305,8 @@ void bench_s3(const std::string &base, int rounds) {
         "| %d GETs (ops/s): blocking on 16 threads vs all in flight from one thread | %.0f "
         "| %.0f | %.2f |\n",
         kInFlight, kInFlight / bn, kInFlight / an, bn / an);
+    std::printf("| one PUT at a time (latency) | %.1f us | %.1f us | %.2f |\n", bp / kOne * 1e6,
+                ap / kOne * 1e6, ap / bp);
     std::printf("| peak threads in the process | %zu | %zu | |\n", blocking_threads, async_threads);
     std::printf("| peak connections to the server | %zu | %zu | |\n", blocking_connections,
                 async_connections);
@@ -260,8 +314,18 @@ void bench_s3(const std::string &base, int rounds) {
         "\na 64 MiB GET cancelled 20 ms in: completed KVPS_CANCELLED at worst %.1f ms "
         "after kvps_op_cancel (-1: it was not cancelled)\n",
         cancel_worst);
+    std::sort(put_cancel_ms.begin(), put_cancel_ms.end());
+    std::printf(
+        "a 48 MiB single PUT cancelled 5, 10 or 20 ms in (%d tries): %d completed "
+        "KVPS_CANCELLED (old value kept), %d had sent their whole body and completed OK; "
+        "kvps_op_cancel to completion: median %.1f ms, worst %.1f ms\n",
+        put_cancelled + put_completed, put_cancelled, put_completed,
+        put_cancel_ms.empty() ? -1.0 : put_cancel_ms[put_cancel_ms.size() / 2],
+        put_cancel_ms.empty() ? -1.0 : put_cancel_ms.back());
     for (int i = 0; i < kKeys; ++i) kvps_delete(s, key(i).c_str());
+    for (int i = 0; i < 100; ++i) kvps_delete(s, ("bench/put/" + std::to_string(i)).c_str());
     kvps_delete(s, "bench/big");
+    kvps_delete(s, "bench/put-big");
     kvps_close(s);
 }
 

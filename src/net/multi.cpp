@@ -204,14 +204,24 @@ MultiClient::~MultiClient() {
         thread.join();
 }
 
-void MultiClient::post(std::function<void()> fn) {
+namespace {
+
+void post_to(const std::shared_ptr<MultiClient::Loop> &loop, std::function<void()> fn) {
     {
-        std::lock_guard lock(loop_->mutex);
-        if (loop_->stop) return;
-        loop_->posted.push_back(std::move(fn));
-        if (!loop_->thread.joinable()) loop_->thread = std::thread([loop = loop_] { loop->run(); });
+        std::lock_guard lock(loop->mutex);
+        if (loop->stop) return;
+        loop->posted.push_back(std::move(fn));
+        if (!loop->thread.joinable()) loop->thread = std::thread([loop] { loop->run(); });
     }
-    curl_multi_wakeup(loop_->multi);
+    curl_multi_wakeup(loop->multi);
+}
+
+}  // namespace
+
+void MultiClient::post(std::function<void()> fn) { post_to(loop_, std::move(fn)); }
+
+MultiClient::Poster MultiClient::poster() const {
+    return [loop = loop_](std::function<void()> fn) { post_to(loop, std::move(fn)); };
 }
 
 void MultiClient::after(std::chrono::milliseconds delay, std::function<void()> fn) {

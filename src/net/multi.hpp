@@ -31,6 +31,10 @@ public:
     void post(std::function<void()> fn);
     // Runs fn on the I/O thread once delay passed. Thread-safe.
     void after(std::chrono::milliseconds delay, std::function<void()> fn);
+    // post() through a handle that may outlive this client (it then drops fn): for callbacks
+    // that come from other threads, possibly after the store closed. Thread-safe.
+    using Poster = std::function<void(std::function<void()>)>;
+    Poster poster() const;
 
     // I/O thread only. Called once the exchange ended: answered as Transfer::finish says (with
     // error filled otherwise; error.cancelled after cancel()), or failure holding what finish

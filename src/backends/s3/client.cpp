@@ -134,9 +134,10 @@ void Client::begin(const Call &call, Sending &s) const {
         s.payload_hash = sha256_hex(call.body, call.body_size);
 }
 
-void Client::sign_next(const Call &call, Sending &s) const {
+void Client::sign_next(const Call &call, Sending &s,
+                       std::shared_ptr<const Credentials> creds_given) const {
     ++s.attempt;
-    s.used = settings_.credentials->get();
+    s.used = creds_given ? std::move(creds_given) : settings_.credentials->get();
     const Credentials &creds = *s.used;
     // Credentials from any source reach headers too: named, never shown.
     for (const auto &[name, value] :
@@ -198,12 +199,11 @@ Client::Next Client::judge(const Call &call, Sending &s, bool answered, HttpResp
                  ": " + transport.message + " (" + std::to_string(attempt) +
                  (attempt == 1 ? " attempt)" : " attempts)"));
     }
-    if (!s.renewed && s.streamed == 0 && expired_credentials(response, *s.used)) {
+    if (!s.renewed && s.streamed == 0 && settings_.credentials->renewable() &&
+        expired_credentials(response, *s.used)) {
         s.renewed = true;
-        if (settings_.credentials->renew(s.used)) {
-            --s.attempt;  // not one of max_attempts
-            return Next::Retry;
-        }
+        --s.attempt;  // not one of max_attempts
+        return Next::Renew;
     }
     std::string_view body(response.body.data() ? response.body.data() : "", response.body.size());
     if (call.error_in_200 && response.status == 200 && is_error_document(body))
@@ -235,8 +235,12 @@ HttpResponse Client::send(const Call &call) {
         TransportError transport;
         bool answered = http_.perform(s.request, response, transport);
         std::chrono::microseconds pause;
-        if (judge(call, s, answered, response, transport, pause) == Next::Answer) return response;
-        std::this_thread::sleep_for(pause);
+        Next next = judge(call, s, answered, response, transport, pause);
+        if (next == Next::Answer) return response;
+        if (next == Next::Renew)
+            settings_.credentials->renew(s.used);
+        else
+            std::this_thread::sleep_for(pause);
     }
 }
 

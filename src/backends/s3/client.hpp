@@ -84,10 +84,15 @@ public:
         std::chrono::steady_clock::time_point started;
     };
     void begin(const Call &call, Sending &s) const;
-    void sign_next(const Call &call, Sending &s) const;
-    enum class Next { Answer, Retry };
-    // After an attempt: Answer (response is the call's answer) or Retry after pause. Throws
-    // KVPS_NETWORK / KVPS_TIMEOUT when no answer came back and no attempt is left.
+    // Signs the next attempt with creds (nullptr: the provider's get(), which may block while
+    // the credentials are refreshed; an I/O thread passes the ones get_or_wait gave).
+    void sign_next(const Call &call, Sending &s,
+                   std::shared_ptr<const Credentials> creds = nullptr) const;
+    enum class Next { Answer, Retry, Renew };
+    // After an attempt: Answer (response is the call's answer), Retry after pause, or Renew:
+    // the server refused the credentials as expired, so renew them (CredentialProvider::renew
+    // or renew_or_wait) and retry at once. Throws KVPS_NETWORK / KVPS_TIMEOUT when no answer
+    // came back and no attempt is left.
     Next judge(const Call &call, Sending &s, bool answered, HttpResponse &response,
                const TransportError &transport, std::chrono::microseconds &pause) const;
 

@@ -88,13 +88,10 @@ std::string write_id_of(const Headers &headers) {
 
 std::string settle_conditional(Client &client, const std::string &full_key,
                                const std::string &write_id, const std::string &md5,
-                               const Error &failure) {
+                               const Error &failure, const HeadAnswer &head_answer) {
     HttpResponse head;
     try {
-        Call call;
-        call.method = "HEAD";
-        call.key = full_key;
-        head = client.send(call);
+        head = head_answer ? head_answer() : client.send(head_call(full_key, false));
     } catch (const Error &e) {
         fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (" +
                                        e.message() + "): the new value may or may not be in place");
@@ -159,14 +156,28 @@ ConditionProbe::State ConditionProbe::check_complete(Client &client) {
     return state;
 }
 
+namespace {
+
+[[noreturn]] void fail_ignored_on_put(const Client &client) {
+    fail(KVPS_UNSUPPORTED,
+         "s3: the server at " + client.settings().endpoint +
+             " ignores If-None-Match and If-Match on PutObject (a probe object showed it), "
+             "so kvps refuses conditional writes there rather than write unconditionally");
+}
+
+}  // namespace
+
+bool ConditionProbe::require_known(const Client &client) {
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock() || put_ == State::Unknown) return false;
+    if (put_ == State::Ignored) fail_ignored_on_put(client);
+    return true;
+}
+
 void ConditionProbe::require(Client &client, bool multipart) {
     std::lock_guard lock(mutex_);
     if (put_ == State::Unknown) put_ = check_put(client);
-    if (put_ == State::Ignored)
-        fail(KVPS_UNSUPPORTED,
-             "s3: the server at " + client.settings().endpoint +
-                 " ignores If-None-Match and If-Match on PutObject (a probe object showed it), "
-                 "so kvps refuses conditional writes there rather than write unconditionally");
+    if (put_ == State::Ignored) fail_ignored_on_put(client);
     if (!multipart) return;
     if (complete_ == State::Unknown) complete_ = check_complete(client);
     if (complete_ == State::Ignored)
@@ -205,7 +216,7 @@ Properties properties_of(const HttpResponse &response) {
     return out;
 }
 
-void fail_conditional_answer(Client &client, const HttpResponse &response,
+void fail_conditional_answer(const Client &client, const HttpResponse &response,
                              std::string_view full_key, const PutOptions &options,
                              std::string_view what) {
     if (options.conditional()) {
@@ -236,34 +247,49 @@ void rethrow_as_condition(std::string_view full_key, const PutOptions &options, 
     throw e;
 }
 
-std::string put_object_with(Client &client, const std::string &full_key, const void *data,
-                            size_t size, const PutOptions &options) {
-    Call call = put_call(full_key, data, size);
-    call.headers = property_headers(options.properties());
+SinglePut::SinglePut(std::string full_key, const void *data, size_t size, PutOptions options)
+    : full_(std::move(full_key)), data_(data), size_(size), options_(std::move(options)) {
+    call_ = put_call(full_, data, size);
+    call_.headers = property_headers(options_.properties());
     uint32_t crc = crc32c(data, size);
-    call.headers.emplace_back("x-amz-checksum-crc32c", crc32c_base64(crc));
-    add_checksum_metadata(call.headers, crc);
-    Headers condition = condition_headers(options);
-    call.headers.insert(call.headers.end(), condition.begin(), condition.end());
+    call_.headers.emplace_back("x-amz-checksum-crc32c", crc32c_base64(crc));
+    add_checksum_metadata(call_.headers, crc);
+    Headers condition = condition_headers(options_);
+    call_.headers.insert(call_.headers.end(), condition.begin(), condition.end());
     // A replay after a lost answer would meet its own write and fail its condition: no
     // replay; the write id settles a lost answer instead.
-    if (options.conditional()) call.retry = Retry::ServerAnswers;
-    add_write_id(call.headers, options);
-    std::string write_id = write_id_of(call.headers);
-    bool lost = false;  // an unanswered attempt may have stored the value
-    call.lost_answer = &lost;
+    if (options_.conditional()) call_.retry = Retry::ServerAnswers;
+    add_write_id(call_.headers, options_);
+    write_id_ = write_id_of(call_.headers);
+    call_.lost_answer = &lost_;  // an unanswered attempt may have stored the value
+}
+
+std::string SinglePut::answered(const Client &client, const HttpResponse &response) const {
+    if (!succeeded(response))
+        fail_conditional_answer(client, response, full_, options_, client.describe("PUT", full_));
+    return plain_etag(response.etag);
+}
+
+bool SinglePut::needs_settling(const Error &failure) const {
+    return lost_ && failure.status() != KVPS_INVALID_ARGUMENT;
+}
+
+std::string SinglePut::settled(Client &client, const Error &failure, const HeadAnswer &head) const {
+    std::string md5 = md5_hex(data_, size_);
+    if (options_.conditional())
+        return settle_conditional(client, full_, write_id_, md5, failure, head);
+    settle_lost_answer(client, full_, md5, failure, head);  // returns when the value is in place
+    return md5;
+}
+
+std::string put_object_with(Client &client, const std::string &full_key, const void *data,
+                            size_t size, const PutOptions &options) {
+    SinglePut put(full_key, data, size, options);
     try {
-        HttpResponse response = client.send(call);
-        if (!succeeded(response))
-            fail_conditional_answer(client, response, full_key, options,
-                                    client.describe("PUT", full_key));
-        return plain_etag(response.etag);
+        return put.answered(client, client.send(put.call()));
     } catch (const Error &e) {
-        if (!lost || e.status() == KVPS_INVALID_ARGUMENT) throw;
-        std::string md5 = md5_hex(data, size);
-        if (options.conditional()) return settle_conditional(client, full_key, write_id, md5, e);
-        settle_lost_answer(client, full_key, md5, e);  // returns when the value sent is in place
-        return md5;
+        if (!put.needs_settling(e)) throw;
+        return put.settled(client, e);
     }
 }
 

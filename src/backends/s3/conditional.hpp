@@ -6,6 +6,7 @@
 //     refuses with KVPS_UNSUPPORTED when a condition that must fail did not.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ public:
     // Throws KVPS_UNSUPPORTED when the server ignores conditions on PutObject (or, with
     // multipart, on CompleteMultipartUpload).
     void require(Client &client, bool multipart);
+    // require(client, false) that never waits: false when the server was not probed yet (or
+    // is being probed right now); true when it honours conditions; throws as require does.
+    bool require_known(const Client &client);
 
 private:
     enum class State { Unknown, Honoured, Ignored };
@@ -57,6 +61,9 @@ inline constexpr std::string_view kWriteIdHeader = "x-amz-meta-kvps-write";
 void add_write_id(Headers &headers, const PutOptions &options);
 // The write id in headers; "" when none.
 std::string write_id_of(const Headers &headers);
+// The answer to the HEAD that settles a lost answer: returns it, or throws what sending it threw
+// (nullptr: the settling function sends it with the client).
+using HeadAnswer = std::function<HttpResponse()>;
 // After a conditional write whose answer was lost (failure: what it would report), one HEAD
 // tells what happened. Returns the ETag when the value in place carries write_id; throws
 // `failure` (message extended) when another value or none is in place; throws
@@ -64,13 +71,13 @@ std::string write_id_of(const Headers &headers);
 // sent and the key holds the bytes sent, md5: their lowercase hex MD5).
 std::string settle_conditional(Client &client, const std::string &full_key,
                                const std::string &write_id, const std::string &md5,
-                               const Error &failure);
+                               const Error &failure, const HeadAnswer &head = nullptr);
 // The properties an answer carries.
 Properties properties_of(const HttpResponse &response);
 // Throws KVPS_PRECONDITION_FAILED naming the key and the condition when a conditional write's
 // failed answer means the condition failed (412; 404 with If-Match; 409
 // ConditionalRequestConflict); else the answer's own error.
-[[noreturn]] void fail_conditional_answer(Client &client, const HttpResponse &response,
+[[noreturn]] void fail_conditional_answer(const Client &client, const HttpResponse &response,
                                           std::string_view full_key, const PutOptions &options,
                                           std::string_view what);
 // The same for an error already thrown (by CompleteMultipartUpload, say): rethrows e when it

@@ -3,6 +3,7 @@
 #include "credentials.hpp"
 
 #include <ctime>
+#include <thread>
 #include <vector>
 
 #include "aws_config.hpp"
@@ -66,22 +67,95 @@ std::shared_ptr<const Credentials> CredentialProvider::refresh(std::unique_lock<
         error = std::current_exception();
     }
     lock.lock();
+    refreshed(lock, fresh, error, must);
+    if (fresh) return fresh;
+    if (must) std::rethrow_exception(error);
+    return current_;
+}
+
+void CredentialProvider::refreshed(std::unique_lock<std::mutex> &lock,
+                                   std::shared_ptr<const Credentials> fresh,
+                                   std::exception_ptr error, bool must) {
     refreshing_ = false;
     next_try_ = Clock::now() + kRetryPause;
     refreshed_.notify_all();
     if (fresh) {
         current_ = fresh;
-        return fresh;
+    } else if (!must) {
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception &e) {
+            log(KVPS_LOG_WARN,
+                std::string("s3: refreshing the credentials from ") + current_->source +
+                    " failed (the current ones stay in use until they expire): " + e.what());
+        }
     }
-    if (must) std::rethrow_exception(error);
+    std::vector<Waiter> waiters;
+    waiters.swap(waiting_);
+    if (waiters.empty()) return;
+    // After a failed refresh, a waiter still signs with the current credentials while they
+    // are good for kMustRefresh; else it fails as a blocking caller would.
+    bool usable =
+        fresh || !current_->expiration || Clock::now() < *current_->expiration - kMustRefresh;
+    std::shared_ptr<const Credentials> current = current_;
+    lock.unlock();
+    for (Waiter &w : waiters) {
+        if (fresh || (usable && !w.renewal))
+            w.ready(current, nullptr);
+        else
+            w.ready(nullptr, error);
+    }
+    lock.lock();
+}
+
+void CredentialProvider::refresh_in_background(bool must) {
+    refreshing_ = true;
     try {
-        std::rethrow_exception(error);
-    } catch (const std::exception &e) {
-        log(KVPS_LOG_WARN,
-            std::string("s3: refreshing the credentials from ") + current_->source +
-                " failed (the current ones stay in use until they expire): " + e.what());
+        std::thread([self = shared_from_this(), must] {
+            std::shared_ptr<const Credentials> fresh;
+            std::exception_ptr error;
+            try {
+                fresh = std::make_shared<const Credentials>(self->fetch_());
+            } catch (...) {
+                error = std::current_exception();
+            }
+            std::unique_lock lock(self->mutex_);
+            self->refreshed(lock, std::move(fresh), std::move(error), must);
+        }).detach();
+    } catch (...) {
+        refreshing_ = false;
+        throw;
     }
-    return current_;
+}
+
+std::shared_ptr<const Credentials> CredentialProvider::get_or_wait(Ready ready) {
+    std::unique_lock lock(mutex_);
+    if (!fetch_ || !current_->expiration) return current_;
+    Clock::time_point now = Clock::now();
+    Clock::time_point expiry = *current_->expiration;
+    if (now < expiry - kRefreshAhead) return current_;
+    if (now < expiry - kMustRefresh) {  // ahead of expiry: refresh meanwhile
+        if (!refreshing_ && now >= next_try_) refresh_in_background(false);
+        return current_;
+    }
+    if (!refreshing_) refresh_in_background(true);
+    waiting_.push_back({std::move(ready), false});
+    return nullptr;
+}
+
+bool CredentialProvider::renew_or_wait(const std::shared_ptr<const Credentials> &used,
+                                       Ready ready) {
+    std::unique_lock lock(mutex_);
+    if (!fetch_) return false;
+    if (!refreshing_ && current_ != used) {  // another caller renewed them already
+        std::shared_ptr<const Credentials> current = current_;
+        lock.unlock();
+        ready(std::move(current), nullptr);
+        return true;
+    }
+    if (!refreshing_) refresh_in_background(true);
+    waiting_.push_back({std::move(ready), true});
+    return true;
 }
 
 namespace {

@@ -16,11 +16,13 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "spi/options.hpp"
 #include "net/http.hpp"
@@ -49,10 +51,14 @@ struct Credentials {
 // from their source ahead of expiry: from kRefreshAhead before it one caller refreshes while
 // the others go on with the current ones; from kMustRefresh before it, callers wait for fresh
 // ones. A refresh that fails while the current ones are still good is logged (WARN) and tried
-// again later.
-class CredentialProvider {
+// again later. An I/O thread that must never block asks with get_or_wait / renew_or_wait: a
+// refresh it needs runs on a thread of its own, and it is called back.
+class CredentialProvider : public std::enable_shared_from_this<CredentialProvider> {
 public:
     using Fetch = std::function<Credentials()>;
+    // Called once a refresh a caller waits for ended: with the credentials to sign with, or
+    // (nullptr) with what the refresh threw. Runs on the thread that refreshed; must not block.
+    using Ready = std::function<void(std::shared_ptr<const Credentials>, std::exception_ptr)>;
     static constexpr std::chrono::seconds kRefreshAhead{300};
     static constexpr std::chrono::seconds kMustRefresh{60};
     static constexpr std::chrono::seconds kRetryPause{30};
@@ -70,9 +76,26 @@ public:
     std::shared_ptr<const Credentials> renew(const std::shared_ptr<const Credentials> &used);
     // The current credentials, never refreshing (for scrubbing messages).
     std::shared_ptr<const Credentials> peek() const;
+    // Whether the source can be asked again (renew does something).
+    bool renewable() const { return static_cast<bool>(fetch_); }
+
+    // get() that never blocks (the provider must be owned by a shared_ptr): the credentials to
+    // sign with; or nullptr when they must be refreshed first: the refresh then runs on a
+    // thread of its own (or is already running), and ready is called once it ended. A refresh
+    // ahead of expiry runs on its own thread too, while the current credentials are returned.
+    std::shared_ptr<const Credentials> get_or_wait(Ready ready);
+    // renew() that never blocks: false when the source cannot be asked again; else ready is
+    // called with fresh credentials (or what renewing threw), possibly before this returns.
+    bool renew_or_wait(const std::shared_ptr<const Credentials> &used, Ready ready);
 
 private:
     std::shared_ptr<const Credentials> refresh(std::unique_lock<std::mutex> &lock, bool must);
+    // After a refresh (fresh, or error): the new state; tells every waiter. Called with lock
+    // held; returns with it held (released while waiters are called).
+    void refreshed(std::unique_lock<std::mutex> &lock, std::shared_ptr<const Credentials> fresh,
+                   std::exception_ptr error, bool must);
+    // Starts a refresh on a thread of its own (refreshing_ must be false). lock held.
+    void refresh_in_background(bool must);
 
     mutable std::mutex mutex_;
     std::condition_variable refreshed_;
@@ -80,6 +103,11 @@ private:
     Fetch fetch_;
     bool refreshing_ = false;
     Clock::time_point next_try_{};  // no optional refresh before this
+    struct Waiter {
+        Ready ready;
+        bool renewal;  // renew_or_wait's: a failed refresh fails it, whatever the expiry says
+    };
+    std::vector<Waiter> waiting_;  // get_or_wait / renew_or_wait callers, until the refresh ends
 };
 
 // Runs the chain (which may call STS, SSO, a process, container or instance metadata

@@ -53,11 +53,13 @@ std::string md5_raw(const void *data, size_t size) {
 std::string md5_hex(const void *data, size_t size) { return to_hex(md5_raw(data, size)); }
 
 void settle_lost_answer(Client &client, const std::string &full_key,
-                        const std::string &expected_etag, const Error &failure) {
+                        const std::string &expected_etag, const Error &failure,
+                        const HeadAnswer &head) {
     std::string etag;
     std::optional<Metadata> meta;
     try {
-        meta = head_object(client, full_key, &etag);
+        HttpResponse response = head ? head() : client.send(head_call(full_key, false));
+        meta = head_answer(client, full_key, response, &etag);
     } catch (const Error &e) {
         fail(KVPS_OUTCOME_UNKNOWN, failure.message() + "; checking what is in place failed too (" +
                                        e.message() + "): the new value may or may not be in place");

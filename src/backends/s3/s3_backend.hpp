@@ -80,7 +80,8 @@ std::string presign_url(const Client &client, std::string_view method, const std
 // extended) when another value is in place or none; throws KVPS_OUTCOME_UNKNOWN when it cannot
 // be told (the check failed too, or the server's ETags are not MD5s).
 void settle_lost_answer(Client &client, const std::string &full_key,
-                        const std::string &expected_etag, const Error &failure);
+                        const std::string &expected_etag, const Error &failure,
+                        const HeadAnswer &head = nullptr);
 
 // Lowercase hex MD5 of data; with raw, the 16 bytes themselves.
 std::string md5_hex(const void *data, size_t size);
@@ -122,5 +123,38 @@ std::unique_ptr<Writer> make_writer(Client &client, std::string full_key, PutOpt
 // PutObject with options' properties and condition; returns the new ETag (quotes kept).
 std::string put_object_with(Client &client, const std::string &full_key, const void *data,
                             size_t size, const PutOptions &options);
+
+// put_object_with's steps, which the asynchronous put (async.cpp) drives too: send call(); a
+// final answer means answered(); a failure thrown on the way (by sending or by answered) is
+// settled by a HEAD when needs_settling() says an attempt went unanswered, through settled().
+// The caller's data must outlive it.
+class SinglePut {
+public:
+    SinglePut(std::string full_key, const void *data, size_t size, PutOptions options);
+    SinglePut(const SinglePut &) = delete;
+    SinglePut &operator=(const SinglePut &) = delete;
+
+    const Call &call() const { return call_; }
+    const std::string &full_key() const { return full_; }
+    // The new ETag, for the call's final answer; throws as put_with does (a refused condition
+    // as KVPS_PRECONDITION_FAILED naming it).
+    std::string answered(const Client &client, const HttpResponse &response) const;
+    // Whether failure must be settled by a HEAD (an attempt's answer was lost) rather than
+    // reported as it is.
+    bool needs_settling(const Error &failure) const;
+    // After failure: the new ETag when the HEAD finds the value sent in place; else throws
+    // (failure itself, or KVPS_OUTCOME_UNKNOWN) as settle_lost_answer / settle_conditional do.
+    std::string settled(Client &client, const Error &failure,
+                        const HeadAnswer &head = nullptr) const;
+
+private:
+    std::string full_;
+    const void *data_;
+    size_t size_;
+    PutOptions options_;
+    Call call_;  // its key views full_, its lost_answer points at lost_
+    std::string write_id_;
+    bool lost_ = false;
+};
 
 }  // namespace kvps::s3

@@ -226,6 +226,8 @@ void finish_on_backend(kvps_op *op, kvps::AsyncResult result) noexcept {
             op->data = value.release();
         } else if (status == KVPS_OK && result.meta) {
             fill_stat(*result.meta, &op->info);
+        } else if (status == KVPS_OK && op->extra) {
+            op->extra->backend_done(result);
         }
     } catch (const kvps::Error &e) {
         status = e.status();
@@ -257,7 +259,7 @@ bool start_on_backend(kvps_op *op) {
         request.kind = kvps::AsyncKind::put;
         request.data = op->payload.data();
         request.size = op->payload.size();
-    } else {
+    } else if (!op->extra || !op->extra->backend_request(request)) {
         return false;
     }
     {

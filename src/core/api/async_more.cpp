@@ -95,6 +95,9 @@ KVPS_API kvps_status kvps_put_with_async(kvps_store *store, const char *key, con
         auto extra = std::make_shared<WriteExtra>();
         extra->options.copy(put_options, "kvps_put_with_async");
         if (size) extra->payload.assign(static_cast<const char *>(data), size);
+        kvps_put_options view;
+        std::vector<kvps_option> pairs;
+        extra->put_with = kvps::put_options_from(extra->options.view(view, pairs));
         return start_op(store, "put_with", key, options, op, OpResults::none, extra,
                         [key = std::string(key)](const OpSlots &s) {
                             auto &x = static_cast<WriteExtra &>(*s.extra);

@@ -11,6 +11,7 @@
 
 #include "kvps.h"
 #include "api/shim.hpp"
+#include "spi/backend.hpp"
 #include "spi/put_options.hpp"
 
 namespace kvps::shim {
@@ -23,6 +24,14 @@ struct OpExtra {
     // deadline passed, before it started), on the thread that cancelled it, before the op
     // completes: for an op that owes cleanup or a state change even then.
     virtual void not_run() noexcept {}
+    // For an op its backend may run itself (Backend::start): fills request's kind and inputs
+    // (borrowed from this extra) and returns true; false: the op runs on the pool.
+    virtual bool backend_request(kvps::AsyncRequest &request) {
+        (void)request;
+        return false;
+    }
+    // The outcome of such an op, when it succeeded, before the op completes (its etag, say).
+    virtual void backend_done(kvps::AsyncResult &result) { (void)result; }
 };
 
 // A kvps_put_options copied (checked first, as the blocking call checks it), with the etag the
@@ -75,6 +84,18 @@ struct WriteExtra : OpExtra {
     std::string to;  // copy, rename: the destination
     std::string payload;
     PutOptionsCopy options;
+    std::optional<kvps::PutOptions> put_with;  // put_with: its options, as a backend sees them
+
+    // put_with runs on the backend's own I/O thread where it has one (s3://).
+    bool backend_request(kvps::AsyncRequest &request) override {
+        if (!put_with) return false;
+        request.kind = kvps::AsyncKind::put;
+        request.data = payload.data();
+        request.size = payload.size();
+        request.options = &*put_with;
+        return true;
+    }
+    void backend_done(kvps::AsyncResult &result) override { copy_etag(result.etag, options.etag); }
 };
 
 // Where an op's blocking call leaves its results: the op's value (kvps_op_value), its stat info

@@ -146,6 +146,8 @@ struct AsyncRequest {
     uint64_t offset = 0, length = KVPS_TO_END;  // get_range
     const void *data = nullptr;                 // put: kept by the core until done is called
     size_t size = 0;
+    const PutOptions *options = nullptr;  // put: put_with's (nullptr: a plain put); valid until
+                                          // start returns
 };
 struct AsyncResult {
     kvps_status status = KVPS_OK;  // KVPS_NOT_FOUND (message "") for a missing key
@@ -153,6 +155,7 @@ struct AsyncResult {
     std::optional<Bytes> value;      // get, get_range
     std::optional<uint32_t> crc32c;  // get: as get_checked's (the core verifies)
     std::optional<Metadata> meta;    // stat
+    std::string etag;                // put: the etag put_with returns
 };
 // A request in flight. cancel() stops it promptly, done then reporting KVPS_CANCELLED (a write
 // whose body was all sent is let finish, as in the blocking path); harmless after done.
@@ -245,9 +248,9 @@ public:
     // ---- optional: asynchronous operations on the backend's own I/O threads (issue 22)
     // Starts request without blocking and returns its handle; done is called exactly once with
     // the outcome as the blocking call would give it (get: as get_checked; get_range: length
-    // >= 1 and not the whole value; put: a plain put), on any thread, possibly before start
-    // returns; it must not block. nullptr: not run this way (done is then never called), and
-    // the core runs the blocking call on its worker pool. Default: nullptr.
+    // >= 1 and not the whole value; put: a plain put, or put_with when it has options), on any
+    // thread, possibly before start returns; it must not block. nullptr: not run this way (done is
+    // then never called), and the core runs the blocking call on its worker pool. Default: nullptr.
     virtual std::shared_ptr<AsyncOperation> start(const AsyncRequest &request, AsyncDone done) {
         (void)request;
         (void)done;
