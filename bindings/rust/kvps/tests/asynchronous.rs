@@ -1,5 +1,5 @@
-//! The `async fn` forms (feature `async`), driven by tokio, on memory://, file:// and s3://
-//! (`KVPS_TEST_S3_URL`): results as the blocking calls give them, errors, and cancellation by
+//! The `async fn` forms (feature `async`), driven by tokio, on memory://, file://, s3://
+//! (`KVPS_TEST_S3_URL`), gs:// and az:// (`KVPS_TEST_GCS_URL`, `KVPS_TEST_AZ_URL`): results as the blocking calls give them, errors, and cancellation by
 //! dropping the future (a timeout from the runtime) leaving the old value whole.
 #![cfg(feature = "async")]
 
@@ -200,6 +200,22 @@ macro_rules! on_every_backend_async {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $scenario() {
                 if let Some(store) = crate::common::s3() {
+                    super::$scenario(&store).await;
+                }
+            })*
+        }
+        mod gs {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                if let Some(store) = crate::common::gs() {
+                    super::$scenario(&store).await;
+                }
+            })*
+        }
+        mod az {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                if let Some(store) = crate::common::az() {
                     super::$scenario(&store).await;
                 }
             })*

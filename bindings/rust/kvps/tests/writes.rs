@@ -1,5 +1,6 @@
 //! Issue #14 through Rust: PutOptions, put_with, writer_with, get_with_stat, copy, rename and
-//! the Metadata fields, on every backend the tests can reach (s3:// with KVPS_TEST_S3_URL).
+//! the Metadata fields, on every backend the tests can reach (s3://, gs:// and az:// with
+//! KVPS_TEST_S3_URL, KVPS_TEST_GCS_URL and KVPS_TEST_AZ_URL).
 
 mod common;
 
@@ -9,7 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use kvps::{ErrorKind, PutOptions};
 
 fn each_store(test: impl Fn(&kvps::Store)) {
-    for store in [common::memory(), common::file(), common::s3()]
+    for store in [
+        common::memory(),
+        common::file(),
+        common::s3(),
+        common::gs(),
+        common::az(),
+    ]
         .into_iter()
         .flatten()
     {
