@@ -33,17 +33,57 @@ func unique(t testing.TB) string {
 	return fmt.Sprintf("go-%d-%d-%d-%s", os.Getpid(), time.Now().UnixNano(), uniqueCounter.Add(1), name)
 }
 
-// withPrefix inserts "/prefix" after the bucket of an s3:// URL.
+// withPrefix inserts "/prefix" after the bucket of an s3:// or gs:// URL, after the container
+// of an az:// one (az://account/container/prefix).
 func withPrefix(url, prefix string) string {
 	scheme, rest, ok := strings.Cut(url, "://")
 	if !ok {
 		return url
 	}
-	end := strings.IndexAny(rest, "/?")
-	if end < 0 {
-		end = len(rest)
+	segments := 1
+	if scheme == "az" || scheme == "azure" {
+		segments = 2
+	}
+	end := -1
+	for range segments {
+		start := end + 1
+		next := strings.IndexAny(rest[start:], "/?")
+		if next < 0 {
+			end = len(rest)
+			break
+		}
+		end = start + next
+		if rest[end] == '?' {
+			break
+		}
 	}
 	return scheme + "://" + rest[:end] + "/" + prefix + rest[end:]
+}
+
+// serverURL is a store case on the server whose URL scripts/test.sh puts in variable.
+func serverURL(variable, scheme string) func(t *testing.T) string {
+	return func(t *testing.T) string {
+		if !needBackend(t, scheme) {
+			return ""
+		}
+		url := os.Getenv(variable)
+		if url == "" {
+			skipOrFail(t, "%s is not set (scripts/test.sh starts a server and sets it)", variable)
+			return ""
+		}
+		return withPrefix(url, unique(t))
+	}
+}
+
+// onServer: the store keeps its keys on a shared server (under the test's own prefix), whose
+// limits count that prefix too.
+func onServer(url string) bool {
+	for _, scheme := range []string{"s3", "gs", "az"} {
+		if strings.HasPrefix(url, scheme) {
+			return true
+		}
+	}
+	return false
 }
 
 type storeCase struct {
@@ -76,6 +116,9 @@ var storeCases = []storeCase{
 		}
 		return withPrefix(url, unique(t))
 	}},
+	// The emulators scripts/test.sh starts: fake-gcs-server and Azurite.
+	{"gs", serverURL("KVPS_TEST_GCS_URL", "gs")},
+	{"az", serverURL("KVPS_TEST_AZ_URL", "az")},
 	{"s3-second", func(t *testing.T) string {
 		url := os.Getenv("KVPS_TEST_S3_URL_2")
 		if url == "" {
@@ -95,7 +138,7 @@ func forEachStore(t *testing.T, f func(t *testing.T, s *kvps.Store)) {
 				t.Fatalf("Open: %v", err)
 			}
 			t.Cleanup(func() {
-				if strings.HasPrefix(url, "s3") { // leave the shared bucket as we found it
+				if onServer(url) { // leave the shared bucket as we found it
 					var keys []string
 					for e, err := range s.List("") {
 						if err != nil {

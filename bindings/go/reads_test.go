@@ -68,7 +68,9 @@ func TestPresign(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *kvps.Store) {
 		mustPut(t, s, "p", "presigned")
 		url, err := s.Presign("p", "GET", 60)
-		if !strings.HasPrefix(s.URL(), "s3") {
+		// s3:// signs with its secret key, az:// with the account key (a SAS); gs:// needs a
+		// service account's private key, which the anonymous emulator store has not.
+		if !strings.HasPrefix(s.URL(), "s3") && !strings.HasPrefix(s.URL(), "az") {
 			wantStatus(t, err, kvps.ErrUnsupported, kvps.StatusUnsupported)
 			return
 		}

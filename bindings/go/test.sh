@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the Go binding: gofmt, go vet, staticcheck, and go test -race against memory://,
-# file:// and (with KVPS_TEST_S3_URL) a real S3 server. Exits non-zero on any failure.
+# file:// and (with KVPS_TEST_S3_URL, KVPS_TEST_GCS_URL, KVPS_TEST_AZ_URL) a real S3 server and the GCS and
+# Azure emulators scripts/test.sh starts. Exits non-zero on any failure.
 #
 # With KVPS_PREFIX set (scripts/test.sh sets it) it uses the library installed there;
 # otherwise it builds the library from this repository and installs it into a temporary

@@ -4,7 +4,8 @@
 #
 # With KVPS_PREFIX set (as scripts/test.sh does) it links the libkvps installed there.
 # Without it, it builds the library from this repository and installs it into a prefix under
-# the cargo target folder. The s3:// tests use KVPS_TEST_S3_URL; see README.md.
+# the cargo target folder. The s3:// tests use KVPS_TEST_S3_URL, the gs:// and az:// ones
+# KVPS_TEST_GCS_URL and KVPS_TEST_AZ_URL (the emulators scripts/test.sh starts); see README.md.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,13 +40,17 @@ fi
 export PKG_CONFIG_PATH="$KVPS_PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export LD_LIBRARY_PATH="$KVPS_PREFIX/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
-if [ -z "${KVPS_TEST_S3_URL:-}" ]; then
-  if [ "${CI:-}" = true ]; then
-    echo "bindings/rust/test.sh: CI=true but KVPS_TEST_S3_URL is not set; the s3 tests will fail" >&2
-  else
-    echo "== KVPS_TEST_S3_URL is not set: the s3:// tests will be skipped"
+for server in "KVPS_TEST_S3_URL s3" "KVPS_TEST_GCS_URL gs" "KVPS_TEST_AZ_URL az"; do
+  set -- $server
+  if [ -z "${!1:-}" ]; then
+    if [ "${CI:-}" = true ]; then
+      echo "bindings/rust/test.sh: CI=true but $1 is not set; the $2 tests will fail" >&2
+    else
+      echo "== $1 is not set: the $2:// tests will be skipped"
+    fi
   fi
-fi
+done
+set --
 
 cd "$here"
 echo "== cargo fmt --check"

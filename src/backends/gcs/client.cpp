@@ -157,7 +157,8 @@ HttpResponse Client::send(const Call &call) {
         }
         bool last = attempt >= settings_.max_attempts;
         if (!answered) {
-            if (call.repeatable && !last) {
+            // (a request that surely never reached the server may go again, repeatable or not)
+            if ((call.repeatable || !transport.maybe_delivered) && !last) {
                 net::back_off(attempt);
                 continue;
             }

@@ -4,9 +4,12 @@
 // upload_threshold goes as one upload at commit, a larger one as a resumable upload session, a
 // chunk at a time, the last PUT (with the total size) making it visible.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "gcs_backend.hpp"
+#include "net/retry.hpp"
 #include "spi/checksum.hpp"
 #include "spi/error.hpp"
 #include "spi/options.hpp"
@@ -194,9 +197,24 @@ private:
         std::string type = options_.properties().content_type;
         call.headers.push_back("Content-Type: " +
                                (type.empty() ? std::string(kDefaultContentType) : type));
+        // The final chunk is never sent twice: once the server has it, the session is finished or
+        // finishing, and a replay finds no session (fake-gcs-server answers 404). When its answer
+        // is lost (a big upload can take the server longer than request_timeout to finish), the
+        // outcome is read from the object instead.
+        call.repeatable = !last;
         HttpResponse response;
         try {
             response = client_.send(call);
+        } catch (const Error &e) {
+            if (last && e.status() == KVPS_OUTCOME_UNKNOWN) {
+                if (std::optional<std::string> generation = finished_upload(total)) {
+                    etag_ = *generation;
+                    session_.clear();
+                    return;
+                }
+            }
+            abort();
+            throw;
         } catch (...) {
             abort();
             throw;
@@ -226,7 +244,32 @@ private:
             return;
         }
         abort();
+        if (response.status == 404)  // the session, not the object: expired, cancelled or finished
+            fail(KVPS_REMOTE,
+                 "gs: " + what +
+                     ": the upload session is gone (HTTP 404: expired, cancelled or "
+                     "already finished)" +
+                     (response.request_id.empty() ? std::string()
+                                                  : " (request id " + response.request_id + ")"));
         fail_write(client_, response, user_key(), options_, what);
+    }
+
+    // After the final chunk's answer was lost: the generation of the object once it holds the
+    // value sent (its size and CRC32C), looked up until request_timeout has passed again; nullopt
+    // when it does not show up. (An identical value that was there before counts as written: the
+    // store then holds what was asked either way.)
+    std::optional<std::string> finished_upload(uint64_t total) {
+        auto deadline = std::chrono::steady_clock::now() + client_.settings().http.stall_timeout;
+        for (unsigned attempt = 1;; ++attempt) {
+            try {
+                std::optional<ObjectInfo> info = get_object_info(client_, key_);
+                if (info && info->meta.size == total && info->crc32c == crc_)
+                    return info->meta.etag;
+            } catch (const Error &) {
+            }
+            if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+            net::back_off(attempt, 500.0, 5000.0);
+        }
     }
 
     Client &client_;

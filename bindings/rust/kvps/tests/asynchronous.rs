@@ -1,7 +1,8 @@
-//! The `async fn` forms (feature `async`), driven by tokio, on memory://, file:// and s3://
-//! (`KVPS_TEST_S3_URL`): results as the blocking calls give them (batches: per item, with
-//! the library's messages), errors, and cancellation by dropping the future (a timeout from
-//! the runtime, or a future polled once and dropped) leaving each value whole.
+//! The `async fn` forms (feature `async`), driven by tokio, on memory://, file://, s3://
+//! (`KVPS_TEST_S3_URL`), gs:// and az:// (`KVPS_TEST_GCS_URL`, `KVPS_TEST_AZ_URL`): results as
+//! the blocking calls give them (batches: per item, with the library's messages), errors, and
+//! cancellation by dropping the future (a timeout from the runtime, or a future polled once and
+//! dropped) leaving each value whole.
 #![cfg(feature = "async")]
 
 mod common;
@@ -345,6 +346,22 @@ macro_rules! on_every_backend_async {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $scenario() {
                 if let Some(store) = crate::common::s3() {
+                    super::$scenario(&store).await;
+                }
+            })*
+        }
+        mod gs {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                if let Some(store) = crate::common::gs() {
+                    super::$scenario(&store).await;
+                }
+            })*
+        }
+        mod az {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                if let Some(store) = crate::common::az() {
                     super::$scenario(&store).await;
                 }
             })*

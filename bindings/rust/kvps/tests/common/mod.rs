@@ -6,6 +6,9 @@
 //!   deleted afterwards. Without the variable the test is skipped, unless CI=true, where it
 //!   fails (a skipped test in CI is a failure). The same rule holds for a backend that the
 //!   linked library does not have.
+//! - gs, az: the same with `KVPS_TEST_GCS_URL` (fake-gcs-server) and `KVPS_TEST_AZ_URL`
+//!   (Azurite), which scripts/test.sh sets after starting the emulators; on az:// the prefix
+//!   goes after the container (`az://account/container/prefix`).
 
 #![allow(dead_code)]
 
@@ -39,7 +42,10 @@ impl Drop for TestStore {
     fn drop(&mut self) {
         if let Some(folder) = &self.folder {
             let _ = std::fs::remove_dir_all(folder);
-        } else if self.store.url().starts_with("s3") {
+        } else if ["s3", "gs", "az"]
+            .iter()
+            .any(|scheme| self.store.url().starts_with(scheme))
+        {
             let keys: Vec<String> = self
                 .store
                 .list("")
@@ -110,34 +116,65 @@ pub fn file() -> Option<TestStore> {
 
 /// `KVPS_TEST_S3_URL` with "/<unique>" inserted after the bucket.
 pub fn s3_url() -> Option<String> {
-    s3_url_and_prefix().map(|(url, _)| url)
+    server_url_and_prefix("KVPS_TEST_S3_URL", "s3").map(|(url, _)| url)
 }
 
-fn s3_url_and_prefix() -> Option<(String, String)> {
-    let base = std::env::var("KVPS_TEST_S3_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
-    let after_scheme = base.find("://").expect("KVPS_TEST_S3_URL has no scheme") + 3;
-    let bucket_end = base[after_scheme..]
-        .find(['/', '?'])
-        .map_or(base.len(), |i| i + after_scheme);
-    let prefix = unique("s3");
+/// The URL in `variable` with "/<unique>" inserted after the bucket (after the container on
+/// az://, whose first segment is the account).
+fn server_url_and_prefix(variable: &str, tag: &str) -> Option<(String, String)> {
+    let base = std::env::var(variable).ok().filter(|u| !u.is_empty())?;
+    let after_scheme = base
+        .find("://")
+        .unwrap_or_else(|| panic!("{variable} has no scheme"))
+        + 3;
+    let segments = if base.starts_with("az") { 2 } else { 1 };
+    let mut bucket_end = after_scheme;
+    for n in 0..segments {
+        if n > 0 {
+            bucket_end += 1; // the '/' between account and container
+        }
+        bucket_end = base[bucket_end..]
+            .find(['/', '?'])
+            .map_or(base.len(), |i| i + bucket_end);
+    }
+    let prefix = unique(tag);
     let url = format!("{}/{prefix}{}", &base[..bucket_end], &base[bucket_end..]);
     Some((url, prefix))
 }
 
-pub fn s3() -> Option<TestStore> {
-    let Some((url, prefix)) = s3_url_and_prefix() else {
-        return skip("KVPS_TEST_S3_URL is not set (the s3:// server's store URL)");
+/// A store on the server whose URL is in `variable` (of backend `scheme`), under a unique prefix.
+fn server_store(variable: &str, scheme: &str) -> Option<TestStore> {
+    if !require_backend(scheme) {
+        return skip(&format!("the linked libkvps has no {scheme}:// backend"));
+    }
+    let Some((url, prefix)) = server_url_and_prefix(variable, scheme) else {
+        return skip(&format!(
+            "{variable} is not set (the {scheme}:// server's store URL; scripts/test.sh starts one)"
+        ));
     };
     // Never print the URL: it holds credentials.
-    let store = Store::open(&url).unwrap_or_else(|e| panic!("open KVPS_TEST_S3_URL: {e}"));
+    let store = Store::open(&url).unwrap_or_else(|e| panic!("open {variable}: {e}"));
     Some(TestStore {
         store,
         url,
+        // S3, GCS and Azure all count their 1024-byte name limit over the whole object name.
         max_key: kvps_sys::KVPS_KEY_MAX - prefix.len() - 1,
         folder: None,
     })
+}
+
+pub fn s3() -> Option<TestStore> {
+    server_store("KVPS_TEST_S3_URL", "s3")
+}
+
+/// gs:// on fake-gcs-server (`KVPS_TEST_GCS_URL`).
+pub fn gs() -> Option<TestStore> {
+    server_store("KVPS_TEST_GCS_URL", "gs")
+}
+
+/// az:// on Azurite (`KVPS_TEST_AZ_URL`).
+pub fn az() -> Option<TestStore> {
+    server_store("KVPS_TEST_AZ_URL", "az")
 }
 
 /// Generates one test per backend for each scenario function `fn(&TestStore)`.
@@ -164,6 +201,22 @@ macro_rules! on_every_backend {
             $(#[test]
             fn $scenario() {
                 if let Some(store) = $crate::common::s3() {
+                    super::$scenario(&store);
+                }
+            })*
+        }
+        mod gs {
+            $(#[test]
+            fn $scenario() {
+                if let Some(store) = $crate::common::gs() {
+                    super::$scenario(&store);
+                }
+            })*
+        }
+        mod az {
+            $(#[test]
+            fn $scenario() {
+                if let Some(store) = $crate::common::az() {
                     super::$scenario(&store);
                 }
             })*
