@@ -716,6 +716,10 @@ class Store(MutableMapping[str, bytes]):
         finally:
             self._leave()
         try:
+            if _ext is not None:  # the compiled module decodes the page in C
+                entries = _ext.entries(page.value, Entry, datetime_from_ns)
+                next_cursor = lib.kvps_list_page_cursor(page)
+                return entries, None if next_cursor is None else text(next_cursor)
             entries = []
             for i in range(lib.kvps_list_page_count(page)):
                 raw = lib.kvps_list_page_entry(page, i).contents
@@ -801,16 +805,19 @@ class Store(MutableMapping[str, bytes]):
             self._leave()
         try:
             items: builtins.list[Entry | Prefix] = []
-            for i in range(lib.kvps_list_page_count(page)):
-                raw = lib.kvps_list_page_entry(page, i).contents
-                items.append(
-                    Entry(
-                        key=text(raw.key),
-                        size=raw.size,
-                        modified=datetime_from_ns(raw.mtime_ns) if raw.mtime_ns else None,
-                        etag=text(raw.etag) or None,
+            if _ext is not None:  # the compiled module decodes the page's entries in C
+                items.extend(_ext.entries(page.value, Entry, datetime_from_ns))
+            else:
+                for i in range(lib.kvps_list_page_count(page)):
+                    raw = lib.kvps_list_page_entry(page, i).contents
+                    items.append(
+                        Entry(
+                            key=text(raw.key),
+                            size=raw.size,
+                            modified=datetime_from_ns(raw.mtime_ns) if raw.mtime_ns else None,
+                            etag=text(raw.etag) or None,
+                        )
                     )
-                )
             for i in range(lib.kvps_list_page_prefix_count(page)):
                 items.append(Prefix(text(lib.kvps_list_page_prefix(page, i))))
             items.sort(key=lambda item: (item.key if isinstance(item, Entry) else item).encode())
