@@ -11,6 +11,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
+#include <time.h>
 
 #include "kvps.h"
 
@@ -250,13 +251,29 @@ static PyObject *entry_of(const kvps_entry *e, PyTypeObject *entry_type, PyObjec
     return entry;
 }
 
-/* entries(page, entry_type, from_ns) -> list: the entries of a kvps_list_page (its address as
- * int), each an entry_type; from_ns(mtime_ns) makes the modified datetime (None for 0), one per
+/* A UTC datetime for ns since the epoch, to the microsecond (rounded down, as the binding's
+ * datetime_from_ns does): datetime_type(year, ..., microsecond, utc), the fields from gmtime_r
+ * (the limited API has no datetime C API; a Python-level conversion per entry cost most of a
+ * listing). */
+static PyObject *datetime_of(int64_t ns, PyObject *datetime_type, PyObject *utc) {
+    int64_t us = ns / 1000 - (ns % 1000 < 0), seconds = us / 1000000 - (us % 1000000 < 0);
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return PyErr_Format(PyExc_OverflowError, "time out of range: %lld ns", (long long)ns);
+    return PyObject_CallFunction(datetime_type, "iiiiiiiO", tm.tm_year + 1900, tm.tm_mon + 1,
+                                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                                 (int)(us - seconds * 1000000), utc);
+}
+
+/* entries(page, entry_type, datetime_type, utc) -> list: the entries of a kvps_list_page (its
+ * address as int), each an entry_type; modified is a datetime_type in utc (None for 0), one per
  * run of equal times (datetimes are immutable). */
 static PyObject *ext_entries(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *address, *entry_type, *from_ns;
-    if (!PyArg_ParseTuple(args, "OO!O", &address, &PyType_Type, &entry_type, &from_ns)) return NULL;
+    PyObject *address, *entry_type, *datetime_type, *utc;
+    if (!PyArg_ParseTuple(args, "OO!OO", &address, &PyType_Type, &entry_type, &datetime_type, &utc))
+        return NULL;
     const kvps_list_page *page = PyLong_AsVoidPtr(address);
     if (!page) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "no list page");
@@ -279,7 +296,7 @@ static PyObject *ext_entries(PyObject *self, PyObject *args) {
             Py_DECREF(when);
             when_ns = e->mtime_ns;
             if (when_ns) {
-                when = PyObject_CallFunction(from_ns, "L", (long long)when_ns);
+                when = datetime_of(when_ns, datetime_type, utc);
             } else {
                 when = Py_None;
                 Py_INCREF(when);
@@ -344,7 +361,7 @@ static PyMethodDef methods[] = {
      "stat(handle, key) -> (size, mtime_ns, etag, content_type, metadata) or None"},
     {"delete", ext_delete, METH_VARARGS, "delete(handle, key) -> None"},
     {"entries", ext_entries, METH_VARARGS,
-     "entries(page, entry_type, from_ns) -> list of entry_type: a list page's entries"},
+     "entries(page, entry_type, datetime_type, utc) -> list of entry_type: a list page's entries"},
     {NULL, NULL, 0, NULL},
 };
 

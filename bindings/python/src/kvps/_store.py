@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
@@ -717,7 +717,7 @@ class Store(MutableMapping[str, bytes]):
             self._leave()
         try:
             if _ext is not None:  # the compiled module decodes the page in C
-                entries = _ext.entries(page.value, Entry, datetime_from_ns)
+                entries = _ext.entries(page.value, Entry, datetime, timezone.utc)
                 next_cursor = lib.kvps_list_page_cursor(page)
                 return entries, None if next_cursor is None else text(next_cursor)
             entries = []
@@ -806,7 +806,7 @@ class Store(MutableMapping[str, bytes]):
         try:
             items: builtins.list[Entry | Prefix] = []
             if _ext is not None:  # the compiled module decodes the page's entries in C
-                items.extend(_ext.entries(page.value, Entry, datetime_from_ns))
+                items.extend(_ext.entries(page.value, Entry, datetime, timezone.utc))
             else:
                 for i in range(lib.kvps_list_page_count(page)):
                     raw = lib.kvps_list_page_entry(page, i).contents
