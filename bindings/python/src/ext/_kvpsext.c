@@ -266,6 +266,16 @@ static PyObject *datetime_of(int64_t ns, PyObject *datetime_type, PyObject *utc)
                                  (int)(us - seconds * 1000000), utc);
 }
 
+/* utc_datetime(ns, datetime_type, utc) -> datetime_type: as the binding's datetime_from_ns, in
+ * C (a stat's modified time). */
+static PyObject *ext_utc_datetime(PyObject *self, PyObject *args) {
+    (void)self;
+    long long ns;
+    PyObject *datetime_type, *utc;
+    if (!PyArg_ParseTuple(args, "LOO", &ns, &datetime_type, &utc)) return NULL;
+    return datetime_of(ns, datetime_type, utc);
+}
+
 /* entries(page, entry_type, datetime_type, utc) -> list: the entries of a kvps_list_page (its
  * address as int), each an entry_type; modified is a datetime_type in utc (None for 0), one per
  * run of equal times (datetimes are immutable). */
@@ -360,6 +370,8 @@ static PyMethodDef methods[] = {
     {"stat", ext_stat, METH_VARARGS,
      "stat(handle, key) -> (size, mtime_ns, etag, content_type, metadata) or None"},
     {"delete", ext_delete, METH_VARARGS, "delete(handle, key) -> None"},
+    {"utc_datetime", ext_utc_datetime, METH_VARARGS,
+     "utc_datetime(ns, datetime_type, utc) -> datetime: ns since the epoch, to the microsecond"},
     {"entries", ext_entries, METH_VARARGS,
      "entries(page, entry_type, datetime_type, utc) -> list of entry_type: a list page's entries"},
     {NULL, NULL, 0, NULL},

@@ -464,8 +464,9 @@ class Store(MutableMapping[str, bytes]):
                 raise _not_found(key)
             stat = _new(Stat)
             size, mtime_ns, etag, content_type, metadata = raw
-            vars(stat).update(size=size, modified=datetime_from_ns(mtime_ns), etag=etag,
-                              mtime_ns=mtime_ns, content_type=content_type, metadata=metadata)
+            modified = _ext.utc_datetime(mtime_ns, datetime, timezone.utc)
+            vars(stat).update(size=size, modified=modified, etag=etag, mtime_ns=mtime_ns,
+                              content_type=content_type, metadata=metadata)
             return stat
         k = key_bytes(key)
         info = StatInfo(version=STAT_VERSION)
