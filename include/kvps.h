@@ -763,6 +763,85 @@ KVPS_API const char *kvps_op_item_error(kvps_op *op, size_t i);
  * already taken. */
 KVPS_API kvps_status kvps_op_item_value(kvps_op *op, size_t i, void **data, size_t *size);
 
+/* ---- Asynchronous streams: the asynchronous forms of kvps_reader_open, kvps_reader_read,
+ * kvps_writer_open, kvps_writer_open_with, kvps_writer_write and kvps_writer_commit.
+ * Everything said above holds for them (completion, deadlines, lifetimes, inputs copied: keys,
+ * put_options as for kvps_put_with_async, the data of a write), with these rules of their own:
+ * - An open op hands its reader or writer over with kvps_op_reader / kvps_op_writer; one never
+ *   taken is closed (a writer aborted) by kvps_op_free.
+ * - From kvps_reader_read_async or kvps_writer_write_async until that op has completed, the
+ *   reader or writer belongs to the op: no other call may use, close or abort it, and a read's
+ *   buffer must stay valid, since the op writes into it until it completes, even after
+ *   kvps_op_cancel or kvps_op_free (cancel, then wait for the completion, then free). One read
+ *   or write at a time per reader or writer.
+ * - kvps_writer_commit_async takes the writer whatever it returns (as kvps_writer_commit frees
+ *   it whatever its result): the caller never uses that writer again. When no op is made (a bad
+ *   argument) the writer is aborted before the call returns.
+ * Cancellation (and a deadline, the same way):
+ * - A read or write cancelled before it started did nothing. A read that started runs until
+ *   bytes arrive (at once while data flows; on s3:// a silent server is not cut) or its stream
+ *   fails, as kvps_reader_read does; it is never torn: a failed read advances nothing.
+ * - A write op that completes with any status but KVPS_OK (KVPS_CANCELLED and KVPS_TIMEOUT
+ *   included, even before it started) leaves its writer failed, as a failed kvps_writer_write
+ *   does: it can only be aborted, and a commit of it fails with KVPS_INVALID_ARGUMENT and
+ *   aborts it. A write that started runs to its end (on s3:// it may wait for parts in flight,
+ *   which are not cut). Nothing written is visible before a commit.
+ * - A commit op's status says truthfully whether the value was made visible: KVPS_OK means it
+ *   was; any other status (KVPS_CANCELLED and KVPS_TIMEOUT included) means it was not, the old
+ *   value stays and the writer was aborted (on s3:// its multipart upload too: no orphan
+ *   parts), with the one exception of KVPS_OUTCOME_UNKNOWN (see the top of this header). A
+ *   commit cancelled before it started aborts its writer on the pool; one that started stops
+ *   only where a write request can stop safely (see "Cancellation" above: on s3:// while the
+ *   body of the PutObject or CompleteMultipartUpload is unsent; waiting for parts in flight is
+ *   not cut), else it completes with its own status.
+ * - kvps_reader_seek does no I/O (it only moves), so it has no asynchronous form; it must not
+ *   be called while a read op of the reader is pending. */
+
+/* The asynchronous form of kvps_reader_open: the reader comes from kvps_op_reader. */
+KVPS_API kvps_status kvps_reader_open_async(kvps_store *store, const char *key, uint64_t offset,
+                                            uint64_t length, const kvps_async_options *options,
+                                            kvps_op **op);
+
+/* The asynchronous form of kvps_reader_read: reads up to capacity bytes into buffer (borrowed
+ * until the op completes, see above); the count read comes from kvps_op_count (0: the end of
+ * the range). */
+KVPS_API kvps_status kvps_reader_read_async(kvps_reader *reader, void *buffer, size_t capacity,
+                                            const kvps_async_options *options, kvps_op **op);
+
+/* The asynchronous forms of kvps_writer_open and kvps_writer_open_with (put_options may be
+ * NULL; its etag_out must be NULL: the etag comes from the commit op, kvps_op_etag). The writer
+ * comes from kvps_op_writer. */
+KVPS_API kvps_status kvps_writer_open_async(kvps_store *store, const char *key,
+                                            const kvps_async_options *options, kvps_op **op);
+KVPS_API kvps_status kvps_writer_open_with_async(kvps_store *store, const char *key,
+                                                 const kvps_put_options *put_options,
+                                                 const kvps_async_options *options, kvps_op **op);
+
+/* The asynchronous form of kvps_writer_write: data is copied before the call returns. */
+KVPS_API kvps_status kvps_writer_write_async(kvps_writer *writer, const void *data, size_t size,
+                                             const kvps_async_options *options, kvps_op **op);
+
+/* The asynchronous form of kvps_writer_commit: takes the writer (see above). The op's status is
+ * the commit's; on KVPS_OK the etag of the value it made comes from kvps_op_etag (and is also
+ * written to the etag_out of a writer opened by kvps_writer_open_with). */
+KVPS_API kvps_status kvps_writer_commit_async(kvps_writer *writer,
+                                              const kvps_async_options *options, kvps_op **op);
+
+/* The reader of a completed kvps_reader_open_async op, handed over (close it with
+ * kvps_reader_close); the op no longer holds it. Returns the op's status when that is not
+ * KVPS_OK (KVPS_NOT_FOUND for a missing key); KVPS_INVALID_ARGUMENT when op is pending, another
+ * kind of op, or its reader was already taken. */
+KVPS_API kvps_status kvps_op_reader(kvps_op *op, kvps_reader **out);
+
+/* The writer of a completed kvps_writer_open_async or kvps_writer_open_with_async op, handed
+ * over (commit or abort it); as kvps_op_reader otherwise. */
+KVPS_API kvps_status kvps_op_writer(kvps_op *op, kvps_writer **out);
+
+/* The count of bytes a completed kvps_reader_read_async op read into its buffer (0: the end of
+ * the range). Returns the op's status when that is not KVPS_OK (*n untouched);
+ * KVPS_INVALID_ARGUMENT when op is pending or not a read op. */
+KVPS_API kvps_status kvps_op_count(kvps_op *op, size_t *n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,7 +3,12 @@
 # tree with --coverage into its own build folder, runs ctest, prints the per-file report, and
 # fails when the totals fall under the floors.
 #
-#   scripts/coverage.sh [BUILD-DIR]      default: _build-coverage
+#   scripts/coverage.sh [BUILD-DIR [CMAKE-ARGS...]]      default: _build-coverage
+#
+# CMAKE-ARGS go to the configure step: scripts/test.sh passes -DKVPS_SANITIZE=ON, so one
+# ASan+UBSan build both checks the C suite for memory errors and measures its coverage (gcov
+# and the sanitizers work together in gcc). KVPS_COVERAGE_CTEST_ARGS adds ctest arguments (a
+# word list, e.g. "-LE no-sanitizer").
 #
 # Run it with the S3 test servers up (tests/s3/servers.sh start; scripts/test.sh does), or the
 # s3 backend's code counts as uncovered. Floors: KVPS_COVERAGE_LINES and KVPS_COVERAGE_BRANCHES
@@ -12,6 +17,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$root/_build-coverage}
+shift || true
 jobs=${KVPS_JOBS:-2}
 # Measured 91.3% lines, 71.6% branches (2026-12-01, S3 and PostgreSQL servers up); raise them
 # as tests land, never lower them to pass.
@@ -25,7 +31,7 @@ command -v gcovr >/dev/null || { echo "coverage: gcovr is missing (scripts/insta
 flags="--coverage -fprofile-update=atomic"
 cmake -S "$root" -B "$dir" -G Ninja -DKVPS_WERROR=ON -DCMAKE_BUILD_TYPE=Debug -DKVPS_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" \
-    -DCMAKE_SHARED_LINKER_FLAGS="$flags" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+    -DCMAKE_SHARED_LINKER_FLAGS="$flags" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
 cmake --build "$dir" -j "$jobs"
 
 # Counts from an earlier run would add up: start from zero.
@@ -37,8 +43,9 @@ ctest_rc=0
 # KVPS_COVERAGE_SKIP replaces that list (scripts/test.sh runs the tests it names in the release
 # build). With CI=true a skipped test fails the run, as in scripts/test.sh.
 skip=${KVPS_COVERAGE_SKIP:-'^(install-consumer|s3-integration-.*|reliability-fault-run-.*|conformance-writes-.*-partcopy|file-crash|postgres-big-value)$'}
+# shellcheck disable=SC2086
 KVPS_FILE_BIG_SIZE=$((64 << 20)) ctest --test-dir "$dir" -j "$jobs" --output-on-failure --no-tests=error \
-    -E "$skip" | tee "$dir.ctest.log" || ctest_rc=$?
+    -E "$skip" ${KVPS_COVERAGE_CTEST_ARGS:-} | tee "$dir.ctest.log" || ctest_rc=$?
 if [[ "${CI:-}" == "true" ]] && grep -q "Not Run\|\*\*\*Skipped" "$dir.ctest.log"; then
     echo "coverage: skipped tests under CI=true count as failures"
     ctest_rc=1

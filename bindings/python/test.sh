@@ -100,7 +100,7 @@ echo "--- pytest (bundled library)"
 # The same Store without the compiled module (its fallback): the suites of its calls.
 echo "--- pytest (KVPS_PYTHON_CTYPES=1: ctypes only)"
 (cd "$here" && KVPS_PYTHON_CTYPES=1 "$py" -m pytest -q -rs -p no:cacheprovider tests/test_conformance.py \
-    tests/test_errors.py tests/test_contract.py tests/test_threads.py "$@")
+    tests/test_errors.py tests/test_contract.py tests/test_threads.py tests/test_async.py "$@")
 
 if [[ -n "${KVPS_PREFIX:-}" ]]; then
     installed=$KVPS_PREFIX/lib/libkvps.so

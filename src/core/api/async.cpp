@@ -180,6 +180,7 @@ void cancel(kvps_op *op, int reason) noexcept {
     } catch (...) {
     }
     OpRef hold(op);
+    if (op->extra) op->extra->not_run();
     complete(op, static_cast<kvps_status>(first), std::move(message));
 }
 

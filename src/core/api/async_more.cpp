@@ -16,58 +16,6 @@ using namespace kvps::shim;
 
 namespace {
 
-// A kvps_put_options copied (checked first, as the blocking call checks it), with the etag the
-// write made kept in the op rather than written to the caller's memory.
-struct PutOptionsCopy {
-    int create_only = 0;
-    std::optional<std::string> if_match, content_type;
-    std::vector<std::string> metadata;  // name, value, name, value, ...
-    bool has_metadata = false;          // a non-NULL metadata array, even of 0 pairs
-    char etag[KVPS_ETAG_MAX] = {0};
-
-    void copy(const kvps_put_options *options, const char *call) {
-        if (!options) return;
-        kvps::put_options_from(options);  // throws naming the culprit
-        if (options->etag_out)
-            kvps::fail(KVPS_INVALID_ARGUMENT,
-                       std::string("kvps_put_options.etag_out is not used by ") + call +
-                           ": read the etag from the completed op with kvps_op_etag");
-        create_only = options->create_only;
-        if (options->if_match) if_match = options->if_match;
-        if (options->content_type) content_type = options->content_type;
-        has_metadata = options->metadata != nullptr;
-        for (size_t i = 0; has_metadata && i < options->metadata_count; ++i) {
-            metadata.emplace_back(options->metadata[i].name);
-            metadata.emplace_back(options->metadata[i].value);
-        }
-    }
-
-    // The C options to run the blocking call with, borrowing from this copy (pairs is their
-    // storage): the ones given, or the defaults (which mean what NULL options mean), with
-    // etag_out always set so the op keeps the etag.
-    const kvps_put_options *view(kvps_put_options &out, std::vector<kvps_option> &pairs) {
-        out = KVPS_PUT_OPTIONS_INIT;
-        out.create_only = create_only;
-        out.if_match = if_match ? if_match->c_str() : nullptr;
-        out.content_type = content_type ? content_type->c_str() : nullptr;
-        pairs.clear();
-        for (size_t i = 0; i + 1 < metadata.size(); i += 2)
-            pairs.push_back({metadata[i].c_str(), metadata[i + 1].c_str()});
-        static const kvps_option none{nullptr, nullptr};
-        out.metadata = has_metadata ? (pairs.empty() ? &none : pairs.data()) : nullptr;
-        out.metadata_count = pairs.size();
-        out.etag_out = etag;
-        return &out;
-    }
-};
-
-// A write's inputs and the etag it made (put_with, copy, rename).
-struct WriteExtra : kvps::shim::OpExtra {
-    std::string to;  // copy, rename: the destination
-    std::string payload;
-    PutOptionsCopy options;
-};
-
 // A batch call's inputs and per-item results.
 struct BatchExtra : kvps::shim::OpExtra {
     size_t n = 0;
@@ -189,8 +137,9 @@ KVPS_API kvps_status kvps_op_etag(kvps_op *op, char *etag) {
         return read_done_op(op, "etag", [&](kvps_status status, OpExtra *extra) {
             auto *write = dynamic_cast<WriteExtra *>(extra);
             if (!write)
-                kvps::fail(KVPS_INVALID_ARGUMENT,
-                           "this op is not a put_with, copy or rename: it has no etag");
+                kvps::fail(
+                    KVPS_INVALID_ARGUMENT,
+                    "this op is not a put_with, copy, rename or writer commit: it has no etag");
             if (status == KVPS_OK) std::memcpy(etag, write->options.etag, KVPS_ETAG_MAX);
             return status;
         });

@@ -45,6 +45,7 @@ public:
     StoreRef &operator=(const StoreRef &) = delete;
     ~StoreRef() { release(store_); }
     kvps_store *operator->() const noexcept { return store_; }
+    kvps_store *get() const noexcept { return store_; }
 
 private:
     kvps_store *store_;

@@ -39,6 +39,7 @@ from ._errors import (
 )
 from ._native import LOG_FN, lib, library_path, text
 from ._store import Entry, Prefix, Stat, Store
+from ._astreams import AsyncReader, AsyncWriter
 from ._streams import RawReader, Reader, Writer
 
 __version__ = "0.1.0"
@@ -47,6 +48,8 @@ KEY_MAX = 1024
 
 __all__ = [
     "KEY_MAX",
+    "AsyncReader",
+    "AsyncWriter",
     "BackendInfo",
     "Cancelled",
     "Capability",

@@ -24,6 +24,9 @@ class _LoopQueue:
         self.ptr: int = handle.value  # type: ignore[assignment]
         self.fd: int = lib.kvps_queue_fd(self.ptr)
         self.waiting: dict[int, asyncio.Future[None]] = {}
+        # What to do when an op whose task was cancelled completes, before it is freed: free
+        # what the op used until then (a read's buffer, a reader or writer it worked on).
+        self.abandoned: dict[int, Callable[[int], None]] = {}
         loop.add_reader(self.fd, self.drain)
         # The queue goes with its loop (no strong reference to the loop here, so the entry of
         # _queues goes when the loop does): closing the loop removes the reader, and the queue
@@ -37,7 +40,12 @@ class _LoopQueue:
                 return
             future = self.waiting.pop(op, None)
             if future is None or future.done():  # its task was cancelled: nobody reads it
-                lib.kvps_op_free(op)
+                then = self.abandoned.pop(op, None)
+                try:
+                    if then is not None:
+                        then(op)
+                finally:
+                    lib.kvps_op_free(op)
             else:
                 future.set_result(None)
 
@@ -53,9 +61,14 @@ def _queue() -> _LoopQueue:
     return queue
 
 
-async def run(start: Callable[[AsyncOptions, ctypes.c_void_p], int]) -> int:
+async def run(
+    start: Callable[[AsyncOptions, ctypes.c_void_p], int],
+    abandoned: Callable[[int], None] | None = None,
+) -> int:
     """Starts an operation with start(options, op_out) and waits for it; returns the completed
-    op (the caller reads its results and frees it with kvps_op_free)."""
+    op (the caller reads its results and frees it with kvps_op_free). When the awaiting task is
+    cancelled, the op is cancelled, and abandoned(op), if given, runs once it has completed
+    (before the op is freed): the op may use memory and handles until then."""
     queue = _queue()
     options = AsyncOptions(version=ASYNC_OPTIONS_VERSION, queue=queue.ptr)
     handle = ctypes.c_void_p()
@@ -69,9 +82,15 @@ async def run(start: Callable[[AsyncOptions, ctypes.c_void_p], int]) -> int:
         await future
     except asyncio.CancelledError:
         if future.done() and not future.cancelled():
-            lib.kvps_op_free(op)  # it completed just before the task was cancelled
+            try:  # it completed just before the task was cancelled
+                if abandoned is not None:
+                    abandoned(op)
+            finally:
+                lib.kvps_op_free(op)
         else:
             # Completes with KVPS_CANCELLED at once if it had not started; the queue frees it.
+            if abandoned is not None:
+                queue.abandoned[op] = abandoned
             lib.kvps_op_cancel(op)
         raise
     return op

@@ -190,6 +190,18 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
     "kvps_queue_fd": (ctypes.c_int, [_p]),
     "kvps_queue_next": (_p, [_p]),
     "kvps_queue_free": (None, [_p]),
+    # asynchronous readers and writers
+    "kvps_reader_open_async": (_st, [_p, _s, _u64, _u64, ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_reader_read_async": (_st, [_p, _p, _z, ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_writer_open_async": (_st, [_p, _s, ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_writer_open_with_async": (
+        _st, [_p, _s, ctypes.POINTER(PutOptions), ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_writer_write_async": (_st, [_p, _p, _z, ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_writer_commit_async": (_st, [_p, ctypes.POINTER(AsyncOptions), _pp]),
+    "kvps_op_reader": (_st, [_p, _pp]),
+    "kvps_op_writer": (_st, [_p, _pp]),
+    "kvps_op_count": (_st, [_p, _pz]),
+    "kvps_op_etag": (_st, [_p, _p]),
 }
 
 

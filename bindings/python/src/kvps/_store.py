@@ -42,6 +42,7 @@ from ._native import (
 )
 
 if TYPE_CHECKING:
+    from ._astreams import AsyncReader, AsyncWriter, Opening
     from ._streams import Reader, Writer
 
 _byref = ctypes.byref
@@ -960,6 +961,43 @@ class Store(MutableMapping[str, bytes]):
                 raise last_error(status)
         finally:
             lib.kvps_op_free(op)
+
+    def aopen_reader(self, key: str, *, offset: int = 0, length: int | None = None) -> Opening[AsyncReader]:
+        """An asynchronous reader over length bytes of key's value from offset (None: to the
+        end): `async with store.aopen_reader(key) as r: data = await r.read()`, or
+        `r = await store.aopen_reader(key)` (close it with r.close()). NotFound for a missing
+        key. Cancelling a read closes the reader (see kvps._astreams)."""
+        from ._astreams import Opening, open_reader
+
+        if offset < 0 or (length is not None and length < 0):
+            raise ValueError(f"a range needs offset >= 0 and length >= 0, not {offset}, {length}")
+        k = key_bytes(key)
+        return Opening(lambda: open_reader(self, key, k, offset, TO_END if length is None else length))
+
+    def aopen_writer(
+        self,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        create_only: bool = False,
+    ) -> Opening[AsyncWriter]:
+        """An asynchronous writer, with writer()'s options: `async with store.aopen_writer(key)
+        as w: await w.write(data)` commits atomically on a clean exit (aclose()) and aborts on
+        an exception. Cancelling a write aborts the writer; cancelling the commit leaves the
+        value committed or not, whole (w.committed tells once known)."""
+        from ._astreams import Opening, open_writer
+
+        k = key_bytes(key)
+        if content_type is None and metadata is None and if_match is None and not create_only:
+            return Opening(lambda: open_writer(
+                self, key, k, lambda h, k, o, out: lib.kvps_writer_open_async(h, k, _byref(o), _byref(out))))
+        options = _PutOptions(content_type, metadata, if_match, create_only)
+        options.options.etag_out = None  # the etag comes from the commit
+        return Opening(lambda: open_writer(
+            self, key, k, lambda h, k, o, out: lib.kvps_writer_open_with_async(
+                h, k, _byref(options.options), _byref(o), _byref(out))))
 
     async def alist(self, prefix: str = "", page_size: int = 0) -> AsyncIterator[Entry]:
         """Every key starting with prefix, in byte order, a page at a time (as list)."""

@@ -650,4 +650,47 @@ extern "C" {
         data: *mut *mut c_void,
         size: *mut usize,
     ) -> kvps_status;
+    pub fn kvps_reader_open_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        offset: u64,
+        length: u64,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_reader_read_async(
+        reader: *mut kvps_reader,
+        buffer: *mut c_void,
+        capacity: usize,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_writer_open_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_writer_open_with_async(
+        store: *mut kvps_store,
+        key: *const c_char,
+        put_options: *const kvps_put_options,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_writer_write_async(
+        writer: *mut kvps_writer,
+        data: *const c_void,
+        size: usize,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_writer_commit_async(
+        writer: *mut kvps_writer,
+        options: *const kvps_async_options,
+        op: *mut *mut kvps_op,
+    ) -> kvps_status;
+    pub fn kvps_op_reader(op: *mut kvps_op, out: *mut *mut kvps_reader) -> kvps_status;
+    pub fn kvps_op_writer(op: *mut kvps_op, out: *mut *mut kvps_writer) -> kvps_status;
+    pub fn kvps_op_count(op: *mut kvps_op, n: *mut usize) -> kvps_status;
 }
