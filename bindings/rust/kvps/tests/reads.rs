@@ -80,7 +80,7 @@ fn get_reads_every_size_on_local_stores() {
         assert_eq!(store.get("missing").unwrap(), None);
         assert_eq!(
             store.get("bad\0key").unwrap_err().kind(),
-            ErrorKind::InvalidArgument
+            ErrorKind::InvalidKey
         );
     }
     std::fs::remove_dir_all(&folder).ok();
