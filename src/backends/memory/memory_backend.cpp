@@ -1,7 +1,11 @@
 // memory:// (alias test://): values in process memory.
 //   memory://        a store private to its handle, gone when the handle closes
 //   memory://NAME    the same store from every handle in the process, kept until it exits
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -85,9 +89,68 @@ private:
     std::string etag_;
 };
 
+// A value written in parts into one malloc'd block, grown with realloc (which moves a large
+// block by remapping its pages, not by copying) and handed to the stored Blob at commit: a
+// streamed value is held once, where gathering the parts and then putting them would hold it
+// twice. install_ stores the Blob (the backend's install, with the writer's options).
+class MemoryWriter final : public Writer {
+public:
+    using Install = std::function<std::string(Blob)>;
+    explicit MemoryWriter(Install install) : install_(std::move(install)) {}
+    ~MemoryWriter() override { std::free(bytes_); }
+    void write(const void *data, size_t size) override {
+        if (!size) return;
+        if (size > capacity_ - size_) {
+            size_t capacity = std::max({size_ + size, capacity_ * 2, size_t{64} << 10});
+            void *grown = std::realloc(bytes_, capacity);
+            if (!grown) throw std::bad_alloc();
+            bytes_ = static_cast<char *>(grown);
+            capacity_ = capacity;
+        }
+        std::memcpy(bytes_ + size_, data, size);
+        crc_ = crc32c(data, size, crc_);
+        size_ += size;
+    }
+    void commit() override {
+        // Trimmed to the value's size (in place), at least one byte as make_blob makes.
+        size_t size = size_;
+        char *trimmed = static_cast<char *>(std::realloc(bytes_, size ? size : 1));
+        if (!trimmed) throw std::bad_alloc();
+        bytes_ = nullptr;
+        capacity_ = size_ = 0;
+        etag_ = install_(Blob{std::shared_ptr<char[]>(trimmed, std::free), size, crc_});
+    }
+    void abort() noexcept override {
+        std::free(bytes_);
+        bytes_ = nullptr;
+        capacity_ = size_ = 0;
+    }
+    std::string etag() const override { return etag_; }
+
+private:
+    Install install_;
+    char *bytes_ = nullptr;
+    size_t size_ = 0, capacity_ = 0;
+    uint32_t crc_ = 0;
+    std::string etag_;
+};
+
 class MemoryBackend final : public Backend {
 public:
     explicit MemoryBackend(std::shared_ptr<Data> data) : data_(std::move(data)) {}
+
+    std::unique_ptr<Writer> open_writer(std::string_view key) override {
+        return std::make_unique<MemoryWriter>([this, key = std::string(key)](Blob blob) {
+            return install(key, std::move(blob), nullptr, nullptr);
+        });
+    }
+
+    std::unique_ptr<Writer> open_writer_with(std::string_view key,
+                                             const PutOptions &options) override {
+        return std::make_unique<MemoryWriter>([this, key = std::string(key), options](Blob blob) {
+            return install(key, std::move(blob), properties_of(options.properties()), &options);
+        });
+    }
 
     void put(std::string_view key, const void *data, size_t size) override {
         install(key, make_blob(data, size), nullptr, nullptr);

@@ -11,6 +11,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
+#include <time.h>
 
 #include "kvps.h"
 
@@ -22,6 +23,8 @@ static struct {
     __typeof__(kvps_stat) *stat;
     __typeof__(kvps_stat_metadata_at) *stat_metadata_at;
     __typeof__(kvps_delete) *remove;
+    __typeof__(kvps_list_page_count) *page_count;
+    __typeof__(kvps_list_page_entry) *page_entry;
 } lib;
 
 static PyObject *last_error; /* status -> the exception to raise */
@@ -223,6 +226,104 @@ static PyObject *ext_delete(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* The attribute names of a listed entry, interned once. */
+static PyObject *entry_fields[4];
+
+/* One listed entry as an instance of entry_type (a dataclass: key, size, modified, etag), made
+ * without its __init__ (which a frozen dataclass runs through object.__setattr__ per field):
+ * the fields go straight into the new object's attributes, as object.__setattr__ does. */
+static PyObject *entry_of(const kvps_entry *e, PyTypeObject *entry_type, PyObject *empty,
+                          PyObject *modified) {
+    PyObject *entry = PyType_GenericNew(entry_type, empty, NULL);
+    if (!entry) return NULL;
+    Py_INCREF(modified);
+    PyObject *etag = Py_None;
+    if (e->etag[0])
+        etag = text(e->etag);
+    else
+        Py_INCREF(etag);
+    PyObject *values[4] = {text(e->key), PyLong_FromUnsignedLongLong(e->size), modified, etag};
+    for (int i = 0; i < 4; i++) {
+        if (entry && (!values[i] || PyObject_GenericSetAttr(entry, entry_fields[i], values[i])))
+            Py_CLEAR(entry);
+        Py_XDECREF(values[i]);
+    }
+    return entry;
+}
+
+/* A UTC datetime for ns since the epoch, to the microsecond (rounded down, as the binding's
+ * datetime_from_ns does): datetime_type(year, ..., microsecond, utc), the fields from gmtime_r
+ * (the limited API has no datetime C API; a Python-level conversion per entry cost most of a
+ * listing). */
+static PyObject *datetime_of(int64_t ns, PyObject *datetime_type, PyObject *utc) {
+    int64_t us = ns / 1000 - (ns % 1000 < 0), seconds = us / 1000000 - (us % 1000000 < 0);
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return PyErr_Format(PyExc_OverflowError, "time out of range: %lld ns", (long long)ns);
+    return PyObject_CallFunction(datetime_type, "iiiiiiiO", tm.tm_year + 1900, tm.tm_mon + 1,
+                                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                                 (int)(us - seconds * 1000000), utc);
+}
+
+/* utc_datetime(ns, datetime_type, utc) -> datetime_type: as the binding's datetime_from_ns, in
+ * C (a stat's modified time). */
+static PyObject *ext_utc_datetime(PyObject *self, PyObject *args) {
+    (void)self;
+    long long ns;
+    PyObject *datetime_type, *utc;
+    if (!PyArg_ParseTuple(args, "LOO", &ns, &datetime_type, &utc)) return NULL;
+    return datetime_of(ns, datetime_type, utc);
+}
+
+/* entries(page, entry_type, datetime_type, utc) -> list: the entries of a kvps_list_page (its
+ * address as int), each an entry_type; modified is a datetime_type in utc (None for 0), one per
+ * run of equal times (datetimes are immutable). */
+static PyObject *ext_entries(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *address, *entry_type, *datetime_type, *utc;
+    if (!PyArg_ParseTuple(args, "OO!OO", &address, &PyType_Type, &entry_type, &datetime_type, &utc))
+        return NULL;
+    const kvps_list_page *page = PyLong_AsVoidPtr(address);
+    if (!page) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "no list page");
+        return NULL;
+    }
+    static const char *names[4] = {"key", "size", "modified", "etag"};
+    for (int i = 0; i < 4; i++)
+        if (!entry_fields[i] && !(entry_fields[i] = PyUnicode_InternFromString(names[i])))
+            return NULL;
+    PyObject *empty = PyTuple_New(0);
+    if (!empty) return NULL;
+    size_t n = lib.page_count(page);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    PyObject *when = Py_None; /* the datetime of when_ns */
+    Py_INCREF(when);
+    int64_t when_ns = 0;
+    for (size_t i = 0; list && i < n; i++) {
+        const kvps_entry *e = lib.page_entry(page, i);
+        if (e->mtime_ns != when_ns) {
+            Py_DECREF(when);
+            when_ns = e->mtime_ns;
+            if (when_ns) {
+                when = datetime_of(when_ns, datetime_type, utc);
+            } else {
+                when = Py_None;
+                Py_INCREF(when);
+            }
+            if (!when) {
+                Py_CLEAR(list);
+                break;
+            }
+        }
+        PyObject *entry = entry_of(e, (PyTypeObject *)entry_type, empty, when);
+        if (!entry || PyList_SetItem(list, (Py_ssize_t)i, entry)) Py_CLEAR(list);
+    }
+    Py_XDECREF(when);
+    Py_DECREF(empty);
+    return list;
+}
+
 /* bind(addresses: dict[name, int], last_error, key_bytes): the library's functions, taken from
  * the ctypes side's library, and the binding's error and key conversions. */
 static PyObject *ext_bind(PyObject *self, PyObject *args) {
@@ -240,6 +341,8 @@ static PyObject *ext_bind(PyObject *self, PyObject *args) {
         {"kvps_stat", (void **)&lib.stat},
         {"kvps_stat_metadata_at", (void **)&lib.stat_metadata_at},
         {"kvps_delete", (void **)&lib.remove},
+        {"kvps_list_page_count", (void **)&lib.page_count},
+        {"kvps_list_page_entry", (void **)&lib.page_entry},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         PyObject *address = PyDict_GetItemString(addresses, table[i].name);
@@ -267,6 +370,10 @@ static PyMethodDef methods[] = {
     {"stat", ext_stat, METH_VARARGS,
      "stat(handle, key) -> (size, mtime_ns, etag, content_type, metadata) or None"},
     {"delete", ext_delete, METH_VARARGS, "delete(handle, key) -> None"},
+    {"utc_datetime", ext_utc_datetime, METH_VARARGS,
+     "utc_datetime(ns, datetime_type, utc) -> datetime: ns since the epoch, to the microsecond"},
+    {"entries", ext_entries, METH_VARARGS,
+     "entries(page, entry_type, datetime_type, utc) -> list of entry_type: a list page's entries"},
     {NULL, NULL, 0, NULL},
 };
 

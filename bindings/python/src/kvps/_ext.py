@@ -1,4 +1,4 @@
-"""The compiled fast path of Store's get, put, stat and delete (_kvpsext, ../ext/_kvpsext.c),
+"""The compiled fast path of Store's get, put, stat, delete and listing pages (_kvpsext, ../ext/_kvpsext.c),
 bound to the library ctypes loaded; None where it does not import, or with
 KVPS_PYTHON_CTYPES=1, and the Store then makes every call through ctypes."""
 
@@ -12,7 +12,7 @@ from ._errors import last_error
 from ._native import lib
 
 _FUNCTIONS = ("kvps_get", "kvps_get_into", "kvps_free", "kvps_put", "kvps_stat",
-              "kvps_stat_metadata_at", "kvps_delete")
+              "kvps_stat_metadata_at", "kvps_delete", "kvps_list_page_count", "kvps_list_page_entry")
 
 try:
     from . import _kvpsext

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
@@ -465,8 +465,9 @@ class Store(MutableMapping[str, bytes]):
                 raise _not_found(key)
             stat = _new(Stat)
             size, mtime_ns, etag, content_type, metadata = raw
-            vars(stat).update(size=size, modified=datetime_from_ns(mtime_ns), etag=etag,
-                              mtime_ns=mtime_ns, content_type=content_type, metadata=metadata)
+            modified = _ext.utc_datetime(mtime_ns, datetime, timezone.utc)
+            vars(stat).update(size=size, modified=modified, etag=etag, mtime_ns=mtime_ns,
+                              content_type=content_type, metadata=metadata)
             return stat
         k = key_bytes(key)
         info = StatInfo(version=STAT_VERSION)
@@ -717,6 +718,10 @@ class Store(MutableMapping[str, bytes]):
         finally:
             self._leave()
         try:
+            if _ext is not None:  # the compiled module decodes the page in C
+                entries = _ext.entries(page.value, Entry, datetime, timezone.utc)
+                next_cursor = lib.kvps_list_page_cursor(page)
+                return entries, None if next_cursor is None else text(next_cursor)
             entries = []
             for i in range(lib.kvps_list_page_count(page)):
                 raw = lib.kvps_list_page_entry(page, i).contents
@@ -802,16 +807,19 @@ class Store(MutableMapping[str, bytes]):
             self._leave()
         try:
             items: builtins.list[Entry | Prefix] = []
-            for i in range(lib.kvps_list_page_count(page)):
-                raw = lib.kvps_list_page_entry(page, i).contents
-                items.append(
-                    Entry(
-                        key=text(raw.key),
-                        size=raw.size,
-                        modified=datetime_from_ns(raw.mtime_ns) if raw.mtime_ns else None,
-                        etag=text(raw.etag) or None,
+            if _ext is not None:  # the compiled module decodes the page's entries in C
+                items.extend(_ext.entries(page.value, Entry, datetime, timezone.utc))
+            else:
+                for i in range(lib.kvps_list_page_count(page)):
+                    raw = lib.kvps_list_page_entry(page, i).contents
+                    items.append(
+                        Entry(
+                            key=text(raw.key),
+                            size=raw.size,
+                            modified=datetime_from_ns(raw.mtime_ns) if raw.mtime_ns else None,
+                            etag=text(raw.etag) or None,
+                        )
                     )
-                )
             for i in range(lib.kvps_list_page_prefix_count(page)):
                 items.append(Prefix(text(lib.kvps_list_page_prefix(page, i))))
             items.sort(key=lambda item: (item.key if isinstance(item, Entry) else item).encode())

@@ -20,6 +20,7 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
 
 use kvps_sys as sys;
@@ -110,7 +111,17 @@ pub(crate) fn version() -> &'static str {
 // ------------------------------------------------------------------ store
 
 /// An open `kvps_store`, closed on drop.
-pub(crate) struct StoreHandle(NonNull<sys::kvps_store>);
+pub(crate) struct StoreHandle(NonNull<sys::kvps_store>, Reads);
+
+/// How `get` reads a whole value: memory:// and file:// tell a value's size at no cost, so
+/// `kvps_get_into` copies it straight into a `Vec` of its size (one copy, one block); any other
+/// store (where a too-small `kvps_get_into` costs a request) answers `kvps_get` in one request,
+/// whose buffer is then copied.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    Local,
+    Remote,
+}
 
 // SAFETY: the header states that a kvps_store is safe to use from many threads at once, and
 // close runs only from Drop, when no borrow (and so no other call) can remain.
@@ -286,8 +297,18 @@ pub(crate) fn open(url: &CStr, options: &[(CString, CString)]) -> Result<StoreHa
     let status =
         unsafe { sys::kvps_open_with(url.as_ptr(), options.as_ptr(), options.len(), &mut out) };
     check(status)?;
+    let scheme = url
+        .to_bytes()
+        .split(|&b| b == b':')
+        .next()
+        .unwrap_or_default();
+    let local = CString::new(scheme)
+        .ok()
+        .and_then(|s| backend_find(&s))
+        .is_some_and(|b| matches!(b.name().as_str(), "memory" | "file"));
+    let reads = if local { Reads::Local } else { Reads::Remote };
     NonNull::new(out)
-        .map(StoreHandle)
+        .map(|p| StoreHandle(p, reads))
         .ok_or_else(|| Error::new(ErrorKind::Internal, "kvps_open_with returned no store"))
 }
 
@@ -313,7 +334,49 @@ impl StoreHandle {
     }
 
     pub(crate) fn get(&self, key: &CStr) -> Result<Option<Vec<u8>>> {
-        self.get_range(key, 0, sys::KVPS_TO_END)
+        if self.1 == Reads::Remote {
+            return self.get_range(key, 0, sys::KVPS_TO_END);
+        }
+        // Up to SMALL bytes go into the stack first (a Vec of the exact size follows); a larger
+        // value straight into a Vec of the size the first call reported.
+        const SMALL: usize = 16 * 1024;
+        let mut small = MaybeUninit::<[u8; SMALL]>::uninit();
+        let mut size = 0;
+        let mut status = self.get_into_raw(key, small.as_mut_ptr().cast(), SMALL, &mut size);
+        if status == sys::KVPS_OK {
+            // SAFETY: the library wrote `size` <= SMALL bytes at the start of `small`.
+            let bytes = unsafe { std::slice::from_raw_parts(small.as_ptr().cast::<u8>(), size) };
+            return Ok(Some(bytes.to_vec()));
+        }
+        let mut capacity = SMALL;
+        while status == sys::KVPS_INVALID_ARGUMENT && size > capacity {
+            capacity = size;
+            let mut value = Vec::<u8>::with_capacity(capacity);
+            status = self.get_into_raw(key, value.as_mut_ptr(), capacity, &mut size);
+            if status == sys::KVPS_OK {
+                // SAFETY: the library wrote `size` <= capacity bytes at the start of `value`.
+                unsafe { value.set_len(size) };
+                return Ok(Some(value));
+            }
+            // Too small again: the value grew meanwhile; again at its new size.
+        }
+        match status {
+            sys::KVPS_NOT_FOUND => Ok(None),
+            _ => Err(failure(status)),
+        }
+    }
+
+    /// `kvps_get_into` from offset 0 into `capacity` writable bytes at `buffer`.
+    fn get_into_raw(
+        &self,
+        key: &CStr,
+        buffer: *mut u8,
+        capacity: usize,
+        size: &mut usize,
+    ) -> sys::kvps_status {
+        // SAFETY: key is NUL-terminated; buffer has `capacity` writable bytes for the call and
+        // the library writes at most that many; size is written on KVPS_OK or too small.
+        unsafe { sys::kvps_get_into(self.ptr(), key.as_ptr(), 0, buffer.cast(), capacity, size) }
     }
 
     pub(crate) fn get_range(

@@ -61,3 +61,27 @@ fn corrupt_has_its_kind() {
     assert_eq!(ErrorKind::Corrupt.status(), 19);
     assert_eq!(ErrorKind::Corrupt.status_name(), "KVPS_CORRUPT");
 }
+
+#[test]
+fn get_reads_every_size_on_local_stores() {
+    // memory:// and file:// read a whole value with kvps_get_into: small values through a
+    // buffer on the stack, larger ones straight into a Vec of their size.
+    let folder = std::env::temp_dir().join(format!("kvps-rust-get-{}", std::process::id()));
+    let file_url = format!("file://{}", folder.display());
+    for url in ["memory://", file_url.as_str()] {
+        let store = Store::open(url).unwrap();
+        for size in [0usize, 1, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 3 << 20] {
+            let value: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+            store.put("v", &value).unwrap();
+            let got = store.get("v").unwrap().unwrap();
+            assert_eq!(got.len(), size, "{url} size {size}");
+            assert!(got == value, "{url} size {size}: other bytes");
+        }
+        assert_eq!(store.get("missing").unwrap(), None);
+        assert_eq!(
+            store.get("bad\0key").unwrap_err().kind(),
+            ErrorKind::InvalidKey
+        );
+    }
+    std::fs::remove_dir_all(&folder).ok();
+}
