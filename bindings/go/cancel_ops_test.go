@@ -401,6 +401,36 @@ func TestContextCancelsOpsInFlight(t *testing.T) {
 	}
 }
 
+// A batch of several items runs them on several library threads (the s3 option concurrency,
+// 4 by default); the cancellation reaches every one of them: on a server that never answers,
+// each item of a cancelled batch fails with context.Canceled, none waits for its timeout.
+func TestContextCancelsEveryBatchItem(t *testing.T) {
+	s := silentS3(t)
+	if s == nil {
+		return
+	}
+	body := bytes.Repeat([]byte("b"), 32<<20)
+	items := []kvps.KV{{"b1", body}, {"b2", body}, {"b3", body}, {"b4", body}}
+	keys := []string{"b1", "b2", "b3", "b4"}
+	calls := map[string]func(ctx context.Context) error{
+		"PutMany": func(ctx context.Context) error { return s.PutManyContext(ctx, items) },
+		"GetMany": func(ctx context.Context) error { _, err := s.GetManyContext(ctx, keys); return err },
+	}
+	for name, fn := range calls {
+		err := fn(newDoneOnStart())
+		var batch *kvps.BatchError
+		if !errors.As(err, &batch) {
+			t.Errorf("%s on a silent server, cancelled = %v, want a *BatchError", name, err)
+			continue
+		}
+		for i, itemErr := range batch.Errs {
+			if !errors.Is(itemErr, context.Canceled) {
+				t.Errorf("%s item %d on a silent server, cancelled = %v, want context.Canceled", name, i, itemErr)
+			}
+		}
+	}
+}
+
 // Streams bound to a context, cancelled before, during or not at all around Close and while
 // reading: a Close that returned nil made the whole new value visible, one that returned the
 // context's error left the old value; a reader gives a prefix of the value, all of it when it

@@ -1,4 +1,5 @@
-// Runs fn(0..n-1) on up to `concurrency` threads; fn must not throw.
+// Runs fn(0..n-1) on up to `concurrency` threads; fn must not throw. The helper threads share
+// the cancellation of the calling thread's operation, so a cancelled batch stops its items.
 #pragma once
 
 #include <algorithm>
@@ -6,6 +7,8 @@
 #include <cstddef>
 #include <thread>
 #include <vector>
+
+#include "spi/cancel.hpp"
 
 namespace kvps::s3 {
 
@@ -20,9 +23,14 @@ void parallel_for(size_t n, unsigned concurrency, Fn &&fn) {
     auto work = [&] {
         for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
     };
+    CancelShare cancel = CancelShare::current();
     std::vector<std::thread> threads;
     threads.reserve(workers - 1);
-    for (size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+    for (size_t w = 1; w < workers; ++w)
+        threads.emplace_back([&] {
+            CancelShare::Scope scope(cancel);
+            work();
+        });
     work();
     for (std::thread &t : threads) t.join();
 }

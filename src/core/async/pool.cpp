@@ -144,4 +144,16 @@ void stop_cancelled(const std::string &what) {
     fail(KVPS_CANCELLED, what);
 }
 
+CancelShare CancelShare::current() noexcept {
+    CancelShare share;
+    share.flag_ = async::t_cancel;
+    return share;
+}
+
+CancelShare::Scope::Scope(const CancelShare &share) noexcept : previous_(async::t_cancel) {
+    if (share.flag_) async::t_cancel = static_cast<const std::atomic<int> *>(share.flag_);
+}
+
+CancelShare::Scope::~Scope() { async::t_cancel = static_cast<const std::atomic<int> *>(previous_); }
+
 }  // namespace kvps

@@ -18,4 +18,28 @@ bool cancellable() noexcept;
 // as aborting a multipart upload, still runs), then throws KVPS_CANCELLED with `what`.
 [[noreturn]] void stop_cancelled(const std::string &what);
 
+// Carries the cancellation of this thread's operation to helper threads that work for it (a
+// batch's items run in parallel): take it with CancelShare::current() on the operation's thread,
+// then hold a CancelShare::Scope on each helper thread for the work. The helpers must end before
+// the operation does (joined threads, not work that outlives it). Empty on a thread that runs no
+// asynchronous operation, and then a Scope does nothing.
+class CancelShare {
+public:
+    static CancelShare current() noexcept;
+
+    class Scope {
+    public:
+        explicit Scope(const CancelShare &share) noexcept;
+        ~Scope();
+        Scope(const Scope &) = delete;
+        Scope &operator=(const Scope &) = delete;
+
+    private:
+        const void *previous_;
+    };
+
+private:
+    const void *flag_ = nullptr;
+};
+
 }  // namespace kvps
