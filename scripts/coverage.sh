@@ -19,10 +19,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$root/_build-coverage}
 shift || true
 jobs=${KVPS_JOBS:-2}
-# Measured 91.3% lines, 71.6% branches (2026-12-01, S3 and PostgreSQL servers up); raise them
-# as tests land, never lower them to pass.
-min_lines=${KVPS_COVERAGE_LINES:-85}
-min_branches=${KVPS_COVERAGE_BRANCHES:-60}
+# Measured 91.0% lines, 68.2% branches (2026-12-01, the ASan+UBSan stage of scripts/test.sh,
+# every test server up); raise them as tests land, never lower them to pass.
+min_lines=${KVPS_COVERAGE_LINES:-88}
+min_branches=${KVPS_COVERAGE_BRANCHES:-65}
 
 command -v gcovr >/dev/null || { echo "coverage: gcovr is missing (scripts/install-deps.sh --test)"; exit 1; }
 
