@@ -212,7 +212,16 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
 // then comes only about once a second).
 CURLcode perform_transfer(CURL *curl, Exchange &x) {
     if (!cancellable()) return curl_easy_perform(curl);
-    static thread_local CURLM *multi = curl_multi_init();  // the library's threads never end
+    // The pool's threads never end; a thread that does (a helper thread of a parallel batch,
+    // spi/cancel.hpp's CancelShare) frees its handle and connections as it ends.
+    struct ThreadMulti {
+        CURLM *handle = curl_multi_init();
+        ~ThreadMulti() {
+            if (handle) curl_multi_cleanup(handle);
+        }
+    };
+    static thread_local ThreadMulti thread_multi;
+    CURLM *multi = thread_multi.handle;
     if (!multi || curl_multi_add_handle(multi, curl) != CURLM_OK) return curl_easy_perform(curl);
     CURLcode result = CURLE_OK;
     for (;;) {
