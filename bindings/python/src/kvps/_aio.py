@@ -27,6 +27,10 @@ class _LoopQueue:
         # What to do when an op whose task was cancelled completes, before it is freed: free
         # what the op used until then (a read's buffer, a reader or writer it worked on).
         self.abandoned: dict[int, Callable[[int], None]] = {}
+        # Ops that completed after their task was cancelled but before that task's cancellation
+        # handler in run() ran (task.cancel() cancels the future at once, the handler runs on a
+        # later turn of the loop): run() finishes them, never drain().
+        self.orphans: set[int] = set()
         loop.add_reader(self.fd, self.drain)
         # The queue goes with its loop (no strong reference to the loop here, so the entry of
         # _queues goes when the loop does): closing the loop removes the reader, and the queue
@@ -39,15 +43,25 @@ class _LoopQueue:
             if not op:
                 return
             future = self.waiting.pop(op, None)
-            if future is None or future.done():  # its task was cancelled: nobody reads it
-                then = self.abandoned.pop(op, None)
-                try:
-                    if then is not None:
-                        then(op)
-                finally:
-                    lib.kvps_op_free(op)
-            else:
+            if future is not None and not future.done():
                 future.set_result(None)
+            elif future is not None and op not in self.abandoned:
+                self.orphans.add(op)  # cancelled, and run() has not seen it yet: run() frees it
+            else:  # its task was cancelled and run() let go of it: nobody reads it
+                _finish(op, self.abandoned.pop(op, None))
+
+
+def _finish(op: int, abandoned: Callable[[int], None] | None) -> None:
+    """Frees an op nobody reads, after abandoned(op) has freed what it used."""
+    try:
+        if abandoned is not None:
+            abandoned(op)
+    finally:
+        lib.kvps_op_free(op)
+
+
+def _nothing(op: int) -> None:
+    del op
 
 
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = weakref.WeakKeyDictionary()
@@ -81,16 +95,14 @@ async def run(
     try:
         await future
     except asyncio.CancelledError:
-        if future.done() and not future.cancelled():
-            try:  # it completed just before the task was cancelled
-                if abandoned is not None:
-                    abandoned(op)
-            finally:
-                lib.kvps_op_free(op)
+        if future.done() and not future.cancelled():  # it completed just before the cancel
+            _finish(op, abandoned)
+        elif op in queue.orphans:  # it completed after, before this handler ran
+            queue.orphans.discard(op)
+            _finish(op, abandoned)
         else:
-            # Completes with KVPS_CANCELLED at once if it had not started; the queue frees it.
-            if abandoned is not None:
-                queue.abandoned[op] = abandoned
+            # Completes with KVPS_CANCELLED at once if it had not started; drain() frees it.
+            queue.abandoned[op] = abandoned or _nothing
             lib.kvps_op_cancel(op)
         raise
     return op
