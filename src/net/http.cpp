@@ -281,7 +281,7 @@ void HttpClient::release(CURL *handle) {
 
 bool HttpClient::perform(const HttpRequest &request, HttpResponse &response,
                          TransportError &error) {
-    if (cancel_requested())
+    if (cancel_requested() || (request.cancel && request.cancel->load(std::memory_order_acquire)))
         stop_cancelled(std::string("cancelled before its ") + request.method + " request was sent");
     // The handle returns to the pool on every way out but a broken connection.
     struct Lease {

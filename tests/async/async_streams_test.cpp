@@ -323,6 +323,39 @@ void cancel_before_start(void **) {
     ASSERT_OK(kvps_delete(g_store, "c/key"));
 }
 
+// ---- s3: a write cancelled while its parts are in flight (on the upload's own threads, one
+// at a time here) stops them too: KVPS_CANCELLED soon after, the old value kept, no upload left
+void cancel_with_parts_in_flight(void **) {
+    if (!g_target.s3) return;
+    kvps_store *s = nullptr;
+    ASSERT_OK(kvps_open((g_target.url + "&concurrency=1").c_str(), &s));
+    const char *key = "c/parts";
+    ASSERT_OK(kvps_put(s, key, "old", 3));
+    kvps_writer *w = nullptr;
+    ASSERT_OK(kvps_writer_open(s, key, &w));
+    std::string big(size_t{96} << 20, 'P');  // 20 parts of 5 MiB, sent one after the other
+    kvps_op *op = nullptr;
+    ASSERT_OK(kvps_writer_write_async(w, big.data(), big.size(), nullptr, &op));
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    auto cancelled_at = std::chrono::steady_clock::now();
+    kvps_op_cancel(op);
+    kvps_status st = finish(op);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                          cancelled_at)
+                    .count();
+    kvps_op_free(op);
+    std::printf("[          ] a 96 MiB write cancelled with a part in flight: done %.1f ms "
+                "after kvps_op_cancel\n",
+                ms);
+    assert_int_equal(st, KVPS_CANCELLED);
+    kvps_writer_abort(w);
+    assert_string_equal(get(key).c_str(), "old");
+    if (size_t open = async_support::uploads_left(g_target, key))
+        fail_msg("%zu orphan multipart upload(s) on %s", open, key);
+    kvps_delete(s, key);
+    kvps_close(s);
+}
+
 // ---- writes and commits cancelled at random instants: never torn, truthfully reported
 void random_cancellations(void **) {
     std::mt19937 rng(20261201);
@@ -430,6 +463,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(write_then_read),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(cancel_before_start),
+        cmocka_unit_test(cancel_with_parts_in_flight),
         cmocka_unit_test(random_cancellations),
     };
     int failed = cmocka_run_group_tests_name(g_target.s3 ? "async streams s3" : argv[1], tests,

@@ -126,6 +126,7 @@ void Client::begin(const Call &call, Sending &s) const {
     request.to_buffer = call.to_buffer;
     request.buffer = call.buffer;
     request.buffer_capacity = call.buffer_capacity;
+    request.cancel = call.cancel;
     if (!call.has_body || call.body_size == 0)
         s.payload_hash = kEmptyHash;
     else if (settings_.unsigned_payload)

@@ -57,6 +57,9 @@ struct Call {
     size_t buffer_capacity = 0;
     // Set to true when any attempt went unanswered (the server may have acted on it).
     bool *lost_answer = nullptr;
+    // See HttpRequest::cancel: a request that work outliving one operation sends (a multipart
+    // upload's parts) stops when this turns true.
+    const std::atomic<bool> *cancel = nullptr;
 };
 
 class Client {

@@ -2,6 +2,7 @@
 #include "multipart.hpp"
 
 #include "net/dates.hpp"
+#include "spi/cancel.hpp"
 #include "spi/checksum.hpp"
 #include "spi/error.hpp"
 #include "spi/log.hpp"
@@ -157,6 +158,7 @@ void MultipartUpload::upload_part(int number, const void *data, size_t size) {
     call.body = data;
     call.body_size = size;
     call.has_body = true;
+    call.cancel = &stop_;
     uint32_t crc = 0;
     if (checksummed_) {
         crc = crc32c(data, size);
@@ -180,6 +182,17 @@ void MultipartUpload::upload_part(int number, const void *data, size_t size) {
 void MultipartUpload::wait_oldest() {
     std::future<void> oldest = std::move(in_flight_.front());
     in_flight_.pop_front();
+    // The parts run on their own threads, beyond the reach of the waiting operation's
+    // cancellation: it is watched here and passed on to them through stop_.
+    if (cancellable()) {
+        while (oldest.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
+            if (!cancel_requested()) continue;
+            stop_.store(true, std::memory_order_release);
+            oldest.wait();
+            stop_cancelled("s3: " + client_.describe("PUT", key_) +
+                           ": cancelled while its parts were being sent");
+        }
+    }
     oldest.get();  // rethrows the part's failure
 }
 
@@ -320,6 +333,7 @@ void MultipartUpload::abort() noexcept { abort_found_upload(); }
 bool MultipartUpload::abort_found_upload() noexcept {
     if (finished_) return false;
     finished_ = true;
+    stop_.store(true, std::memory_order_release);  // the parts still in flight are thrown away
     for (std::future<void> &part : in_flight_) {
         try {
             part.get();

@@ -3,6 +3,7 @@
 // are left behind.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -86,6 +87,10 @@ private:
     std::string key_;
     std::string upload_id_;
     std::deque<std::future<void>> in_flight_;
+    // Raised to stop the parts in flight: the operation waiting for them was cancelled, or the
+    // upload is being aborted (parts are invisible until CompleteMultipartUpload: cutting one
+    // is always safe).
+    std::atomic<bool> stop_{false};
     std::mutex mutex_;
     std::vector<std::string> etags_;   // by part number - 1
     bool checksummed_ = false;         // this upload carries a full-object CRC32C
