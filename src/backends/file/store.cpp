@@ -242,9 +242,11 @@ std::unique_ptr<TempFile> Store::new_temp() const {
 
 namespace {
 
-// Takes the folder's write lock; it goes with the descriptor.
-void lock_folder(int fd) {
-    while (::flock(fd, LOCK_EX) != 0)
+// Takes the folder's write lock; it goes with the descriptor. Exclusive for a write that checks
+// a condition (or a rename) from its check to its rename; shared for a plain write or delete,
+// which needs only to keep out of such a window, not to wait for other plain writes.
+void lock_folder(int fd, bool exclusive = true) {
+    while (::flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0)
         if (errno != EINTR) fail_errno(errno, "cannot lock a store folder");
 }
 
@@ -279,7 +281,7 @@ std::string Store::install(TempFile &temp, std::string_view key, const Location 
                                        "': a folder on its path is a value (a file)");
         if (fd < 0) fail_key(-fd, "cannot write", key, loc);
         Fd parent(fd);
-        lock_folder(fd);
+        lock_folder(fd, options && options->conditional());
         if (options && options->conditional()) {
             std::optional<std::string> etag = current_etag(fd, loc, key);
             check_condition(key, *options, etag ? &*etag : nullptr);
@@ -309,7 +311,7 @@ void Store::remove(std::string_view key, const Location &loc) const {
     if (fd == -ENOENT || fd == -ENOTDIR) return;
     if (fd < 0) fail_key(-fd, "cannot delete", key, loc);
     Fd parent(fd);
-    lock_folder(fd);
+    lock_folder(fd, false);
     if (::unlinkat(fd, loc.leaf.c_str(), 0) != 0) {
         if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR) return;
         fail_key(errno, "cannot delete", key, loc);
