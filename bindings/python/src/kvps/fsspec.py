@@ -469,7 +469,8 @@ class KvpsFile(AbstractBufferedFile):  # type: ignore[misc]
         self.close()
 
     def __del__(self) -> None:
-        if self.mode != "rb" and not self.closed:
+        # getattr: __init__ may have raised before fsspec set mode (FileExistsError for "xb").
+        if getattr(self, "mode", "rb") != "rb" and not getattr(self, "closed", True):
             self.closed = True
             self.discard()  # an unclosed writer is discarded, never committed half-written
 
