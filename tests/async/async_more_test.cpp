@@ -31,6 +31,8 @@ extern "C" {
 #include <cmocka.h>
 }
 
+#include "async_support.hpp"
+
 namespace {
 
 #include "../kvps_test.h"
@@ -363,13 +365,6 @@ void s3_put_with_cut_in_flight(void **) {
     ASSERT_OK(kvps_delete(g_store, "cut/value"));
 }
 
-std::string with_path(const std::string &url, const std::string &segment) {
-    size_t start = url.find("://") + 3;
-    size_t end = url.find_first_of("/?", start);
-    if (end == std::string::npos) end = url.size();
-    return url.substr(0, end) + "/" + segment + url.substr(end);
-}
-
 int setup(void **) { return kvps_open(g_url.c_str(), &g_store) == KVPS_OK ? 0 : -1; }
 int teardown(void **) {
     kvps_close(g_store);
@@ -384,31 +379,11 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "usage: async_more_test URL|'$NAME'\n");
         return 2;
     }
-    std::string arg = argv[1];
-    if (!arg.empty() && arg[0] == '$') {
-        const char *v = std::getenv(arg.c_str() + 1);
-        if (!v || !*v) {
-            const char *ci = std::getenv("CI");
-            bool in_ci = ci && std::strcmp(ci, "true") == 0;
-            std::fprintf(stderr, "async_more: %s is not set%s\n", arg.c_str(),
-                         in_ci ? " and CI=true: failing" : "; skipping");
-            return in_ci ? 1 : 77;
-        }
-        arg = v;
-    }
     char dir[] = "/tmp/kvps-async-more-XXXXXX";
-    bool temp = false;
-    if (arg == "file://") {
-        if (!mkdtemp(dir)) return 1;
-        temp = true;
-        g_url = std::string("file://") + dir + "/store";
-    } else if (arg.starts_with("s3://")) {
-        g_s3 = true;
-        g_url = with_path(arg, "kvps-async-more-" + std::to_string(getpid()) + "-" +
-                                   std::to_string(std::time(nullptr)));
-    } else {
-        g_url = arg;
-    }
+    async_support::Target target;
+    if (int code = async_support::resolve("kvps-async-more", argv[1], dir, target)) return code;
+    g_url = target.url;
+    g_s3 = target.s3;
     const CMUnitTest tests[] = {
         cmocka_unit_test(put_with_get_with_and_etags),
         cmocka_unit_test(copy_and_rename),
@@ -418,10 +393,10 @@ int main(int argc, char **argv) {
     };
     const CMUnitTest s3_tests[] = {cmocka_unit_test(s3_put_with_cut_in_flight)};
     int failed =
-        cmocka_run_group_tests_name(g_s3 ? "async_more s3" : arg.c_str(), tests, setup, teardown);
+        cmocka_run_group_tests_name(g_s3 ? "async_more s3" : argv[1], tests, setup, teardown);
     if (g_s3)
         failed += cmocka_run_group_tests_name("async_more s3 only", s3_tests, setup, teardown);
-    if (temp) {
+    if (target.temp) {
         std::string rm = std::string("rm -rf ") + dir;
         if (std::system(rm.c_str()) != 0) return 1;
     }
