@@ -248,6 +248,28 @@ double s3_put_cancel_ms(kvps_store *s, const std::string &value, int delay_ms,
     return ms;
 }
 
+// Milliseconds from kvps_op_cancel to completion for a 96 MiB write through a writer, in
+// 5 MiB parts sent one at a time (store `s` has part_size=5MiB, concurrency=1), cancelled
+// `delay_ms` in, while a part is on the wire; *status receives how it ended. The cancelled
+// write aborts its multipart upload before it completes.
+double s3_multipart_cancel_ms(kvps_store *s, const std::string &value, int delay_ms,
+                              kvps_status *status) {
+    kvps_writer *w;
+    check(kvps_writer_open(s, "bench/put-parts", &w), "kvps_writer_open");
+    kvps_op *op;
+    check(kvps_writer_write_async(w, value.data(), value.size(), nullptr, &op),
+          "kvps_writer_write_async");
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    auto t0 = Clock::now();
+    kvps_op_cancel(op);
+    kvps_op_wait(op, -1);
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    *status = kvps_op_status(op);
+    kvps_op_free(op);
+    kvps_writer_abort(w);
+    return ms;
+}
+
 void bench_s3(const std::string &base, int rounds) {
     size_t at = base.find("endpoint=");
     if (at != std::string::npos) {
@@ -267,8 +289,15 @@ void bench_s3(const std::string &base, int rounds) {
     constexpr int kOne = 500;
     double b1 = 1e9, a1 = 1e9, bn = 1e9, an = 1e9, cancel_worst = 0, bp = 1e9, ap = 1e9;
     std::string put_big(48u << 20, 'q');
-    std::vector<double> put_cancel_ms;
-    int put_cancelled = 0, put_completed = 0;
+    std::vector<double> put_cancel_ms, parts_cancel_ms;
+    int put_cancelled = 0, put_completed = 0, parts_completed = 0;
+    kvps_store *parts_store;
+    check(kvps_open((base + (base.find('?') == std::string::npos ? "?" : "&") +
+                     "part_size=5MiB&concurrency=1")
+                        .c_str(),
+                    &parts_store),
+          "kvps_open");
+    std::string parts_big(96u << 20, 'm');
     size_t async_threads = 0, async_connections = 0, blocking_threads = 0, blocking_connections = 0;
     for (int r = 0; r < rounds; ++r) {
         b1 = std::min(b1, blocking(s, kOne));
@@ -294,6 +323,14 @@ void bench_s3(const std::string &base, int rounds) {
         cancel_worst = std::max(cancel_worst, s3_cancel_ms(s));
         bp = std::min(bp, s3_put_one_at_a_time(s, kOne, false));
         ap = std::min(ap, s3_put_one_at_a_time(s, kOne, true));
+        for (int delay : {50, 100, 150}) {
+            kvps_status st;
+            double ms = s3_multipart_cancel_ms(parts_store, parts_big, delay, &st);
+            if (st == KVPS_CANCELLED)
+                parts_cancel_ms.push_back(ms);
+            else
+                ++parts_completed;
+        }
         for (int delay : {5, 10, 20}) {
             kvps_status st;
             double ms = s3_put_cancel_ms(s, put_big, delay, &st);
@@ -332,6 +369,16 @@ void bench_s3(const std::string &base, int rounds) {
         put_cancelled + put_completed, put_cancelled, put_completed,
         put_cancel_ms.empty() ? -1.0 : put_cancel_ms[put_cancel_ms.size() / 2],
         put_cancel_ms.empty() ? -1.0 : put_cancel_ms.back());
+    std::sort(parts_cancel_ms.begin(), parts_cancel_ms.end());
+    std::printf(
+        "a 96 MiB multipart write (5 MiB parts, one at a time) cancelled 50, 100 or 150 ms in "
+        "(%zu tries): %zu completed KVPS_CANCELLED (upload aborted, old value kept), %d had "
+        "finished; kvps_op_cancel to completion: median %.1f ms, worst %.1f ms\n",
+        parts_cancel_ms.size() + static_cast<size_t>(parts_completed), parts_cancel_ms.size(),
+        parts_completed,
+        parts_cancel_ms.empty() ? -1.0 : parts_cancel_ms[parts_cancel_ms.size() / 2],
+        parts_cancel_ms.empty() ? -1.0 : parts_cancel_ms.back());
+    kvps_close(parts_store);
     for (int i = 0; i < kKeys; ++i) kvps_delete(s, key(i).c_str());
     for (int i = 0; i < 100; ++i) kvps_delete(s, ("bench/put/" + std::to_string(i)).c_str());
     kvps_delete(s, "bench/big");
