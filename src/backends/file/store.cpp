@@ -290,7 +290,7 @@ std::string Store::install(TempFile &temp, std::string_view key, const Location 
             struct stat st;
             int stat_err = ::fstat(temp.fd(), &st) == 0 ? 0 : errno;
             temp.renamed();
-            ::flock(fd, LOCK_UN);
+            if (settings_.sync) ::flock(fd, LOCK_UN);  // else closing parent unlocks it
             if (settings_.sync && ::fsync(fd) != 0)
                 fail_key(errno, "cannot sync the folder of", key, loc);
             if (stat_err) fail_key(stat_err, "cannot stat", key, loc);
@@ -316,8 +316,11 @@ void Store::remove(std::string_view key, const Location &loc) const {
         if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR) return;
         fail_key(errno, "cannot delete", key, loc);
     }
-    ::flock(fd, LOCK_UN);
-    if (settings_.sync && ::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
+    if (settings_.sync) {
+        ::flock(fd, LOCK_UN);  // the folder's fsync needs no lock
+        if (::fsync(fd) != 0) fail_key(errno, "cannot sync the folder of", key, loc);
+    }
+    parent.reset();  // closing it unlocks it
     remove_empty_dirs(loc.dirs);
 }
 
