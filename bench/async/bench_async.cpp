@@ -311,15 +311,16 @@ void bench_s3(const std::string &base, int rounds) {
             g_peak_threads = g_peak_connections = 0;
             double t = run(fresh);
             threads = std::max(threads, g_peak_threads);
-            connections = std::max(connections, g_peak_connections - std::min(before, g_peak_connections));
+            connections =
+                std::max(connections, g_peak_connections - std::min(before, g_peak_connections));
             kvps_close(fresh);
             return t;
         };
         an = std::min(an, on_fresh_store([](kvps_store *f) { return s3_async_all(f, kInFlight); },
                                          async_threads, async_connections));
-        bn = std::min(bn, on_fresh_store(
-                              [](kvps_store *f) { return s3_blocking_threads(f, kInFlight, 16); },
-                              blocking_threads, blocking_connections));
+        bn = std::min(
+            bn, on_fresh_store([](kvps_store *f) { return s3_blocking_threads(f, kInFlight, 16); },
+                               blocking_threads, blocking_connections));
         cancel_worst = std::max(cancel_worst, s3_cancel_ms(s));
         bp = std::min(bp, s3_put_one_at_a_time(s, kOne, false));
         ap = std::min(ap, s3_put_one_at_a_time(s, kOne, true));
@@ -355,8 +356,8 @@ void bench_s3(const std::string &base, int rounds) {
     std::printf("| one PUT at a time (latency) | %.1f us | %.1f us | %.2f |\n", bp / kOne * 1e6,
                 ap / kOne * 1e6, ap / bp);
     std::printf("| peak threads in the process | %zu | %zu | |\n", blocking_threads, async_threads);
-    std::printf("| peak connections to the server (the run's own store) | %zu | %zu | |\n", blocking_connections,
-                async_connections);
+    std::printf("| peak connections to the server (the run's own store) | %zu | %zu | |\n",
+                blocking_connections, async_connections);
     std::printf(
         "\na 64 MiB GET cancelled 20 ms in: completed KVPS_CANCELLED at worst %.1f ms "
         "after kvps_op_cancel (-1: it was not cancelled)\n",

@@ -340,13 +340,14 @@ void cancel_with_parts_in_flight(void **) {
     auto cancelled_at = std::chrono::steady_clock::now();
     kvps_op_cancel(op);
     kvps_status st = finish(op);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                          cancelled_at)
-                    .count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - cancelled_at)
+            .count();
     kvps_op_free(op);
-    std::printf("[          ] a 96 MiB write cancelled with a part in flight: done %.1f ms "
-                "after kvps_op_cancel\n",
-                ms);
+    std::printf(
+        "[          ] a 96 MiB write cancelled with a part in flight: done %.1f ms "
+        "after kvps_op_cancel\n",
+        ms);
     assert_int_equal(st, KVPS_CANCELLED);
     kvps_writer_abort(w);
     assert_string_equal(get(key).c_str(), "old");
@@ -460,10 +461,8 @@ int main(int argc, char **argv) {
                         std::string("part_size=5MiB");
     }
     const CMUnitTest tests[] = {
-        cmocka_unit_test(write_then_read),
-        cmocka_unit_test(bad_arguments),
-        cmocka_unit_test(cancel_before_start),
-        cmocka_unit_test(cancel_with_parts_in_flight),
+        cmocka_unit_test(write_then_read),      cmocka_unit_test(bad_arguments),
+        cmocka_unit_test(cancel_before_start),  cmocka_unit_test(cancel_with_parts_in_flight),
         cmocka_unit_test(random_cancellations),
     };
     int failed = cmocka_run_group_tests_name(g_target.s3 ? "async streams s3" : argv[1], tests,
