@@ -85,6 +85,22 @@ class Stat:
     metadata: Mapping[str, str] = field(default_factory=dict)  # names in lower case
 
 
+class _ModifiedOnFirstRead:
+    """Stat.modified of a Stat made by the library: the datetime is made from mtime_ns when first
+    read, then kept (making it costs as much as the stat call itself). A Stat made by its
+    constructor holds the one given, which this never sees."""
+
+    def __get__(self, stat: Stat | None, owner: type | None = None) -> object:
+        if stat is None:
+            return self
+        modified = datetime_from_ns(stat.mtime_ns)
+        vars(stat)["modified"] = modified
+        return modified
+
+
+setattr(Stat, "modified", _ModifiedOnFirstRead())
+
+
 def _stat_of(info: StatInfo) -> Stat:
     metadata: dict[str, str] = {}
     count = info.metadata_count
@@ -98,9 +114,8 @@ def _stat_of(info: StatInfo) -> Stat:
     # object.__setattr__, which costs more than the library call.
     stat = _new(Stat)
     mtime_ns = info.mtime_ns
-    vars(stat).update(
+    vars(stat).update(  # modified: made on first read (_ModifiedOnFirstRead)
         size=info.size,
-        modified=datetime_from_ns(mtime_ns),
         etag=text(info.etag),
         mtime_ns=mtime_ns,
         content_type=text(info.content_type),
@@ -465,8 +480,7 @@ class Store(MutableMapping[str, bytes]):
                 raise _not_found(key)
             stat = _new(Stat)
             size, mtime_ns, etag, content_type, metadata = raw
-            modified = _ext.utc_datetime(mtime_ns, datetime, timezone.utc)
-            vars(stat).update(size=size, modified=modified, etag=etag, mtime_ns=mtime_ns,
+            vars(stat).update(size=size, etag=etag, mtime_ns=mtime_ns,  # modified: on first read
                               content_type=content_type, metadata=metadata)
             return stat
         k = key_bytes(key)
