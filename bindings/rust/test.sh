@@ -60,8 +60,10 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked --features kvps/async -- -D warnings
 echo "== cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked -q --features kvps/async
+# A hung test fails this script (after 30 minutes) instead of running out CI's clock.
+limit="timeout --kill-after=30 1800"
 echo "== cargo test"
-cargo test --workspace --locked -j2 --features kvps/async
+$limit cargo test --workspace --locked -j2 --features kvps/async
 # The FFI layer's memory handling (every buffer, page and handle freed once, nothing read out
 # of bounds) under valgrind, on the backends that need no server.
 if command -v valgrind >/dev/null; then
@@ -69,9 +71,9 @@ if command -v valgrind >/dev/null; then
   host="$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')"
   runner="valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite"
   export "CARGO_TARGET_${host}_RUNNER=$runner"
-  cargo test -p kvps --locked -j2 --test api --test log
-  cargo test -p kvps --locked -j2 --test backends -- memory:: file::
-  cargo test -p kvps --locked -j2 --features async --test asynchronous -- memory:: file::
+  $limit cargo test -p kvps --locked -j2 --test api --test log
+  $limit cargo test -p kvps --locked -j2 --test backends -- memory:: file::
+  $limit cargo test -p kvps --locked -j2 --features async --test asynchronous -- memory:: file::
   unset "CARGO_TARGET_${host}_RUNNER"
 else
   echo "== valgrind is not installed: skipping the memory check (apt-get install valgrind)"
@@ -80,5 +82,5 @@ fi
 # its header check runs against that build, with no help from the installed prefix.
 echo "== cargo test -p kvps-sys --features bundled"
 env -u PKG_CONFIG_PATH -u LD_LIBRARY_PATH \
-  cargo test -p kvps-sys --features bundled --locked -j2
+  $limit cargo test -p kvps-sys --features bundled --locked -j2
 echo "== bindings/rust: all checks passed"
