@@ -38,11 +38,14 @@ extern "C" {
 #include <cmocka.h>
 }
 
+#include "async_support.hpp"
+
 namespace {
 
 #include "../kvps_test.h"
 
-std::string g_url;     // the store under test
+std::string g_url;  // the store under test
+async_support::Target g_target;
 std::string g_base;    // as given (s3: without this run's prefix)
 std::string g_prefix;  // s3: this run's prefix
 bool g_s3 = false;
@@ -192,34 +195,11 @@ void bad_arguments(void **) {
 }
 
 // ---- every worker busy: ops queue behind them, so cancellation before start is deterministic
-struct Gate {
-    std::mutex mutex;
-    std::condition_variable cv;
-    bool open = false;
-    int inside = 0;
-};
-void block(void *user, kvps_op *) {
-    auto *g = static_cast<Gate *>(user);
-    std::unique_lock lock(g->mutex);
-    ++g->inside;
-    g->cv.notify_all();
-    g->cv.wait(lock, [&] { return g->open; });
-}
-
 void cancel_before_start_and_deadline(void **) {
     ASSERT_OK(kvps_put(g_store, "queued/k", "v", 1));
-    Gate gate;
-    kvps_async_options blocker = KVPS_ASYNC_OPTIONS_INIT;
-    blocker.callback = block;
-    blocker.user = &gate;
-    // Lists: they run on the pool on every backend (s3:// gets run on its I/O thread instead).
-    std::vector<kvps_op *> busy(16);  // the header's bound on the pool
-    for (kvps_op *&op : busy) ASSERT_OK(kvps_list_async(g_store, nullptr, &blocker, &op));
-    {
-        std::unique_lock lock(gate.mutex);
-        assert_true(
-            gate.cv.wait_for(lock, std::chrono::seconds(60), [&] { return gate.inside == 16; }));
-    }
+    // Every worker held in a callback until release(), which also waits until the callbacks
+    // left (they run on after their ops completed: a test that returned under them crashed).
+    async_support::BusyPool busy(g_store);
     Latch latch;
     kvps_async_options cb = KVPS_ASYNC_OPTIONS_INIT;
     cb.callback = on_done;
@@ -254,16 +234,7 @@ void cancel_before_start_and_deadline(void **) {
     kvps_op_free(freed);  // pending: cancelled, its callback still runs once
     assert_int_equal(latch.count, 2);
 
-    {
-        std::lock_guard lock(gate.mutex);
-        gate.open = true;
-    }
-    gate.cv.notify_all();
-    for (kvps_op *op : busy) {
-        assert_true(kvps_op_wait(op, 60000));
-        ASSERT_OK(kvps_op_status(op));
-        kvps_op_free(op);
-    }
+    busy.release();
     kvps_stat_info info = KVPS_STAT_INIT;
     ASSERT_STATUS(KVPS_NOT_FOUND, kvps_stat(g_store, "queued/never", &info));
     ASSERT_STATUS(KVPS_NOT_FOUND, kvps_stat(g_store, "queued/late", &info));
@@ -373,7 +344,6 @@ void close_with_ops_in_flight(void **) {
 }
 
 // ---- 1,000 cancellations at random instants
-std::vector<kvps::s3::MultipartUploadEntry> open_uploads(const std::string &key);
 
 void random_cancellations(void **) {
     std::mt19937 rng(20261201);
@@ -465,7 +435,7 @@ void random_cancellations(void **) {
     }
     if (g_s3)
         for (const char *key : keys) {
-            auto uploads = open_uploads(key);
+            auto uploads = async_support::open_uploads(g_target, key);
             if (!uploads.empty())
                 fail_msg("%zu orphan multipart upload(s) on %s", uploads.size(), key);
         }
@@ -946,35 +916,6 @@ std::string query_value(const kvps::Url &url, const std::string &name) {
     return "";
 }
 
-std::vector<kvps::s3::MultipartUploadEntry> open_uploads(const std::string &key) {
-    kvps::Url url = kvps::parse_url(g_base);
-    kvps::s3::Settings settings;
-    settings.bucket = url.host;
-    settings.endpoint = query_value(url, "endpoint");
-    settings.region = query_value(url, "region");
-    settings.path_style = true;
-    settings.credentials = std::make_shared<kvps::s3::CredentialProvider>(
-        kvps::s3::Credentials{query_value(url, "access_key_id"),
-                              query_value(url, "secret_access_key"),
-                              "",
-                              "the URL",
-                              {}});
-    kvps::s3::Client client(settings);
-    kvps::s3::Call call;
-    call.query = {{"uploads", ""}, {"prefix", g_prefix + "/" + key}};
-    kvps::s3::HttpResponse response = client.send(call);
-    if (!kvps::s3::succeeded(response)) client.fail_answer(response, "ListMultipartUploads");
-    return kvps::s3::parse_multipart_uploads(
-        std::string_view(response.body.data(), response.body.size()));
-}
-
-std::string with_path(const std::string &url, const std::string &segment) {
-    size_t start = url.find("://") + 3;
-    size_t end = url.find_first_of("/?", start);
-    if (end == std::string::npos) end = url.size();
-    return url.substr(0, end) + "/" + segment + url.substr(end);
-}
-
 int setup(void **) { return kvps_open(g_url.c_str(), &g_store) == KVPS_OK ? 0 : -1; }
 int teardown(void **) {
     kvps_close(g_store);
@@ -989,34 +930,15 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "usage: async_test URL|'$NAME'\n");
         return 2;
     }
-    std::string arg = argv[1];
-    if (!arg.empty() && arg[0] == '$') {
-        const char *v = std::getenv(arg.c_str() + 1);
-        if (!v || !*v) {
-            const char *ci = std::getenv("CI");
-            bool in_ci = ci && std::strcmp(ci, "true") == 0;
-            std::fprintf(stderr, "async: %s is not set%s\n", arg.c_str(),
-                         in_ci ? " and CI=true: failing" : "; skipping");
-            return in_ci ? 1 : 77;
-        }
-        arg = v;
-    }
     char dir[] = "/tmp/kvps-async-XXXXXX";
-    bool temp = false;
-    if (arg == "file://") {
-        if (!mkdtemp(dir)) return 1;
-        temp = true;
-        g_url = std::string("file://") + dir + "/store";
-    } else if (arg.starts_with("s3://")) {
-        g_s3 = true;
+    if (int code = async_support::resolve("kvps-async-test", argv[1], dir, g_target)) return code;
+    g_url = g_target.url;
+    g_s3 = g_target.s3;
+    g_base = g_target.base;
+    g_prefix = g_target.prefix;
+    if (g_s3) {
         g_unit = 16 * 1024;
-        g_base = arg;
-        g_prefix = "kvps-async-test-" + std::to_string(getpid()) + "-" +
-                   std::to_string(std::time(nullptr));
-        g_url = with_path(arg, g_prefix);
         g_url += (g_url.find('?') == std::string::npos ? "?" : "&") + std::string("part_size=5MiB");
-    } else {
-        g_url = arg;
     }
     const CMUnitTest tests[] = {
         cmocka_unit_test(callback_and_queue),
@@ -1032,10 +954,9 @@ int main(int argc, char **argv) {
                                    cmocka_unit_test(s3_put_async_conditions),
                                    cmocka_unit_test(s3_put_cancel_mid_upload),
                                    cmocka_unit_test(s3_credentials_refresh_off_io_thread)};
-    int failed =
-        cmocka_run_group_tests_name(g_s3 ? "async s3" : arg.c_str(), tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name(g_s3 ? "async s3" : argv[1], tests, setup, teardown);
     if (g_s3) failed += cmocka_run_group_tests_name("async s3 only", s3_tests, setup, teardown);
-    if (temp) {
+    if (g_target.temp) {
         std::string rm = std::string("rm -rf ") + dir;
         if (std::system(rm.c_str()) != 0) return 1;
     }
