@@ -248,35 +248,11 @@ void bad_arguments(void **) {
 }
 
 // ---- every worker busy: ops queue behind them, so cancellation before start is deterministic
-struct Gate {
-    std::mutex mutex;
-    std::condition_variable cv;
-    bool open = false;
-    int inside = 0;
-};
-void block(void *user, kvps_op *) {
-    auto *g = static_cast<Gate *>(user);
-    std::unique_lock lock(g->mutex);
-    ++g->inside;
-    g->cv.notify_all();
-    g->cv.wait(lock, [&] { return g->open; });
-}
-
 void cancel_before_start_and_deadline(void **) {
     ASSERT_OK(kvps_put(g_store, "q/src", "old", 3));
     ASSERT_OK(kvps_put(g_store, "q/dst", "old", 3));
-    Gate gate;
-    kvps_async_options blocker = KVPS_ASYNC_OPTIONS_INIT;
-    blocker.callback = block;
-    blocker.user = &gate;
-    // Lists: they run on the pool on every backend (s3:// stats run on its I/O thread instead).
-    std::vector<kvps_op *> busy(16);  // the header's bound on the pool
-    for (kvps_op *&op : busy) ASSERT_OK(kvps_list_async(g_store, nullptr, &blocker, &op));
-    {
-        std::unique_lock lock(gate.mutex);
-        assert_true(
-            gate.cv.wait_for(lock, std::chrono::seconds(60), [&] { return gate.inside == 16; }));
-    }
+    // Every worker held in a callback until release(), which waits until the callbacks left.
+    async_support::BusyPool busy(g_store);
     const char *keys[] = {"q/dst", "q/other"};
     const void *data[] = {"new", "new"};
     size_t sizes[] = {3, 3};
@@ -316,15 +292,7 @@ void cancel_before_start_and_deadline(void **) {
     ASSERT_STATUS(KVPS_TIMEOUT, kvps_op_statuses(timed_many, st));
     assert_int_equal(st[1], KVPS_TIMEOUT);
 
-    {
-        std::lock_guard lock(gate.mutex);
-        gate.open = true;
-    }
-    gate.cv.notify_all();
-    for (kvps_op *op : busy) {
-        ASSERT_OK(finish(op));
-        kvps_op_free(op);
-    }
+    busy.release();
     for (kvps_op *op : {copy, rename, get_with, many, get_many, timed, timed_many})
         kvps_op_free(op);
     // Nothing of the cancelled or timed-out ops happened.
