@@ -9,7 +9,8 @@
 #   2. the file:// crash test with 1,000 SIGKILLs per layout (encoded and pathmapped)
 #   3. the full disk: a 1 MiB tmpfs (where mountable) and RLIMIT_FSIZE, both layouts
 #   4. ThreadSanitizer: 16 threads x 2,000 operations on one handle of each backend (memory,
-#      file, s3 on MinIO and on versitygw, postgres, gs on fake-gcs-server, az on Azurite)
+#      file, s3 on MinIO and on versitygw, postgres, gs on fake-gcs-server, az on Azurite), and
+#      the asynchronous API's suites (tests/async) on memory, file and both S3 servers
 #   5. each libFuzzer target for 10 minutes (scripts/fuzz.sh 600)
 #   6. az://: a 1 GiB value streamed through Azurite at peak RSS under 64 MiB (ctest: 256 MiB)
 #
@@ -81,8 +82,10 @@ wanted disk && step "full disk (tmpfs, RLIMIT_FSIZE), both layouts" \
 tsan_long() {
     local dir=$build-tsan
     cmake -S "$root" -B "$dir" -G Ninja -DKVPS_SANITIZE=thread -DKVPS_BUILD_BENCH=OFF \
-        -DKVPS_BUILD_CLI=OFF >/dev/null && cmake --build "$dir" -j "$jobs" --target reliability_stress || return 1
-    local rc=0 url start
+        -DKVPS_BUILD_CLI=OFF >/dev/null &&
+        cmake --build "$dir" -j "$jobs" --target reliability_stress async_test async_more_test \
+            async_streams_test || return 1
+    local rc=0 url start test
     # ('$NAME': the tool reads the URL from the variable, so no password reaches the log)
     for url in memory:// file:// '$KVPS_TEST_S3_URL' '$KVPS_TEST_S3_URL_2' '$KVPS_TEST_PG_URL' \
         '$KVPS_TEST_GCS_URL' '$KVPS_TEST_AZ_URL'; do
@@ -90,6 +93,18 @@ tsan_long() {
         TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
             "$dir/tests/reliability/reliability_stress" "$url" "$tsan_ops" || rc=1
         echo "    ($((SECONDS - start)) s)"
+    done
+    # The asynchronous API's suites (issue 22): callbacks that start ops, closing with ops in
+    # flight, 1,000 cancellations at random instants, cancelled stream writes and commits.
+    for test in async_test async_more_test async_streams_test; do
+        for url in memory:// file:// '$KVPS_TEST_S3_URL' '$KVPS_TEST_S3_URL_2'; do
+            start=$SECONDS
+            echo "    $test $url"
+            TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+                "$dir/tests/async/$test" "$url" >"$dir/$test.log" 2>&1 ||
+                { rc=1; tail -30 "$dir/$test.log"; }
+            echo "    ($((SECONDS - start)) s)"
+        done
     done
     return $rc
 }

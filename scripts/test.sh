@@ -132,9 +132,8 @@ stage "ctest: the long runs and the no-sanitizer tests (release build)" release_
 # One build for both: gcc's --coverage and ASan+UBSan work together, so the C suite runs once
 # under the sanitizers and its coverage is measured in the same run (scripts/coverage.sh).
 asan_coverage() {
-    # Three tests at a time on two cores: most of them wait on a server or a child process.
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        KVPS_CTEST_JOBS=$((jobs + 1)) KVPS_COVERAGE_SKIP="^($long_runs)\$" KVPS_COVERAGE_CTEST_ARGS="-LE no-sanitizer" \
+        KVPS_COVERAGE_SKIP="^($long_runs)\$" KVPS_COVERAGE_CTEST_ARGS="-LE no-sanitizer" \
         scripts/coverage.sh "$out/asan" -DKVPS_SANITIZE=ON
 }
 stage "asan+ubsan build, ctest and coverage (gcovr, floors)" asan_coverage
