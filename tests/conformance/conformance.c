@@ -708,6 +708,31 @@ static void test_batch_mixed(void **state) {
     const char *del_keys[] = {k0, k1, k2};
     ASSERT_OK(kvps_delete_many(g_store, 3, del_keys, st));
     for (int i = 0; i < 3; ++i) assert_int_equal(st[i], KVPS_OK);
+    for (int i = 0; i < 2; ++i) {
+        void *gone = NULL;
+        size_t gone_size = 0;
+        ASSERT_STATUS(KVPS_NOT_FOUND, kvps_get(g_store, del_keys[i], &gone, &gone_size));
+    }
+
+    /* Keys in several folders (a file store groups a batch's removals by folder), one of them
+     * twice, and a missing one: each deleted, each OK, the others kept. */
+    char many[6][128];
+    const char *names[] = {"batch/a/1",      "batch/b/1",  "batch/a/2",
+                           "batch/a/deep/1", "batch/keep", "batch/a/1"};
+    for (int i = 0; i < 6; ++i) snprintf(many[i], sizeof many[i], "%s", key(names[i]));
+    for (int i = 0; i < 5; ++i) ASSERT_OK(kvps_put(g_store, many[i], "v", 1));
+    const char *del_many[] = {many[0], many[1], many[2], many[3], many[5], k2};
+    kvps_status mst[6];
+    ASSERT_OK(kvps_delete_many(g_store, 6, del_many, mst));
+    for (int i = 0; i < 6; ++i) {
+        assert_int_equal(mst[i], KVPS_OK);
+        kvps_stat_info info = {.version = KVPS_STAT_VERSION};
+        ASSERT_STATUS(KVPS_NOT_FOUND, kvps_stat(g_store, del_many[i], &info));
+    }
+    kvps_stat_info kept = {.version = KVPS_STAT_VERSION};
+    ASSERT_OK(kvps_stat(g_store, many[4], &kept));
+    assert_int_equal(kept.size, 1);
+    ASSERT_OK(kvps_delete(g_store, many[4]));
     ASSERT_STATUS(KVPS_INVALID_ARGUMENT, kvps_delete_many(g_store, 3, NULL, st));
     ASSERT_OK(kvps_delete_many(g_store, 0, NULL, NULL));
 }

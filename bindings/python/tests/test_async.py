@@ -14,6 +14,14 @@ import pytest
 import kvps
 
 
+async def _settled(w: kvps.AsyncWriter) -> None:
+    """Waits (up to 10 s) until a cancelled writer's .committed says whether it committed."""
+    for _ in range(1000):
+        if w.committed is not None:
+            return
+        await asyncio.sleep(0.01)
+
+
 def test_round_trip(store: kvps.Store) -> None:
     async def main() -> None:
         await store.aput("a/1", b"one")
@@ -244,10 +252,7 @@ def test_cancelling_a_stream_operation(store: kvps.Store) -> None:
             await closing
         except asyncio.CancelledError:
             pass
-        for _ in range(1000):
-            if w.committed is not None:
-                break
-            await asyncio.sleep(0.01)
+        await _settled(w)
         assert w.committed is not None
         assert await store.aget("c/k") == (b"committed?" if w.committed else b"old")
 
@@ -270,10 +275,7 @@ def test_a_cancel_that_lands_as_the_op_completes_still_settles(store: kvps.Store
             await task
         except asyncio.CancelledError:
             pass
-        for _ in range(1000):
-            if w.committed is not None:
-                break
-            await asyncio.sleep(0.01)
+        await _settled(w)
         assert w.committed is True
         assert await store.aget("race") == b"x" * 10
 
@@ -302,10 +304,7 @@ def test_cancelling_stream_writes_at_random_instants(store: kvps.Store) -> None:
                 pass
             if not w.closed:  # cancelled before its first write started
                 w.abort()
-            for _ in range(1000):
-                if w.committed is not None:
-                    break
-                await asyncio.sleep(0.01)
+            await _settled(w)
             if w.committed:
                 expected = bytes([b]) * 200_000
             assert await store.aget("rc") == expected, f"round {b}: not what .committed said"

@@ -282,6 +282,23 @@ def test_batch_items_with_mixed_statuses(store: kvps.Store) -> None:
     assert "good/1" not in store
 
 
+
+def test_batch_keys_are_converted_as_single_keys_are(store: kvps.Store) -> None:
+    # The batch calls pass their keys as one block (the compiled module's key_block): UTF-8,
+    # any length, and the same errors as a single call's key.
+    keys = ["b/ascii", "b/\u00e9t\u00e9/\u4e2d", "b/" + "x" * 900, "b/\U0001f600"]
+    store.put_many((k, k.encode()) for k in keys)
+    assert store.get_many(keys) == {k: k.encode() for k in keys}
+    store.delete_many(keys)
+    assert not any(k in store for k in keys)
+    with pytest.raises(kvps.InvalidKey, match="U\\+0000"):
+        store.delete_many(["b/ok", "nul\0key"])
+    with pytest.raises(TypeError):
+        store.delete_many(["b/ok", b"bytes"])  # type: ignore[list-item]
+    with pytest.raises(kvps.InvalidKey) as caught:
+        store.delete_many(["b/ok", "lone\udc80"])  # invalid UTF-8: the library names the item
+    assert set(caught.value.failures) == {"lone\udc80"}
+
 def test_options_outside_the_url(url: str) -> None:
     with pytest.raises(kvps.InvalidOption) as caught:
         kvps.open(url, no_such_option="1")

@@ -137,6 +137,8 @@ public:
 
     void remove(std::string_view key) override { store_.remove(key, store_.layout().locate(key)); }
 
+    void delete_many(std::span<DeleteItem> items) override { store_.remove_many(items); }
+
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
         return lister_.list(ListQuery{prefix, token, {}, {}, limit});
     }

@@ -6,8 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <map>
+#include <thread>
+#include <vector>
 
 #include "spi/error.hpp"
 #include "spi/text.hpp"
@@ -322,6 +327,119 @@ void Store::remove(std::string_view key, const Location &loc) const {
     }
     parent.reset();  // closing it unlocks it
     remove_empty_dirs(loc.dirs);
+}
+
+namespace {
+
+// Folders whose removals a batch syncs at once, and the threads that sync them: a file system
+// commits concurrent fsyncs together (ext4 and XFS make one journal commit of those waiting), so
+// a batch costs a few commits rather than one per folder (the encoded layout spreads keys over
+// up to 4,096 folders).
+constexpr size_t kFoldersAtOnce = 64;
+constexpr size_t kSyncThreads = 8;
+
+// fsyncs every descriptor, side by side on up to kSyncThreads threads (the caller's among
+// them); errs[i] receives fds[i]'s errno (0 when it succeeded).
+void sync_all(const std::vector<int> &fds, std::vector<int> &errs) {
+    errs.assign(fds.size(), 0);
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < fds.size();)
+            if (::fsync(fds[i]) != 0) errs[i] = errno;
+    };
+    std::vector<std::thread> helpers;
+    for (size_t t = 1; t < std::min(kSyncThreads, fds.size()); ++t) {
+        try {
+            helpers.emplace_back(work);
+        } catch (...) {
+            break;  // no thread to be had: the others, or the caller, do its share
+        }
+    }
+    work();
+    for (std::thread &t : helpers) t.join();
+}
+
+}  // namespace
+
+void Store::remove_many(std::span<DeleteItem> items) const {
+    struct Removal {
+        DeleteItem *item;
+        Location loc;
+    };
+    std::map<std::string, std::vector<Removal>> by_folder;
+    for (DeleteItem &item : items) {
+        try {
+            Location loc = layout_->locate(item.key);
+            std::string parent = loc.parent();
+            by_folder[std::move(parent)].push_back(Removal{&item, std::move(loc)});
+        } catch (...) {
+            item.status = record_failure(item.error);
+        }
+    }
+    auto failed = [this](Removal &r, int err, std::string_view what) {
+        try {
+            fail_key(err, what, r.item->key, r.loc);
+        } catch (...) {
+            r.item->status = record_failure(r.item->error);
+        }
+    };
+    // The folders with removals, up to kFoldersAtOnce: synced together, then closed and pruned.
+    struct Done {
+        const std::vector<std::string> *dirs;
+        Fd fd;
+        std::vector<Removal *> removed;
+    };
+    std::vector<Done> done;
+    auto finish = [&] {
+        if (settings_.sync) {
+            std::vector<int> fds, errs;
+            for (Done &d : done) fds.push_back(d.fd.get());
+            sync_all(fds, errs);
+            for (size_t i = 0; i < done.size(); ++i)
+                if (errs[i])
+                    for (Removal *r : done[i].removed)
+                        failed(*r, errs[i], "cannot sync the folder of");
+        }
+        for (Done &d : done) {
+            d.fd.reset();
+            remove_empty_dirs(*d.dirs);
+        }
+        done.clear();
+    };
+    for (auto &[parent, group] : by_folder) {
+        const std::vector<std::string> &dirs = group.front().loc.dirs;
+        int fd = open_dirs(root(), dirs, false, false);
+        if (fd == -ENOENT || fd == -ENOTDIR) {  // no folder: none of them exists
+            for (Removal &r : group) r.item->status = KVPS_OK;
+            continue;
+        }
+        if (fd < 0) {
+            for (Removal &r : group) failed(r, -fd, "cannot delete");
+            continue;
+        }
+        Fd folder(fd);
+        int locked;  // lock_folder(fd, false), with its failure per item
+        while ((locked = ::flock(fd, LOCK_SH)) != 0 && errno == EINTR) {
+        }
+        if (locked != 0) {
+            int err = errno;
+            for (Removal &r : group) failed(r, err, "cannot lock the folder of");
+            continue;
+        }
+        std::vector<Removal *> removed;
+        for (Removal &r : group) {
+            r.item->status = KVPS_OK;
+            if (::unlinkat(fd, r.loc.leaf.c_str(), 0) == 0)
+                removed.push_back(&r);
+            else if (errno != ENOENT && errno != ENOTDIR && errno != EISDIR)
+                failed(r, errno, "cannot delete");
+        }
+        if (removed.empty()) continue;
+        ::flock(fd, LOCK_UN);  // the folder's fsync needs no lock
+        done.push_back(Done{&dirs, std::move(folder), std::move(removed)});
+        if (done.size() == kFoldersAtOnce) finish();
+    }
+    finish();
 }
 
 // Removes the folders a removal emptied (not the fan-out level of the encoded layout).

@@ -8,9 +8,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "spi/backend.hpp"
 #include "spi/options.hpp"
 #include "fs.hpp"
 #include "layout.hpp"
@@ -52,6 +54,10 @@ public:
                         const PutOptions *options = nullptr) const;
     // Removes key's file and the directories the removal left empty.
     void remove(std::string_view key, const Location &loc) const;
+    // Removes many keys' files (delete_many): per folder one open, one lock and, with sync, one
+    // fsync after all of its removals, where removing them one by one fsyncs once per key. Each
+    // item gets its own status; the folders a removal emptied are removed as by remove.
+    void remove_many(std::span<DeleteItem> items) const;
     // Moves from's file over to's (one rename under both folders' locks), options' condition
     // applying to `to`. Throws KVPS_NOT_FOUND for a missing from. Returns the etag at `to`.
     std::string move(std::string_view from, const Location &from_loc, std::string_view to,

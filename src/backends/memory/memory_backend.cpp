@@ -11,6 +11,7 @@
 #include <set>
 #include <shared_mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "spi/backend.hpp"
 #include "spi/checksum.hpp"
@@ -40,6 +41,17 @@ struct Value {
     int64_t mtime_ns;
     uint64_t generation;  // process-unique, so the etag changes on every write
     std::shared_ptr<const Properties> properties;  // null: none
+    // Where its key is in Data::order, set once the value is in the map: a delete erases it
+    // there without a search (the ordered index's nodes are where a delete's time went).
+    std::set<std::string_view>::iterator position{};
+
+    // Takes other's contents, giving it this one's; the position stays with the slot.
+    void swap_contents(Value &other) noexcept {
+        std::swap(blob, other.blob);
+        std::swap(mtime_ns, other.mtime_ns);
+        std::swap(generation, other.generation);
+        std::swap(properties, other.properties);
+    }
 };
 
 struct KeyHash {
@@ -220,8 +232,24 @@ public:
         auto it = data_->values.find(key);
         if (it == data_->values.end()) return;
         old = std::move(it->second);
-        data_->order.erase(it->first);
+        data_->order.erase(old.position);
         data_->values.erase(it);
+    }
+
+    // One exclusive lock for the whole batch; the values are freed after it is released.
+    void delete_many(std::span<DeleteItem> items) override {
+        std::vector<Value> old;
+        old.reserve(items.size());
+        std::unique_lock lock(data_->mutex);
+        for (DeleteItem &item : items) {
+            item.status = KVPS_OK;
+            auto it = data_->values.find(item.key);
+            if (it == data_->values.end()) continue;
+            old.push_back(std::move(it->second));
+            data_->order.erase(old.back().position);
+            data_->values.erase(it);
+        }
+        lock.unlock();
     }
 
     ListResult list(std::string_view prefix, std::string_view token, size_t limit) override {
@@ -341,10 +369,10 @@ private:
         std::string made = etag_of(value);
         auto it = data_->values.find(key);
         if (it != data_->values.end()) {
-            std::swap(it->second, value);
+            it->second.swap_contents(value);
         } else {
             auto added = data_->values.emplace(std::string(key), std::move(value)).first;
-            data_->order.insert(added->first);
+            added->second.position = data_->order.insert(added->first).first;
         }
         lock.unlock();  // the old value is freed outside the lock
         return made;
@@ -366,15 +394,15 @@ private:
         Value dropped;
         if (move && from != to) {
             dropped = std::move(source->second);
-            data_->order.erase(source->first);
+            data_->order.erase(dropped.position);
             data_->values.erase(source);
         }
         auto it = data_->values.find(to);
         if (it != data_->values.end()) {
-            std::swap(it->second, value);
+            it->second.swap_contents(value);
         } else {
             auto added = data_->values.emplace(std::string(to), std::move(value)).first;
-            data_->order.insert(added->first);
+            added->second.position = data_->order.insert(added->first).first;
         }
         lock.unlock();
         return made;

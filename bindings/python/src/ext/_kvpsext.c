@@ -226,6 +226,42 @@ static PyObject *ext_delete(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* key_block(keys: list) -> bytes: the keys' C strings and the array of pointers to them, in one
+ * bytes object: its first len(keys) pointer-sized slots point at the NUL-terminated keys that
+ * follow (a bytes object never moves, so they hold while it lives). The `const char *const
+ * *keys` of the batch calls, without a bytes object and a ctypes conversion per key. */
+static PyObject *ext_key_block(PyObject *self, PyObject *keys) {
+    (void)self;
+    if (!PyList_Check(keys)) return PyErr_Format(PyExc_TypeError, "key_block takes a list");
+    Py_ssize_t n = PyList_Size(keys);
+    PyObject *raws = PyTuple_New(n);
+    if (!raws) return NULL;
+    size_t total = (size_t)n * sizeof(char *);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *raw = key_of(PyList_GetItem(keys, i));
+        if (!raw) {
+            Py_DECREF(raws);
+            return NULL;
+        }
+        PyTuple_SetItem(raws, i, raw); /* steals raw */
+        total += (size_t)PyBytes_Size(raw) + 1;
+    }
+    PyObject *block = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    if (block) {
+        char *base = PyBytes_AsString(block);
+        char *at = base + (size_t)n * sizeof(char *);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *raw = PyTuple_GetItem(raws, i);
+            size_t size = (size_t)PyBytes_Size(raw) + 1; /* with the NUL every bytes ends in */
+            memcpy(at, PyBytes_AsString(raw), size);
+            memcpy(base + (size_t)i * sizeof(char *), &at, sizeof at);
+            at += size;
+        }
+    }
+    Py_DECREF(raws);
+    return block;
+}
+
 /* The attribute names of a listed entry, interned once. */
 static PyObject *entry_fields[4];
 
@@ -264,16 +300,6 @@ static PyObject *datetime_of(int64_t ns, PyObject *datetime_type, PyObject *utc)
     return PyObject_CallFunction(datetime_type, "iiiiiiiO", tm.tm_year + 1900, tm.tm_mon + 1,
                                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                                  (int)(us - seconds * 1000000), utc);
-}
-
-/* utc_datetime(ns, datetime_type, utc) -> datetime_type: as the binding's datetime_from_ns, in
- * C (a stat's modified time). */
-static PyObject *ext_utc_datetime(PyObject *self, PyObject *args) {
-    (void)self;
-    long long ns;
-    PyObject *datetime_type, *utc;
-    if (!PyArg_ParseTuple(args, "LOO", &ns, &datetime_type, &utc)) return NULL;
-    return datetime_of(ns, datetime_type, utc);
 }
 
 /* entries(page, entry_type, datetime_type, utc) -> list: the entries of a kvps_list_page (its
@@ -370,8 +396,8 @@ static PyMethodDef methods[] = {
     {"stat", ext_stat, METH_VARARGS,
      "stat(handle, key) -> (size, mtime_ns, etag, content_type, metadata) or None"},
     {"delete", ext_delete, METH_VARARGS, "delete(handle, key) -> None"},
-    {"utc_datetime", ext_utc_datetime, METH_VARARGS,
-     "utc_datetime(ns, datetime_type, utc) -> datetime: ns since the epoch, to the microsecond"},
+    {"key_block", ext_key_block, METH_O,
+     "key_block(keys: list) -> bytes: pointers to the keys' C strings, then the strings"},
     {"entries", ext_entries, METH_VARARGS,
      "entries(page, entry_type, datetime_type, utc) -> list of entry_type: a list page's entries"},
     {NULL, NULL, 0, NULL},

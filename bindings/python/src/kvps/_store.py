@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from . import _aio
 from ._backends import Capability
@@ -125,6 +125,7 @@ def _stat_of(info: StatInfo) -> Stat:
 
 
 _new = object.__new__
+_KEYS = ctypes.POINTER(ctypes.c_char_p)
 
 
 class _PutOptions:
@@ -567,7 +568,10 @@ class Store(MutableMapping[str, bytes]):
                 first.failures.setdefault(key, error_for(item, message))
         return first
 
-    def _keys_array(self, keys: list[str]) -> ctypes.Array[ctypes.c_char_p]:
+    def _keys_array(self, keys: list[str]) -> Any:
+        """The keys as the batch calls' `const char *const *` (kept alive by what is returned)."""
+        if _ext is not None:  # one bytes object: the pointers, then the strings
+            return ctypes.cast(ctypes.c_char_p(_ext.key_block(keys)), _KEYS)
         return (ctypes.c_char_p * len(keys))(*(key_bytes(k) for k in keys))
 
     def put_many(self, items: Mapping[str, Buffer] | Iterable[tuple[str, Buffer]]) -> None:
