@@ -184,6 +184,22 @@ pub(crate) fn c_key(key: &str) -> Result<CString> {
     })
 }
 
+/// Runs `f` with `key` as a C string, built in a stack buffer when the key is short (most are):
+/// the point operations then allocate nothing for their key. A key with a NUL gets
+/// [`c_key`]'s error.
+fn with_c_key<R>(key: &str, f: impl FnOnce(&CStr) -> Result<R>) -> Result<R> {
+    const STACK: usize = 256;
+    let bytes = key.as_bytes();
+    if bytes.len() < STACK {
+        let mut buffer = [0u8; STACK];
+        buffer[..bytes.len()].copy_from_slice(bytes);
+        if let Ok(c) = CStr::from_bytes_with_nul(&buffer[..=bytes.len()]) {
+            return f(c);
+        }
+    }
+    f(&c_key(key)?)
+}
+
 fn c_text(text: &str, kind: ErrorKind, what: &str) -> Result<CString> {
     CString::new(text).map_err(|_| Error::new(kind, format!("{what} {text:?} contains a NUL byte")))
 }
@@ -331,12 +347,12 @@ impl Store {
 
     /// Stores `value` under `key`, replacing any old value atomically.
     pub fn put(&self, key: &str, value: impl AsRef<[u8]>) -> Result<()> {
-        self.handle.put(&c_key(key)?, value.as_ref())
+        with_c_key(key, |k| self.handle.put(k, value.as_ref()))
     }
 
     /// The whole value of `key`, or `None` when the key does not exist.
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.handle.get(&c_key(key)?)
+        with_c_key(key, |k| self.handle.get(k))
     }
 
     /// The bytes of `key`'s value in `range` (offsets into the value), or `None` when the key
@@ -366,7 +382,7 @@ impl Store {
     /// # Ok::<(), kvps::Error>(())
     /// ```
     pub fn stat(&self, key: &str) -> Result<Option<Metadata>> {
-        Ok(self.handle.stat(&c_key(key)?)?.map(Metadata::from))
+        Ok(with_c_key(key, |k| self.handle.stat(k))?.map(Metadata::from))
     }
 
     /// Stores `value` under `key` as [`Store::put`] does, with `options` (content type,
@@ -428,7 +444,7 @@ impl Store {
 
     /// Removes `key`. Removing a missing key succeeds.
     pub fn delete(&self, key: &str) -> Result<()> {
-        self.handle.delete(&c_key(key)?)
+        with_c_key(key, |k| self.handle.delete(k))
     }
 
     /// The entries whose keys start with `prefix` ("" for all), in byte order of the keys,

@@ -184,3 +184,25 @@ fn option_types_and_capabilities_print_readably() {
 fn the_linked_version_is_this_crates() {
     assert_eq!(kvps::version(), kvps_sys::KVPS_VERSION_STRING);
 }
+
+#[test]
+fn keys_short_and_long_reach_the_library_whole() {
+    // Keys under 256 bytes are passed from a stack buffer, longer ones from a CString: both
+    // round trip, and a NUL anywhere is the same error either way.
+    let store = Store::open("memory://").unwrap();
+    for len in [1, 254, 255, 256, 257, 900] {
+        let key = "k".repeat(len);
+        store.put(&key, key.as_bytes()).unwrap();
+        assert_eq!(store.get(&key).unwrap().unwrap(), key.as_bytes());
+        assert_eq!(store.stat(&key).unwrap().unwrap().size(), len as u64);
+        store.delete(&key).unwrap();
+        assert!(store.get(&key).unwrap().is_none());
+        for at in [0, len / 2, len] {
+            let mut bad = key.clone();
+            bad.insert(at, '\0');
+            let error = store.put(&bad, "v").unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::InvalidKey, "{len} {at}");
+            assert_eq!(store.get(&bad).unwrap_err().kind(), ErrorKind::InvalidKey);
+        }
+    }
+}
