@@ -8,7 +8,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 #include <vector>
@@ -43,7 +42,7 @@ struct Value {
     std::shared_ptr<const Properties> properties;  // null: none
     // Where its key is in Data::order, set once the value is in the map: a delete erases it
     // there without a search (the ordered index's nodes are where a delete's time went).
-    std::set<std::string_view>::iterator position{};
+    std::map<std::string_view, Value *>::iterator position{};
 
     // Takes other's contents, giving it this one's; the position stays with the slot.
     void swap_contents(Value &other) noexcept {
@@ -64,9 +63,10 @@ struct KeyHash {
 struct Data {
     std::shared_mutex mutex;
     // Point operations use the hash map; listing walks the ordered index of the same keys
-    // (views of the map's keys, whose nodes never move). An overwrite touches only the map.
+    // (views of the map's keys and pointers to its values, whose nodes never move), with no
+    // hash lookup per entry listed. An overwrite touches only the map.
     std::unordered_map<std::string, Value, KeyHash, std::equal_to<>> values;
-    std::set<std::string_view> order;
+    std::map<std::string_view, Value *> order;
     uint64_t generation = 0;  // guarded by mutex
 };
 
@@ -257,14 +257,14 @@ public:
         std::shared_lock lock(data_->mutex);
         const auto &order = data_->order;
         auto it = token.empty() ? order.lower_bound(prefix) : order.upper_bound(token);
-        for (; it != order.end() && it->starts_with(prefix); ++it) {
+        for (; it != order.end() && it->first.starts_with(prefix); ++it) {
             if (result.entries.size() == limit) {
                 result.next = result.entries.back().key;
                 break;
             }
-            const Value &v = data_->values.find(*it)->second;
+            const Value &v = *it->second;
             result.entries.push_back(
-                Entry{std::string(*it), v.blob.size(), v.mtime_ns, etag_of(v)});
+                Entry{std::string(it->first), v.blob.size(), v.mtime_ns, etag_of(v)});
         }
         return result;
     }
@@ -295,10 +295,10 @@ public:
         std::shared_lock lock(data_->mutex);
         const auto &order = data_->order;
         auto it = after.empty() ? order.lower_bound(q.prefix) : order.upper_bound(after);
-        if (it != order.end() && *it < q.prefix) it = order.lower_bound(q.prefix);
+        if (it != order.end() && it->first < q.prefix) it = order.lower_bound(q.prefix);
         size_t items = 0;
-        while (it != order.end() && it->starts_with(q.prefix)) {
-            std::string_view folded = common_prefix(*it, q.prefix, q.delimiter);
+        while (it != order.end() && it->first.starts_with(q.prefix)) {
+            std::string_view folded = common_prefix(it->first, q.prefix, q.delimiter);
             if (!folded.empty()) {
                 // Past every key that starts with the folded prefix ("\xff" is in no UTF-8 key).
                 auto past = order.lower_bound(std::string(folded) + '\xff');
@@ -318,10 +318,10 @@ public:
                 result.next = after;
                 break;
             }
-            const Value &v = data_->values.find(*it)->second;
+            const Value &v = *it->second;
             result.entries.push_back(
-                Entry{std::string(*it), v.blob.size(), v.mtime_ns, etag_of(v)});
-            after = *it;
+                Entry{std::string(it->first), v.blob.size(), v.mtime_ns, etag_of(v)});
+            after = it->first;
             ++items;
             ++it;
         }
@@ -372,7 +372,7 @@ private:
             it->second.swap_contents(value);
         } else {
             auto added = data_->values.emplace(std::string(key), std::move(value)).first;
-            added->second.position = data_->order.insert(added->first).first;
+            added->second.position = data_->order.emplace(added->first, &added->second).first;
         }
         lock.unlock();  // the old value is freed outside the lock
         return made;
@@ -402,7 +402,7 @@ private:
             it->second.swap_contents(value);
         } else {
             auto added = data_->values.emplace(std::string(to), std::move(value)).first;
-            added->second.position = data_->order.insert(added->first).first;
+            added->second.position = data_->order.emplace(added->first, &added->second).first;
         }
         lock.unlock();
         return made;
