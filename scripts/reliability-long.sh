@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The long reliability runs of issue 13 (figures in tests/RELIABILITY.md). Takes about an hour
-# on two cores; the short versions of each run in scripts/test.sh.
+# The long reliability runs of issue 13 (figures in tests/RELIABILITY.md). Takes about 1 h 40 min
+# on two cores (50 min of it step 5); the short versions of each run in scripts/test.sh.
 #
 #   scripts/reliability-long.sh [BUILD_DIR]
 #
