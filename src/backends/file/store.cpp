@@ -418,12 +418,10 @@ void Store::remove_many(std::span<DeleteItem> items) const {
             continue;
         }
         Fd folder(fd);
-        int locked;  // lock_folder(fd, false), with its failure per item
-        while ((locked = ::flock(fd, LOCK_SH)) != 0 && errno == EINTR) {
-        }
-        if (locked != 0) {
-            int err = errno;
-            for (Removal &r : group) failed(r, err, "cannot lock the folder of");
+        try {
+            lock_folder(fd, false);
+        } catch (...) {  // its failure, for each key of the folder
+            for (Removal &r : group) r.item->status = record_failure(r.item->error);
             continue;
         }
         std::vector<Removal *> removed;

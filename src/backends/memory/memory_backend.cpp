@@ -41,7 +41,7 @@ struct Value {
     uint64_t generation;  // process-unique, so the etag changes on every write
     std::shared_ptr<const Properties> properties;  // null: none
     // Where its key is in Data::order, set once the value is in the map: a delete erases it
-    // there without a search (the ordered index's nodes are where a delete's time went).
+    // there without a second search of the index.
     std::map<std::string_view, Value *>::iterator position{};
 
     // Takes other's contents, giving it this one's; the position stays with the slot.
