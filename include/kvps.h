@@ -170,6 +170,7 @@ KVPS_API const char *kvps_store_url(const kvps_store *store);
 #define KVPS_CAP_BATCH ((uint64_t)1 << 4)        /* batch calls run natively (parallel or bulk) */
 #define KVPS_CAP_PERSISTENT ((uint64_t)1 << 5)   /* values outlive the process */
 #define KVPS_CAP_SHARED ((uint64_t)1 << 6)       /* other processes see the same values */
+#define KVPS_CAP_ZERO_COPY ((uint64_t)1 << 7)    /* blobs are kept and handed back, uncopied */
 
 /* The store's capability bits (KVPS_CAP_*). */
 KVPS_API uint64_t kvps_capabilities(const kvps_store *store);
@@ -265,10 +266,12 @@ KVPS_API kvps_status kvps_get_into(kvps_store *store, const char *key, uint64_t 
                                    void *buffer, size_t capacity, size_t *size);
 
 /* End-to-end checksums. Every write (kvps_put, writers, kvps_put_many) computes the CRC32C of
- * the value and stores it with the value: memory:// beside it, file:// in the file's extended
+ * the value and stores it with the value: file:// in the file's extended
  * attribute user.kvps.crc32c, s3:// as the object's x-amz-checksum-crc32c (or, on servers that
  * do not keep that, in the metadata x-amz-meta-kvps-crc32c; a value written in parts as S3's
- * full-object CRC32C where the server keeps one, else without a checksum). Reads verify it:
+ * full-object CRC32C where the server keeps one, else without a checksum). memory:// keeps
+ * none: its bytes never leave the process, so there is nothing between write and read to check.
+ * Reads verify it:
  * - kvps_get, kvps_get_with, kvps_get_many, kvps_get_into from offset 0, and
  *   kvps_get_range(0, KVPS_TO_END);
  * - readers opened at offset 0 over the whole value that read it in order without seeking: the
@@ -404,6 +407,67 @@ KVPS_API void kvps_writer_abort(kvps_writer *writer);
  * is written at a successful commit. */
 KVPS_API kvps_status kvps_writer_open_with(kvps_store *store, const char *key,
                                            const kvps_put_options *options, kvps_writer **out);
+
+/* ========================================================================== Blobs: values without a copy
+ *
+ * A kvps_blob is an immutable block of bytes with shared ownership. Each kvps_blob handle holds
+ * one reference; the bytes live until the last is gone. On a store with KVPS_CAP_ZERO_COPY
+ * (memory://) kvps_put_blob keeps the caller's block itself and kvps_get_blob hands the stored
+ * block back, so a value of any size goes in and out with no copy, in constant time; a writer
+ * keeps the blocks given to kvps_writer_write_blob (those of 64 KiB and more), and
+ * kvps_reader_read_blob hands out slices of the stored blocks. Every other store writes and
+ * reads the bytes as kvps_put, kvps_get and the streams do, with the same checks.
+ *
+ * The bytes of a blob must not change while any reference to it lives: a store may hold one
+ * for as long as the value is stored. Blob handles may be used, shared and freed from any
+ * thread. */
+typedef struct kvps_blob kvps_blob;
+
+/* Called once with its user pointer when the last reference to a wrapped block is dropped, on
+ * whichever thread drops it (a kvps_blob_free, a put that replaces the value, a delete, or
+ * kvps_close), and never while the library holds a lock. */
+typedef void (*kvps_release_fn)(void *user);
+
+/* A blob over the caller's size bytes at data (NULL when size is 0), without a copy. release
+ * (may be NULL, for memory that outlives every use) gets user once the bytes are no longer
+ * needed. On KVPS_OK *out is a new handle to free with kvps_blob_free; on any other status
+ * nothing was taken and release is not called. */
+KVPS_API kvps_status kvps_blob_wrap(const void *data, size_t size, kvps_release_fn release,
+                                    void *user, kvps_blob **out);
+
+/* The bytes (never NULL, even when empty) and their count. */
+KVPS_API const void *kvps_blob_data(const kvps_blob *blob);
+KVPS_API size_t kvps_blob_size(const kvps_blob *blob);
+
+/* Another handle on the same bytes (one more reference), to free on its own; NULL when out of
+ * memory. */
+KVPS_API kvps_blob *kvps_blob_share(const kvps_blob *blob);
+
+/* Drops this handle's reference. NULL is a no-op. */
+KVPS_API void kvps_blob_free(kvps_blob *blob);
+
+/* When blob is exactly a whole block that kvps_blob_wrap made with this release function, its
+ * user pointer; else NULL. A binding that wraps its own immutable objects (Python's bytes) uses
+ * it to hand back the very object that was put, where kvps_get_blob returns the stored block. */
+KVPS_API void *kvps_blob_user(const kvps_blob *blob, kvps_release_fn release);
+
+/* Stores blob's bytes under key, as kvps_put does; a store with KVPS_CAP_ZERO_COPY keeps a
+ * reference to blob's block instead of a copy. The caller's handle stays the caller's. */
+KVPS_API kvps_status kvps_put_blob(kvps_store *store, const char *key, const kvps_blob *blob);
+
+/* Fetches the whole value of key as a new blob handle (*out, to free with kvps_blob_free), as
+ * kvps_get does, verified alike; a store with KVPS_CAP_ZERO_COPY returns the stored block
+ * itself. KVPS_NOT_FOUND for a missing key. */
+KVPS_API kvps_status kvps_get_blob(kvps_store *store, const char *key, kvps_blob **out);
+
+/* Appends blob's bytes to the value being written, as kvps_writer_write does; a store with
+ * KVPS_CAP_ZERO_COPY keeps a reference to a block of 64 KiB or more instead of a copy. */
+KVPS_API kvps_status kvps_writer_write_blob(kvps_writer *writer, const kvps_blob *blob);
+
+/* Reads up to max (>= 1) bytes as a new blob handle (*out), as kvps_reader_read does; at the
+ * end of the range *out is NULL. A store with KVPS_CAP_ZERO_COPY hands out a slice of the stored
+ * block without a copy; on another store the blob is a new block of the bytes read. */
+KVPS_API kvps_status kvps_reader_read_blob(kvps_reader *reader, size_t max, kvps_blob **out);
 
 /* ========================================================================== Listing */
 

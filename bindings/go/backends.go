@@ -22,6 +22,7 @@ const (
 	CapBatch       Capabilities = C.KVPS_CAP_BATCH        // batch calls run natively
 	CapPersistent  Capabilities = C.KVPS_CAP_PERSISTENT   // values outlive the process
 	CapShared      Capabilities = C.KVPS_CAP_SHARED       // other processes see the same values
+	CapZeroCopy    Capabilities = C.KVPS_CAP_ZERO_COPY    // blobs are kept and handed back, uncopied
 )
 
 var capabilityNames = []struct {
@@ -30,6 +31,7 @@ var capabilityNames = []struct {
 }{
 	{CapRange, "range"}, {CapReadStream, "read_stream"}, {CapWriteStream, "write_stream"},
 	{CapList, "list"}, {CapBatch, "batch"}, {CapPersistent, "persistent"}, {CapShared, "shared"},
+	{CapZeroCopy, "zero_copy"},
 }
 
 // Has reports whether every bit of want is set.

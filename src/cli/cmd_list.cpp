@@ -24,6 +24,7 @@ std::string capability_names(uint64_t bits) {
         {KVPS_CAP_BATCH, "batch"},
         {KVPS_CAP_PERSISTENT, "persistent"},
         {KVPS_CAP_SHARED, "shared"},
+        {KVPS_CAP_ZERO_COPY, "zero-copy"},
     };
     std::string out;
     for (const auto &[bit, name] : names)

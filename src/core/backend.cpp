@@ -292,6 +292,13 @@ std::optional<Bytes> Backend::get_checked(std::string_view key, std::optional<ui
     return get(key);
 }
 
+std::optional<SharedBytes> Backend::get_shared(std::string_view key,
+                                               std::optional<uint32_t> &crc32c) {
+    std::optional<Bytes> value = get_checked(key, crc32c);
+    if (!value) return std::nullopt;
+    return SharedBytes::adopt(std::move(*value));
+}
+
 std::optional<uint64_t> Backend::get_into(std::string_view key, uint64_t offset, void *buffer,
                                           size_t capacity, std::optional<uint32_t> &crc32c) {
     crc32c.reset();

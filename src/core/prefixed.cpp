@@ -47,6 +47,9 @@ public:
     }
     std::string etag() const override { return inner_->etag(); }
     std::optional<uint32_t> checksum() const override { return inner_->checksum(); }
+    std::optional<SharedBytes> read_shared(size_t max) override {
+        return for_caller(prefix_, {key_}, [&] { return inner_->read_shared(max); });
+    }
 
 private:
     std::unique_ptr<Reader> inner_;
@@ -59,6 +62,9 @@ public:
         : inner_(std::move(inner)), prefix_(std::move(prefix)), key_(std::move(key)) {}
     void write(const void *data, size_t size) override {
         for_caller(prefix_, {key_}, [&] { inner_->write(data, size); });
+    }
+    void write_shared(const SharedBytes &part) override {
+        for_caller(prefix_, {key_}, [&] { inner_->write_shared(part); });
     }
     void commit() override {
         for_caller(prefix_, {key_}, [&] { inner_->commit(); });
@@ -130,6 +136,13 @@ public:
     std::optional<Bytes> get_checked(std::string_view key,
                                      std::optional<uint32_t> &crc32c) override {
         return run({key}, [&] { return inner_->get_checked(name(key), crc32c); });
+    }
+    void put_shared(std::string_view key, const SharedBytes &value) override {
+        run({key}, [&] { inner_->put_shared(name(key), value); });
+    }
+    std::optional<SharedBytes> get_shared(std::string_view key,
+                                          std::optional<uint32_t> &crc32c) override {
+        return run({key}, [&] { return inner_->get_shared(name(key), crc32c); });
     }
     std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer,
                                      size_t capacity, std::optional<uint32_t> &crc32c) override {

@@ -86,6 +86,7 @@ static void delete_prefix(const char *prefix) {
 }
 
 #include "reads_tests.h"
+#include "blob_tests.h"
 
 /* ------------------------------------------------------------------ round trips */
 
@@ -937,7 +938,7 @@ int main(int argc, char **argv) {
                                        cmocka_unit_test(test_batch_mixed),
                                        cmocka_unit_test(test_threads_share_one_handle),
                                        cmocka_unit_test(test_introspection),
-                                       READS_TESTS};
+                                       READS_TESTS BLOB_TESTS};
     /* KVPS_CONFORMANCE_GROUP=writes runs only the second group (for quick runs by hand). */
     const char *only = getenv("KVPS_CONFORMANCE_GROUP");
     int failed = only && strcmp(only, "writes") == 0

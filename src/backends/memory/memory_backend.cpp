@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "spi/backend.hpp"
-#include "spi/checksum.hpp"
 #include "spi/registrar.hpp"
 
 namespace kvps {
@@ -25,14 +24,50 @@ int64_t now_ns() {
         .count();
 }
 
-// An immutable stored value: one allocation holds the bytes beside the reference count, and
-// readers share it without copying under the lock.
+// An immutable stored value: one shared block, or the blocks a writer was given, in order (kept
+// as they are, not joined). Readers and copies share the blocks without copying under the lock.
 struct Blob {
-    std::shared_ptr<char[]> bytes;
-    size_t length = 0;
-    uint32_t crc32c = 0;  // of the bytes, computed when they were put
-    const char *data() const { return bytes.get(); }
-    size_t size() const { return length; }
+    SharedBytes whole;                                      // the value, when in one block
+    std::shared_ptr<const std::vector<SharedBytes>> parts;  // else its blocks, in order
+    uint64_t length = 0;
+    uint64_t size() const { return length; }
+
+    // Calls fn(block, start) for each block from the one holding offset on, start being the
+    // block's offset in the value, until fn returns false.
+    template <typename Fn>
+    void each_block(uint64_t offset, Fn &&fn) const {
+        if (!parts) {
+            fn(whole, uint64_t{0});
+            return;
+        }
+        uint64_t start = 0;
+        for (const SharedBytes &block : *parts) {
+            if (offset < start + block.size && !fn(block, start)) return;
+            start += block.size;
+        }
+    }
+    // Copies count bytes from offset (within the value) to dest.
+    void copy_out(uint64_t offset, size_t count, char *dest) const {
+        each_block(offset, [&](const SharedBytes &block, uint64_t start) {
+            size_t from = static_cast<size_t>(offset - start);
+            size_t n = std::min(count, block.size - from);
+            if (n) std::memcpy(dest, block.data() + from, n);
+            dest += n;
+            offset += n;
+            count -= n;
+            return count > 0;
+        });
+    }
+    Bytes copy(Span64 span) const {
+        Bytes out(static_cast<size_t>(span.count));
+        copy_out(span.start, static_cast<size_t>(span.count), out.data());
+        return out;
+    }
+    // The value as one block: whole itself, or the parts joined into a new one.
+    SharedBytes joined() const {
+        if (!parts) return whole;
+        return SharedBytes::adopt(copy(Span64{0, length}));
+    }
 };
 
 struct Value {
@@ -75,75 +110,109 @@ std::string etag_of(const Value &v) { return "m" + std::to_string(v.generation);
 // Holds the value it opened, so it keeps reading that version after a put replaces it.
 class ValueReader final : public Reader {
 public:
-    std::optional<uint32_t> checksum() const override { return bytes_.crc32c; }
-    ValueReader(Blob bytes, Span64 span, std::string etag)
-        : bytes_(std::move(bytes)),
+    ValueReader(Blob blob, Span64 span, std::string etag)
+        : blob_(std::move(blob)),
           pos_(span.start),
           end_(span.start + span.count),
           etag_(std::move(etag)) {}
     bool seek(uint64_t offset, uint64_t end) override {
-        end_ = std::min<uint64_t>(end, bytes_.size());
+        end_ = std::min<uint64_t>(end, blob_.size());
         pos_ = std::min(offset, end_);
         return true;
     }
     std::string etag() const override { return etag_; }
     size_t read(void *buffer, size_t capacity) override {
         size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, end_ - pos_));
-        if (n) std::memcpy(buffer, bytes_.data() + pos_, n);
+        blob_.copy_out(pos_, n, static_cast<char *>(buffer));
         pos_ += n;
         return n;
     }
-    uint64_t value_size() const override { return bytes_.size(); }
+    // A slice of the block at the position: no copy.
+    std::optional<SharedBytes> read_shared(size_t max) override {
+        SharedBytes out;
+        if (pos_ < end_)
+            blob_.each_block(pos_, [&](const SharedBytes &block, uint64_t start) {
+                size_t from = static_cast<size_t>(pos_ - start);
+                size_t n =
+                    static_cast<size_t>(std::min<uint64_t>({max, block.size - from, end_ - pos_}));
+                out = block.slice(from, n);
+                return false;
+            });
+        pos_ += out.size;
+        return out;
+    }
+    uint64_t value_size() const override { return blob_.size(); }
 
 private:
-    Blob bytes_;
+    Blob blob_;
     uint64_t pos_, end_;
     std::string etag_;
 };
 
-// A value written in parts into one malloc'd block, grown with realloc (which moves a large
-// block by remapping its pages, not by copying) and handed to the stored Blob at commit: a
-// streamed value is held once, where gathering the parts and then putting them would hold it
-// twice. install_ stores the Blob (the backend's install, with the writer's options).
+// A value written in parts. Copied bytes go into one malloc'd block, grown with realloc (which
+// moves a large block by remapping its pages, not by copying), so a streamed value is held once
+// rather than gathered and then put. A shared block of at least kKeep bytes is kept as it is,
+// not copied: the value is then the list of its blocks. install_ stores the Blob at commit
+// (the backend's install, with the writer's options).
 class MemoryWriter final : public Writer {
 public:
+    static constexpr size_t kKeep = 64 << 10;
     using Install = std::function<std::string(Blob)>;
     explicit MemoryWriter(Install install) : install_(std::move(install)) {}
     ~MemoryWriter() override { std::free(bytes_); }
     void write(const void *data, size_t size) override {
         if (!size) return;
         if (size > capacity_ - size_) {
-            size_t capacity = std::max({size_ + size, capacity_ * 2, size_t{64} << 10});
+            size_t capacity = std::max({size_ + size, capacity_ * 2, kKeep});
             void *grown = std::realloc(bytes_, capacity);
             if (!grown) throw std::bad_alloc();
             bytes_ = static_cast<char *>(grown);
             capacity_ = capacity;
         }
         std::memcpy(bytes_ + size_, data, size);
-        crc_ = crc32c(data, size, crc_);
         size_ += size;
+        length_ += size;
+    }
+    void write_shared(const SharedBytes &part) override {
+        if (part.size < kKeep) return write(part.data(), part.size);
+        seal();
+        parts_.push_back(part);
+        length_ += part.size;
     }
     void commit() override {
-        // Trimmed to the value's size (in place), at least one byte as make_blob makes.
-        size_t size = size_;
-        char *trimmed = static_cast<char *>(std::realloc(bytes_, size ? size : 1));
-        if (!trimmed) throw std::bad_alloc();
-        bytes_ = nullptr;
-        capacity_ = size_ = 0;
-        etag_ = install_(Blob{std::shared_ptr<char[]>(trimmed, std::free), size, crc_});
+        seal();
+        Blob blob{{}, nullptr, length_};
+        if (parts_.size() == 1)
+            blob.whole = std::move(parts_.front());
+        else if (parts_.size() > 1)
+            blob.parts = std::make_shared<const std::vector<SharedBytes>>(std::move(parts_));
+        parts_.clear();
+        length_ = 0;
+        etag_ = install_(std::move(blob));
     }
     void abort() noexcept override {
-        std::free(bytes_);
-        bytes_ = nullptr;
-        capacity_ = size_ = 0;
+        std::free(std::exchange(bytes_, nullptr));
+        capacity_ = size_ = length_ = 0;
+        parts_.clear();
     }
     std::string etag() const override { return etag_; }
 
 private:
+    // Ends the block being copied into (trimmed to its size, in place) as a part.
+    void seal() {
+        if (!size_) return;
+        char *trimmed = static_cast<char *>(std::realloc(bytes_, size_));
+        if (!trimmed) throw std::bad_alloc();
+        bytes_ = nullptr;
+        parts_.push_back(SharedBytes{std::shared_ptr<const char>(trimmed, std::free), size_});
+        capacity_ = size_ = 0;
+    }
+
     Install install_;
-    char *bytes_ = nullptr;
+    std::vector<SharedBytes> parts_;  // finished blocks, in order
+    char *bytes_ = nullptr;           // the block being copied into
     size_t size_ = 0, capacity_ = 0;
-    uint32_t crc_ = 0;
+    uint64_t length_ = 0;  // of the whole value so far
     std::string etag_;
 };
 
@@ -168,6 +237,19 @@ public:
         install(key, make_blob(data, size), nullptr, nullptr);
     }
 
+    // The caller's block itself, kept: no copy.
+    void put_shared(std::string_view key, const SharedBytes &value) override {
+        install(key, Blob{value, nullptr, value.size}, nullptr, nullptr);
+    }
+
+    std::optional<SharedBytes> get_shared(std::string_view key,
+                                          std::optional<uint32_t> &crc) override {
+        crc.reset();
+        std::optional<Blob> blob = find(key);
+        if (!blob) return std::nullopt;
+        return blob->joined();
+    }
+
     // ---- conditional writes, properties, copy and rename: checked and applied under the one
     // lock, so they are atomic against every other handle of the same store.
     std::string put_with(std::string_view key, const void *data, size_t size,
@@ -181,9 +263,8 @@ public:
         if (it == data_->values.end()) return std::nullopt;
         Blob blob = it->second.blob;
         meta = metadata_of(it->second);
-        meta.crc32c = blob.crc32c;
         lock.unlock();
-        return Bytes::copy(blob.data(), blob.size());
+        return blob.copy(Span64{0, blob.size()});
     }
 
     std::string copy(std::string_view from, std::string_view to,
@@ -199,7 +280,7 @@ public:
     std::optional<Bytes> get(std::string_view key) override {
         std::optional<Blob> blob = find(key);
         if (!blob) return std::nullopt;
-        return Bytes::copy(blob->data(), blob->size());
+        return blob->copy(Span64{0, blob->size()});
     }
 
     std::optional<Bytes> get_range(std::string_view key, uint64_t offset,
@@ -207,7 +288,7 @@ public:
         std::optional<Blob> blob = find(key);
         if (!blob) return std::nullopt;
         Span64 span = clamp_range(blob->size(), offset, length);
-        return Bytes::copy(blob->data() + span.start, static_cast<size_t>(span.count));
+        return blob->copy(span);
     }
 
     std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
@@ -269,22 +350,16 @@ public:
         return result;
     }
 
-    // ---- listing by level, reads into the caller's memory, checksums
-    std::optional<Bytes> get_checked(std::string_view key, std::optional<uint32_t> &crc) override {
-        std::optional<Blob> blob = find(key);
-        if (!blob) return std::nullopt;
-        crc = blob->crc32c;
-        return Bytes::copy(blob->data(), blob->size());
-    }
-
+    // ---- listing by level, reads into the caller's memory
     std::optional<uint64_t> get_into(std::string_view key, uint64_t offset, void *buffer,
                                      size_t capacity, std::optional<uint32_t> &crc) override {
         std::optional<Blob> blob = find(key);
         if (!blob) return std::nullopt;
-        crc = blob->crc32c;
+        crc.reset();  // memory:// keeps no checksum: its bytes never leave the process
         Span64 span = clamp_range(blob->size(), offset, KVPS_TO_END);
-        if (span.count <= capacity && span.count)
-            std::memcpy(buffer, blob->data() + span.start, span.count);
+        if (span.count <= capacity)
+            blob->copy_out(span.start, static_cast<size_t>(span.count),
+                           static_cast<char *>(buffer));
         return span.count;
     }
 
@@ -331,10 +406,11 @@ public:
 private:
     static Blob make_blob(const void *data, size_t size) {
         // Copied outside the lock; the lock only swaps a pointer.
-        Blob blob{std::make_shared_for_overwrite<char[]>(size ? size : 1), size,
-                  crc32c(data, size)};
-        if (size) std::memcpy(blob.bytes.get(), data, size);
-        return blob;
+        std::shared_ptr<char[]> block = std::make_shared_for_overwrite<char[]>(size ? size : 1);
+        char *bytes = block.get();
+        if (size) std::memcpy(bytes, data, size);
+        return Blob{SharedBytes{std::shared_ptr<const char>(std::move(block), bytes), size},
+                    nullptr, size};
     }
 
     static std::shared_ptr<const Properties> properties_of(Properties properties) {
@@ -433,7 +509,7 @@ const Registrar registrar{{
                    "by every handle in the process, bare memory:// is private to its handle",
     .schemes = {"memory", "test"},
     .options = {},
-    .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_LIST,
+    .capabilities = KVPS_CAP_RANGE | KVPS_CAP_READ_STREAM | KVPS_CAP_LIST | KVPS_CAP_ZERO_COPY,
     .open = [](const Config &config) -> std::unique_ptr<Backend> {
         const Url &url = config.url();
         std::string name = url.host + (url.path == "/" ? "" : url.path);

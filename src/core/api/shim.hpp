@@ -76,6 +76,11 @@ struct kvps_writer {
     char *etag_out = nullptr;  // kvps_put_options.etag_out of kvps_writer_open_with
 };
 
+// One reference to a block of bytes (kvps_blob_share makes another handle, not a copy).
+struct kvps_blob {
+    kvps::SharedBytes bytes;
+};
+
 struct kvps_list_page {
     std::vector<kvps::Entry> entries;
     std::vector<kvps_entry> views;

@@ -24,6 +24,47 @@ void reopen(kvps_reader &reader) {
     reader.reader = std::move(fresh);
 }
 
+// One read at the reader's position of up to capacity bytes: read(want) returns the bytes it
+// read (their address and count, 0 only at the end). Checks that a value does not end early,
+// verifies a whole value read in order, and moves on. Returns the count; 0 at the end.
+template <typename Read>
+size_t advance(kvps_reader &reader, size_t capacity, Read &&read) {
+    if (reader.position >= reader.range_end || capacity == 0) return 0;
+    if (!reader.reader) reopen(reader);
+    uint64_t left = reader.range_end - reader.position;
+    auto [bytes, got] = read(static_cast<size_t>(std::min<uint64_t>(capacity, left)));
+    if (got == 0)
+        kvps::fail(KVPS_IO, "value of key " + kvps::quote(reader.key) + " ended after " +
+                                std::to_string(reader.position) + " of " +
+                                std::to_string(reader.range_end) +
+                                " bytes (it changed or was truncated)");
+    if (reader.expected) {  // reading the whole value in order: verify it at its end
+        reader.running = kvps::crc32c(bytes, got, reader.running);
+        if (reader.position + got == reader.value_size) {
+            std::optional<uint32_t> expected = std::exchange(reader.expected, std::nullopt);
+            kvps::check_crc32c(reader.key, *expected, reader.running);
+        }
+    }
+    reader.position += got;
+    return got;
+}
+
+// Runs write (size bytes) on a writer that has not failed; a write that throws fails it.
+template <typename Write>
+kvps_status append(kvps_writer &writer, uint64_t size, Write &&write) {
+    if (writer.failed)
+        kvps::fail(KVPS_INVALID_ARGUMENT,
+                   "writer of key " + kvps::quote(writer.key) + " failed earlier; abort it");
+    try {
+        write();
+        writer.written += size;
+    } catch (...) {
+        writer.failed = true;
+        throw;
+    }
+    return KVPS_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -58,28 +99,36 @@ KVPS_API kvps_status kvps_reader_read(kvps_reader *reader, void *buffer, size_t 
         require(reader, "reader");
         require(n, "n");
         if (capacity) require(buffer, "buffer");
-        size_t got = 0;
-        if (reader->position < reader->range_end && capacity > 0) {
-            if (!reader->reader) reopen(*reader);
-            uint64_t left = reader->range_end - reader->position;
-            got = reader->reader->read(buffer,
-                                       static_cast<size_t>(std::min<uint64_t>(capacity, left)));
-            if (got == 0)
-                kvps::fail(KVPS_IO, "value of key " + kvps::quote(reader->key) + " ended after " +
-                                        std::to_string(reader->position) + " of " +
-                                        std::to_string(reader->range_end) +
-                                        " bytes (it changed or was truncated)");
-            if (reader->expected) {  // reading the whole value in order: verify it at its end
-                reader->running = kvps::crc32c(buffer, got, reader->running);
-                if (reader->position + got == reader->value_size) {
-                    std::optional<uint32_t> expected =
-                        std::exchange(reader->expected, std::nullopt);
-                    kvps::check_crc32c(reader->key, *expected, reader->running);
+        *n = advance(*reader, capacity, [&](size_t want) {
+            return std::pair{static_cast<const char *>(buffer), reader->reader->read(buffer, want)};
+        });
+        return KVPS_OK;
+    });
+}
+
+KVPS_API kvps_status kvps_reader_read_blob(kvps_reader *reader, size_t max, kvps_blob **out) {
+    return guard([&] {
+        require(reader, "reader");
+        require(out, "out");
+        *out = nullptr;
+        if (max == 0) kvps::fail(KVPS_INVALID_ARGUMENT, "max is 0: a blob read needs room");
+        std::optional<kvps::SharedBytes> block;
+        size_t got = advance(*reader, max, [&](size_t want) {
+            block = reader->reader->read_shared(want);
+            if (!block) {  // no block to share: read into one of the reader's own
+                kvps::Bytes bytes(want);
+                size_t filled = 0;
+                while (filled < want) {
+                    size_t more = reader->reader->read(bytes.data() + filled, want - filled);
+                    if (!more) break;
+                    filled += more;
                 }
+                bytes.resize(filled);
+                block = kvps::SharedBytes::adopt(std::move(bytes));
             }
-            reader->position += got;
-        }
-        *n = got;
+            return std::pair{block->data(), block->size};
+        });
+        if (got) *out = new kvps_blob{std::move(*block)};
         return KVPS_OK;
     });
 }
@@ -121,17 +170,16 @@ KVPS_API kvps_status kvps_writer_write(kvps_writer *writer, const void *data, si
     return guard([&] {
         require(writer, "writer");
         if (size) require(data, "data");
-        if (writer->failed)
-            kvps::fail(KVPS_INVALID_ARGUMENT,
-                       "writer of key " + kvps::quote(writer->key) + " failed earlier; abort it");
-        try {
-            writer->writer->write(data, size);
-            writer->written += size;
-        } catch (...) {
-            writer->failed = true;
-            throw;
-        }
-        return KVPS_OK;
+        return append(*writer, size, [&] { writer->writer->write(data, size); });
+    });
+}
+
+KVPS_API kvps_status kvps_writer_write_blob(kvps_writer *writer, const kvps_blob *blob) {
+    return guard([&] {
+        require(writer, "writer");
+        require(blob, "blob");
+        return append(*writer, blob->bytes.size,
+                      [&] { writer->writer->write_shared(blob->bytes); });
     });
 }
 

@@ -27,6 +27,7 @@
 #include "bytes.hpp"
 #include "error.hpp"
 #include "put_options.hpp"
+#include "shared_bytes.hpp"
 
 namespace kvps {
 
@@ -101,6 +102,13 @@ public:
     // The CRC32C stored with the whole value being read; nullopt when it has none. The core
     // verifies a reader that reads the whole value in order.
     virtual std::optional<uint32_t> checksum() const { return std::nullopt; }
+    // Up to max (>= 1) of the next bytes as a block shared with the value, without a copy
+    // (size 0 at the end of the range); nullopt when the reader has no block to share, and the
+    // core then reads into a block of its own.
+    virtual std::optional<SharedBytes> read_shared(size_t max) {
+        (void)max;
+        return std::nullopt;
+    }
 };
 
 // A value being written: nothing is visible before commit().
@@ -108,6 +116,9 @@ class Writer {
 public:
     virtual ~Writer() = default;
     virtual void write(const void *data, size_t size) = 0;
+    // Appends an immutable block: a store that keeps values in the process may keep it instead
+    // of copying it.
+    virtual void write_shared(const SharedBytes &part) { write(part.data(), part.size); }
     // Makes the value visible atomically; on failure leaves the old value and throws.
     virtual void commit() = 0;
     // Discards the value; must not throw. Called by the core for an uncommitted writer.
@@ -213,6 +224,14 @@ public:
     // the core verifies). Default: get() and no checksum. Backends that store checksums
     // compute them in put/open_writer (see checksum.hpp).
     virtual std::optional<Bytes> get_checked(std::string_view key, std::optional<uint32_t> &crc32c);
+    // kvps_put_blob and kvps_get_blob: a store that keeps values in the process keeps the
+    // caller's block and hands its own back. Defaults: put() the bytes; get_checked() into a
+    // new block.
+    virtual void put_shared(std::string_view key, const SharedBytes &value) {
+        put(key, value.data(), value.size);
+    }
+    virtual std::optional<SharedBytes> get_shared(std::string_view key,
+                                                  std::optional<uint32_t> &crc32c);
     // Copies the value from offset to its end into buffer when it fits in capacity, and
     // returns that size (nullopt = not found). When it does not fit, returns the size and
     // writes nothing. crc32c as in get_checked (only needed with offset 0).

@@ -20,6 +20,7 @@ class Capability(enum.IntFlag):
     BATCH = 1 << 4
     PERSISTENT = 1 << 5
     SHARED = 1 << 6
+    ZERO_COPY = 1 << 7
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,8 @@ pub const KVPS_CAP_BATCH: u64 = 1 << 4;
 pub const KVPS_CAP_PERSISTENT: u64 = 1 << 5;
 /// Other processes see the same values.
 pub const KVPS_CAP_SHARED: u64 = 1 << 6;
+/// Blobs are kept and handed back without a copy (`kvps_put_blob`, `kvps_get_blob`).
+pub const KVPS_CAP_ZERO_COPY: u64 = 1 << 7;
 
 // ------------------------------------------------------------------ Values
 
@@ -299,6 +301,18 @@ pub const KVPS_LOG_DEBUG: kvps_log_level = 3;
 pub type kvps_log_fn =
     Option<unsafe extern "C" fn(user: *mut c_void, level: kvps_log_level, line: *const c_char)>;
 
+// ------------------------------------------------------------------ Blobs
+
+/// Opaque `kvps_blob`: one reference to an immutable block of bytes.
+#[repr(C)]
+pub struct kvps_blob {
+    _private: [u8; 0],
+}
+
+/// `kvps_release_fn`: called once when the last reference to a wrapped block is dropped, on
+/// whichever thread drops it.
+pub type kvps_release_fn = Option<unsafe extern "C" fn(user: *mut c_void)>;
+
 // ------------------------------------------------------------------ Asynchronous operations
 
 /// Opaque `kvps_op`: one asynchronous operation.
@@ -462,6 +476,35 @@ extern "C" {
     ) -> kvps_status;
     pub fn kvps_writer_commit(writer: *mut kvps_writer) -> kvps_status;
     pub fn kvps_writer_abort(writer: *mut kvps_writer);
+
+    pub fn kvps_blob_wrap(
+        data: *const c_void,
+        size: usize,
+        release: kvps_release_fn,
+        user: *mut c_void,
+        out: *mut *mut kvps_blob,
+    ) -> kvps_status;
+    pub fn kvps_blob_data(blob: *const kvps_blob) -> *const c_void;
+    pub fn kvps_blob_size(blob: *const kvps_blob) -> usize;
+    pub fn kvps_blob_share(blob: *const kvps_blob) -> *mut kvps_blob;
+    pub fn kvps_blob_free(blob: *mut kvps_blob);
+    pub fn kvps_blob_user(blob: *const kvps_blob, release: kvps_release_fn) -> *mut c_void;
+    pub fn kvps_put_blob(
+        store: *mut kvps_store,
+        key: *const c_char,
+        blob: *const kvps_blob,
+    ) -> kvps_status;
+    pub fn kvps_get_blob(
+        store: *mut kvps_store,
+        key: *const c_char,
+        out: *mut *mut kvps_blob,
+    ) -> kvps_status;
+    pub fn kvps_writer_write_blob(writer: *mut kvps_writer, blob: *const kvps_blob) -> kvps_status;
+    pub fn kvps_reader_read_blob(
+        reader: *mut kvps_reader,
+        max: usize,
+        out: *mut *mut kvps_blob,
+    ) -> kvps_status;
 
     pub fn kvps_list(
         store: *mut kvps_store,

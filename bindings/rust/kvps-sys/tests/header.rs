@@ -366,6 +366,7 @@ fn rust_values() -> BTreeMap<String, String> {
         KVPS_CAP_BATCH,
         KVPS_CAP_PERSISTENT,
         KVPS_CAP_SHARED,
+        KVPS_CAP_ZERO_COPY,
         KVPS_KEY_MAX,
         KVPS_TO_END,
         KVPS_ETAG_MAX,

@@ -26,8 +26,10 @@ impl Capabilities {
     pub const PERSISTENT: Capabilities = Capabilities(sys::KVPS_CAP_PERSISTENT);
     /// Other processes see the same values.
     pub const SHARED: Capabilities = Capabilities(sys::KVPS_CAP_SHARED);
+    /// Blobs are kept and handed back without a copy ([`Blob`](crate::Blob)).
+    pub const ZERO_COPY: Capabilities = Capabilities(sys::KVPS_CAP_ZERO_COPY);
 
-    const NAMES: [(Capabilities, &'static str); 7] = [
+    const NAMES: [(Capabilities, &'static str); 8] = [
         (Capabilities::RANGE, "RANGE"),
         (Capabilities::READ_STREAM, "READ_STREAM"),
         (Capabilities::WRITE_STREAM, "WRITE_STREAM"),
@@ -35,6 +37,7 @@ impl Capabilities {
         (Capabilities::BATCH, "BATCH"),
         (Capabilities::PERSISTENT, "PERSISTENT"),
         (Capabilities::SHARED, "SHARED"),
+        (Capabilities::ZERO_COPY, "ZERO_COPY"),
     ];
 
     /// The capabilities of a `KVPS_CAP_*` bit set.

@@ -35,6 +35,7 @@
 #[cfg(feature = "async")]
 mod asynchronous;
 mod backend;
+mod blob;
 mod error;
 mod level;
 mod list;
@@ -46,6 +47,7 @@ mod stream;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use backend::{backend, backends, Backend, Capabilities, OptionInfo, OptionType};
+pub use blob::Blob;
 pub use error::{Error, ErrorKind, Result};
 pub use level::{LevelList, ListItem};
 pub use list::{Entry, List, Page};

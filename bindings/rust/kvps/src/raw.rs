@@ -778,6 +778,111 @@ impl Drop for PageGuard {
     }
 }
 
+// ------------------------------------------------------------------ blobs
+
+/// One reference to a `kvps_blob`, dropped with `kvps_blob_free`.
+pub(crate) struct BlobHandle(NonNull<sys::kvps_blob>);
+
+// SAFETY: the header says blob handles may be used, shared and freed from any thread, and the
+// bytes never change while a reference lives (a wrapped Vec is owned by its blob).
+unsafe impl Send for BlobHandle {}
+// SAFETY: as above; the only access through &self is reading the immutable bytes.
+unsafe impl Sync for BlobHandle {}
+
+/// Frees the `Box<Vec<u8>>` that `BlobHandle::from_vec` gave the library as `user`.
+extern "C" fn release_vec(user: *mut c_void) {
+    // SAFETY: `user` came from Box::into_raw in from_vec, and the library calls this once.
+    drop(unsafe { Box::from_raw(user.cast::<Vec<u8>>()) });
+}
+
+impl BlobHandle {
+    fn wrap(data: &[u8], release: sys::kvps_release_fn, user: *mut c_void) -> Result<BlobHandle> {
+        let mut out = ptr::null_mut();
+        // SAFETY: data has data.len() readable bytes that stay valid and unchanged until
+        // release(user) (or forever, with no release); out is written on KVPS_OK.
+        check(unsafe {
+            sys::kvps_blob_wrap(data.as_ptr().cast(), data.len(), release, user, &mut out)
+        })?;
+        Ok(BlobHandle(non_null(out)?))
+    }
+
+    /// The Vec's own buffer, no copy: the library frees the Vec when its last reference goes.
+    pub(crate) fn from_vec(value: Vec<u8>) -> Result<BlobHandle> {
+        let boxed = Box::new(value);
+        // A Vec's buffer does not move when the Vec (its three words) is moved into the box.
+        let data: *const [u8] = boxed.as_slice();
+        let user = Box::into_raw(boxed).cast::<c_void>();
+        // SAFETY: `data` points into the Vec now owned by `user`, alive until release_vec.
+        match BlobHandle::wrap(unsafe { &*data }, Some(release_vec), user) {
+            Ok(blob) => Ok(blob),
+            Err(error) => {
+                // SAFETY: the wrap failed, so the library took nothing: `user` is still ours.
+                drop(unsafe { Box::from_raw(user.cast::<Vec<u8>>()) });
+                Err(error)
+            }
+        }
+    }
+
+    pub(crate) fn from_static(value: &'static [u8]) -> Result<BlobHandle> {
+        BlobHandle::wrap(value, None, ptr::null_mut())
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: a valid blob: its data (never NULL) has size readable bytes, immutable and
+        // alive while this reference is.
+        unsafe {
+            std::slice::from_raw_parts(
+                sys::kvps_blob_data(self.0.as_ptr()).cast::<u8>(),
+                sys::kvps_blob_size(self.0.as_ptr()),
+            )
+        }
+    }
+
+    pub(crate) fn ptr(&self) -> *const sys::kvps_blob {
+        self.0.as_ptr()
+    }
+}
+
+impl Clone for BlobHandle {
+    fn clone(&self) -> BlobHandle {
+        // SAFETY: a valid blob; the result is a new handle we own.
+        match NonNull::new(unsafe { sys::kvps_blob_share(self.0.as_ptr()) }) {
+            Some(p) => BlobHandle(p),
+            None => std::alloc::handle_alloc_error(std::alloc::Layout::new::<usize>()),
+        }
+    }
+}
+
+impl Drop for BlobHandle {
+    fn drop(&mut self) {
+        // SAFETY: owned, freed once.
+        unsafe { sys::kvps_blob_free(self.0.as_ptr()) }
+    }
+}
+
+/// A handle the library returned on KVPS_OK, which is never NULL.
+fn non_null<T>(p: *mut T) -> Result<NonNull<T>> {
+    NonNull::new(p).ok_or_else(|| Error::new(ErrorKind::Internal, "the library returned NULL"))
+}
+
+impl StoreHandle {
+    pub(crate) fn put_blob(&self, key: &CStr, blob: &BlobHandle) -> Result<()> {
+        // SAFETY: key is NUL-terminated; blob is a valid handle, borrowed for the call.
+        check(unsafe { sys::kvps_put_blob(self.ptr(), key.as_ptr(), blob.ptr()) })
+    }
+
+    pub(crate) fn get_blob(&self, key: &CStr) -> Result<Option<BlobHandle>> {
+        let mut out = ptr::null_mut();
+        // SAFETY: key is NUL-terminated; out is written on KVPS_OK with a handle we own.
+        let status = unsafe { sys::kvps_get_blob(self.ptr(), key.as_ptr(), &mut out) };
+        if status == sys::KVPS_NOT_FOUND {
+            return Ok(None);
+        }
+        check(status)?;
+        Ok(Some(BlobHandle(non_null(out)?)))
+    }
+}
+
 // ------------------------------------------------------------------ streams
 
 /// An open `kvps_reader` borrowing its store, closed on drop.
@@ -804,6 +909,14 @@ impl ReaderHandle<'_> {
         })?;
         // Never trust a count larger than the buffer.
         Ok(n.min(buffer.len()))
+    }
+
+    /// Up to max bytes as a blob; None at the end of the range.
+    pub(crate) fn read_blob(&mut self, max: usize) -> Result<Option<BlobHandle>> {
+        let mut out = ptr::null_mut();
+        // SAFETY: a valid reader used from one thread; out is NULL or a handle we own.
+        check(unsafe { sys::kvps_reader_read_blob(self.ptr.as_ptr(), max, &mut out) })?;
+        Ok(NonNull::new(out).map(BlobHandle))
     }
 
     pub(crate) fn seek(&mut self, offset: u64) -> Result<()> {
@@ -839,6 +952,11 @@ impl WriterHandle<'_> {
         check(unsafe {
             sys::kvps_writer_write(self.ptr.as_ptr(), data.as_ptr().cast(), data.len())
         })
+    }
+
+    pub(crate) fn write_blob(&mut self, blob: &BlobHandle) -> Result<()> {
+        // SAFETY: a valid writer and blob; the library takes its own reference if it keeps it.
+        check(unsafe { sys::kvps_writer_write_blob(self.ptr.as_ptr(), blob.ptr()) })
     }
 
     /// Commits, which frees the writer whatever the result.

@@ -355,6 +355,20 @@ impl Store {
         with_c_key(key, |k| self.handle.get(k))
     }
 
+    /// Stores `blob` under `key`, as [`Store::put`] does. On a store with
+    /// [`Capabilities::ZERO_COPY`](crate::Capabilities::ZERO_COPY) the store keeps the blob
+    /// itself (a reference, no copy); see [`Blob`](crate::Blob).
+    pub fn put_blob(&self, key: &str, blob: &crate::Blob) -> Result<()> {
+        with_c_key(key, |k| self.handle.put_blob(k, &blob.0))
+    }
+
+    /// The whole value of `key` as a [`Blob`](crate::Blob), or `None` when the key does not
+    /// exist. On a store with [`Capabilities::ZERO_COPY`](crate::Capabilities::ZERO_COPY) it is
+    /// the stored blob itself, in constant time whatever its size.
+    pub fn get_blob(&self, key: &str) -> Result<Option<crate::Blob>> {
+        Ok(with_c_key(key, |k| self.handle.get_blob(k))?.map(crate::Blob))
+    }
+
     /// The bytes of `key`'s value in `range` (offsets into the value), or `None` when the key
     /// does not exist. A range running past the end is clamped to it, as HTTP does.
     ///

@@ -22,6 +22,16 @@ impl<'s> Reader<'s> {
     pub fn value_size(&self) -> u64 {
         self.handle.value_size()
     }
+
+    /// The next bytes, at most `max` (at least 1), as a [`Blob`](crate::Blob); `None` at the
+    /// end of the range. On a store with
+    /// [`Capabilities::ZERO_COPY`](crate::Capabilities::ZERO_COPY) it is a slice of the stored
+    /// value, no copy.
+    pub fn read_blob(&mut self, max: usize) -> Result<Option<crate::Blob>> {
+        let blob = self.handle.read_blob(max)?.map(crate::Blob);
+        self.position += blob.as_ref().map_or(0, |b| b.len() as u64);
+        Ok(blob)
+    }
 }
 
 impl Read for Reader<'_> {
@@ -115,6 +125,16 @@ impl<'s> Writer<'s> {
             )),
             None => self.handle.commit(),
         }
+    }
+
+    /// Appends `blob`'s bytes. On a store with
+    /// [`Capabilities::ZERO_COPY`](crate::Capabilities::ZERO_COPY) a blob of 64 KiB or more is
+    /// kept as it is, not copied. A failed write fails the writer, as for `write`.
+    pub fn write_blob(&mut self, blob: &crate::Blob) -> Result<()> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
+        self.handle.write_blob(&blob.0).inspect_err(|error| self.failed = Some(error.clone()))
     }
 
     /// Discards everything written and leaves the old value (what dropping does).
