@@ -363,3 +363,41 @@ def test_environment_is_not_needed_for_memory() -> None:
     with kvps.open("memory://") as s:
         s["x"] = b"y"
         assert s["x"] == b"y"
+
+
+def test_values_are_kept_uncopied_where_the_store_can(store: kvps.Store) -> None:
+    # On a store with ZERO_COPY (memory://) the compiled module keeps the very bytes object
+    # put() was given and get() returns it; elsewhere, and for any other buffer, the bytes are
+    # copied. Either way the value is what was put, and a mutable buffer changed later is not.
+    import sys
+
+    from kvps._ext import ext
+
+    zero_copy = kvps.Capability.ZERO_COPY in store.capabilities and ext is not None
+    value = pattern(300_000, 5)
+    count = sys.getrefcount(value)
+    store.put("zc/a", value)
+    got = store.get("zc/a")
+    assert got == value
+    assert (got is value) == zero_copy
+    del got
+    assert sys.getrefcount(value) == count + (1 if zero_copy else 0)  # the store's reference
+    store.put("zc/a", b"replaced")
+    assert sys.getrefcount(value) == count  # released by the overwrite
+    store.put("zc/b", value)
+    store.delete("zc/b")
+    assert sys.getrefcount(value) == count  # and by a delete
+
+    mutable = bytearray(pattern(100_000, 6))
+    store.put("zc/c", mutable)
+    mutable[:4] = b"XXXX"
+    assert store.get("zc/c") == pattern(100_000, 6)
+
+    with store.writer("zc/w") as w:  # large bytes kept as they are, small ones copied
+        w.write(value)
+        w.write(b"tail")
+        w.write(value)
+    assert store.get("zc/w") == value + b"tail" + value
+    assert sys.getrefcount(value) == count + (2 if zero_copy else 0)
+    store.delete_many(["zc/a", "zc/c", "zc/w"])
+    assert sys.getrefcount(value) == count

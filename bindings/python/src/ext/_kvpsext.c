@@ -6,7 +6,12 @@
  * It calls libkvps through the addresses of the library the ctypes side loaded (bind()), so one
  * libkvps serves the process whichever KVPS_LIBRARY chooses. Errors come from the Python side's
  * one mapping (kvps._errors.last_error), called on the failing thread right after the call, while
- * the library's thread-local message is still there. Every library call runs without the GIL. */
+ * the library's thread-local message is still there. Every library call runs without the GIL.
+ *
+ * On a store with KVPS_CAP_ZERO_COPY (memory://) put keeps the bytes object itself in the store
+ * (a kvps_blob over its buffer holding one reference), and get hands that very object back: no
+ * copy either way, whatever the size, as a dict would. bytes are immutable, so sharing them is
+ * safe; any other buffer is copied. */
 #define Py_LIMITED_API 0x03090000
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,6 +30,14 @@ static struct {
     __typeof__(kvps_delete) *remove;
     __typeof__(kvps_list_page_count) *page_count;
     __typeof__(kvps_list_page_entry) *page_entry;
+    __typeof__(kvps_blob_wrap) *blob_wrap;
+    __typeof__(kvps_blob_data) *blob_data;
+    __typeof__(kvps_blob_size) *blob_size;
+    __typeof__(kvps_blob_free) *blob_free;
+    __typeof__(kvps_blob_user) *blob_user;
+    __typeof__(kvps_put_blob) *put_blob;
+    __typeof__(kvps_get_blob) *get_blob;
+    __typeof__(kvps_writer_write_blob) *writer_write_blob;
 } lib;
 
 static PyObject *last_error; /* status -> the exception to raise */
@@ -74,6 +87,33 @@ static int unpack(PyObject *args, Py_ssize_t n, kvps_store **store, PyObject **r
     }
     *raw = key_of(PyTuple_GetItem(args, 1));
     return *raw ? 0 : -1;
+}
+
+/* Set by exiting() at interpreter exit: from then on a released object keeps its reference (the
+ * process is ending), so no thread takes the GIL of an interpreter being finalized. */
+static volatile int finishing;
+
+/* The release function of blobs over bytes objects: drops the blob's reference, on whichever
+ * thread the library drops the last one (never under a lock of the library, kvps.h says). */
+static void release_object(void *user) {
+    if (finishing || !Py_IsInitialized()) return;
+    PyGILState_STATE state = PyGILState_Ensure();
+    Py_DECREF((PyObject *)user);
+    PyGILState_Release(state);
+}
+
+/* A blob over a bytes object's buffer, holding a reference to it; NULL with an error set. */
+static kvps_blob *blob_of(PyObject *value) {
+    kvps_blob *blob = NULL;
+    Py_INCREF(value);
+    kvps_status status = lib.blob_wrap(PyBytes_AsString(value), (size_t)PyBytes_Size(value),
+                                       release_object, value, &blob);
+    if (status) {
+        Py_DECREF(value); /* nothing was taken */
+        fail(status);
+        return NULL;
+    }
+    return blob;
 }
 
 /* A new bytes object holding size bytes from data, copied without the GIL when large. */
@@ -136,40 +176,107 @@ static PyObject *get_remote(kvps_store *store, const char *key) {
     return value;
 }
 
-/* get(handle, key, local) -> bytes, or None for a missing key */
+/* A store with KVPS_CAP_ZERO_COPY: the stored block; the very bytes object that was put when
+ * it is one (no copy), else a copy. */
+static PyObject *get_shared(kvps_store *store, const char *key) {
+    kvps_blob *blob = NULL;
+    kvps_status status;
+    PyThreadState *released = PyEval_SaveThread();
+    status = lib.get_blob(store, key, &blob);
+    PyEval_RestoreThread(released);
+    if (status == KVPS_NOT_FOUND) Py_RETURN_NONE;
+    if (status) return fail(status);
+    PyObject *value = lib.blob_user(blob, release_object);
+    if (value)
+        Py_INCREF(value);
+    else
+        value = bytes_of(lib.blob_data(blob), lib.blob_size(blob));
+    lib.blob_free(blob);
+    return value;
+}
+
+enum { REMOTE, LOCAL, SHARED };
+
+/* get(handle, key, reads) -> bytes, or None for a missing key. reads: 0 a remote store, 1 one
+ * that reads a value's size cheaply, 2 one with KVPS_CAP_ZERO_COPY. */
 static PyObject *ext_get(PyObject *self, PyObject *args) {
     (void)self;
     kvps_store *store;
     PyObject *raw;
     if (unpack(args, 3, &store, &raw)) return NULL;
-    int local = PyObject_IsTrue(PyTuple_GetItem(args, 2));
+    long reads = PyLong_AsLong(PyTuple_GetItem(args, 2));
     PyObject *value = NULL;
-    if (local >= 0)
-        value = local ? get_local(store, PyBytes_AsString(raw))
-                      : get_remote(store, PyBytes_AsString(raw));
+    const char *key = PyBytes_AsString(raw);
+    if (reads == SHARED)
+        value = get_shared(store, key);
+    else if (reads == LOCAL)
+        value = get_local(store, key);
+    else if (!PyErr_Occurred())
+        value = get_remote(store, key);
     Py_DECREF(raw);
     return value;
 }
 
-/* put(handle, key, value: bytes) -> None */
+/* put(handle, key, value: bytes, shared) -> None. shared (a store with KVPS_CAP_ZERO_COPY):
+ * an exact bytes object is kept by the store, not copied. */
 static PyObject *ext_put(PyObject *self, PyObject *args) {
     (void)self;
     kvps_store *store;
     PyObject *raw;
-    if (unpack(args, 3, &store, &raw)) return NULL;
+    if (unpack(args, 4, &store, &raw)) return NULL;
+    PyObject *value = PyTuple_GetItem(args, 2);
     char *data;
     Py_ssize_t size;
-    if (PyBytes_AsStringAndSize(PyTuple_GetItem(args, 2), &data, &size)) {
+    if (PyBytes_AsStringAndSize(value, &data, &size)) {
         Py_DECREF(raw);
         return NULL;
+    }
+    kvps_blob *blob = NULL;
+    if (PyObject_IsTrue(PyTuple_GetItem(args, 3)) == 1 && PyBytes_CheckExact(value)) {
+        blob = blob_of(value);
+        if (!blob) {
+            Py_DECREF(raw);
+            return NULL;
+        }
     }
     const char *key = PyBytes_AsString(raw);
     kvps_status status;
     PyThreadState *released = PyEval_SaveThread();
-    status = lib.put(store, key, data, (size_t)size);
+    status = blob ? lib.put_blob(store, key, blob) : lib.put(store, key, data, (size_t)size);
     PyEval_RestoreThread(released);
+    lib.blob_free(blob); /* the store holds its own reference if it kept the object */
     Py_DECREF(raw);
     if (status) return fail(status);
+    Py_RETURN_NONE;
+}
+
+/* write_shared(writer, value: bytes) -> None: appends an exact bytes object to a writer of a
+ * store with KVPS_CAP_ZERO_COPY, which keeps it (64 KiB and more) rather than a copy. */
+static PyObject *ext_write_shared(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *handle, *value;
+    if (!PyArg_ParseTuple(args, "OO!", &handle, &PyBytes_Type, &value)) return NULL;
+    kvps_writer *writer = PyLong_AsVoidPtr(handle);
+    if (!writer) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "no writer handle");
+        return NULL;
+    }
+    kvps_blob *blob = blob_of(value);
+    if (!blob) return NULL;
+    kvps_status status;
+    PyThreadState *released = PyEval_SaveThread();
+    status = lib.writer_write_blob(writer, blob);
+    PyEval_RestoreThread(released);
+    lib.blob_free(blob);
+    if (status) return fail(status);
+    Py_RETURN_NONE;
+}
+
+/* exiting() -> None: called at interpreter exit (atexit); see finishing. */
+static PyObject *ext_exiting(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    finishing = 1;
     Py_RETURN_NONE;
 }
 
@@ -369,6 +476,14 @@ static PyObject *ext_bind(PyObject *self, PyObject *args) {
         {"kvps_delete", (void **)&lib.remove},
         {"kvps_list_page_count", (void **)&lib.page_count},
         {"kvps_list_page_entry", (void **)&lib.page_entry},
+        {"kvps_blob_wrap", (void **)&lib.blob_wrap},
+        {"kvps_blob_data", (void **)&lib.blob_data},
+        {"kvps_blob_size", (void **)&lib.blob_size},
+        {"kvps_blob_free", (void **)&lib.blob_free},
+        {"kvps_blob_user", (void **)&lib.blob_user},
+        {"kvps_put_blob", (void **)&lib.put_blob},
+        {"kvps_get_blob", (void **)&lib.get_blob},
+        {"kvps_writer_write_blob", (void **)&lib.writer_write_blob},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         PyObject *address = PyDict_GetItemString(addresses, table[i].name);
@@ -391,8 +506,11 @@ static PyObject *ext_bind(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"bind", ext_bind, METH_VARARGS, "bind(addresses, last_error, key_bytes): set up the module"},
-    {"get", ext_get, METH_VARARGS, "get(handle, key, local) -> bytes, or None for a missing key"},
-    {"put", ext_put, METH_VARARGS, "put(handle, key, value: bytes) -> None"},
+    {"get", ext_get, METH_VARARGS, "get(handle, key, reads) -> bytes, or None for a missing key"},
+    {"put", ext_put, METH_VARARGS, "put(handle, key, value: bytes, shared) -> None"},
+    {"write_shared", ext_write_shared, METH_VARARGS,
+     "write_shared(writer, value: bytes) -> None"},
+    {"exiting", ext_exiting, METH_NOARGS, "exiting() -> None: the interpreter is exiting"},
     {"stat", ext_stat, METH_VARARGS,
      "stat(handle, key) -> (size, mtime_ns, etag, content_type, metadata) or None"},
     {"delete", ext_delete, METH_VARARGS, "delete(handle, key) -> None"},

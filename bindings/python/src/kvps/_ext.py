@@ -4,6 +4,7 @@ KVPS_PYTHON_CTYPES=1, and the Store then makes every call through ctypes."""
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 
@@ -12,7 +13,9 @@ from ._errors import last_error
 from ._native import lib
 
 _FUNCTIONS = ("kvps_get", "kvps_get_into", "kvps_free", "kvps_put", "kvps_stat",
-              "kvps_stat_metadata_at", "kvps_delete", "kvps_list_page_count", "kvps_list_page_entry")
+              "kvps_stat_metadata_at", "kvps_delete", "kvps_list_page_count", "kvps_list_page_entry",
+              "kvps_blob_wrap", "kvps_blob_data", "kvps_blob_size", "kvps_blob_free", "kvps_blob_user",
+              "kvps_put_blob", "kvps_get_blob", "kvps_writer_write_blob")
 
 try:
     from . import _kvpsext
@@ -23,3 +26,5 @@ ext = _kvpsext if os.environ.get("KVPS_PYTHON_CTYPES", "") in ("", "0") else Non
 if ext is not None:
     ext.bind({name: ctypes.cast(getattr(lib, name), ctypes.c_void_p).value for name in _FUNCTIONS},
              last_error, key_bytes)
+    # bytes objects kept by a memory:// store are released no more once the interpreter exits.
+    atexit.register(ext.exiting)

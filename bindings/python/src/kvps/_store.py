@@ -222,6 +222,10 @@ class Store(MutableMapping[str, bytes]):
         # remote stores take kvps_get, whose one request returns the value whatever its size.
         found = lib.kvps_backend_find(c_url.partition(b":")[0])
         self._local = bool(found) and found.contents.name in (b"memory", b"file")
+        # A store with KVPS_CAP_ZERO_COPY (memory://) keeps the bytes objects put() gives it and
+        # get() hands them back: no copy either way (the compiled module only).
+        self._shared = bool(lib.kvps_capabilities(self._ptr) & Capability.ZERO_COPY)
+        self._reads = 2 if self._shared else 1 if self._local else 0
 
     # ------------------------------------------------------------------ life cycle
 
@@ -315,7 +319,7 @@ class Store(MutableMapping[str, bytes]):
                 and if_match is None and not create_only:
             handle = self._enter()
             try:
-                _ext.put(handle, key, value)
+                _ext.put(handle, key, value, self._shared)
             finally:
                 self._leave()
             return None
@@ -421,7 +425,7 @@ class Store(MutableMapping[str, bytes]):
         if _ext is not None and offset is None:
             handle = self._enter()
             try:
-                value: bytes | None = _ext.get(handle, key, self._local)
+                value: bytes | None = _ext.get(handle, key, self._reads)
             finally:
                 self._leave()
             return value

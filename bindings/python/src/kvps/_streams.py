@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from ._convert import Buffer, data_pointer, key_bytes
 from ._errors import Error, NotFound, Status, last_error
+from ._ext import ext as _ext
 from ._native import TO_END, lib
+
+# The smallest bytes object a zero-copy store's writer keeps rather than copies (kvps.h).
+_KEEP = 64 << 10
 
 if TYPE_CHECKING:
     from ._store import Store, _PutOptions
@@ -199,6 +203,8 @@ class Writer(_Stream, io.RawIOBase):
         return self._written
 
     def write(self, data: Buffer) -> int:
+        if type(data) is bytes and len(data) >= _KEEP and self._store._shared and _ext is not None:
+            return self._write_shared(data)
         pointer, size = data_pointer(data)
         if size == 0:
             self._use()
@@ -212,6 +218,18 @@ class Writer(_Stream, io.RawIOBase):
             raise error
         self._written += size
         return size
+
+    def _write_shared(self, data: bytes) -> int:
+        """A store with KVPS_CAP_ZERO_COPY keeps the bytes object itself: no copy."""
+        assert _ext is not None
+        try:
+            _ext.write_shared(self._use(), data)
+        except Error as error:
+            self.abort()
+            self._failed = error
+            raise
+        self._written += len(data)
+        return len(data)
 
     def close(self) -> None:
         """Commits what was written (once) and closes. Raises if the commit fails, in which
