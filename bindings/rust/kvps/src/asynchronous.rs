@@ -40,7 +40,7 @@
 //! # Ok::<(), kvps::Error>(())
 //! ```
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::ops::RangeBounds;
 
 use kvps_sys as sys;
@@ -64,8 +64,7 @@ fn start_batch<K: AsRef<str>, T>(
         if c_keys.is_empty() {
             return Ok(None);
         }
-        let refs: Vec<&CStr> = c_keys.iter().map(CString::as_c_str).collect();
-        start(&refs).map(Some)
+        start(&c_keys.c_strs()).map(Some)
     });
     (keys.len(), started)
 }

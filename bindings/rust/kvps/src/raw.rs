@@ -263,10 +263,16 @@ const UNTOUCHED: sys::kvps_status = sys::kvps_status::MAX;
 
 fn batch_outcome(status: sys::kvps_status, statuses: Vec<sys::kvps_status>) -> BatchOutcome {
     let failure = (status != sys::KVPS_OK).then(|| failure(status));
-    // SAFETY: never NULL, valid until this thread's next kvps call; copied at once, on the
-    // thread that made the batch call.
-    let messages = (0..statuses.len())
-        .map(|i| text(unsafe { sys::kvps_last_item_error(i) }))
+    // Asked only for the items that failed: the others have none.
+    let messages = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| match s {
+            sys::KVPS_OK | UNTOUCHED => String::new(),
+            // SAFETY: never NULL, valid until this thread's next kvps call; copied at once, on
+            // the thread that made the batch call.
+            _ => text(unsafe { sys::kvps_last_item_error(i) }),
+        })
         .collect();
     let statuses = statuses
         .into_iter()

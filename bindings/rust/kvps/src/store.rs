@@ -232,8 +232,45 @@ pub(crate) fn offset_length(range: impl RangeBounds<u64>) -> Result<(u64, u64)> 
 /// The C strings of batch keys, or the error every item gets: a key C cannot carry (a NUL
 /// byte) refuses the whole call before any item runs, as in the other bindings
 /// (docs/BINDINGS.md).
-pub(crate) fn batch_keys<K: AsRef<str>>(keys: &[K]) -> std::result::Result<Vec<CString>, Error> {
-    keys.iter().map(|k| c_key(k.as_ref())).collect()
+pub(crate) fn batch_keys<K: AsRef<str>>(keys: &[K]) -> std::result::Result<KeyBlock, Error> {
+    let mut block = KeyBlock {
+        bytes: Vec::with_capacity(keys.iter().map(|k| k.as_ref().len() + 1).sum()),
+        ends: Vec::with_capacity(keys.len()),
+    };
+    for key in keys {
+        let key = key.as_ref();
+        if key.as_bytes().contains(&0) {
+            c_key(key)?; // its error, which names the key
+        }
+        block.bytes.extend_from_slice(key.as_bytes());
+        block.bytes.push(0);
+        block.ends.push(block.bytes.len());
+    }
+    Ok(block)
+}
+
+/// A batch's keys as C strings in one block: one allocation for them all, not one per key.
+pub(crate) struct KeyBlock {
+    bytes: Vec<u8>,
+    ends: Vec<usize>, // where each key's C string ends (past its NUL)
+}
+
+impl KeyBlock {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub(crate) fn c_strs(&self) -> Vec<&CStr> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let key = &self.bytes[start..end];
+                start = end;
+                CStr::from_bytes_with_nul(key).expect("batch_keys checked: one NUL, at the end")
+            })
+            .collect()
+    }
 }
 
 /// Maps a batch call's outcome (with one value per key) back to one result per key, in
@@ -279,8 +316,7 @@ fn batch<K: AsRef<str>, T>(
     if c_keys.is_empty() {
         return Vec::new();
     }
-    let refs: Vec<&CStr> = c_keys.iter().map(CString::as_c_str).collect();
-    let (outcome, values) = run(&refs);
+    let (outcome, values) = run(&c_keys.c_strs());
     batch_results(outcome, values, not_found_ok)
 }
 
