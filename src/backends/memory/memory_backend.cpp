@@ -9,7 +9,6 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "spi/backend.hpp"
@@ -88,21 +87,131 @@ struct Value {
     }
 };
 
-struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const noexcept {
-        return std::hash<std::string_view>{}(key);
+// The values by key: open addressing with linear probing over (hash, entry) slots, at most half
+// full, with deletion by backward shift (no tombstones). An entry holds a value and its key in
+// one allocation that never moves, so the ordered index keeps views of its key and pointers to
+// it. A lookup reads one slot and, where the hash matches, one entry whose key is beside its
+// value: a node-based map's bucket walk costs several cache misses more per call.
+class Table {
+public:
+    struct Entry {
+        Value value;
+        uint64_t hash;
+        size_t key_size;
+        std::string_view key() const {
+            return {reinterpret_cast<const char *>(this + 1), key_size};
+        }
+    };
+
+    Table() = default;
+    Table(const Table &) = delete;
+    Table &operator=(const Table &) = delete;
+    ~Table() {
+        for (Slot &slot : slots_)
+            if (slot.entry) destroy(slot.entry);
     }
+
+    Entry *find(std::string_view key) const {
+        if (count_ == 0) return nullptr;
+        uint64_t hash = hash_of(key);
+        for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+            const Slot &slot = slots_[i];
+            if (!slot.entry) return nullptr;
+            if (slot.hash == hash && slot.entry->key() == key) return slot.entry;
+        }
+    }
+
+    // Adds key, which is absent.
+    Entry *add(std::string_view key, Value &&value) {
+        if ((count_ + 1) * 2 > slots_.size()) grow();
+        uint64_t hash = hash_of(key);
+        void *memory = ::operator new(sizeof(Entry) + key.size());
+        auto *entry = new (memory) Entry{std::move(value), hash, key.size()};
+        if (!key.empty())
+            std::memcpy(static_cast<char *>(memory) + sizeof(Entry), key.data(), key.size());
+        place(Slot{hash, entry});
+        ++count_;
+        return entry;
+    }
+
+    // Removes entry and returns its value (to be freed outside the lock).
+    Value remove(Entry *entry) noexcept {
+        size_t i = entry->hash & mask_;
+        while (slots_[i].entry != entry) i = (i + 1) & mask_;
+        // Each later slot of the run moves back into the hole unless its home lies cyclically
+        // in (hole, slot]: then it is still reachable from its home.
+        for (size_t j = (i + 1) & mask_; slots_[j].entry; j = (j + 1) & mask_) {
+            size_t home = slots_[j].hash & mask_;
+            bool reachable = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+            if (!reachable) {
+                slots_[i] = slots_[j];
+                i = j;
+            }
+        }
+        slots_[i] = Slot{};
+        --count_;
+        Value value = std::move(entry->value);
+        destroy(entry);
+        return value;
+    }
+
+private:
+    struct Slot {
+        uint64_t hash = 0;
+        Entry *entry = nullptr;  // null: empty
+    };
+
+    static uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+    static void destroy(Entry *entry) noexcept {
+        entry->~Entry();
+        ::operator delete(entry);
+    }
+
+    void place(Slot slot) noexcept {
+        size_t i = slot.hash & mask_;
+        while (slots_[i].entry) i = (i + 1) & mask_;
+        slots_[i] = slot;
+    }
+
+    void grow() {
+        std::vector<Slot> old(std::max<size_t>(16, slots_.size() * 2));
+        std::swap(old, slots_);
+        mask_ = slots_.size() - 1;
+        for (const Slot &slot : old)
+            if (slot.entry) place(slot);
+    }
+
+    std::vector<Slot> slots_;
+    size_t mask_ = 0;
+    size_t count_ = 0;
 };
 
 struct Data {
     std::shared_mutex mutex;
-    // Point operations use the hash map; listing walks the ordered index of the same keys
-    // (views of the map's keys and pointers to its values, whose nodes never move), with no
-    // hash lookup per entry listed. An overwrite touches only the map.
-    std::unordered_map<std::string, Value, KeyHash, std::equal_to<>> values;
+    // Point operations use the table; listing walks the ordered index of the same keys (views
+    // of the entries' keys and pointers to their values, which never move), with no lookup
+    // per entry listed. An overwrite touches only the entry. Declared after the table, the
+    // index goes first.
+    Table values;
     std::map<std::string_view, Value *> order;
     uint64_t generation = 0;  // guarded by mutex
+
+    // Adds key (absent) to both.
+    void add(std::string_view key, Value &&value) {
+        Table::Entry *entry = values.add(key, std::move(value));
+        try {
+            entry->value.position = order.emplace(entry->key(), &entry->value).first;
+        } catch (...) {
+            Value dropped = values.remove(entry);
+            throw;
+        }
+    }
+    // Removes entry from both; returns its value (to be freed outside the lock).
+    Value remove(Table::Entry *entry) noexcept {
+        order.erase(entry->value.position);
+        return values.remove(entry);
+    }
 };
 
 std::string etag_of(const Value &v) { return "m" + std::to_string(v.generation); }
@@ -259,10 +368,10 @@ public:
 
     std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override {
         std::shared_lock lock(data_->mutex);
-        auto it = data_->values.find(key);
-        if (it == data_->values.end()) return std::nullopt;
-        Blob blob = it->second.blob;
-        meta = metadata_of(it->second);
+        Table::Entry *entry = data_->values.find(key);
+        if (!entry) return std::nullopt;
+        Blob blob = entry->value.blob;
+        meta = metadata_of(entry->value);
         lock.unlock();
         return blob.copy(Span64{0, blob.size()});
     }
@@ -294,27 +403,25 @@ public:
     std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
                                         uint64_t length) override {
         std::shared_lock lock(data_->mutex);
-        auto it = data_->values.find(key);
-        if (it == data_->values.end()) return nullptr;
-        Span64 span = clamp_range(it->second.blob.size(), offset, length);
-        return std::make_unique<ValueReader>(it->second.blob, span, etag_of(it->second));
+        Table::Entry *entry = data_->values.find(key);
+        if (!entry) return nullptr;
+        Span64 span = clamp_range(entry->value.blob.size(), offset, length);
+        return std::make_unique<ValueReader>(entry->value.blob, span, etag_of(entry->value));
     }
 
     std::optional<Metadata> stat(std::string_view key) override {
         std::shared_lock lock(data_->mutex);
-        auto it = data_->values.find(key);
-        if (it == data_->values.end()) return std::nullopt;
-        return metadata_of(it->second);
+        Table::Entry *entry = data_->values.find(key);
+        if (!entry) return std::nullopt;
+        return metadata_of(entry->value);
     }
 
     void remove(std::string_view key) override {
         Value old;
         std::unique_lock lock(data_->mutex);
-        auto it = data_->values.find(key);
-        if (it == data_->values.end()) return;
-        old = std::move(it->second);
-        data_->order.erase(old.position);
-        data_->values.erase(it);
+        Table::Entry *entry = data_->values.find(key);
+        if (!entry) return;
+        old = data_->remove(entry);
     }
 
     // One exclusive lock for the whole batch; the values are freed after it is released.
@@ -324,11 +431,8 @@ public:
         std::unique_lock lock(data_->mutex);
         for (DeleteItem &item : items) {
             item.status = KVPS_OK;
-            auto it = data_->values.find(item.key);
-            if (it == data_->values.end()) continue;
-            old.push_back(std::move(it->second));
-            data_->order.erase(old.back().position);
-            data_->values.erase(it);
+            Table::Entry *entry = data_->values.find(item.key);
+            if (entry) old.push_back(data_->remove(entry));
         }
         lock.unlock();
     }
@@ -426,9 +530,9 @@ private:
 
     static const std::string *current_etag(const Data &data, std::string_view key,
                                            std::string &etag) {
-        auto it = data.values.find(key);
-        if (it == data.values.end()) return nullptr;
-        etag = etag_of(it->second);
+        Table::Entry *entry = data.values.find(key);
+        if (!entry) return nullptr;
+        etag = etag_of(entry->value);
         return &etag;
     }
 
@@ -443,13 +547,10 @@ private:
         }
         value.generation = ++data_->generation;
         std::string made = etag_of(value);
-        auto it = data_->values.find(key);
-        if (it != data_->values.end()) {
-            it->second.swap_contents(value);
-        } else {
-            auto added = data_->values.emplace(std::string(key), std::move(value)).first;
-            added->second.position = data_->order.emplace(added->first, &added->second).first;
-        }
+        if (Table::Entry *entry = data_->values.find(key))
+            entry->value.swap_contents(value);
+        else
+            data_->add(key, std::move(value));
         lock.unlock();  // the old value is freed outside the lock
         return made;
     }
@@ -457,38 +558,31 @@ private:
     std::string move_or_copy(std::string_view from, std::string_view to, const PutOptions &options,
                              bool move) {
         std::unique_lock lock(data_->mutex);
-        auto source = data_->values.find(from);
-        if (source == data_->values.end())
+        Table::Entry *source = data_->values.find(from);
+        if (!source)
             fail(KVPS_NOT_FOUND, std::string("cannot ") + (move ? "rename" : "copy") + " key " +
                                      quote(from) + ": it does not exist");
         std::string etag;
         check_condition(to, options, current_etag(*data_, to, etag));
-        Properties old = source->second.properties ? *source->second.properties : Properties{};
-        Value value{source->second.blob, now_ns(), ++data_->generation,
+        Properties old = source->value.properties ? *source->value.properties : Properties{};
+        Value value{source->value.blob, now_ns(), ++data_->generation,
                     properties_of(options.properties_over(old))};
         std::string made = etag_of(value);
         Value dropped;
-        if (move && from != to) {
-            dropped = std::move(source->second);
-            data_->order.erase(dropped.position);
-            data_->values.erase(source);
-        }
-        auto it = data_->values.find(to);
-        if (it != data_->values.end()) {
-            it->second.swap_contents(value);
-        } else {
-            auto added = data_->values.emplace(std::string(to), std::move(value)).first;
-            added->second.position = data_->order.emplace(added->first, &added->second).first;
-        }
+        if (move && from != to) dropped = data_->remove(source);
+        if (Table::Entry *entry = data_->values.find(to))
+            entry->value.swap_contents(value);
+        else
+            data_->add(to, std::move(value));
         lock.unlock();
         return made;
     }
 
     std::optional<Blob> find(std::string_view key) {
         std::shared_lock lock(data_->mutex);
-        auto it = data_->values.find(key);
-        if (it == data_->values.end()) return std::nullopt;
-        return it->second.blob;
+        Table::Entry *entry = data_->values.find(key);
+        if (!entry) return std::nullopt;
+        return entry->value.blob;
     }
 
     std::shared_ptr<Data> data_;
