@@ -6,7 +6,8 @@
  * It calls libkvps through the addresses of the library the ctypes side loaded (bind()), so one
  * libkvps serves the process whichever KVPS_LIBRARY chooses. Errors come from the Python side's
  * one mapping (kvps._errors.last_error), called on the failing thread right after the call, while
- * the library's thread-local message is still there. Every library call runs without the GIL.
+ * the library's thread-local message is still there. Every library call runs without the GIL,
+ * except the constant-time ones on a zero-copy store (HOLD below).
  *
  * On a store with KVPS_CAP_ZERO_COPY (memory://) put keeps the bytes object itself in the store
  * (a kvps_blob over its buffer holding one reference), and get hands that very object back: no
@@ -101,6 +102,12 @@ static void release_object(void *user) {
     Py_DECREF((PyObject *)user);
     PyGILState_Release(state);
 }
+
+/* HOLD: a zero-copy put and a delete on a store with KVPS_CAP_ZERO_COPY keep the GIL. They take
+ * constant time (no copy), and the value they replace or remove is most often a bytes object
+ * whose release needs the GIL: released first, it would be taken back inside the call. No
+ * deadlock: the library never calls a release while it holds a lock, so a thread waiting for
+ * the GIL in one holds no lock this thread could wait for. */
 
 /* A blob over a bytes object's buffer, holding a reference to it; NULL with an error set. */
 static kvps_blob *blob_of(PyObject *value) {
@@ -241,9 +248,13 @@ static PyObject *ext_put(PyObject *self, PyObject *args) {
     }
     const char *key = PyBytes_AsString(raw);
     kvps_status status;
-    PyThreadState *released = PyEval_SaveThread();
-    status = blob ? lib.put_blob(store, key, blob) : lib.put(store, key, data, (size_t)size);
-    PyEval_RestoreThread(released);
+    if (blob) {
+        status = lib.put_blob(store, key, blob); /* see HOLD */
+    } else {
+        PyThreadState *released = PyEval_SaveThread();
+        status = lib.put(store, key, data, (size_t)size);
+        PyEval_RestoreThread(released);
+    }
     lib.blob_free(blob); /* the store holds its own reference if it kept the object */
     Py_DECREF(raw);
     if (status) return fail(status);
@@ -322,12 +333,16 @@ static PyObject *ext_delete(PyObject *self, PyObject *args) {
     (void)self;
     kvps_store *store;
     PyObject *raw;
-    if (unpack(args, 2, &store, &raw)) return NULL;
+    if (unpack(args, 3, &store, &raw)) return NULL;
     const char *key = PyBytes_AsString(raw);
     kvps_status status;
-    PyThreadState *released = PyEval_SaveThread();
-    status = lib.remove(store, key);
-    PyEval_RestoreThread(released);
+    if (PyObject_IsTrue(PyTuple_GetItem(args, 2)) == 1) {
+        status = lib.remove(store, key); /* see HOLD */
+    } else {
+        PyThreadState *released = PyEval_SaveThread();
+        status = lib.remove(store, key);
+        PyEval_RestoreThread(released);
+    }
     Py_DECREF(raw);
     if (status) return fail(status);
     Py_RETURN_NONE;
@@ -513,7 +528,7 @@ static PyMethodDef methods[] = {
     {"exiting", ext_exiting, METH_NOARGS, "exiting() -> None: the interpreter is exiting"},
     {"stat", ext_stat, METH_VARARGS,
      "stat(handle, key) -> (size, mtime_ns, etag, content_type, metadata) or None"},
-    {"delete", ext_delete, METH_VARARGS, "delete(handle, key) -> None"},
+    {"delete", ext_delete, METH_VARARGS, "delete(handle, key, shared) -> None"},
     {"key_block", ext_key_block, METH_O,
      "key_block(keys: list) -> bytes: pointers to the keys' C strings, then the strings"},
     {"entries", ext_entries, METH_VARARGS,

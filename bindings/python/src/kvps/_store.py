@@ -513,7 +513,7 @@ class Store(MutableMapping[str, bytes]):
         if _ext is not None:
             handle = self._enter()
             try:
-                _ext.delete(handle, key)
+                _ext.delete(handle, key, self._shared)
             finally:
                 self._leave()
             return
