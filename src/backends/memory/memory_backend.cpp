@@ -238,17 +238,23 @@ public:
     }
     // A slice of the block at the position: no copy.
     std::optional<SharedBytes> read_shared(size_t max) override {
-        SharedBytes out;
-        if (pos_ < end_)
-            blob_.each_block(pos_, [&](const SharedBytes &block, uint64_t start) {
-                size_t from = static_cast<size_t>(pos_ - start);
-                size_t n =
-                    static_cast<size_t>(std::min<uint64_t>({max, block.size - from, end_ - pos_}));
-                out = block.slice(from, n);
-                return false;
-            });
-        pos_ += out.size;
-        return out;
+        if (pos_ >= end_) return SharedBytes{};
+        const SharedBytes *block = &blob_.whole;
+        uint64_t start = 0;
+        if (blob_.parts) {  // the part holding pos_, found on from the last one read
+            const std::vector<SharedBytes> &parts = *blob_.parts;
+            if (pos_ < part_start_) {  // sought back
+                part_ = 0;
+                part_start_ = 0;
+            }
+            while (pos_ >= part_start_ + parts[part_].size) part_start_ += parts[part_++].size;
+            block = &parts[part_];
+            start = part_start_;
+        }
+        size_t from = static_cast<size_t>(pos_ - start);
+        size_t n = static_cast<size_t>(std::min<uint64_t>({max, block->size - from, end_ - pos_}));
+        pos_ += n;
+        return block->slice(from, n);
     }
     uint64_t value_size() const override { return blob_.size(); }
 
@@ -256,6 +262,8 @@ private:
     Blob blob_;
     uint64_t pos_, end_;
     std::string etag_;
+    size_t part_ = 0;          // read_shared's last part of blob_.parts
+    uint64_t part_start_ = 0;  // and its offset in the value
 };
 
 // A value written in parts. Copied bytes go into one malloc'd block, grown with realloc (which
