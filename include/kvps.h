@@ -461,7 +461,9 @@ KVPS_API kvps_status kvps_put_blob(kvps_store *store, const char *key, const kvp
 KVPS_API kvps_status kvps_get_blob(kvps_store *store, const char *key, kvps_blob **out);
 
 /* Appends blob's bytes to the value being written, as kvps_writer_write does; a store with
- * KVPS_CAP_ZERO_COPY keeps a reference to a block of 64 KiB or more instead of a copy. */
+ * KVPS_CAP_ZERO_COPY keeps a reference to a block of 64 KiB or more instead of a copy, and
+ * s3:// sends a block of exactly part_size bytes (with nothing pending before it) as a part of
+ * its own, holding a reference until it is sent: no copy and no buffer. */
 KVPS_API kvps_status kvps_writer_write_blob(kvps_writer *writer, const kvps_blob *blob);
 
 /* Reads up to max (>= 1) bytes as a new blob handle (*out), as kvps_reader_read does; at the

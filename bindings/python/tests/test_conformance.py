@@ -401,3 +401,28 @@ def test_values_are_kept_uncopied_where_the_store_can(store: kvps.Store) -> None
     assert sys.getrefcount(value) == count + (2 if zero_copy else 0)
     store.delete_many(["zc/a", "zc/c", "zc/w"])
     assert sys.getrefcount(value) == count
+
+
+def test_writers_take_large_bytes_without_a_copy(store: kvps.Store) -> None:
+    # A writer hands a bytes object of 64 KiB or more to the library as it is: memory:// keeps
+    # it, s3:// sends a chunk of exactly one part (8 MiB by default) as that part and lets go of
+    # it once sent (on its upload threads). The value is the same either way, and no reference
+    # is left behind but memory://'s own.
+    import sys
+
+    from kvps._ext import ext
+
+    keeps = kvps.Capability.ZERO_COPY in store.capabilities and ext is not None
+    part = pattern(8 * MiB, 9)
+    count = sys.getrefcount(part)
+    with store.writer("zc/parts") as w:
+        w.write(part)
+        w.write(part)
+        w.write(b"tail")
+    assert store.get("zc/parts") == part + part + b"tail"
+    assert sys.getrefcount(part) == count + (2 if keeps else 0)
+    with store.writer("zc/alone") as w:  # one part alone: s3:// sends it as one PutObject
+        w.write(part)
+    assert store.get("zc/alone") == part
+    store.delete_many(["zc/parts", "zc/alone"])
+    assert sys.getrefcount(part) == count

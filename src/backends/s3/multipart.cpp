@@ -196,7 +196,7 @@ void MultipartUpload::wait_oldest() {
     oldest.get();  // rethrows the part's failure
 }
 
-void MultipartUpload::launch(const void *data, size_t size, Bytes owned) {
+void MultipartUpload::launch(const void *data, size_t size, std::shared_ptr<const void> keep) {
     if (parts_ >= kMaxParts)
         fail(KVPS_INVALID_ARGUMENT, "s3: " + client_.describe("PUT", key_) +
                                         ": the value needs more than 10000 parts; raise part_size");
@@ -210,14 +210,22 @@ void MultipartUpload::launch(const void *data, size_t size, Bytes owned) {
     }
     in_flight_.push_back(std::async(
         std::launch::async,
-        [this, number, data, size, keep = std::move(owned)] { upload_part(number, data, size); }));
+        [this, number, data, size, keep = std::move(keep)] { upload_part(number, data, size); }));
 }
 
 void MultipartUpload::add_part(Bytes data) {
     try {
-        const void *bytes = data.data();
-        size_t size = data.size();
-        launch(bytes, size, std::move(data));
+        auto owned = std::make_shared<Bytes>(std::move(data));
+        launch(owned->data(), owned->size(), owned);
+    } catch (...) {
+        fail_and_abort();
+    }
+}
+
+void MultipartUpload::add_part(SharedBytes data) {
+    try {
+        const char *bytes = data.data();  // before the owner moves into launch's argument
+        launch(bytes, data.size, std::move(data.owner));
     } catch (...) {
         fail_and_abort();
     }
@@ -225,7 +233,7 @@ void MultipartUpload::add_part(Bytes data) {
 
 void MultipartUpload::add_part_borrowed(const void *data, size_t size) {
     try {
-        launch(data, size, Bytes());
+        launch(data, size, nullptr);
     } catch (...) {
         fail_and_abort();
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "spi/bytes.hpp"
+#include "spi/shared_bytes.hpp"
 #include "client.hpp"
 #include "spi/error.hpp"
 
@@ -41,10 +42,12 @@ public:
     MultipartUpload(const MultipartUpload &) = delete;
     MultipartUpload &operator=(const MultipartUpload &) = delete;
 
-    // Queues the next part; blocks while `concurrency` parts are in flight. The borrowed form
-    // needs data to stay valid until complete() or abort() returns. On failure the upload is
-    // aborted and the error thrown.
+    // Queues the next part; blocks while `concurrency` parts are in flight. The shared form
+    // holds a reference to the caller's block until the part is sent (no copy); the borrowed
+    // form needs data to stay valid until complete() or abort() returns. On failure the upload
+    // is aborted and the error thrown.
     void add_part(Bytes data);
+    void add_part(SharedBytes data);
     void add_part_borrowed(const void *data, size_t size);
 
     // Waits for every part and sends CompleteMultipartUpload; aborts and throws on failure.
@@ -69,7 +72,8 @@ public:
     const std::string &etag() const { return etag_; }
 
 private:
-    void launch(const void *data, size_t size, Bytes owned);
+    // keep: what holds data alive until the part is sent (null: borrowed).
+    void launch(const void *data, size_t size, std::shared_ptr<const void> keep);
     void upload_part(int number, const void *data, size_t size);
     void wait_oldest();
     [[noreturn]] void fail_and_abort();

@@ -1,5 +1,7 @@
 // Streaming writes in constant memory: part_size buffers go up as multipart parts, at most
-// `concurrency` in flight; a value that fits in one buffer is a single PutObject on commit.
+// `concurrency` in flight; a value that fits in one buffer is a single PutObject on commit. A
+// shared block (kvps_writer_write_blob) of exactly one part, with no bytes pending before it,
+// goes up as a part itself: no copy, and no buffer of the writer's.
 #include <cstring>
 #include <optional>
 
@@ -25,11 +27,23 @@ public:
     std::string etag() const override { return etag_; }
 
     void write(const void *data, size_t size) override {
-        if (failed_)
-            fail(KVPS_INVALID_ARGUMENT,
-                 "s3: the writer for " + quote(key_) + " failed earlier: abort it");
+        check_usable();
         try {
-            buffer_.write(data, size, [&](Bytes &part) { flush(part); });
+            if (size) send_held();
+            buffer_.write(data, size, [&](Bytes &part) { upload().add_part(std::move(part)); });
+        } catch (...) {
+            failed_ = true;
+            throw;
+        }
+    }
+
+    void write_shared(const SharedBytes &part) override {
+        if (part.size != client_.settings().part_size || !buffer_.pending().empty())
+            return write(part.data(), part.size);
+        check_usable();
+        try {
+            send_held();  // more bytes follow the part held: it goes up now
+            held_ = part;
         } catch (...) {
             failed_ = true;
             throw;
@@ -37,19 +51,19 @@ public:
     }
 
     void commit() override {
-        if (failed_)
-            fail(KVPS_INVALID_ARGUMENT,
-                 "s3: the writer for " + quote(key_) + " failed earlier: abort it");
+        check_usable();
         failed_ = true;  // whatever happens now, the writer is done
         Bytes &rest = buffer_.pending();
-        if (!upload_) {
+        if (!upload_) {  // the whole value is one part: held, or in the buffer
+            const char *data = held_ ? held_->data() : rest.data();
+            size_t size = held_ ? held_->size : rest.size();
             if (options_)
-                etag_ = put_object_with(client_, key_, rest.data(), rest.size(), *options_);
+                etag_ = put_object_with(client_, key_, data, size, *options_);
             else
-                put_object(client_, key_, rest.data(), rest.size(),
-                           checksum_headers(crc32c(rest.data(), rest.size())));
+                put_object(client_, key_, data, size, checksum_headers(crc32c(data, size)));
             return;
         }
+        send_held();
         if (rest.size() > 0) upload_->add_part(std::move(rest));
         try {
             upload_->complete();  // aborts the upload on failure: no parts are left
@@ -64,10 +78,26 @@ public:
         failed_ = true;
         if (upload_) upload_->abort();
         buffer_.clear();
+        held_.reset();
     }
 
 private:
-    void flush(Bytes &part) {
+    void check_usable() const {
+        if (failed_)
+            fail(KVPS_INVALID_ARGUMENT,
+                 "s3: the writer for " + quote(key_) + " failed earlier: abort it");
+    }
+
+    // Sends the shared part held back (if any): bytes follow it, so it is not the whole value.
+    void send_held() {
+        if (!held_) return;
+        SharedBytes part = std::move(*held_);
+        held_.reset();
+        upload().add_part(std::move(part));
+    }
+
+    // The multipart upload, started by the first part.
+    MultipartUpload &upload() {
         if (!upload_ && options_) {
             if (options_->conditional()) probe_->require(client_, true);
             Headers create = property_headers(options_->properties());
@@ -76,12 +106,13 @@ private:
             upload_->set_complete_headers(condition_headers(*options_));
         }
         if (!upload_) upload_.emplace(client_, key_);
-        upload_->add_part(std::move(part));
+        return *upload_;
     }
 
     Client &client_;
     std::string key_;
     PartBuffer buffer_;
+    std::optional<SharedBytes> held_;  // a shared full part, sent once more bytes follow
     std::optional<MultipartUpload> upload_;
     bool failed_ = false;
     std::optional<PutOptions> options_;  // kvps_writer_open_with's

@@ -12,7 +12,8 @@ from ._errors import Error, NotFound, Status, last_error
 from ._ext import ext as _ext
 from ._native import TO_END, lib
 
-# The smallest bytes object a zero-copy store's writer keeps rather than copies (kvps.h).
+# The smallest bytes object a writer hands over as a blob (kvps.h: a zero-copy store keeps one
+# of 64 KiB or more rather than copying it).
 _KEEP = 64 << 10
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ class Writer(_Stream, io.RawIOBase):
         return self._written
 
     def write(self, data: Buffer) -> int:
-        if type(data) is bytes and len(data) >= _KEEP and self._store._shared and _ext is not None:
+        if type(data) is bytes and len(data) >= _KEEP and _ext is not None:
             return self._write_shared(data)
         pointer, size = data_pointer(data)
         if size == 0:
@@ -220,7 +221,8 @@ class Writer(_Stream, io.RawIOBase):
         return size
 
     def _write_shared(self, data: bytes) -> int:
-        """A store with KVPS_CAP_ZERO_COPY keeps the bytes object itself: no copy."""
+        """Hands the bytes object itself to the library (kvps_writer_write_blob): memory://
+        keeps it, s3:// sends a chunk of one part as that part, both without a copy."""
         assert _ext is not None
         try:
             _ext.write_shared(self._use(), data)
