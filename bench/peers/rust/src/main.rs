@@ -540,12 +540,23 @@ fn stream_in(
 fn stream_out(imp: &Imp, rt: &Runtime, key: &str, buf: &mut [u8]) -> Res<usize> {
     let mut total = 0;
     match imp {
-        // kvps's zero-copy form, as the peers hand out Bytes: blobs of up to CHUNK bytes (on
-        // memory:// slices of the stored value; elsewhere read into a new block each).
-        Imp::Kvps(s) => {
+        // Where the store hands out its own blocks (memory://: slices of the stored value, no
+        // copy), as the peers hand out Bytes; elsewhere into one reused buffer, which keeps
+        // memory flat (a blob read there would be a new block each time).
+        Imp::Kvps(s) if s.capabilities().contains(kvps::Capabilities::ZERO_COPY) => {
             let mut r = s.reader(key)?.ok_or("missing")?;
             while let Some(b) = r.read_blob(buf.len())? {
                 total += b.len();
+            }
+        }
+        Imp::Kvps(s) => {
+            let mut r = s.reader(key)?.ok_or("missing")?;
+            loop {
+                let n = r.read(buf)?;
+                if n == 0 {
+                    break;
+                }
+                total += n;
             }
         }
         Imp::LimitMem(m) => {
