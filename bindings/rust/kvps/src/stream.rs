@@ -134,7 +134,9 @@ impl<'s> Writer<'s> {
         if let Some(error) = &self.failed {
             return Err(error.clone());
         }
-        self.handle.write_blob(&blob.0).inspect_err(|error| self.failed = Some(error.clone()))
+        self.handle
+            .write_blob(&blob.0)
+            .inspect_err(|error| self.failed = Some(error.clone()))
     }
 
     /// Discards everything written and leaves the old value (what dropping does).

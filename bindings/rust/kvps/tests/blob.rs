@@ -6,7 +6,9 @@ use std::sync::Arc;
 use kvps::{Blob, Capabilities, ErrorKind, Store};
 
 fn pattern(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..n)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 #[test]
@@ -82,7 +84,9 @@ fn streams_take_and_hand_out_blobs() {
 #[test]
 fn blobs_cross_threads_and_outlive_the_value() {
     let store = Arc::new(Store::open("memory://").unwrap());
-    store.put_blob("k", &Blob::from(pattern(100_000, 9))).unwrap();
+    store
+        .put_blob("k", &Blob::from(pattern(100_000, 9)))
+        .unwrap();
     let held = store.get_blob("k").unwrap().unwrap();
     store.delete("k").unwrap();
     let copies: Vec<Blob> = (0..4).map(|_| held.clone()).collect();
