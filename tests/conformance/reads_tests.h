@@ -57,7 +57,7 @@ static char *list_all(kvps_list_options options, const char *strip) {
             const char *k = i < nk ? kvps_list_page_entry(page, i)->key : NULL;
             const char *p = j < np ? kvps_list_page_prefix(page, j) : NULL;
             int take_key = k && (!p || strcmp(k, p) < 0);
-            const char *item = take_key ? k : p;
+            const char *item = take_key ? k : p ? p : ""; /* p is set when k is not taken */
             if (*last && strcmp(item, last) <= 0)
                 fail_msg("\"%s\" listed after \"%s\"", item, last);
             snprintf(last, sizeof last, "%s", item);

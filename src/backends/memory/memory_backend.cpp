@@ -2,6 +2,8 @@
 //   memory://        a store private to its handle, gone when the handle closes
 //   memory://NAME    the same store from every handle in the process, kept until it exits
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <vector>
 
 #include "spi/backend.hpp"
@@ -111,31 +114,58 @@ public:
             if (slot.entry) destroy(slot.entry);
     }
 
-    Entry *find(std::string_view key) const {
-        if (count_ == 0) return nullptr;
-        uint64_t hash = hash_of(key);
-        for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-            const Slot &slot = slots_[i];
-            if (!slot.entry) return nullptr;
-            if (slot.hash == hash && slot.entry->key() == key) return slot.entry;
-        }
+    // A key with its hash, made before the store's lock is taken. Making it also starts
+    // loading the key's slot into the cache, so that the lookup under the lock does not wait
+    // for memory (the table is far larger than the cache; a miss is most of a lookup).
+    struct Key {
+        std::string_view text;
+        uint64_t hash;
+    };
+    Key key(std::string_view text) const {
+        uint64_t hash = hash_of(text);
+        // A hint, read without the lock: a stale or freed address is harmless to prefetch.
+        if (const Slot *base = hint_base_.load(std::memory_order_relaxed))
+            __builtin_prefetch(base + (hash & hint_mask_.load(std::memory_order_relaxed)));
+        return {text, hash};
     }
 
-    // Adds key, which is absent.
-    Entry *add(std::string_view key, Value &&value) {
-        if ((count_ + 1) * 2 > slots_.size()) grow();
-        uint64_t hash = hash_of(key);
-        void *memory = ::operator new(sizeof(Entry) + key.size());
-        auto *entry = new (memory) Entry{std::move(value), hash, key.size()};
-        if (!key.empty())
-            std::memcpy(static_cast<char *>(memory) + sizeof(Entry), key.data(), key.size());
-        place(Slot{hash, entry});
-        ++count_;
+    Entry *find(const Key &key) const {
+        if (count_ == 0) return nullptr;
+        for (size_t i = key.hash & mask_;; i = (i + 1) & mask_) {
+            const Slot &slot = slots_[i];
+            if (!slot.entry) return nullptr;
+            if (slot.hash == key.hash && slot.entry->key() == key.text) return slot.entry;
+        }
+    }
+    Entry *find(std::string_view key) const { return find(Key{key, hash_of(key)}); }
+
+    // An entry outside any table, which frees it: one being made, or one taken out.
+    struct Drop {
+        void operator()(Entry *entry) const noexcept { destroy(entry); }
+    };
+    using Owned = std::unique_ptr<Entry, Drop>;
+
+    // A new entry for key.
+    static Owned make(const Key &key, Value &&value) {
+        void *memory = ::operator new(sizeof(Entry) + key.text.size());
+        Owned entry(new (memory) Entry{std::move(value), key.hash, key.text.size()});
+        if (!key.text.empty())
+            std::memcpy(static_cast<char *>(memory) + sizeof(Entry), key.text.data(),
+                        key.text.size());
         return entry;
     }
 
-    // Removes entry and returns its value (to be freed outside the lock).
-    Value remove(Entry *entry) noexcept {
+    // Adds entry, whose key is absent, taking it from the caller; when growing the table
+    // throws, nothing changed and the caller still owns it.
+    Entry *insert(Owned &entry) {
+        if ((count_ + 1) * 2 > slots_.size()) grow();
+        place(Slot{entry->hash, entry.get()});
+        ++count_;
+        return entry.release();
+    }
+
+    // Takes entry out of the table; the caller frees it (after the lock is released).
+    Owned take(Entry *entry) noexcept {
         size_t i = entry->hash & mask_;
         while (slots_[i].entry != entry) i = (i + 1) & mask_;
         // Each later slot of the run moves back into the hole unless its home lies cyclically
@@ -150,9 +180,7 @@ public:
         }
         slots_[i] = Slot{};
         --count_;
-        Value value = std::move(entry->value);
-        destroy(entry);
-        return value;
+        return Owned(entry);
     }
 
 private:
@@ -180,41 +208,102 @@ private:
         mask_ = slots_.size() - 1;
         for (const Slot &slot : old)
             if (slot.entry) place(slot);
+        hint_base_.store(slots_.data(), std::memory_order_relaxed);
+        hint_mask_.store(mask_, std::memory_order_relaxed);
     }
 
     std::vector<Slot> slots_;
     size_t mask_ = 0;
     size_t count_ = 0;
+    // slots_'s data and mask_, for key()'s prefetch outside the lock
+    std::atomic<const Slot *> hint_base_{nullptr};
+    std::atomic<size_t> hint_mask_{0};
+};
+
+// The store's lock: a std::shared_mutex that tries again for a moment before it sleeps. Its
+// critical sections last well under a microsecond, less than a futex sleep and wake-up, so a
+// thread that finds it taken does better to wait briefly (a few pauses, then a few yields to
+// let a holder that lost its core finish) than to park at once; many writers from more threads
+// than cores then keep the lock busy instead of queueing on the kernel.
+class StoreLock {
+public:
+    void lock() {
+        if (!retry([this] { return mutex_.try_lock(); })) mutex_.lock();
+    }
+    void unlock() { mutex_.unlock(); }
+    void lock_shared() {
+        if (!retry([this] { return mutex_.try_lock_shared(); })) mutex_.lock_shared();
+    }
+    void unlock_shared() { mutex_.unlock_shared(); }
+
+private:
+    template <typename Try>
+    static bool retry(Try &&attempt) {
+        for (int round = 0; round < 10; ++round) {
+            if (attempt()) return true;
+            if (round < 4)
+                for (int i = 0; i < 2 << round; ++i) pause();
+            else
+                std::this_thread::yield();
+        }
+        return attempt();
+    }
+    static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        asm volatile("yield");
+#endif
+    }
+
+    std::shared_mutex mutex_;
 };
 
 struct Data {
-    std::shared_mutex mutex;
+    using Index = std::map<std::string_view, Value *>;
+
+    StoreLock mutex;
     // Point operations use the table; listing walks the ordered index of the same keys (views
     // of the entries' keys and pointers to their values, which never move), with no lookup
     // per entry listed. An overwrite touches only the entry. Declared after the table, the
     // index goes first.
     Table values;
-    std::map<std::string_view, Value *> order;
+    Index order;
     uint64_t generation = 0;  // guarded by mutex
 
-    // Adds key (absent) to both.
-    void add(std::string_view key, Value &&value) {
-        Table::Entry *entry = values.add(key, std::move(value));
+    // Adds key (absent) to both. The entry and the index node are allocated here, under the
+    // lock: making them before it would cost every overwrite an allocation and a free.
+    void add(const Table::Key &key, Value &&value) {
+        Table::Owned made = Table::make(key, std::move(value));
+        Table::Entry *entry = values.insert(made);
         try {
             entry->value.position = order.emplace(entry->key(), &entry->value).first;
         } catch (...) {
-            Value dropped = values.remove(entry);
+            Table::Owned dropped = values.take(entry);
             throw;
         }
     }
-    // Removes entry from both; returns its value (to be freed outside the lock).
-    Value remove(Table::Entry *entry) noexcept {
-        order.erase(entry->value.position);
-        return values.remove(entry);
+    // What a remove unlinked: the entry and its index node, freed by their owner after the
+    // lock is released (a free under it could wait for another thread's malloc arena).
+    struct Removed {
+        Table::Owned entry;
+        Index::node_type node;
+    };
+    // Unlinks entry from both; the caller frees what it returns after releasing the lock.
+    Removed remove(Table::Entry *entry) noexcept {
+        Removed taken;
+        taken.node = order.extract(entry->value.position);
+        taken.entry = values.take(entry);
+        return taken;
     }
 };
 
-std::string etag_of(const Value &v) { return "m" + std::to_string(v.generation); }
+std::string etag_of(uint64_t generation) {
+    char text[24] = {'m'};
+    char *end = std::to_chars(text + 1, text + sizeof text, generation).ptr;
+    return std::string(text, end);
+}
+std::string etag_of(const Value &v) { return etag_of(v.generation); }
 
 // Holds the value it opened, so it keeps reading that version after a put replaces it.
 class ValueReader final : public Reader {
@@ -375,8 +464,9 @@ public:
     }
 
     std::optional<Bytes> get_with(std::string_view key, Metadata &meta) override {
+        Table::Key k = data_->values.key(key);
         std::shared_lock lock(data_->mutex);
-        Table::Entry *entry = data_->values.find(key);
+        Table::Entry *entry = data_->values.find(k);
         if (!entry) return std::nullopt;
         Blob blob = entry->value.blob;
         meta = metadata_of(entry->value);
@@ -410,37 +500,43 @@ public:
 
     std::unique_ptr<Reader> open_reader(std::string_view key, uint64_t offset,
                                         uint64_t length) override {
+        Table::Key k = data_->values.key(key);
         std::shared_lock lock(data_->mutex);
-        Table::Entry *entry = data_->values.find(key);
+        Table::Entry *entry = data_->values.find(k);
         if (!entry) return nullptr;
         Span64 span = clamp_range(entry->value.blob.size(), offset, length);
         return std::make_unique<ValueReader>(entry->value.blob, span, etag_of(entry->value));
     }
 
     std::optional<Metadata> stat(std::string_view key) override {
+        Table::Key k = data_->values.key(key);
         std::shared_lock lock(data_->mutex);
-        Table::Entry *entry = data_->values.find(key);
+        Table::Entry *entry = data_->values.find(k);
         if (!entry) return std::nullopt;
         return metadata_of(entry->value);
     }
 
     void remove(std::string_view key) override {
-        Value old;
+        Table::Key k = data_->values.key(key);
+        Data::Removed old;  // freed after the lock is released
         std::unique_lock lock(data_->mutex);
-        Table::Entry *entry = data_->values.find(key);
+        Table::Entry *entry = data_->values.find(k);
         if (!entry) return;
         old = data_->remove(entry);
     }
 
     // One exclusive lock for the whole batch; the values are freed after it is released.
     void delete_many(std::span<DeleteItem> items) override {
-        std::vector<Value> old;
+        std::vector<Table::Key> keys;
+        keys.reserve(items.size());
+        for (const DeleteItem &item : items) keys.push_back(data_->values.key(item.key));
+        std::vector<Data::Removed> old;
         old.reserve(items.size());
         std::unique_lock lock(data_->mutex);
-        for (DeleteItem &item : items) {
-            item.status = KVPS_OK;
-            Table::Entry *entry = data_->values.find(item.key);
-            if (entry) old.push_back(data_->remove(entry));
+        for (size_t i = 0; i < items.size(); ++i) {
+            items[i].status = KVPS_OK;
+            if (Table::Entry *entry = data_->values.find(keys[i]))
+                old.push_back(data_->remove(entry));
         }
         lock.unlock();
     }
@@ -478,9 +574,12 @@ public:
     // Walks the ordered index; the keys under a common prefix are skipped with one search.
     ListResult list_with(const ListQuery &q) override {
         ListResult result;
-        std::string after(q.token.empty() ? q.start_after : q.token);
+        // The last item listed (or the starting point): a view of the query's text or of a
+        // key in the index, which the lock keeps alive.
+        std::string_view after = q.token.empty() ? q.start_after : q.token;
         std::shared_lock lock(data_->mutex);
         const auto &order = data_->order;
+        result.entries.reserve(std::min(q.limit, order.size()));
         auto it = after.empty() ? order.lower_bound(q.prefix) : order.upper_bound(after);
         if (it != order.end() && it->first < q.prefix) it = order.lower_bound(q.prefix);
         size_t items = 0;
@@ -489,7 +588,7 @@ public:
             if (!folded.empty()) {
                 // Past every key that starts with the folded prefix ("\xff" is in no UTF-8 key).
                 auto past = order.lower_bound(std::string(folded) + '\xff');
-                if (folded > std::string_view(after)) {
+                if (folded > after) {
                     if (items == q.limit) {
                         result.next = after;
                         break;
@@ -548,23 +647,24 @@ private:
     std::string install(std::string_view key, Blob blob,
                         std::shared_ptr<const Properties> properties, const PutOptions *options) {
         Value value{std::move(blob), now_ns(), 0, std::move(properties)};
+        Table::Key k = data_->values.key(key);
         std::unique_lock lock(data_->mutex);
         if (options && options->conditional()) {
             std::string etag;
             check_condition(key, *options, current_etag(*data_, key, etag));
         }
-        value.generation = ++data_->generation;
-        std::string made = etag_of(value);
-        if (Table::Entry *entry = data_->values.find(key))
+        uint64_t generation = value.generation = ++data_->generation;
+        if (Table::Entry *entry = data_->values.find(k))
             entry->value.swap_contents(value);
         else
-            data_->add(key, std::move(value));
+            data_->add(k, std::move(value));
         lock.unlock();  // the old value is freed outside the lock
-        return made;
+        return etag_of(generation);
     }
 
     std::string move_or_copy(std::string_view from, std::string_view to, const PutOptions &options,
                              bool move) {
+        Table::Key to_key = data_->values.key(to);
         std::unique_lock lock(data_->mutex);
         Table::Entry *source = data_->values.find(from);
         if (!source)
@@ -575,20 +675,21 @@ private:
         Properties old = source->value.properties ? *source->value.properties : Properties{};
         Value value{source->value.blob, now_ns(), ++data_->generation,
                     properties_of(options.properties_over(old))};
-        std::string made = etag_of(value);
-        Value dropped;
+        uint64_t generation = value.generation;
+        Data::Removed dropped;
         if (move && from != to) dropped = data_->remove(source);
-        if (Table::Entry *entry = data_->values.find(to))
+        if (Table::Entry *entry = data_->values.find(to_key))
             entry->value.swap_contents(value);
         else
-            data_->add(to, std::move(value));
+            data_->add(to_key, std::move(value));
         lock.unlock();
-        return made;
+        return etag_of(generation);
     }
 
     std::optional<Blob> find(std::string_view key) {
+        Table::Key k = data_->values.key(key);
         std::shared_lock lock(data_->mutex);
-        Table::Entry *entry = data_->values.find(key);
+        Table::Entry *entry = data_->values.find(k);
         if (!entry) return std::nullopt;
         return entry->value.blob;
     }

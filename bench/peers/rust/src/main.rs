@@ -5,7 +5,7 @@
 //! bench/peers/report.py. Run by bench/run; by hand:
 //!
 //!     cargo run --release -- [--smoke] [--reps 5] [--backends memory,file,s3] [--list-n N]
-//!         [--delete-n N] [--stream-mib N] [--scale F]
+//!         [--delete-n N] [--stream-mib N] [--scale F] [--only small,mib,list,delete,stream]
 //!
 //! "limit" is the same work without a store library: a HashMap behind a Mutex (memory://),
 //! plain std::fs calls on one flat folder, no fsync (file://).
@@ -298,7 +298,7 @@ fn timed_mib(
     blob: &kvps::Blob,
 ) -> f64 {
     let Imp::Kvps(s) = imp else {
-        return timed(imp, rt, 1, keys, op, value);
+        return timed(imp, rt, 1, keys, op, value, blob);
     };
     let t = Instant::now();
     for k in keys.iter() {
@@ -312,6 +312,22 @@ fn timed_mib(
     t.elapsed().as_secs_f64()
 }
 
+/// One kvps operation of the 1 KiB rows: values as blobs (made once, as the peers get one
+/// `Bytes`), which a store with ZERO_COPY keeps and hands back without a copy.
+fn kvps_op(s: &kvps::Store, op: Op, key: &str, blob: &kvps::Blob) -> Res<()> {
+    match op {
+        Op::Put => s.put_blob(key, blob)?,
+        Op::Get => {
+            std::hint::black_box(s.get_blob(key)?.ok_or("missing")?);
+        }
+        Op::Stat => {
+            s.stat(key)?.ok_or("missing")?;
+        }
+        Op::Delete => s.delete(key)?,
+    }
+    Ok(())
+}
+
 fn timed(
     imp: &Imp,
     rt: &Runtime,
@@ -319,8 +335,13 @@ fn timed(
     keys: &Arc<Vec<String>>,
     op: Op,
     value: &Bytes,
+    blob: &kvps::Blob,
 ) -> f64 {
     let per = keys.len() / threads;
+    let one = |k: &str| match imp {
+        Imp::Kvps(s) => kvps_op(s, op, k, blob),
+        _ => sync_op(imp, op, k, value),
+    };
     match imp {
         Imp::Async(peer) => rt.block_on(async {
             if threads == 1 {
@@ -350,18 +371,18 @@ fn timed(
             if threads == 1 {
                 let t = Instant::now();
                 for k in keys.iter() {
-                    sync_op(imp, op, k, value).unwrap();
+                    one(k).unwrap();
                 }
                 return t.elapsed().as_secs_f64();
             }
             let start = Barrier::new(threads + 1);
             std::thread::scope(|s| {
                 for th in 0..threads {
-                    let (start, keys) = (&start, &keys);
+                    let (start, keys, one) = (&start, &keys, &one);
                     s.spawn(move || {
                         start.wait();
                         for k in &keys[th * per..(th + 1) * per] {
-                            sync_op(imp, op, k, value).unwrap();
+                            one(k).unwrap();
                         }
                     });
                 }
@@ -404,7 +425,7 @@ fn fill(imp: &Imp, rt: &Runtime, keys: &[String], value: &[u8]) {
 
 fn count(imp: &Imp, rt: &Runtime, prefix: &str) -> usize {
     match imp {
-        Imp::Kvps(s) => s.list(prefix).map(|e| e.unwrap()).count(),
+        Imp::Kvps(s) => s.list(prefix).try_fold(0, |n, e| e.map(|_| n + 1)).unwrap(),
         Imp::LimitMem(m) => {
             let m = m.lock().unwrap();
             let mut keys: Vec<&String> = m.keys().filter(|k| k.starts_with(prefix)).collect();
@@ -700,6 +721,7 @@ struct Args {
     root: String,
     key: String,
     mib: usize,
+    only: String,
 }
 
 fn args() -> Args {
@@ -730,6 +752,7 @@ fn args() -> Args {
             "--root" => a.root = v.clone(),
             "--key" => a.key = v.clone(),
             "--mib" => a.mib = num(),
+            "--only" => a.only = v.clone(),
             _ => panic!("unknown argument {flag}"),
         }
     }
@@ -742,6 +765,8 @@ fn main() {
         return child(&a);
     }
     let smoke = a.smoke;
+    // --only small,mib,list,delete,stream: those workloads alone (default: all)
+    let want = |w: &str| a.only.is_empty() || a.only.split(',').any(|o| o == w);
     let reps = if smoke { 1 } else { a.reps };
     let list_n = if a.list_n > 0 {
         a.list_n
@@ -810,6 +835,7 @@ fn main() {
     let small = Bytes::from(random(KIB));
     let big = Bytes::from(random(MIB));
     let big_blob = kvps::Blob::from(&big[..]);
+    let small_blob = kvps::Blob::from(&small[..]);
     let log =
         |b: &str, msg: &str| eprintln!("[{:6.1}s] rust {b}: {msg}", began.elapsed().as_secs_f64());
 
@@ -832,6 +858,9 @@ fn main() {
         let p = |n: &str| format!("{run}{}/", n.replace(' ', "_"));
 
         for threads in [1, 16] {
+            if !want("small") {
+                break;
+            }
             for rep in 0..reps {
                 for n in order(rep) {
                     let cnt = small_n[backend] / threads * threads;
@@ -847,7 +876,7 @@ fn main() {
                         ("stat", Op::Stat),
                         ("delete", Op::Delete),
                     ] {
-                        let secs = timed(&imps[n], &rt, threads, &keys, op, &small);
+                        let secs = timed(&imps[n], &rt, threads, &keys, op, &small, &small_blob);
                         rec(
                             backend,
                             &format!("1 KiB {name}, {threads} thread{suffix}"),
@@ -861,6 +890,9 @@ fn main() {
             log(backend, &format!("1 KiB ops at {threads} threads done"));
         }
         for rep in 0..reps {
+            if !want("mib") {
+                break;
+            }
             for n in order(rep) {
                 let cnt = mib_n[backend];
                 let keys: Arc<Vec<String>> = Arc::new(
@@ -888,39 +920,44 @@ fn main() {
             (_, "kvps fsync") => format!("{}list/", p("kvps")),
             _ => format!("{}list/", p(n)),
         };
-        let fillers: Vec<&str> = match backend {
-            "s3" => vec![names[0]],
-            _ => names
-                .iter()
-                .copied()
-                .filter(|&n| n != "kvps fsync")
-                .collect(),
-        };
-        for &n in &fillers {
-            fill(pick(&filler, &imps, n), &rt, &list_keys(&lp(n)), b"x");
-        }
-        log(backend, &format!("filled {list_n} keys for listing"));
-        for rep in 0..reps {
-            for n in order(rep) {
-                let t = Instant::now();
-                let got = count(&imps[n], &rt, &lp(n));
-                let secs = t.elapsed().as_secs_f64();
-                assert_eq!(got, list_n, "{n} listed {got} of {list_n}");
-                rec(
-                    backend,
-                    &format!("list {list_n} keys"),
-                    "keys/s",
-                    n,
-                    list_n as f64 / secs,
-                );
+        if want("list") {
+            let fillers: Vec<&str> = match backend {
+                "s3" => vec![names[0]],
+                _ => names
+                    .iter()
+                    .copied()
+                    .filter(|&n| n != "kvps fsync")
+                    .collect(),
+            };
+            for &n in &fillers {
+                fill(pick(&filler, &imps, n), &rt, &list_keys(&lp(n)), b"x");
             }
+            log(backend, &format!("filled {list_n} keys for listing"));
+            for rep in 0..reps {
+                for n in order(rep) {
+                    let t = Instant::now();
+                    let got = count(&imps[n], &rt, &lp(n));
+                    let secs = t.elapsed().as_secs_f64();
+                    assert_eq!(got, list_n, "{n} listed {got} of {list_n}");
+                    rec(
+                        backend,
+                        &format!("list {list_n} keys"),
+                        "keys/s",
+                        n,
+                        list_n as f64 / secs,
+                    );
+                }
+            }
+            for &n in &fillers {
+                delete_many(pick(&filler, &imps, n), &rt, &list_keys(&lp(n)));
+            }
+            log(backend, "listing done");
         }
-        for &n in &fillers {
-            delete_many(pick(&filler, &imps, n), &rt, &list_keys(&lp(n)));
-        }
-        log(backend, "listing done");
 
         for rep in 0..reps {
+            if !want("delete") {
+                break;
+            }
             for n in order(rep) {
                 let keys: Vec<String> = (0..delete_n)
                     .map(|i| format!("{}del{rep}/{i:06}", p(n)))
@@ -941,6 +978,9 @@ fn main() {
         log(backend, "batch delete done");
 
         for rep in 0..reps {
+            if !want("stream") {
+                break;
+            }
             for n in order(rep) {
                 let key = format!("{}stream", p(n));
                 let r = if backend == "memory" {

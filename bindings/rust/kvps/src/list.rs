@@ -8,32 +8,33 @@ use crate::raw::StoreHandle;
 use crate::system_time;
 
 /// One listed value, from [`Store::list`](crate::Store::list).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
-    key: String,
+    text: String, // the key, then the etag: one allocation per entry listed
+    key_len: usize,
     size: u64,
     modified: Option<SystemTime>,
-    etag: Option<String>,
 }
 
 impl Entry {
     pub(crate) fn from_raw(e: crate::raw::RawEntry) -> Entry {
         Entry {
-            key: e.key,
+            text: e.text,
+            key_len: e.key_len,
             size: e.size,
             modified: (e.mtime_ns != 0).then(|| system_time(e.mtime_ns)),
-            etag: (!e.etag.is_empty()).then_some(e.etag),
         }
     }
 
     /// The value's key.
     pub fn key(&self) -> &str {
-        &self.key
+        &self.text[..self.key_len]
     }
 
     /// The key, taken out of the entry.
-    pub fn into_key(self) -> String {
-        self.key
+    pub fn into_key(mut self) -> String {
+        self.text.truncate(self.key_len);
+        self.text
     }
 
     /// The value's size in bytes.
@@ -48,7 +49,18 @@ impl Entry {
 
     /// The value's etag, where the backend can tell cheaply while listing.
     pub fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
+        (self.text.len() > self.key_len).then(|| &self.text[self.key_len..])
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("key", &self.key())
+            .field("size", &self.size)
+            .field("modified", &self.modified)
+            .field("etag", &self.etag())
+            .finish()
     }
 }
 
@@ -93,15 +105,7 @@ fn fetch(
     page_size: usize,
 ) -> Result<(Vec<Entry>, Option<CString>)> {
     let (entries, cursor) = store.list_page(prefix, cursor, page_size)?;
-    let entries = entries
-        .into_iter()
-        .map(|e| Entry {
-            key: e.key,
-            size: e.size,
-            modified: (e.mtime_ns != 0).then(|| system_time(e.mtime_ns)),
-            etag: (!e.etag.is_empty()).then_some(e.etag),
-        })
-        .collect();
+    let entries = entries.into_iter().map(Entry::from_raw).collect();
     Ok((entries, cursor))
 }
 

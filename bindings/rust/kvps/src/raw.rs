@@ -18,6 +18,7 @@
 
 #![allow(unsafe_code)]
 
+use std::borrow::Cow;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
@@ -141,18 +142,23 @@ pub(crate) struct RawStat {
     pub size: u64,
     pub mtime_ns: i64,
     pub etag: String,
-    pub content_type: String,
+    pub content_type: Cow<'static, str>,
     pub metadata: Vec<(String, String)>,
 }
 
+/// The content type a value has when written without one.
+const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
 /// A NUL-terminated string inside a fixed array; never read past the array.
 fn array_text(array: &[c_char]) -> String {
-    let bytes: Vec<u8> = array
-        .iter()
-        .map(|&c| c as u8)
-        .take_while(|&b| b != 0)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+    String::from_utf8_lossy(array_bytes(array)).into_owned()
+}
+
+/// The bytes of a NUL-terminated string inside a fixed array, up to the NUL (or the end).
+fn array_bytes(array: &[c_char]) -> &[u8] {
+    let len = array.iter().position(|&c| c == 0).unwrap_or(array.len());
+    // SAFETY: c_char and u8 have the same size and alignment; len is within the array.
+    unsafe { std::slice::from_raw_parts(array.as_ptr().cast::<u8>(), len) }
 }
 
 fn raw_stat(info: &sys::kvps_stat_info) -> RawStat {
@@ -170,7 +176,11 @@ fn raw_stat(info: &sys::kvps_stat_info) -> RawStat {
         size: info.size,
         mtime_ns: info.mtime_ns,
         etag: array_text(&info.etag),
-        content_type: array_text(&info.content_type),
+        // The usual content type without an allocation.
+        content_type: match array_bytes(&info.content_type) {
+            b if b == DEFAULT_CONTENT_TYPE.as_bytes() => Cow::Borrowed(DEFAULT_CONTENT_TYPE),
+            b => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
+        },
         metadata,
     }
 }
@@ -242,10 +252,44 @@ impl RawPutOptions {
 
 /// One listed entry as the library reports it.
 pub(crate) struct RawEntry {
-    pub key: String,
+    pub text: String, // the key, then the etag: one allocation for both
+    pub key_len: usize,
     pub size: u64,
     pub mtime_ns: i64,
-    pub etag: String,
+}
+
+/// Copies entry `i` of a page.
+///
+/// # Safety
+/// `page` is a live page from the library.
+unsafe fn page_entry(page: *const sys::kvps_list_page, i: usize) -> Result<RawEntry> {
+    // SAFETY: the caller's page is live; its strings are NUL-terminated and live as long.
+    let Some(entry) =
+        (unsafe { sys::kvps_list_page_entry(page, i).as_ref() }).filter(|e| !e.key.is_null())
+    else {
+        return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
+    };
+    let key =
+        std::str::from_utf8(unsafe { CStr::from_ptr(entry.key) }.to_bytes()).map_err(|_| {
+            Error::new(
+                ErrorKind::Internal,
+                "the library listed a key that is not UTF-8",
+            )
+        })?;
+    let etag = if entry.etag.is_null() {
+        Default::default()
+    } else {
+        String::from_utf8_lossy(unsafe { CStr::from_ptr(entry.etag) }.to_bytes())
+    };
+    let mut text = String::with_capacity(key.len() + etag.len());
+    text.push_str(key);
+    text.push_str(&etag);
+    Ok(RawEntry {
+        text,
+        key_len: key.len(),
+        size: entry.size,
+        mtime_ns: entry.mtime_ns,
+    })
 }
 
 /// What a batch call reports: one status per item, and the message of the first failure.
@@ -570,21 +614,9 @@ impl StoreHandle {
         let page = PageGuard(page);
         // SAFETY: page is valid until the guard frees it; everything is copied before that.
         unsafe {
-            let mut entries = Vec::new();
-            for i in 0..sys::kvps_list_page_count(page.0) {
-                let Some(entry) = sys::kvps_list_page_entry(page.0, i)
-                    .as_ref()
-                    .filter(|e| !e.key.is_null())
-                else {
-                    return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
-                };
-                entries.push(RawEntry {
-                    key: text(entry.key),
-                    size: entry.size,
-                    mtime_ns: entry.mtime_ns,
-                    etag: text(entry.etag),
-                });
-            }
+            let entries = (0..sys::kvps_list_page_count(page.0))
+                .map(|i| page_entry(page.0, i))
+                .collect::<Result<Vec<_>>>()?;
             let prefixes = (0..sys::kvps_list_page_prefix_count(page.0))
                 .map(|i| text(sys::kvps_list_page_prefix(page.0, i)))
                 .collect();
@@ -749,26 +781,9 @@ fn read_page(page: PageGuard) -> Result<(Vec<RawEntry>, Option<CString>)> {
     // SAFETY: page is a valid page until the guard frees it at the end of this function;
     // entries and the cursor are copied before that.
     unsafe {
-        let count = sys::kvps_list_page_count(page.0);
-        let mut entries = Vec::with_capacity(count);
-        for i in 0..count {
-            let entry = sys::kvps_list_page_entry(page.0, i);
-            let Some(entry) = entry.as_ref().filter(|e| !e.key.is_null()) else {
-                return Err(Error::new(ErrorKind::Internal, "list page entry missing"));
-            };
-            let key = CStr::from_ptr(entry.key).to_str().map_err(|_| {
-                Error::new(
-                    ErrorKind::Internal,
-                    "the library listed a key that is not UTF-8",
-                )
-            })?;
-            entries.push(RawEntry {
-                key: key.to_owned(),
-                size: entry.size,
-                mtime_ns: entry.mtime_ns,
-                etag: text(entry.etag),
-            });
-        }
+        let entries = (0..sys::kvps_list_page_count(page.0))
+            .map(|i| page_entry(page.0, i))
+            .collect::<Result<Vec<_>>>()?;
         let cursor = sys::kvps_list_page_cursor(page.0);
         let cursor = (!cursor.is_null()).then(|| CStr::from_ptr(cursor).to_owned());
         Ok((entries, cursor))

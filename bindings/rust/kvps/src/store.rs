@@ -34,7 +34,7 @@ pub struct Metadata {
     size: u64,
     modified: SystemTime,
     etag: String,
-    content_type: String,
+    content_type: std::borrow::Cow<'static, str>,
     metadata: Vec<(String, String)>,
 }
 
