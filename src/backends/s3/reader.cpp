@@ -1,6 +1,6 @@
 // Streaming reads in constant memory: one ranged GET, conditional on the ETag seen at open (a
 // value replaced mid-read is reported, never spliced from two versions), runs on a worker
-// thread and fills a part_size ring buffer that read() drains. When the connection breaks the
+// thread and fills a ring buffer (2 MiB at most) that read() drains. When the connection breaks the
 // worker resumes from the first byte not yet received, up to max_attempts times.
 #include <condition_variable>
 #include <cstring>
@@ -17,13 +17,17 @@ namespace {
 
 class S3Reader final : public Reader {
 public:
+    // The ring's most bytes: enough to keep the connection busy while the caller drains it
+    // (a read returns what has arrived), without holding a whole part per open reader.
+    static constexpr uint64_t kRingMax = 2 << 20;
+
     S3Reader(Client &client, std::string key, std::string etag, uint64_t value_size, Span64 span)
         : client_(client),
           key_(std::move(key)),
           etag_(std::move(etag)),
           value_size_(value_size),
-          ring_(static_cast<size_t>(
-              std::min<uint64_t>(client.settings().part_size, std::max<uint64_t>(span.count, 1)))) {
+          ring_(static_cast<size_t>(std::min<uint64_t>(
+              {client.settings().part_size, kRingMax, std::max<uint64_t>(span.count, 1)}))) {
         start(span.start, span.start + span.count);
     }
 
