@@ -19,9 +19,7 @@ using net::hmac_sha256;
 // per thread and day rather than for every request.
 const std::string &signing_key(std::string_view secret, std::string_view date,
                                std::string_view region, std::string_view service) {
-    thread_local struct {
-        std::string secret, date, region, service, key;
-    } cached;
+    thread_local struct { std::string secret, date, region, service, key; } cached;
     if (cached.key.empty() || cached.secret != secret || cached.date != date ||
         cached.region != region || cached.service != service) {
         std::string key = hmac_sha256("AWS4" + std::string(secret), date);
@@ -98,9 +96,8 @@ Signature sign(const SigningRequest &request, std::string_view access_key_id,
     out.string_to_sign = "AWS4-HMAC-SHA256\n" + std::string(request.amz_date) + '\n' + scope +
                          '\n' + sha256_hex(out.canonical_request);
 
-    out.signature = to_hex(hmac_sha256(signing_key(secret_access_key, date, request.region,
-                                                    request.service),
-                                        out.string_to_sign));
+    out.signature = to_hex(hmac_sha256(
+        signing_key(secret_access_key, date, request.region, request.service), out.string_to_sign));
     out.authorization = "AWS4-HMAC-SHA256 Credential=" + std::string(access_key_id) + '/' + scope +
                         ", SignedHeaders=" + signed_headers + ", Signature=" + out.signature;
     return out;
