@@ -55,14 +55,13 @@ std::vector<OptionSpec> option_table() {
             "anonymous", KVPS_OPTION_BOOL, "false",
             "send unsigned requests (public buckets), like the AWS CLI's --no-sign-request; "
             "without it, finding no credentials is an error"),
-        option_spec(
-            "part_size", KVPS_OPTION_SIZE, "8MiB",
-            "multipart part size and streaming chunk (5MiB..5GiB); larger values go multipart",
-            "5MiB", "5GiB"),
+        option_spec("part_size", KVPS_OPTION_SIZE, "8MiB",
+                    "multipart part size (5MiB..5GiB); larger values go multipart", "5MiB", "5GiB"),
         option_spec("concurrency", KVPS_OPTION_INTEGER, "4",
                     "parts in flight per upload and parallel items per batch (1..64)", "1", "64"),
-        option_spec("unsigned_payload", KVPS_OPTION_BOOL, "false",
-                    "do not hash bodies into the signature (faster; integrity then rests on TLS)"),
+        option_spec("unsigned_payload", KVPS_OPTION_BOOL, nullptr,
+                    "do not hash bodies into the signature; default true over https (TLS and "
+                    "each body's CRC32C keep it intact), false over plain http"),
         option_spec(
             "max_connections", KVPS_OPTION_INTEGER, "64",
             "most connections the asynchronous operations' I/O thread keeps open (1..1024); "
@@ -113,7 +112,13 @@ Settings make_settings(const Config &config) {
     s.concurrency = static_cast<unsigned>(config.integer("concurrency"));
     s.max_attempts = static_cast<unsigned>(config.integer("max_attempts"));
     s.max_connections = static_cast<unsigned>(config.integer("max_connections"));
-    s.unsigned_payload = config.boolean("unsigned_payload");
+    // Over https, TLS guards a body in transit and the server checks the CRC32C sent with it
+    // (x-amz-checksum-crc32c): its SHA-256 in the signature adds a pass over every byte on both
+    // sides and nothing else, so it is left out, as AWS's own SDKs do. Over plain http the
+    // signature is a body's only protection against a change on the way.
+    bool https = (endpoint ? *endpoint : std::string("https://")).starts_with("https://");
+    s.unsigned_payload =
+        config.given("unsigned_payload") ? config.boolean("unsigned_payload") : https;
     s.copy_threshold = config.size("copy_threshold");
     // Last, once every option is known good: the chain may call STS, SSO, a process, IMDS.
     s.credentials = resolve_credentials(config, s.http, &s.region);
