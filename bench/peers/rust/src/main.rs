@@ -818,6 +818,13 @@ fn main() {
         .filter(|b| !b.is_empty())
         .map(String::from)
         .collect();
+    // A name no backend of the run knows is a typo: refuse it rather than measure nothing.
+    for name in a.impls.split(',').filter(|n| !n.is_empty()) {
+        if !backends.iter().any(|b| impls(b).contains(&name)) {
+            eprintln!("--impls: no implementation {name:?} on {}", a.backends);
+            std::process::exit(2);
+        }
+    }
     let rt = runtime();
     let root = std::env::temp_dir().join(format!("kvps-peers-rust-{}", std::process::id()));
     let root = match std::env::var_os("KVPS_BENCH_TMP") {
